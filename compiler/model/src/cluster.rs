@@ -1,0 +1,289 @@
+//! The cluster description of cluster.md as Rust types, with defaults already applied.
+
+use hac_core::Span;
+use ipnet::Ipv4Net;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::Ipv4Addr;
+
+#[derive(Clone, Debug)]
+pub struct Cluster {
+    /// DNS-1123 label; kubeadm `clusterName`.
+    pub name: String,
+    pub kubernetes_version: Version,
+    /// notBefore of every certificate and mtime of every archived file.
+    pub epoch: Epoch,
+    pub control_plane: ControlPlane,
+    pub etcd: Etcd,
+    pub network: Network,
+    pub pki: PkiOptions,
+    /// Sorted by name.
+    pub nodes: Vec<Node>,
+    pub outputs: Outputs,
+    /// Where each attribute came from, for diagnostics.
+    pub origins: Origins,
+}
+
+/// A Kubernetes or etcd release: `1.30.2` (`v` prefix accepted on input).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Version {
+    pub major: u32,
+    pub minor: u32,
+    pub patch: u32,
+}
+
+impl Version {
+    pub const fn new(major: u32, minor: u32, patch: u32) -> Version {
+        Version { major, minor, patch }
+    }
+    /// Parses `1.30.2` or `v1.30.2`.
+    pub fn parse(s: &str) -> Option<Version> {
+        let s = s.strip_prefix('v').unwrap_or(s);
+        let mut it = s.split('.');
+        let major = it.next()?.parse().ok()?;
+        let minor = it.next()?.parse().ok()?;
+        let patch = it.next()?.parse().ok()?;
+        if it.next().is_some() {
+            return None;
+        }
+        Some(Version { major, minor, patch })
+    }
+    /// `(1, 30)`: the minor release, for version-dependent behaviour.
+    pub fn minor_release(&self) -> (u32, u32) {
+        (self.major, self.minor)
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)
+    }
+}
+
+/// An RFC 3339 UTC timestamp (`2026-01-01T00:00:00Z`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Epoch {
+    /// Seconds since 1970-01-01T00:00:00Z.
+    pub unix: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct ControlPlane {
+    /// Required unless the load balancer is external.
+    pub vip: Option<Ipv4Addr>,
+    /// DNS name (or address) for controlPlaneEndpoint; `None`: the VIP (or external address).
+    pub endpoint: Option<String>,
+    /// Port clients dial at the endpoint (default 8443 when haproxy/nginx share the
+    /// control-plane nodes, else 6443).
+    pub port: u16,
+    /// Port each kube-apiserver binds (default 6443).
+    pub api_server_port: u16,
+    pub cert_sans: Vec<String>,
+    pub load_balancer: LoadBalancer,
+    pub keepalived: Keepalived,
+}
+
+#[derive(Clone, Debug)]
+pub struct LoadBalancer {
+    pub kind: LoadBalancerKind,
+    pub placement: Placement,
+    /// With kind external: the existing load balancer's address (name or IP).
+    pub address: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum LoadBalancerKind {
+    Haproxy,
+    Nginx,
+    Keepalived,
+    KubeVip,
+    External,
+}
+
+impl LoadBalancerKind {
+    pub const ALL: [(&'static str, LoadBalancerKind); 5] = [
+        ("haproxy", LoadBalancerKind::Haproxy),
+        ("nginx", LoadBalancerKind::Nginx),
+        ("keepalived", LoadBalancerKind::Keepalived),
+        ("kube-vip", LoadBalancerKind::KubeVip),
+        ("external", LoadBalancerKind::External),
+    ];
+    pub fn as_str(self) -> &'static str {
+        Self::ALL.iter().find(|(_, k)| *k == self).map(|(s, _)| *s).unwrap_or("?")
+    }
+    /// A TCP load balancer process (haproxy or nginx) runs beside keepalived.
+    pub fn is_tcp_proxy(self) -> bool {
+        matches!(self, LoadBalancerKind::Haproxy | LoadBalancerKind::Nginx)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Placement {
+    ControlPlane,
+    Dedicated,
+}
+
+impl Placement {
+    pub const ALL: [(&'static str, Placement); 2] =
+        [("control-plane", Placement::ControlPlane), ("dedicated", Placement::Dedicated)];
+    pub fn as_str(self) -> &'static str {
+        Self::ALL.iter().find(|(_, k)| *k == self).map(|(s, _)| *s).unwrap_or("?")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Keepalived {
+    /// VRRP virtual_router_id; the rules require 1..=255 (kept wide so they can say so).
+    pub router_id: i64,
+    /// VRRP by unicast to the listed peers instead of multicast.
+    pub unicast: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Etcd {
+    pub topology: EtcdTopology,
+    /// The etcd release the external units target (default: kubeadm's etcd for the
+    /// Kubernetes version).
+    pub version: Version,
+    /// Where the external units find etcd.
+    pub binary: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EtcdTopology {
+    Stacked,
+    External,
+}
+
+impl EtcdTopology {
+    pub const ALL: [(&'static str, EtcdTopology); 2] =
+        [("stacked", EtcdTopology::Stacked), ("external", EtcdTopology::External)];
+    pub fn as_str(self) -> &'static str {
+        Self::ALL.iter().find(|(_, k)| *k == self).map(|(s, _)| *s).unwrap_or("?")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Network {
+    pub pods: Ipv4Net,
+    pub services: Ipv4Net,
+    pub dns_domain: String,
+    pub node_mask_size: u8,
+}
+
+#[derive(Clone, Debug)]
+pub struct PkiOptions {
+    pub algorithm: KeyAlgorithm,
+    pub ca_validity_days: u32,
+    pub cert_validity_days: u32,
+    /// Bump to issue new leaf keys and certificates under the same CAs.
+    pub rotation: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum KeyAlgorithm {
+    EcdsaP256,
+    EcdsaP384,
+    Rsa2048,
+    Rsa3072,
+    Rsa4096,
+}
+
+impl KeyAlgorithm {
+    pub const ALL: [(&'static str, KeyAlgorithm); 5] = [
+        ("ecdsa-p256", KeyAlgorithm::EcdsaP256),
+        ("ecdsa-p384", KeyAlgorithm::EcdsaP384),
+        ("rsa-2048", KeyAlgorithm::Rsa2048),
+        ("rsa-3072", KeyAlgorithm::Rsa3072),
+        ("rsa-4096", KeyAlgorithm::Rsa4096),
+    ];
+    pub fn as_str(self) -> &'static str {
+        Self::ALL.iter().find(|(_, k)| *k == self).map(|(s, _)| *s).unwrap_or("?")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Node {
+    /// Hostname (DNS-1123 label): the attribute name in `nodes`.
+    pub name: String,
+    /// Sorted, without duplicates.
+    pub roles: Vec<Role>,
+    pub address: Ipv4Addr,
+    /// The prefix length when the address was written as `a.b.c.d/len`.
+    pub prefix_len: Option<u8>,
+    /// Interface keepalived binds (default `eth0`).
+    pub interface: String,
+    pub zone: Option<String>,
+    /// keepalived priority; `None`: the default (see [`crate::keepalived_priority`]).
+    pub priority: Option<i64>,
+    pub labels: BTreeMap<String, String>,
+    /// `None` keeps kubeadm's default.
+    pub taints: Option<Vec<Taint>>,
+}
+
+impl Node {
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+    /// The subnet of the address when a prefix was given.
+    pub fn subnet(&self) -> Option<Ipv4Net> {
+        self.prefix_len.and_then(|p| Ipv4Net::new(self.address, p).ok()).map(|n| n.trunc())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    ControlPlane,
+    Etcd,
+    Worker,
+    LoadBalancer,
+}
+
+impl Role {
+    pub const ALL: [(&'static str, Role); 4] = [
+        ("control-plane", Role::ControlPlane),
+        ("etcd", Role::Etcd),
+        ("worker", Role::Worker),
+        ("load-balancer", Role::LoadBalancer),
+    ];
+    pub fn as_str(self) -> &'static str {
+        Self::ALL.iter().find(|(_, k)| *k == self).map(|(s, _)| *s).unwrap_or("?")
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Taint {
+    pub key: String,
+    pub value: Option<String>,
+    /// `NoSchedule` | `PreferNoSchedule` | `NoExecute`
+    pub effect: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Outputs {
+    pub cloud_init: bool,
+    pub ansible: bool,
+}
+
+/// Attribute path (`controlPlane.keepalived.routerId`, `nodes.master-0.address`) → where
+/// it was written. Paths use the `.ha` attribute names.
+#[derive(Clone, Debug, Default)]
+pub struct Origins {
+    pub spans: BTreeMap<String, Span>,
+}
+
+impl Origins {
+    /// The span of `path`, else of its nearest recorded parent.
+    pub fn get(&self, path: &str) -> Option<Span> {
+        let mut p = path;
+        loop {
+            if let Some(s) = self.spans.get(p) {
+                return Some(*s);
+            }
+            match p.rfind('.') {
+                Some(i) => p = &p[..i],
+                None => return None,
+            }
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! Facts derived from the model that several stages need; computed in one place so that the
+//! checker, the PKI and the renderer cannot disagree.
+
+use crate::cluster::*;
+use std::net::Ipv4Addr;
+
+/// The weight of keepalived's `check_apiserver` track script: a holder whose check fails
+/// drops by this much (the rules require that this makes it fall below the best peer).
+pub const KEEPALIVED_CHECK_WEIGHT: i64 = -20;
+
+/// The oldest and newest Kubernetes minor releases whose kubeadm config `hac` emits.
+pub const KUBERNETES_MIN: (u32, u32) = (1, 22);
+pub const KUBERNETES_MAX: (u32, u32) = (1, 35);
+
+/// The kubeadm config API for a version: v1beta3 for 1.22–1.30, v1beta4 from 1.31.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KubeadmApi {
+    V1beta3,
+    V1beta4,
+}
+
+impl KubeadmApi {
+    pub fn for_version(v: Version) -> KubeadmApi {
+        if v.minor_release() >= (1, 31) {
+            KubeadmApi::V1beta4
+        } else {
+            KubeadmApi::V1beta3
+        }
+    }
+    pub fn api_version(self) -> &'static str {
+        match self {
+            KubeadmApi::V1beta3 => "kubeadm.k8s.io/v1beta3",
+            KubeadmApi::V1beta4 => "kubeadm.k8s.io/v1beta4",
+        }
+    }
+}
+
+/// The etcd release kubeadm deploys for a Kubernetes minor release (kubeadm's
+/// `SupportedEtcdVersion` table), the default of `etcd.version`.
+pub fn default_etcd_version(k8s: Version) -> Version {
+    match k8s.minor_release() {
+        (1, m) if m <= 22 => Version::new(3, 5, 0),
+        (1, 23) => Version::new(3, 5, 6),
+        (1, 24) => Version::new(3, 5, 6),
+        (1, 25) => Version::new(3, 5, 9),
+        (1, 26) => Version::new(3, 5, 10),
+        (1, 27) => Version::new(3, 5, 12),
+        (1, 28) => Version::new(3, 5, 15),
+        (1, 29) => Version::new(3, 5, 16),
+        (1, 30) => Version::new(3, 5, 16),
+        (1, 31) => Version::new(3, 5, 24),
+        (1, 32) => Version::new(3, 5, 24),
+        (1, 33) => Version::new(3, 5, 24),
+        _ => Version::new(3, 6, 5),
+    }
+}
+
+/// From 1.29 admin certificates carry `O=kubeadm:cluster-admins` and a separate
+/// `super-admin.conf` (O=system:masters) exists on the first control plane.
+pub fn has_super_admin(k8s: Version) -> bool {
+    k8s.minor_release() >= (1, 29)
+}
+
+impl Cluster {
+    pub fn node(&self, name: &str) -> Option<&Node> {
+        self.nodes.iter().find(|n| n.name == name)
+    }
+    /// Nodes with role control-plane, in name order.
+    pub fn control_planes(&self) -> impl Iterator<Item = &Node> {
+        self.nodes.iter().filter(|n| n.has(Role::ControlPlane))
+    }
+    /// The control plane that runs `kubeadm init` (first in name order).
+    pub fn first_control_plane(&self) -> Option<&Node> {
+        self.control_planes().next()
+    }
+    /// The etcd members: control planes when stacked, nodes with role etcd when external.
+    pub fn etcd_members(&self) -> impl Iterator<Item = &Node> {
+        let topo = self.etcd.topology;
+        self.nodes.iter().filter(move |n| match topo {
+            EtcdTopology::Stacked => n.has(Role::ControlPlane),
+            EtcdTopology::External => n.has(Role::Etcd),
+        })
+    }
+    /// Whether `node` runs an etcd member.
+    pub fn runs_etcd(&self, node: &Node) -> bool {
+        match self.etcd.topology {
+            EtcdTopology::Stacked => node.has(Role::ControlPlane),
+            EtcdTopology::External => node.has(Role::Etcd),
+        }
+    }
+    /// Nodes that run keepalived (and, for haproxy/nginx, the TCP load balancer beside it):
+    /// none for kube-vip and external; the control planes for kind keepalived or
+    /// placement control-plane; the load-balancer nodes for placement dedicated.
+    pub fn vip_holders(&self) -> Vec<&Node> {
+        let lb = &self.control_plane.load_balancer;
+        match lb.kind {
+            LoadBalancerKind::External | LoadBalancerKind::KubeVip => Vec::new(),
+            LoadBalancerKind::Keepalived => self.control_planes().collect(),
+            LoadBalancerKind::Haproxy | LoadBalancerKind::Nginx => match lb.placement {
+                Placement::ControlPlane => self.control_planes().collect(),
+                Placement::Dedicated => {
+                    self.nodes.iter().filter(|n| n.has(Role::LoadBalancer)).collect()
+                }
+            },
+        }
+    }
+    /// Whether `node` runs keepalived.
+    pub fn holds_vip(&self, node: &Node) -> bool {
+        self.vip_holders().iter().any(|n| n.name == node.name)
+    }
+    /// Whether `node` runs haproxy or nginx.
+    pub fn runs_tcp_proxy(&self, node: &Node) -> bool {
+        self.control_plane.load_balancer.kind.is_tcp_proxy() && self.holds_vip(node)
+    }
+    /// keepalived priority of each VIP holder, in name order: the node's own `priority`, else
+    /// 150, 140, 130, … (never below 1). The first in name order with the highest priority
+    /// starts as MASTER.
+    pub fn keepalived_priorities(&self) -> Vec<(&Node, i64)> {
+        self.vip_holders()
+            .into_iter()
+            .enumerate()
+            .map(|(i, n)| (n, n.priority.unwrap_or((150 - 10 * i as i64).max(1))))
+            .collect()
+    }
+    /// The VIP holder that starts as MASTER.
+    pub fn keepalived_master(&self) -> Option<&Node> {
+        let prios = self.keepalived_priorities();
+        let best = prios.iter().map(|(_, p)| *p).max()?;
+        prios.into_iter().find(|(_, p)| *p == best).map(|(n, _)| n)
+    }
+    /// The host part of controlPlaneEndpoint: `endpoint`, else the VIP, else the external
+    /// load balancer's address.
+    pub fn endpoint_host(&self) -> String {
+        let cp = &self.control_plane;
+        if let Some(e) = &cp.endpoint {
+            return e.clone();
+        }
+        if let Some(v) = cp.vip {
+            return v.to_string();
+        }
+        cp.load_balancer.address.clone().unwrap_or_default()
+    }
+    /// `host:port` for kubeadm's controlPlaneEndpoint and the kubeconfigs' server.
+    pub fn control_plane_endpoint(&self) -> String {
+        format!("{}:{}", self.endpoint_host(), self.control_plane.port)
+    }
+    /// The endpoint host when it is a DNS name rather than an address.
+    pub fn endpoint_dns_name(&self) -> Option<String> {
+        let h = self.endpoint_host();
+        if h.is_empty() || h.parse::<std::net::IpAddr>().is_ok() {
+            None
+        } else {
+            Some(h)
+        }
+    }
+    /// The first address of the service CIDR (the `kubernetes` Service's ClusterIP).
+    pub fn first_service_ip(&self) -> Ipv4Addr {
+        let base = u32::from(self.network.services.network());
+        Ipv4Addr::from(base.wrapping_add(1))
+    }
+    pub fn kubeadm_api(&self) -> KubeadmApi {
+        KubeadmApi::for_version(self.kubernetes_version)
+    }
+}

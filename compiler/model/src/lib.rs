@@ -1,0 +1,16 @@
+//! The typed cluster model of `shared/spec/cluster.md`: plain types that every stage after
+//! evaluation reads, plus the derived facts several stages share (etcd members, keepalived
+//! holders and priorities, the control-plane endpoint, the kubeadm API version), and the
+//! plain types that flow between the later stages (issued PKI, rendered bundle).
+//!
+//! The model is built by `hac_check::convert` and then checked by `hac_check::rules`; code
+//! that receives a `Cluster` after checking may rely on the rules having passed.
+
+mod artifact;
+mod cluster;
+mod derived;
+pub mod samples;
+
+pub use artifact::{Artifact, Bundle, IssuedPki, RenderSecrets};
+pub use cluster::*;
+pub use derived::*;
