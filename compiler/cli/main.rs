@@ -1,5 +1,23 @@
-//! `hac`: the command line, a thin layer over the stage crates.
-fn main() {
-    eprintln!("hac: not yet wired");
-    std::process::exit(2);
+//! `hac`: the command line. A thin layer: it parses arguments, calls the stage crates in
+//! pipeline order (parse → evaluate → model → check → pki → render → bundle), prints
+//! diagnostics and results, and maps outcomes to the exit codes of cli.md.
+
+mod args;
+mod commands;
+mod report;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = match args::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let outcome = commands::run(cli);
+    ExitCode::from(outcome.code())
 }

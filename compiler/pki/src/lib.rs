@@ -20,6 +20,11 @@ impl Secrets {
     pub fn generate() -> Result<String, Diagnostic> {
         Err(Diagnostic::error("secrets init not yet supported"))
     }
+    /// Adopts an existing cluster CA: returns the new file text.
+    pub fn import_ca(text: &str, cert_pem: &str, key_pem: &str) -> Result<String, Diagnostic> {
+        let _ = (text, cert_pem, key_pem);
+        Err(Diagnostic::error("import-ca not yet supported"))
+    }
     /// The values rendered files embed (bootstrap token, VRRP password).
     pub fn render_secrets(&self) -> RenderSecrets {
         unimplemented!()

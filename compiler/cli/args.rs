@@ -1,0 +1,152 @@
+//! The command-line grammar (clap). Every command's `--help` carries an example.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "hac",
+    version,
+    about = "Compile a highly available Kubernetes control plane from a .ha file",
+    long_about = "hac evaluates a cluster description written in .ha (a pure subset of the Nix \
+language), enforces the quorum, network and load-balancer rules, and emits a reproducible bundle: \
+one archive per host with its certificates, systemd units, keepalived/haproxy/nginx configs and \
+kubeadm configuration, plus cloud-init user-data and an Ansible inventory and play.",
+    after_help = "Example:\n  hac secrets init cluster.ha\n  hac check cluster.ha\n  hac build cluster.ha -o out/prod"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Common {
+    /// How diagnostics are printed on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = MessageFormat::Human)]
+    pub message_format: MessageFormat,
+    /// Treat warnings as errors.
+    #[arg(long, global = true)]
+    pub deny_warnings: bool,
+    /// When to colour diagnostics.
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+    /// Print only diagnostics (no progress, no report).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MessageFormat {
+    Human,
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// One reproducible hosts/<node>.tar.gz per node.
+    Tar,
+    /// Plain folders hosts/<node>/… (reviewable in git).
+    Tree,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check the cluster, then write the bundle.
+    #[command(
+        after_help = "Example:\n  hac build cluster.ha                # → out/<name>/, secrets from cluster.secrets\n  hac build cluster.ha -o out/prod --format tree"
+    )]
+    Build {
+        /// The cluster file.
+        file: PathBuf,
+        /// Output folder (default: out/<name>).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// The secrets file (default: FILE with .ha replaced by .secrets).
+        #[arg(long)]
+        secrets: Option<PathBuf>,
+        /// Archives or plain folders.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Tar)]
+        format: OutputFormat,
+        #[command(flatten)]
+        eval: EvalFlags,
+    },
+    /// Evaluate and enforce every rule without writing; print the availability report.
+    #[command(
+        after_help = "Example:\n  hac check cluster.ha\n  hac check cluster.ha --deny-warnings --message-format json"
+    )]
+    Check {
+        file: PathBuf,
+        #[command(flatten)]
+        eval: EvalFlags,
+    },
+    /// Evaluate a .ha file and print its value, deep-forced.
+    #[command(after_help = "Example:\n  hac eval cluster.ha --json -A nodes.master-0")]
+    Eval {
+        file: PathBuf,
+        /// Print JSON (as `nix-instantiate --eval --strict --json`).
+        #[arg(long, conflicts_with = "yaml")]
+        json: bool,
+        /// Print YAML.
+        #[arg(long)]
+        yaml: bool,
+        /// Select an attribute path of the value, e.g. `nodes.master-0`.
+        #[arg(short = 'A', long = "attr")]
+        attr: Option<String>,
+        #[command(flatten)]
+        eval: EvalFlags,
+    },
+    /// Manage the secrets file (root secret, VRRP password, bootstrap token, adopted CA).
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
+    /// Print the long explanation of a diagnostic code.
+    #[command(after_help = "Example:\n  hac explain E0201")]
+    Explain {
+        /// A code such as E0201.
+        code: String,
+    },
+    /// List what a built archive or tree holds: files, modes, certificates.
+    #[command(after_help = "Example:\n  hac inspect out/prod/hosts/master-0.tar.gz")]
+    Inspect {
+        /// A hosts/<node>.tar.gz archive, a hosts/<node>/ folder, or a whole output folder.
+        path: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SecretsCommand {
+    /// Create the secrets file beside FILE (mode 0600); refuses to overwrite one.
+    #[command(after_help = "Example:\n  hac secrets init cluster.ha   # writes cluster.secrets")]
+    Init {
+        /// The cluster file (cluster.ha → cluster.secrets), or the secrets file itself.
+        file: PathBuf,
+    },
+    /// Adopt an existing cluster CA (certificate and key) into the secrets file.
+    #[command(
+        after_help = "Example:\n  hac secrets import-ca cluster.ha --cert ca.crt --key ca.key"
+    )]
+    ImportCa {
+        /// The cluster file (or its secrets file).
+        file: PathBuf,
+        #[arg(long)]
+        cert: PathBuf,
+        #[arg(long)]
+        key: PathBuf,
+    },
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct EvalFlags {
+    /// Let imports read this directory too (repeatable); the default sandbox is the root
+    /// file's directory tree.
+    #[arg(long = "allow-path", value_name = "DIR")]
+    pub allow_paths: Vec<PathBuf>,
+}

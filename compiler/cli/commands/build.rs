@@ -1,0 +1,74 @@
+//! `hac build`: check, issue the PKI, render, and write the bundle atomically.
+
+use crate::args::{EvalFlags, OutputFormat};
+use crate::report::{Outcome, Printer};
+use std::path::{Path, PathBuf};
+
+pub fn run(
+    p: &Printer,
+    file: &Path,
+    output: Option<PathBuf>,
+    secrets: Option<PathBuf>,
+    format: OutputFormat,
+    flags: &EvalFlags,
+) -> Outcome {
+    let checked = match super::pipeline::load_and_check(p, file, flags) {
+        Ok(c) => c,
+        Err(o) => return o,
+    };
+    let cluster = &checked.cluster;
+    let secrets_path = secrets.unwrap_or_else(|| super::secrets::secrets_path_for(file));
+    let secrets = match super::secrets::load(p, &secrets_path) {
+        Ok(s) => s,
+        Err(o) => return o,
+    };
+    let pki = match hac_pki::issue(cluster, &secrets) {
+        Ok(pki) => pki,
+        Err(d) => {
+            p.emit(&checked.sources, &[d]);
+            return Outcome::InputError;
+        }
+    };
+    let report = hac_check::report(cluster);
+    let bundle = match hac_render::render(cluster, &pki, &secrets.render_secrets(), &report) {
+        Ok(b) => b,
+        Err(diags) => {
+            p.emit(&checked.sources, &diags);
+            return Outcome::InputError;
+        }
+    };
+    if p.emit(&checked.sources, &bundle.warnings) {
+        return Outcome::InputError;
+    }
+    let out_dir = output.unwrap_or_else(|| Path::new("out").join(&cluster.name));
+    let fmt = match format {
+        OutputFormat::Tar => hac_bundle::Format::Tar,
+        OutputFormat::Tree => hac_bundle::Format::Tree,
+    };
+    if let Err(e) = hac_bundle::write(&bundle, &out_dir, fmt, cluster.epoch.unix) {
+        p.error(
+            None,
+            &format!("cannot write the bundle to {}: {e}", out_dir.display()),
+            Some("nothing was changed: the previous output, if any, is intact"),
+        );
+        return Outcome::IoError;
+    }
+    for (node, files) in &bundle.hosts {
+        let roles: Vec<&str> = cluster
+            .node(node)
+            .map(|n| n.roles.iter().map(|r| r.as_str()).collect())
+            .unwrap_or_default();
+        let what = match fmt {
+            hac_bundle::Format::Tar => format!("hosts/{node}.tar.gz"),
+            hac_bundle::Format::Tree => format!("hosts/{node}/"),
+        };
+        p.say(&format!(
+            "  {node:<16} {:<28} {:>3} files  {what}",
+            roles.join(","),
+            files.len()
+        ));
+    }
+    p.say(&format!("wrote {}", out_dir.display()));
+    p.say(report.trim_end());
+    Outcome::Success
+}

@@ -1,0 +1,67 @@
+//! One function per command; each returns an [`Outcome`].
+
+mod build;
+mod eval;
+mod pipeline;
+mod secrets;
+
+use crate::args::{Cli, Command, SecretsCommand};
+use crate::report::{Outcome, Printer};
+
+pub fn run(cli: Cli) -> Outcome {
+    let p = Printer::new(&cli.common);
+    match cli.command {
+        Command::Eval {
+            file,
+            json,
+            yaml,
+            attr,
+            eval,
+        } => eval::run(&p, &file, json, yaml, attr, &eval),
+        Command::Check { file, eval } => pipeline::check(&p, &file, &eval),
+        Command::Build {
+            file,
+            output,
+            secrets,
+            format,
+            eval,
+        } => build::run(&p, &file, output, secrets, format, &eval),
+        Command::Secrets(SecretsCommand::Init { file }) => secrets::init(&p, &file),
+        Command::Secrets(SecretsCommand::ImportCa { file, cert, key }) => {
+            secrets::import_ca(&p, &file, &cert, &key)
+        }
+        Command::Explain { code } => explain(&p, &code),
+        Command::Inspect { path } => inspect(&p, &path),
+    }
+}
+
+fn explain(p: &Printer, code: &str) -> Outcome {
+    let code = code.trim().to_ascii_uppercase();
+    match hac_check::explain(&code) {
+        Some(text) => {
+            println!("{}", text.trim_end());
+            Outcome::Success
+        }
+        None => {
+            p.error(None, &format!("no diagnostic has the code `{code}`"), Some("codes look like E0201 or W0203; they are printed in brackets after `error` or `warning`"));
+            Outcome::UsageError
+        }
+    }
+}
+
+fn inspect(p: &Printer, path: &std::path::Path) -> Outcome {
+    match hac_bundle::inspect(path) {
+        Ok(text) => {
+            print!("{text}");
+            Outcome::Success
+        }
+        Err(e) => {
+            p.error(
+                None,
+                &format!("cannot inspect {}: {e}", path.display()),
+                None,
+            );
+            Outcome::IoError
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! Printing diagnostics to stderr in the chosen format, and the exit-code outcome.
+
+use crate::args::{Color, Common, MessageFormat};
+use hac_core::{Diagnostic, Severity, SourceMap};
+use std::io::{IsTerminal, Write};
+
+/// How a command ended, mapped to the exit codes of cli.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// 0
+    Success,
+    /// 1: the input is wrong (diagnostics printed)
+    InputError,
+    /// 2: the command line is wrong
+    UsageError,
+    /// 3: an I/O or environment failure (nothing half-written)
+    IoError,
+}
+
+impl Outcome {
+    pub fn code(self) -> u8 {
+        match self {
+            Outcome::Success => 0,
+            Outcome::InputError => 1,
+            Outcome::UsageError => 2,
+            Outcome::IoError => 3,
+        }
+    }
+}
+
+pub struct Printer {
+    pub format: MessageFormat,
+    pub color: bool,
+    pub deny_warnings: bool,
+    pub quiet: bool,
+}
+
+impl Printer {
+    pub fn new(common: &Common) -> Printer {
+        let color = match common.color {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => {
+                std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            }
+        };
+        Printer {
+            format: common.message_format,
+            color,
+            deny_warnings: common.deny_warnings,
+            quiet: common.quiet,
+        }
+    }
+
+    /// Prints the diagnostics (warnings promoted under `--deny-warnings`) and says whether
+    /// any of them is an error.
+    pub fn emit(&self, sources: &SourceMap, diags: &[Diagnostic]) -> bool {
+        let mut any_error = false;
+        let stderr = std::io::stderr();
+        let mut err = stderr.lock();
+        for d in diags {
+            let mut d = d.clone();
+            if self.deny_warnings && d.severity == Severity::Warning {
+                d.severity = Severity::Error;
+                d.notes
+                    .push("warnings are errors (--deny-warnings)".to_string());
+            }
+            any_error |= d.is_error();
+            let text = match self.format {
+                MessageFormat::Human => d.render(sources, self.color),
+                MessageFormat::Json => format!("{}\n", d.to_json(sources)),
+            };
+            let _ = err.write_all(text.as_bytes());
+        }
+        any_error
+    }
+
+    /// A one-off error without a source location (I/O, environment).
+    pub fn error(&self, code: Option<&str>, message: &str, hint: Option<&str>) {
+        let mut d = Diagnostic::error(message);
+        d.code = code.map(str::to_string);
+        if let Some(h) = hint {
+            d.hints.push(h.to_string());
+        }
+        self.emit(&SourceMap::new(), &[d]);
+    }
+
+    /// Progress and results for humans (stdout), unless `-q`.
+    pub fn say(&self, line: &str) {
+        if !self.quiet {
+            println!("{line}");
+        }
+    }
+}
