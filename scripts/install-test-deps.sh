@@ -27,6 +27,7 @@ want ip iproute2
 want unshare util-linux
 want systemd-analyze systemd
 want hyperfine hyperfine
+if [ ! -x /usr/bin/time ]; then need+=(time); fi
 want kubectl kubernetes-client   # only where no kubectl exists: Debian's conflicts with the image's
 if [ ! -e /usr/lib/nginx/modules/ngx_stream_module.so ]; then need+=(libnginx-mod-stream); fi
 if ! python3 -c 'import yaml' >/dev/null 2>&1; then need+=(python3-yaml); fi
