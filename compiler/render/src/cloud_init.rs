@@ -1,0 +1,62 @@
+//! cloud-init user-data per node: `#cloud-config` with every file of the node's archive in
+//! `write_files` (base64, mode as a string, owner root:root) and `runcmd` ending in the
+//! node's bootstrap script.
+
+use crate::encoding::base64;
+use crate::facts::BOOTSTRAP;
+use crate::yaml::to_yaml;
+use hac_core::Diagnostic;
+use hac_model::Artifact;
+use serde::Serialize;
+
+/// EC2's user-data limit; above it a warning suggests gzip+base64.
+pub const USER_DATA_LIMIT: usize = 16 * 1024;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct UserData {
+    pub write_files: Vec<WriteFile>,
+    pub runcmd: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct WriteFile {
+    pub path: String,
+    pub encoding: &'static str,
+    pub content: String,
+    pub owner: &'static str,
+    pub permissions: String,
+}
+
+/// The user-data of a node whose archive holds `files`.
+pub fn user_data(files: &[Artifact]) -> UserData {
+    UserData {
+        write_files: files
+            .iter()
+            .map(|f| WriteFile {
+                path: format!("/{}", f.path),
+                encoding: "b64",
+                content: base64(&f.contents),
+                owner: "root:root",
+                permissions: format!("{:04o}", f.mode & 0o7777),
+            })
+            .collect(),
+        runcmd: vec![format!("/{BOOTSTRAP}")],
+    }
+}
+
+/// The user-data text and, where it exceeds [`USER_DATA_LIMIT`], a warning.
+pub fn render(node: &str, files: &[Artifact]) -> Result<(String, Option<Diagnostic>), Diagnostic> {
+    let body = to_yaml(&user_data(files))
+        .map_err(|e| Diagnostic::error(format!("cloud-init user-data of `{node}`: {e}")).with_code("E0703"))?;
+    let text = format!("#cloud-config\n{body}");
+    let warning = (text.len() > USER_DATA_LIMIT).then(|| {
+        Diagnostic::warning(format!(
+            "the cloud-init user-data of `{node}` is {} bytes, over the 16 KiB many clouds accept (EC2's limit)",
+            text.len()
+        ))
+        .with_code("W0701")
+        .with_hint("compress it: `gzip -9 < cloud-init/NODE.yaml | base64 -w0` and pass it as gzip+base64 user-data (cloud-init reads gzip)")
+        .with_note("or provision that node with the Ansible play (outputs.ansible) instead")
+    });
+    Ok((text, warning))
+}

@@ -1,0 +1,192 @@
+//! Facts the renderer derives beyond hac-model's: the paths and modes of rendered files,
+//! bootstrap-token constants, node labels, and the checks that every value spliced into a
+//! config file or script is one that file's syntax can hold.
+
+use hac_core::Diagnostic;
+use hac_model::{Cluster, LoadBalancerKind, Node, RenderSecrets, Role};
+use std::collections::BTreeMap;
+
+pub const KUBEADM_CONFIG: &str = "etc/kubernetes/kubeadm-config.yaml";
+pub const SYSCTL_CONF: &str = "etc/sysctl.d/99-kubernetes.conf";
+pub const MODULES_CONF: &str = "etc/modules-load.d/kubernetes.conf";
+pub const BOOTSTRAP: &str = "etc/hac/bootstrap.sh";
+pub const MANIFEST: &str = "etc/hac/manifest.json";
+pub const KEEPALIVED_CONF: &str = "etc/keepalived/keepalived.conf";
+pub const CHECK_APISERVER: &str = "etc/keepalived/check_apiserver.sh";
+pub const HAPROXY_CFG: &str = "etc/haproxy/haproxy.cfg";
+pub const NGINX_CONF: &str = "etc/nginx/nginx.conf";
+pub const KUBE_VIP_MANIFEST: &str = "etc/kubernetes/manifests/kube-vip.yaml";
+pub const ETCD_UNIT: &str = "etc/systemd/system/etcd.service";
+pub const CA_CERT: &str = "etc/kubernetes/pki/ca.crt";
+
+/// The bootstrap token's groups, usages and lifetime (kubeadm's defaults).
+pub const TOKEN_GROUPS: &[&str] = &["system:bootstrappers:kubeadm:default-node-token"];
+pub const TOKEN_USAGES: &[&str] = &["signing", "authentication"];
+pub const TOKEN_TTL: &str = "24h0m0s";
+
+/// The label kubelet sets from a node's `zone`.
+pub const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
+
+/// Whether `node` runs a kubelet (and so needs the kernel settings and a kubeadm config).
+pub fn runs_kubelet(node: &Node) -> bool {
+    node.has(Role::ControlPlane) || node.has(Role::Worker)
+}
+
+/// Whether `node` runs etcd as a systemd unit (external topology).
+pub fn runs_etcd_unit(cluster: &Cluster, node: &Node) -> bool {
+    cluster.etcd.topology == hac_model::EtcdTopology::External && cluster.runs_etcd(node)
+}
+
+/// Whether `node` runs a kube-vip static pod.
+pub fn runs_kube_vip(cluster: &Cluster, node: &Node) -> bool {
+    cluster.control_plane.load_balancer.kind == LoadBalancerKind::KubeVip
+        && node.has(Role::ControlPlane)
+}
+
+/// Whether `node` is the control plane that runs `kubeadm init`.
+pub fn is_first_control_plane(cluster: &Cluster, node: &Node) -> bool {
+    cluster.first_control_plane().is_some_and(|f| f.name == node.name)
+}
+
+/// The node's labels for kubelet's `--node-labels`: its `labels`, plus its zone.
+pub fn node_labels(node: &Node) -> BTreeMap<String, String> {
+    let mut labels = node.labels.clone();
+    if let Some(zone) = &node.zone {
+        labels.entry(ZONE_LABEL.to_string()).or_insert_with(|| zone.clone());
+    }
+    labels
+}
+
+/// The port keepalived's check probes on localhost: the local load balancer's for
+/// haproxy/nginx, the kube-apiserver's for kind keepalived.
+pub fn checked_port(cluster: &Cluster) -> u16 {
+    if cluster.control_plane.load_balancer.kind.is_tcp_proxy() {
+        cluster.control_plane.port
+    } else {
+        cluster.control_plane.api_server_port
+    }
+}
+
+fn is_dns_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+fn is_interface_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 15
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+}
+
+fn is_safe_path(s: &str) -> bool {
+    s.starts_with('/')
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'/' | b'-' | b'+'))
+}
+
+fn is_label_key(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'/' | b'-'))
+}
+
+fn is_label_value(s: &str) -> bool {
+    s.len() <= 63 && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+}
+
+fn is_bootstrap_token(s: &str) -> bool {
+    let Some((id, secret)) = s.split_once('.') else {
+        return false;
+    };
+    let ok = |p: &str, n: usize| p.len() == n && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    ok(id, 6) && ok(secret, 16)
+}
+
+/// A VRRP PASS password keepalived reads back unchanged: 1..8 printable characters that
+/// are not blanks, quotes, backslashes or keepalived's comment marks (`!`, `#`).
+fn is_vrrp_password(s: &str) -> bool {
+    (1..=8).contains(&s.chars().count())
+        && s.bytes().all(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b'\'' | b'\\' | b'!' | b'#'))
+}
+
+/// Every value the templates splice into config syntax, checked; errors name the attribute
+/// and never quote a secret.
+pub fn validate(cluster: &Cluster, secrets: &RenderSecrets, ca_cert_hash: &str) -> Vec<Diagnostic> {
+    let mut errors = Vec::new();
+    let at = |path: &str| cluster.origins.get(path);
+    let mut err = |path: &str, message: String, hint: &str| {
+        errors.push(
+            Diagnostic::error(message)
+                .with_code("E0702")
+                .with_span_opt(at(path))
+                .with_hint(hint.to_string()),
+        );
+    };
+    if !is_dns_label(&cluster.name) {
+        err("name", format!("cluster name `{}` is not a DNS-1123 label", cluster.name), "use lowercase letters, digits and `-`");
+    }
+    for node in &cluster.nodes {
+        if !is_dns_label(&node.name) {
+            err(&format!("nodes.{}", node.name), format!("node name `{}` is not a DNS-1123 label", node.name), "use lowercase letters, digits and `-`");
+        }
+        let needs_interface = cluster.holds_vip(node) || runs_kube_vip(cluster, node);
+        if needs_interface && !is_interface_name(&node.interface) {
+            err(&format!("nodes.{}.interface", node.name), format!("node `{}`: `{}` is not a network interface name", node.name, node.interface), "an interface name has 1..15 letters, digits, `_`, `.` or `-`");
+        }
+        for (k, v) in &node.labels {
+            if !is_label_key(k) || !is_label_value(v) {
+                err(&format!("nodes.{}.labels", node.name), format!("node `{}`: label `{k}` is not a valid Kubernetes label", node.name), "label keys hold letters, digits, `.`, `_`, `-`, `/`; values at most 63 letters, digits, `.`, `_`, `-`");
+            }
+        }
+        if let Some(zone) = &node.zone {
+            if !is_label_value(zone) {
+                err(&format!("nodes.{}.zone", node.name), format!("node `{}`: zone `{zone}` cannot be a node label value", node.name), "a zone is at most 63 letters, digits, `.`, `_`, `-`");
+            }
+        }
+    }
+    let has_etcd_unit = cluster.nodes.iter().any(|n| runs_etcd_unit(cluster, n));
+    if has_etcd_unit && !is_safe_path(&cluster.etcd.binary) {
+        err("etcd.binary", format!("etcd.binary `{}` is not an absolute path of plain characters", cluster.etcd.binary), "write an absolute path such as /usr/local/bin/etcd");
+    }
+    let kind = cluster.control_plane.load_balancer.kind;
+    let manages_vip = !cluster.vip_holders().is_empty() || kind == LoadBalancerKind::KubeVip;
+    if manages_vip && cluster.control_plane.vip.is_none() {
+        err("controlPlane.vip", format!("load balancer kind `{}` needs controlPlane.vip", kind.as_str()), "set controlPlane.vip to a free address in the nodes' subnet");
+    }
+    if cluster.endpoint_host().is_empty() {
+        err("controlPlane", "the control plane has no endpoint (no endpoint, VIP or load-balancer address)".to_string(), "set controlPlane.vip or controlPlane.endpoint");
+    }
+    if !cluster.vip_holders().is_empty() && !is_vrrp_password(&secrets.vrrp_password) {
+        err("controlPlane.keepalived", "the secrets file's VRRP password is not 1..8 plain characters".to_string(), "regenerate it with `hac secrets init` (keepalived truncates PASS passwords to 8 characters)");
+    }
+    if !is_bootstrap_token(&secrets.bootstrap_token) {
+        err("name", "the secrets file's bootstrap token does not have kubeadm's form [a-z0-9]{6}.[a-z0-9]{16}".to_string(), "regenerate it with `hac secrets init`");
+    }
+    if !ca_cert_hash.starts_with("sha256:") {
+        err("pki", "the issued PKI carries no `sha256:` CA certificate hash".to_string(), "this is a bug in the PKI stage");
+    }
+    errors
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bootstrap_token_form() {
+        assert!(is_bootstrap_token("abcdef.0123456789abcdef"));
+        assert!(!is_bootstrap_token("abcdef.0123456789abcde"));
+        assert!(!is_bootstrap_token("ABCDEF.0123456789abcdef"));
+    }
+
+    #[test]
+    fn vrrp_password_rules() {
+        assert!(is_vrrp_password("k8sPass1"));
+        assert!(!is_vrrp_password("k8sPass12"));
+        assert!(!is_vrrp_password("a b"));
+        assert!(!is_vrrp_password("a!b"));
+        assert!(!is_vrrp_password(""));
+    }
+}
