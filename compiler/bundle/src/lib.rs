@@ -2,25 +2,44 @@
 //! tree, the files beside them and `SHA256SUMS` — into a temporary folder that replaces the
 //! output folder only when complete. Also reads archives and trees back for `hac inspect`.
 //! This is the only module that writes to the filesystem.
+//!
+//! Conventions the writer relies on (see `layout`):
+//! - an artifact path is relative (`etc/kubernetes/pki/ca.crt`), without `.`/`..`/empty
+//!   components; a path ending in `/` (with empty contents) declares a directory and its mode
+//!   (e.g. `var/lib/etcd/` 0700), otherwise directories are implied with mode 0755
+//!   (`var/lib/etcd` 0700);
+//! - modes are permission bits only (at most `0o7777`).
 
+mod archive;
+mod error;
+mod inspect;
+mod layout;
+mod output;
+
+pub use archive::{host_archive, GZIP_LEVEL};
+pub use error::BundleError;
 use hac_model::Bundle;
+pub use inspect::inspect;
 use std::path::Path;
 
+/// How host files are written: one reproducible archive per node, or plain folders (the form
+/// committed under `out-examples/`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
+    /// `hosts/<node>.tar.gz`
     Tar,
+    /// `hosts/<node>/<path>`
     Tree,
 }
 
-/// Writes `bundle` to `out_dir` (replacing it atomically). `epoch` is the mtime of every
-/// archived file (seconds since 1970).
-pub fn write(bundle: &Bundle, out_dir: &Path, format: Format, epoch: i64) -> std::io::Result<()> {
-    let _ = (bundle, out_dir, format, epoch);
-    Err(std::io::Error::other("bundle writer not yet written"))
-}
-
-/// `hac inspect`: a listing of an archive or tree (files, modes, certificates).
-pub fn inspect(path: &Path) -> std::io::Result<String> {
-    let _ = path;
-    Err(std::io::Error::other("inspect not yet written"))
+/// Writes `bundle` to `out_dir`, replacing a previous output only once the new one is complete
+/// (nothing changes on disk when this fails). `epoch` is the mtime of every archived entry
+/// (seconds since 1970, not negative).
+pub fn write(
+    bundle: &Bundle,
+    out_dir: &Path,
+    format: Format,
+    epoch: i64,
+) -> Result<(), BundleError> {
+    output::write(bundle, out_dir, format, epoch)
 }
