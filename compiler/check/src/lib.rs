@@ -1,30 +1,47 @@
 //! Turns evaluated data into the typed cluster model (`convert`), enforces every rule of
-//! cluster.md (`rules`), computes the availability report (`report`), and holds the long
-//! explanation of every diagnostic code (`explain`).
+//! cluster.md (`rules`), computes the availability report (`availability`), and holds the long
+//! explanation of every diagnostic code (`explain`, any stage's codes).
+
+pub mod availability;
+pub mod codes;
+pub mod convert;
+pub mod explain;
+pub mod rules;
+
+pub use availability::{Availability, LossOutcome, ZoneLoss};
+pub use rules::{check_validity_now, check_vrrp_password, planned_apiserver_sans};
 
 use hac_core::{DataNode, Diagnostic};
 use hac_model::Cluster;
 
-/// Data → model, with defaults applied. Errors point at the offending attribute.
+/// Data → model, with defaults applied. Errors point at the offending attribute; every
+/// conversion error is reported, not just the first.
 pub fn build_model(data: &DataNode) -> Result<Cluster, Vec<Diagnostic>> {
-    let _ = data;
-    Err(vec![Diagnostic::error("cluster model not yet written")])
+    convert::build_model(data)
 }
 
-/// Every rule of cluster.md; errors and warnings, sorted by source position.
+/// Every rule of cluster.md; errors and warnings, sorted by source position, then code.
 pub fn check(cluster: &Cluster) -> Vec<Diagnostic> {
-    let _ = cluster;
-    Vec::new()
+    rules::check(cluster)
 }
 
 /// The availability report (printed by `hac check`, written as `report.txt`).
 pub fn report(cluster: &Cluster) -> String {
-    let _ = cluster;
-    String::new()
+    Availability::of(cluster).render()
 }
 
 /// `hac explain CODE`: the long explanation of a diagnostic code (any stage's).
 pub fn explain(code: &str) -> Option<&'static str> {
-    let _ = code;
-    None
+    explain::explain(code)
+}
+
+/// Sorts diagnostics by source position (file, start), then code; those without a location last.
+pub fn sort_diagnostics(mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    diags.sort_by(|a, b| {
+        let key = |d: &Diagnostic| {
+            (d.span.is_none(), d.span.map(|s| (s.file, s.start, s.end)), d.code.clone())
+        };
+        key(a).cmp(&key(b))
+    });
+    diags
 }

@@ -1,0 +1,122 @@
+//! The stable diagnostic codes of the cluster model and its rules, in one place so that the
+//! converter, the rules, the tests and `hac explain` cannot drift apart.
+//!
+//! E01xx conversion (data → model), E02xx quorum / topology / zones / roles, E03xx addresses /
+//! CIDRs / SANs, E04xx load balancer / VRRP / ports, E05xx versions / PKI. Warnings use the
+//! same numbering with a `W`.
+
+// Conversion.
+pub const WRONG_TYPE: &str = "E0101";
+pub const MISSING_ATTRIBUTE: &str = "E0102";
+pub const UNKNOWN_ATTRIBUTE: &str = "E0103";
+pub const INVALID_ENUM: &str = "E0104";
+pub const MALFORMED: &str = "E0105";
+pub const OUT_OF_RANGE: &str = "E0106";
+pub const INVALID_VALUE: &str = "E0107";
+
+// Quorum, topology, zones, roles.
+pub const SINGLE_ETCD_MEMBER: &str = "E0201";
+pub const TWO_ETCD_MEMBERS: &str = "E0202";
+pub const EVEN_ETCD_MEMBERS: &str = "E0203";
+pub const EXTERNAL_TOO_FEW_ETCD: &str = "E0204";
+pub const EXTERNAL_TOO_FEW_CONTROL_PLANES: &str = "E0205";
+pub const NO_CONTROL_PLANE: &str = "E0206";
+pub const ETCD_ROLE_WITH_STACKED: &str = "E0207";
+pub const NODE_WITHOUT_ROLE: &str = "E0208";
+pub const LOAD_BALANCER_ROLE_UNUSED: &str = "E0209";
+pub const TOO_MANY_ETCD_MEMBERS: &str = "W0201";
+pub const ZONE_LOSS_BREAKS_CONTROL_PLANE: &str = "W0202";
+
+// Addresses, CIDRs, SANs.
+pub const DUPLICATE_ADDRESS: &str = "E0301";
+pub const DUPLICATE_NAME: &str = "E0302";
+pub const INVALID_NAME: &str = "E0303";
+pub const VIP_OUTSIDE_SUBNET: &str = "E0304";
+pub const VIP_IS_NODE_ADDRESS: &str = "E0305";
+pub const VIP_IN_CLUSTER_CIDR: &str = "E0306";
+pub const CIDR_OVERLAP: &str = "E0307";
+pub const SERVICE_CIDR_TOO_LARGE: &str = "E0308";
+pub const POD_CIDR_TOO_SMALL: &str = "E0309";
+pub const INVALID_SAN: &str = "E0310";
+pub const INVALID_ENDPOINT: &str = "E0311";
+pub const ADDRESS_WITHOUT_PREFIX: &str = "E0312";
+pub const INVALID_DNS_DOMAIN: &str = "E0313";
+
+// Load balancer, VRRP, ports.
+pub const DEDICATED_WITHOUT_LOAD_BALANCER: &str = "E0401";
+pub const ROUTER_ID_OUT_OF_RANGE: &str = "E0402";
+pub const PRIORITY_OUT_OF_RANGE: &str = "E0403";
+pub const DUPLICATE_PRIORITY: &str = "E0404";
+pub const NOT_ONE_MASTER: &str = "E0405";
+pub const FAILOVER_IMPOSSIBLE: &str = "E0406";
+pub const VRRP_PASSWORD_LENGTH: &str = "E0407";
+pub const PORT_CONFLICT: &str = "E0408";
+pub const EXTERNAL_WITHOUT_ADDRESS: &str = "E0409";
+pub const MISSING_VIP: &str = "E0410";
+pub const VIP_PORT_MISMATCH: &str = "E0411";
+pub const DEDICATED_WITHOUT_PROXY: &str = "E0412";
+pub const SINGLE_DEDICATED_LOAD_BALANCER: &str = "W0401";
+
+// Versions and PKI.
+pub const KUBERNETES_VERSION_UNSUPPORTED: &str = "E0501";
+pub const LEAF_OUTLIVES_CA: &str = "E0502";
+pub const ETCD_VERSION_UNSUPPORTED: &str = "E0503";
+pub const CERTIFICATES_NOT_VALID_NOW: &str = "W0501";
+
+/// Every code this crate emits (the explanations test walks it).
+pub const ALL: &[&str] = &[
+    WRONG_TYPE,
+    MISSING_ATTRIBUTE,
+    UNKNOWN_ATTRIBUTE,
+    INVALID_ENUM,
+    MALFORMED,
+    OUT_OF_RANGE,
+    INVALID_VALUE,
+    SINGLE_ETCD_MEMBER,
+    TWO_ETCD_MEMBERS,
+    EVEN_ETCD_MEMBERS,
+    EXTERNAL_TOO_FEW_ETCD,
+    EXTERNAL_TOO_FEW_CONTROL_PLANES,
+    NO_CONTROL_PLANE,
+    ETCD_ROLE_WITH_STACKED,
+    NODE_WITHOUT_ROLE,
+    LOAD_BALANCER_ROLE_UNUSED,
+    TOO_MANY_ETCD_MEMBERS,
+    ZONE_LOSS_BREAKS_CONTROL_PLANE,
+    DUPLICATE_ADDRESS,
+    DUPLICATE_NAME,
+    INVALID_NAME,
+    VIP_OUTSIDE_SUBNET,
+    VIP_IS_NODE_ADDRESS,
+    VIP_IN_CLUSTER_CIDR,
+    CIDR_OVERLAP,
+    SERVICE_CIDR_TOO_LARGE,
+    POD_CIDR_TOO_SMALL,
+    INVALID_SAN,
+    INVALID_ENDPOINT,
+    ADDRESS_WITHOUT_PREFIX,
+    INVALID_DNS_DOMAIN,
+    DEDICATED_WITHOUT_LOAD_BALANCER,
+    ROUTER_ID_OUT_OF_RANGE,
+    PRIORITY_OUT_OF_RANGE,
+    DUPLICATE_PRIORITY,
+    NOT_ONE_MASTER,
+    FAILOVER_IMPOSSIBLE,
+    VRRP_PASSWORD_LENGTH,
+    PORT_CONFLICT,
+    EXTERNAL_WITHOUT_ADDRESS,
+    MISSING_VIP,
+    VIP_PORT_MISMATCH,
+    DEDICATED_WITHOUT_PROXY,
+    SINGLE_DEDICATED_LOAD_BALANCER,
+    KUBERNETES_VERSION_UNSUPPORTED,
+    LEAF_OUTLIVES_CA,
+    ETCD_VERSION_UNSUPPORTED,
+    CERTIFICATES_NOT_VALID_NOW,
+];
+
+/// The language's codes (hac-syntax / hac-eval), documented by `hac explain` too.
+pub const LANGUAGE: &[&str] = &[
+    "E0001", "E0002", "E0003", "E0004", "E0005", "E0006", "E0007", "E0008", "E0009", "E0010", "E0011", "E0012",
+    "E0013", "E0014", "E0015", "E0016", "E0017", "E0018", "E0019",
+];
