@@ -82,7 +82,8 @@ pub fn variants() -> Vec<(&'static str, Cluster)> {
 pub fn real_ca_pem() -> String {
     static PEM: OnceLock<String> = OnceLock::new();
     PEM.get_or_init(|| {
-        let dir = scratch_dir("ca");
+        let tmp = scratch_dir("ca");
+        let dir = tmp.path();
         let key = dir.join("ca.key");
         let crt = dir.join("ca.crt");
         let out = run(
@@ -193,12 +194,13 @@ pub fn run(cmd: &mut Command) -> Output {
 
 /// A fresh directory under the target dir (root-owned, not world-writable: keepalived's
 /// script security refuses scripts below world-writable directories such as /tmp).
-pub fn scratch_dir(label: &str) -> PathBuf {
+/// Removed when the returned value drops.
+pub fn scratch_dir(label: &str) -> tempfile::TempDir {
     let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hac-render-tests");
     std::fs::create_dir_all(&base).expect("create scratch base");
-    let dir = tempfile::Builder::new().prefix(&format!("{label}-")).tempdir_in(&base).expect("tempdir").keep();
+    let dir = tempfile::Builder::new().prefix(&format!("{label}-")).tempdir_in(&base).expect("tempdir");
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod scratch dir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod scratch dir");
     dir
 }
 

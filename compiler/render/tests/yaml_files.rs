@@ -1,0 +1,222 @@
+//! Every emitted YAML file (kubeadm config, kube-vip pod, cloud-init user-data, Ansible
+//! inventory and play) read back by PyYAML (YAML 1.1, as cloud-init and Ansible read it)
+//! and by yaml_serde (YAML 1.2) and compared with the data it was made from; and every
+//! kubeadm config's field names checked against kubeadm's v1beta3/v1beta4 types.
+
+mod common;
+
+use common::*;
+use hac_model::{Cluster, KubeadmApi};
+use hac_render::facts::*;
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::process::Command;
+
+/// Reads every file with PyYAML's safe_load_all in one python3 run: path → documents.
+fn pyyaml_load(files: &BTreeMap<String, Vec<u8>>) -> BTreeMap<String, Vec<Value>> {
+    let python = tool("python3");
+    let tmp = scratch_dir("pyyaml");
+    let mut paths = Vec::new();
+    for (i, (name, contents)) in files.iter().enumerate() {
+        let p = tmp.path().join(format!("{i}.yaml"));
+        std::fs::write(&p, contents).expect("write yaml");
+        paths.push((name.clone(), p));
+    }
+    let script = "import sys, json, yaml\nout = []\nfor p in sys.argv[1:]:\n    with open(p) as f:\n        out.append(list(yaml.safe_load_all(f)))\nprint(json.dumps(out))\n";
+    let out = run(Command::new(python).arg("-c").arg(script).args(paths.iter().map(|(_, p)| p)));
+    assert!(out.status.success(), "PyYAML could not read the files (is python3-yaml installed? run scripts/install-test-deps.sh):\n{}", String::from_utf8_lossy(&out.stderr));
+    let docs: Vec<Vec<Value>> = serde_json::from_slice(&out.stdout).expect("python prints JSON");
+    paths.into_iter().map(|(n, _)| n).zip(docs).collect()
+}
+
+fn yaml_serde_load(text: &str) -> Vec<Value> {
+    serde_yaml::Deserializer::from_str(text)
+        .map(|doc| Value::deserialize(doc).expect("yaml_serde reads the file"))
+        .collect()
+}
+
+/// (file id, its bytes, the data it was made from) for every YAML file of a variant.
+fn yaml_files(cluster: &Cluster, bundle: &hac_model::Bundle, pki: &hac_model::IssuedPki) -> Vec<(String, Vec<u8>, Vec<Value>)> {
+    let secrets = secrets();
+    let mut out = Vec::new();
+    for node in &cluster.nodes {
+        if let Some(f) = file(bundle, &node.name, KUBEADM_CONFIG) {
+            let docs = hac_render::kubeadm::documents(cluster, node, &pki.ca_cert_hash, &secrets);
+            let expected = docs.iter().map(|d| serde_json::to_value(d).expect("to_value")).collect();
+            out.push((format!("{}/{KUBEADM_CONFIG}", node.name), f.contents.clone(), expected));
+        }
+        if let Some(f) = file(bundle, &node.name, KUBE_VIP_MANIFEST) {
+            let expected = vec![serde_json::to_value(hac_render::kube_vip::pod(cluster, node)).expect("to_value")];
+            out.push((format!("{}/{KUBE_VIP_MANIFEST}", node.name), f.contents.clone(), expected));
+        }
+    }
+    for f in &bundle.files {
+        let expected = if let Some(node) = f.path.strip_prefix("cloud-init/").and_then(|p| p.strip_suffix(".yaml")) {
+            serde_json::to_value(hac_render::cloud_init::user_data(&bundle.hosts[node])).expect("to_value")
+        } else if f.path == "ansible/inventory.yml" {
+            hac_render::ansible::inventory(cluster)
+        } else if f.path == "ansible/site.yml" {
+            hac_render::ansible::site(cluster)
+        } else {
+            continue;
+        };
+        out.push((f.path.clone(), f.contents.clone(), vec![expected]));
+    }
+    out
+}
+
+#[test]
+fn every_yaml_file_reads_back_as_its_data_under_yaml_1_1_and_1_2() {
+    let mut checked = 0;
+    for (variant, cluster) in variants() {
+        let pki = fake_pki(&cluster, "CA");
+        let bundle = hac_render::render(&cluster, &pki, &secrets(), "r").expect("render");
+        let files = yaml_files(&cluster, &bundle, &pki);
+        let inputs: BTreeMap<String, Vec<u8>> = files.iter().map(|(n, b, _)| (n.clone(), b.clone())).collect();
+        let pyyaml = pyyaml_load(&inputs);
+        for (name, bytes, expected) in &files {
+            let text = String::from_utf8(bytes.clone()).expect("YAML is UTF-8");
+            assert_eq!(&pyyaml[name], expected, "{variant}: PyYAML reads {name} differently from its data:\n{text}");
+            assert_eq!(&yaml_serde_load(&text), expected, "{variant}: yaml_serde reads {name} differently");
+            checked += 1;
+        }
+    }
+    assert!(checked > 100, "only {checked} YAML files were compared");
+}
+
+#[test]
+fn yaml_1_1_look_alikes_are_quoted() {
+    let mut cluster = hac_model::samples::stacked_3();
+    cluster.control_plane.cert_sans = ["yes", "on", "no", "0644", "1e3", "~", "null", "2026-01-01", "y"].iter().map(|s| s.to_string()).collect();
+    let pki = fake_pki(&cluster, "CA");
+    let bundle = hac_render::render(&cluster, &pki, &secrets(), "r").expect("render");
+    let config = text(file(&bundle, "master-0", KUBEADM_CONFIG).expect("kubeadm config"));
+    for s in &cluster.control_plane.cert_sans {
+        assert!(config.contains(&format!("  - \"{s}\"\n")), "{s} must be quoted in:\n{config}");
+    }
+    let mut inputs = BTreeMap::new();
+    inputs.insert("kubeadm".to_string(), config.into_bytes());
+    let docs = &pyyaml_load(&inputs)["kubeadm"];
+    let sans = &docs[1]["apiServer"]["certSANs"];
+    for s in &cluster.control_plane.cert_sans {
+        assert!(sans.as_array().is_some_and(|a| a.contains(&Value::String(s.clone()))), "PyYAML must read {s} back as a string: {sans}");
+    }
+}
+
+/// kubeadm's config types, field by field (k8s.io/kubernetes cmd/kubeadm/app/apis/kubeadm/
+/// v1beta3 and v1beta4 types.go): type → [(field, type of its value or "" for a leaf)].
+fn kubeadm_schema(api: KubeadmApi) -> BTreeMap<&'static str, Vec<(&'static str, &'static str)>> {
+    let v4 = api == KubeadmApi::V1beta4;
+    let mut s: BTreeMap<&'static str, Vec<(&'static str, &'static str)>> = BTreeMap::new();
+    let mut init = vec![("apiVersion", ""), ("kind", ""), ("bootstrapTokens", "BootstrapToken"), ("nodeRegistration", "NodeRegistrationOptions"), ("localAPIEndpoint", "APIEndpoint"), ("certificateKey", ""), ("skipPhases", ""), ("patches", "")];
+    let mut cluster = vec![("apiVersion", ""), ("kind", ""), ("etcd", "Etcd"), ("networking", "Networking"), ("kubernetesVersion", ""), ("controlPlaneEndpoint", ""), ("apiServer", "APIServer"), ("controllerManager", "ControlPlaneComponent"), ("scheduler", "ControlPlaneComponent"), ("dns", ""), ("certificatesDir", ""), ("imageRepository", ""), ("featureGates", ""), ("clusterName", "")];
+    let mut join = vec![("apiVersion", ""), ("kind", ""), ("nodeRegistration", "NodeRegistrationOptions"), ("caCertPath", ""), ("discovery", "Discovery"), ("controlPlane", "JoinControlPlane"), ("skipPhases", ""), ("patches", "")];
+    let mut node_reg = vec![("name", ""), ("criSocket", ""), ("taints", "Taint"), ("kubeletExtraArgs", "ExtraArgs"), ("ignorePreflightErrors", ""), ("imagePullPolicy", "")];
+    let mut local_etcd = vec![("imageRepository", ""), ("imageTag", ""), ("dataDir", ""), ("extraArgs", "ExtraArgs"), ("serverCertSANs", ""), ("peerCertSANs", "")];
+    let mut api_server = vec![("extraArgs", "ExtraArgs"), ("extraVolumes", ""), ("certSANs", "")];
+    let mut component = vec![("extraArgs", "ExtraArgs"), ("extraVolumes", "")];
+    let mut discovery = vec![("bootstrapToken", "BootstrapTokenDiscovery"), ("file", ""), ("tlsBootstrapToken", "")];
+    if v4 {
+        init.extend([("dryRun", ""), ("timeouts", "Timeouts")]);
+        cluster.extend([("proxy", ""), ("encryptionAlgorithm", ""), ("certificateValidityPeriod", ""), ("caCertificateValidityPeriod", "")]);
+        join.extend([("dryRun", ""), ("timeouts", "Timeouts")]);
+        node_reg.push(("imagePullSerial", ""));
+        local_etcd.push(("extraEnvs", ""));
+        api_server.push(("extraEnvs", ""));
+        component.push(("extraEnvs", ""));
+        s.insert("Timeouts", vec![("controlPlaneComponentHealthCheck", ""), ("kubeletHealthCheck", ""), ("kubernetesAPICall", ""), ("etcdAPICall", ""), ("tlsBootstrap", ""), ("discovery", ""), ("upgradeManifests", "")]);
+    } else {
+        api_server.push(("timeoutForControlPlane", ""));
+        discovery.push(("timeout", ""));
+    }
+    s.insert("InitConfiguration", init);
+    s.insert("ClusterConfiguration", cluster);
+    s.insert("JoinConfiguration", join);
+    s.insert("NodeRegistrationOptions", node_reg);
+    s.insert("LocalEtcd", local_etcd);
+    s.insert("APIServer", api_server);
+    s.insert("ControlPlaneComponent", component);
+    s.insert("Discovery", discovery);
+    s.insert("BootstrapToken", vec![("token", ""), ("description", ""), ("ttl", ""), ("expires", ""), ("usages", ""), ("groups", "")]);
+    s.insert("Taint", vec![("key", ""), ("value", ""), ("effect", ""), ("timeAdded", "")]);
+    s.insert("APIEndpoint", vec![("advertiseAddress", ""), ("bindPort", "")]);
+    s.insert("Etcd", vec![("local", "LocalEtcd"), ("external", "ExternalEtcd")]);
+    s.insert("ExternalEtcd", vec![("endpoints", ""), ("caFile", ""), ("certFile", ""), ("keyFile", "")]);
+    s.insert("Networking", vec![("serviceSubnet", ""), ("podSubnet", ""), ("dnsDomain", "")]);
+    s.insert("BootstrapTokenDiscovery", vec![("token", ""), ("apiServerEndpoint", ""), ("caCertHashes", ""), ("unsafeSkipCAVerification", "")]);
+    s.insert("JoinControlPlane", vec![("localAPIEndpoint", "APIEndpoint"), ("certificateKey", "")]);
+    s
+}
+
+fn check_fields(value: &Value, ty: &str, api: KubeadmApi, path: &str, schema: &BTreeMap<&str, Vec<(&str, &str)>>, errors: &mut Vec<String>) {
+    if ty == "ExtraArgs" {
+        let ok = match api {
+            KubeadmApi::V1beta3 => value.as_object().is_some_and(|m| m.values().all(Value::is_string)),
+            KubeadmApi::V1beta4 => value.as_array().is_some_and(|a| {
+                a.iter().all(|e| e.as_object().is_some_and(|m| m.len() == 2 && m["name"].is_string() && m["value"].is_string()))
+            }),
+        };
+        if !ok {
+            errors.push(format!("{path}: extraArgs has the wrong shape for {api:?}: {value}"));
+        }
+        return;
+    }
+    let Some(fields) = schema.get(ty) else {
+        return;
+    };
+    let items: Vec<&Value> = match value {
+        Value::Array(a) => a.iter().collect(),
+        v => vec![v],
+    };
+    for item in items {
+        let Some(map) = item.as_object() else {
+            errors.push(format!("{path}: expected an object of type {ty}"));
+            continue;
+        };
+        for (key, child) in map {
+            match fields.iter().find(|(f, _)| f == key) {
+                None => errors.push(format!("{path}.{key}: no such field in {api:?} {ty}")),
+                Some((_, child_ty)) => check_fields(child, child_ty, api, &format!("{path}.{key}"), schema, errors),
+            }
+        }
+    }
+}
+
+#[test]
+fn kubeadm_configs_use_only_fields_kubeadm_knows() {
+    let mut checked = 0;
+    for (variant, cluster) in variants() {
+        let api = cluster.kubeadm_api();
+        let schema = kubeadm_schema(api);
+        let pki = fake_pki(&cluster, "CA");
+        let bundle = hac_render::render(&cluster, &pki, &secrets(), "r").expect("render");
+        for node in &cluster.nodes {
+            let Some(f) = file(&bundle, &node.name, KUBEADM_CONFIG) else { continue };
+            assert_eq!(f.mode, 0o600, "{variant}/{}: the kubeadm config holds the token", node.name);
+            let docs = yaml_serde_load(&text(f));
+            let kinds: Vec<&str> = docs.iter().filter_map(|d| d["kind"].as_str()).collect();
+            let first = cluster.first_control_plane().is_some_and(|m| m.name == node.name);
+            let expected_kinds: &[&str] = if first { &["InitConfiguration", "ClusterConfiguration"] } else { &["JoinConfiguration"] };
+            assert_eq!(kinds, expected_kinds, "{variant}/{}", node.name);
+            let mut errors = Vec::new();
+            for doc in &docs {
+                assert_eq!(doc["apiVersion"], Value::String(api.api_version().to_string()), "{variant}");
+                let kind = doc["kind"].as_str().unwrap_or_default();
+                check_fields(doc, kind, api, kind, &schema, &mut errors);
+            }
+            assert!(errors.is_empty(), "{variant}/{}: {errors:#?}", node.name);
+            checked += 1;
+        }
+    }
+    assert!(checked > 50, "only {checked} kubeadm configs were checked");
+}
+
+#[test]
+fn the_field_check_catches_a_misspelt_field() {
+    let schema = kubeadm_schema(KubeadmApi::V1beta3);
+    let doc = serde_json::json!({"apiVersion": "kubeadm.k8s.io/v1beta3", "kind": "ClusterConfiguration", "networking": {"podCIDR": "10.0.0.0/16"}, "controllerManager": {"extraArgs": [{"name": "a", "value": "b"}]}});
+    let mut errors = Vec::new();
+    check_fields(&doc, "ClusterConfiguration", KubeadmApi::V1beta3, "ClusterConfiguration", &schema, &mut errors);
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+}
