@@ -179,8 +179,31 @@ pub(crate) fn plan_tree<'a>(
         kind: EntryKind::File,
         contents,
     }));
-    entries.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
+    entries.sort_by(|a, b| archive_order(&a.path, a.kind, &b.path, b.kind));
     Ok(entries)
+}
+
+/// The order of entries in an archive and on disk: by name as the archive stores it, a
+/// directory with its trailing `/` (`etc/kubernetes-x.conf` < `etc/kubernetes/` <
+/// `etc/kubernetes/admin.conf`). A directory thus comes right before its contents, and the
+/// order is the one `tar -t | sort` shows.
+pub(crate) fn archive_order(
+    a: &str,
+    a_kind: EntryKind,
+    b: &str,
+    b_kind: EntryKind,
+) -> std::cmp::Ordering {
+    let slash = |kind| {
+        if kind == EntryKind::Dir {
+            &b"/"[..]
+        } else {
+            &b""[..]
+        }
+    };
+    a.as_bytes()
+        .iter()
+        .chain(slash(a_kind))
+        .cmp(b.as_bytes().iter().chain(slash(b_kind)))
 }
 
 #[cfg(test)]
@@ -213,8 +236,8 @@ mod tests {
             paths(&entries),
             vec![
                 "etc/ 755",
-                "etc/kubernetes/ 755",
                 "etc/kubernetes-x.conf 644",
+                "etc/kubernetes/ 755",
                 "etc/kubernetes/pki/ 755",
                 "etc/kubernetes/pki/ca.key 600",
                 "var/ 755",

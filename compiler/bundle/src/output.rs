@@ -177,7 +177,7 @@ fn plan_output(
         kind: EntryKind::Dir,
         contents: Cow::Borrowed(&[]),
     }));
-    entries.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
+    entries.sort_by(|a, b| crate::layout::archive_order(&a.path, a.kind, &b.path, b.kind));
     let sums = sha256sums(&entries);
     entries.push(OutputEntry {
         path: SUMS_FILE.to_string(),
