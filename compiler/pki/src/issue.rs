@@ -1,0 +1,416 @@
+//! Issues the whole PKI of pki.md for a cluster: the three CAs and the service-account key
+//! pair, every leaf certificate and kubeconfig each node needs, placed per node by the
+//! least-privilege table of bundle.md. Pure: the same cluster and secrets give the same bytes
+//! (keys from HKDF, deterministic signatures, serials from a keyed hash, validity from
+//! `epoch`); nothing here reads a clock, a random source or a file.
+
+use crate::ca::{subject_key_id, CaMaterial};
+use crate::error::*;
+use crate::keys::{hkdf_expand, KeyPair};
+use crate::kubeconfig::Kubeconfig;
+use crate::secrets::Secrets;
+use hac_core::Diagnostic;
+use hac_model::{has_super_admin, Artifact, Cluster, IssuedPki, Node, Role};
+use hmac::{Hmac, Mac};
+use rcgen::string::Ia5String;
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, DnValue,
+    ExtendedKeyUsagePurpose, IsCa, KeyIdMethod, KeyUsagePurpose, PublicKeyData, SanType,
+    SerialNumber,
+};
+use sha2::Sha256;
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use time::OffsetDateTime;
+use zeroize::Zeroizing;
+
+/// Mode of certificates.
+pub const MODE_CERT: u32 = 0o644;
+/// Mode of private keys, `sa.pub` and kubeconfigs.
+pub const MODE_SECRET: u32 = 0o600;
+
+const PKI: &str = "etc/kubernetes/pki";
+const KUBE: &str = "etc/kubernetes";
+
+/// Issues every certificate, key and kubeconfig, placed per node (every node of the cluster
+/// has an entry; a worker's is empty).
+pub fn issue(cluster: &Cluster, secrets: &Secrets) -> Result<IssuedPki, Diagnostic> {
+    issue_inner(cluster, secrets).map_err(Diagnostic::from)
+}
+
+/// What a leaf certificate is for: its extended key usages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Usage {
+    Server,
+    Client,
+    ServerAndClient,
+}
+
+/// Everything that distinguishes one leaf certificate.
+struct LeafSpec {
+    /// Names the key (with the node and `pki.rotation`): same identity, same key.
+    identity: String,
+    common_name: String,
+    organization: Option<String>,
+    usage: Usage,
+    dns_names: Vec<String>,
+    ips: Vec<IpAddr>,
+}
+
+/// A leaf as PEM text.
+struct IssuedLeaf {
+    cert_pem: String,
+    key_pem: Zeroizing<String>,
+}
+
+/// The parts of an issuance shared by every certificate.
+struct Issuer<'a> {
+    cluster: &'a Cluster,
+    root_secret: &'a [u8],
+    serial_key: Zeroizing<[u8; 32]>,
+    not_before: OffsetDateTime,
+    ca_not_after: OffsetDateTime,
+    leaf_not_after: OffsetDateTime,
+}
+
+fn issue_inner(cluster: &Cluster, secrets: &Secrets) -> Result<IssuedPki, PkiError> {
+    let iss = Issuer::new(cluster, secrets.root_secret.as_ref())?;
+    let cluster_ca = match &secrets.imported_ca {
+        Some(imported) => imported.material()?,
+        None => iss.derived_ca("ca", "kubernetes")?,
+    };
+    let front_proxy_ca = iss.derived_ca("front-proxy-ca", "front-proxy-ca")?;
+    let etcd_ca = iss.derived_ca("etcd-ca", "etcd-ca")?;
+    let sa = KeyPair::derive(
+        iss.root_secret,
+        cluster.pki.algorithm,
+        &format!("cluster={} sa", cluster.name),
+    )?;
+    let sa_key_pem = sa.private_key_pem()?;
+    let sa_pub_pem = sa.public_key_pem()?;
+
+    let first_cp = cluster.first_control_plane().map(|n| n.name.clone());
+    let mut files = BTreeMap::new();
+    for node in &cluster.nodes {
+        let mut out: BTreeMap<String, Artifact> = BTreeMap::new();
+        let mut put = |path: String, mode: u32, contents: &[u8]| {
+            out.insert(path.clone(), Artifact::new(path, mode, contents.to_vec()));
+        };
+        let is_cp = node.has(Role::ControlPlane);
+        if is_cp {
+            put(format!("{PKI}/ca.crt"), MODE_CERT, cluster_ca.cert_pem.as_bytes());
+            put(format!("{PKI}/ca.key"), MODE_SECRET, cluster_ca.key_pem.as_bytes());
+            put(format!("{PKI}/front-proxy-ca.crt"), MODE_CERT, front_proxy_ca.cert_pem.as_bytes());
+            put(format!("{PKI}/etcd/ca.crt"), MODE_CERT, etcd_ca.cert_pem.as_bytes());
+            put(format!("{PKI}/sa.key"), MODE_SECRET, sa_key_pem.as_bytes());
+            put(format!("{PKI}/sa.pub"), MODE_SECRET, sa_pub_pem.as_bytes());
+            let leaves = [
+                ("apiserver", iss.apiserver_spec(node), &cluster_ca),
+                (
+                    "apiserver-kubelet-client",
+                    iss.client_spec(node, "apiserver-kubelet-client", "kube-apiserver-kubelet-client", Some(iss.admin_group())),
+                    &cluster_ca,
+                ),
+                (
+                    "front-proxy-client",
+                    iss.client_spec(node, "front-proxy-client", "front-proxy-client", None),
+                    &front_proxy_ca,
+                ),
+                (
+                    "apiserver-etcd-client",
+                    iss.client_spec(node, "apiserver-etcd-client", "kube-apiserver-etcd-client", None),
+                    &etcd_ca,
+                ),
+            ];
+            for (name, spec, ca) in leaves {
+                let leaf = iss.leaf(&spec, ca)?;
+                put(format!("{PKI}/{name}.crt"), MODE_CERT, leaf.cert_pem.as_bytes());
+                put(format!("{PKI}/{name}.key"), MODE_SECRET, leaf.key_pem.as_bytes());
+            }
+            let endpoint = format!("https://{}", cluster.control_plane_endpoint());
+            let local = format!("https://{}:{}", node.address, cluster.control_plane.api_server_port);
+            let mut kubeconfigs = vec![
+                ("admin", "kubernetes-admin", Some(iss.admin_group()), endpoint.clone()),
+                ("controller-manager", "system:kube-controller-manager", None, local.clone()),
+                ("scheduler", "system:kube-scheduler", None, local),
+            ];
+            if has_super_admin(cluster.kubernetes_version) && first_cp.as_deref() == Some(node.name.as_str()) {
+                kubeconfigs.push(("super-admin", "kubernetes-super-admin", Some("system:masters"), endpoint));
+            }
+            for (file, user, group, server) in kubeconfigs {
+                let spec = iss.client_spec(node, &format!("kubeconfig-{file}"), user, group);
+                let leaf = iss.leaf(&spec, &cluster_ca)?;
+                let text = Kubeconfig {
+                    cluster_name: &cluster.name,
+                    server: &server,
+                    user,
+                    ca_cert_pem: &cluster_ca.cert_pem,
+                    client_cert_pem: &leaf.cert_pem,
+                    client_key_pem: &leaf.key_pem,
+                }
+                .to_yaml();
+                put(format!("{KUBE}/{file}.conf"), MODE_SECRET, text.as_bytes());
+            }
+        }
+        if cluster.runs_etcd(node) {
+            put(format!("{PKI}/etcd/ca.crt"), MODE_CERT, etcd_ca.cert_pem.as_bytes());
+            let leaves = [
+                ("etcd/server", iss.etcd_member_spec(node, "etcd-server")),
+                ("etcd/peer", iss.etcd_member_spec(node, "etcd-peer")),
+                (
+                    "etcd/healthcheck-client",
+                    iss.client_spec(node, "etcd-healthcheck-client", "kube-etcd-healthcheck-client", None),
+                ),
+            ];
+            for (name, spec) in leaves {
+                let leaf = iss.leaf(&spec, &etcd_ca)?;
+                put(format!("{PKI}/{name}.crt"), MODE_CERT, leaf.cert_pem.as_bytes());
+                put(format!("{PKI}/{name}.key"), MODE_SECRET, leaf.key_pem.as_bytes());
+            }
+        }
+        if node.has(Role::LoadBalancer) {
+            put(format!("{PKI}/ca.crt"), MODE_CERT, cluster_ca.cert_pem.as_bytes());
+        }
+        files.insert(node.name.clone(), out.into_values().collect());
+    }
+    Ok(IssuedPki {
+        files,
+        ca_cert_hash: cluster_ca.cert_hash(),
+        ca_cert_pem: cluster_ca.cert_pem.clone(),
+    })
+}
+
+impl<'a> Issuer<'a> {
+    fn new(cluster: &'a Cluster, root_secret: &'a [u8]) -> Result<Issuer<'a>, PkiError> {
+        let at = |days: u32, what: &str| {
+            let secs = i64::from(days).checked_mul(86_400).and_then(|d| cluster.epoch.unix.checked_add(d));
+            secs.and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok()).ok_or_else(|| {
+                PkiError::internal(format!(
+                    "the {what} ends after the year 9999, which X.509 cannot express"
+                ))
+                .with_hint("lower pki.caValidityDays / pki.certValidityDays or the epoch")
+            })
+        };
+        let mut serial_key = Zeroizing::new([0u8; 32]);
+        hkdf_expand(root_secret, &format!("cluster={} serial-key", cluster.name), serial_key.as_mut())?;
+        Ok(Issuer {
+            cluster,
+            root_secret,
+            serial_key,
+            not_before: at(0, "epoch")?,
+            ca_not_after: at(cluster.pki.ca_validity_days, "CA validity")?,
+            leaf_not_after: at(cluster.pki.cert_validity_days, "certificate validity")?,
+        })
+    }
+
+    /// `system:masters` up to 1.28, `kubeadm:cluster-admins` from 1.29.
+    fn admin_group(&self) -> &'static str {
+        if has_super_admin(self.cluster.kubernetes_version) {
+            "kubeadm:cluster-admins"
+        } else {
+            "system:masters"
+        }
+    }
+
+    fn leaf_identity(&self, node: &Node, what: &str) -> String {
+        format!(
+            "cluster={} leaf={} node={} rotation={}",
+            self.cluster.name, what, node.name, self.cluster.pki.rotation
+        )
+    }
+
+    fn client_spec(&self, node: &Node, what: &str, cn: &str, org: Option<&str>) -> LeafSpec {
+        LeafSpec {
+            identity: self.leaf_identity(node, what),
+            common_name: cn.to_string(),
+            organization: org.map(str::to_string),
+            usage: Usage::Client,
+            dns_names: Vec::new(),
+            ips: Vec::new(),
+        }
+    }
+
+    /// kube-apiserver's serving certificate with this node's SANs.
+    fn apiserver_spec(&self, node: &Node) -> LeafSpec {
+        let c = self.cluster;
+        let mut dns = vec![
+            node.name.clone(),
+            "kubernetes".to_string(),
+            "kubernetes.default".to_string(),
+            "kubernetes.default.svc".to_string(),
+            format!("kubernetes.default.svc.{}", c.network.dns_domain),
+        ];
+        dns.extend(c.endpoint_dns_name());
+        let mut ips = vec![IpAddr::V4(c.first_service_ip()), IpAddr::V4(node.address)];
+        ips.extend(c.control_plane.vip.map(IpAddr::V4));
+        if let Ok(ip) = c.endpoint_host().parse::<IpAddr>() {
+            ips.push(ip);
+        }
+        for san in &c.control_plane.cert_sans {
+            match san.parse::<IpAddr>() {
+                Ok(ip) => ips.push(ip),
+                Err(_) => dns.push(san.clone()),
+            }
+        }
+        LeafSpec {
+            identity: self.leaf_identity(node, "apiserver"),
+            common_name: "kube-apiserver".to_string(),
+            organization: None,
+            usage: Usage::Server,
+            dns_names: dedup(dns),
+            ips: dedup(ips),
+        }
+    }
+
+    /// etcd's server or peer certificate for the member on `node`.
+    fn etcd_member_spec(&self, node: &Node, what: &str) -> LeafSpec {
+        LeafSpec {
+            identity: self.leaf_identity(node, what),
+            common_name: node.name.clone(),
+            organization: None,
+            usage: Usage::ServerAndClient,
+            dns_names: dedup(vec![node.name.clone(), "localhost".to_string()]),
+            ips: dedup(vec![
+                IpAddr::V4(node.address),
+                IpAddr::V4(Ipv4Addr::LOCALHOST),
+                IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ]),
+        }
+    }
+
+    /// A CA derived from the root secret: same cluster name, algorithm and secret, same CA
+    /// (`pki.rotation` does not touch it).
+    fn derived_ca(&self, id: &str, cn: &str) -> Result<CaMaterial, PkiError> {
+        let c = self.cluster;
+        let key = KeyPair::derive(self.root_secret, c.pki.algorithm, &format!("cluster={} ca={id}", c.name))?;
+        let ski = subject_key_id(key.der_bytes());
+        let mut params = CertificateParams::default();
+        params.distinguished_name = dn(None, cn)?;
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.key_usages = vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::KeyEncipherment,
+            KeyUsagePurpose::KeyCertSign,
+        ];
+        params.key_identifier_method = KeyIdMethod::PreSpecified(ski.clone());
+        // client-go's NewSelfSignedCACert, which kubeadm calls, names the CA in a DNS SAN.
+        params.subject_alt_names = vec![SanType::DnsName(ia5(cn)?)];
+        params.not_before = self.not_before;
+        params.not_after = self.ca_not_after;
+        let spki_der = key.subject_public_key_info();
+        params.serial_number = Some(self.serial(&format!("ca={id}"), &format!("{cn}|ca"), &spki_der));
+        let cert = params.self_signed(&key).map_err(rcgen_error)?;
+        Ok(CaMaterial {
+            subject: params.distinguished_name.clone(),
+            subject_key_id: ski,
+            cert_pem: cert.pem(),
+            spki_der,
+            key_pem: key.private_key_pem()?,
+            key,
+        })
+    }
+
+    /// Issues one leaf under `ca`.
+    fn leaf(&self, spec: &LeafSpec, ca: &CaMaterial) -> Result<IssuedLeaf, PkiError> {
+        let key = KeyPair::derive(self.root_secret, self.cluster.pki.algorithm, &spec.identity)?;
+        let mut params = CertificateParams::default();
+        params.distinguished_name = dn(spec.organization.as_deref(), &spec.common_name)?;
+        params.is_ca = IsCa::NoCa;
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
+        params.extended_key_usages = match spec.usage {
+            Usage::Server => vec![ExtendedKeyUsagePurpose::ServerAuth],
+            Usage::Client => vec![ExtendedKeyUsagePurpose::ClientAuth],
+            Usage::ServerAndClient => {
+                vec![ExtendedKeyUsagePurpose::ServerAuth, ExtendedKeyUsagePurpose::ClientAuth]
+            }
+        };
+        let mut sans = Vec::new();
+        for d in &spec.dns_names {
+            sans.push(SanType::DnsName(ia5(d)?));
+        }
+        sans.extend(spec.ips.iter().map(|ip| SanType::IpAddress(*ip)));
+        params.subject_alt_names = sans;
+        params.use_authority_key_identifier_extension = true;
+        params.not_before = self.not_before;
+        params.not_after = self.leaf_not_after;
+        let spki_der = key.subject_public_key_info();
+        let content = format!(
+            "{}|{:?}|{:?}|{:?}|{:?}|issuer-ski={:02x?}",
+            spec.common_name, spec.organization, spec.usage, spec.dns_names, spec.ips, ca.subject_key_id
+        );
+        params.serial_number = Some(self.serial(&spec.identity, &content, &spki_der));
+        let cert = params.signed_by(&key, &ca.issuer()).map_err(rcgen_error)?;
+        Ok(IssuedLeaf { cert_pem: cert.pem(), key_pem: key.private_key_pem()? })
+    }
+
+    /// A positive 16-byte serial: HMAC-SHA256 (keyed from the root secret) of the
+    /// certificate's identity, content, validity and public key, so that two different
+    /// certificates never share one and the same certificate always gets the same.
+    fn serial(&self, identity: &str, content: &str, spki_der: &[u8]) -> SerialNumber {
+        let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(self.serial_key.as_ref()) {
+            Ok(m) => m,
+            // HMAC accepts keys of any length; this arm is never taken.
+            Err(_) => return SerialNumber::from_slice(&[0x40; 16]),
+        };
+        for part in [identity.as_bytes(), content.as_bytes(), spki_der] {
+            mac.update(&(part.len() as u64).to_be_bytes());
+            mac.update(part);
+        }
+        mac.update(&self.not_before.unix_timestamp().to_be_bytes());
+        mac.update(&self.cluster.pki.ca_validity_days.to_be_bytes());
+        mac.update(&self.cluster.pki.cert_validity_days.to_be_bytes());
+        let digest = mac.finalize().into_bytes();
+        let mut serial = [0u8; 16];
+        serial.copy_from_slice(&digest[..16]);
+        // Positive, and exactly 16 bytes in DER (no leading zero byte to strip).
+        serial[0] = (serial[0] & 0x7f) | 0x40;
+        SerialNumber::from_slice(&serial)
+    }
+}
+
+/// The issuer name a leaf signed by `ca` carries (DER), to check an adopted CA's subject.
+pub(crate) fn probe_issuer_name(ca: &CaMaterial) -> Result<Vec<u8>, PkiError> {
+    let mut params = CertificateParams::default();
+    params.distinguished_name = dn(None, "hac-probe")?;
+    params.serial_number = Some(SerialNumber::from_slice(&[1]));
+    params.not_before = OffsetDateTime::UNIX_EPOCH;
+    params.not_after = OffsetDateTime::UNIX_EPOCH;
+    let cert = params.signed_by(&ca.key, &ca.issuer()).map_err(rcgen_error)?;
+    let (_, parsed) = x509_parser::parse_x509_certificate(cert.der())
+        .map_err(|_| PkiError::internal("cannot read back a probe certificate"))?;
+    Ok(parsed.issuer().as_raw().to_vec())
+}
+
+/// A subject as Go writes it: O before CN, PrintableString where the text allows it.
+fn dn(org: Option<&str>, cn: &str) -> Result<DistinguishedName, PkiError> {
+    let value = |s: &str| match rcgen::string::PrintableString::try_from(s) {
+        Ok(p) => DnValue::PrintableString(p),
+        Err(_) => DnValue::Utf8String(s.to_string()),
+    };
+    let mut d = DistinguishedName::new();
+    if let Some(o) = org {
+        d.push(DnType::OrganizationName, value(o));
+    }
+    d.push(DnType::CommonName, value(cn));
+    Ok(d)
+}
+
+fn ia5(s: &str) -> Result<Ia5String, PkiError> {
+    Ia5String::try_from(s).map_err(|_| {
+        PkiError::internal(format!("`{s}` cannot be a DNS name in a certificate (not ASCII)"))
+    })
+}
+
+fn rcgen_error(e: rcgen::Error) -> PkiError {
+    PkiError::internal(format!("cannot build a certificate: {e}"))
+}
+
+fn dedup<T: PartialEq>(items: Vec<T>) -> Vec<T> {
+    let mut out: Vec<T> = Vec::with_capacity(items.len());
+    for i in items {
+        if !out.contains(&i) {
+            out.push(i);
+        }
+    }
+    out
+}
