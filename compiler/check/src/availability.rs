@@ -81,9 +81,17 @@ impl Availability {
         };
         let priorities = match kind {
             LoadBalancerKind::KubeVip | LoadBalancerKind::External => Vec::new(),
-            _ => cluster.keepalived_priorities().into_iter().map(|(n, p)| (n.name.clone(), p)).collect(),
+            _ => cluster
+                .keepalived_priorities()
+                .into_iter()
+                .map(|(n, p)| (n.name.clone(), p))
+                .collect(),
         };
-        let load_balancers = if kind.is_tcp_proxy() { vip_holders.clone() } else { Vec::new() };
+        let load_balancers = if kind.is_tcp_proxy() {
+            vip_holders.clone()
+        } else {
+            Vec::new()
+        };
         let mut a = Availability {
             cluster_name: cluster.name.clone(),
             kubernetes_version: cluster.kubernetes_version.to_string(),
@@ -110,13 +118,19 @@ impl Availability {
             .into_iter()
             .map(|(zone, nodes)| {
                 let outcome = a.loss(&nodes.iter().map(String::as_str).collect());
-                ZoneLoss { zone: zone.to_string(), nodes, outcome }
+                ZoneLoss {
+                    zone: zone.to_string(),
+                    nodes,
+                    outcome,
+                }
             })
             .collect();
         a.single_points_of_failure = cluster
             .nodes
             .iter()
-            .filter(|n| n.roles.iter().any(|r| *r != Role::Worker) || a.vip_holders.contains(&n.name))
+            .filter(|n| {
+                n.roles.iter().any(|r| *r != Role::Worker) || a.vip_holders.contains(&n.name)
+            })
             .filter_map(|n| {
                 let outcome = a.loss(&BTreeSet::from([n.name.as_str()]));
                 (!outcome.survives()).then(|| (n.name.clone(), outcome))
@@ -130,8 +144,12 @@ impl Availability {
         let left = |v: &[String]| v.iter().filter(|n| !lost.contains(n.as_str())).count();
         let etcd_left = left(&self.etcd_members);
         let api_left = left(&self.control_planes);
-        let vip_left = (self.load_balancer_kind != LoadBalancerKind::External).then(|| left(&self.vip_holders));
-        let lb_left = self.load_balancer_kind.is_tcp_proxy().then(|| left(&self.load_balancers));
+        let vip_left = (self.load_balancer_kind != LoadBalancerKind::External)
+            .then(|| left(&self.vip_holders));
+        let lb_left = self
+            .load_balancer_kind
+            .is_tcp_proxy()
+            .then(|| left(&self.load_balancers));
         let mut what = Vec::new();
         if etcd_left < self.quorum {
             what.push(format!(
@@ -147,7 +165,10 @@ impl Availability {
             what.push("every VIP holder".to_string());
         }
         if lb_left == Some(0) {
-            what.push(format!("every {} load balancer", self.load_balancer_kind.as_str()));
+            what.push(format!(
+                "every {} load balancer",
+                self.load_balancer_kind.as_str()
+            ));
         }
         LossOutcome {
             etcd_members_left: etcd_left,
@@ -161,7 +182,13 @@ impl Availability {
     /// The plain-text report.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let list = |v: &[String]| if v.is_empty() { "none".to_string() } else { v.join(", ") };
+        let list = |v: &[String]| {
+            if v.is_empty() {
+                "none".to_string()
+            } else {
+                v.join(", ")
+            }
+        };
         let _ = writeln!(
             out,
             "Availability of cluster \"{}\" (Kubernetes {})",
@@ -173,7 +200,12 @@ impl Availability {
             EtcdTopology::External => "external, on the nodes with role etcd",
         };
         let n = self.etcd_members.len();
-        let _ = writeln!(out, "etcd:           {n} member{} ({where_}): {}", s(n), list(&self.etcd_members));
+        let _ = writeln!(
+            out,
+            "etcd:           {n} member{} ({where_}): {}",
+            s(n),
+            list(&self.etcd_members)
+        );
         let _ = writeln!(
             out,
             "                quorum {}, tolerates {} failure{}",
@@ -182,14 +214,26 @@ impl Availability {
             s(self.failures_tolerated)
         );
         let c = self.control_planes.len();
-        let _ = writeln!(out, "control plane:  {c} kube-apiserver replica{}: {}", s(c), list(&self.control_planes));
+        let _ = writeln!(
+            out,
+            "control plane:  {c} kube-apiserver replica{}: {}",
+            s(c),
+            list(&self.control_planes)
+        );
         let _ = writeln!(out, "endpoint:       {}", self.endpoint);
         match self.load_balancer_kind {
             LoadBalancerKind::External => {
-                let _ = writeln!(out, "VIP:            none managed; an external load balancer serves the endpoint");
+                let _ = writeln!(
+                    out,
+                    "VIP:            none managed; an external load balancer serves the endpoint"
+                );
             }
             LoadBalancerKind::KubeVip => {
-                let _ = writeln!(out, "VIP:            held by kube-vip on {}", list(&self.vip_holders));
+                let _ = writeln!(
+                    out,
+                    "VIP:            held by kube-vip on {}",
+                    list(&self.vip_holders)
+                );
             }
             _ => {
                 let holders: Vec<String> = self
@@ -197,11 +241,19 @@ impl Availability {
                     .iter()
                     .enumerate()
                     .map(|(i, (name, p))| {
-                        let state = if i == self.master_index() { "MASTER" } else { "BACKUP" };
+                        let state = if i == self.master_index() {
+                            "MASTER"
+                        } else {
+                            "BACKUP"
+                        };
                         format!("{name} ({state}, priority {p})")
                     })
                     .collect();
-                let _ = writeln!(out, "VIP:            held by keepalived on {}", list(&holders));
+                let _ = writeln!(
+                    out,
+                    "VIP:            held by keepalived on {}",
+                    list(&holders)
+                );
             }
         }
         if self.load_balancer_kind.is_tcp_proxy() {
@@ -212,11 +264,17 @@ impl Availability {
                 list(&self.load_balancers)
             );
         } else if self.load_balancer_kind != LoadBalancerKind::External {
-            let _ = writeln!(out, "load balancer:  none; the VIP leads straight to a kube-apiserver");
+            let _ = writeln!(
+                out,
+                "load balancer:  none; the VIP leads straight to a kube-apiserver"
+            );
         }
         let _ = writeln!(out);
         if self.zones.is_empty() {
-            let _ = writeln!(out, "zones:          none named (set `zone` on the nodes to analyse zone failures)");
+            let _ = writeln!(
+                out,
+                "zones:          none named (set `zone` on the nodes to analyse zone failures)"
+            );
         } else {
             let _ = writeln!(out, "zones:");
             for z in &self.zones {
@@ -224,7 +282,11 @@ impl Availability {
                 if z.outcome.survives() {
                     let _ = writeln!(out, "    survives its loss: {}", self.remaining(&z.outcome));
                 } else {
-                    let _ = writeln!(out, "    does NOT survive its loss: loses {}", z.outcome.lost.join(", "));
+                    let _ = writeln!(
+                        out,
+                        "    does NOT survive its loss: loses {}",
+                        z.outcome.lost.join(", ")
+                    );
                 }
             }
         }
@@ -238,7 +300,10 @@ impl Availability {
             }
         }
         if self.load_balancer_kind == LoadBalancerKind::External {
-            let _ = writeln!(out, "note: the external load balancer is outside this analysis; make it redundant too");
+            let _ = writeln!(
+                out,
+                "note: the external load balancer is outside this analysis; make it redundant too"
+            );
         }
         out
     }
@@ -246,7 +311,10 @@ impl Availability {
     /// Index in `priorities` of the VIP holder that starts as MASTER (first with the highest).
     fn master_index(&self) -> usize {
         let best = self.priorities.iter().map(|(_, p)| *p).max();
-        self.priorities.iter().position(|(_, p)| Some(*p) == best).unwrap_or(0)
+        self.priorities
+            .iter()
+            .position(|(_, p)| Some(*p) == best)
+            .unwrap_or(0)
     }
 
     fn remaining(&self, o: &LossOutcome) -> String {
@@ -257,7 +325,11 @@ impl Availability {
                 self.etcd_members.len(),
                 self.quorum
             ),
-            format!("{} kube-apiserver{}", o.apiservers_left, s(o.apiservers_left)),
+            format!(
+                "{} kube-apiserver{}",
+                o.apiservers_left,
+                s(o.apiservers_left)
+            ),
         ];
         if let Some(v) = o.vip_holders_left {
             parts.push(format!("{v} VIP holder{}", s(v)));

@@ -13,7 +13,10 @@ use std::net::Ipv4Addr;
 
 /// Reads the whole cluster; `Err` holds every conversion error found.
 pub fn build_model(data: &DataNode) -> Result<Cluster, Vec<Diagnostic>> {
-    let mut conv = Converter { diags: Vec::new(), origins: Origins::default() };
+    let mut conv = Converter {
+        diags: Vec::new(),
+        origins: Origins::default(),
+    };
     let cluster = conv.cluster(data);
     match cluster {
         Some(c) if conv.diags.is_empty() => Ok(c),
@@ -62,16 +65,45 @@ struct Converter {
     origins: Origins,
 }
 
-const ROOT_KEYS: &[&str] =
-    &["name", "kubernetesVersion", "epoch", "controlPlane", "etcd", "network", "pki", "nodes", "outputs"];
-const CONTROL_PLANE_KEYS: &[&str] =
-    &["vip", "endpoint", "port", "apiServerPort", "certSANs", "loadBalancer", "keepalived"];
+const ROOT_KEYS: &[&str] = &[
+    "name",
+    "kubernetesVersion",
+    "epoch",
+    "controlPlane",
+    "etcd",
+    "network",
+    "pki",
+    "nodes",
+    "outputs",
+];
+const CONTROL_PLANE_KEYS: &[&str] = &[
+    "vip",
+    "endpoint",
+    "port",
+    "apiServerPort",
+    "certSANs",
+    "loadBalancer",
+    "keepalived",
+];
 const LOAD_BALANCER_KEYS: &[&str] = &["kind", "placement", "address"];
 const KEEPALIVED_KEYS: &[&str] = &["routerId", "unicast"];
 const ETCD_KEYS: &[&str] = &["topology", "version", "binary"];
 const NETWORK_KEYS: &[&str] = &["pods", "services", "dnsDomain", "nodeMaskSize"];
-const PKI_KEYS: &[&str] = &["algorithm", "caValidityDays", "certValidityDays", "rotation"];
-const NODE_KEYS: &[&str] = &["roles", "address", "interface", "zone", "priority", "labels", "taints"];
+const PKI_KEYS: &[&str] = &[
+    "algorithm",
+    "caValidityDays",
+    "certValidityDays",
+    "rotation",
+];
+const NODE_KEYS: &[&str] = &[
+    "roles",
+    "address",
+    "interface",
+    "zone",
+    "priority",
+    "labels",
+    "taints",
+];
 const TAINT_KEYS: &[&str] = &["key", "value", "effect"];
 const OUTPUTS_KEYS: &[&str] = &["cloudInit", "ansible"];
 const TAINT_EFFECTS: &[&str] = &["NoSchedule", "PreferNoSchedule", "NoExecute"];
@@ -91,7 +123,11 @@ fn present<'d>(attrs: &'d Attrs, key: &str) -> Option<&'d DataNode> {
 
 impl Converter {
     fn error(&mut self, code: &str, message: String, span: Option<Span>) -> &mut Diagnostic {
-        self.diags.push(Diagnostic::error(message).with_code(code).with_span_opt(span));
+        self.diags.push(
+            Diagnostic::error(message)
+                .with_code(code)
+                .with_span_opt(span),
+        );
         let last = self.diags.len() - 1;
         &mut self.diags[last]
     }
@@ -117,7 +153,11 @@ impl Converter {
         required: &[&str],
     ) -> Option<&'d Attrs> {
         let Data::Attrs(attrs) = &node.value else {
-            self.wrong_type(if path.is_empty() { "the cluster" } else { path }, what, node);
+            self.wrong_type(
+                if path.is_empty() { "the cluster" } else { path },
+                what,
+                node,
+            );
             return None;
         };
         if let Some(span) = node.best_span() {
@@ -129,7 +169,11 @@ impl Converter {
                 self.origins.spans.insert(sub.clone(), span);
             }
             if !known.contains(&key.as_str()) {
-                let where_ = if path.is_empty() { "the cluster".to_string() } else { format!("`{path}`") };
+                let where_ = if path.is_empty() {
+                    "the cluster".to_string()
+                } else {
+                    format!("`{path}`")
+                };
                 let suggestion = did_you_mean(key, known.iter().copied());
                 let d = self.error(
                     codes::UNKNOWN_ATTRIBUTE,
@@ -139,7 +183,10 @@ impl Converter {
                 d.span_label = Some("not a known attribute".to_string());
                 match suggestion {
                     Some(s) => d.hints.push(format!("did you mean `{s}`?")),
-                    None => d.hints.push(format!("the attributes of {where_} are: {}", known.join(", "))),
+                    None => d.hints.push(format!(
+                        "the attributes of {where_} are: {}",
+                        known.join(", ")
+                    )),
                 }
             }
         }
@@ -147,8 +194,14 @@ impl Converter {
             if present(attrs, key).is_none() {
                 let sub = join(path, key);
                 let (msg, span) = match attrs.get(*key) {
-                    Some(null) => (format!("required attribute `{sub}` is null"), null.best_span()),
-                    None => (format!("missing required attribute `{sub}`"), node.best_span()),
+                    Some(null) => (
+                        format!("required attribute `{sub}` is null"),
+                        null.best_span(),
+                    ),
+                    None => (
+                        format!("missing required attribute `{sub}`"),
+                        node.best_span(),
+                    ),
                 };
                 self.error(codes::MISSING_ATTRIBUTE, msg, span)
                     .hints
@@ -184,7 +237,13 @@ impl Converter {
         }
     }
 
-    fn opt_string(&mut self, attrs: &Attrs, key: &str, path: &str, expected: &str) -> Option<Option<String>> {
+    fn opt_string(
+        &mut self,
+        attrs: &Attrs,
+        key: &str,
+        path: &str,
+        expected: &str,
+    ) -> Option<Option<String>> {
         match present(attrs, key) {
             None => Some(None),
             Some(n) => self.string(n, &join(path, key), expected).map(Some),
@@ -205,8 +264,17 @@ impl Converter {
     }
 
     /// An integer in `lo..=hi`; `None` when absent; errors recorded.
-    fn int_in(&mut self, attrs: &Attrs, key: &str, path: &str, lo: i64, hi: i64) -> Result<Option<i64>, ()> {
-        let Some(n) = present(attrs, key) else { return Ok(None) };
+    fn int_in(
+        &mut self,
+        attrs: &Attrs,
+        key: &str,
+        path: &str,
+        lo: i64,
+        hi: i64,
+    ) -> Result<Option<i64>, ()> {
+        let Some(n) = present(attrs, key) else {
+            return Ok(None);
+        };
         let sub = join(path, key);
         match n.value {
             Data::Int(i) if (lo..=hi).contains(&i) => Ok(Some(i)),
@@ -227,10 +295,19 @@ impl Converter {
     }
 
     fn port(&mut self, attrs: &Attrs, key: &str, path: &str) -> Option<u16> {
-        self.int_in(attrs, key, path, 1, 65535).ok().flatten().and_then(|p| u16::try_from(p).ok())
+        self.int_in(attrs, key, path, 1, 65535)
+            .ok()
+            .flatten()
+            .and_then(|p| u16::try_from(p).ok())
     }
 
-    fn enum_value<T: Copy>(&mut self, node: &DataNode, path: &str, what: &str, all: &[(&'static str, T)]) -> Option<T> {
+    fn enum_value<T: Copy>(
+        &mut self,
+        node: &DataNode,
+        path: &str,
+        what: &str,
+        all: &[(&'static str, T)],
+    ) -> Option<T> {
         let names: Vec<&str> = all.iter().map(|(s, _)| *s).collect();
         let Data::String(s) = &node.value else {
             self.wrong_type(path, &format!("{what} (a string)"), node);
@@ -243,7 +320,10 @@ impl Converter {
         let quoted: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
         let d = self.error(
             codes::INVALID_ENUM,
-            format!("invalid {what} {s:?} for `{path}`: expected one of {}", quoted.join(", ")),
+            format!(
+                "invalid {what} {s:?} for `{path}`: expected one of {}",
+                quoted.join(", ")
+            ),
             node.best_span(),
         );
         d.span_label = Some(format!("not a valid {what}"));
@@ -264,7 +344,9 @@ impl Converter {
     ) -> T {
         match present(attrs, key) {
             None => default,
-            Some(n) => self.enum_value(n, &join(path, key), what, all).unwrap_or(default),
+            Some(n) => self
+                .enum_value(n, &join(path, key), what, all)
+                .unwrap_or(default),
         }
     }
 
@@ -276,8 +358,10 @@ impl Converter {
             ROOT_KEYS,
             &["name", "kubernetesVersion", "epoch", "network", "nodes"],
         )?;
-        let name = present(root, "name").and_then(|n| self.string(n, "name", "a string (the cluster name)"));
-        let kubernetes_version = present(root, "kubernetesVersion").and_then(|n| self.version(n, "kubernetesVersion"));
+        let name = present(root, "name")
+            .and_then(|n| self.string(n, "name", "a string (the cluster name)"));
+        let kubernetes_version =
+            present(root, "kubernetesVersion").and_then(|n| self.version(n, "kubernetesVersion"));
         let epoch = present(root, "epoch").and_then(|n| self.epoch(n, "epoch"));
         let nodes = present(root, "nodes").and_then(|n| self.nodes(n));
         let network = self.network(root);
@@ -287,8 +371,14 @@ impl Converter {
         let control_plane = self.control_plane(root);
 
         let etcd = etcd_fields.and_then(|e| {
-            let topology =
-                self.opt_enum(e, "topology", "etcd", "etcd topology", &EtcdTopology::ALL, EtcdTopology::Stacked);
+            let topology = self.opt_enum(
+                e,
+                "topology",
+                "etcd",
+                "etcd topology",
+                &EtcdTopology::ALL,
+                EtcdTopology::Stacked,
+            );
             let version = match present(e, "version") {
                 Some(n) => self.version(n, "etcd.version")?,
                 None => default_etcd_version(kubernetes_version.unwrap_or(Version::new(1, 30, 0))),
@@ -297,12 +387,20 @@ impl Converter {
             let binary = binary.unwrap_or_else(|| "/usr/local/bin/etcd".to_string());
             if !binary.starts_with('/') || binary.contains('\n') {
                 let span = present(e, "binary").and_then(DataNode::best_span);
-                self.error(codes::INVALID_VALUE, format!("`etcd.binary` must be an absolute path, found {binary:?}"), span)
-                    .hints
-                    .push("write the full path, e.g. \"/usr/local/bin/etcd\"".to_string());
+                self.error(
+                    codes::INVALID_VALUE,
+                    format!("`etcd.binary` must be an absolute path, found {binary:?}"),
+                    span,
+                )
+                .hints
+                .push("write the full path, e.g. \"/usr/local/bin/etcd\"".to_string());
                 return None;
             }
-            Some(Etcd { topology, version, binary })
+            Some(Etcd {
+                topology,
+                version,
+                binary,
+            })
         });
 
         let mut cluster = Cluster {
@@ -321,7 +419,11 @@ impl Converter {
         if present_path(root, &["controlPlane", "port"]).is_none() {
             let lb = &cluster.control_plane.load_balancer;
             cluster.control_plane.port =
-                if lb.kind.is_tcp_proxy() && lb.placement == Placement::ControlPlane { 8443 } else { 6443 };
+                if lb.kind.is_tcp_proxy() && lb.placement == Placement::ControlPlane {
+                    8443
+                } else {
+                    6443
+                };
         }
         cluster.origins = std::mem::take(&mut self.origins);
         Some(cluster)
@@ -339,7 +441,8 @@ impl Converter {
                 );
                 d.span_label = Some("expected e.g. \"1.30.2\"".to_string());
                 if s.split('.').count() == 2 {
-                    d.hints.push(format!("add the patch release, e.g. \"{s}.0\""));
+                    d.hints
+                        .push(format!("add the patch release, e.g. \"{s}.0\""));
                 }
                 None
             }
@@ -347,7 +450,11 @@ impl Converter {
     }
 
     fn epoch(&mut self, node: &DataNode, path: &str) -> Option<Epoch> {
-        let s = self.string(node, path, "an RFC 3339 timestamp such as \"2026-01-01T00:00:00Z\"")?;
+        let s = self.string(
+            node,
+            path,
+            "an RFC 3339 timestamp such as \"2026-01-01T00:00:00Z\"",
+        )?;
         match parse_rfc3339(&s) {
             Some(unix) => Some(Epoch { unix }),
             None => {
@@ -357,7 +464,9 @@ impl Converter {
                     node.best_span(),
                 )
                 .hints
-                .push("write a date and time with a zone, e.g. \"2026-01-01T00:00:00Z\"".to_string());
+                .push(
+                    "write a date and time with a zone, e.g. \"2026-01-01T00:00:00Z\"".to_string(),
+                );
                 None
             }
         }
@@ -375,11 +484,17 @@ impl Converter {
     }
 
     fn malformed_address(&mut self, node: &DataNode, path: &str, s: &str, expected: &str) {
-        let d = self.error(codes::MALFORMED, format!("`{path}` is {s:?}, not {expected}"), node.best_span());
+        let d = self.error(
+            codes::MALFORMED,
+            format!("`{path}` is {s:?}, not {expected}"),
+            node.best_span(),
+        );
         if s.contains(':') {
-            d.notes.push("hac supports IPv4 only; IPv6 addresses are not supported".to_string());
+            d.notes
+                .push("hac supports IPv4 only; IPv6 addresses are not supported".to_string());
         } else if s.contains('/') && !expected.contains('/') {
-            d.hints.push("write the address without a prefix length".to_string());
+            d.hints
+                .push("write the address without a prefix length".to_string());
         }
     }
 
@@ -419,17 +534,38 @@ impl Converter {
         };
         let cert_sans = match present(cp, "certSANs") {
             None => Some(Vec::new()),
-            Some(n) => self.string_list(n, "controlPlane.certSANs", "a list of names and addresses (strings)"),
+            Some(n) => self.string_list(
+                n,
+                "controlPlane.certSANs",
+                "a list of names and addresses (strings)",
+            ),
         };
         let lb = self.optional_set(cp, "loadBalancer", p, LOAD_BALANCER_KEYS, &[]);
         let load_balancer = lb.and_then(|lb| {
             let path = "controlPlane.loadBalancer";
-            let kind =
-                self.opt_enum(lb, "kind", path, "load balancer kind", &LoadBalancerKind::ALL, LoadBalancerKind::Haproxy);
-            let placement =
-                self.opt_enum(lb, "placement", path, "load balancer placement", &Placement::ALL, Placement::ControlPlane);
-            let address = self.opt_string(lb, "address", path, "a DNS name or address (a string)")?;
-            Some(LoadBalancer { kind, placement, address })
+            let kind = self.opt_enum(
+                lb,
+                "kind",
+                path,
+                "load balancer kind",
+                &LoadBalancerKind::ALL,
+                LoadBalancerKind::Haproxy,
+            );
+            let placement = self.opt_enum(
+                lb,
+                "placement",
+                path,
+                "load balancer placement",
+                &Placement::ALL,
+                Placement::ControlPlane,
+            );
+            let address =
+                self.opt_string(lb, "address", path, "a DNS name or address (a string)")?;
+            Some(LoadBalancer {
+                kind,
+                placement,
+                address,
+            })
         });
         let ka = self.optional_set(cp, "keepalived", p, KEEPALIVED_KEYS, &[]);
         let keepalived = ka.and_then(|ka| {
@@ -439,7 +575,11 @@ impl Converter {
                 Some(n) => match n.value {
                     Data::Int(i) => i,
                     _ => {
-                        self.wrong_type("controlPlane.keepalived.routerId", "an integer in 1..255", n);
+                        self.wrong_type(
+                            "controlPlane.keepalived.routerId",
+                            "an integer in 1..255",
+                            n,
+                        );
                         return None;
                     }
                 },
@@ -505,8 +645,14 @@ impl Converter {
 
     fn pki(&mut self, root: &Attrs) -> Option<PkiOptions> {
         let pki = self.optional_set(root, "pki", "", PKI_KEYS, &[])?;
-        let algorithm =
-            self.opt_enum(pki, "algorithm", "pki", "key algorithm", &KeyAlgorithm::ALL, KeyAlgorithm::EcdsaP256);
+        let algorithm = self.opt_enum(
+            pki,
+            "algorithm",
+            "pki",
+            "key algorithm",
+            &KeyAlgorithm::ALL,
+            KeyAlgorithm::EcdsaP256,
+        );
         let ca = self.int_in(pki, "caValidityDays", "pki", 1, 36500);
         let leaf = self.int_in(pki, "certValidityDays", "pki", 1, 36500);
         let rotation = self.int_in(pki, "rotation", "pki", 0, i64::MAX);
@@ -528,7 +674,11 @@ impl Converter {
 
     fn nodes(&mut self, node: &DataNode) -> Option<Vec<Node>> {
         let Data::Attrs(attrs) = &node.value else {
-            self.wrong_type("nodes", "an attribute set of nodes (hostname = { … })", node);
+            self.wrong_type(
+                "nodes",
+                "an attribute set of nodes (hostname = { … })",
+                node,
+            );
             return None;
         };
         if let Some(span) = node.best_span() {
@@ -550,9 +700,16 @@ impl Converter {
         if let Some(span) = node.key_span {
             self.origins.spans.insert(format!("{path}#name"), span);
         }
-        let attrs = self.set(node, &path, "an attribute set describing the node", NODE_KEYS, &["roles", "address"])?;
+        let attrs = self.set(
+            node,
+            &path,
+            "an attribute set describing the node",
+            NODE_KEYS,
+            &["roles", "address"],
+        )?;
         let roles = present(attrs, "roles").and_then(|n| self.roles(n, &format!("{path}.roles")));
-        let address = present(attrs, "address").and_then(|n| self.node_address(n, &format!("{path}.address")));
+        let address = present(attrs, "address")
+            .and_then(|n| self.node_address(n, &format!("{path}.address")));
         let interface = self.opt_string(attrs, "interface", &path, "an interface name (a string)");
         let zone = self.opt_string(attrs, "zone", &path, "a zone name (a string)");
         let priority = match present(attrs, "priority") {
@@ -560,7 +717,11 @@ impl Converter {
             Some(n) => match n.value {
                 Data::Int(i) => Some(Some(i)),
                 _ => {
-                    self.wrong_type(&format!("{path}.priority"), "an integer in 1..254, or null", n);
+                    self.wrong_type(
+                        &format!("{path}.priority"),
+                        "an integer in 1..254, or null",
+                        n,
+                    );
                     None
                 }
             },
@@ -574,7 +735,10 @@ impl Converter {
             Some(n) => self.taints(n, &format!("{path}.taints")).map(Some),
         };
         let interface = interface?.unwrap_or_else(|| "eth0".to_string());
-        if interface.is_empty() || interface.len() > 15 || interface.contains(|c: char| c.is_whitespace() || c == '/') {
+        if interface.is_empty()
+            || interface.len() > 15
+            || interface.contains(|c: char| c.is_whitespace() || c == '/')
+        {
             let span = present(attrs, "interface").and_then(DataNode::best_span);
             self.error(
                 codes::INVALID_VALUE,
@@ -582,7 +746,10 @@ impl Converter {
                 span,
             )
             .hints
-            .push("Linux interface names are 1 to 15 characters without spaces or `/`, e.g. \"eth0\"".to_string());
+            .push(
+                "Linux interface names are 1 to 15 characters without spaces or `/`, e.g. \"eth0\""
+                    .to_string(),
+            );
             return None;
         }
         let (address, prefix_len) = address?;
@@ -627,11 +794,19 @@ impl Converter {
     }
 
     fn node_address(&mut self, node: &DataNode, path: &str) -> Option<(Ipv4Addr, Option<u8>)> {
-        let s = self.string(node, path, "an IPv4 address with prefix length (a string such as \"10.0.2.10/24\")")?;
+        let s = self.string(
+            node,
+            path,
+            "an IPv4 address with prefix length (a string such as \"10.0.2.10/24\")",
+        )?;
         let parsed = match s.split_once('/') {
             None => s.parse::<Ipv4Addr>().ok().map(|a| (a, None)),
             Some((a, p)) => {
-                let prefix = if p.len() <= 2 && p.bytes().all(|b| b.is_ascii_digit()) { p.parse::<u8>().ok() } else { None };
+                let prefix = if p.len() <= 2 && p.bytes().all(|b| b.is_ascii_digit()) {
+                    p.parse::<u8>().ok()
+                } else {
+                    None
+                };
                 match (a.parse::<Ipv4Addr>().ok(), prefix.filter(|p| *p <= 32)) {
                     (Some(a), Some(p)) => Some((a, Some(p))),
                     _ => None,
@@ -639,7 +814,12 @@ impl Converter {
             }
         };
         if parsed.is_none() {
-            self.malformed_address(node, path, &s, "an IPv4 address with prefix length such as \"10.0.2.10/24\"");
+            self.malformed_address(
+                node,
+                path,
+                &s,
+                "an IPv4 address with prefix length such as \"10.0.2.10/24\"",
+            );
         }
         parsed
     }
@@ -675,18 +855,30 @@ impl Converter {
         let mut ok = true;
         for (i, item) in items.iter().enumerate() {
             let sub = format!("{path}.{i}");
-            let Some(t) = self.set(item, &sub, "a taint ({ key; value; effect; })", TAINT_KEYS, &["key", "effect"]) else {
+            let Some(t) = self.set(
+                item,
+                &sub,
+                "a taint ({ key; value; effect; })",
+                TAINT_KEYS,
+                &["key", "effect"],
+            ) else {
                 ok = false;
                 continue;
             };
-            let key = present(t, "key").and_then(|n| self.string(n, &format!("{sub}.key"), "a string"));
+            let key =
+                present(t, "key").and_then(|n| self.string(n, &format!("{sub}.key"), "a string"));
             let value = self.opt_string(t, "value", &sub, "a string");
             let effect = present(t, "effect").and_then(|n| {
-                let all: Vec<(&'static str, &'static str)> = TAINT_EFFECTS.iter().map(|e| (*e, *e)).collect();
+                let all: Vec<(&'static str, &'static str)> =
+                    TAINT_EFFECTS.iter().map(|e| (*e, *e)).collect();
                 self.enum_value(n, &format!("{sub}.effect"), "taint effect", &all)
             });
             match (key, value, effect) {
-                (Some(key), Some(value), Some(effect)) => out.push(Taint { key, value, effect: effect.to_string() }),
+                (Some(key), Some(value), Some(effect)) => out.push(Taint {
+                    key,
+                    value,
+                    effect: effect.to_string(),
+                }),
                 _ => ok = false,
             }
         }
@@ -723,7 +915,12 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     };
     let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't') || b[13] != b':' || b[16] != b':' {
+    if b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
         return None;
     }
     let mut rest = &s[19..];
@@ -743,7 +940,9 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
             }
             let oh: i64 = rest[1..3].parse().ok()?;
             let om: i64 = rest[4..6].parse().ok()?;
-            if !rest[1..3].bytes().all(|c| c.is_ascii_digit()) || !rest[4..6].bytes().all(|c| c.is_ascii_digit()) {
+            if !rest[1..3].bytes().all(|c| c.is_ascii_digit())
+                || !rest[4..6].bytes().all(|c| c.is_ascii_digit())
+            {
                 return None;
             }
             if oh > 23 || om > 59 {
@@ -764,7 +963,10 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     if day < 1 || day > days_in_month || hour > 23 || minute > 59 || second > 60 {
         return None;
     }
-    Some(days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second.min(59) - offset)
+    Some(
+        days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second.min(59)
+            - offset,
+    )
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
@@ -791,5 +993,10 @@ pub fn format_rfc3339(unix: i64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + if m <= 2 { 1 } else { 0 };
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
 }

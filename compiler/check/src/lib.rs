@@ -39,7 +39,11 @@ pub fn explain(code: &str) -> Option<&'static str> {
 pub fn sort_diagnostics(mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
     diags.sort_by(|a, b| {
         let key = |d: &Diagnostic| {
-            (d.span.is_none(), d.span.map(|s| (s.file, s.start, s.end)), d.code.clone())
+            (
+                d.span.is_none(),
+                d.span.map(|s| (s.file, s.start, s.end)),
+                d.code.clone(),
+            )
         };
         key(a).cmp(&key(b))
     });

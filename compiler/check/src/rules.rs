@@ -39,20 +39,30 @@ pub fn check(c: &Cluster) -> Vec<Diagnostic> {
 
 /// The span recorded for an attribute path, else its nearest recorded parent, else the root.
 pub(crate) fn at(c: &Cluster, path: &str) -> Option<Span> {
-    c.origins.get(path).or_else(|| c.origins.spans.get("").copied())
+    c.origins
+        .get(path)
+        .or_else(|| c.origins.spans.get("").copied())
 }
 
 /// The span of a node's name (its attribute name in `nodes`), else of its definition.
 fn node_at(c: &Cluster, name: &str) -> Option<Span> {
-    c.origins.spans.get(&format!("nodes.{name}#name")).copied().or_else(|| at(c, &format!("nodes.{name}")))
+    c.origins
+        .spans
+        .get(&format!("nodes.{name}#name"))
+        .copied()
+        .or_else(|| at(c, &format!("nodes.{name}")))
 }
 
 fn err(code: &str, message: String, span: Option<Span>) -> Diagnostic {
-    Diagnostic::error(message).with_code(code).with_span_opt(span)
+    Diagnostic::error(message)
+        .with_code(code)
+        .with_span_opt(span)
 }
 
 fn warn(code: &str, message: String, span: Option<Span>) -> Diagnostic {
-    Diagnostic::warning(message).with_code(code).with_span_opt(span)
+    Diagnostic::warning(message)
+        .with_code(code)
+        .with_span_opt(span)
 }
 
 fn label(d: Diagnostic, span: Option<Span>, message: impl Into<String>) -> Diagnostic {
@@ -248,7 +258,8 @@ fn zones(c: &Cluster, out: &mut Vec<Diagnostic>) {
 pub fn is_dns1123_label(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-')
 }
@@ -277,17 +288,27 @@ fn names_and_addresses(c: &Cluster, out: &mut Vec<Diagnostic>) {
         out.push(
             err(
                 codes::INVALID_NAME,
-                format!("the cluster name {:?} is not a DNS-1123 label: {}", c.name, label_problem(&c.name)),
+                format!(
+                    "the cluster name {:?} is not a DNS-1123 label: {}",
+                    c.name,
+                    label_problem(&c.name)
+                ),
                 at(c, "name"),
             )
-            .with_hint(format!("use lower-case letters, digits and `-`, e.g. {:?}", suggest_label(&c.name))),
+            .with_hint(format!(
+                "use lower-case letters, digits and `-`, e.g. {:?}",
+                suggest_label(&c.name)
+            )),
         );
     }
     if !is_dns1123_subdomain(&c.network.dns_domain) {
         out.push(
             err(
                 codes::INVALID_DNS_DOMAIN,
-                format!("network.dnsDomain {:?} is not a DNS-1123 subdomain", c.network.dns_domain),
+                format!(
+                    "network.dnsDomain {:?} is not a DNS-1123 subdomain",
+                    c.network.dns_domain
+                ),
                 at(c, "network.dnsDomain"),
             )
             .with_hint("use lower-case labels joined by dots, e.g. \"cluster.local\""),
@@ -300,26 +321,44 @@ fn names_and_addresses(c: &Cluster, out: &mut Vec<Diagnostic>) {
             out.push(
                 err(
                     codes::INVALID_NAME,
-                    format!("node name {:?} is not a DNS-1123 label (it becomes the hostname): {}", n.name, label_problem(&n.name)),
+                    format!(
+                        "node name {:?} is not a DNS-1123 label (it becomes the hostname): {}",
+                        n.name,
+                        label_problem(&n.name)
+                    ),
                     node_at(c, &n.name),
                 )
-                .with_hint(format!("use lower-case letters, digits and `-`, e.g. {:?}", suggest_label(&n.name))),
+                .with_hint(format!(
+                    "use lower-case letters, digits and `-`, e.g. {:?}",
+                    suggest_label(&n.name)
+                )),
             );
         }
         if !seen_names.insert(&n.name) {
-            out.push(err(codes::DUPLICATE_NAME, format!("two nodes are named {}", n.name), node_at(c, &n.name)));
+            out.push(err(
+                codes::DUPLICATE_NAME,
+                format!("two nodes are named {}", n.name),
+                node_at(c, &n.name),
+            ));
         }
         let addr_at = at(c, &format!("nodes.{}.address", n.name));
         if let Some(other) = seen_addr.get(&n.address) {
             let d = err(
                 codes::DUPLICATE_ADDRESS,
-                format!("nodes {other} and {} both have the address {}", n.name, n.address),
+                format!(
+                    "nodes {other} and {} both have the address {}",
+                    n.name, n.address
+                ),
                 addr_at,
             )
             .with_span_label("duplicate address");
             out.push(
-                label(d, at(c, &format!("nodes.{other}.address")), "first used here")
-                    .with_hint("give every node its own address"),
+                label(
+                    d,
+                    at(c, &format!("nodes.{other}.address")),
+                    "first used here",
+                )
+                .with_hint("give every node its own address"),
             );
         } else {
             seen_addr.insert(n.address, &n.name);
@@ -331,7 +370,13 @@ fn suggest_label(s: &str) -> String {
     let mut out: String = s
         .to_ascii_lowercase()
         .chars()
-        .map(|ch| if ch.is_ascii_lowercase() || ch.is_ascii_digit() { ch } else { '-' })
+        .map(|ch| {
+            if ch.is_ascii_lowercase() || ch.is_ascii_digit() {
+                ch
+            } else {
+                '-'
+            }
+        })
         .collect();
     out = out.trim_matches('-').to_string();
     out.truncate(63);
@@ -352,7 +397,9 @@ fn usable_in(net: Ipv4Net, addr: Ipv4Addr) -> bool {
 }
 
 fn vip(c: &Cluster, out: &mut Vec<Diagnostic>) {
-    let Some(vip) = c.control_plane.vip else { return };
+    let Some(vip) = c.control_plane.vip else {
+        return;
+    };
     let kind = c.control_plane.load_balancer.kind;
     if kind == LoadBalancerKind::External {
         return;
@@ -401,13 +448,20 @@ fn vip(c: &Cluster, out: &mut Vec<Diagnostic>) {
             vip_at,
         );
         out.push(
-            label(d, at(c, &format!("nodes.{}.address", n.name)), "node address")
-                .with_hint("the VIP must be a free address that moves between nodes; pick one no node uses"),
+            label(
+                d,
+                at(c, &format!("nodes.{}.address", n.name)),
+                "node address",
+            )
+            .with_hint(
+                "the VIP must be a free address that moves between nodes; pick one no node uses",
+            ),
         );
     }
-    for (what, net, path) in
-        [("pod", c.network.pods, "network.pods"), ("service", c.network.services, "network.services")]
-    {
+    for (what, net, path) in [
+        ("pod", c.network.pods, "network.pods"),
+        ("service", c.network.services, "network.services"),
+    ] {
         if net.contains(&vip) {
             let d = err(
                 codes::VIP_IN_CLUSTER_CIDR,
@@ -415,8 +469,9 @@ fn vip(c: &Cluster, out: &mut Vec<Diagnostic>) {
                 vip_at,
             );
             out.push(
-                label(d, at(c, path), format!("{what} CIDR"))
-                    .with_hint("pick a VIP on the nodes' network, outside the pod and service CIDRs"),
+                label(d, at(c, path), format!("{what} CIDR")).with_hint(
+                    "pick a VIP on the nodes' network, outside the pod and service CIDRs",
+                ),
             );
         }
     }
@@ -431,20 +486,28 @@ fn cidrs(c: &Cluster, out: &mut Vec<Diagnostic>) {
     if overlaps(net.pods, net.services) {
         let d = err(
             codes::CIDR_OVERLAP,
-            format!("the service CIDR {} overlaps the pod CIDR {}", net.services, net.pods),
+            format!(
+                "the service CIDR {} overlaps the pod CIDR {}",
+                net.services, net.pods
+            ),
             at(c, "network.services"),
         );
-        out.push(
-            label(d, at(c, "network.pods"), "pod CIDR")
-                .with_hint("choose disjoint ranges, e.g. pods 10.244.0.0/16 and services 10.96.0.0/12"),
-        );
+        out.push(label(d, at(c, "network.pods"), "pod CIDR").with_hint(
+            "choose disjoint ranges, e.g. pods 10.244.0.0/16 and services 10.96.0.0/12",
+        ));
     }
     for n in &c.nodes {
-        for (what, cidr, path) in [("pod", net.pods, "network.pods"), ("service", net.services, "network.services")] {
+        for (what, cidr, path) in [
+            ("pod", net.pods, "network.pods"),
+            ("service", net.services, "network.services"),
+        ] {
             if cidr.contains(&n.address) {
                 let d = err(
                     codes::CIDR_OVERLAP,
-                    format!("the address {} of node {} lies inside the {what} CIDR {cidr}", n.address, n.name),
+                    format!(
+                        "the address {} of node {} lies inside the {what} CIDR {cidr}",
+                        n.address, n.name
+                    ),
                     at(c, &format!("nodes.{}.address", n.name)),
                 );
                 out.push(
@@ -467,7 +530,11 @@ fn cidrs(c: &Cluster, out: &mut Vec<Diagnostic>) {
             .with_hint("use a /12 or smaller range, e.g. 10.96.0.0/12"),
         );
     }
-    let kubelets = c.nodes.iter().filter(|n| n.has(Role::ControlPlane) || n.has(Role::Worker)).count();
+    let kubelets = c
+        .nodes
+        .iter()
+        .filter(|n| n.has(Role::ControlPlane) || n.has(Role::Worker))
+        .count();
     let pods_at = at(c, "network.nodeMaskSize");
     if net.node_mask_size < net.pods.prefix_len() {
         out.push(
@@ -559,7 +626,9 @@ fn valid_san(s: &str) -> bool {
 }
 
 fn looks_like_ipv4(s: &str) -> bool {
-    s.split('.').count() == 4 && s.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    s.split('.').count() == 4
+        && s.split('.')
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn sans(c: &Cluster, out: &mut Vec<Diagnostic>) {
@@ -580,7 +649,10 @@ fn sans(c: &Cluster, out: &mut Vec<Diagnostic>) {
     }
     let endpoints = [
         ("controlPlane.endpoint", c.control_plane.endpoint.as_deref()),
-        ("controlPlane.loadBalancer.address", c.control_plane.load_balancer.address.as_deref()),
+        (
+            "controlPlane.loadBalancer.address",
+            c.control_plane.load_balancer.address.as_deref(),
+        ),
     ];
     for (path, value) in endpoints {
         let Some(v) = value else { continue };
@@ -591,9 +663,13 @@ fn sans(c: &Cluster, out: &mut Vec<Diagnostic>) {
                 at(c, path),
             );
             if v.contains(':') {
-                d = d.with_note("write the host alone; the port is controlPlane.port (IPv6 is not supported)");
+                d = d.with_note(
+                    "write the host alone; the port is controlPlane.port (IPv6 is not supported)",
+                );
             } else {
-                d = d.with_hint("write a DNS name such as \"k8s.example.internal\" or an IPv4 address");
+                d = d.with_hint(
+                    "write a DNS name such as \"k8s.example.internal\" or an IPv4 address",
+                );
             }
             out.push(d);
         }
@@ -614,7 +690,11 @@ fn load_balancer(c: &Cluster, out: &mut Vec<Diagnostic>) {
                 .with_hint("set kind = \"haproxy\" or \"nginx\", or placement = \"control-plane\""),
             );
         } else {
-            let lbs: Vec<&Node> = c.nodes.iter().filter(|n| n.has(Role::LoadBalancer)).collect();
+            let lbs: Vec<&Node> = c
+                .nodes
+                .iter()
+                .filter(|n| n.has(Role::LoadBalancer))
+                .collect();
             match lbs.as_slice() {
                 [] => out.push(
                     err(
@@ -669,11 +749,26 @@ fn load_balancer(c: &Cluster, out: &mut Vec<Diagnostic>) {
             at(c, "controlPlane.port"),
         );
         out.push(
-            label(d, c.origins.spans.get("controlPlane.apiServerPort").copied(), "kube-apiserver port")
-                .with_hint(format!("use a different frontend port, e.g. port = {};", if cp.api_server_port == 8443 { 9443 } else { 8443 })),
+            label(
+                d,
+                c.origins.spans.get("controlPlane.apiServerPort").copied(),
+                "kube-apiserver port",
+            )
+            .with_hint(format!(
+                "use a different frontend port, e.g. port = {};",
+                if cp.api_server_port == 8443 {
+                    9443
+                } else {
+                    8443
+                }
+            )),
         );
     }
-    if matches!(lb.kind, LoadBalancerKind::Keepalived | LoadBalancerKind::KubeVip) && cp.port != cp.api_server_port {
+    if matches!(
+        lb.kind,
+        LoadBalancerKind::Keepalived | LoadBalancerKind::KubeVip
+    ) && cp.port != cp.api_server_port
+    {
         out.push(
             err(
                 codes::VIP_PORT_MISMATCH,
@@ -718,7 +813,9 @@ fn keepalived(c: &Cluster, out: &mut Vec<Diagnostic>) {
                     format!("keepalived priority of {} is {p}, outside 1..254", n.name),
                     prio_at(&n.name),
                 )
-                .with_hint("keepalived priorities are 1..254 (255 is reserved for the address owner)"),
+                .with_hint(
+                    "keepalived priorities are 1..254 (255 is reserved for the address owner)",
+                ),
             );
         }
     }
@@ -734,7 +831,13 @@ fn keepalived(c: &Cluster, out: &mut Vec<Diagnostic>) {
                     format!("{first} and {} share the highest keepalived priority {p}: exactly one node must start as MASTER", n.name),
                 )
             } else {
-                (codes::DUPLICATE_PRIORITY, format!("{first} and {} have the same keepalived priority {p}", n.name))
+                (
+                    codes::DUPLICATE_PRIORITY,
+                    format!(
+                        "{first} and {} have the same keepalived priority {p}",
+                        n.name
+                    ),
+                )
             };
             let d = err(code, msg, prio_at(&n.name));
             out.push(
@@ -748,13 +851,23 @@ fn keepalived(c: &Cluster, out: &mut Vec<Diagnostic>) {
     if !ok || prios.len() < 2 {
         return;
     }
-    let Some(master) = c.keepalived_master() else { return };
+    let Some(master) = c.keepalived_master() else {
+        return;
+    };
     let Some(top) = best else { return };
-    let runner_up = prios.iter().filter(|(n, _)| n.name != master.name).map(|(_, p)| *p).max();
+    let runner_up = prios
+        .iter()
+        .filter(|(n, _)| n.name != master.name)
+        .map(|(_, p)| *p)
+        .max();
     let Some(second) = runner_up else { return };
     let weight = KEEPALIVED_CHECK_WEIGHT.abs();
     if top - weight >= second {
-        let second_name = prios.iter().find(|(n, p)| *p == second && n.name != master.name).map(|(n, _)| n.name.as_str()).unwrap_or("");
+        let second_name = prios
+            .iter()
+            .find(|(n, p)| *p == second && n.name != master.name)
+            .map(|(n, _)| n.name.as_str())
+            .unwrap_or("");
         let d = err(
             codes::FAILOVER_IMPOSSIBLE,
             format!(
@@ -838,8 +951,12 @@ fn versions_and_pki(c: &Cluster, out: &mut Vec<Diagnostic>) {
             at(c, "pki.certValidityDays"),
         );
         out.push(
-            label(d, c.origins.spans.get("pki.caValidityDays").copied(), "CA validity")
-                .with_hint("shorten certValidityDays or lengthen caValidityDays"),
+            label(
+                d,
+                c.origins.spans.get("pki.caValidityDays").copied(),
+                "CA validity",
+            )
+            .with_hint("shorten certValidityDays or lengthen caValidityDays"),
         );
     }
 }
@@ -848,11 +965,16 @@ fn versions_and_pki(c: &Cluster, out: &mut Vec<Diagnostic>) {
 /// `certValidityDays`) are not yet valid or already expired at `now_unix`.
 pub fn check_validity_now(c: &Cluster, now_unix: i64) -> Option<Diagnostic> {
     let not_before = c.epoch.unix;
-    let not_after = not_before.saturating_add(i64::from(c.pki.cert_validity_days).saturating_mul(86_400));
+    let not_after =
+        not_before.saturating_add(i64::from(c.pki.cert_validity_days).saturating_mul(86_400));
     let fmt = crate::convert::format_rfc3339;
     let (msg, hint) = if now_unix < not_before {
         (
-            format!("the certificates are not yet valid: epoch {} is in the future (now {})", fmt(not_before), fmt(now_unix)),
+            format!(
+                "the certificates are not yet valid: epoch {} is in the future (now {})",
+                fmt(not_before),
+                fmt(now_unix)
+            ),
             "set epoch to a time in the past (it is every certificate's notBefore)",
         )
     } else if now_unix >= not_after {

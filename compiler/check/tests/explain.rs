@@ -1,0 +1,44 @@
+//! Every code has an explanation, and the explanations cite the reasoning they rest on.
+
+use hac_check::{codes, explain};
+
+#[test]
+fn every_code_is_explained() {
+    for code in codes::ALL.iter().chain(codes::LANGUAGE) {
+        let text = explain(code).unwrap_or_else(|| panic!("no explanation for {code}"));
+        assert!(text.starts_with(code), "{code}: {text}");
+        assert!(text.len() > 120, "{code} is too short: {text}");
+    }
+    let explained: Vec<&str> = hac_check::explain::codes().collect();
+    for code in &explained {
+        assert!(
+            codes::ALL.contains(code) || codes::LANGUAGE.contains(code),
+            "stray explanation {code}"
+        );
+    }
+}
+
+#[test]
+fn lookups_ignore_case_and_reject_unknown_codes() {
+    assert_eq!(explain("e0202"), explain("E0202"));
+    assert_eq!(explain(" W0401 "), explain("W0401"));
+    assert!(explain("E9999").is_none());
+    assert!(explain("").is_none());
+    assert!(explain("## E0202").is_none());
+}
+
+#[test]
+fn explanations_cite_etcd_kubeadm_and_keepalived() {
+    let e0202 = explain("E0202").unwrap_or_default();
+    assert!(
+        e0202.contains("etcd FAQ") && e0202.contains("third control-plane"),
+        "{e0202}"
+    );
+    assert!(explain("E0203").unwrap_or_default().contains("etcd FAQ"));
+    assert!(explain("E0206").unwrap_or_default().contains("kubeadm"));
+    assert!(explain("E0406").unwrap_or_default().contains("150/100"));
+    assert!(explain("E0407")
+        .unwrap_or_default()
+        .contains("8 characters"));
+    assert!(explain("E0002").unwrap_or_default().contains("`x: x`"));
+}

@@ -1,0 +1,621 @@
+//! Every rule on both sides of its boundary, on clusters built in Rust from the model's samples.
+
+mod support;
+
+use hac_check::{check, check_validity_now, check_vrrp_password, codes, planned_apiserver_sans};
+use hac_core::{Diagnostic, FileId, Severity, Span};
+use hac_model::samples::*;
+use hac_model::*;
+use std::net::Ipv4Addr;
+use support::codes as code_list;
+
+fn node(name: &str, roles: &[Role], last_octet: u8) -> Node {
+    Node {
+        name: name.to_string(),
+        roles: roles.to_vec(),
+        address: Ipv4Addr::new(10, 0, 2, last_octet),
+        prefix_len: Some(24),
+        interface: "eth0".to_string(),
+        zone: None,
+        priority: None,
+        labels: Default::default(),
+        taints: None,
+    }
+}
+
+/// `stacked_3` with `n` control planes (10.0.2.10…) and the two workers.
+fn with_masters(n: u8) -> Cluster {
+    let mut c = stacked_3();
+    c.nodes.retain(|n| !n.has(Role::ControlPlane));
+    for i in 0..n {
+        c.nodes
+            .push(node(&format!("master-{i}"), &[Role::ControlPlane], 10 + i));
+    }
+    c.nodes.sort_by(|a, b| a.name.cmp(&b.name));
+    c
+}
+
+fn codes_of(c: &Cluster) -> Vec<String> {
+    code_list(&check(c))
+}
+
+fn has(c: &Cluster, code: &str) -> bool {
+    codes_of(c).iter().any(|x| x == code)
+}
+
+fn find(c: &Cluster, code: &str) -> Diagnostic {
+    check(c)
+        .into_iter()
+        .find(|d| d.code.as_deref() == Some(code))
+        .unwrap_or_else(|| panic!("no {code} in {:?}", codes_of(c)))
+}
+
+#[test]
+fn the_samples_are_clean() {
+    for (name, c) in [
+        ("stacked_3", stacked_3()),
+        ("stacked_3_dedicated_lb", stacked_3_dedicated_lb()),
+        ("external_etcd", external_etcd()),
+        ("masters_run_etcd", masters_run_etcd()),
+    ] {
+        assert_eq!(codes_of(&c), Vec::<String>::new(), "{name}");
+    }
+}
+
+#[test]
+fn etcd_member_counts() {
+    let expect: &[(u8, &[&str])] = &[
+        (1, &[codes::SINGLE_ETCD_MEMBER]),
+        (2, &[codes::TWO_ETCD_MEMBERS]),
+        (3, &[]),
+        (4, &[codes::EVEN_ETCD_MEMBERS]),
+        (5, &[]),
+        (6, &[codes::EVEN_ETCD_MEMBERS]),
+        (7, &[]),
+        (8, &[codes::EVEN_ETCD_MEMBERS, codes::TOO_MANY_ETCD_MEMBERS]),
+        (9, &[codes::TOO_MANY_ETCD_MEMBERS]),
+    ];
+    for (n, want) in expect {
+        let mut got = codes_of(&with_masters(*n));
+        got.sort();
+        assert_eq!(got, want.to_vec(), "{n} members");
+    }
+}
+
+#[test]
+fn two_masters_are_rejected_with_the_fix() {
+    let d = find(&with_masters(2), codes::TWO_ETCD_MEMBERS);
+    assert_eq!(d.severity, Severity::Error);
+    assert!(d.message.contains("master-0, master-1"), "{}", d.message);
+    assert!(d.message.contains("tolerates no failure"), "{}", d.message);
+    assert!(
+        d.hints
+            .iter()
+            .any(|h| h.contains("add a third control-plane node")),
+        "{:?}",
+        d.hints
+    );
+    let w = find(&with_masters(9), codes::TOO_MANY_ETCD_MEMBERS);
+    assert_eq!(w.severity, Severity::Warning);
+}
+
+#[test]
+fn external_topology_needs_etcd_nodes_and_two_control_planes() {
+    let mut c = stacked_3();
+    c.etcd.topology = EtcdTopology::External;
+    assert!(has(&c, codes::EXTERNAL_TOO_FEW_ETCD));
+    let mut c = external_etcd();
+    c.nodes
+        .retain(|n| n.name != "master-1" && n.name != "master-2");
+    assert!(has(&c, codes::EXTERNAL_TOO_FEW_CONTROL_PLANES));
+    let mut c = external_etcd();
+    c.nodes.retain(|n| n.name != "master-2");
+    assert!(
+        !has(&c, codes::EXTERNAL_TOO_FEW_CONTROL_PLANES),
+        "2 control planes suffice"
+    );
+    let mut c = external_etcd();
+    c.nodes.retain(|n| n.name != "etcd-2");
+    assert!(has(&c, codes::TWO_ETCD_MEMBERS));
+    let mut c = stacked_3();
+    c.nodes.retain(|n| !n.has(Role::ControlPlane));
+    assert!(has(&c, codes::NO_CONTROL_PLANE));
+}
+
+#[test]
+fn roles() {
+    let mut c = stacked_3();
+    c.nodes[3].roles = vec![Role::Worker, Role::Etcd];
+    assert!(has(&c, codes::ETCD_ROLE_WITH_STACKED));
+    let mut c = stacked_3();
+    c.nodes[3].roles.clear();
+    assert!(has(&c, codes::NODE_WITHOUT_ROLE));
+    let mut c = stacked_3();
+    c.nodes[3].roles = vec![Role::LoadBalancer];
+    assert!(has(&c, codes::LOAD_BALANCER_ROLE_UNUSED));
+    let mut c = stacked_3();
+    c.nodes[0].roles = vec![Role::ControlPlane, Role::Worker];
+    assert_eq!(
+        codes_of(&c),
+        Vec::<String>::new(),
+        "an untainted control plane is fine"
+    );
+}
+
+fn zoned(zones: &[&str]) -> Cluster {
+    let mut c = stacked_3();
+    for (n, z) in c
+        .nodes
+        .iter_mut()
+        .filter(|n| n.has(Role::ControlPlane))
+        .zip(zones)
+    {
+        n.zone = Some(z.to_string());
+    }
+    c
+}
+
+#[test]
+fn zones() {
+    assert!(!has(
+        &zoned(&["a", "b", "c"]),
+        codes::ZONE_LOSS_BREAKS_CONTROL_PLANE
+    ));
+    let c = zoned(&["a", "a", "b"]);
+    let warnings: Vec<Diagnostic> = check(&c)
+        .into_iter()
+        .filter(|d| d.code.as_deref() == Some(codes::ZONE_LOSS_BREAKS_CONTROL_PLANE))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].message.contains("\"a\""),
+        "{}",
+        warnings[0].message
+    );
+    assert!(
+        warnings[0].message.contains("master-0, master-1"),
+        "{}",
+        warnings[0].message
+    );
+    assert!(
+        warnings[0].message.contains("etcd quorum"),
+        "{}",
+        warnings[0].message
+    );
+    assert_eq!(warnings[0].severity, Severity::Warning);
+}
+
+#[test]
+fn dedicated_load_balancers() {
+    let mut c = stacked_3_dedicated_lb();
+    c.nodes.retain(|n| n.name != "lb-1");
+    let d = find(&c, codes::SINGLE_DEDICATED_LOAD_BALANCER);
+    assert_eq!(d.severity, Severity::Warning);
+    assert!(d.message.contains("lb-0"));
+    c.nodes.retain(|n| n.name != "lb-0");
+    assert!(has(&c, codes::DEDICATED_WITHOUT_LOAD_BALANCER));
+    let mut c = stacked_3_dedicated_lb();
+    c.control_plane.load_balancer.kind = LoadBalancerKind::Keepalived;
+    assert!(has(&c, codes::DEDICATED_WITHOUT_PROXY));
+}
+
+fn with_vip(v: [u8; 4]) -> Cluster {
+    let mut c = stacked_3();
+    c.control_plane.vip = Some(Ipv4Addr::from(v));
+    c
+}
+
+#[test]
+fn vip_at_the_subnet_edges() {
+    assert!(
+        has(&with_vip([10, 0, 2, 0]), codes::VIP_OUTSIDE_SUBNET),
+        "network address"
+    );
+    assert!(
+        has(&with_vip([10, 0, 2, 255]), codes::VIP_OUTSIDE_SUBNET),
+        "broadcast address"
+    );
+    assert!(!has(&with_vip([10, 0, 2, 1]), codes::VIP_OUTSIDE_SUBNET));
+    assert!(!has(&with_vip([10, 0, 2, 254]), codes::VIP_OUTSIDE_SUBNET));
+    let outside = check(&with_vip([10, 0, 3, 1]));
+    assert_eq!(
+        outside
+            .iter()
+            .filter(|d| d.code.as_deref() == Some(codes::VIP_OUTSIDE_SUBNET))
+            .count(),
+        3,
+        "one per holder"
+    );
+    let mut c = stacked_3();
+    c.nodes[1].prefix_len = None;
+    assert!(has(&c, codes::ADDRESS_WITHOUT_PREFIX));
+    let mut c = stacked_3();
+    c.nodes[4].prefix_len = None;
+    assert_eq!(
+        codes_of(&c),
+        Vec::<String>::new(),
+        "a worker's bare address is fine"
+    );
+    assert!(has(&with_vip([10, 0, 2, 11]), codes::VIP_IS_NODE_ADDRESS));
+    let mut c = stacked_3_dedicated_lb();
+    c.control_plane.vip = Some(Ipv4Addr::new(10, 0, 2, 10));
+    assert!(
+        has(&c, codes::VIP_IS_NODE_ADDRESS),
+        "any node, not only holders"
+    );
+    let mut c = stacked_3();
+    c.network.services = "10.0.2.0/24".parse().unwrap();
+    assert!(has(&c, codes::VIP_IN_CLUSTER_CIDR));
+}
+
+#[test]
+fn cidrs_touching_but_not_overlapping() {
+    let mut c = stacked_3();
+    c.network.pods = "10.112.0.0/16".parse().unwrap(); // right after 10.96.0.0/12
+    assert_eq!(codes_of(&c), Vec::<String>::new());
+    c.network.pods = "10.111.0.0/16".parse().unwrap(); // the last /16 of 10.96.0.0/12
+    assert!(has(&c, codes::CIDR_OVERLAP));
+    let mut c = stacked_3();
+    c.network.services = "10.0.0.0/12".parse().unwrap();
+    assert!(
+        has(&c, codes::CIDR_OVERLAP),
+        "node addresses inside the service CIDR"
+    );
+    let mut c = stacked_3();
+    c.network.services = "10.0.3.0/24".parse().unwrap();
+    assert!(
+        !has(&c, codes::CIDR_OVERLAP),
+        "adjacent to the nodes' subnet"
+    );
+}
+
+#[test]
+fn service_cidr_size() {
+    let mut c = stacked_3();
+    c.network.services = "10.96.0.0/12".parse().unwrap();
+    assert!(!has(&c, codes::SERVICE_CIDR_TOO_LARGE));
+    c.network.services = "10.64.0.0/11".parse().unwrap();
+    assert!(has(&c, codes::SERVICE_CIDR_TOO_LARGE));
+}
+
+#[test]
+fn pod_cidr_holds_a_subnet_per_node() {
+    let mut c = stacked_3(); // 5 kubelets
+    c.network.pods = "10.244.0.0/22".parse().unwrap(); // 4 × /24
+    assert!(has(&c, codes::POD_CIDR_TOO_SMALL));
+    c.network.pods = "10.244.0.0/21".parse().unwrap(); // 8 × /24
+    assert!(!has(&c, codes::POD_CIDR_TOO_SMALL));
+    c.network.node_mask_size = 20;
+    assert!(
+        has(&c, codes::POD_CIDR_TOO_SMALL),
+        "node mask shorter than the pod CIDR"
+    );
+    c.network.node_mask_size = 21;
+    c.nodes.truncate(1);
+    assert!(
+        !has(&c, codes::POD_CIDR_TOO_SMALL),
+        "exactly one subnet for one node"
+    );
+    let mut c = stacked_3();
+    c.network.pods = "10.128.0.0/9".parse().unwrap();
+    c.network.node_mask_size = 25;
+    assert_eq!(
+        codes_of(&c),
+        Vec::<String>::new(),
+        "16 bits difference is the limit"
+    );
+    c.network.node_mask_size = 26;
+    assert!(has(&c, codes::POD_CIDR_TOO_SMALL));
+}
+
+#[test]
+fn router_id_range() {
+    for (id, bad) in [(0, true), (1, false), (255, false), (256, true), (-1, true)] {
+        let mut c = stacked_3();
+        c.control_plane.keepalived.router_id = id;
+        assert_eq!(has(&c, codes::ROUTER_ID_OUT_OF_RANGE), bad, "routerId {id}");
+    }
+}
+
+fn with_priorities(p: &[Option<i64>]) -> Cluster {
+    let mut c = with_masters(p.len() as u8);
+    for (n, p) in c
+        .nodes
+        .iter_mut()
+        .filter(|n| n.has(Role::ControlPlane))
+        .zip(p)
+    {
+        n.priority = *p;
+    }
+    c
+}
+
+#[test]
+fn priorities_range_uniqueness_and_one_master() {
+    // The highest priority at the boundary, the others 10 and 15 below it (within failover reach).
+    for (p, bad) in [(254, false), (255, true)] {
+        let c = with_priorities(&[Some(p), Some(p - 10), Some(p - 15)]);
+        assert_eq!(has(&c, codes::PRIORITY_OUT_OF_RANGE), bad, "{p}");
+    }
+    // The lowest priority at the boundary.
+    for (p, bad) in [(1, false), (0, true)] {
+        let c = with_priorities(&[Some(20), Some(15), Some(p)]);
+        assert_eq!(has(&c, codes::PRIORITY_OUT_OF_RANGE), bad, "{p}");
+    }
+    let c = with_priorities(&[Some(254), Some(240), Some(1)]);
+    assert!(!has(&c, codes::PRIORITY_OUT_OF_RANGE));
+    assert!(has(
+        &with_priorities(&[Some(150), Some(140), Some(140)]),
+        codes::DUPLICATE_PRIORITY
+    ));
+    let tie = with_priorities(&[Some(150), Some(150), Some(140)]);
+    assert!(has(&tie, codes::NOT_ONE_MASTER));
+    assert!(!has(&tie, codes::DUPLICATE_PRIORITY));
+    assert_eq!(
+        codes_of(&with_priorities(&[None, None, None])),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn failover_must_be_possible() {
+    assert_eq!(KEEPALIVED_CHECK_WEIGHT, -20);
+    let d = find(
+        &with_priorities(&[Some(150), Some(100), Some(90)]),
+        codes::FAILOVER_IMPOSSIBLE,
+    );
+    assert!(
+        d.message.contains("master-0 (priority 150)")
+            && d.message.contains("master-1 (priority 100)"),
+        "{}",
+        d.message
+    );
+    assert!(d.message.contains("130"), "{}", d.message);
+    // 150 − 20 = 130: must be strictly below the best other priority.
+    assert!(has(
+        &with_priorities(&[Some(150), Some(130), Some(120)]),
+        codes::FAILOVER_IMPOSSIBLE
+    ));
+    assert!(!has(
+        &with_priorities(&[Some(150), Some(131), Some(120)]),
+        codes::FAILOVER_IMPOSSIBLE
+    ));
+    // The seed-003 layout: 2 masters at 200/100 (also a 2-member etcd).
+    let c = with_priorities(&[Some(200), Some(100)]);
+    assert!(has(&c, codes::FAILOVER_IMPOSSIBLE) && has(&c, codes::TWO_ETCD_MEMBERS));
+    // Not applicable without keepalived.
+    let mut c = with_priorities(&[Some(150), Some(100), Some(90)]);
+    c.control_plane.load_balancer.kind = LoadBalancerKind::KubeVip;
+    c.control_plane.port = 6443;
+    assert_eq!(codes_of(&c), Vec::<String>::new());
+}
+
+#[test]
+fn vrrp_password_length() {
+    assert_eq!(
+        check_vrrp_password(0).and_then(|d| d.code),
+        Some(codes::VRRP_PASSWORD_LENGTH.to_string())
+    );
+    assert!(check_vrrp_password(1).is_none());
+    assert!(check_vrrp_password(8).is_none());
+    let d = check_vrrp_password(19).expect("too long");
+    assert!(
+        d.message.contains("19") && d.message.contains("8"),
+        "{}",
+        d.message
+    );
+    assert!(d.is_error());
+}
+
+#[test]
+fn ports() {
+    let mut c = stacked_3();
+    c.control_plane.port = 6443;
+    assert!(has(&c, codes::PORT_CONFLICT));
+    let mut c = stacked_3_dedicated_lb();
+    c.control_plane.port = 6443;
+    assert!(
+        !has(&c, codes::PORT_CONFLICT),
+        "the dedicated load balancer runs elsewhere"
+    );
+    let mut c = masters_run_etcd();
+    c.control_plane.port = 8443;
+    assert!(has(&c, codes::VIP_PORT_MISMATCH));
+}
+
+#[test]
+fn external_load_balancer_address_and_vip() {
+    let mut c = stacked_3();
+    c.control_plane.load_balancer.kind = LoadBalancerKind::External;
+    c.control_plane.port = 6443;
+    c.control_plane.vip = None;
+    assert!(has(&c, codes::EXTERNAL_WITHOUT_ADDRESS));
+    c.control_plane.load_balancer.address = Some("lb.example.com".into());
+    assert_eq!(codes_of(&c), Vec::<String>::new());
+    let mut c = stacked_3();
+    c.control_plane.vip = None;
+    assert!(has(&c, codes::MISSING_VIP));
+}
+
+#[test]
+fn kubernetes_version_range() {
+    for (v, bad) in [
+        ((1, 21, 9), true),
+        ((1, 22, 0), false),
+        ((1, 35, 9), false),
+        ((1, 36, 0), true),
+        ((2, 0, 0), true),
+    ] {
+        let mut c = stacked_3();
+        c.kubernetes_version = Version::new(v.0, v.1, v.2);
+        assert_eq!(has(&c, codes::KUBERNETES_VERSION_UNSUPPORTED), bad, "{v:?}");
+        if bad {
+            assert!(find(&c, codes::KUBERNETES_VERSION_UNSUPPORTED)
+                .message
+                .contains("1.22–1.35"));
+        }
+    }
+    for (v, bad) in [
+        ((3, 3, 9), true),
+        ((3, 4, 0), false),
+        ((3, 6, 9), false),
+        ((3, 7, 0), true),
+    ] {
+        let mut c = stacked_3();
+        c.etcd.version = Version::new(v.0, v.1, v.2);
+        assert_eq!(has(&c, codes::ETCD_VERSION_UNSUPPORTED), bad, "{v:?}");
+    }
+}
+
+#[test]
+fn leaf_validity_within_ca_validity() {
+    let mut c = stacked_3();
+    c.pki.cert_validity_days = 3650;
+    assert!(!has(&c, codes::LEAF_OUTLIVES_CA));
+    c.pki.cert_validity_days = 3651;
+    assert!(has(&c, codes::LEAF_OUTLIVES_CA));
+}
+
+#[test]
+fn validity_now() {
+    let c = stacked_3();
+    let e = c.epoch.unix;
+    let last = e + 365 * 86_400 - 1;
+    assert!(check_validity_now(&c, e - 1)
+        .expect("future")
+        .message
+        .contains("not yet valid"));
+    assert!(check_validity_now(&c, e).is_none());
+    assert!(check_validity_now(&c, last).is_none());
+    let d = check_validity_now(&c, last + 1).expect("expired");
+    assert!(
+        d.message.contains("expired") && d.message.contains("2027-01-01T00:00:00Z"),
+        "{}",
+        d.message
+    );
+    assert_eq!(d.severity, Severity::Warning);
+    assert!(check_validity_now(&c, i64::MAX).is_some());
+    assert!(check_validity_now(&c, i64::MIN).is_some());
+}
+
+#[test]
+fn names_and_addresses() {
+    let mut c = stacked_3();
+    c.name = "Prod".into();
+    assert!(has(&c, codes::INVALID_NAME));
+    c.name = "a".repeat(63);
+    assert!(!has(&c, codes::INVALID_NAME));
+    c.name = "a".repeat(64);
+    assert!(has(&c, codes::INVALID_NAME));
+    let mut c = stacked_3();
+    c.nodes[4].name = "worker_1".into();
+    assert!(has(&c, codes::INVALID_NAME));
+    let mut c = stacked_3();
+    c.nodes[4].name = "-w".into();
+    assert!(has(&c, codes::INVALID_NAME));
+    let mut c = stacked_3();
+    c.nodes[4].address = c.nodes[3].address;
+    let d = find(&c, codes::DUPLICATE_ADDRESS);
+    assert!(
+        d.message.contains("worker-0")
+            && d.message.contains("worker-1")
+            && d.message.contains("10.0.2.20")
+    );
+    let mut c = stacked_3();
+    c.nodes[4].name = "worker-0".into();
+    assert!(has(&c, codes::DUPLICATE_NAME));
+    let mut c = stacked_3();
+    c.network.dns_domain = "Cluster_Local".into();
+    assert!(has(&c, codes::INVALID_DNS_DOMAIN));
+}
+
+#[test]
+fn sans() {
+    let mut c = stacked_3();
+    c.control_plane.cert_sans = vec![
+        "api.example.com".into(),
+        "10.0.9.9".into(),
+        "*.example.com".into(),
+    ];
+    assert_eq!(codes_of(&c), Vec::<String>::new());
+    for bad in ["fd00::1", "Bad_Name", "", "10.0.2.300", "a..b"] {
+        let mut c = stacked_3();
+        c.control_plane.cert_sans = vec![bad.into()];
+        assert!(has(&c, codes::INVALID_SAN), "{bad:?}");
+    }
+    let mut c = stacked_3();
+    c.control_plane.endpoint = Some("k8s.example.internal:6443".into());
+    assert!(has(&c, codes::INVALID_ENDPOINT));
+    c.control_plane.endpoint = Some("k8s.example.internal".into());
+    c.control_plane.cert_sans = vec!["extra.example.com".into(), "k8s.example.internal".into()];
+    let sans = planned_apiserver_sans(&c);
+    for want in [
+        "k8s.example.internal",
+        "10.0.2.100",
+        "master-0",
+        "10.0.2.10",
+        "master-2",
+        "10.0.2.12",
+        "10.96.0.1",
+        "kubernetes",
+        "kubernetes.default",
+        "kubernetes.default.svc",
+        "kubernetes.default.svc.cluster.local",
+        "extra.example.com",
+    ] {
+        assert!(
+            sans.iter().any(|s| s == want),
+            "{want} missing from {sans:?}"
+        );
+    }
+    assert_eq!(sans[0], "k8s.example.internal", "the endpoint first");
+    assert_eq!(
+        sans.iter().filter(|s| *s == "k8s.example.internal").count(),
+        1,
+        "no duplicates"
+    );
+    assert!(!sans.iter().any(|s| s == "worker-0"));
+}
+
+#[test]
+fn diagnostics_point_at_origins_and_are_sorted() {
+    let mut c = with_masters(2);
+    c.control_plane.keepalived.router_id = 0;
+    let span = |n: usize| Span::new(FileId(0), n, n + 1);
+    c.origins.spans.insert(String::new(), span(0));
+    c.origins
+        .spans
+        .insert("controlPlane.keepalived.routerId".into(), span(50));
+    c.origins
+        .spans
+        .insert("nodes.master-1#name".into(), span(90));
+    c.origins
+        .spans
+        .insert("nodes.master-0#name".into(), span(80));
+    let d = check(&c);
+    assert_eq!(
+        code_list(&d),
+        vec![codes::ROUTER_ID_OUT_OF_RANGE, codes::TWO_ETCD_MEMBERS]
+    );
+    assert_eq!(d[0].span, Some(span(50)));
+    assert_eq!(d[1].span, Some(span(90)));
+    assert_eq!(d[1].labels.first().map(|l| l.span), Some(span(80)));
+}
+
+#[test]
+fn every_diagnostic_has_a_code_and_a_hint() {
+    let mut many = with_masters(4);
+    many.control_plane.keepalived.router_id = 300;
+    many.network.services = "10.0.0.0/8".parse().unwrap();
+    many.kubernetes_version = Version::new(1, 10, 0);
+    many.pki.cert_validity_days = 9999;
+    many.nodes[0].roles.push(Role::Etcd);
+    many.control_plane.vip = Some(Ipv4Addr::new(10, 0, 2, 10));
+    let d = check(&many);
+    assert!(d.len() >= 6, "{:?}", code_list(&d));
+    for x in &d {
+        assert!(x.code.is_some());
+        assert!(!x.hints.is_empty(), "{x:?}");
+        assert!(hac_check::explain(x.code.as_deref().unwrap_or("")).is_some());
+    }
+}
