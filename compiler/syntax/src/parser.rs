@@ -1,11 +1,60 @@
-//! Source text → [`crate::ast::Expr`]. (To be written: pest grammar + Pratt parser.)
+//! Source text → [`crate::ast::Expr`]: runs the pest grammar (`grammar/hac.pest`) on a thread
+//! with a large stack, turns the pairs into the spanned AST at once (pest types never leave
+//! this module), and turns pest's failures into diagnostics with friendly wording.
+//!
+//! Robustness: the grammar recurses only at brackets and keyword pairs, pest's own stack
+//! guard stops runaway recursion, and the AST construction enforces [`MAX_DEPTH`], so no
+//! input can overflow the stack, here or when the AST is later dropped or walked.
+
+mod convert;
+mod errors;
+mod grammar;
+mod scan;
+mod strings;
 
 use crate::ast::Expr;
-use hac_core::{Diagnostic, FileId};
+use hac_core::{Diagnostic, FileId, Span};
+
+/// How deeply expressions may nest (brackets, operator chains, applications, lambdas,
+/// `let`/`with`/`assert`/`if` bodies together). Deeper input is a syntax error.
+pub const MAX_DEPTH: usize = 1000;
+
+/// Stack for the parsing thread. Only the pages actually touched are committed.
+const PARSER_STACK_BYTES: usize = 256 * 1024 * 1024;
 
 /// Parses one file. Errors are diagnostics with code `E0001` (syntax) or `E0002`
 /// (a Nix feature that is not part of `.ha`).
 pub fn parse(file: FileId, text: &str) -> Result<Expr, Vec<Diagnostic>> {
-    let _ = (file, text);
-    Err(vec![Diagnostic::error("parser not yet written").with_code("E0001")])
+    std::thread::scope(|scope| {
+        let spawned = std::thread::Builder::new()
+            .name("hac-parser".to_string())
+            .stack_size(PARSER_STACK_BYTES)
+            .spawn_scoped(scope, || parse_here(file, text));
+        match spawned {
+            Ok(handle) => match handle.join() {
+                Ok(result) => result,
+                Err(_) => Err(vec![internal_error(file, "the parser stopped unexpectedly")]),
+            },
+            Err(error) => Err(vec![internal_error(
+                file,
+                &format!("could not start the parser thread: {error}"),
+            )]),
+        }
+    })
+}
+
+fn internal_error(file: FileId, message: &str) -> Diagnostic {
+    Diagnostic::error(format!("internal parser error: {message}"))
+        .with_code("E0001")
+        .with_span(Span::new(file, 0, 0))
+        .with_note("this is a bug in hac; please report it with the input that caused it")
+}
+
+/// Parses on the current thread (which must have a large enough stack).
+fn parse_here(file: FileId, text: &str) -> Result<Expr, Vec<Diagnostic>> {
+    let pairs = match grammar::parse_file(text) {
+        Ok(pairs) => pairs,
+        Err(error) => return Err(vec![errors::from_pest(file, text, &error)]),
+    };
+    convert::Converter::new(file).file(pairs).map_err(|diagnostic| vec![*diagnostic])
 }
