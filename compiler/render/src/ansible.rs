@@ -12,7 +12,10 @@ pub fn inventory(cluster: &Cluster) -> Value {
     let group = |role: Role| -> Value {
         let mut hosts = Map::new();
         for node in cluster.nodes.iter().filter(|n| n.has(role)) {
-            hosts.insert(node.name.clone(), json!({ "ansible_host": node.address.to_string() }));
+            hosts.insert(
+                node.name.clone(),
+                json!({ "ansible_host": node.address.to_string() }),
+            );
         }
         if hosts.is_empty() {
             json!({})
@@ -53,7 +56,10 @@ fn bootstrap_play(name: &str, hosts: &str, serial: Option<u32>, phase: &str) -> 
 
 /// The play as data.
 pub fn site(cluster: &Cluster) -> Value {
-    let first = cluster.first_control_plane().map(|n| n.name.clone()).unwrap_or_default();
+    let first = cluster
+        .first_control_plane()
+        .map(|n| n.name.clone())
+        .unwrap_or_default();
     let unpack = json!({
         "name": "Copy and unpack each node's archive at /",
         "hosts": "all",
@@ -82,9 +88,29 @@ pub fn site(cluster: &Cluster) -> Value {
     });
     Value::Array(vec![
         unpack,
-        bootstrap_play("Start every node's services (kernel settings, etcd, keepalived, load balancer)", "all", None, "services"),
-        bootstrap_play("Initialise the cluster on the first control plane", &first, None, "kubeadm"),
-        bootstrap_play("Join the other control planes one at a time", &format!("control_plane:!{first}"), Some(1), "kubeadm"),
-        bootstrap_play("Join everything else", "all:!control_plane", None, "kubeadm"),
+        bootstrap_play(
+            "Start every node's services (kernel settings, etcd, keepalived, load balancer)",
+            "all",
+            None,
+            "services",
+        ),
+        bootstrap_play(
+            "Initialise the cluster on the first control plane",
+            &first,
+            None,
+            "kubeadm",
+        ),
+        bootstrap_play(
+            "Join the other control planes one at a time",
+            &format!("control_plane:!{first}"),
+            Some(1),
+            "kubeadm",
+        ),
+        bootstrap_play(
+            "Join everything else",
+            "all:!control_plane",
+            None,
+            "kubeadm",
+        ),
     ])
 }

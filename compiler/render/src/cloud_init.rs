@@ -46,8 +46,9 @@ pub fn user_data(files: &[Artifact]) -> UserData {
 
 /// The user-data text and, where it exceeds [`USER_DATA_LIMIT`], a warning.
 pub fn render(node: &str, files: &[Artifact]) -> Result<(String, Option<Diagnostic>), Diagnostic> {
-    let body = to_yaml(&user_data(files))
-        .map_err(|e| Diagnostic::error(format!("cloud-init user-data of `{node}`: {e}")).with_code("E0703"))?;
+    let body = to_yaml(&user_data(files)).map_err(|e| {
+        Diagnostic::error(format!("cloud-init user-data of `{node}`: {e}")).with_code("E0703")
+    })?;
     let text = format!("#cloud-config\n{body}");
     let warning = (text.len() > USER_DATA_LIMIT).then(|| {
         Diagnostic::warning(format!(
@@ -55,7 +56,7 @@ pub fn render(node: &str, files: &[Artifact]) -> Result<(String, Option<Diagnost
             text.len()
         ))
         .with_code("W0701")
-        .with_hint("compress it: `gzip -9 < cloud-init/NODE.yaml | base64 -w0` and pass it as gzip+base64 user-data (cloud-init reads gzip)")
+        .with_hint(format!("compress it: `gzip -9n < cloud-init/{node}.yaml | base64 -w0` and pass that as gzip+base64 user-data (cloud-init unpacks gzip)"))
         .with_note("or provision that node with the Ansible play (outputs.ansible) instead")
     });
     Ok((text, warning))

@@ -14,7 +14,12 @@ pub fn base64(bytes: &[u8]) -> String {
         let b1 = chunk.get(1).copied().unwrap_or(0) as u32;
         let b2 = chunk.get(2).copied().unwrap_or(0) as u32;
         let triple = (b0 << 16) | (b1 << 8) | b2;
-        let symbols = [(triple >> 18) & 63, (triple >> 12) & 63, (triple >> 6) & 63, triple & 63];
+        let symbols = [
+            (triple >> 18) & 63,
+            (triple >> 12) & 63,
+            (triple >> 6) & 63,
+            triple & 63,
+        ];
         for (i, s) in symbols.iter().enumerate() {
             if i <= chunk.len() {
                 out.push(BASE64_ALPHABET[*s as usize] as char);
@@ -42,7 +47,15 @@ mod tests {
 
     #[test]
     fn base64_matches_rfc4648_vectors() {
-        let vectors = [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE="), ("foobar", "Zm9vYmFy")];
+        let vectors = [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ];
         for (input, expected) in vectors {
             assert_eq!(base64(input.as_bytes()), expected);
         }
@@ -50,6 +63,9 @@ mod tests {
 
     #[test]
     fn sha256_of_abc() {
-        assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 }

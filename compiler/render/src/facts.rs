@@ -45,14 +45,18 @@ pub fn runs_kube_vip(cluster: &Cluster, node: &Node) -> bool {
 
 /// Whether `node` is the control plane that runs `kubeadm init`.
 pub fn is_first_control_plane(cluster: &Cluster, node: &Node) -> bool {
-    cluster.first_control_plane().is_some_and(|f| f.name == node.name)
+    cluster
+        .first_control_plane()
+        .is_some_and(|f| f.name == node.name)
 }
 
 /// The node's labels for kubelet's `--node-labels`: its `labels`, plus its zone.
 pub fn node_labels(node: &Node) -> BTreeMap<String, String> {
     let mut labels = node.labels.clone();
     if let Some(zone) = &node.zone {
-        labels.entry(ZONE_LABEL.to_string()).or_insert_with(|| zone.clone());
+        labels
+            .entry(ZONE_LABEL.to_string())
+            .or_insert_with(|| zone.clone());
     }
     labels
 }
@@ -70,7 +74,8 @@ pub fn checked_port(cluster: &Cluster) -> u16 {
 fn is_dns_label(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-')
 }
@@ -78,29 +83,38 @@ fn is_dns_label(s: &str) -> bool {
 fn is_interface_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 15
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
 }
 
 fn is_safe_path(s: &str) -> bool {
     s.starts_with('/')
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'/' | b'-' | b'+'))
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'/' | b'-' | b'+'))
 }
 
 fn is_label_key(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 253
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'/' | b'-'))
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'/' | b'-'))
 }
 
 fn is_label_value(s: &str) -> bool {
-    s.len() <= 63 && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+    s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
 }
 
 fn is_bootstrap_token(s: &str) -> bool {
     let Some((id, secret)) = s.split_once('.') else {
         return false;
     };
-    let ok = |p: &str, n: usize| p.len() == n && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    let ok = |p: &str, n: usize| {
+        p.len() == n
+            && p.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    };
     ok(id, 6) && ok(secret, 16)
 }
 
@@ -108,7 +122,8 @@ fn is_bootstrap_token(s: &str) -> bool {
 /// are not blanks, quotes, backslashes or keepalived's comment marks (`!`, `#`).
 fn is_vrrp_password(s: &str) -> bool {
     (1..=8).contains(&s.chars().count())
-        && s.bytes().all(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b'\'' | b'\\' | b'!' | b'#'))
+        && s.bytes()
+            .all(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b'\'' | b'\\' | b'!' | b'#'))
 }
 
 /// Every value the templates splice into config syntax, checked; errors name the attribute
@@ -125,15 +140,30 @@ pub fn validate(cluster: &Cluster, secrets: &RenderSecrets, ca_cert_hash: &str) 
         );
     };
     if !is_dns_label(&cluster.name) {
-        err("name", format!("cluster name `{}` is not a DNS-1123 label", cluster.name), "use lowercase letters, digits and `-`");
+        err(
+            "name",
+            format!("cluster name `{}` is not a DNS-1123 label", cluster.name),
+            "use lowercase letters, digits and `-`",
+        );
     }
     for node in &cluster.nodes {
         if !is_dns_label(&node.name) {
-            err(&format!("nodes.{}", node.name), format!("node name `{}` is not a DNS-1123 label", node.name), "use lowercase letters, digits and `-`");
+            err(
+                &format!("nodes.{}", node.name),
+                format!("node name `{}` is not a DNS-1123 label", node.name),
+                "use lowercase letters, digits and `-`",
+            );
         }
         let needs_interface = cluster.holds_vip(node) || runs_kube_vip(cluster, node);
         if needs_interface && !is_interface_name(&node.interface) {
-            err(&format!("nodes.{}.interface", node.name), format!("node `{}`: `{}` is not a network interface name", node.name, node.interface), "an interface name has 1..15 letters, digits, `_`, `.` or `-`");
+            err(
+                &format!("nodes.{}.interface", node.name),
+                format!(
+                    "node `{}`: `{}` is not a network interface name",
+                    node.name, node.interface
+                ),
+                "an interface name has 1..15 letters, digits, `_`, `.` or `-`",
+            );
         }
         for (k, v) in &node.labels {
             if !is_label_key(k) || !is_label_value(v) {
@@ -142,21 +172,47 @@ pub fn validate(cluster: &Cluster, secrets: &RenderSecrets, ca_cert_hash: &str) 
         }
         if let Some(zone) = &node.zone {
             if !is_label_value(zone) {
-                err(&format!("nodes.{}.zone", node.name), format!("node `{}`: zone `{zone}` cannot be a node label value", node.name), "a zone is at most 63 letters, digits, `.`, `_`, `-`");
+                err(
+                    &format!("nodes.{}.zone", node.name),
+                    format!(
+                        "node `{}`: zone `{zone}` cannot be a node label value",
+                        node.name
+                    ),
+                    "a zone is at most 63 letters, digits, `.`, `_`, `-`",
+                );
             }
         }
     }
     let has_etcd_unit = cluster.nodes.iter().any(|n| runs_etcd_unit(cluster, n));
     if has_etcd_unit && !is_safe_path(&cluster.etcd.binary) {
-        err("etcd.binary", format!("etcd.binary `{}` is not an absolute path of plain characters", cluster.etcd.binary), "write an absolute path such as /usr/local/bin/etcd");
+        err(
+            "etcd.binary",
+            format!(
+                "etcd.binary `{}` is not an absolute path of plain characters",
+                cluster.etcd.binary
+            ),
+            "write an absolute path such as /usr/local/bin/etcd",
+        );
     }
     let kind = cluster.control_plane.load_balancer.kind;
     let manages_vip = !cluster.vip_holders().is_empty() || kind == LoadBalancerKind::KubeVip;
     if manages_vip && cluster.control_plane.vip.is_none() {
-        err("controlPlane.vip", format!("load balancer kind `{}` needs controlPlane.vip", kind.as_str()), "set controlPlane.vip to a free address in the nodes' subnet");
+        err(
+            "controlPlane.vip",
+            format!(
+                "load balancer kind `{}` needs controlPlane.vip",
+                kind.as_str()
+            ),
+            "set controlPlane.vip to a free address in the nodes' subnet",
+        );
     }
     if cluster.endpoint_host().is_empty() {
-        err("controlPlane", "the control plane has no endpoint (no endpoint, VIP or load-balancer address)".to_string(), "set controlPlane.vip or controlPlane.endpoint");
+        err(
+            "controlPlane",
+            "the control plane has no endpoint (no endpoint, VIP or load-balancer address)"
+                .to_string(),
+            "set controlPlane.vip or controlPlane.endpoint",
+        );
     }
     if !cluster.vip_holders().is_empty() && !is_vrrp_password(&secrets.vrrp_password) {
         err("controlPlane.keepalived", "the secrets file's VRRP password is not 1..8 plain characters".to_string(), "regenerate it with `hac secrets init` (keepalived truncates PASS passwords to 8 characters)");
@@ -165,7 +221,11 @@ pub fn validate(cluster: &Cluster, secrets: &RenderSecrets, ca_cert_hash: &str) 
         err("name", "the secrets file's bootstrap token does not have kubeadm's form [a-z0-9]{6}.[a-z0-9]{16}".to_string(), "regenerate it with `hac secrets init`");
     }
     if !ca_cert_hash.starts_with("sha256:") {
-        err("pki", "the issued PKI carries no `sha256:` CA certificate hash".to_string(), "this is a bug in the PKI stage");
+        err(
+            "pki",
+            "the issued PKI carries no `sha256:` CA certificate hash".to_string(),
+            "this is a bug in the PKI stage",
+        );
     }
     errors
 }

@@ -88,18 +88,30 @@ pub struct HostPath {
 /// kube-vip must use `super-admin.conf` during `kubeadm init` (admin.conf gets its rights
 /// only once the cluster is up); everywhere else `admin.conf`.
 pub fn pod(cluster: &Cluster, node: &Node) -> Pod {
-    let first = cluster.first_control_plane().is_some_and(|f| f.name == node.name);
+    let first = cluster
+        .first_control_plane()
+        .is_some_and(|f| f.name == node.name);
     let kubeconfig = if first && has_super_admin(cluster.kubernetes_version) {
         "/etc/kubernetes/super-admin.conf"
     } else {
         "/etc/kubernetes/admin.conf"
     };
-    let env = |name: &'static str, value: &str| EnvVar { name, value: value.to_string() };
-    let vip = cluster.control_plane.vip.map(|v| v.to_string()).unwrap_or_default();
+    let env = |name: &'static str, value: &str| EnvVar {
+        name,
+        value: value.to_string(),
+    };
+    let vip = cluster
+        .control_plane
+        .vip
+        .map(|v| v.to_string())
+        .unwrap_or_default();
     Pod {
         api_version: "v1",
         kind: "Pod",
-        metadata: Metadata { name: "kube-vip", namespace: "kube-system" },
+        metadata: Metadata {
+            name: "kube-vip",
+            namespace: "kube-system",
+        },
         spec: PodSpec {
             containers: vec![Container {
                 name: "kube-vip",
@@ -121,13 +133,26 @@ pub fn pod(cluster: &Cluster, node: &Node) -> Pod {
                     env("address", &vip),
                 ],
                 security_context: SecurityContext {
-                    capabilities: Capabilities { add: vec!["NET_ADMIN", "NET_RAW"] },
+                    capabilities: Capabilities {
+                        add: vec!["NET_ADMIN", "NET_RAW"],
+                    },
                 },
-                volume_mounts: vec![VolumeMount { mount_path: "/etc/kubernetes/admin.conf", name: "kubeconfig" }],
+                volume_mounts: vec![VolumeMount {
+                    mount_path: "/etc/kubernetes/admin.conf",
+                    name: "kubeconfig",
+                }],
             }],
-            host_aliases: vec![HostAlias { hostnames: vec!["kubernetes"], ip: "127.0.0.1" }],
+            host_aliases: vec![HostAlias {
+                hostnames: vec!["kubernetes"],
+                ip: "127.0.0.1",
+            }],
             host_network: true,
-            volumes: vec![Volume { host_path: HostPath { path: kubeconfig.to_string() }, name: "kubeconfig" }],
+            volumes: vec![Volume {
+                host_path: HostPath {
+                    path: kubeconfig.to_string(),
+                },
+                name: "kubeconfig",
+            }],
         },
     }
 }

@@ -33,9 +33,11 @@ impl ExtraArgs {
         }
         Some(match api {
             KubeadmApi::V1beta3 => ExtraArgs::Map(args),
-            KubeadmApi::V1beta4 => {
-                ExtraArgs::List(args.into_iter().map(|(name, value)| Arg { name, value }).collect())
-            }
+            KubeadmApi::V1beta4 => ExtraArgs::List(
+                args.into_iter()
+                    .map(|(name, value)| Arg { name, value })
+                    .collect(),
+            ),
         })
     }
 }
@@ -273,7 +275,10 @@ fn cluster_configuration(cluster: &Cluster, node: &Node) -> ClusterConfiguration
     };
     let mut cm_args = BTreeMap::new();
     if cluster.network.node_mask_size != 24 {
-        cm_args.insert("node-cidr-mask-size".to_string(), cluster.network.node_mask_size.to_string());
+        cm_args.insert(
+            "node-cidr-mask-size".to_string(),
+            cluster.network.node_mask_size.to_string(),
+        );
     }
     let v4 = api == KubeadmApi::V1beta4;
     ClusterConfiguration {
@@ -292,7 +297,9 @@ fn cluster_configuration(cluster: &Cluster, node: &Node) -> ClusterConfiguration
             dns_domain: cluster.network.dns_domain.clone(),
         },
         etcd,
-        api_server: ApiServer { cert_sans: api_server_cert_sans(cluster) },
+        api_server: ApiServer {
+            cert_sans: api_server_cert_sans(cluster),
+        },
         controller_manager: ExtraArgs::new(api, cm_args)
             .map(|extra_args| ControlPlaneComponent { extra_args }),
     }
@@ -305,7 +312,11 @@ fn node_registration(cluster: &Cluster, node: &Node) -> NodeRegistration {
     } else {
         node.taints.as_ref().map(|ts| {
             ts.iter()
-                .map(|t| Taint { key: t.key.clone(), value: t.value.clone(), effect: t.effect.clone() })
+                .map(|t| Taint {
+                    key: t.key.clone(),
+                    value: t.value.clone(),
+                    effect: t.effect.clone(),
+                })
                 .collect()
         })
     };
@@ -315,7 +326,11 @@ fn node_registration(cluster: &Cluster, node: &Node) -> NodeRegistration {
         let joined: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
         args.insert("node-labels".to_string(), joined.join(","));
     }
-    NodeRegistration { name: node.name.clone(), taints, kubelet_extra_args: ExtraArgs::new(api, args) }
+    NodeRegistration {
+        name: node.name.clone(),
+        taints,
+        kubelet_extra_args: ExtraArgs::new(api, args),
+    }
 }
 
 fn api_endpoint(cluster: &Cluster, node: &Node) -> ApiEndpoint {
@@ -337,7 +352,9 @@ pub fn documents(
     if !is_master && !node.has(Role::Worker) {
         return Vec::new();
     }
-    let first = cluster.first_control_plane().is_some_and(|f| f.name == node.name);
+    let first = cluster
+        .first_control_plane()
+        .is_some_and(|f| f.name == node.name);
     if first {
         let init = InitConfiguration {
             api_version: api.api_version(),
@@ -370,8 +387,12 @@ pub fn documents(
             timeout: (!v4).then_some(DISCOVERY_TIMEOUT),
         },
         node_registration: node_registration(cluster, node),
-        control_plane: is_master.then(|| JoinControlPlane { local_api_endpoint: api_endpoint(cluster, node) }),
-        timeouts: v4.then_some(Timeouts { discovery: DISCOVERY_TIMEOUT }),
+        control_plane: is_master.then(|| JoinControlPlane {
+            local_api_endpoint: api_endpoint(cluster, node),
+        }),
+        timeouts: v4.then_some(Timeouts {
+            discovery: DISCOVERY_TIMEOUT,
+        }),
     };
     vec![KubeadmDocument::Join(join)]
 }

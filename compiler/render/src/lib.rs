@@ -24,7 +24,10 @@ use std::collections::BTreeMap;
 use templates::Templates;
 
 /// The etcd keys the etcd user must own (it reads them after dropping root).
-const ETCD_MEMBER_KEYS: &[&str] = &["etc/kubernetes/pki/etcd/peer.key", "etc/kubernetes/pki/etcd/server.key"];
+const ETCD_MEMBER_KEYS: &[&str] = &[
+    "etc/kubernetes/pki/etcd/peer.key",
+    "etc/kubernetes/pki/etcd/server.key",
+];
 
 pub fn render(
     cluster: &Cluster,
@@ -52,7 +55,9 @@ pub fn render(
     }
     let digest = manifest::cluster_digest(&hosts);
     for node in &cluster.nodes {
-        let Some(files) = hosts.get_mut(&node.name) else { continue };
+        let Some(files) = hosts.get_mut(&node.name) else {
+            continue;
+        };
         let manifest = manifest::Manifest {
             cluster: cluster.name.clone(),
             node: node.name.clone(),
@@ -68,39 +73,65 @@ pub fn render(
         files.sort_by(|a, b| a.path.cmp(&b.path));
     }
 
-    let mut bundle = Bundle { hosts, files: Vec::new(), warnings: Vec::new() };
+    let mut bundle = Bundle {
+        hosts,
+        files: Vec::new(),
+        warnings: Vec::new(),
+    };
     if cluster.outputs.cloud_init {
         for (node, files) in &bundle.hosts {
             let (text, warning) = cloud_init::render(node, files).map_err(|e| vec![e])?;
-            bundle.files.push(Artifact::new(format!("cloud-init/{node}.yaml"), 0o600, text));
+            bundle.files.push(Artifact::new(
+                format!("cloud-init/{node}.yaml"),
+                0o600,
+                text,
+            ));
             bundle.warnings.extend(warning);
         }
     }
     if cluster.outputs.ansible {
         let inventory = yaml::value_to_yaml(&ansible::inventory(cluster));
-        bundle.files.push(Artifact::new("ansible/inventory.yml", 0o644, inventory));
+        bundle
+            .files
+            .push(Artifact::new("ansible/inventory.yml", 0o644, inventory));
         let site = yaml::value_to_yaml(&ansible::site(cluster));
-        bundle.files.push(Artifact::new("ansible/site.yml", 0o644, site));
+        bundle
+            .files
+            .push(Artifact::new("ansible/site.yml", 0o644, site));
     }
-    bundle.files.push(Artifact::new("report.txt", 0o644, report.as_bytes().to_vec()));
+    bundle.files.push(Artifact::new(
+        "report.txt",
+        0o644,
+        report.as_bytes().to_vec(),
+    ));
     bundle.files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(bundle)
 }
 
 fn internal(message: String) -> Diagnostic {
-    Diagnostic::error(message).with_code("E0703").with_note("this is a bug in hac's renderer".to_string())
+    Diagnostic::error(message)
+        .with_code("E0703")
+        .with_note("this is a bug in hac's renderer".to_string())
 }
 
 /// The rendered kubeadm config of `node` (None for a node without kubelet): documents
 /// joined by `---`.
-pub fn kubeadm_config(cluster: &Cluster, node: &Node, pki: &IssuedPki, secrets: &RenderSecrets) -> Result<Option<String>, Diagnostic> {
+pub fn kubeadm_config(
+    cluster: &Cluster,
+    node: &Node,
+    pki: &IssuedPki,
+    secrets: &RenderSecrets,
+) -> Result<Option<String>, Diagnostic> {
     let docs = kubeadm::documents(cluster, node, &pki.ca_cert_hash, secrets);
     if docs.is_empty() {
         return Ok(None);
     }
     let mut parts = Vec::new();
     for doc in &docs {
-        parts.push(yaml::to_yaml(doc).map_err(|e| internal(format!("kubeadm config of `{}`: {e}", node.name)))?);
+        parts.push(
+            yaml::to_yaml(doc)
+                .map_err(|e| internal(format!("kubeadm config of `{}`: {e}", node.name)))?,
+        );
     }
     Ok(Some(parts.join("---\n")))
 }
@@ -116,7 +147,11 @@ fn node_files(
 ) -> Result<Vec<Artifact>, Vec<Diagnostic>> {
     let mut files: Vec<Artifact> = pki.files.get(&node.name).cloned().unwrap_or_default();
     let has = |files: &[Artifact], path: &str| files.iter().any(|f| f.path == path);
-    let add = |files: &mut Vec<Artifact>, path: &str, mode: u32, contents: Result<String, Diagnostic>| -> Result<(), Vec<Diagnostic>> {
+    let add = |files: &mut Vec<Artifact>,
+               path: &str,
+               mode: u32,
+               contents: Result<String, Diagnostic>|
+     -> Result<(), Vec<Diagnostic>> {
         let text = contents.map_err(|e| vec![e])?;
         files.retain(|f| f.path != path);
         files.push(Artifact::new(path, mode, text));
@@ -127,46 +162,105 @@ fn node_files(
         add(&mut files, KUBEADM_CONFIG, 0o600, Ok(config))?;
     }
     if runs_kubelet(node) {
-        add(&mut files, SYSCTL_CONF, 0o644, templates.render("99-kubernetes.conf", &templates::cluster_only_context(cluster)))?;
-        add(&mut files, MODULES_CONF, 0o644, templates.render("kubernetes.conf", &templates::cluster_only_context(cluster)))?;
+        add(
+            &mut files,
+            SYSCTL_CONF,
+            0o644,
+            templates.render(
+                "99-kubernetes.conf",
+                &templates::cluster_only_context(cluster),
+            ),
+        )?;
+        add(
+            &mut files,
+            MODULES_CONF,
+            0o644,
+            templates.render("kubernetes.conf", &templates::cluster_only_context(cluster)),
+        )?;
     }
     if cluster.holds_vip(node) {
-        add(&mut files, KEEPALIVED_CONF, 0o600, templates.render("keepalived.conf", &templates::keepalived_context(cluster, node, secrets)))?;
-        add(&mut files, CHECK_APISERVER, 0o755, templates.render("check_apiserver.sh", &templates::check_apiserver_context(cluster, node)))?;
+        add(
+            &mut files,
+            KEEPALIVED_CONF,
+            0o600,
+            templates.render(
+                "keepalived.conf",
+                &templates::keepalived_context(cluster, node, secrets),
+            ),
+        )?;
+        add(
+            &mut files,
+            CHECK_APISERVER,
+            0o755,
+            templates.render(
+                "check_apiserver.sh",
+                &templates::check_apiserver_context(cluster, node),
+            ),
+        )?;
     }
     if cluster.runs_tcp_proxy(node) {
         match cluster.control_plane.load_balancer.kind {
             LoadBalancerKind::Haproxy => {
-                add(&mut files, HAPROXY_CFG, 0o644, templates.render("haproxy.cfg", &templates::haproxy_context(cluster, node)))?;
+                add(
+                    &mut files,
+                    HAPROXY_CFG,
+                    0o644,
+                    templates.render("haproxy.cfg", &templates::haproxy_context(cluster, node)),
+                )?;
                 // haproxy verifies each kube-apiserver against the cluster CA.
                 if !has(&files, CA_CERT) {
                     if pki.ca_cert_pem.is_empty() {
-                        return Err(vec![internal(format!("node `{}` runs haproxy but the issued PKI has no CA certificate", node.name))]);
+                        return Err(vec![internal(format!(
+                            "node `{}` runs haproxy but the issued PKI has no CA certificate",
+                            node.name
+                        ))]);
                     }
                     files.push(Artifact::new(CA_CERT, 0o644, pki.ca_cert_pem.clone()));
                 }
             }
             LoadBalancerKind::Nginx => {
-                add(&mut files, NGINX_CONF, 0o644, templates.render("nginx.conf", &templates::nginx_context(cluster, node)))?;
+                add(
+                    &mut files,
+                    NGINX_CONF,
+                    0o644,
+                    templates.render("nginx.conf", &templates::nginx_context(cluster, node)),
+                )?;
             }
             _ => {}
         }
     }
     if runs_kube_vip(cluster, node) {
-        let pod = yaml::to_yaml(&kube_vip::pod(cluster, node)).map_err(|e| internal(format!("kube-vip manifest of `{}`: {e}", node.name)));
+        let pod = yaml::to_yaml(&kube_vip::pod(cluster, node))
+            .map_err(|e| internal(format!("kube-vip manifest of `{}`: {e}", node.name)));
         add(&mut files, KUBE_VIP_MANIFEST, 0o600, pod)?;
     }
     let mut etcd_keys = Vec::new();
     if runs_etcd_unit(cluster, node) {
         for key in ETCD_MEMBER_KEYS {
             if !has(&files, key) {
-                return Err(vec![internal(format!("node `{}` runs etcd but the issued PKI has no {key}", node.name))]);
+                return Err(vec![internal(format!(
+                    "node `{}` runs etcd but the issued PKI has no {key}",
+                    node.name
+                ))]);
             }
             etcd_keys.push(format!("/{key}"));
         }
-        add(&mut files, ETCD_UNIT, 0o644, templates.render("etcd.service", &templates::etcd_unit_context(cluster, node)))?;
+        add(
+            &mut files,
+            ETCD_UNIT,
+            0o644,
+            templates.render("etcd.service", &templates::etcd_unit_context(cluster, node)),
+        )?;
     }
-    add(&mut files, BOOTSTRAP, 0o755, templates.render("bootstrap.sh", &templates::bootstrap_context(cluster, node, etcd_keys)))?;
+    add(
+        &mut files,
+        BOOTSTRAP,
+        0o755,
+        templates.render(
+            "bootstrap.sh",
+            &templates::bootstrap_context(cluster, node, etcd_keys),
+        ),
+    )?;
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
 }

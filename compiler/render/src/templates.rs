@@ -4,20 +4,46 @@
 
 use crate::facts::{self, checked_port};
 use hac_core::Diagnostic;
-use hac_model::{Cluster, LoadBalancerKind, Node, RenderSecrets, Role, Version, KEEPALIVED_CHECK_WEIGHT};
+use hac_model::{
+    Cluster, LoadBalancerKind, Node, RenderSecrets, Role, Version, KEEPALIVED_CHECK_WEIGHT,
+};
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
 
 /// (template name, source) of every embedded template.
 pub const TEMPLATES: &[(&str, &str)] = &[
-    ("haproxy.cfg", include_str!("../../../stdlib/templates/haproxy.cfg.j2")),
-    ("nginx.conf", include_str!("../../../stdlib/templates/nginx.conf.j2")),
-    ("keepalived.conf", include_str!("../../../stdlib/templates/keepalived.conf.j2")),
-    ("check_apiserver.sh", include_str!("../../../stdlib/templates/check_apiserver.sh.j2")),
-    ("etcd.service", include_str!("../../../stdlib/templates/etcd.service.j2")),
-    ("99-kubernetes.conf", include_str!("../../../stdlib/templates/99-kubernetes.conf.j2")),
-    ("kubernetes.conf", include_str!("../../../stdlib/templates/kubernetes.conf.j2")),
-    ("bootstrap.sh", include_str!("../../../stdlib/templates/bootstrap.sh.j2")),
+    (
+        "haproxy.cfg",
+        include_str!("../../../stdlib/templates/haproxy.cfg.j2"),
+    ),
+    (
+        "nginx.conf",
+        include_str!("../../../stdlib/templates/nginx.conf.j2"),
+    ),
+    (
+        "keepalived.conf",
+        include_str!("../../../stdlib/templates/keepalived.conf.j2"),
+    ),
+    (
+        "check_apiserver.sh",
+        include_str!("../../../stdlib/templates/check_apiserver.sh.j2"),
+    ),
+    (
+        "etcd.service",
+        include_str!("../../../stdlib/templates/etcd.service.j2"),
+    ),
+    (
+        "99-kubernetes.conf",
+        include_str!("../../../stdlib/templates/99-kubernetes.conf.j2"),
+    ),
+    (
+        "kubernetes.conf",
+        include_str!("../../../stdlib/templates/kubernetes.conf.j2"),
+    ),
+    (
+        "bootstrap.sh",
+        include_str!("../../../stdlib/templates/bootstrap.sh.j2"),
+    ),
 ];
 
 /// keepalived's check timings (kubeadm's "HA considerations": interval 3 s, fall 10, rise 2).
@@ -39,15 +65,21 @@ impl Templates {
         env.set_keep_trailing_newline(true);
         env.set_auto_escape_callback(|_| AutoEscape::None);
         for (name, source) in TEMPLATES {
-            env.add_template(name, source).map_err(|e| template_error(name, &e))?;
+            env.add_template(name, source)
+                .map_err(|e| template_error(name, &e))?;
         }
         Ok(Templates { env })
     }
 
     /// Renders template `name` with `context`.
     pub fn render<C: Serialize>(&self, name: &str, context: &C) -> Result<String, Diagnostic> {
-        let template = self.env.get_template(name).map_err(|e| template_error(name, &e))?;
-        template.render(context).map_err(|e| template_error(name, &e))
+        let template = self
+            .env
+            .get_template(name)
+            .map_err(|e| template_error(name, &e))?;
+        template
+            .render(context)
+            .map_err(|e| template_error(name, &e))
     }
 }
 
@@ -145,12 +177,26 @@ pub struct KeepalivedContext {
     pub weight: i64,
 }
 
-pub fn keepalived_context(cluster: &Cluster, node: &Node, secrets: &RenderSecrets) -> KeepalivedContext {
+pub fn keepalived_context(
+    cluster: &Cluster,
+    node: &Node,
+    secrets: &RenderSecrets,
+) -> KeepalivedContext {
     let priorities = cluster.keepalived_priorities();
-    let priority = priorities.iter().find(|(n, _)| n.name == node.name).map(|(_, p)| *p).unwrap_or(1);
-    let best_peer_priority =
-        priorities.iter().filter(|(n, _)| n.name != node.name).map(|(_, p)| *p).max().unwrap_or(0);
-    let is_master = cluster.keepalived_master().is_some_and(|m| m.name == node.name);
+    let priority = priorities
+        .iter()
+        .find(|(n, _)| n.name == node.name)
+        .map(|(_, p)| *p)
+        .unwrap_or(1);
+    let best_peer_priority = priorities
+        .iter()
+        .filter(|(n, _)| n.name != node.name)
+        .map(|(_, p)| *p)
+        .max()
+        .unwrap_or(0);
+    let is_master = cluster
+        .keepalived_master()
+        .is_some_and(|m| m.name == node.name);
     KeepalivedContext {
         cluster: cluster.name.clone(),
         node: node.name.clone(),
@@ -163,8 +209,16 @@ pub fn keepalived_context(cluster: &Cluster, node: &Node, secrets: &RenderSecret
         password: secrets.vrrp_password.clone(),
         unicast: cluster.control_plane.keepalived.unicast,
         address: node.address.to_string(),
-        peers: priorities.iter().filter(|(n, _)| n.name != node.name).map(|(n, _)| n.address.to_string()).collect(),
-        vip: cluster.control_plane.vip.map(|v| v.to_string()).unwrap_or_default(),
+        peers: priorities
+            .iter()
+            .filter(|(n, _)| n.name != node.name)
+            .map(|(n, _)| n.address.to_string())
+            .collect(),
+        vip: cluster
+            .control_plane
+            .vip
+            .map(|v| v.to_string())
+            .unwrap_or_default(),
         vip_prefix: node.prefix_len.unwrap_or(32),
         check_script: format!("/{}", facts::CHECK_APISERVER),
         script_user: "root",
@@ -189,7 +243,11 @@ pub fn check_apiserver_context(cluster: &Cluster, node: &Node) -> CheckApiserver
         cluster: cluster.name.clone(),
         node: node.name.clone(),
         port: checked_port(cluster),
-        vip: cluster.control_plane.vip.map(|v| v.to_string()).unwrap_or_default(),
+        vip: cluster
+            .control_plane
+            .vip
+            .map(|v| v.to_string())
+            .unwrap_or_default(),
         through: match cluster.control_plane.load_balancer.kind {
             LoadBalancerKind::Haproxy => "haproxy",
             LoadBalancerKind::Nginx => "nginx",
@@ -211,8 +269,10 @@ pub struct EtcdUnitContext {
 pub fn etcd_flags(cluster: &Cluster, node: &Node, version: Version) -> Vec<String> {
     let pki = "/etc/kubernetes/pki/etcd";
     let addr = node.address;
-    let initial_cluster: Vec<String> =
-        cluster.etcd_members().map(|m| format!("{}=https://{}:2380", m.name, m.address)).collect();
+    let initial_cluster: Vec<String> = cluster
+        .etcd_members()
+        .map(|m| format!("{}=https://{}:2380", m.name, m.address))
+        .collect();
     let mut flags = vec![
         format!("--name={}", node.name),
         "--data-dir=/var/lib/etcd".to_string(),
@@ -260,7 +320,9 @@ pub struct ClusterOnlyContext {
 }
 
 pub fn cluster_only_context(cluster: &Cluster) -> ClusterOnlyContext {
-    ClusterOnlyContext { cluster: cluster.name.clone() }
+    ClusterOnlyContext {
+        cluster: cluster.name.clone(),
+    }
 }
 
 #[derive(Serialize)]
@@ -277,14 +339,27 @@ pub struct BootstrapContext {
     pub kubeadm_summary: String,
 }
 
-pub fn bootstrap_context(cluster: &Cluster, node: &Node, etcd_keys: Vec<String>) -> BootstrapContext {
+pub fn bootstrap_context(
+    cluster: &Cluster,
+    node: &Node,
+    etcd_keys: Vec<String>,
+) -> BootstrapContext {
     let config = format!("/{}", facts::KUBEADM_CONFIG);
     let (kubeadm_command, kubeadm_summary) = if facts::is_first_control_plane(cluster, node) {
-        (Some(format!("kubeadm init --config {config}")), "kubeadm init (the first control plane)".to_string())
+        (
+            Some(format!("kubeadm init --config {config}")),
+            "kubeadm init (the first control plane)".to_string(),
+        )
     } else if node.has(Role::ControlPlane) {
-        (Some(format!("kubeadm join --config {config}")), "kubeadm join as a control plane".to_string())
+        (
+            Some(format!("kubeadm join --config {config}")),
+            "kubeadm join as a control plane".to_string(),
+        )
     } else if node.has(Role::Worker) {
-        (Some(format!("kubeadm join --config {config}")), "kubeadm join as a worker".to_string())
+        (
+            Some(format!("kubeadm join --config {config}")),
+            "kubeadm join as a worker".to_string(),
+        )
     } else {
         (None, "nothing (this node runs no kubelet)".to_string())
     };

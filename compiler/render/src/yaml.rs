@@ -35,7 +35,6 @@ fn indent(out: &mut String, level: usize) {
     }
 }
 
-
 fn write_mapping(out: &mut String, map: &serde_json::Map<String, Value>, level: usize) {
     let mut first = true;
     for (key, value) in map {
@@ -117,7 +116,10 @@ pub fn is_plain_safe(s: &str) -> bool {
     if !(first.is_ascii_alphabetic() || first == '/') {
         return false;
     }
-    if !s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '/' | '@' | '=' | '+' | '-')) {
+    if !s
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '/' | '@' | '=' | '+' | '-'))
+    {
         return false;
     }
     !YAML11_WORDS.contains(&s)
@@ -158,10 +160,32 @@ mod tests {
 
     #[test]
     fn yaml11_words_numbers_and_dates_are_quoted() {
-        for s in ["yes", "on", "no", "off", "y", "0644", "1e3", "~", "null", "2026-01-01", "1_000", "1:20", "=", "", ".inf", "10.0.2.1:6443"] {
+        for s in [
+            "yes",
+            "on",
+            "no",
+            "off",
+            "y",
+            "0644",
+            "1e3",
+            "~",
+            "null",
+            "2026-01-01",
+            "1_000",
+            "1:20",
+            "=",
+            "",
+            ".inf",
+            "10.0.2.1:6443",
+        ] {
             assert!(string_text(s).starts_with('"'), "{s:?} must be quoted");
         }
-        for s in ["kube-system", "/etc/kubernetes/pki/ca.crt", "master-0", "signing"] {
+        for s in [
+            "kube-system",
+            "/etc/kubernetes/pki/ca.crt",
+            "master-0",
+            "signing",
+        ] {
             assert_eq!(string_text(s), s);
         }
     }

@@ -14,12 +14,18 @@ use std::process::{Command, Output};
 fn write(dir: &Path, name: &str, contents: &[u8], mode: u32) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, contents).expect("write test file");
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).expect("chmod test file");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
+        .expect("chmod test file");
     path
 }
 
 fn show(out: &Output) -> String {
-    format!("exit {:?}\nstdout:\n{}\nstderr:\n{}", out.status.code(), String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 /// Runs `check` on every file at `path` of every node of every variant; returns how many
@@ -46,9 +52,18 @@ fn haproxy_accepts_every_haproxy_cfg() {
     let ca = write(&dir, "ca.crt", real_ca_pem().as_bytes(), 0o644);
     let n = for_each_file(HAPROXY_CFG, |variant, node, f| {
         let cfg = text(f).replace("/etc/kubernetes/pki/ca.crt", &ca.display().to_string());
-        let path = write(&dir, &format!("{variant}-{node}.cfg"), cfg.as_bytes(), 0o644);
+        let path = write(
+            &dir,
+            &format!("{variant}-{node}.cfg"),
+            cfg.as_bytes(),
+            0o644,
+        );
         let out = run(Command::new(&haproxy).args(["-c", "-q", "-f"]).arg(&path));
-        assert!(out.status.success(), "{variant}/{node}: haproxy -c rejects haproxy.cfg:\n{}\n{cfg}", show(&out));
+        assert!(
+            out.status.success(),
+            "{variant}/{node}: haproxy -c rejects haproxy.cfg:\n{}\n{cfg}",
+            show(&out)
+        );
     });
     assert!(n >= 10, "only {n} haproxy.cfg files were checked");
 }
@@ -57,7 +72,11 @@ fn haproxy_accepts_every_haproxy_cfg() {
 fn nginx_accepts_every_nginx_conf() {
     let nginx = tool("nginx");
     let module = Path::new(hac_render::templates::NGINX_STREAM_MODULE);
-    assert!(module.exists(), "{} is missing: run scripts/install-test-deps.sh", module.display());
+    assert!(
+        module.exists(),
+        "{} is missing: run scripts/install-test-deps.sh",
+        module.display()
+    );
     let tmp = scratch_dir("nginx");
     let dir = tmp.path();
     let n = for_each_file(NGINX_CONF, |variant, node, f| {
@@ -66,11 +85,26 @@ fn nginx_accepts_every_nginx_conf() {
         let pid = dir.join(format!("{variant}-{node}.pid"));
         let cfg = original
             .replace("pid /run/nginx.pid;", &format!("pid {};", pid.display()))
-            .replace("error_log /var/log/nginx/error.log warn;", "error_log stderr;");
-        assert_ne!(cfg, original, "the test copy must redirect pid and error_log");
-        let path = write(&dir, &format!("{variant}-{node}.conf"), cfg.as_bytes(), 0o644);
+            .replace(
+                "error_log /var/log/nginx/error.log warn;",
+                "error_log stderr;",
+            );
+        assert_ne!(
+            cfg, original,
+            "the test copy must redirect pid and error_log"
+        );
+        let path = write(
+            &dir,
+            &format!("{variant}-{node}.conf"),
+            cfg.as_bytes(),
+            0o644,
+        );
         let out = run(Command::new(&nginx).args(["-t", "-q", "-c"]).arg(&path));
-        assert!(out.status.success(), "{variant}/{node}: nginx -t rejects nginx.conf:\n{}\n{cfg}", show(&out));
+        assert!(
+            out.status.success(),
+            "{variant}/{node}: nginx -t rejects nginx.conf:\n{}\n{cfg}",
+            show(&out)
+        );
     });
     assert!(n >= 5, "only {n} nginx.conf files were checked");
 }
@@ -84,10 +118,23 @@ fn keepalived_accepts_every_keepalived_conf_in_a_private_namespace() {
     let dir = tmp.path();
     let n = for_each_file(KEEPALIVED_CONF, |variant, node, f| {
         let bundle_script = format!("/{CHECK_APISERVER}");
-        let script = write(&dir, &format!("{variant}-{node}-check.sh"), b"#!/bin/sh\nexit 0\n", 0o755);
+        let script = write(
+            &dir,
+            &format!("{variant}-{node}-check.sh"),
+            b"#!/bin/sh\nexit 0\n",
+            0o755,
+        );
         let cfg = text(f).replace(&bundle_script, &script.display().to_string());
-        let path = write(&dir, &format!("{variant}-{node}.conf"), cfg.as_bytes(), 0o600);
-        assert!(path.is_file(), "keepalived exits 0 on a missing file: it must exist");
+        let path = write(
+            &dir,
+            &format!("{variant}-{node}.conf"),
+            cfg.as_bytes(),
+            0o600,
+        );
+        assert!(
+            path.is_file(),
+            "keepalived exits 0 on a missing file: it must exist"
+        );
         let shell = format!(
             "ip link add eth0 type veth peer name p0 && ip link set eth0 up && ip addr add 10.0.2.10/24 dev eth0 && {} -t -f {}",
             keepalived.display(),
@@ -107,9 +154,17 @@ fn keepalived_check_rejects_a_broken_config() {
     let tmp = scratch_dir("keepalived-neg");
     let dir = tmp.path();
     let path = write(&dir, "bad.conf", b"vrrp_instance X {\n state MASTER\n interface nosuch0\n virtual_router_id 51\n priority 100\n virtual_ipaddress {\n 10.0.2.100/24\n }\n}\n", 0o600);
-    let shell = format!("ip link add eth0 type veth peer name p0 && {} -t -f {}", keepalived.display(), path.display());
+    let shell = format!(
+        "ip link add eth0 type veth peer name p0 && {} -t -f {}",
+        keepalived.display(),
+        path.display()
+    );
     let out = run(Command::new(&unshare).args(["-n", "sh", "-c", &shell]));
-    assert!(!out.status.success(), "keepalived -t accepted a config with a missing interface:\n{}", show(&out));
+    assert!(
+        !out.status.success(),
+        "keepalived -t accepted a config with a missing interface:\n{}",
+        show(&out)
+    );
 }
 
 #[test]
@@ -122,11 +177,18 @@ fn shellcheck_accepts_every_script() {
         n += for_each_file(path, |variant, node, f| {
             assert_eq!(f.mode, 0o755, "{variant}/{node}: {path} must be executable");
             let body = text(f);
-            assert!(body.starts_with("#!/bin/sh\n"), "{variant}/{node}: {path} must be POSIX sh");
+            assert!(
+                body.starts_with("#!/bin/sh\n"),
+                "{variant}/{node}: {path} must be POSIX sh"
+            );
             let name = format!("{variant}-{node}-{}", path.replace('/', "_"));
             let file = write(&dir, &name, &f.contents, 0o755);
             let out = run(Command::new(&shellcheck).args(["-s", "sh"]).arg(&file));
-            assert!(out.status.success(), "{variant}/{node}: shellcheck finds problems in {path}:\n{}\n{body}", show(&out));
+            assert!(
+                out.status.success(),
+                "{variant}/{node}: shellcheck finds problems in {path}:\n{}\n{body}",
+                show(&out)
+            );
         });
     }
     assert!(n >= 60, "only {n} scripts were checked");
@@ -139,15 +201,38 @@ fn systemd_analyze_verifies_every_etcd_unit() {
     let mut n = 0;
     n += for_each_file(ETCD_UNIT, |variant, node, f| {
         let tmp = scratch_dir("systemd");
-    let dir = tmp.path();
+        let dir = tmp.path();
         let unit = text(f);
-        let first_line = unit.lines().find(|l| l.starts_with("ExecStart=")).unwrap_or_default().to_string();
-        let binary = first_line.trim_start_matches("ExecStart=").split_whitespace().next().unwrap_or_default().to_string();
-        assert!(binary.starts_with('/'), "{variant}/{node}: ExecStart must name an absolute binary");
-        let copy = unit.replacen(&format!("ExecStart={binary}"), &format!("ExecStart={}", etcd.display()), 1);
+        let first_line = unit
+            .lines()
+            .find(|l| l.starts_with("ExecStart="))
+            .unwrap_or_default()
+            .to_string();
+        let binary = first_line
+            .trim_start_matches("ExecStart=")
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            binary.starts_with('/'),
+            "{variant}/{node}: ExecStart must name an absolute binary"
+        );
+        let copy = unit.replacen(
+            &format!("ExecStart={binary}"),
+            &format!("ExecStart={}", etcd.display()),
+            1,
+        );
         let path = write(&dir, "etcd.service", copy.as_bytes(), 0o644);
-        let out = run(Command::new(&analyze).arg("verify").arg(&path).env("SYSTEMD_LOG_COLOR", "0"));
-        assert!(out.status.success() && out.stderr.is_empty(), "{variant}/{node}: systemd-analyze verify complains about etcd.service:\n{}\n{copy}", show(&out));
+        let out = run(Command::new(&analyze)
+            .arg("verify")
+            .arg(&path)
+            .env("SYSTEMD_LOG_COLOR", "0"));
+        assert!(
+            out.status.success() && out.stderr.is_empty(),
+            "{variant}/{node}: systemd-analyze verify complains about etcd.service:\n{}\n{copy}",
+            show(&out)
+        );
     });
     assert!(n >= 9, "only {n} etcd units were checked");
 }
@@ -160,12 +245,28 @@ fn cloud_init_schema_accepts_every_user_data() {
     let mut n = 0;
     for (variant, cluster) in variants() {
         let bundle = render_with_real_ca(&cluster);
-        for f in bundle.files.iter().filter(|f| f.path.starts_with("cloud-init/")) {
+        for f in bundle
+            .files
+            .iter()
+            .filter(|f| f.path.starts_with("cloud-init/"))
+        {
             let body = text(f);
             assert!(body.starts_with("#cloud-config\n"));
-            let path = write(&dir, &format!("{variant}-{}", f.path.replace('/', "_")), &f.contents, 0o600);
-            let out = run(Command::new(&cloud_init).args(["schema", "--config-file"]).arg(&path));
-            assert!(out.status.success(), "{variant}: cloud-init schema rejects {}:\n{}", f.path, show(&out));
+            let path = write(
+                &dir,
+                &format!("{variant}-{}", f.path.replace('/', "_")),
+                &f.contents,
+                0o600,
+            );
+            let out = run(Command::new(&cloud_init)
+                .args(["schema", "--config-file"])
+                .arg(&path));
+            assert!(
+                out.status.success(),
+                "{variant}: cloud-init schema rejects {}:\n{}",
+                f.path,
+                show(&out)
+            );
             n += 1;
         }
     }
@@ -179,8 +280,14 @@ fn cloud_init_schema_check_can_fail() {
     let tmp = scratch_dir("cloud-init-neg");
     let dir = tmp.path();
     let path = write(&dir, "bad.yaml", b"#cloud-config\nwrite_files:\n- path: /x\n  content: x\n  permissions: 0600\n  bogus_key: 1\n", 0o600);
-    let out = run(Command::new(&cloud_init).args(["schema", "--config-file"]).arg(&path));
-    assert!(!out.status.success(), "cloud-init schema accepted an invalid file:\n{}", show(&out));
+    let out = run(Command::new(&cloud_init)
+        .args(["schema", "--config-file"])
+        .arg(&path));
+    assert!(
+        !out.status.success(),
+        "cloud-init schema accepted an invalid file:\n{}",
+        show(&out)
+    );
 }
 
 #[test]
@@ -190,29 +297,73 @@ fn ansible_reads_the_inventory_and_the_play() {
     for (variant, cluster) in variants() {
         let bundle = render_with_real_ca(&cluster);
         let tmp = scratch_dir("ansible");
-    let dir = tmp.path();
+        let dir = tmp.path();
         std::fs::create_dir_all(dir.join("ansible")).expect("mkdir ansible");
         std::fs::create_dir_all(dir.join("hosts")).expect("mkdir hosts");
         for node in bundle.hosts.keys() {
-            write(&dir.join("hosts"), &format!("{node}.tar.gz"), b"dummy archive", 0o644);
+            write(
+                &dir.join("hosts"),
+                &format!("{node}.tar.gz"),
+                b"dummy archive",
+                0o644,
+            );
         }
-        for f in bundle.files.iter().filter(|f| f.path.starts_with("ansible/")) {
+        for f in bundle
+            .files
+            .iter()
+            .filter(|f| f.path.starts_with("ansible/"))
+        {
             write(&dir, &f.path, &f.contents, 0o644);
         }
         let inventory = dir.join("ansible/inventory.yml");
         let site = dir.join("ansible/site.yml");
-        assert!(inventory.is_file() && site.is_file(), "{variant}: both Ansible files are emitted");
-        let out = run(Command::new(&inventory_tool).arg("-i").arg(&inventory).arg("--list").env("ANSIBLE_INVENTORY_UNPARSED_FAILED", "true").env("ANSIBLE_NOCOLOR", "1"));
-        assert!(out.status.success(), "{variant}: ansible-inventory rejects inventory.yml:\n{}", show(&out));
-        let listed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("ansible-inventory prints JSON");
+        assert!(
+            inventory.is_file() && site.is_file(),
+            "{variant}: both Ansible files are emitted"
+        );
+        let out = run(Command::new(&inventory_tool)
+            .arg("-i")
+            .arg(&inventory)
+            .arg("--list")
+            .env("ANSIBLE_INVENTORY_UNPARSED_FAILED", "true")
+            .env("ANSIBLE_NOCOLOR", "1"));
+        assert!(
+            out.status.success(),
+            "{variant}: ansible-inventory rejects inventory.yml:\n{}",
+            show(&out)
+        );
+        let listed: serde_json::Value =
+            serde_json::from_slice(&out.stdout).expect("ansible-inventory prints JSON");
         for node in &cluster.nodes {
             let host = &listed["_meta"]["hostvars"][&node.name]["ansible_host"];
-            assert_eq!(host, &serde_json::json!(node.address.to_string()), "{variant}: {} has its address", node.name);
+            assert_eq!(
+                host,
+                &serde_json::json!(node.address.to_string()),
+                "{variant}: {} has its address",
+                node.name
+            );
         }
         let masters: Vec<String> = cluster.control_planes().map(|n| n.name.clone()).collect();
-        let listed_masters: Vec<String> = listed["control_plane"]["hosts"].as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default();
+        let listed_masters: Vec<String> = listed["control_plane"]["hosts"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
         assert_eq!(listed_masters, masters, "{variant}: control_plane group");
-        let out = run(Command::new(&playbook_tool).arg("-i").arg(&inventory).arg("--syntax-check").arg(&site).env("ANSIBLE_INVENTORY_UNPARSED_FAILED", "true").env("ANSIBLE_NOCOLOR", "1"));
-        assert!(out.status.success(), "{variant}: ansible-playbook --syntax-check rejects site.yml:\n{}", show(&out));
+        let out = run(Command::new(&playbook_tool)
+            .arg("-i")
+            .arg(&inventory)
+            .arg("--syntax-check")
+            .arg(&site)
+            .env("ANSIBLE_INVENTORY_UNPARSED_FAILED", "true")
+            .env("ANSIBLE_NOCOLOR", "1"));
+        assert!(
+            out.status.success(),
+            "{variant}: ansible-playbook --syntax-check rejects site.yml:\n{}",
+            show(&out)
+        );
     }
 }

@@ -24,7 +24,10 @@ fn pyyaml_load(files: &BTreeMap<String, Vec<u8>>) -> BTreeMap<String, Vec<Value>
         paths.push((name.clone(), p));
     }
     let script = "import sys, json, yaml\nout = []\nfor p in sys.argv[1:]:\n    with open(p) as f:\n        out.append(list(yaml.safe_load_all(f)))\nprint(json.dumps(out))\n";
-    let out = run(Command::new(python).arg("-c").arg(script).args(paths.iter().map(|(_, p)| p)));
+    let out = run(Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .args(paths.iter().map(|(_, p)| p)));
     assert!(out.status.success(), "PyYAML could not read the files (is python3-yaml installed? run scripts/install-test-deps.sh):\n{}", String::from_utf8_lossy(&out.stderr));
     let docs: Vec<Vec<Value>> = serde_json::from_slice(&out.stdout).expect("python prints JSON");
     paths.into_iter().map(|(n, _)| n).zip(docs).collect()
@@ -37,23 +40,45 @@ fn yaml_serde_load(text: &str) -> Vec<Value> {
 }
 
 /// (file id, its bytes, the data it was made from) for every YAML file of a variant.
-fn yaml_files(cluster: &Cluster, bundle: &hac_model::Bundle, pki: &hac_model::IssuedPki) -> Vec<(String, Vec<u8>, Vec<Value>)> {
+fn yaml_files(
+    cluster: &Cluster,
+    bundle: &hac_model::Bundle,
+    pki: &hac_model::IssuedPki,
+) -> Vec<(String, Vec<u8>, Vec<Value>)> {
     let secrets = secrets();
     let mut out = Vec::new();
     for node in &cluster.nodes {
         if let Some(f) = file(bundle, &node.name, KUBEADM_CONFIG) {
             let docs = hac_render::kubeadm::documents(cluster, node, &pki.ca_cert_hash, &secrets);
-            let expected = docs.iter().map(|d| serde_json::to_value(d).expect("to_value")).collect();
-            out.push((format!("{}/{KUBEADM_CONFIG}", node.name), f.contents.clone(), expected));
+            let expected = docs
+                .iter()
+                .map(|d| serde_json::to_value(d).expect("to_value"))
+                .collect();
+            out.push((
+                format!("{}/{KUBEADM_CONFIG}", node.name),
+                f.contents.clone(),
+                expected,
+            ));
         }
         if let Some(f) = file(bundle, &node.name, KUBE_VIP_MANIFEST) {
-            let expected = vec![serde_json::to_value(hac_render::kube_vip::pod(cluster, node)).expect("to_value")];
-            out.push((format!("{}/{KUBE_VIP_MANIFEST}", node.name), f.contents.clone(), expected));
+            let expected = vec![
+                serde_json::to_value(hac_render::kube_vip::pod(cluster, node)).expect("to_value"),
+            ];
+            out.push((
+                format!("{}/{KUBE_VIP_MANIFEST}", node.name),
+                f.contents.clone(),
+                expected,
+            ));
         }
     }
     for f in &bundle.files {
-        let expected = if let Some(node) = f.path.strip_prefix("cloud-init/").and_then(|p| p.strip_suffix(".yaml")) {
-            serde_json::to_value(hac_render::cloud_init::user_data(&bundle.hosts[node])).expect("to_value")
+        let expected = if let Some(node) = f
+            .path
+            .strip_prefix("cloud-init/")
+            .and_then(|p| p.strip_suffix(".yaml"))
+        {
+            serde_json::to_value(hac_render::cloud_init::user_data(&bundle.hosts[node]))
+                .expect("to_value")
         } else if f.path == "ansible/inventory.yml" {
             hac_render::ansible::inventory(cluster)
         } else if f.path == "ansible/site.yml" {
@@ -73,12 +98,22 @@ fn every_yaml_file_reads_back_as_its_data_under_yaml_1_1_and_1_2() {
         let pki = fake_pki(&cluster, "CA");
         let bundle = hac_render::render(&cluster, &pki, &secrets(), "r").expect("render");
         let files = yaml_files(&cluster, &bundle, &pki);
-        let inputs: BTreeMap<String, Vec<u8>> = files.iter().map(|(n, b, _)| (n.clone(), b.clone())).collect();
+        let inputs: BTreeMap<String, Vec<u8>> = files
+            .iter()
+            .map(|(n, b, _)| (n.clone(), b.clone()))
+            .collect();
         let pyyaml = pyyaml_load(&inputs);
         for (name, bytes, expected) in &files {
             let text = String::from_utf8(bytes.clone()).expect("YAML is UTF-8");
-            assert_eq!(&pyyaml[name], expected, "{variant}: PyYAML reads {name} differently from its data:\n{text}");
-            assert_eq!(&yaml_serde_load(&text), expected, "{variant}: yaml_serde reads {name} differently");
+            assert_eq!(
+                &pyyaml[name], expected,
+                "{variant}: PyYAML reads {name} differently from its data:\n{text}"
+            );
+            assert_eq!(
+                &yaml_serde_load(&text),
+                expected,
+                "{variant}: yaml_serde reads {name} differently"
+            );
             checked += 1;
         }
     }
@@ -88,19 +123,39 @@ fn every_yaml_file_reads_back_as_its_data_under_yaml_1_1_and_1_2() {
 #[test]
 fn yaml_1_1_look_alikes_are_quoted() {
     let mut cluster = hac_model::samples::stacked_3();
-    cluster.control_plane.cert_sans = ["yes", "on", "no", "0644", "1e3", "~", "null", "2026-01-01", "y"].iter().map(|s| s.to_string()).collect();
+    cluster.control_plane.cert_sans = [
+        "yes",
+        "on",
+        "no",
+        "0644",
+        "1e3",
+        "~",
+        "null",
+        "2026-01-01",
+        "y",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     let pki = fake_pki(&cluster, "CA");
     let bundle = hac_render::render(&cluster, &pki, &secrets(), "r").expect("render");
     let config = text(file(&bundle, "master-0", KUBEADM_CONFIG).expect("kubeadm config"));
     for s in &cluster.control_plane.cert_sans {
-        assert!(config.contains(&format!("  - \"{s}\"\n")), "{s} must be quoted in:\n{config}");
+        assert!(
+            config.contains(&format!("  - \"{s}\"\n")),
+            "{s} must be quoted in:\n{config}"
+        );
     }
     let mut inputs = BTreeMap::new();
     inputs.insert("kubeadm".to_string(), config.into_bytes());
     let docs = &pyyaml_load(&inputs)["kubeadm"];
     let sans = &docs[1]["apiServer"]["certSANs"];
     for s in &cluster.control_plane.cert_sans {
-        assert!(sans.as_array().is_some_and(|a| a.contains(&Value::String(s.clone()))), "PyYAML must read {s} back as a string: {sans}");
+        assert!(
+            sans.as_array()
+                .is_some_and(|a| a.contains(&Value::String(s.clone()))),
+            "PyYAML must read {s} back as a string: {sans}"
+        );
     }
 }
 
@@ -109,23 +164,94 @@ fn yaml_1_1_look_alikes_are_quoted() {
 fn kubeadm_schema(api: KubeadmApi) -> BTreeMap<&'static str, Vec<(&'static str, &'static str)>> {
     let v4 = api == KubeadmApi::V1beta4;
     let mut s: BTreeMap<&'static str, Vec<(&'static str, &'static str)>> = BTreeMap::new();
-    let mut init = vec![("apiVersion", ""), ("kind", ""), ("bootstrapTokens", "BootstrapToken"), ("nodeRegistration", "NodeRegistrationOptions"), ("localAPIEndpoint", "APIEndpoint"), ("certificateKey", ""), ("skipPhases", ""), ("patches", "")];
-    let mut cluster = vec![("apiVersion", ""), ("kind", ""), ("etcd", "Etcd"), ("networking", "Networking"), ("kubernetesVersion", ""), ("controlPlaneEndpoint", ""), ("apiServer", "APIServer"), ("controllerManager", "ControlPlaneComponent"), ("scheduler", "ControlPlaneComponent"), ("dns", ""), ("certificatesDir", ""), ("imageRepository", ""), ("featureGates", ""), ("clusterName", "")];
-    let mut join = vec![("apiVersion", ""), ("kind", ""), ("nodeRegistration", "NodeRegistrationOptions"), ("caCertPath", ""), ("discovery", "Discovery"), ("controlPlane", "JoinControlPlane"), ("skipPhases", ""), ("patches", "")];
-    let mut node_reg = vec![("name", ""), ("criSocket", ""), ("taints", "Taint"), ("kubeletExtraArgs", "ExtraArgs"), ("ignorePreflightErrors", ""), ("imagePullPolicy", "")];
-    let mut local_etcd = vec![("imageRepository", ""), ("imageTag", ""), ("dataDir", ""), ("extraArgs", "ExtraArgs"), ("serverCertSANs", ""), ("peerCertSANs", "")];
-    let mut api_server = vec![("extraArgs", "ExtraArgs"), ("extraVolumes", ""), ("certSANs", "")];
+    let mut init = vec![
+        ("apiVersion", ""),
+        ("kind", ""),
+        ("bootstrapTokens", "BootstrapToken"),
+        ("nodeRegistration", "NodeRegistrationOptions"),
+        ("localAPIEndpoint", "APIEndpoint"),
+        ("certificateKey", ""),
+        ("skipPhases", ""),
+        ("patches", ""),
+    ];
+    let mut cluster = vec![
+        ("apiVersion", ""),
+        ("kind", ""),
+        ("etcd", "Etcd"),
+        ("networking", "Networking"),
+        ("kubernetesVersion", ""),
+        ("controlPlaneEndpoint", ""),
+        ("apiServer", "APIServer"),
+        ("controllerManager", "ControlPlaneComponent"),
+        ("scheduler", "ControlPlaneComponent"),
+        ("dns", ""),
+        ("certificatesDir", ""),
+        ("imageRepository", ""),
+        ("featureGates", ""),
+        ("clusterName", ""),
+    ];
+    let mut join = vec![
+        ("apiVersion", ""),
+        ("kind", ""),
+        ("nodeRegistration", "NodeRegistrationOptions"),
+        ("caCertPath", ""),
+        ("discovery", "Discovery"),
+        ("controlPlane", "JoinControlPlane"),
+        ("skipPhases", ""),
+        ("patches", ""),
+    ];
+    let mut node_reg = vec![
+        ("name", ""),
+        ("criSocket", ""),
+        ("taints", "Taint"),
+        ("kubeletExtraArgs", "ExtraArgs"),
+        ("ignorePreflightErrors", ""),
+        ("imagePullPolicy", ""),
+    ];
+    let mut local_etcd = vec![
+        ("imageRepository", ""),
+        ("imageTag", ""),
+        ("dataDir", ""),
+        ("extraArgs", "ExtraArgs"),
+        ("serverCertSANs", ""),
+        ("peerCertSANs", ""),
+    ];
+    let mut api_server = vec![
+        ("extraArgs", "ExtraArgs"),
+        ("extraVolumes", ""),
+        ("certSANs", ""),
+    ];
     let mut component = vec![("extraArgs", "ExtraArgs"), ("extraVolumes", "")];
-    let mut discovery = vec![("bootstrapToken", "BootstrapTokenDiscovery"), ("file", ""), ("tlsBootstrapToken", "")];
+    let mut discovery = vec![
+        ("bootstrapToken", "BootstrapTokenDiscovery"),
+        ("file", ""),
+        ("tlsBootstrapToken", ""),
+    ];
     if v4 {
         init.extend([("dryRun", ""), ("timeouts", "Timeouts")]);
-        cluster.extend([("proxy", ""), ("encryptionAlgorithm", ""), ("certificateValidityPeriod", ""), ("caCertificateValidityPeriod", "")]);
+        cluster.extend([
+            ("proxy", ""),
+            ("encryptionAlgorithm", ""),
+            ("certificateValidityPeriod", ""),
+            ("caCertificateValidityPeriod", ""),
+        ]);
         join.extend([("dryRun", ""), ("timeouts", "Timeouts")]);
         node_reg.push(("imagePullSerial", ""));
         local_etcd.push(("extraEnvs", ""));
         api_server.push(("extraEnvs", ""));
         component.push(("extraEnvs", ""));
-        s.insert("Timeouts", vec![("controlPlaneComponentHealthCheck", ""), ("kubeletHealthCheck", ""), ("kubernetesAPICall", ""), ("etcdAPICall", ""), ("tlsBootstrap", ""), ("discovery", ""), ("upgradeManifests", "")]);
+        s.insert(
+            "Timeouts",
+            vec![
+                ("controlPlaneComponentHealthCheck", ""),
+                ("kubeletHealthCheck", ""),
+                ("kubernetesAPICall", ""),
+                ("etcdAPICall", ""),
+                ("tlsBootstrap", ""),
+                ("discovery", ""),
+                ("upgradeManifests", ""),
+            ],
+        );
     } else {
         api_server.push(("timeoutForControlPlane", ""));
         discovery.push(("timeout", ""));
@@ -138,27 +264,88 @@ fn kubeadm_schema(api: KubeadmApi) -> BTreeMap<&'static str, Vec<(&'static str, 
     s.insert("APIServer", api_server);
     s.insert("ControlPlaneComponent", component);
     s.insert("Discovery", discovery);
-    s.insert("BootstrapToken", vec![("token", ""), ("description", ""), ("ttl", ""), ("expires", ""), ("usages", ""), ("groups", "")]);
-    s.insert("Taint", vec![("key", ""), ("value", ""), ("effect", ""), ("timeAdded", "")]);
-    s.insert("APIEndpoint", vec![("advertiseAddress", ""), ("bindPort", "")]);
-    s.insert("Etcd", vec![("local", "LocalEtcd"), ("external", "ExternalEtcd")]);
-    s.insert("ExternalEtcd", vec![("endpoints", ""), ("caFile", ""), ("certFile", ""), ("keyFile", "")]);
-    s.insert("Networking", vec![("serviceSubnet", ""), ("podSubnet", ""), ("dnsDomain", "")]);
-    s.insert("BootstrapTokenDiscovery", vec![("token", ""), ("apiServerEndpoint", ""), ("caCertHashes", ""), ("unsafeSkipCAVerification", "")]);
-    s.insert("JoinControlPlane", vec![("localAPIEndpoint", "APIEndpoint"), ("certificateKey", "")]);
+    s.insert(
+        "BootstrapToken",
+        vec![
+            ("token", ""),
+            ("description", ""),
+            ("ttl", ""),
+            ("expires", ""),
+            ("usages", ""),
+            ("groups", ""),
+        ],
+    );
+    s.insert(
+        "Taint",
+        vec![
+            ("key", ""),
+            ("value", ""),
+            ("effect", ""),
+            ("timeAdded", ""),
+        ],
+    );
+    s.insert(
+        "APIEndpoint",
+        vec![("advertiseAddress", ""), ("bindPort", "")],
+    );
+    s.insert(
+        "Etcd",
+        vec![("local", "LocalEtcd"), ("external", "ExternalEtcd")],
+    );
+    s.insert(
+        "ExternalEtcd",
+        vec![
+            ("endpoints", ""),
+            ("caFile", ""),
+            ("certFile", ""),
+            ("keyFile", ""),
+        ],
+    );
+    s.insert(
+        "Networking",
+        vec![("serviceSubnet", ""), ("podSubnet", ""), ("dnsDomain", "")],
+    );
+    s.insert(
+        "BootstrapTokenDiscovery",
+        vec![
+            ("token", ""),
+            ("apiServerEndpoint", ""),
+            ("caCertHashes", ""),
+            ("unsafeSkipCAVerification", ""),
+        ],
+    );
+    s.insert(
+        "JoinControlPlane",
+        vec![("localAPIEndpoint", "APIEndpoint"), ("certificateKey", "")],
+    );
     s
 }
 
-fn check_fields(value: &Value, ty: &str, api: KubeadmApi, path: &str, schema: &BTreeMap<&str, Vec<(&str, &str)>>, errors: &mut Vec<String>) {
+fn check_fields(
+    value: &Value,
+    ty: &str,
+    api: KubeadmApi,
+    path: &str,
+    schema: &BTreeMap<&str, Vec<(&str, &str)>>,
+    errors: &mut Vec<String>,
+) {
     if ty == "ExtraArgs" {
         let ok = match api {
-            KubeadmApi::V1beta3 => value.as_object().is_some_and(|m| m.values().all(Value::is_string)),
+            KubeadmApi::V1beta3 => value
+                .as_object()
+                .is_some_and(|m| m.values().all(Value::is_string)),
             KubeadmApi::V1beta4 => value.as_array().is_some_and(|a| {
-                a.iter().all(|e| e.as_object().is_some_and(|m| m.len() == 2 && m["name"].is_string() && m["value"].is_string()))
+                a.iter().all(|e| {
+                    e.as_object().is_some_and(|m| {
+                        m.len() == 2 && m["name"].is_string() && m["value"].is_string()
+                    })
+                })
             }),
         };
         if !ok {
-            errors.push(format!("{path}: extraArgs has the wrong shape for {api:?}: {value}"));
+            errors.push(format!(
+                "{path}: extraArgs has the wrong shape for {api:?}: {value}"
+            ));
         }
         return;
     }
@@ -177,7 +364,14 @@ fn check_fields(value: &Value, ty: &str, api: KubeadmApi, path: &str, schema: &B
         for (key, child) in map {
             match fields.iter().find(|(f, _)| f == key) {
                 None => errors.push(format!("{path}.{key}: no such field in {api:?} {ty}")),
-                Some((_, child_ty)) => check_fields(child, child_ty, api, &format!("{path}.{key}"), schema, errors),
+                Some((_, child_ty)) => check_fields(
+                    child,
+                    child_ty,
+                    api,
+                    &format!("{path}.{key}"),
+                    schema,
+                    errors,
+                ),
             }
         }
     }
@@ -192,16 +386,32 @@ fn kubeadm_configs_use_only_fields_kubeadm_knows() {
         let pki = fake_pki(&cluster, "CA");
         let bundle = hac_render::render(&cluster, &pki, &secrets(), "r").expect("render");
         for node in &cluster.nodes {
-            let Some(f) = file(&bundle, &node.name, KUBEADM_CONFIG) else { continue };
-            assert_eq!(f.mode, 0o600, "{variant}/{}: the kubeadm config holds the token", node.name);
+            let Some(f) = file(&bundle, &node.name, KUBEADM_CONFIG) else {
+                continue;
+            };
+            assert_eq!(
+                f.mode, 0o600,
+                "{variant}/{}: the kubeadm config holds the token",
+                node.name
+            );
             let docs = yaml_serde_load(&text(f));
             let kinds: Vec<&str> = docs.iter().filter_map(|d| d["kind"].as_str()).collect();
-            let first = cluster.first_control_plane().is_some_and(|m| m.name == node.name);
-            let expected_kinds: &[&str] = if first { &["InitConfiguration", "ClusterConfiguration"] } else { &["JoinConfiguration"] };
+            let first = cluster
+                .first_control_plane()
+                .is_some_and(|m| m.name == node.name);
+            let expected_kinds: &[&str] = if first {
+                &["InitConfiguration", "ClusterConfiguration"]
+            } else {
+                &["JoinConfiguration"]
+            };
             assert_eq!(kinds, expected_kinds, "{variant}/{}", node.name);
             let mut errors = Vec::new();
             for doc in &docs {
-                assert_eq!(doc["apiVersion"], Value::String(api.api_version().to_string()), "{variant}");
+                assert_eq!(
+                    doc["apiVersion"],
+                    Value::String(api.api_version().to_string()),
+                    "{variant}"
+                );
                 let kind = doc["kind"].as_str().unwrap_or_default();
                 check_fields(doc, kind, api, kind, &schema, &mut errors);
             }
@@ -217,6 +427,13 @@ fn the_field_check_catches_a_misspelt_field() {
     let schema = kubeadm_schema(KubeadmApi::V1beta3);
     let doc = serde_json::json!({"apiVersion": "kubeadm.k8s.io/v1beta3", "kind": "ClusterConfiguration", "networking": {"podCIDR": "10.0.0.0/16"}, "controllerManager": {"extraArgs": [{"name": "a", "value": "b"}]}});
     let mut errors = Vec::new();
-    check_fields(&doc, "ClusterConfiguration", KubeadmApi::V1beta3, "ClusterConfiguration", &schema, &mut errors);
+    check_fields(
+        &doc,
+        "ClusterConfiguration",
+        KubeadmApi::V1beta3,
+        "ClusterConfiguration",
+        &schema,
+        &mut errors,
+    );
     assert_eq!(errors.len(), 2, "{errors:#?}");
 }

@@ -14,7 +14,10 @@ pub const VRRP_PASSWORD: &str = "k8sVRRP1";
 pub const CA_HASH: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 pub fn secrets() -> RenderSecrets {
-    RenderSecrets { bootstrap_token: TOKEN.to_string(), vrrp_password: VRRP_PASSWORD.to_string() }
+    RenderSecrets {
+        bootstrap_token: TOKEN.to_string(),
+        vrrp_password: VRRP_PASSWORD.to_string(),
+    }
 }
 
 /// Every scenario the tool checks run over: the model's samples and variants of them.
@@ -63,8 +66,13 @@ pub fn variants() -> Vec<(&'static str, Cluster)> {
         n.roles.sort();
     }
     if let Some(n) = c.nodes.iter_mut().find(|n| n.name == "worker-0") {
-        n.labels.insert("example.com/tier".to_string(), "yes".to_string());
-        n.taints = Some(vec![Taint { key: "dedicated".to_string(), value: Some("on".to_string()), effect: "NoSchedule".to_string() }]);
+        n.labels
+            .insert("example.com/tier".to_string(), "yes".to_string());
+        n.taints = Some(vec![Taint {
+            key: "dedicated".to_string(),
+            value: Some("on".to_string()),
+            effect: "NoSchedule".to_string(),
+        }]);
     }
     out.push(("v1beta4_external_etcd_3_6", c));
     let mut c = samples::stacked_3();
@@ -86,10 +94,29 @@ pub fn real_ca_pem() -> String {
         let dir = tmp.path();
         let key = dir.join("ca.key");
         let crt = dir.join("ca.crt");
-        let out = run(
-            Command::new(tool("openssl")).args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "3650", "-subj", "/CN=kubernetes", "-keyout"]).arg(&key).arg("-out").arg(&crt),
+        let out = run(Command::new(tool("openssl"))
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-days",
+                "3650",
+                "-subj",
+                "/CN=kubernetes",
+                "-keyout",
+            ])
+            .arg(&key)
+            .arg("-out")
+            .arg(&crt));
+        assert!(
+            out.status.success(),
+            "openssl req failed: {}",
+            String::from_utf8_lossy(&out.stderr)
         );
-        assert!(out.status.success(), "openssl req failed: {}", String::from_utf8_lossy(&out.stderr));
         std::fs::read_to_string(&crt).expect("read CA")
     })
     .clone()
@@ -100,16 +127,29 @@ pub fn real_ca_pem() -> String {
 pub fn fake_pki_files(cluster: &Cluster, node: &Node, ca_pem: &str) -> Vec<Artifact> {
     let mut files = Vec::new();
     let mut add = |path: &str, mode: u32| {
-        let contents = if path == "etc/kubernetes/pki/ca.crt" { ca_pem.to_string() } else { format!("placeholder for {path} of {}\n", node.name) };
+        let contents = if path == "etc/kubernetes/pki/ca.crt" {
+            ca_pem.to_string()
+        } else {
+            format!("placeholder for {path} of {}\n", node.name)
+        };
         files.push(Artifact::new(path, mode, contents));
     };
     let stacked = cluster.etcd.topology == EtcdTopology::Stacked;
     if node.has(Role::ControlPlane) {
         for (p, m) in [
-            ("ca.crt", 0o644), ("ca.key", 0o600), ("apiserver.crt", 0o644), ("apiserver.key", 0o600),
-            ("apiserver-kubelet-client.crt", 0o644), ("apiserver-kubelet-client.key", 0o600),
-            ("front-proxy-ca.crt", 0o644), ("front-proxy-client.crt", 0o644), ("front-proxy-client.key", 0o600),
-            ("sa.key", 0o600), ("sa.pub", 0o600), ("apiserver-etcd-client.crt", 0o644), ("apiserver-etcd-client.key", 0o600),
+            ("ca.crt", 0o644),
+            ("ca.key", 0o600),
+            ("apiserver.crt", 0o644),
+            ("apiserver.key", 0o600),
+            ("apiserver-kubelet-client.crt", 0o644),
+            ("apiserver-kubelet-client.key", 0o600),
+            ("front-proxy-ca.crt", 0o644),
+            ("front-proxy-client.crt", 0o644),
+            ("front-proxy-client.key", 0o600),
+            ("sa.key", 0o600),
+            ("sa.pub", 0o600),
+            ("apiserver-etcd-client.crt", 0o644),
+            ("apiserver-etcd-client.key", 0o600),
             ("etcd/ca.crt", 0o644),
         ] {
             add(&format!("etc/kubernetes/pki/{p}"), m);
@@ -117,7 +157,11 @@ pub fn fake_pki_files(cluster: &Cluster, node: &Node, ca_pem: &str) -> Vec<Artif
         for p in ["admin.conf", "controller-manager.conf", "scheduler.conf"] {
             add(&format!("etc/kubernetes/{p}"), 0o600);
         }
-        if has_super_admin(cluster.kubernetes_version) && cluster.first_control_plane().is_some_and(|f| f.name == node.name) {
+        if has_super_admin(cluster.kubernetes_version)
+            && cluster
+                .first_control_plane()
+                .is_some_and(|f| f.name == node.name)
+        {
             add("etc/kubernetes/super-admin.conf", 0o600);
         }
     }
@@ -138,9 +182,16 @@ pub fn fake_pki_files(cluster: &Cluster, node: &Node, ca_pem: &str) -> Vec<Artif
 }
 
 pub fn fake_pki(cluster: &Cluster, ca_pem: &str) -> IssuedPki {
-    let files: BTreeMap<String, Vec<Artifact>> =
-        cluster.nodes.iter().map(|n| (n.name.clone(), fake_pki_files(cluster, n, ca_pem))).collect();
-    IssuedPki { files, ca_cert_hash: CA_HASH.to_string(), ca_cert_pem: ca_pem.to_string() }
+    let files: BTreeMap<String, Vec<Artifact>> = cluster
+        .nodes
+        .iter()
+        .map(|n| (n.name.clone(), fake_pki_files(cluster, n, ca_pem)))
+        .collect();
+    IssuedPki {
+        files,
+        ca_cert_hash: CA_HASH.to_string(),
+        ca_cert_pem: ca_pem.to_string(),
+    }
 }
 
 /// Renders `cluster` with a fake PKI whose CA is real (for haproxy's ca-file).
@@ -154,7 +205,14 @@ pub fn render_with_real_ca(cluster: &Cluster) -> Bundle {
 
 /// The path of tool `name`, or a failure that says how to install it.
 pub fn tool(name: &str) -> PathBuf {
-    for dir in ["/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/bin", "/usr/local/sbin"] {
+    for dir in [
+        "/usr/sbin",
+        "/usr/bin",
+        "/sbin",
+        "/bin",
+        "/usr/local/bin",
+        "/usr/local/sbin",
+    ] {
         let p = Path::new(dir).join(name);
         if p.is_file() {
             return p;
@@ -198,9 +256,13 @@ pub fn run(cmd: &mut Command) -> Output {
 pub fn scratch_dir(label: &str) -> tempfile::TempDir {
     let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hac-render-tests");
     std::fs::create_dir_all(&base).expect("create scratch base");
-    let dir = tempfile::Builder::new().prefix(&format!("{label}-")).tempdir_in(&base).expect("tempdir");
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("{label}-"))
+        .tempdir_in(&base)
+        .expect("tempdir");
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod scratch dir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))
+        .expect("chmod scratch dir");
     dir
 }
 

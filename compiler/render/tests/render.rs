@@ -1,0 +1,407 @@
+//! The render function's contract: pure and deterministic, the bundle-level files per
+//! `outputs`, the 16 KiB user-data warning, errors for values the files cannot hold (never
+//! quoting a secret), and the version- and role-dependent details of the rendered files.
+
+mod common;
+
+use common::*;
+use hac_model::{samples, Artifact, LoadBalancerKind, Version};
+use hac_render::facts::*;
+
+fn render(cluster: &hac_model::Cluster) -> hac_model::Bundle {
+    hac_render::render(
+        cluster,
+        &fake_pki(cluster, "CA PEM\n"),
+        &secrets(),
+        "the report\n",
+    )
+    .expect("render")
+}
+
+#[test]
+fn rendering_twice_gives_identical_bytes() {
+    for (variant, cluster) in variants() {
+        let a = render(&cluster);
+        let b = render(&cluster);
+        assert_eq!(a.hosts, b.hosts, "{variant}");
+        assert_eq!(a.files, b.files, "{variant}");
+    }
+}
+
+#[test]
+fn bundle_files_follow_outputs() {
+    let mut cluster = samples::stacked_3();
+    let bundle = render(&cluster);
+    let paths: Vec<&str> = bundle.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "ansible/inventory.yml",
+            "ansible/site.yml",
+            "cloud-init/master-0.yaml",
+            "cloud-init/master-1.yaml",
+            "cloud-init/master-2.yaml",
+            "cloud-init/worker-0.yaml",
+            "cloud-init/worker-1.yaml",
+            "report.txt"
+        ]
+    );
+    assert_eq!(
+        bundle.files.last().map(|f| f.contents.as_slice()),
+        Some(&b"the report\n"[..])
+    );
+    cluster.outputs.cloud_init = false;
+    cluster.outputs.ansible = false;
+    let bundle = render(&cluster);
+    let paths: Vec<&str> = bundle.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(paths, ["report.txt"]);
+}
+
+#[test]
+fn user_data_over_16_kib_is_a_warning_with_the_gzip_remedy() {
+    let cluster = samples::stacked_3();
+    let mut pki = fake_pki(&cluster, "CA PEM\n");
+    if let Some(files) = pki.files.get_mut("worker-1") {
+        files.push(Artifact::new(
+            "etc/kubernetes/pki/big.crt",
+            0o644,
+            vec![b'x'; 14_000],
+        ));
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+    }
+    let bundle = hac_render::render(&cluster, &pki, &secrets(), "r").expect("render");
+    let sizes: Vec<(String, usize)> = bundle
+        .files
+        .iter()
+        .filter(|f| f.path.starts_with("cloud-init/"))
+        .map(|f| (f.path.clone(), f.contents.len()))
+        .collect();
+    let w = bundle
+        .warnings
+        .iter()
+        .find(|w| w.message.contains("`worker-1`"))
+        .expect("a warning for worker-1");
+    assert_eq!(w.code.as_deref(), Some("W0701"));
+    assert!(!w.is_error());
+    assert!(
+        w.hints
+            .iter()
+            .any(|h| h.contains("gzip") && h.contains("cloud-init/worker-1.yaml")),
+        "{:?}",
+        w.hints
+    );
+    // Exactly the nodes whose user-data exceeds 16 KiB are warned about.
+    for (path, size) in sizes {
+        let node = path
+            .trim_start_matches("cloud-init/")
+            .trim_end_matches(".yaml");
+        let warned = bundle
+            .warnings
+            .iter()
+            .any(|w| w.message.contains(&format!("`{node}`")));
+        assert_eq!(warned, size > 16 * 1024, "{path}: {size} bytes");
+    }
+    let small = render(&cluster);
+    assert!(
+        !small
+            .warnings
+            .iter()
+            .any(|w| w.message.contains("`worker-1`")),
+        "{:#?}",
+        small.warnings
+    );
+}
+
+#[test]
+fn a_bad_vrrp_password_is_an_error_that_does_not_show_it() {
+    let cluster = samples::stacked_3();
+    for password in ["toolongpw", "a b", "pw#1", ""] {
+        let secrets = hac_model::RenderSecrets {
+            bootstrap_token: TOKEN.to_string(),
+            vrrp_password: password.to_string(),
+        };
+        let errors = hac_render::render(&cluster, &fake_pki(&cluster, "CA"), &secrets, "r")
+            .expect_err("must fail");
+        assert!(
+            errors.iter().all(|e| e.code.as_deref() == Some("E0702")),
+            "{errors:#?}"
+        );
+        for e in &errors {
+            let shown = format!("{} {:?} {:?}", e.message, e.hints, e.notes);
+            assert!(
+                password.len() < 3 || !shown.contains(password),
+                "the error shows the password: {shown}"
+            );
+        }
+    }
+}
+
+#[test]
+fn values_that_would_break_a_file_are_errors() {
+    let mut cluster = samples::stacked_3();
+    cluster.nodes[0].interface = "eth0\n    auth_type AH".to_string();
+    let errors = hac_render::render(&cluster, &fake_pki(&cluster, "CA"), &secrets(), "r")
+        .expect_err("must fail");
+    assert!(
+        errors.iter().any(|e| e.message.contains("interface")),
+        "{errors:#?}"
+    );
+
+    let mut cluster = samples::external_etcd();
+    cluster.etcd.binary = "/usr/bin/etcd --force-new-cluster".to_string();
+    let errors = hac_render::render(&cluster, &fake_pki(&cluster, "CA"), &secrets(), "r")
+        .expect_err("must fail");
+    assert!(
+        errors.iter().any(|e| e.message.contains("etcd.binary")),
+        "{errors:#?}"
+    );
+
+    let cluster = samples::stacked_3();
+    let bad_token = hac_model::RenderSecrets {
+        bootstrap_token: "nope".to_string(),
+        vrrp_password: VRRP_PASSWORD.to_string(),
+    };
+    let errors = hac_render::render(&cluster, &fake_pki(&cluster, "CA"), &bad_token, "r")
+        .expect_err("must fail");
+    assert!(
+        errors.iter().any(|e| e.message.contains("bootstrap token")),
+        "{errors:#?}"
+    );
+
+    let mut cluster = samples::external_etcd();
+    let mut pki = fake_pki(&cluster, "CA");
+    if let Some(files) = pki.files.get_mut("etcd-1") {
+        files.retain(|f| !f.path.ends_with("server.key"));
+    }
+    cluster.outputs.cloud_init = false;
+    let errors = hac_render::render(&cluster, &pki, &secrets(), "r").expect_err("must fail");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.message.contains("etcd-1") && e.message.contains("server.key")),
+        "{errors:#?}"
+    );
+}
+
+#[test]
+fn exactly_one_keepalived_master_and_the_configured_failover() {
+    for (variant, cluster) in variants() {
+        let bundle = render(&cluster);
+        let holders = cluster.vip_holders();
+        let masters: Vec<&str> = holders
+            .iter()
+            .filter(|n| {
+                file(&bundle, &n.name, KEEPALIVED_CONF)
+                    .is_some_and(|f| text(f).contains("    state MASTER\n"))
+            })
+            .map(|n| n.name.as_str())
+            .collect();
+        if holders.is_empty() {
+            assert!(masters.is_empty());
+            continue;
+        }
+        assert_eq!(
+            masters,
+            [cluster
+                .keepalived_master()
+                .map(|n| n.name.as_str())
+                .unwrap_or_default()],
+            "{variant}"
+        );
+        for (node, prio) in cluster.keepalived_priorities() {
+            let conf = text(file(&bundle, &node.name, KEEPALIVED_CONF).expect("keepalived.conf"));
+            assert!(
+                conf.contains(&format!("    priority {prio}\n")),
+                "{variant}/{}",
+                node.name
+            );
+            assert!(
+                conf.contains("    weight -20\n")
+                    && conf.contains("    interval 3\n")
+                    && conf.contains("    fall 10\n")
+                    && conf.contains("    rise 2\n")
+            );
+            assert!(
+                conf.contains("    enable_script_security\n") && conf.contains("    script_user ")
+            );
+            assert!(
+                conf.contains("virtual_router_id 51\n")
+                    && conf.contains(&format!("auth_pass {VRRP_PASSWORD}\n"))
+            );
+            assert!(
+                conf.contains("        10.0.2.100/24\n"),
+                "{variant}: the VIP with the node's prefix"
+            );
+            let unicast = cluster.control_plane.keepalived.unicast;
+            assert_eq!(
+                conf.contains(&format!("unicast_src_ip {}\n", node.address)),
+                unicast,
+                "{variant}"
+            );
+            for (peer, _) in cluster.keepalived_priorities() {
+                let listed = conf.contains(&format!("        {}\n", peer.address));
+                assert_eq!(
+                    listed,
+                    unicast && peer.name != node.name,
+                    "{variant}/{}: unicast peer {}",
+                    node.name,
+                    peer.name
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_health_check_probes_the_local_load_balancer_port() {
+    let bundle = render(&samples::stacked_3());
+    let script = text(file(&bundle, "master-0", CHECK_APISERVER).expect("script"));
+    assert!(
+        script.contains("https://localhost:8443/healthz")
+            && script.contains("https://10.0.2.100:8443/healthz"),
+        "{script}"
+    );
+    let mut cluster = samples::stacked_3();
+    cluster.control_plane.load_balancer.kind = LoadBalancerKind::Keepalived;
+    cluster.control_plane.port = 6443;
+    let bundle = render(&cluster);
+    let script = text(file(&bundle, "master-1", CHECK_APISERVER).expect("script"));
+    assert!(
+        script.contains("https://localhost:6443/healthz"),
+        "{script}"
+    );
+}
+
+#[test]
+fn haproxy_balances_every_apiserver_with_a_verified_tls_health_check() {
+    let bundle = render(&samples::stacked_3_dedicated_lb());
+    let cfg = text(file(&bundle, "lb-0", HAPROXY_CFG).expect("haproxy.cfg"));
+    assert!(cfg.contains("    bind *:6443\n") && cfg.contains("    balance roundrobin\n"));
+    assert!(
+        cfg.contains("http-check send meth GET uri /healthz\n")
+            && cfg.contains("http-check expect status 200\n")
+    );
+    for (name, last) in [("master-0", 10), ("master-1", 11), ("master-2", 12)] {
+        assert!(cfg.contains(&format!("    server {name} 10.0.2.{last}:6443 check verify required ca-file /etc/kubernetes/pki/ca.crt\n")), "{cfg}");
+    }
+}
+
+#[test]
+fn etcd_flags_follow_the_etcd_version() {
+    let mut cluster = samples::external_etcd();
+    for (version, gate, old) in [
+        (Version::new(3, 4, 30), false, true),
+        (Version::new(3, 5, 16), false, true),
+        (Version::new(3, 6, 0), true, false),
+    ] {
+        cluster.etcd.version = version;
+        cluster.etcd.binary = "/opt/etcd/bin/etcd".to_string();
+        let bundle = render(&cluster);
+        let unit = text(file(&bundle, "etcd-1", ETCD_UNIT).expect("unit"));
+        assert!(unit.contains("ExecStart=/opt/etcd/bin/etcd \\\n"));
+        assert_eq!(
+            unit.contains("--feature-gates=InitialCorruptCheck=true"),
+            gate,
+            "{version}"
+        );
+        assert_eq!(
+            unit.contains("--experimental-initial-corrupt-check=true"),
+            old,
+            "{version}"
+        );
+        for flag in [
+            "--listen-client-urls=https://10.0.2.31:2379,https://127.0.0.1:2379",
+            "--advertise-client-urls=https://10.0.2.31:2379",
+            "--listen-peer-urls=https://10.0.2.31:2380",
+            "--listen-metrics-urls=http://127.0.0.1:2381",
+            "--initial-cluster=etcd-0=https://10.0.2.30:2380,etcd-1=https://10.0.2.31:2380,etcd-2=https://10.0.2.32:2380",
+            "--initial-cluster-state=new",
+            "--data-dir=/var/lib/etcd",
+            "--client-cert-auth=true",
+            "--peer-client-cert-auth=true",
+            "--cert-file=/etc/kubernetes/pki/etcd/server.crt",
+            "--peer-key-file=/etc/kubernetes/pki/etcd/peer.key",
+        ] {
+            assert!(unit.contains(flag), "{version}: missing {flag}:\n{unit}");
+        }
+        assert!(
+            !unit.contains("http://10.") && !unit.contains("--config-file"),
+            "no plain-http listener but metrics on localhost"
+        );
+    }
+}
+
+#[test]
+fn bootstrap_runs_the_right_kubeadm_command_per_role() {
+    let bundle = render(&samples::masters_run_etcd());
+    let m0 = text(file(&bundle, "master-0", BOOTSTRAP).expect("bootstrap"));
+    assert!(
+        m0.contains("    kubeadm init --config /etc/kubernetes/kubeadm-config.yaml\n")
+            && m0.contains("set -eu\n")
+    );
+    assert!(
+        m0.contains("systemctl enable --now --no-block etcd")
+            && m0.contains("chmod 0700 /var/lib/etcd")
+    );
+    assert!(m0.contains("systemctl enable --now keepalived") && !m0.contains("haproxy"));
+    let m1 = text(file(&bundle, "master-1", BOOTSTRAP).expect("bootstrap"));
+    assert!(
+        m1.contains("    kubeadm join --config /etc/kubernetes/kubeadm-config.yaml\n")
+            && !m1.contains("kubeadm init")
+    );
+    let w = text(file(&bundle, "worker-0", BOOTSTRAP).expect("bootstrap"));
+    assert!(
+        w.contains("kubeadm join --config")
+            && !w.contains("systemctl")
+            && w.contains("modprobe br_netfilter")
+            && w.contains("sysctl --system")
+    );
+    let bundle = render(&samples::stacked_3_dedicated_lb());
+    let lb = text(file(&bundle, "lb-1", BOOTSTRAP).expect("bootstrap"));
+    assert!(
+        lb.contains("systemctl enable --now haproxy")
+            && lb.contains("systemctl enable --now keepalived")
+            && !lb.contains("kubeadm join")
+            && !lb.contains("modprobe")
+    );
+}
+
+#[test]
+fn kubeadm_config_follows_the_version_and_roles() {
+    let v3 = render(&samples::stacked_3());
+    let init = text(file(&v3, "master-0", KUBEADM_CONFIG).expect("config"));
+    assert!(init.starts_with("apiVersion: kubeadm.k8s.io/v1beta3\nkind: InitConfiguration\n"));
+    assert!(
+        init.contains("\n---\napiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\n")
+    );
+    assert!(
+        init.contains("kubernetesVersion: v1.30.2\n")
+            && init.contains("controlPlaneEndpoint: \"10.0.2.100:8443\"\n")
+    );
+    let join = text(file(&v3, "master-1", KUBEADM_CONFIG).expect("config"));
+    assert!(join.contains("kind: JoinConfiguration\n") && join.contains("controlPlane:\n  localAPIEndpoint:\n    advertiseAddress: \"10.0.2.11\"\n    bindPort: 6443\n"));
+    assert!(
+        join.contains(&format!("    - \"{CA_HASH}\"\n")) && join.contains("  timeout: \"15m0s\"\n")
+    );
+    let worker = text(file(&v3, "worker-0", KUBEADM_CONFIG).expect("config"));
+    assert!(worker.contains("kind: JoinConfiguration\n") && !worker.contains("controlPlane:"));
+
+    let mut cluster = samples::stacked_3();
+    cluster.kubernetes_version = Version::new(1, 31, 2);
+    cluster.network.node_mask_size = 26;
+    cluster.nodes[1].roles.push(hac_model::Role::Worker);
+    let v4 = render(&cluster);
+    let init = text(file(&v4, "master-0", KUBEADM_CONFIG).expect("config"));
+    assert!(init.contains("apiVersion: kubeadm.k8s.io/v1beta4\n"));
+    assert!(
+        init.contains(
+            "controllerManager:\n  extraArgs:\n  - name: node-cidr-mask-size\n    value: \"26\"\n"
+        ),
+        "{init}"
+    );
+    let join = text(file(&v4, "master-1", KUBEADM_CONFIG).expect("config"));
+    assert!(
+        join.contains("  taints: []\n") && join.contains("timeouts:\n  discovery: \"15m0s\"\n"),
+        "{join}"
+    );
+}
