@@ -1,8 +1,27 @@
 //! Call-by-need evaluator of the `.ha` language, its builtins, imports (sandboxed) and the
 //! library embedded from `stdlib/`. Produces a deep-forced [`hac_core::DataNode`].
+//!
+//! Evaluation runs on a thread of its own with a large stack, and counts its depth: deep
+//! recursion ends in E0015, never in a stack overflow.
 
-use hac_core::{DataNode, Diagnostic, SourceMap};
+mod builtins;
+mod cidr;
+mod diag;
+mod eval;
+mod imports;
+mod ir;
+mod output;
+mod value;
+
+use eval::{EvalError, Evaluator};
+use hac_core::{DataNode, Diagnostic, SourceMap, Span};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use value::{Attr, AttrSet, Env, PathValue, Sym, Thunk, ThunkState, Value};
+
+pub use builtins::compare_versions;
+pub use imports::STDLIB;
 
 /// How to evaluate a root file.
 #[derive(Clone, Debug, Default)]
@@ -20,13 +39,158 @@ pub struct Evaluation {
     pub result: Result<DataNode, Diagnostic>,
 }
 
+/// The stack of the evaluation thread; the depth limit keeps use well below it.
+const EVAL_STACK_BYTES: usize = 1 << 30;
+/// Nested forces/calls allowed before E0015.
+const MAX_DEPTH: usize = 50_000;
+/// Trace frames shown: the innermost and outermost ones, with a count of those left out.
+const TRACE_INNER: usize = 6;
+const TRACE_OUTER: usize = 4;
+
+enum Input {
+    File(PathBuf),
+    Text { name: String, text: String, dir: PathBuf },
+}
+
 /// Evaluates `root` (reading it and its imports), applies the root-file convention (a
 /// function `{ lib, ... }:` is called with the library), selects `attr_path`, and forces
 /// the value deeply.
 pub fn evaluate(root: &Path, opts: &EvalOptions) -> Evaluation {
-    let _ = (root, opts);
-    Evaluation {
+    run_on_big_stack(Input::File(root.to_path_buf()), opts.clone())
+}
+
+/// Evaluates source text as if it were the file `name` in directory `dir` (the sandbox root).
+pub fn evaluate_source(name: &str, text: &str, dir: &Path, opts: &EvalOptions) -> Evaluation {
+    run_on_big_stack(
+        Input::Text { name: name.to_string(), text: text.to_string(), dir: dir.to_path_buf() },
+        opts.clone(),
+    )
+}
+
+fn run_on_big_stack(input: Input, opts: EvalOptions) -> Evaluation {
+    let spawned = std::thread::Builder::new()
+        .name("hac-eval".to_string())
+        .stack_size(EVAL_STACK_BYTES)
+        .spawn(move || run(input, &opts));
+    let internal = |what: &str| Evaluation {
         sources: SourceMap::new(),
-        result: Err(Diagnostic::error("evaluator not yet written")),
+        result: Err(Diagnostic::error(format!("internal error in the evaluator: {what}"))
+            .with_note("this is a bug in hac; please report it with the input that caused it")),
+    };
+    match spawned {
+        Ok(handle) => handle.join().unwrap_or_else(|_| internal("the evaluation thread panicked")),
+        Err(e) => internal(&format!("cannot start the evaluation thread: {e}")),
     }
+}
+
+fn new_evaluator(sandbox: Vec<PathBuf>) -> Evaluator {
+    let (names, values) = builtins::base_bindings();
+    Evaluator {
+        depth: 0,
+        max_depth: MAX_DEPTH,
+        sources: SourceMap::new(),
+        globals: Rc::from(names),
+        base_env: Rc::new(Env { parent: None, slots: values }),
+        imports: HashMap::new(),
+        importing: Vec::new(),
+        sandbox,
+        lib_files: Vec::new(),
+        stdlib_cache: HashMap::new(),
+        regex_cache: HashMap::new(),
+    }
+}
+
+fn run(input: Input, opts: &EvalOptions) -> Evaluation {
+    let root_dir = match &input {
+        Input::File(p) => {
+            let abs = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+            abs.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("/"))
+        }
+        Input::Text { dir, .. } => std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone()),
+    };
+    let mut sandbox = vec![root_dir.clone()];
+    for p in &opts.allow_paths {
+        sandbox.push(std::fs::canonicalize(p).unwrap_or_else(|_| imports::normalize(p)));
+    }
+    let mut ev = new_evaluator(sandbox);
+    let result = run_in(&mut ev, input, &root_dir, opts).map_err(|e| finish_error(*e));
+    // Drop every value here, on the big stack.
+    let sources = std::mem::take(&mut ev.sources);
+    drop(ev);
+    Evaluation { sources, result }
+}
+
+fn run_in(ev: &mut Evaluator, input: Input, root_dir: &Path, opts: &EvalOptions) -> eval::R<DataNode> {
+    let (name, text) = match input {
+        Input::File(p) => match std::fs::read_to_string(&p) {
+            Ok(t) => (p.display().to_string(), t),
+            Err(e) => {
+                return eval::fail(
+                    Diagnostic::error(format!("cannot read `{}`: {e}", p.display())).with_code("E0011"),
+                )
+            }
+        },
+        Input::Text { name, text, .. } => (name, text),
+    };
+    let whole = Span::new(hac_core::FileId(ev.sources.files().count() as u32), 0, 0);
+    if let Ok(canon) = std::fs::canonicalize(root_dir.join(Path::new(&name).file_name().unwrap_or_default())) {
+        ev.importing.push(canon);
+    }
+    let mut value = ev.load_source(&name, &text, root_dir, false)?;
+    ev.importing.clear();
+    let root_span = Span::new(whole.file, 0, text.len());
+    if matches!(value, Value::Lambda(_) | Value::Prim(_)) {
+        let import_fn = ev.base_env.slots[ev.globals.iter().position(|n| &**n == "import").unwrap_or(0)].clone();
+        let lib = Thunk::lazy(
+            ThunkState::Apply(
+                import_fn,
+                Thunk::done(Value::Path(Rc::new(PathValue::Search("hac/lib".to_string()))), None),
+                root_span,
+            ),
+            None,
+        );
+        let arg = Value::attrs(AttrSet::from_unsorted(vec![Attr { name: Sym::from("lib"), value: lib, key_span: None }]));
+        value = ev.call(value, Thunk::done(arg, None), root_span).map_err(|mut e| {
+            if e.diag.code.as_deref() == Some("E0017") {
+                e.diag = e.diag.with_note("the root file's function is called with `{ lib }` only");
+            }
+            e
+        })?;
+    }
+    let mut span = Some(root_span);
+    for (i, name) in opts.attr_path.iter().enumerate() {
+        let shown = opts.attr_path[..=i].join(".");
+        let Value::Attrs(set) = &value else {
+            return eval::fail(
+                Diagnostic::error(format!("cannot select `{shown}` (-A): expected a set, found {}", value.describe()))
+                    .with_code("E0004")
+                    .with_span_opt(span),
+            );
+        };
+        let Some(attr) = set.get(name).cloned() else {
+            let mut d = eval::missing_attr(set, name, root_span);
+            d.span = None;
+            d.message = format!("attribute `{shown}` (-A) missing");
+            return eval::fail(d);
+        };
+        value = ev.force(&attr.value)?;
+        span = attr.value.span().or(attr.key_span);
+    }
+    ev.value_to_data(&value, span, None)
+}
+
+/// Bounds the trace: the innermost and outermost frames, and a note on the rest.
+fn finish_error(e: EvalError) -> Diagnostic {
+    let mut d = e.diag;
+    let total = d.trace.len() + e.dropped_frames;
+    if d.trace.len() > TRACE_INNER + TRACE_OUTER {
+        let outer = d.trace.split_off(d.trace.len() - TRACE_OUTER);
+        d.trace.truncate(TRACE_INNER);
+        d.trace.extend(outer);
+    }
+    if total > d.trace.len() {
+        let hidden = total - d.trace.len();
+        d = d.with_note(format!("… {hidden} more call frames not shown"));
+    }
+    d
 }

@@ -1,0 +1,43 @@
+//! Benchmark: evaluating a generated 20,000-node cluster (genList/listToAttrs/groupBy).
+
+fn main() {
+    divan::main();
+}
+
+/// A cluster file with `n` generated nodes, grouped by zone.
+pub fn generated_cluster(n: usize) -> String {
+    format!(
+        r#"{{ lib, ... }}:
+let
+  count = {n};
+  mk = i: {{
+    name = "node-${{toString i}}";
+    value = {{
+      address = "10.${{toString (i / 65536)}}.${{toString (lib.mod (i / 256) 256)}}.${{toString (lib.mod i 256)}}/8";
+      roles = if i < 3 then [ "control-plane" ] else [ "worker" ];
+      zone = "zone-${{toString (lib.mod i 3)}}";
+      labels = {{ rack = "r${{toString (lib.mod i 40)}}"; }};
+    }};
+  }};
+  nodes = builtins.listToAttrs (builtins.genList mk count);
+  byZone = builtins.groupBy (n: nodes.${{n}}.zone) (builtins.attrNames nodes);
+in
+{{
+  name = "bench";
+  inherit nodes;
+  zones = builtins.mapAttrs (z: ns: builtins.length ns) byZone;
+}}
+"#
+    )
+}
+
+#[divan::bench(sample_count = 5)]
+fn eval_20000_nodes(bencher: divan::Bencher) {
+    let text = generated_cluster(20_000);
+    let dir = std::env::temp_dir();
+    bencher.bench(|| {
+        let ev = hac_eval::evaluate_source("bench.ha", &text, &dir, &hac_eval::EvalOptions::default());
+        assert!(ev.result.is_ok());
+        ev
+    });
+}

@@ -1,0 +1,641 @@
+//! The evaluator's intermediate form and the compiler from the AST to it. Compiling resolves
+//! every variable to a (scope distance, slot) pair (or to a `with` lookup), merges nested
+//! attribute paths (`a.b = 1; a.c = 2;`), reports undefined variables (E0003), duplicate
+//! attributes (E0016) and unsupported Nix names (E0002) before anything runs, as Nix does.
+
+use crate::diag;
+use crate::value::{PathValue, Sym, Value};
+use hac_core::{suggest::did_you_mean, Diagnostic, FileId, Span};
+use hac_syntax::ast::{self, AttrKeyKind, BinOp, Binding, ExprKind, Param, StrPart, UnaryOp};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+pub struct Ir {
+    pub kind: IrKind,
+    pub span: Span,
+}
+
+pub enum IrKind {
+    Const(Value),
+    Str(Vec<StrPartIr>),
+    /// A variable bound by an enclosing lexical scope: `up` scopes out, slot `idx`.
+    Var { up: u32, idx: u32, name: Sym },
+    /// A variable only `with` can provide: the `with` scopes (distances), innermost first.
+    WithVar { name: Sym, withs: Vec<u32> },
+    List(Vec<Ir>),
+    Attrs(Box<AttrsIr>),
+    Let { attrs: Box<AttrsIr>, body: Box<Ir> },
+    With { scope: Box<Ir>, body: Box<Ir> },
+    Assert { cond: Box<Ir>, body: Box<Ir> },
+    If { cond: Box<Ir>, then: Box<Ir>, else_: Box<Ir> },
+    Lambda(Box<LambdaIr>),
+    Apply { func: Box<Ir>, arg: Box<Ir>, name: Option<Sym> },
+    Select { expr: Box<Ir>, path: Vec<KeyIr>, default: Option<Box<Ir>> },
+    HasAttr { expr: Box<Ir>, path: Vec<KeyIr> },
+    Neg(Box<Ir>),
+    Not(Box<Ir>),
+    Binary { op: BinOp, lhs: Box<Ir>, rhs: Box<Ir> },
+}
+
+pub enum StrPartIr {
+    Lit(Sym),
+    Interp(Ir),
+}
+
+pub enum KeyIr {
+    Static(Sym, Span),
+    Dynamic(Ir),
+}
+
+/// An attribute set literal (also the bindings of a `let`).
+pub struct AttrsIr {
+    pub rec: bool,
+    /// The `(from)` expressions of `inherit (from) …`, evaluated once per set.
+    pub froms: Vec<Ir>,
+    /// Statically named attributes; in a `rec` set or `let`, slot i of the scope is statics[i].
+    pub statics: Vec<StaticAttr>,
+    pub dynamics: Vec<DynAttr>,
+}
+
+pub struct StaticAttr {
+    pub name: Sym,
+    pub key_span: Span,
+    pub value: AttrValueIr,
+}
+
+pub enum AttrValueIr {
+    Expr(Ir),
+    InheritFrom { from: usize, name: Sym, span: Span },
+}
+
+pub struct DynAttr {
+    pub key: Ir,
+    pub key_span: Span,
+    pub value: Ir,
+}
+
+pub struct LambdaIr {
+    pub param: ParamIr,
+    pub body: Ir,
+    pub span: Span,
+}
+
+pub enum ParamIr {
+    /// `x: …` — slot 0.
+    Ident(Sym),
+    /// `{ a, b ? d, ... }@x: …` — formals in slots 0.., then `x`.
+    Pattern { formals: Vec<FormalIr>, ellipsis: bool, at: Option<Sym> },
+}
+
+pub struct FormalIr {
+    pub name: Sym,
+    pub span: Span,
+    pub default: Option<Ir>,
+}
+
+/// Nix names that exist in Nix but are outside the `.ha` subset (E0002 when used).
+pub const UNSUPPORTED_NIX_NAMES: &[&str] = &[
+    "currentTime",
+    "currentSystem",
+    "getEnv",
+    "fetchurl",
+    "fetchTarball",
+    "fetchGit",
+    "fetchTree",
+    "fetchMercurial",
+    "fetchClosure",
+    "derivation",
+    "derivationStrict",
+    "readFile",
+    "readDir",
+    "readFileType",
+    "pathExists",
+    "toFile",
+    "storePath",
+    "storeDir",
+    "nixPath",
+    "findFile",
+    "placeholder",
+    "scopedImport",
+    "filterSource",
+    "path",
+    "toPath",
+    "getContext",
+    "hasContext",
+    "appendContext",
+    "unsafeDiscardStringContext",
+    "unsafeDiscardOutputDependency",
+    "unsafeGetAttrPos",
+    "addDrvOutputDependencies",
+    "hashFile",
+    "nixVersion",
+    "langVersion",
+    "getFlake",
+    "exec",
+    "importNative",
+    "__curPos",
+    "builtins.currentTime",
+    "traceVerbose",
+    "outputOf",
+    "convertHash",
+    "storePath",
+];
+
+#[derive(PartialEq)]
+enum ScopeKind {
+    Lexical,
+    With,
+}
+
+struct Scope {
+    kind: ScopeKind,
+    names: HashMap<Sym, u32>,
+}
+
+/// Compiles one parsed file.
+pub struct Compiler<'g> {
+    file: FileId,
+    dir: PathBuf,
+    scopes: Vec<Scope>,
+    globals: &'g [Sym],
+    depth: usize,
+}
+
+const MAX_COMPILE_DEPTH: usize = 20_000;
+
+type CResult<T> = Result<T, Box<Diagnostic>>;
+
+impl<'g> Compiler<'g> {
+    /// `globals`: the names of the base environment, in slot order.
+    pub fn new(file: FileId, dir: &Path, globals: &'g [Sym]) -> Compiler<'g> {
+        let names = globals.iter().enumerate().map(|(i, n)| (n.clone(), i as u32)).collect();
+        Compiler {
+            file,
+            dir: dir.to_path_buf(),
+            scopes: vec![Scope { kind: ScopeKind::Lexical, names }],
+            globals,
+            depth: 0,
+        }
+    }
+
+    pub fn compile_root(&mut self, e: &ast::Expr) -> CResult<Ir> {
+        self.compile(e)
+    }
+
+    fn resolve(&self, name: &str, span: Span, skip: usize) -> CResult<IrKind> {
+        let mut withs = Vec::new();
+        let n = self.scopes.len().saturating_sub(skip);
+        for (up, scope) in self.scopes[..n].iter().rev().enumerate() {
+            let up = (up + skip) as u32;
+            match scope.kind {
+                ScopeKind::With => withs.push(up),
+                ScopeKind::Lexical => {
+                    if let Some(&idx) = scope.names.get(name) {
+                        return Ok(IrKind::Var { up, idx, name: Sym::from(name) });
+                    }
+                }
+            }
+        }
+        if !withs.is_empty() {
+            return Ok(IrKind::WithVar { name: Sym::from(name), withs });
+        }
+        if UNSUPPORTED_NIX_NAMES.contains(&name)
+            || name.strip_prefix("__").is_some_and(|n| UNSUPPORTED_NIX_NAMES.contains(&n))
+        {
+            return Err(Box::new(diag::unsupported(
+                span,
+                format!("`{name}` is not supported in .ha"),
+                "evaluation is hermetic: impure Nix builtins (time, environment, files, the store, fetchers) are not part of the language",
+            )));
+        }
+        let mut candidates: Vec<&str> = Vec::new();
+        for s in &self.scopes {
+            candidates.extend(s.names.keys().map(|k| &**k).filter(|k| !k.starts_with("__")));
+        }
+        let mut d = Diagnostic::error(format!("undefined variable `{name}`"))
+            .with_code("E0003")
+            .with_span(span)
+            .with_span_label("not defined here");
+        if let Some(s) = did_you_mean(name, candidates) {
+            d = d.with_hint(format!("did you mean `{s}`?"));
+        }
+        Err(Box::new(d))
+    }
+
+    fn compile(&mut self, e: &ast::Expr) -> CResult<Ir> {
+        self.depth += 1;
+        if self.depth > MAX_COMPILE_DEPTH {
+            self.depth -= 1;
+            return Err(Box::new(
+                Diagnostic::error("expression nested too deeply")
+                    .with_code("E0015")
+                    .with_span(e.span)
+                    .with_span_label("nesting limit reached here"),
+            ));
+        }
+        let r = self.compile_inner(e);
+        self.depth -= 1;
+        r
+    }
+
+    fn compile_inner(&mut self, e: &ast::Expr) -> CResult<Ir> {
+        let span = e.span;
+        let kind = match &e.kind {
+            ExprKind::Int(i) => IrKind::Const(Value::Int(*i)),
+            ExprKind::Float(f) => IrKind::Const(Value::Float(*f)),
+            ExprKind::Str(parts) => self.compile_str(parts)?,
+            ExprKind::Path(p) => IrKind::Const(Value::Path(Rc::new(match p {
+                ast::PathLit::Relative(s) => PathValue::File(self.dir.join(s)),
+                ast::PathLit::Absolute(s) => PathValue::Absolute(PathBuf::from(s)),
+                ast::PathLit::Search(s) => PathValue::Search(s.clone()),
+            }))),
+            ExprKind::Var(id) => self.resolve(&id.name, id.span, 0)?,
+            ExprKind::List(items) => {
+                IrKind::List(items.iter().map(|i| self.compile(i)).collect::<CResult<Vec<_>>>()?)
+            }
+            ExprKind::Attrs { rec, bindings } => {
+                IrKind::Attrs(Box::new(self.compile_attrs(*rec, false, bindings, span)?))
+            }
+            ExprKind::Let { bindings, body } => {
+                let attrs = self.compile_attrs(true, true, bindings, span)?;
+                let names = attrs.statics.iter().enumerate().map(|(i, s)| (s.name.clone(), i as u32)).collect();
+                self.scopes.push(Scope { kind: ScopeKind::Lexical, names });
+                let body = self.compile(body);
+                self.scopes.pop();
+                IrKind::Let { attrs: Box::new(attrs), body: Box::new(body?) }
+            }
+            ExprKind::With { scope, body } => {
+                let scope = self.compile(scope)?;
+                self.scopes.push(Scope { kind: ScopeKind::With, names: HashMap::new() });
+                let body = self.compile(body);
+                self.scopes.pop();
+                IrKind::With { scope: Box::new(scope), body: Box::new(body?) }
+            }
+            ExprKind::Assert { cond, body } => {
+                IrKind::Assert { cond: Box::new(self.compile(cond)?), body: Box::new(self.compile(body)?) }
+            }
+            ExprKind::If { cond, then, else_ } => IrKind::If {
+                cond: Box::new(self.compile(cond)?),
+                then: Box::new(self.compile(then)?),
+                else_: Box::new(self.compile(else_)?),
+            },
+            ExprKind::Lambda { param, body } => IrKind::Lambda(Box::new(self.compile_lambda(param, body, span)?)),
+            ExprKind::Apply { func, arg } => IrKind::Apply {
+                name: func_name(func).map(Sym::from),
+                func: Box::new(self.compile(func)?),
+                arg: Box::new(self.compile(arg)?),
+            },
+            ExprKind::Select { expr, path, default } => IrKind::Select {
+                expr: Box::new(self.compile(expr)?),
+                path: self.compile_path(path)?,
+                default: match default {
+                    Some(d) => Some(Box::new(self.compile(d)?)),
+                    None => None,
+                },
+            },
+            ExprKind::HasAttr { expr, path } => {
+                IrKind::HasAttr { expr: Box::new(self.compile(expr)?), path: self.compile_path(path)? }
+            }
+            ExprKind::Unary { op: UnaryOp::Neg, expr } => match &expr.kind {
+                ExprKind::Int(i) => match i.checked_neg() {
+                    Some(n) => IrKind::Const(Value::Int(n)),
+                    None => IrKind::Neg(Box::new(self.compile(expr)?)),
+                },
+                _ => IrKind::Neg(Box::new(self.compile(expr)?)),
+            },
+            ExprKind::Unary { op: UnaryOp::Not, expr } => IrKind::Not(Box::new(self.compile(expr)?)),
+            ExprKind::Binary { op, lhs, rhs } => {
+                IrKind::Binary { op: *op, lhs: Box::new(self.compile(lhs)?), rhs: Box::new(self.compile(rhs)?) }
+            }
+        };
+        Ok(Ir { kind, span })
+    }
+
+    fn compile_str(&mut self, parts: &[StrPart]) -> CResult<IrKind> {
+        match parts {
+            [] => Ok(IrKind::Const(Value::str(""))),
+            [StrPart::Lit(s)] => Ok(IrKind::Const(Value::str(s))),
+            _ => {
+                let mut out = Vec::with_capacity(parts.len());
+                for p in parts {
+                    out.push(match p {
+                        StrPart::Lit(s) => StrPartIr::Lit(Sym::from(s.as_str())),
+                        StrPart::Interp(e) => StrPartIr::Interp(self.compile(e)?),
+                    });
+                }
+                Ok(IrKind::Str(out))
+            }
+        }
+    }
+
+    fn compile_path(&mut self, path: &[ast::AttrKey]) -> CResult<Vec<KeyIr>> {
+        let mut out = Vec::with_capacity(path.len());
+        for k in path {
+            out.push(match static_key(k) {
+                Some(s) => KeyIr::Static(Sym::from(s.as_str()), k.span),
+                None => KeyIr::Dynamic(self.compile_dynamic_key(k)?),
+            });
+        }
+        Ok(out)
+    }
+
+    fn compile_dynamic_key(&mut self, k: &ast::AttrKey) -> CResult<Ir> {
+        match &k.kind {
+            AttrKeyKind::Ident(s) => Ok(Ir { kind: IrKind::Const(Value::str(s)), span: k.span }),
+            AttrKeyKind::Str(parts) => Ok(Ir { kind: self.compile_str(parts)?, span: k.span }),
+            AttrKeyKind::Dynamic(e) => self.compile(e),
+        }
+    }
+
+    fn compile_lambda(&mut self, param: &Param, body: &ast::Expr, span: Span) -> CResult<LambdaIr> {
+        match param {
+            Param::Ident(id) => {
+                let name = Sym::from(id.name.as_str());
+                let mut names = HashMap::new();
+                names.insert(name.clone(), 0);
+                self.scopes.push(Scope { kind: ScopeKind::Lexical, names });
+                let body = self.compile(body);
+                self.scopes.pop();
+                Ok(LambdaIr { param: ParamIr::Ident(name), body: body?, span })
+            }
+            Param::Pattern { formals, ellipsis, at } => {
+                let mut names: HashMap<Sym, u32> = HashMap::new();
+                for (i, f) in formals.iter().enumerate() {
+                    let n = Sym::from(f.name.name.as_str());
+                    if names.insert(n, i as u32).is_some() {
+                        return Err(Box::new(diag::duplicate(
+                            f.name.span,
+                            format!("duplicate formal function argument `{}`", f.name.name),
+                        )));
+                    }
+                }
+                if let Some(a) = at {
+                    let n = Sym::from(a.name.as_str());
+                    if names.insert(n, formals.len() as u32).is_some() {
+                        return Err(Box::new(diag::duplicate(
+                            a.span,
+                            format!("duplicate formal function argument `{}`", a.name),
+                        )));
+                    }
+                }
+                self.scopes.push(Scope { kind: ScopeKind::Lexical, names });
+                let r = (|| {
+                    let mut fs = Vec::with_capacity(formals.len());
+                    for f in formals {
+                        fs.push(FormalIr {
+                            name: Sym::from(f.name.name.as_str()),
+                            span: f.name.span,
+                            default: match &f.default {
+                                Some(d) => Some(self.compile(d)?),
+                                None => None,
+                            },
+                        });
+                    }
+                    let body = self.compile(body)?;
+                    Ok(LambdaIr {
+                        param: ParamIr::Pattern {
+                            formals: fs,
+                            ellipsis: *ellipsis,
+                            at: at.as_ref().map(|a| Sym::from(a.name.as_str())),
+                        },
+                        body,
+                        span,
+                    })
+                })();
+                self.scopes.pop();
+                r
+            }
+        }
+    }
+
+    /// Compiles the bindings of a set literal or `let`. For `rec`/`let` the static names form
+    /// a scope (pushed here while compiling values).
+    fn compile_attrs(&mut self, rec: bool, is_let: bool, bindings: &[Binding], span: Span) -> CResult<AttrsIr> {
+        let mut tree = Pending::default();
+        let mut froms: Vec<&ast::Expr> = Vec::new();
+        for b in bindings {
+            match b {
+                Binding::Assign { path, value, .. } => tree.insert(path, value)?,
+                Binding::Inherit { from, names, .. } => {
+                    let from_idx = from.as_ref().map(|f| {
+                        froms.push(f);
+                        froms.len() - 1
+                    });
+                    for k in names {
+                        let Some(name) = static_key(k) else {
+                            return Err(Box::new(
+                                Diagnostic::error("dynamic attributes are not allowed in `inherit`")
+                                    .with_code("E0001")
+                                    .with_span(k.span),
+                            ));
+                        };
+                        tree.insert_inherit(name, k.span, from_idx)?;
+                    }
+                }
+            }
+        }
+        if is_let && !tree.dynamics.is_empty() {
+            return Err(Box::new(
+                Diagnostic::error("dynamic attributes are not allowed in `let`")
+                    .with_code("E0001")
+                    .with_span(tree.dynamics[0].0.span),
+            ));
+        }
+        let scoped = rec || is_let;
+        if scoped {
+            let names = tree.statics.iter().enumerate().map(|(i, (n, _, _))| (Sym::from(n.as_str()), i as u32)).collect();
+            self.scopes.push(Scope { kind: ScopeKind::Lexical, names });
+        }
+        let r = self.compile_pending(tree, froms, rec, scoped, span);
+        if scoped {
+            self.scopes.pop();
+        }
+        r
+    }
+
+    fn compile_pending(
+        &mut self,
+        tree: Pending<'_>,
+        froms: Vec<&ast::Expr>,
+        rec: bool,
+        scoped: bool,
+        span: Span,
+    ) -> CResult<AttrsIr> {
+        let froms = froms.into_iter().map(|f| self.compile(f)).collect::<CResult<Vec<_>>>()?;
+        let mut statics = Vec::with_capacity(tree.statics.len());
+        for (name, key_span, def) in tree.statics {
+            let value = match def {
+                PendingDef::Expr(e) => AttrValueIr::Expr(self.compile(e)?),
+                PendingDef::Inherit(None) => {
+                    let kind = self.resolve(&name, key_span, usize::from(scoped))?;
+                    AttrValueIr::Expr(Ir { kind, span: key_span })
+                }
+                PendingDef::Inherit(Some(from)) => {
+                    AttrValueIr::InheritFrom { from, name: Sym::from(name.as_str()), span: key_span }
+                }
+                PendingDef::Nested(sub, sub_span) => {
+                    let attrs = self.compile_pending(*sub, Vec::new(), false, false, sub_span)?;
+                    AttrValueIr::Expr(Ir { kind: IrKind::Attrs(Box::new(attrs)), span: sub_span })
+                }
+            };
+            statics.push(StaticAttr { name: Sym::from(name.as_str()), key_span, value });
+        }
+        let mut dynamics = Vec::with_capacity(tree.dynamics.len());
+        for (key, def) in tree.dynamics {
+            let value = match def {
+                PendingDef::Expr(e) => self.compile(e)?,
+                PendingDef::Nested(sub, sub_span) => {
+                    let attrs = self.compile_pending(*sub, Vec::new(), false, false, sub_span)?;
+                    Ir { kind: IrKind::Attrs(Box::new(attrs)), span: sub_span }
+                }
+                PendingDef::Inherit(_) => continue,
+            };
+            dynamics.push(DynAttr { key: self.compile_dynamic_key(key)?, key_span: key.span, value });
+        }
+        let _ = span;
+        Ok(AttrsIr { rec, froms, statics, dynamics })
+    }
+
+    /// The global names (for tests).
+    pub fn globals(&self) -> &[Sym] {
+        self.globals
+    }
+}
+
+/// The text of a key that is known without evaluation (`a`, `"a"`), if it is one.
+pub fn static_key(k: &ast::AttrKey) -> Option<String> {
+    match &k.kind {
+        AttrKeyKind::Ident(s) => Some(s.clone()),
+        AttrKeyKind::Str(parts) => match parts.as_slice() {
+            [] => Some(String::new()),
+            [StrPart::Lit(s)] => Some(s.clone()),
+            _ => None,
+        },
+        AttrKeyKind::Dynamic(e) => match &e.kind {
+            ExprKind::Str(parts) => match parts.as_slice() {
+                [] => Some(String::new()),
+                [StrPart::Lit(s)] => Some(s.clone()),
+                _ => None,
+            },
+            _ => None,
+        },
+    }
+}
+
+/// A name for the function being called, for call traces (`lib.nodes`).
+fn func_name(e: &ast::Expr) -> Option<String> {
+    match &e.kind {
+        ExprKind::Var(id) => Some(id.name.clone()),
+        ExprKind::Select { expr, path, default: None } => {
+            let mut s = func_name(expr)?;
+            for k in path {
+                s.push('.');
+                s.push_str(&static_key(k)?);
+            }
+            Some(s)
+        }
+        ExprKind::Apply { func, .. } => func_name(func),
+        _ => None,
+    }
+}
+
+/// Bindings grouped by first path component before compiling.
+#[derive(Default)]
+struct Pending<'a> {
+    statics: Vec<(String, Span, PendingDef<'a>)>,
+    index: HashMap<String, usize>,
+    dynamics: Vec<(&'a ast::AttrKey, PendingDef<'a>)>,
+}
+
+enum PendingDef<'a> {
+    Expr(&'a ast::Expr),
+    Inherit(Option<usize>),
+    Nested(Box<Pending<'a>>, Span),
+}
+
+impl<'a> Pending<'a> {
+    fn insert(&mut self, path: &'a [ast::AttrKey], value: &'a ast::Expr) -> CResult<()> {
+        let Some((first, rest)) = path.split_first() else {
+            return Ok(());
+        };
+        let Some(name) = static_key(first) else {
+            let def = if rest.is_empty() {
+                PendingDef::Expr(value)
+            } else {
+                let mut sub = Pending::default();
+                sub.insert(rest, value)?;
+                PendingDef::Nested(Box::new(sub), first.span.to(value.span))
+            };
+            self.dynamics.push((first, def));
+            return Ok(());
+        };
+        match self.index.get(&name).copied() {
+            None => {
+                let def = if rest.is_empty() {
+                    PendingDef::Expr(value)
+                } else {
+                    let mut sub = Pending::default();
+                    sub.insert(rest, value)?;
+                    PendingDef::Nested(Box::new(sub), first.span.to(value.span))
+                };
+                self.index.insert(name.clone(), self.statics.len());
+                self.statics.push((name, first.span, def));
+                Ok(())
+            }
+            Some(i) => {
+                let prev_span = self.statics[i].1;
+                // Merge into an existing nested set or a plain (non-rec) set literal.
+                let existing = &mut self.statics[i].2;
+                if let PendingDef::Expr(e) = existing {
+                    if let ExprKind::Attrs { rec: false, bindings } = &e.kind {
+                        if bindings.iter().all(|b| matches!(b, Binding::Assign { .. })) {
+                            let mut sub = Pending::default();
+                            for b in bindings {
+                                if let Binding::Assign { path, value, .. } = b {
+                                    sub.insert(path, value)?;
+                                }
+                            }
+                            *existing = PendingDef::Nested(Box::new(sub), e.span);
+                        }
+                    }
+                }
+                match existing {
+                    PendingDef::Nested(sub, _) => {
+                        if rest.is_empty() {
+                            match &value.kind {
+                                ExprKind::Attrs { rec: false, bindings }
+                                    if bindings.iter().all(|b| matches!(b, Binding::Assign { .. })) =>
+                                {
+                                    for b in bindings {
+                                        if let Binding::Assign { path, value, .. } = b {
+                                            sub.insert(path, value)?;
+                                        }
+                                    }
+                                    Ok(())
+                                }
+                                _ => Err(Box::new(dup_attr(&name, first.span, prev_span))),
+                            }
+                        } else {
+                            sub.insert(rest, value)
+                        }
+                    }
+                    _ => Err(Box::new(dup_attr(&name, first.span, prev_span))),
+                }
+            }
+        }
+    }
+
+    fn insert_inherit(&mut self, name: String, span: Span, from: Option<usize>) -> CResult<()> {
+        if let Some(&i) = self.index.get(&name) {
+            return Err(Box::new(dup_attr(&name, span, self.statics[i].1)));
+        }
+        self.index.insert(name.clone(), self.statics.len());
+        self.statics.push((name, span, PendingDef::Inherit(from)));
+        Ok(())
+    }
+}
+
+fn dup_attr(name: &str, span: Span, prev: Span) -> Diagnostic {
+    diag::duplicate(span, format!("attribute `{name}` already defined")).with_label(prev, "first defined here")
+}
