@@ -49,15 +49,10 @@ fn haproxy_accepts_every_haproxy_cfg() {
     let haproxy = tool("haproxy");
     let tmp = scratch_dir("haproxy");
     let dir = tmp.path();
-    let ca = write(&dir, "ca.crt", real_ca_pem().as_bytes(), 0o644);
+    let ca = write(dir, "ca.crt", real_ca_pem().as_bytes(), 0o644);
     let n = for_each_file(HAPROXY_CFG, |variant, node, f| {
         let cfg = text(f).replace("/etc/kubernetes/pki/ca.crt", &ca.display().to_string());
-        let path = write(
-            &dir,
-            &format!("{variant}-{node}.cfg"),
-            cfg.as_bytes(),
-            0o644,
-        );
+        let path = write(dir, &format!("{variant}-{node}.cfg"), cfg.as_bytes(), 0o644);
         let out = run(Command::new(&haproxy).args(["-c", "-q", "-f"]).arg(&path));
         assert!(
             out.status.success(),
@@ -94,7 +89,7 @@ fn nginx_accepts_every_nginx_conf() {
             "the test copy must redirect pid and error_log"
         );
         let path = write(
-            &dir,
+            dir,
             &format!("{variant}-{node}.conf"),
             cfg.as_bytes(),
             0o644,
@@ -119,14 +114,14 @@ fn keepalived_accepts_every_keepalived_conf_in_a_private_namespace() {
     let n = for_each_file(KEEPALIVED_CONF, |variant, node, f| {
         let bundle_script = format!("/{CHECK_APISERVER}");
         let script = write(
-            &dir,
+            dir,
             &format!("{variant}-{node}-check.sh"),
             b"#!/bin/sh\nexit 0\n",
             0o755,
         );
         let cfg = text(f).replace(&bundle_script, &script.display().to_string());
         let path = write(
-            &dir,
+            dir,
             &format!("{variant}-{node}.conf"),
             cfg.as_bytes(),
             0o600,
@@ -153,7 +148,7 @@ fn keepalived_check_rejects_a_broken_config() {
     let unshare = tool("unshare");
     let tmp = scratch_dir("keepalived-neg");
     let dir = tmp.path();
-    let path = write(&dir, "bad.conf", b"vrrp_instance X {\n state MASTER\n interface nosuch0\n virtual_router_id 51\n priority 100\n virtual_ipaddress {\n 10.0.2.100/24\n }\n}\n", 0o600);
+    let path = write(dir, "bad.conf", b"vrrp_instance X {\n state MASTER\n interface nosuch0\n virtual_router_id 51\n priority 100\n virtual_ipaddress {\n 10.0.2.100/24\n }\n}\n", 0o600);
     let shell = format!(
         "ip link add eth0 type veth peer name p0 && {} -t -f {}",
         keepalived.display(),
@@ -182,7 +177,7 @@ fn shellcheck_accepts_every_script() {
                 "{variant}/{node}: {path} must be POSIX sh"
             );
             let name = format!("{variant}-{node}-{}", path.replace('/', "_"));
-            let file = write(&dir, &name, &f.contents, 0o755);
+            let file = write(dir, &name, &f.contents, 0o755);
             let out = run(Command::new(&shellcheck).args(["-s", "sh"]).arg(&file));
             assert!(
                 out.status.success(),
@@ -223,7 +218,7 @@ fn systemd_analyze_verifies_every_etcd_unit() {
             &format!("ExecStart={}", etcd.display()),
             1,
         );
-        let path = write(&dir, "etcd.service", copy.as_bytes(), 0o644);
+        let path = write(dir, "etcd.service", copy.as_bytes(), 0o644);
         let out = run(Command::new(&analyze)
             .arg("verify")
             .arg(&path)
@@ -253,7 +248,7 @@ fn cloud_init_schema_accepts_every_user_data() {
             let body = text(f);
             assert!(body.starts_with("#cloud-config\n"));
             let path = write(
-                &dir,
+                dir,
                 &format!("{variant}-{}", f.path.replace('/', "_")),
                 &f.contents,
                 0o600,
@@ -279,7 +274,7 @@ fn cloud_init_schema_check_can_fail() {
     let cloud_init = tool("cloud-init");
     let tmp = scratch_dir("cloud-init-neg");
     let dir = tmp.path();
-    let path = write(&dir, "bad.yaml", b"#cloud-config\nwrite_files:\n- path: /x\n  content: x\n  permissions: 0600\n  bogus_key: 1\n", 0o600);
+    let path = write(dir, "bad.yaml", b"#cloud-config\nwrite_files:\n- path: /x\n  content: x\n  permissions: 0600\n  bogus_key: 1\n", 0o600);
     let out = run(Command::new(&cloud_init)
         .args(["schema", "--config-file"])
         .arg(&path));
@@ -313,7 +308,7 @@ fn ansible_reads_the_inventory_and_the_play() {
             .iter()
             .filter(|f| f.path.starts_with("ansible/"))
         {
-            write(&dir, &f.path, &f.contents, 0o644);
+            write(dir, &f.path, &f.contents, 0o644);
         }
         let inventory = dir.join("ansible/inventory.yml");
         let site = dir.join("ansible/site.yml");
