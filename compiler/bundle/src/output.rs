@@ -332,38 +332,52 @@ fn write_and_swap(
         temp_guard.0 = None;
         return Ok(());
     }
-    match exchange(&temp, out_dir) {
-        Ok(()) => {
-            // `temp` now holds the previous output; the guard removes it.
-            drop(temp_guard);
-            Ok(())
-        }
-        Err(_) => {
-            // No atomic exchange here (not Linux, or a filesystem without it): move the
-            // previous output aside, move the new one in, and move the old one back on failure.
-            let aside = tempfile::Builder::new()
-                .prefix(&format!(".{name}.hac-old-"))
-                .tempdir_in(parent)
-                .map_err(|e| BundleError::io("create a temporary folder in", parent, e))?
-                .keep();
-            let mut aside_guard = RemoveOnDrop(Some(aside.clone()));
-            fs::rename(out_dir, &aside)
-                .map_err(|e| BundleError::io("move the previous output aside from", out_dir, e))?;
-            if let Err(error) = fs::rename(&temp, out_dir) {
-                if fs::rename(&aside, out_dir).is_ok() {
-                    aside_guard.0 = None;
-                }
-                return Err(BundleError::io(
-                    "move the new output into place at",
-                    out_dir,
-                    error,
-                ));
-            }
-            temp_guard.0 = None;
-            drop(aside_guard);
-            Ok(())
-        }
+    if exchange(&temp, out_dir).is_ok() {
+        // `temp` now holds the previous output; the guard removes it.
+        drop(temp_guard);
+        return Ok(());
     }
+    // No atomic exchange here (not Linux, or a filesystem without it).
+    replace_by_renames(&temp, out_dir, parent, name)?;
+    temp_guard.0 = None;
+    Ok(())
+}
+
+/// Moves the previous output aside, moves `new` into place and removes the previous output;
+/// if the new output cannot be moved in, moves the previous one back. The previous output is
+/// deleted only once the new one is in place.
+fn replace_by_renames(
+    new: &Path,
+    out_dir: &Path,
+    parent: &Path,
+    name: &str,
+) -> Result<(), BundleError> {
+    let aside = tempfile::Builder::new()
+        .prefix(&format!(".{name}.hac-old-"))
+        .tempdir_in(parent)
+        .map_err(|e| BundleError::io("create a temporary folder in", parent, e))?
+        .keep();
+    // `rename` replaces the empty reserved folder `aside` with the previous output.
+    if let Err(error) = fs::rename(out_dir, &aside) {
+        let _ = fs::remove_dir(&aside);
+        return Err(BundleError::io(
+            "move the previous output aside from",
+            out_dir,
+            error,
+        ));
+    }
+    if let Err(error) = fs::rename(new, out_dir) {
+        // Put the previous output back; should even that fail, keep it where it is rather
+        // than lose it.
+        let _ = fs::rename(&aside, out_dir);
+        return Err(BundleError::io(
+            "move the new output into place at",
+            out_dir,
+            error,
+        ));
+    }
+    remove_tree(&aside);
+    Ok(())
 }
 
 /// Atomically swaps two folders (Linux `renameat2(RENAME_EXCHANGE)`).
@@ -428,4 +442,55 @@ fn write_entries(root: &Path, entries: &[OutputEntry<'_>]) -> Result<(), BundleE
             .map_err(|e| BundleError::io("set the mode of", &path, e))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replace_by_renames_swaps_and_cleans_up() {
+        let scratch = tempfile::tempdir().expect("tempdir");
+        let out = scratch.path().join("out");
+        let new = scratch.path().join("new");
+        fs::create_dir(&out).expect("mkdir");
+        fs::write(out.join("SHA256SUMS"), "old").expect("write");
+        fs::create_dir(&new).expect("mkdir");
+        fs::write(new.join("SHA256SUMS"), "new").expect("write");
+        replace_by_renames(&new, &out, scratch.path(), "out").expect("replace");
+        assert_eq!(fs::read(out.join("SHA256SUMS")).expect("read"), b"new");
+        let left: Vec<_> = fs::read_dir(scratch.path())
+            .expect("list")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(left, vec![std::ffi::OsString::from("out")]);
+    }
+
+    #[test]
+    fn replace_by_renames_keeps_the_previous_output_when_the_new_one_cannot_move_in() {
+        let scratch = tempfile::tempdir().expect("tempdir");
+        let out = scratch.path().join("out");
+        fs::create_dir(&out).expect("mkdir");
+        fs::write(out.join("SHA256SUMS"), "old").expect("write");
+        let missing = scratch.path().join("missing");
+        assert!(replace_by_renames(&missing, &out, scratch.path(), "out").is_err());
+        assert_eq!(fs::read(out.join("SHA256SUMS")).expect("read"), b"old");
+        let left: Vec<_> = fs::read_dir(scratch.path())
+            .expect("list")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(left, vec![std::ffi::OsString::from("out")]);
+    }
+
+    #[test]
+    fn exchange_swaps_two_folders() {
+        let scratch = tempfile::tempdir().expect("tempdir");
+        let (a, b) = (scratch.path().join("a"), scratch.path().join("b"));
+        fs::create_dir(&a).expect("mkdir");
+        fs::create_dir(&b).expect("mkdir");
+        fs::write(a.join("x"), "from a").expect("write");
+        exchange(&a, &b).expect("renameat2 exchange (Linux 3.15+)");
+        assert_eq!(fs::read(b.join("x")).expect("read"), b"from a");
+        assert!(!a.join("x").exists());
+    }
 }
