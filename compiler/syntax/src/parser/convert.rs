@@ -165,7 +165,7 @@ impl Converter {
                 _ => Err(self.internal("expression without a body")),
             };
         };
-        let _guard = self.enter(heads.len(), span)?;
+        let _guard = self.enter(heads.len() + 1, span)?;
         let mut result = self.op_expr(body)?;
         for head in heads.into_iter().rev() {
             let head_span = self.span(&head);
@@ -618,6 +618,13 @@ impl Converter {
                 ));
             }
             Rule::path => {
+                if pair.clone().into_inner().any(|part| part.as_rule() == Rule::str_interp) {
+                    return Err(unsupported(
+                        "interpolation in paths is not supported in .ha",
+                        span,
+                    )
+                    .map_hint("write the path literally, e.g. `./lib/nodes.ha`"));
+                }
                 if text.ends_with('/') {
                     return Err(Box::new(
                         Diagnostic::error(format!("path `{text}` has a trailing slash"))
@@ -631,10 +638,6 @@ impl Converter {
                 } else {
                     ExprKind::Path(PathLit::Relative(text.to_string()))
                 }
-            }
-            Rule::path_interp => {
-                return Err(unsupported("interpolation in paths is not supported in .ha", span)
-                    .map_hint("write the path literally, e.g. `./lib/nodes.ha`"));
             }
             Rule::home_path => {
                 return Err(unsupported(format!("`~/` paths are not supported in .ha (`{text}`)"), span)
