@@ -47,7 +47,8 @@ pub fn user_data(files: &[Artifact]) -> UserData {
 /// The user-data text and, where it exceeds [`USER_DATA_LIMIT`], a warning.
 pub fn render(node: &str, files: &[Artifact]) -> Result<(String, Option<Diagnostic>), Diagnostic> {
     let body = to_yaml(&user_data(files)).map_err(|e| {
-        Diagnostic::error(format!("cloud-init user-data of `{node}`: {e}")).with_code("E0703")
+        Diagnostic::error(format!("cloud-init user-data of `{node}`: {e}"))
+            .with_code(crate::codes::RENDER_BUG)
     })?;
     let text = format!("#cloud-config\n{body}");
     let warning = (text.len() > USER_DATA_LIMIT).then(|| {
@@ -55,7 +56,7 @@ pub fn render(node: &str, files: &[Artifact]) -> Result<(String, Option<Diagnost
             "the cloud-init user-data of `{node}` is {} bytes, over the 16 KiB many clouds accept (EC2's limit)",
             text.len()
         ))
-        .with_code("W0701")
+        .with_code(crate::codes::USER_DATA_TOO_LARGE)
         .with_hint(format!("compress it: `gzip -9n < cloud-init/{node}.yaml | base64 -w0` and pass that as gzip+base64 user-data (cloud-init unpacks gzip)"))
         .with_note("or provision that node with the Ansible play (outputs.ansible) instead")
     });

@@ -134,7 +134,7 @@ pub fn validate(cluster: &Cluster, secrets: &RenderSecrets, ca_cert_hash: &str) 
     let mut err = |path: &str, message: String, hint: &str| {
         errors.push(
             Diagnostic::error(message)
-                .with_code("E0702")
+                .with_code(crate::codes::VALUE_NOT_RENDERABLE)
                 .with_span_opt(at(path))
                 .with_hint(hint.to_string()),
         );

@@ -13,6 +13,7 @@
 
 pub mod ansible;
 pub mod cloud_init;
+pub mod codes;
 pub mod encoding;
 pub mod facts;
 pub mod kube_vip;
@@ -90,7 +91,10 @@ pub fn render(
                 0o600,
                 text,
             ));
-            bundle.warnings.extend(warning);
+            let span = cluster.origins.get(&format!("nodes.{node}"));
+            bundle
+                .warnings
+                .extend(warning.map(|w| w.with_span_opt(span)));
         }
     }
     if cluster.outputs.ansible {
@@ -114,7 +118,7 @@ pub fn render(
 
 fn internal(message: String) -> Diagnostic {
     Diagnostic::error(message)
-        .with_code("E0703")
+        .with_code(codes::RENDER_BUG)
         .with_note("this is a bug in hac's renderer".to_string())
 }
 

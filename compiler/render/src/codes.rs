@@ -1,0 +1,50 @@
+//! The diagnostic codes the render stage raises (E07xx / W07xx) and their long explanations,
+//! for `hac explain` (the CLI can list [`EXPLANATIONS`] beside hac-check's).
+
+/// A node's cloud-init user-data is over 16 KiB.
+pub const USER_DATA_TOO_LARGE: &str = "W0701";
+/// A value cannot be written into the file that needs it (it would break that file's syntax).
+pub const VALUE_NOT_RENDERABLE: &str = "E0702";
+/// A template or serializer failed: a bug in hac, not in the input.
+pub const RENDER_BUG: &str = "E0703";
+
+/// (code, explanation) of every render-stage code.
+pub const EXPLANATIONS: &[(&str, &str)] = &[
+    (
+        USER_DATA_TOO_LARGE,
+        "W0701 cloud-init user-data over 16 KiB\n\n\
+         EC2 (and several other clouds) refuse user-data larger than 16 KiB. A node's\n\
+         user-data carries every file of its archive in base64, so a control plane with its\n\
+         certificates, keys and kubeconfigs usually exceeds it.\n\n\
+         Fix: compress it (`gzip -9n < cloud-init/NODE.yaml | base64 -w0`) and pass it as\n\
+         gzip+base64 user-data, which cloud-init unpacks; or provision that node with the\n\
+         Ansible play (outputs.ansible).",
+    ),
+    (
+        VALUE_NOT_RENDERABLE,
+        "E0702 a value cannot be written into the file that needs it\n\n\
+         Some values are spliced into configuration syntax: interface names into\n\
+         keepalived.conf, etcd.binary into the ExecStart line of etcd.service, node labels\n\
+         into kubelet's --node-labels, the VRRP password into keepalived's PASS\n\
+         authentication. A value that would change the meaning of that file (spaces,\n\
+         quotes, comment marks, newlines) is refused rather than written. The message names\n\
+         the attribute; secret values are never shown.\n\n\
+         Fix: use a plain value (interface `eth0`, an absolute etcd path, a 1..8 character\n\
+         VRRP password from `hac secrets init`).",
+    ),
+    (
+        RENDER_BUG,
+        "E0703 hac failed to render one of its own files\n\n\
+         An embedded template or serializer failed, or the issued PKI lacks a file the\n\
+         renderer needs. This is a bug in hac, not in your cluster description: please\n\
+         report it with the .ha file (never the secrets file).",
+    ),
+];
+
+/// The explanation of `code`, if it is a render-stage code.
+pub fn explain(code: &str) -> Option<&'static str> {
+    EXPLANATIONS
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, e)| *e)
+}
