@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const MEMBERS: [(&str, &str); 3] = [("etcd-0", "10.99.0.11"), ("etcd-1", "10.99.0.12"), ("etcd-2", "10.99.0.13")];
+const MEMBERS: [(&str, &str); 3] = [("etcd-0", "172.31.0.11"), ("etcd-1", "172.31.0.12"), ("etcd-2", "172.31.0.13")];
 
 /// Network namespaces and etcd processes, torn down on drop (also when the test fails).
 struct Lab {
