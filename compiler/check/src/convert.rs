@@ -484,15 +484,22 @@ impl Converter {
     }
 
     fn malformed_address(&mut self, node: &DataNode, path: &str, s: &str, expected: &str) {
+        if s.contains(':') {
+            self.error(
+                codes::MALFORMED,
+                format!("`{path}` is {s:?}, an IPv6 address: hac supports IPv4 only"),
+                node.best_span(),
+            )
+            .hints
+            .push(format!("write {expected}"));
+            return;
+        }
         let d = self.error(
             codes::MALFORMED,
             format!("`{path}` is {s:?}, not {expected}"),
             node.best_span(),
         );
-        if s.contains(':') {
-            d.notes
-                .push("hac supports IPv4 only; IPv6 addresses are not supported".to_string());
-        } else if s.contains('/') && !expected.contains('/') {
+        if s.contains('/') && !expected.contains('/') {
             d.hints
                 .push("write the address without a prefix length".to_string());
         }

@@ -246,8 +246,8 @@ fn zones(c: &Cluster, out: &mut Vec<Diagnostic>) {
                 at(c, &format!("nodes.{first}.zone")),
             )
             .with_hint(format!(
-                "spread the etcd members and control planes over at least 3 zones so that no zone holds {} of the {} etcd members or every kube-apiserver / VIP holder",
-                a.quorum.saturating_sub(a.failures_tolerated).max(1),
+                "spread the nodes over at least 3 zones so that no zone holds more than {} of the {} etcd members, nor every kube-apiserver, VIP holder or load balancer",
+                a.failures_tolerated,
                 a.etcd_members.len()
             )),
         );
@@ -640,7 +640,8 @@ fn sans(c: &Cluster, out: &mut Vec<Diagnostic>) {
                 at(c, &format!("controlPlane.certSANs.{i}")),
             );
             if s.contains(':') {
-                d = d.with_note("hac supports IPv4 only; IPv6 addresses are not supported");
+                d.message =
+                    format!("certSANs entry {s:?} is an IPv6 address: hac supports IPv4 only");
             } else {
                 d = d.with_hint("write a DNS name such as \"api.example.com\" (lower-case) or an address such as \"10.0.2.100\"");
             }

@@ -390,9 +390,14 @@ fn malformed_addresses_cidrs_versions_and_timestamps() {
     malformed("nodes.master-0.address", json!("10.0.2.10/"));
     malformed("nodes.master-0.address", json!("10.0.2.010/24"));
     let d = malformed("nodes.master-0.address", json!("fd00::10/64"));
-    assert!(d.notes.iter().any(|n| n.contains("IPv4 only")), "{d:?}");
+    assert!(
+        d.message.contains("IPv6") && d.message.contains("IPv4 only"),
+        "{d:?}"
+    );
     let d = malformed("controlPlane.vip", json!("fd00::1"));
-    assert!(d.notes.iter().any(|n| n.contains("IPv4 only")), "{d:?}");
+    assert!(d.message.contains("IPv4 only"), "{d:?}");
+    let d = malformed("network.pods", json!("fd00::/64"));
+    assert!(d.message.contains("IPv4 only"), "{d:?}");
     malformed("network.pods", json!("10.244.0.0"));
     malformed("network.pods", json!("10.244.0.0/40"));
     let d = malformed("network.services", json!("10.96.0.1/12"));
