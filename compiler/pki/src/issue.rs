@@ -75,23 +75,48 @@ struct Issuer<'a> {
 
 fn issue_inner(cluster: &Cluster, secrets: &Secrets) -> Result<IssuedPki, PkiError> {
     let iss = Issuer::new(cluster, secrets.root_secret.as_ref())?;
-    let cluster_ca = match &secrets.imported_ca {
-        Some(imported) => imported.material()?,
-        None => iss.derived_ca("ca", "kubernetes")?,
+    // The CAs and the service-account key are independent: derive them side by side (RSA
+    // key generation dominates the run time).
+    enum Root {
+        Ca(Box<CaMaterial>),
+        ServiceAccount(KeyPair),
+        Adopted,
+    }
+    let sa_identity = format!("cluster={} sa", cluster.name);
+    let roots = ["ca", "front-proxy-ca", "etcd-ca", "sa"];
+    let derived = parallel_map(&roots, |id| -> Result<Root, PkiError> {
+        let ca = |id: &str, cn: &str| iss.derived_ca(id, cn).map(|m| Root::Ca(Box::new(m)));
+        match *id {
+            "ca" if secrets.imported_ca.is_some() => Ok(Root::Adopted),
+            "ca" => ca("ca", "kubernetes"),
+            "front-proxy-ca" => ca("front-proxy-ca", "front-proxy-ca"),
+            "etcd-ca" => ca("etcd-ca", "etcd-ca"),
+            _ => KeyPair::derive(iss.root_secret, cluster.pki.algorithm, &sa_identity)
+                .map(Root::ServiceAccount),
+        }
+    })?;
+    let (mut cas, mut sa, mut adopted) = (Vec::new(), None, false);
+    for root in derived {
+        match root? {
+            Root::Ca(m) => cas.push(*m),
+            Root::ServiceAccount(k) => sa = Some(k),
+            Root::Adopted => adopted = true,
+        }
+    }
+    let missing = || PkiError::internal("a CA or the service-account key is missing");
+    let sa = sa.ok_or_else(missing)?;
+    let mut cas = cas.into_iter();
+    let cluster_ca = match (&secrets.imported_ca, adopted) {
+        (Some(imported), true) => imported.material()?,
+        _ => cas.next().ok_or_else(missing)?,
     };
-    let front_proxy_ca = iss.derived_ca("front-proxy-ca", "front-proxy-ca")?;
-    let etcd_ca = iss.derived_ca("etcd-ca", "etcd-ca")?;
-    let sa = KeyPair::derive(
-        iss.root_secret,
-        cluster.pki.algorithm,
-        &format!("cluster={} sa", cluster.name),
-    )?;
+    let front_proxy_ca = cas.next().ok_or_else(missing)?;
+    let etcd_ca = cas.next().ok_or_else(missing)?;
     let sa_key_pem = sa.private_key_pem()?;
     let sa_pub_pem = sa.public_key_pem()?;
 
     let first_cp = cluster.first_control_plane().map(|n| n.name.clone());
-    let mut files = BTreeMap::new();
-    for node in &cluster.nodes {
+    let per_node = parallel_map(&cluster.nodes, |node| -> Result<Vec<Artifact>, PkiError> {
         let mut out: BTreeMap<String, Artifact> = BTreeMap::new();
         let mut put = |path: String, mode: u32, contents: &[u8]| {
             out.insert(path.clone(), Artifact::new(path, mode, contents.to_vec()));
@@ -171,7 +196,11 @@ fn issue_inner(cluster: &Cluster, secrets: &Secrets) -> Result<IssuedPki, PkiErr
         if node.has(Role::LoadBalancer) {
             put(format!("{PKI}/ca.crt"), MODE_CERT, cluster_ca.cert_pem.as_bytes());
         }
-        files.insert(node.name.clone(), out.into_values().collect());
+        Ok(out.into_values().collect())
+    })?;
+    let mut files = BTreeMap::new();
+    for (node, node_files) in cluster.nodes.iter().zip(per_node) {
+        files.insert(node.name.clone(), node_files?);
     }
     Ok(IssuedPki {
         files,
@@ -403,6 +432,43 @@ fn ia5(s: &str) -> Result<Ia5String, PkiError> {
 
 fn rcgen_error(e: rcgen::Error) -> PkiError {
     PkiError::internal(format!("cannot build a certificate: {e}"))
+}
+
+/// `f` over `items` on up to `available_parallelism` threads, results in input order. The
+/// output does not depend on scheduling: each result is a pure function of its item.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Result<Vec<R>, PkiError> {
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 16);
+    if threads == 1 || items.len() < 2 {
+        return Ok(items.iter().map(&f).collect());
+    }
+    let f = &f;
+    let mut slots: Vec<Option<R>> = std::iter::repeat_with(|| None).take(items.len()).collect();
+    let chunks: Result<Vec<Vec<(usize, R)>>, PkiError> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads.min(items.len()))
+            .map(|t| {
+                scope.spawn(move || {
+                    items
+                        .iter()
+                        .enumerate()
+                        .skip(t)
+                        .step_by(threads)
+                        .map(|(i, item)| (i, f(item)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().map_err(|_| PkiError::internal("a PKI worker thread failed")))
+            .collect()
+    });
+    for (i, r) in chunks?.into_iter().flatten() {
+        slots[i] = Some(r);
+    }
+    slots
+        .into_iter()
+        .map(|r| r.ok_or_else(|| PkiError::internal("a PKI result is missing")))
+        .collect()
 }
 
 fn dedup<T: PartialEq>(items: Vec<T>) -> Vec<T> {
