@@ -124,7 +124,8 @@ fn plan_output(
                     });
                 }
                 let prefix = format!("{root}/");
-                if let Some(inside) = top_files.iter().find(|p| p.starts_with(&prefix)) {
+                let first_inside = top_files.range(prefix.as_str()..).next();
+                if let Some(inside) = first_inside.filter(|p| p.starts_with(&prefix)) {
                     return Err(BundleError::PathCollision {
                         owner: bundle_owner.to_string(),
                         path: inside.to_string(),
