@@ -682,7 +682,11 @@ impl Converter {
             }
             Rule::string => ExprKind::Str(self.string_parts(pair)?),
             Rule::ind_string => ExprKind::Str(self.ind_string_parts(pair)?),
-            Rule::paren => return self.expr(self.child(&pair, Rule::expr)?),
+            Rule::paren => {
+                // The parenthesised expression, spanning its parentheses.
+                let inner = self.expr(self.child(&pair, Rule::expr)?)?;
+                return Ok(Expr { kind: inner.kind, span });
+            }
             Rule::list => {
                 let _guard = self.enter(1, span)?;
                 let items = pair
