@@ -2,11 +2,13 @@
 //! host's tree or a whole output, whose archives are listed too) holds — every entry with its
 //! mode and size — and describes every certificate found: PEM `CERTIFICATE` blocks, also
 //! inside kubeconfigs' base64 `client-certificate-data` / `certificate-authority-data`.
-//! Private keys are only named, never printed.
+//! A whole output's `SHA256SUMS` is checked against its files. Private keys are only named,
+//! never printed.
 
 use crate::error::BundleError;
 use base64::Engine as _;
 use flate2::read::GzDecoder;
+use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
 use std::fs;
 use std::io::Read;
@@ -27,6 +29,7 @@ pub fn inspect(path: &Path) -> Result<String, BundleError> {
     if metadata.is_dir() {
         let _ = writeln!(out, "folder {}", path.display());
         list_folder(path, "", 1, &mut out)?;
+        verify_sums(path, &mut out);
     } else if metadata.is_file() {
         let bytes = read_limited(path, NESTED_ARCHIVE_LIMIT)?;
         if is_gzip(&bytes) || is_tar(&bytes) {
@@ -229,6 +232,55 @@ fn list_tar(reader: impl Read, depth: usize, out: &mut String) -> Result<(), Str
     Ok(())
 }
 
+/// For a whole output folder: checks every line of its `SHA256SUMS` against the files, as
+/// `sha256sum -c` would, and says which files are missing or changed.
+fn verify_sums(dir: &Path, out: &mut String) {
+    let sums_path = dir.join(crate::output::SUMS_FILE);
+    let Ok(sums) = fs::read_to_string(&sums_path) else {
+        return;
+    };
+    let mut verified = 0usize;
+    let mut problems = Vec::new();
+    for line in sums.lines() {
+        let Some((hex, name)) = line.split_once("  ") else {
+            problems.push(format!("malformed line {line:?}"));
+            continue;
+        };
+        let file = dir.join(name);
+        let inside = Path::new(name)
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+        match fs::read(&file) {
+            Ok(bytes) if inside => {
+                let digest: String = Sha256::digest(&bytes)
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                if digest == hex {
+                    verified += 1;
+                } else {
+                    problems.push(format!("{name}: changed since the build"));
+                }
+            }
+            Ok(_) => problems.push(format!("{name}: outside the folder")),
+            Err(_) => problems.push(format!("{name}: missing")),
+        }
+    }
+    if problems.is_empty() {
+        let _ = writeln!(out, "SHA256SUMS: all {verified} files match");
+    } else {
+        let _ = writeln!(
+            out,
+            "SHA256SUMS: {verified} files match, {} do not:",
+            problems.len()
+        );
+        for problem in problems {
+            indent(out, 1);
+            let _ = writeln!(out, "{problem}");
+        }
+    }
+}
+
 /// Kubeconfig keys whose base64 value is a PEM certificate.
 const KUBECONFIG_CERT_KEYS: [&str; 2] = ["client-certificate-data", "certificate-authority-data"];
 /// Kubeconfig keys whose base64 value is a private key: named, never decoded or shown.
@@ -250,7 +302,11 @@ fn describe_contents(contents: &[u8], depth: usize, out: &mut String) {
         };
         let key = key.trim().trim_matches('"');
         if KUBECONFIG_CERT_KEYS.contains(&key) {
-            let value = value.trim().trim_matches(|c| c == '"' || c == '\'');
+            // YAML (`key: value`) or JSON (`"key": "value",`).
+            let value = value
+                .trim()
+                .trim_end_matches(',')
+                .trim_matches(|c| c == '"' || c == '\'');
             match base64::engine::general_purpose::STANDARD.decode(value) {
                 Ok(decoded) => {
                     let decoded = String::from_utf8_lossy(&decoded);

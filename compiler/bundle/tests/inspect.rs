@@ -204,6 +204,10 @@ fn inspect_a_host_folder_and_whole_outputs() {
 
     let whole_tree = inspect(&tree).expect("inspect tree output");
     assert!(
+        whole_tree.contains("SHA256SUMS: all 4 files match"),
+        "{whole_tree}"
+    );
+    assert!(
         whole_tree.contains("hosts/master-0/etc/kubernetes/admin.conf"),
         "{whole_tree}"
     );
@@ -222,6 +226,26 @@ fn inspect_a_host_folder_and_whole_outputs() {
         "archive contents not listed:\n{whole_tar}"
     );
     assert_describes_certificates(&whole_tar, &certificate);
+    assert!(
+        whole_tar.contains("SHA256SUMS: all 2 files match"),
+        "{whole_tar}"
+    );
+
+    std::fs::write(tar.join("report.txt"), "edited by hand\n").expect("edit");
+    std::fs::remove_file(tar.join("hosts/master-0.tar.gz")).expect("remove");
+    let tampered = inspect(&tar).expect("inspect tampered output");
+    assert!(
+        tampered.contains("SHA256SUMS: 0 files match, 2 do not:"),
+        "{tampered}"
+    );
+    assert!(
+        tampered.contains("report.txt: changed since the build"),
+        "{tampered}"
+    );
+    assert!(
+        tampered.contains("hosts/master-0.tar.gz: missing"),
+        "{tampered}"
+    );
 }
 
 #[test]
