@@ -115,6 +115,17 @@ pub(super) fn from_pest(file: FileId, text: &str, error: &pest::error::Error<Rul
             }
         }
     }
+    // After a complete operand almost anything may continue it (`.a`, `? a`, an operator,
+    // another argument); when a closing token is also possible, that is the useful news.
+    const CONTINUATIONS: [&str; 7] =
+        ["`?`", "`.`", "`:`", "`@`", "`or`", "an operator", "an expression"];
+    const CLOSERS: [&str; 12] = [
+        "`;`", "`)`", "`]`", "`}`", "`then`", "`else`", "`in`", "`=`", "`,`",
+        "`\"` (end of string)", "`''` (end of string)", "end of file",
+    ];
+    if expected.iter().any(|name| CLOSERS.contains(name)) {
+        expected.retain(|name| !CONTINUATIONS.contains(name));
+    }
     // Lead with the punctuation and keywords: they are the more useful suggestion.
     expected.sort_by_key(|name| !name.starts_with('`'));
 
@@ -144,6 +155,11 @@ pub(super) fn from_pest(file: FileId, text: &str, error: &pest::error::Error<Rul
     let found_text = text.get(offset..).unwrap_or("");
     if expects("`;`") && !at_end && !found_text.starts_with(':') {
         diagnostic = diagnostic.with_hint("is a `;` missing at the end of the previous binding?");
+    }
+    if expects("`]`") && (found_text.starts_with('-') || found_text.starts_with('!')) {
+        diagnostic = diagnostic.with_hint(
+            "list elements are separated by spaces: put a negation in parentheses, e.g. `[ (-1) ]`",
+        );
     }
     if expects("`=`") && found_text.starts_with(':') {
         diagnostic = diagnostic
