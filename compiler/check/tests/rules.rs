@@ -183,6 +183,10 @@ fn zones() {
         warnings[0].message
     );
     assert_eq!(warnings[0].severity, Severity::Warning);
+    // With 2 members etcd tolerates no failure at all: E0202 says so, no zone warning repeats it.
+    let mut two = with_masters(2);
+    two.nodes.iter_mut().for_each(|n| n.zone = Some("a".into()));
+    assert_eq!(codes_of(&two), vec![codes::TWO_ETCD_MEMBERS.to_string()]);
 }
 
 #[test]
@@ -218,13 +222,27 @@ fn vip_at_the_subnet_edges() {
     assert!(!has(&with_vip([10, 0, 2, 1]), codes::VIP_OUTSIDE_SUBNET));
     assert!(!has(&with_vip([10, 0, 2, 254]), codes::VIP_OUTSIDE_SUBNET));
     let outside = check(&with_vip([10, 0, 3, 1]));
-    assert_eq!(
-        outside
-            .iter()
-            .filter(|d| d.code.as_deref() == Some(codes::VIP_OUTSIDE_SUBNET))
-            .count(),
-        3,
-        "one per holder"
+    let outside: Vec<&Diagnostic> = outside
+        .iter()
+        .filter(|d| d.code.as_deref() == Some(codes::VIP_OUTSIDE_SUBNET))
+        .collect();
+    assert_eq!(outside.len(), 1, "one per subnet");
+    assert!(
+        outside[0].message.contains("master-0, master-1, master-2"),
+        "{}",
+        outside[0].message
+    );
+    let mut c = with_vip([10, 0, 2, 100]);
+    c.nodes[2].address = Ipv4Addr::new(10, 0, 3, 12);
+    let split: Vec<Diagnostic> = check(&c)
+        .into_iter()
+        .filter(|d| d.code.as_deref() == Some(codes::VIP_OUTSIDE_SUBNET))
+        .collect();
+    assert_eq!(split.len(), 1, "only master-2's subnet misses the VIP");
+    assert!(
+        split[0].message.contains("10.0.3.0/24") && split[0].message.contains("holder master-2:"),
+        "{}",
+        split[0].message
     );
     let mut c = stacked_3();
     c.nodes[1].prefix_len = None;
