@@ -35,6 +35,14 @@ pub enum Format {
 /// Writes `bundle` to `out_dir`, replacing a previous output only once the new one is complete
 /// (nothing changes on disk when this fails). `epoch` is the mtime of every archived entry
 /// (seconds since 1970, not negative).
+///
+/// Writes `hosts/<node>.tar.gz` (mode 0600: archives hold keys) or `hosts/<node>/…` with each
+/// artifact's mode, `Bundle.files` with theirs, and `SHA256SUMS` (0644). Everything is first
+/// written to `.<name>.hac-tmp-*` beside `out_dir`, then swapped in (Linux
+/// `renameat2(RENAME_EXCHANGE)`, else two renames). An existing `out_dir` is replaced only if it
+/// is an empty folder or a previous output (it has `SHA256SUMS`): never a file, a symbolic
+/// link or an unrelated folder. Missing parent folders are created (and removed again on
+/// failure).
 pub fn write(
     bundle: &Bundle,
     out_dir: &Path,
