@@ -120,3 +120,9 @@ pub const LANGUAGE: &[&str] = &[
     "E0001", "E0002", "E0003", "E0004", "E0005", "E0006", "E0007", "E0008", "E0009", "E0010",
     "E0011", "E0012", "E0013", "E0014", "E0015", "E0016", "E0017", "E0018", "E0019",
 ];
+
+/// Codes of later stages documented here too, so that `hac explain` knows them: the secrets
+/// file and the PKI (E0601–E0609; E0601/E0602 are raised by the CLI).
+pub const OTHER_STAGES: &[&str] = &[
+    "E0601", "E0602", "E0603", "E0604", "E0605", "E0606", "E0607", "E0608", "E0609",
+];

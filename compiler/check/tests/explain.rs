@@ -4,7 +4,11 @@ use hac_check::{codes, explain};
 
 #[test]
 fn every_code_is_explained() {
-    for code in codes::ALL.iter().chain(codes::LANGUAGE) {
+    for code in codes::ALL
+        .iter()
+        .chain(codes::LANGUAGE)
+        .chain(codes::OTHER_STAGES)
+    {
         let text = explain(code).unwrap_or_else(|| panic!("no explanation for {code}"));
         assert!(text.starts_with(code), "{code}: {text}");
         assert!(text.len() > 120, "{code} is too short: {text}");
@@ -12,7 +16,9 @@ fn every_code_is_explained() {
     let explained: Vec<&str> = hac_check::explain::codes().collect();
     for code in &explained {
         assert!(
-            codes::ALL.contains(code) || codes::LANGUAGE.contains(code),
+            codes::ALL.contains(code)
+                || codes::LANGUAGE.contains(code)
+                || codes::OTHER_STAGES.contains(code),
             "stray explanation {code}"
         );
     }
