@@ -763,7 +763,13 @@ fn load_balancer(c: &Cluster, out: &mut Vec<Diagnostic>) {
             .with_hint("set controlPlane.vip to a free address in the control-plane nodes' subnet, or use kind = \"external\" with an address"),
         );
     }
-    let proxy_on_masters = lb.kind.is_tcp_proxy() && lb.placement == Placement::ControlPlane;
+    // haproxy/nginx shares a host with kube-apiserver: placed on the masters, or a dedicated
+    // load-balancer node that is also a control plane.
+    let proxy_on_masters = lb.kind.is_tcp_proxy()
+        && (lb.placement == Placement::ControlPlane
+            || c.nodes
+                .iter()
+                .any(|n| n.has(Role::LoadBalancer) && n.has(Role::ControlPlane)));
     if proxy_on_masters && cp.port == cp.api_server_port {
         let d = err(
             codes::PORT_CONFLICT,

@@ -436,6 +436,14 @@ fn ports() {
         !has(&c, codes::PORT_CONFLICT),
         "the dedicated load balancer runs elsewhere"
     );
+    c.nodes
+        .iter_mut()
+        .filter(|n| n.name == "lb-0")
+        .for_each(|n| n.roles.push(Role::ControlPlane));
+    assert!(
+        has(&c, codes::PORT_CONFLICT),
+        "a load-balancer node that is also a control plane"
+    );
     let mut c = masters_run_etcd();
     c.control_plane.port = 8443;
     assert!(has(&c, codes::VIP_PORT_MISMATCH));
