@@ -5,11 +5,11 @@ fn main() {
 }
 
 /// A cluster file with `n` generated nodes, grouped by zone.
-pub fn generated_cluster(n: usize) -> String {
+pub fn generated_cluster(node_count: usize) -> String {
     format!(
         r#"{{ lib, ... }}:
 let
-  count = {n};
+  count = {node_count};
   mk = i: {{
     name = "node-${{toString i}}";
     value = {{
@@ -20,7 +20,7 @@ let
     }};
   }};
   nodes = builtins.listToAttrs (builtins.genList mk count);
-  byZone = builtins.groupBy (n: nodes.${{n}}.zone) (builtins.attrNames nodes);
+  byZone = builtins.groupBy (name: nodes.${{name}}.zone) (builtins.attrNames nodes);
 in
 {{
   name = "bench";

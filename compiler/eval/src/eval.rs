@@ -30,6 +30,9 @@ impl EvalError {
     }
     /// Adds a call-site frame (outer frames come later: the trace is innermost first).
     pub fn frame(mut self: Box<Self>, span: Span, message: impl FnOnce() -> String) -> Box<Self> {
+        if self.diag.span == Some(span) && self.diag.trace.is_empty() {
+            return self;
+        }
         if self.diag.trace.len() >= MAX_KEPT_FRAMES {
             // Keep the innermost frames and the newest (outermost) ones.
             self.diag.trace.remove(KEPT_INNER_FRAMES);
@@ -66,6 +69,8 @@ pub struct Evaluator {
     pub lib_files: Vec<FileId>,
     pub stdlib_cache: HashMap<String, Value>,
     pub regex_cache: HashMap<String, Rc<regex::Regex>>,
+    /// Values kept alive until the evaluator is dropped (the result's value graph).
+    pub retained: Vec<Value>,
 }
 
 fn depth_error(span: Option<Span>) -> Box<EvalError> {
@@ -127,7 +132,7 @@ impl Evaluator {
     /// A thunk for an expression, without allocating when the value is at hand.
     pub fn thunk(&mut self, ir: &'static Ir, env: &Rc<Env>) -> Thunk {
         match &ir.kind {
-            IrKind::Const(v) => Thunk::done(v.clone(), Some(ir.span)),
+            IrKind::Const(t) => t.clone(),
             IrKind::Var { up, idx, .. } => lookup(env, *up, *idx),
             IrKind::Lambda(l) => {
                 Thunk::done(Value::Lambda(Rc::new(Closure { lambda: l, env: env.clone() })), Some(ir.span))
@@ -138,7 +143,10 @@ impl Evaluator {
 
     pub fn eval(&mut self, ir: &'static Ir, env: &Rc<Env>) -> R<Value> {
         match &ir.kind {
-            IrKind::Const(v) => Ok(v.clone()),
+            IrKind::Const(t) => match &*t.0.state.borrow() {
+                ThunkState::Done(v) => Ok(v.clone()),
+                _ => Ok(Value::Null),
+            },
             IrKind::Str(parts) => {
                 let mut s = String::new();
                 for p in parts {
@@ -192,7 +200,7 @@ impl Evaluator {
             }
             IrKind::With { scope, body } => {
                 let t = self.thunk(scope, env);
-                let inner = Rc::new(Env { parent: Some(env.clone()), slots: vec![t] });
+                let inner = Rc::new(Env { parent: Some(env.clone()), slots: smallvec::smallvec![t] });
                 self.eval(body, &inner)
             }
             IrKind::Assert { cond, body } => {
@@ -327,12 +335,12 @@ impl Evaluator {
         let is_scope = a.rec; // `let` is compiled as rec
         if is_scope {
             // Slots first (blank), then the environment, then the slots' states.
-            let slots: Vec<Thunk> = a
+            let slots: smallvec::SmallVec<[Thunk; 2]> = a
                 .statics
                 .iter()
                 .map(|s| match &s.value {
                     AttrValueIr::Expr(ir) => match &ir.kind {
-                        IrKind::Const(v) => Thunk::done(v.clone(), Some(ir.span)),
+                        IrKind::Const(t) => t.clone(),
                         IrKind::Var { up, idx, .. } if *up > 0 => lookup(env, up - 1, *idx),
                         _ => Thunk::lazy(ThunkState::Blackhole, Some(ir.span)),
                     },
@@ -419,7 +427,7 @@ impl Evaluator {
                 let lambda = c.lambda;
                 match &lambda.param {
                     ParamIr::Ident(_) => {
-                        let env = Rc::new(Env { parent: Some(c.env.clone()), slots: vec![arg] });
+                        let env = Rc::new(Env { parent: Some(c.env.clone()), slots: smallvec::smallvec![arg] });
                         self.eval(&lambda.body, &env)
                     }
                     ParamIr::Pattern { formals, ellipsis, at } => {
@@ -430,7 +438,7 @@ impl Evaluator {
                                     .with_label(lambda.span, "this function takes a set of named arguments"),
                             );
                         };
-                        let mut slots = Vec::with_capacity(formals.len() + 1);
+                        let mut slots = smallvec::SmallVec::<[Thunk; 2]>::with_capacity(formals.len() + 1);
                         let mut defaults = Vec::new();
                         for f in formals {
                             match set.get(&f.name) {

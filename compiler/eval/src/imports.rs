@@ -86,8 +86,8 @@ impl Evaluator {
     }
 
     fn import_file(&mut self, path: &Path, span: Span, absolute: bool) -> R<Value> {
-        let shown = path.display().to_string();
         let lexical = normalize(path);
+        let shown = display_name(&lexical);
         let inside = |dirs: &[PathBuf], p: &Path| dirs.iter().any(|d| p.starts_with(d));
         // Absolute paths are readable only under an `--allow-path` directory.
         let allowed: &[PathBuf] = if absolute { self.sandbox.get(1..).unwrap_or(&[]) } else { &self.sandbox };

@@ -4,7 +4,7 @@
 //! attributes (E0016) and unsupported Nix names (E0002) before anything runs, as Nix does.
 
 use crate::diag;
-use crate::value::{PathValue, Sym, Value};
+use crate::value::{PathValue, Sym, Thunk, Value};
 use hac_core::{suggest::did_you_mean, Diagnostic, FileId, Span};
 use hac_syntax::ast::{self, AttrKeyKind, BinOp, Binding, ExprKind, Param, StrPart, UnaryOp};
 use std::collections::HashMap;
@@ -17,7 +17,8 @@ pub struct Ir {
 }
 
 pub enum IrKind {
-    Const(Value),
+    /// A literal, as an already-forced thunk shared by every use.
+    Const(Thunk),
     Str(Vec<StrPartIr>),
     /// A variable bound by an enclosing lexical scope: `up` scopes out, slot `idx`.
     Var { up: u32, idx: u32, name: Sym },
@@ -242,14 +243,17 @@ impl<'g> Compiler<'g> {
     fn compile_inner(&mut self, e: &ast::Expr) -> CResult<Ir> {
         let span = e.span;
         let kind = match &e.kind {
-            ExprKind::Int(i) => IrKind::Const(Value::Int(*i)),
-            ExprKind::Float(f) => IrKind::Const(Value::Float(*f)),
-            ExprKind::Str(parts) => self.compile_str(parts)?,
-            ExprKind::Path(p) => IrKind::Const(Value::Path(Rc::new(match p {
-                ast::PathLit::Relative(s) => PathValue::File(self.dir.join(s)),
-                ast::PathLit::Absolute(s) => PathValue::Absolute(PathBuf::from(s)),
-                ast::PathLit::Search(s) => PathValue::Search(s.clone()),
-            }))),
+            ExprKind::Int(i) => konst(Value::Int(*i), span),
+            ExprKind::Float(f) => konst(Value::Float(*f), span),
+            ExprKind::Str(parts) => self.compile_str(parts, span)?,
+            ExprKind::Path(p) => konst(
+                Value::Path(Rc::new(match p {
+                    ast::PathLit::Relative(s) => PathValue::File(self.dir.join(s)),
+                    ast::PathLit::Absolute(s) => PathValue::Absolute(PathBuf::from(s)),
+                    ast::PathLit::Search(s) => PathValue::Search(s.clone()),
+                })),
+                span,
+            ),
             ExprKind::Var(id) => self.resolve(&id.name, id.span, 0)?,
             ExprKind::List(items) => {
                 IrKind::List(items.iter().map(|i| self.compile(i)).collect::<CResult<Vec<_>>>()?)
@@ -299,7 +303,7 @@ impl<'g> Compiler<'g> {
             }
             ExprKind::Unary { op: UnaryOp::Neg, expr } => match &expr.kind {
                 ExprKind::Int(i) => match i.checked_neg() {
-                    Some(n) => IrKind::Const(Value::Int(n)),
+                    Some(n) => konst(Value::Int(n), span),
                     None => IrKind::Neg(Box::new(self.compile(expr)?)),
                 },
                 _ => IrKind::Neg(Box::new(self.compile(expr)?)),
@@ -312,10 +316,10 @@ impl<'g> Compiler<'g> {
         Ok(Ir { kind, span })
     }
 
-    fn compile_str(&mut self, parts: &[StrPart]) -> CResult<IrKind> {
+    fn compile_str(&mut self, parts: &[StrPart], span: Span) -> CResult<IrKind> {
         match parts {
-            [] => Ok(IrKind::Const(Value::str(""))),
-            [StrPart::Lit(s)] => Ok(IrKind::Const(Value::str(s))),
+            [] => Ok(konst(Value::str(""), span)),
+            [StrPart::Lit(s)] => Ok(konst(Value::str(s), span)),
             _ => {
                 let mut out = Vec::with_capacity(parts.len());
                 for p in parts {
@@ -342,8 +346,8 @@ impl<'g> Compiler<'g> {
 
     fn compile_dynamic_key(&mut self, k: &ast::AttrKey) -> CResult<Ir> {
         match &k.kind {
-            AttrKeyKind::Ident(s) => Ok(Ir { kind: IrKind::Const(Value::str(s)), span: k.span }),
-            AttrKeyKind::Str(parts) => Ok(Ir { kind: self.compile_str(parts)?, span: k.span }),
+            AttrKeyKind::Ident(s) => Ok(Ir { kind: konst(Value::str(s), k.span), span: k.span }),
+            AttrKeyKind::Str(parts) => Ok(Ir { kind: self.compile_str(parts, k.span)?, span: k.span }),
             AttrKeyKind::Dynamic(e) => self.compile(e),
         }
     }
@@ -501,6 +505,10 @@ impl<'g> Compiler<'g> {
     pub fn globals(&self) -> &[Sym] {
         self.globals
     }
+}
+
+fn konst(v: Value, span: Span) -> IrKind {
+    IrKind::Const(Thunk::done(v, Some(span)))
 }
 
 /// The text of a key that is known without evaluation (`a`, `"a"`), if it is one.

@@ -65,7 +65,7 @@ impl Evaluator {
                 Data::List(out)
             }
             Value::Attrs(set) => {
-                let mut out = BTreeMap::new();
+                let mut out = Vec::with_capacity(set.entries.len());
                 for a in &set.entries {
                     let key_span = self.user_span(a.key_span, None);
                     let node = self.to_data(&a.value, span, key_span).map_err(|e| {
@@ -75,9 +75,10 @@ impl Evaluator {
                             None => e,
                         }
                     })?;
-                    out.insert(a.name.to_string(), node);
+                    out.push((a.name.to_string(), node));
                 }
-                Data::Attrs(out)
+                // Already sorted by name: BTreeMap builds it in bulk.
+                Data::Attrs(out.into_iter().collect::<BTreeMap<_, _>>())
             }
         })
     }

@@ -217,5 +217,5 @@ pub struct PrimApp {
 /// assigned. A `with` scope has one slot: the set it opens.
 pub struct Env {
     pub parent: Option<Rc<Env>>,
-    pub slots: Vec<Thunk>,
+    pub slots: smallvec::SmallVec<[Thunk; 2]>,
 }
