@@ -30,6 +30,8 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("let ${a} = 1; in 1", "E0001", "dynamic attributes are not allowed in `let`", "1:5"),
     ("let or = 1; in or", "E0001", "found `or`", "1:16"),
     ("let if = 1; in 1", "E0001", "found `if`", "1:5"),
+    ("{ a, b, a }: a", "E0001", "duplicate formal function argument `a`", "1:9"),
+    ("a@{ a }: a", "E0001", "duplicate formal function argument `a`", "1:5"),
     ("99999999999999999999", "E0001", "integer literal `99999999999999999999` is too large", "1:1"),
     ("1e3", "E0001", "`1e3` is not a number", "1:1"),
     ("./a/", "E0001", "trailing slash", "1:1"),
@@ -115,5 +117,6 @@ fn rendered_diagnostics_snapshot() {
             rendered.push_str(&diagnostic.render(&map, false));
         }
     }
-    insta::assert_snapshot!(rendered);
+    // Keep the snapshot plain text: show the NUL byte of one case as a symbol.
+    insta::assert_snapshot!(rendered.replace('\0', "␀"));
 }

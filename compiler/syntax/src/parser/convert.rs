@@ -278,10 +278,31 @@ impl Converter {
                         _ => {}
                     }
                 }
+                self.check_duplicate_formals(&formals, at.as_ref())?;
                 Ok(Param::Pattern { formals, ellipsis, at })
             }
             _ => Err(self.unexpected(&inner)),
         }
+    }
+
+    /// Nix rejects `{ a, a }: …` and `a@{ a }: …` while parsing.
+    fn check_duplicate_formals(&self, formals: &[Formal], at: Option<&Ident>) -> Fallible<()> {
+        let mut seen: Vec<&Ident> = at.into_iter().collect();
+        for formal in formals {
+            if let Some(first) = seen.iter().find(|ident| ident.name == formal.name.name) {
+                return Err(Box::new(
+                    Diagnostic::error(format!(
+                        "duplicate formal function argument `{}`",
+                        formal.name.name
+                    ))
+                    .with_code("E0001")
+                    .with_span(formal.name.span)
+                    .with_label(first.span, "first defined here"),
+                ));
+            }
+            seen.push(&formal.name);
+        }
+        Ok(())
     }
 
     fn ident(&self, pair: &Pair<'_, Rule>) -> Ident {
