@@ -521,26 +521,43 @@ fn cidrs(c: &Cluster, out: &mut Vec<Diagnostic>) {
             "choose disjoint ranges, e.g. pods 10.244.0.0/16 and services 10.96.0.0/12",
         ));
     }
-    for n in &c.nodes {
-        for (what, cidr, path) in [
-            ("pod", net.pods, "network.pods"),
-            ("service", net.services, "network.services"),
-        ] {
-            if cidr.contains(&n.address) {
-                let d = err(
-                    codes::CIDR_OVERLAP,
-                    format!(
-                        "the address {} of node {} lies inside the {what} CIDR {cidr}",
-                        n.address, n.name
-                    ),
-                    at(c, &format!("nodes.{}.address", n.name)),
-                );
-                out.push(
-                    label(d, at(c, path), format!("{what} CIDR"))
-                        .with_hint("node addresses, pod CIDR and service CIDR must not overlap: traffic to the node would be routed to pods or services"),
-                );
-            }
+    // One error per CIDR, naming every node address inside it.
+    for (what, cidr, path) in [
+        ("pod", net.pods, "network.pods"),
+        ("service", net.services, "network.services"),
+    ] {
+        let inside: Vec<&Node> = c
+            .nodes
+            .iter()
+            .filter(|n| cidr.contains(&n.address))
+            .collect();
+        if inside.is_empty() {
+            continue;
         }
+        let listed: Vec<String> = inside
+            .iter()
+            .map(|n| format!("{} ({})", n.name, n.address))
+            .collect();
+        let mut d = err(
+            codes::CIDR_OVERLAP,
+            format!(
+                "the {what} CIDR {cidr} contains the address{} of {}",
+                if inside.len() == 1 { "" } else { "es" },
+                listed.join(", ")
+            ),
+            at(c, path),
+        )
+        .with_span_label(format!("{what} CIDR"));
+        for n in &inside {
+            d = label(
+                d,
+                at(c, &format!("nodes.{}.address", n.name)),
+                format!("address of {}", n.name),
+            );
+        }
+        out.push(d.with_hint(
+            "node addresses, pod CIDR and service CIDR must not overlap: traffic to a node would be routed to pods or services; pick a CIDR outside the nodes' network",
+        ));
     }
     if net.services.prefix_len() < SERVICE_CIDR_MIN_PREFIX {
         out.push(

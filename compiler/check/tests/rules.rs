@@ -279,6 +279,17 @@ fn cidrs_touching_but_not_overlapping() {
         has(&c, codes::CIDR_OVERLAP),
         "node addresses inside the service CIDR"
     );
+    let overlap: Vec<Diagnostic> = check(&c)
+        .into_iter()
+        .filter(|d| d.code.as_deref() == Some(codes::CIDR_OVERLAP))
+        .collect();
+    assert_eq!(overlap.len(), 1, "one error for the CIDR, not one per node");
+    assert!(
+        overlap[0].message.contains("master-0 (10.0.2.10)")
+            && overlap[0].message.contains("worker-1 (10.0.2.21)"),
+        "{}",
+        overlap[0].message
+    );
     let mut c = stacked_3();
     c.network.services = "10.0.3.0/24".parse().unwrap();
     assert!(
