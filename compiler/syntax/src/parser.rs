@@ -33,7 +33,10 @@ pub fn parse(file: FileId, text: &str) -> Result<Expr, Vec<Diagnostic>> {
         match spawned {
             Ok(handle) => match handle.join() {
                 Ok(result) => result,
-                Err(_) => Err(vec![internal_error(file, "the parser stopped unexpectedly")]),
+                Err(_) => Err(vec![internal_error(
+                    file,
+                    "the parser stopped unexpectedly",
+                )]),
             },
             Err(error) => Err(vec![internal_error(
                 file,
@@ -56,5 +59,7 @@ fn parse_here(file: FileId, text: &str) -> Result<Expr, Vec<Diagnostic>> {
         Ok(pairs) => pairs,
         Err(error) => return Err(vec![errors::from_pest(file, text, &error)]),
     };
-    convert::Converter::new(file).file(pairs).map_err(|diagnostic| vec![*diagnostic])
+    convert::Converter::new(file)
+        .file(pairs)
+        .map_err(|diagnostic| vec![*diagnostic])
 }

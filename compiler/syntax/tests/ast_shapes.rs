@@ -55,19 +55,28 @@ const CASES: &[(&str, &str)] = &[
     (r#"{ "a-${b}" = 1; }"#, r#"({(str "a-" ${b})=1;})"#),
     ("{ or = 1; }", "({or=1;})"),
     ("{ inherit a b; }", "({inherit a b;})"),
-    (r#"{ inherit (x.y) a "b"; }"#, r#"({inherit((. x y)) a (str "b");})"#),
+    (
+        r#"{ inherit (x.y) a "b"; }"#,
+        r#"({inherit((. x y)) a (str "b");})"#,
+    ),
     ("{ inherit; }", "({inherit ;})"),
     ("rec { a = 1; b = a; }", "(rec {a=1; b=a;})"),
     // let / with / assert / if
     ("let a = 1; in a", "(let {a=1;} a)"),
-    ("let inherit (x) a; b.c = 1; in b", "(let {inherit(x) a; b.c=1;} b)"),
+    (
+        "let inherit (x) a; b.c = 1; in b",
+        "(let {inherit(x) a; b.c=1;} b)",
+    ),
     ("let in 1", "(let {} 1)"),
     ("with x; y", "(with x y)"),
     ("assert a; b", "(assert a b)"),
     ("if a then b else c", "(if a b c)"),
     ("if a then b else if c then d else e", "(if a b (if c d e))"),
     ("with a; with b; c", "(with a (with b c))"),
-    ("let a = 1; in let b = 2; in a", "(let {a=1;} (let {b=2;} a))"),
+    (
+        "let a = 1; in let b = 2; in a",
+        "(let {a=1;} (let {b=2;} a))",
+    ),
     // lambdas
     ("x: x", "(fn x x)"),
     ("x: y: x", "(fn x (fn y x))"),
@@ -148,10 +157,17 @@ fn check(cases: &[(&str, &str)]) {
     for (input, expected) in cases {
         let actual = sexpr_of(input);
         if actual != *expected {
-            failures.push(format!("{input:?}\n   expected {expected}\n   actual   {actual}"));
+            failures.push(format!(
+                "{input:?}\n   expected {expected}\n   actual   {actual}"
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]

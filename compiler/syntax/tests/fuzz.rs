@@ -16,10 +16,57 @@ const PROGRAMS: &[&str] = &[
 
 /// Pieces mutations insert: tokens and fragments that stress the grammar.
 const FRAGMENTS: &[&str] = &[
-    "(", ")", "[", "]", "{", "}", "${", "\"", "''", "'", "$", "\\", ";", ":", ",", ".", "?", "@",
-    "=", "==", "!", "-", "->", "//", "++", "/*", "*/", "#", "\n", " ", "or", "let", "in", "if",
-    "then", "else", "with", "assert", "rec", "inherit", "x", "1", "1.5", "./p", "<hac/lib>",
-    "~/", "x:x", "|>", "\u{0}", "é", "...",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    "${",
+    "\"",
+    "''",
+    "'",
+    "$",
+    "\\",
+    ";",
+    ":",
+    ",",
+    ".",
+    "?",
+    "@",
+    "=",
+    "==",
+    "!",
+    "-",
+    "->",
+    "//",
+    "++",
+    "/*",
+    "*/",
+    "#",
+    "\n",
+    " ",
+    "or",
+    "let",
+    "in",
+    "if",
+    "then",
+    "else",
+    "with",
+    "assert",
+    "rec",
+    "inherit",
+    "x",
+    "1",
+    "1.5",
+    "./p",
+    "<hac/lib>",
+    "~/",
+    "x:x",
+    "|>",
+    "\u{0}",
+    "é",
+    "...",
 ];
 
 fn check_answer(text: &str) {
@@ -29,10 +76,16 @@ fn check_answer(text: &str) {
             assert!(!errors.is_empty(), "an error result has no diagnostics");
             for error in errors {
                 let code = error.code.as_deref().unwrap_or("");
-                assert!(code == "E0001" || code == "E0002", "unexpected code {code:?}");
+                assert!(
+                    code == "E0001" || code == "E0002",
+                    "unexpected code {code:?}"
+                );
                 let span = error.span.expect("every parse error has a span");
                 assert!(span.start <= span.end, "inverted span");
-                assert!(span.end as usize <= text.len(), "span past the end of the text");
+                assert!(
+                    span.end as usize <= text.len(),
+                    "span past the end of the text"
+                );
             }
         }
     }
@@ -107,7 +160,11 @@ proptest! {
 #[test]
 fn the_seed_programs_parse() {
     for program in PROGRAMS {
-        assert!(common::parse(program).is_ok(), "{program}: {:?}", common::sexpr_of(program));
+        assert!(
+            common::parse(program).is_ok(),
+            "{program}: {:?}",
+            common::sexpr_of(program)
+        );
     }
 }
 

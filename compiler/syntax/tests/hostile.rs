@@ -26,7 +26,9 @@ fn parse_watched(text: String) -> Result<(), Vec<Diagnostic>> {
             let _ = sender.send(result.map(drop));
         })
         .expect("spawn test thread");
-    receiver.recv_timeout(HANG_TIMEOUT).expect("the parser hung or crashed")
+    receiver
+        .recv_timeout(HANG_TIMEOUT)
+        .expect("the parser hung or crashed")
 }
 
 fn assert_too_deep(text: String) {
@@ -104,7 +106,11 @@ fn long_operator_chains() {
 
 #[test]
 fn deep_nesting_of_condition_positions() {
-    assert_too_deep(format!("{}a{}", "if ".repeat(N), " then a else a".repeat(N)));
+    assert_too_deep(format!(
+        "{}a{}",
+        "if ".repeat(N),
+        " then a else a".repeat(N)
+    ));
     assert_too_deep(format!("{}a{}", "with ".repeat(N), "; a".repeat(N)));
     assert_too_deep(format!("{}a{}", "let a = ".repeat(N), "; in a".repeat(N)));
 }
@@ -145,7 +151,11 @@ fn ten_megabyte_strings() {
 fn unterminated_huge_string() {
     let big = "a".repeat(10 * 1024 * 1024);
     let errors = parse_watched(format!("\"{big}")).expect_err("unterminated");
-    assert!(errors[0].message.contains("unterminated"), "{}", errors[0].message);
+    assert!(
+        errors[0].message.contains("unterminated"),
+        "{}",
+        errors[0].message
+    );
 }
 
 const SAMPLE: &str = r#"{ lib, ... }:

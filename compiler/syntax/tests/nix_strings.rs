@@ -77,7 +77,14 @@ fn value(expr: &Expr) -> Option<String> {
 }
 
 fn nix_values(cases: &[&str]) -> Vec<String> {
-    let list = format!("[\n{}\n]", cases.iter().map(|c| format!("({c})")).collect::<Vec<_>>().join("\n"));
+    let list = format!(
+        "[\n{}\n]",
+        cases
+            .iter()
+            .map(|c| format!("({c})"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
     let output = Command::new("nix-instantiate")
         .args(["--eval", "--strict", "--json", "-E", &list])
         .output()
@@ -105,5 +112,10 @@ fn string_literals_match_nix() {
             failures.push(format!("{case:?}\n   nix {nix:?}\n   hac {ours:?}"));
         }
     }
-    assert!(failures.is_empty(), "{} differences:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} differences:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

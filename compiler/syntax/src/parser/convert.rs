@@ -70,11 +70,19 @@ impl Drop for DepthGuard<'_> {
 }
 
 fn syntax_error(message: impl Into<String>, span: Span) -> Box<Diagnostic> {
-    Box::new(Diagnostic::error(message).with_code("E0001").with_span(span))
+    Box::new(
+        Diagnostic::error(message)
+            .with_code("E0001")
+            .with_span(span),
+    )
 }
 
 fn unsupported(message: impl Into<String>, span: Span) -> Box<Diagnostic> {
-    Box::new(Diagnostic::error(message).with_code("E0002").with_span(span))
+    Box::new(
+        Diagnostic::error(message)
+            .with_code("E0002")
+            .with_span(span),
+    )
 }
 
 fn boxed(expr: Expr) -> Box<Expr> {
@@ -83,7 +91,10 @@ fn boxed(expr: Expr) -> Box<Expr> {
 
 impl Converter {
     pub(super) fn new(file: FileId) -> Converter {
-        Converter { file, depth: Cell::new(0) }
+        Converter {
+            file,
+            depth: Cell::new(0),
+        }
     }
 
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
@@ -100,13 +111,14 @@ impl Converter {
                     .with_code("E0001")
                     .with_span(span)
                     .with_span_label("nesting limit reached here")
-                    .with_hint(
-                        "split the expression with `let` bindings or into several files",
-                    ),
+                    .with_hint("split the expression with `let` bindings or into several files"),
             ));
         }
         self.depth.set(depth);
-        Ok(DepthGuard { depth: &self.depth, amount })
+        Ok(DepthGuard {
+            depth: &self.depth,
+            amount,
+        })
     }
 
     pub(super) fn file(&self, mut pairs: Pairs<'_, Rule>) -> Fallible<Expr> {
@@ -128,9 +140,12 @@ impl Converter {
 
     fn unexpected(&self, pair: &Pair<'_, Rule>) -> Box<Diagnostic> {
         Box::new(
-            Diagnostic::error(format!("internal parser error: unexpected {:?}", pair.as_rule()))
-                .with_code("E0001")
-                .with_span(self.span(pair)),
+            Diagnostic::error(format!(
+                "internal parser error: unexpected {:?}",
+                pair.as_rule()
+            ))
+            .with_code("E0001")
+            .with_span(self.span(pair)),
         )
     }
 
@@ -169,7 +184,11 @@ impl Converter {
         let mut result = self.op_expr(body)?;
         for head in heads.into_iter().rev() {
             let head_span = self.span(&head);
-            let whole = Span::new(self.file, head_span.start as usize, result.span.end as usize);
+            let whole = Span::new(
+                self.file,
+                head_span.start as usize,
+                result.span.end as usize,
+            );
             let body = boxed(result);
             let kind = match head.as_rule() {
                 Rule::let_head => {
@@ -188,11 +207,17 @@ impl Converter {
                 }
                 Rule::with_head => {
                     let scope = self.child(&head, Rule::expr)?;
-                    ExprKind::With { scope: boxed(self.expr(scope)?), body }
+                    ExprKind::With {
+                        scope: boxed(self.expr(scope)?),
+                        body,
+                    }
                 }
                 Rule::assert_head => {
                     let cond = self.child(&head, Rule::expr)?;
-                    ExprKind::Assert { cond: boxed(self.expr(cond)?), body }
+                    ExprKind::Assert {
+                        cond: boxed(self.expr(cond)?),
+                        body,
+                    }
                 }
                 Rule::if_head => {
                     let mut exprs = head.into_inner().filter(|p| p.as_rule() == Rule::expr);
@@ -205,7 +230,10 @@ impl Converter {
                         else_: body,
                     }
                 }
-                Rule::lambda_head => ExprKind::Lambda { param: self.lambda_param(head)?, body },
+                Rule::lambda_head => ExprKind::Lambda {
+                    param: self.lambda_param(head)?,
+                    body,
+                },
                 _ => return Err(self.unexpected(&head)),
             };
             result = Expr { kind, span: whole };
@@ -279,7 +307,11 @@ impl Converter {
                     }
                 }
                 self.check_duplicate_formals(&formals, at.as_ref())?;
-                Ok(Param::Pattern { formals, ellipsis, at })
+                Ok(Param::Pattern {
+                    formals,
+                    ellipsis,
+                    at,
+                })
             }
             _ => Err(self.unexpected(&inner)),
         }
@@ -306,7 +338,10 @@ impl Converter {
     }
 
     fn ident(&self, pair: &Pair<'_, Rule>) -> Ident {
-        Ident { name: pair.as_str().to_string(), span: self.span(pair) }
+        Ident {
+            name: pair.as_str().to_string(),
+            span: self.span(pair),
+        }
     }
 
     /// `op_expr`: operands and operators, arranged by the Pratt parser.
@@ -337,7 +372,10 @@ impl Converter {
         let _guard = self.enter(operators, span)?;
         let result = PRATT
             .map_primary(|primary| {
-                Ok(Operand { expr: self.app(primary)?, bare: None })
+                Ok(Operand {
+                    expr: self.app(primary)?,
+                    bare: None,
+                })
             })
             .map_prefix(|op, operand: Fallible<Operand>| {
                 let operand = operand?;
@@ -346,11 +384,17 @@ impl Converter {
                     Rule::neg => UnaryOp::Neg,
                     _ => UnaryOp::Not,
                 };
-                let whole =
-                    Span::new(self.file, op_span.start as usize, operand.expr.span.end as usize);
+                let whole = Span::new(
+                    self.file,
+                    op_span.start as usize,
+                    operand.expr.span.end as usize,
+                );
                 Ok(Operand {
                     expr: Expr {
-                        kind: ExprKind::Unary { op: unary, expr: boxed(operand.expr) },
+                        kind: ExprKind::Unary {
+                            op: unary,
+                            expr: boxed(operand.expr),
+                        },
                         span: whole,
                     },
                     bare: None,
@@ -360,11 +404,17 @@ impl Converter {
                 let operand = operand?;
                 let path = self.attrpath(self.child(&op, Rule::attrpath)?)?;
                 let op_span = self.span(&op);
-                let whole =
-                    Span::new(self.file, operand.expr.span.start as usize, op_span.end as usize);
+                let whole = Span::new(
+                    self.file,
+                    operand.expr.span.start as usize,
+                    op_span.end as usize,
+                );
                 Ok(Operand {
                     expr: Expr {
-                        kind: ExprKind::HasAttr { expr: boxed(operand.expr), path },
+                        kind: ExprKind::HasAttr {
+                            expr: boxed(operand.expr),
+                            path,
+                        },
                         span: whole,
                     },
                     bare: None,
@@ -406,8 +456,11 @@ impl Converter {
                         .with_hint("add parentheses, or combine the comparisons with `&&`"),
                     ));
                 }
-                let whole =
-                    Span::new(self.file, lhs.expr.span.start as usize, rhs.expr.span.end as usize);
+                let whole = Span::new(
+                    self.file,
+                    lhs.expr.span.start as usize,
+                    rhs.expr.span.end as usize,
+                );
                 Ok(Operand {
                     expr: Expr {
                         kind: ExprKind::Binary {
@@ -430,13 +483,18 @@ impl Converter {
         let selects: Vec<Pair<'_, Rule>> = pair.into_inner().collect();
         let _guard = self.enter(selects.len().saturating_sub(1), span)?;
         let mut selects = selects.into_iter();
-        let first = selects.next().ok_or_else(|| self.internal("empty application"))?;
+        let first = selects
+            .next()
+            .ok_or_else(|| self.internal("empty application"))?;
         let mut result = self.select(first)?;
         for arg in selects {
             let arg = self.select(arg)?;
             let whole = Span::new(self.file, result.span.start as usize, arg.span.end as usize);
             result = Expr {
-                kind: ExprKind::Apply { func: boxed(result), arg: boxed(arg) },
+                kind: ExprKind::Apply {
+                    func: boxed(result),
+                    arg: boxed(arg),
+                },
                 span: whole,
             };
         }
@@ -447,7 +505,9 @@ impl Converter {
     fn select(&self, pair: Pair<'_, Rule>) -> Fallible<Expr> {
         let span = self.span(&pair);
         let mut children = pair.into_inner();
-        let primary = children.next().ok_or_else(|| self.internal("empty selection"))?;
+        let primary = children
+            .next()
+            .ok_or_else(|| self.internal("empty selection"))?;
         let mut path = None;
         let mut defaults = Vec::new();
         for child in children {
@@ -480,7 +540,8 @@ impl Converter {
             let base = self.primary(base)?;
             let link_expr = match link_path {
                 Some(link_path) => {
-                    let whole = Span::new(self.file, base.span.start as usize, link_span.end as usize);
+                    let whole =
+                        Span::new(self.file, base.span.start as usize, link_span.end as usize);
                     let path = self.attrpath(link_path)?;
                     Expr {
                         kind: ExprKind::Select {
@@ -512,7 +573,14 @@ impl Converter {
         }
         let base = self.primary(primary)?;
         let path = self.attrpath(path)?;
-        Ok(Expr { kind: ExprKind::Select { expr: boxed(base), path, default: default.map(boxed) }, span })
+        Ok(Expr {
+            kind: ExprKind::Select {
+                expr: boxed(base),
+                path,
+                default: default.map(boxed),
+            },
+            span,
+        })
     }
 
     fn attrpath(&self, pair: Pair<'_, Rule>) -> Fallible<Vec<AttrKey>> {
@@ -536,7 +604,10 @@ impl Converter {
                     {
                         AttrKeyKind::Str(parts)
                     }
-                    kind => AttrKeyKind::Dynamic(boxed(Expr { kind, span: inner.span })),
+                    kind => AttrKeyKind::Dynamic(boxed(Expr {
+                        kind,
+                        span: inner.span,
+                    })),
                 }
             }
             _ => return Err(self.unexpected(&pair)),
@@ -615,16 +686,22 @@ impl Converter {
                 Ok(value) => ExprKind::Int(value),
                 Err(_) => {
                     return Err(Box::new(
-                        Diagnostic::error(format!("integer literal `{}` is too large", abbreviate(text)))
-                            .with_code("E0001")
-                            .with_span(span)
-                            .with_span_label("does not fit in a 64-bit signed integer")
-                            .with_note(format!("the largest integer is {}", i64::MAX)),
+                        Diagnostic::error(format!(
+                            "integer literal `{}` is too large",
+                            abbreviate(text)
+                        ))
+                        .with_code("E0001")
+                        .with_span(span)
+                        .with_span_label("does not fit in a 64-bit signed integer")
+                        .with_note(format!("the largest integer is {}", i64::MAX)),
                     ));
                 }
             },
             Rule::float => ExprKind::Float(parse_float(text).ok_or_else(|| {
-                syntax_error(format!("invalid float literal `{}`", abbreviate(text)), span)
+                syntax_error(
+                    format!("invalid float literal `{}`", abbreviate(text)),
+                    span,
+                )
             })?),
             Rule::bad_exponent => {
                 return Err(Box::new(
@@ -639,7 +716,11 @@ impl Converter {
                 ));
             }
             Rule::path => {
-                if pair.clone().into_inner().any(|part| part.as_rule() == Rule::str_interp) {
+                if pair
+                    .clone()
+                    .into_inner()
+                    .any(|part| part.as_rule() == Rule::str_interp)
+                {
                     return Err(unsupported(
                         "interpolation in paths is not supported in .ha",
                         span,
@@ -661,8 +742,11 @@ impl Converter {
                 }
             }
             Rule::home_path => {
-                return Err(unsupported(format!("`~/` paths are not supported in .ha (`{text}`)"), span)
-                    .map_hint("use a path relative to this file, e.g. `./lib.ha`"));
+                return Err(unsupported(
+                    format!("`~/` paths are not supported in .ha (`{text}`)"),
+                    span,
+                )
+                .map_hint("use a path relative to this file, e.g. `./lib.ha`"));
             }
             Rule::search_path => {
                 let inner = &text[1..text.len().saturating_sub(1)];
@@ -706,7 +790,10 @@ impl Converter {
             Rule::paren => {
                 // The parenthesised expression, spanning its parentheses.
                 let inner = self.expr(self.child(&pair, Rule::expr)?)?;
-                return Ok(Expr { kind: inner.kind, span });
+                return Ok(Expr {
+                    kind: inner.kind,
+                    span,
+                });
             }
             Rule::list => {
                 let _guard = self.enter(1, span)?;
@@ -720,9 +807,15 @@ impl Converter {
             Rule::attrs | Rule::rec_attrs => {
                 let _guard = self.enter(1, span)?;
                 let rec = pair.as_rule() == Rule::rec_attrs;
-                ExprKind::Attrs { rec, bindings: self.bindings(pair)? }
+                ExprKind::Attrs {
+                    rec,
+                    bindings: self.bindings(pair)?,
+                }
             }
-            Rule::var => ExprKind::Var(Ident { name: text.to_string(), span }),
+            Rule::var => ExprKind::Var(Ident {
+                name: text.to_string(),
+                span,
+            }),
             _ => return Err(self.unexpected(&pair)),
         };
         Ok(Expr { kind, span })
@@ -757,7 +850,10 @@ impl Converter {
         let mut pieces = Vec::new();
         for piece in pair.into_inner() {
             let text = piece.as_str();
-            let literal = |text: String| IndPiece::Text { text, counts_for_indentation: false };
+            let literal = |text: String| IndPiece::Text {
+                text,
+                counts_for_indentation: false,
+            };
             match piece.as_rule() {
                 Rule::ind_text => {
                     self.check_nul(text, self.span(&piece))?;
@@ -776,7 +872,9 @@ impl Converter {
                     pieces.push(literal(decoded));
                 }
                 Rule::ind_interp => {
-                    pieces.push(IndPiece::Interp(self.expr(self.child(&piece, Rule::expr)?)?));
+                    pieces.push(IndPiece::Interp(
+                        self.expr(self.child(&piece, Rule::expr)?)?,
+                    ));
                 }
                 _ => {}
             }
@@ -799,10 +897,20 @@ impl MapHint for Box<Diagnostic> {
 /// Nix float literals: `1.5`, `1.`, `.5`, `1.5e3`, `1.e3`.
 fn parse_float(text: &str) -> Option<f64> {
     let normalized = text.replacen(".e", ".0e", 1).replacen(".E", ".0E", 1);
-    let normalized = if normalized.ends_with('.') { format!("{normalized}0") } else { normalized };
-    let normalized =
-        if normalized.starts_with('.') { format!("0{normalized}") } else { normalized };
-    normalized.parse::<f64>().ok().filter(|value| value.is_finite())
+    let normalized = if normalized.ends_with('.') {
+        format!("{normalized}0")
+    } else {
+        normalized
+    };
+    let normalized = if normalized.starts_with('.') {
+        format!("0{normalized}")
+    } else {
+        normalized
+    };
+    normalized
+        .parse::<f64>()
+        .ok()
+        .filter(|value| value.is_finite())
 }
 
 /// Cuts long literal text for messages.

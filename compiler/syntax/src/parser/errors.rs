@@ -18,8 +18,8 @@ fn friendly(rule: Rule) -> Option<&'static str> {
         lambda_head | let_head | with_head | assert_head | if_head => "an expression",
         ident | ident_param | at_formals | formals_param | formals | formal => "an identifier",
         attrpath | attr_name | dyn_attr | assign | inherit => "an attribute name",
-        op_impl | op_or | op_and | op_eq | op_ne | op_le | op_ge
-        | op_lt | op_gt | op_update | op_concat | op_add | op_sub | op_mul | op_div => "an operator",
+        op_impl | op_or | op_and | op_eq | op_ne | op_le | op_ge | op_lt | op_gt | op_update
+        | op_concat | op_add | op_sub | op_mul | op_div => "an operator",
         has_attr | question => "`?`",
         semi => "`;`",
         colon => "`:`",
@@ -63,7 +63,9 @@ fn found_at(text: &str, offset: usize) -> (String, usize) {
         let shown: String = word.chars().take(40).collect();
         return (format!("`{shown}`"), word_len);
     }
-    for operator in ["->", "||", "&&", "==", "!=", "<=", ">=", "//", "++", "${", "''", "...", "|>", "<|"] {
+    for operator in [
+        "->", "||", "&&", "==", "!=", "<=", ">=", "//", "++", "${", "''", "...", "|>", "<|",
+    ] {
         if rest.starts_with(operator) {
             return (format!("`{operator}`"), operator.len());
         }
@@ -72,7 +74,10 @@ fn found_at(text: &str, offset: usize) -> (String, usize) {
         return ("end of line".to_string(), 1);
     }
     if first.is_control() {
-        return (format!("character U+{:04X}", first as u32), first.len_utf8());
+        return (
+            format!("character U+{:04X}", first as u32),
+            first.len_utf8(),
+        );
     }
     (format!("`{first}`"), first.len_utf8())
 }
@@ -117,11 +122,28 @@ pub(super) fn from_pest(file: FileId, text: &str, error: &pest::error::Error<Rul
     }
     // After a complete operand almost anything may continue it (`.a`, `? a`, an operator,
     // another argument); when a closing token is also possible, that is the useful news.
-    const CONTINUATIONS: [&str; 7] =
-        ["`?`", "`.`", "`:`", "`@`", "`or`", "an operator", "an expression"];
+    const CONTINUATIONS: [&str; 7] = [
+        "`?`",
+        "`.`",
+        "`:`",
+        "`@`",
+        "`or`",
+        "an operator",
+        "an expression",
+    ];
     const CLOSERS: [&str; 12] = [
-        "`;`", "`)`", "`]`", "`}`", "`then`", "`else`", "`in`", "`=`", "`,`",
-        "`\"` (end of string)", "`''` (end of string)", "end of file",
+        "`;`",
+        "`)`",
+        "`]`",
+        "`}`",
+        "`then`",
+        "`else`",
+        "`in`",
+        "`=`",
+        "`,`",
+        "`\"` (end of string)",
+        "`''` (end of string)",
+        "end of file",
     ];
     if expected.iter().any(|name| CLOSERS.contains(name)) {
         expected.retain(|name| !CONTINUATIONS.contains(name));
@@ -135,7 +157,10 @@ pub(super) fn from_pest(file: FileId, text: &str, error: &pest::error::Error<Rul
 
     // A string or comment left open swallows the rest of the file: say that instead.
     if let Some((opener, opened_at)) = scan::first_unbalanced(text) {
-        if matches!(opener, Opener::String | Opener::IndentedString | Opener::Comment) {
+        if matches!(
+            opener,
+            Opener::String | Opener::IndentedString | Opener::Comment
+        ) {
             return Diagnostic::error(format!("unterminated {}", opener.describe()))
                 .with_code("E0001")
                 .with_span(Span::new(file, opened_at, opened_at + 1))
@@ -145,7 +170,10 @@ pub(super) fn from_pest(file: FileId, text: &str, error: &pest::error::Error<Rul
         }
     }
 
-    let message = format!("syntax error: expected {}, found {found}", join_alternatives(&expected));
+    let message = format!(
+        "syntax error: expected {}, found {found}",
+        join_alternatives(&expected)
+    );
     let mut diagnostic = Diagnostic::error(message)
         .with_code("E0001")
         .with_span(span)
@@ -162,8 +190,8 @@ pub(super) fn from_pest(file: FileId, text: &str, error: &pest::error::Error<Rul
         );
     }
     if expects("`=`") && found_text.starts_with(':') {
-        diagnostic = diagnostic
-            .with_hint("attributes are bound with `=`, not `:`: write `name = value;`");
+        diagnostic =
+            diagnostic.with_hint("attributes are bound with `=`, not `:`: write `name = value;`");
     }
     if found_text.starts_with('=') && !found_text.starts_with("==") && !expects("`=`") {
         diagnostic = diagnostic.with_hint(

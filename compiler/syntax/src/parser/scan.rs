@@ -143,10 +143,19 @@ mod tests {
 
     #[test]
     fn finds_the_innermost_unclosed_construct() {
-        assert_eq!(first_unbalanced("{ a = [ 1 2 ; }"), Some((Opener::Bracket, 6)));
-        assert_eq!(first_unbalanced("{ a = \"x ${y}"), Some((Opener::String, 6)));
+        assert_eq!(
+            first_unbalanced("{ a = [ 1 2 ; }"),
+            Some((Opener::Bracket, 6))
+        );
+        assert_eq!(
+            first_unbalanced("{ a = \"x ${y}"),
+            Some((Opener::String, 6))
+        );
         assert_eq!(first_unbalanced("1 /* x"), Some((Opener::Comment, 2)));
-        assert_eq!(first_unbalanced("''a ''$ b"), Some((Opener::IndentedString, 0)));
+        assert_eq!(
+            first_unbalanced("''a ''$ b"),
+            Some((Opener::IndentedString, 0))
+        );
         assert_eq!(first_unbalanced("{ a = \"}\"; } # {"), None);
     }
 }

@@ -44,7 +44,10 @@ pub(super) fn unescape_indented_char(c: char) -> String {
 pub(super) enum IndPiece {
     /// Literal text; `counts_for_indentation` is false for escapes (`''$`, `'''`, `''\n`,
     /// a lone `$` or `'`), which Nix treats as content, never as indentation.
-    Text { text: String, counts_for_indentation: bool },
+    Text {
+        text: String,
+        counts_for_indentation: bool,
+    },
     Interp(Expr),
 }
 
@@ -60,7 +63,10 @@ pub(super) fn strip_indentation(pieces: Vec<IndPiece>) -> Vec<StrPart> {
     let mut cur_indent = 0usize;
     for piece in &pieces {
         match piece {
-            IndPiece::Text { text, counts_for_indentation: true } => {
+            IndPiece::Text {
+                text,
+                counts_for_indentation: true,
+            } => {
                 for c in text.chars() {
                     if at_start_of_line {
                         if c == ' ' {
@@ -158,7 +164,10 @@ mod tests {
 
     #[test]
     fn double_quoted_escapes_follow_nix() {
-        assert_eq!(unescape_double_quoted(r#"a\nb\tc\rd\\e\"f\$g\qh"#), "a\nb\tc\rd\\e\"f$gqh");
+        assert_eq!(
+            unescape_double_quoted(r#"a\nb\tc\rd\\e\"f\$g\qh"#),
+            "a\nb\tc\rd\\e\"f$gqh"
+        );
         assert_eq!(unescape_double_quoted("a\r\nb\rc"), "a\nb\nc");
     }
 
@@ -168,6 +177,9 @@ mod tests {
             text: "  a\n    b\n\n  c\n  ".to_string(),
             counts_for_indentation: true,
         }];
-        assert_eq!(strip_indentation(pieces), vec![StrPart::Lit("a\n  b\n\nc\n".to_string())]);
+        assert_eq!(
+            strip_indentation(pieces),
+            vec![StrPart::Lit("a\n  b\n\nc\n".to_string())]
+        );
     }
 }

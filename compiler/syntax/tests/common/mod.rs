@@ -17,7 +17,11 @@ pub fn sexpr_of(text: &str) -> String {
         Ok(expr) => sexpr(&expr),
         Err(diagnostics) => {
             let first = &diagnostics[0];
-            format!("ERR {} {}", first.code.clone().unwrap_or_default(), first.message)
+            format!(
+                "ERR {} {}",
+                first.code.clone().unwrap_or_default(),
+                first.message
+            )
         }
     }
 }
@@ -37,7 +41,11 @@ pub fn sexpr(expr: &Expr) -> String {
         }
         ExprKind::Attrs { rec, bindings } => {
             let bindings: Vec<String> = bindings.iter().map(binding).collect();
-            format!("({}{{{}}})", if *rec { "rec " } else { "" }, bindings.join(" "))
+            format!(
+                "({}{{{}}})",
+                if *rec { "rec " } else { "" },
+                bindings.join(" ")
+            )
         }
         ExprKind::Let { bindings, body } => {
             let bindings: Vec<String> = bindings.iter().map(binding).collect();
@@ -50,15 +58,30 @@ pub fn sexpr(expr: &Expr) -> String {
         }
         ExprKind::Lambda { param, body } => format!("(fn {} {})", param_text(param), sexpr(body)),
         ExprKind::Apply { func, arg } => format!("({} {})", sexpr(func), sexpr(arg)),
-        ExprKind::Select { expr, path, default } => match default {
+        ExprKind::Select {
+            expr,
+            path,
+            default,
+        } => match default {
             Some(default) => {
-                format!("(. {} {} or {})", sexpr(expr), attr_path(path), sexpr(default))
+                format!(
+                    "(. {} {} or {})",
+                    sexpr(expr),
+                    attr_path(path),
+                    sexpr(default)
+                )
             }
             None => format!("(. {} {})", sexpr(expr), attr_path(path)),
         },
         ExprKind::HasAttr { expr, path } => format!("(? {} {})", sexpr(expr), attr_path(path)),
-        ExprKind::Unary { op: UnaryOp::Neg, expr } => format!("(neg {})", sexpr(expr)),
-        ExprKind::Unary { op: UnaryOp::Not, expr } => format!("(! {})", sexpr(expr)),
+        ExprKind::Unary {
+            op: UnaryOp::Neg,
+            expr,
+        } => format!("(neg {})", sexpr(expr)),
+        ExprKind::Unary {
+            op: UnaryOp::Not,
+            expr,
+        } => format!("(! {})", sexpr(expr)),
         ExprKind::Binary { op, lhs, rhs } => {
             format!("({} {} {})", op.symbol(), sexpr(lhs), sexpr(rhs))
         }
@@ -73,7 +96,11 @@ fn str_parts(parts: &[StrPart]) -> String {
             StrPart::Interp(expr) => format!("${{{}}}", sexpr(expr)),
         })
         .collect();
-    format!("(str{}{})", if parts.is_empty() { "" } else { " " }, parts.join(" "))
+    format!(
+        "(str{}{})",
+        if parts.is_empty() { "" } else { " " },
+        parts.join(" ")
+    )
 }
 
 fn attr_key(key: &AttrKey) -> String {
@@ -104,7 +131,11 @@ fn binding(binding: &Binding) -> String {
 fn param_text(param: &Param) -> String {
     match param {
         Param::Ident(ident) => ident.name.clone(),
-        Param::Pattern { formals, ellipsis, at } => {
+        Param::Pattern {
+            formals,
+            ellipsis,
+            at,
+        } => {
             let mut items: Vec<String> = formals
                 .iter()
                 .map(|formal| match &formal.default {
