@@ -66,8 +66,15 @@ impl LossOutcome {
     }
 }
 
+/// Node names, sorted (so that [`Availability::loss`] can look them up by binary search).
 fn names<'a>(nodes: impl IntoIterator<Item = &'a Node>) -> Vec<String> {
-    nodes.into_iter().map(|n| n.name.clone()).collect()
+    let mut v: Vec<String> = nodes.into_iter().map(|n| n.name.clone()).collect();
+    v.sort();
+    v
+}
+
+fn contains(sorted: &[String], name: &str) -> bool {
+    sorted.binary_search_by(|x| x.as_str().cmp(name)).is_ok()
 }
 
 impl Availability {
@@ -129,7 +136,7 @@ impl Availability {
             .nodes
             .iter()
             .filter(|n| {
-                n.roles.iter().any(|r| *r != Role::Worker) || a.vip_holders.contains(&n.name)
+                n.roles.iter().any(|r| *r != Role::Worker) || contains(&a.vip_holders, &n.name)
             })
             .filter_map(|n| {
                 let outcome = a.loss(&BTreeSet::from([n.name.as_str()]));
@@ -141,7 +148,11 @@ impl Availability {
 
     /// What remains when the nodes in `lost` are gone.
     pub fn loss(&self, lost: &BTreeSet<&str>) -> LossOutcome {
-        let left = |v: &[String]| v.iter().filter(|n| !lost.contains(n.as_str())).count();
+        // O(|lost| log n), so that checking every node and zone stays fast on huge clusters.
+        let left = |v: &[String]| {
+            let gone = lost.iter().filter(|l| contains(v, l)).count();
+            v.len().saturating_sub(gone)
+        };
         let etcd_left = left(&self.etcd_members);
         let api_left = left(&self.control_planes);
         let vip_left = (self.load_balancer_kind != LoadBalancerKind::External)

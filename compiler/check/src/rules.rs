@@ -409,10 +409,12 @@ fn vip(c: &Cluster, out: &mut Vec<Diagnostic>) {
         return;
     }
     let vip_at = at(c, "controlPlane.vip");
-    let a = Availability::of(c);
     let mut bad_subnets: BTreeMap<Ipv4Net, Vec<&Node>> = BTreeMap::new();
-    for holder in &a.vip_holders {
-        let Some(n) = c.node(holder) else { continue };
+    let holders: Vec<&Node> = match kind {
+        LoadBalancerKind::KubeVip => c.control_planes().collect(),
+        _ => c.vip_holders(),
+    };
+    for n in holders {
         let addr_at = at(c, &format!("nodes.{}.address", n.name));
         match n.subnet() {
             None => out.push(
@@ -629,8 +631,9 @@ fn cidrs(c: &Cluster, out: &mut Vec<Diagnostic>) {
 /// service IP, the `kubernetes` service names, then `certSANs`.
 pub fn planned_apiserver_sans(c: &Cluster) -> Vec<String> {
     let mut sans: Vec<String> = Vec::new();
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     let mut push = |s: String| {
-        if !s.is_empty() && !sans.contains(&s) {
+        if !s.is_empty() && seen.insert(s.clone()) {
             sans.push(s);
         }
     };

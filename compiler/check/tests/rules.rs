@@ -656,3 +656,29 @@ fn every_diagnostic_has_a_code_and_a_hint() {
         assert!(hac_check::explain(x.code.as_deref().unwrap_or("")).is_some());
     }
 }
+
+#[test]
+fn huge_clusters_are_checked_without_quadratic_blowup() {
+    // 40 000 nodes in 4 zones and 20 000 certSANs: every rule and the report finish (a
+    // quadratic pass would take minutes here; the test harness's timeout catches a hang).
+    let mut c = stacked_3();
+    c.network.pods = "10.128.0.0/9".parse().unwrap();
+    c.network.node_mask_size = 25;
+    c.network.services = "10.96.0.0/12".parse().unwrap();
+    for i in 0..40_000u32 {
+        let mut n = c.nodes[3].clone();
+        n.name = format!("w-{i:05}");
+        n.address = Ipv4Addr::from(u32::from(Ipv4Addr::new(172, 16, 0, 0)) + i);
+        n.prefix_len = Some(12);
+        n.zone = Some(format!("z{}", i % 4));
+        c.nodes.push(n);
+    }
+    c.nodes.sort_by(|a, b| a.name.cmp(&b.name));
+    c.control_plane.cert_sans = (0..20_000)
+        .map(|i| format!("san-{i}.example.com"))
+        .collect();
+    let d = check(&c);
+    assert!(d.iter().all(|d| !d.is_error()), "{:?}", code_list(&d));
+    assert_eq!(hac_check::Availability::of(&c).zones.len(), 4);
+    assert!(planned_apiserver_sans(&c).len() > 20_000);
+}
