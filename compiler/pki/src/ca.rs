@@ -71,7 +71,10 @@ impl ImportedCa {
     pub(crate) fn material(&self) -> Result<CaMaterial, PkiError> {
         let bad = |m: &str| PkiError::new(CODE_CA, format!("the adopted cluster CA {m}"));
         let key = KeyPair::from_pem(&self.key_pem).map_err(|m| {
-            PkiError::new(CODE_CA, format!("the adopted cluster CA's key is unusable: {m}"))
+            PkiError::new(
+                CODE_CA,
+                format!("the adopted cluster CA's key is unusable: {m}"),
+            )
         })?;
         let der = crate::keys::pem_body(&self.cert_pem)
             .ok_or_else(|| bad("certificate is not valid PEM"))?;
@@ -87,7 +90,9 @@ impl ImportedCa {
         }
         match cert.key_usage() {
             Ok(Some(ku)) if !ku.value.key_cert_sign() => {
-                return Err(bad("certificate may not sign certificates (its keyUsage lacks keyCertSign)"))
+                return Err(bad(
+                    "certificate may not sign certificates (its keyUsage lacks keyCertSign)",
+                ))
             }
             Err(_) => return Err(bad("certificate has a malformed keyUsage extension")),
             _ => {}
@@ -133,7 +138,11 @@ fn first_certificate_pem(text: &str) -> Result<String, PkiError> {
     let bad = |m: &str| PkiError::new(CODE_CA, format!("the adopted cluster CA certificate {m}"));
     match pem_label(text) {
         Some(l) if l == "CERTIFICATE" => {}
-        Some(_) => return Err(bad("is not a PEM `CERTIFICATE` (wrong block type; is it the key?)")),
+        Some(_) => {
+            return Err(bad(
+                "is not a PEM `CERTIFICATE` (wrong block type; is it the key?)",
+            ))
+        }
         None => return Err(bad("is not PEM (no `-----BEGIN CERTIFICATE-----` line)")),
     }
     let mut out = String::new();

@@ -32,7 +32,11 @@ pub(crate) struct PkiError {
 
 impl PkiError {
     pub(crate) fn new(code: &'static str, message: impl Into<String>) -> PkiError {
-        PkiError { code, message: message.into(), hint: None }
+        PkiError {
+            code,
+            message: message.into(),
+            hint: None,
+        }
     }
     pub(crate) fn internal(message: impl Into<String>) -> PkiError {
         PkiError::new(CODE_ISSUE, message)

@@ -123,17 +123,38 @@ fn issue_inner(cluster: &Cluster, secrets: &Secrets) -> Result<IssuedPki, PkiErr
         };
         let is_cp = node.has(Role::ControlPlane);
         if is_cp {
-            put(format!("{PKI}/ca.crt"), MODE_CERT, cluster_ca.cert_pem.as_bytes());
-            put(format!("{PKI}/ca.key"), MODE_SECRET, cluster_ca.key_pem.as_bytes());
-            put(format!("{PKI}/front-proxy-ca.crt"), MODE_CERT, front_proxy_ca.cert_pem.as_bytes());
-            put(format!("{PKI}/etcd/ca.crt"), MODE_CERT, etcd_ca.cert_pem.as_bytes());
+            put(
+                format!("{PKI}/ca.crt"),
+                MODE_CERT,
+                cluster_ca.cert_pem.as_bytes(),
+            );
+            put(
+                format!("{PKI}/ca.key"),
+                MODE_SECRET,
+                cluster_ca.key_pem.as_bytes(),
+            );
+            put(
+                format!("{PKI}/front-proxy-ca.crt"),
+                MODE_CERT,
+                front_proxy_ca.cert_pem.as_bytes(),
+            );
+            put(
+                format!("{PKI}/etcd/ca.crt"),
+                MODE_CERT,
+                etcd_ca.cert_pem.as_bytes(),
+            );
             put(format!("{PKI}/sa.key"), MODE_SECRET, sa_key_pem.as_bytes());
             put(format!("{PKI}/sa.pub"), MODE_SECRET, sa_pub_pem.as_bytes());
             let leaves = [
                 ("apiserver", iss.apiserver_spec(node), &cluster_ca),
                 (
                     "apiserver-kubelet-client",
-                    iss.client_spec(node, "apiserver-kubelet-client", "kube-apiserver-kubelet-client", Some(iss.admin_group())),
+                    iss.client_spec(
+                        node,
+                        "apiserver-kubelet-client",
+                        "kube-apiserver-kubelet-client",
+                        Some(iss.admin_group()),
+                    ),
                     &cluster_ca,
                 ),
                 (
@@ -143,24 +164,57 @@ fn issue_inner(cluster: &Cluster, secrets: &Secrets) -> Result<IssuedPki, PkiErr
                 ),
                 (
                     "apiserver-etcd-client",
-                    iss.client_spec(node, "apiserver-etcd-client", "kube-apiserver-etcd-client", None),
+                    iss.client_spec(
+                        node,
+                        "apiserver-etcd-client",
+                        "kube-apiserver-etcd-client",
+                        None,
+                    ),
                     &etcd_ca,
                 ),
             ];
             for (name, spec, ca) in leaves {
                 let leaf = iss.leaf(&spec, ca)?;
-                put(format!("{PKI}/{name}.crt"), MODE_CERT, leaf.cert_pem.as_bytes());
-                put(format!("{PKI}/{name}.key"), MODE_SECRET, leaf.key_pem.as_bytes());
+                put(
+                    format!("{PKI}/{name}.crt"),
+                    MODE_CERT,
+                    leaf.cert_pem.as_bytes(),
+                );
+                put(
+                    format!("{PKI}/{name}.key"),
+                    MODE_SECRET,
+                    leaf.key_pem.as_bytes(),
+                );
             }
             let endpoint = format!("https://{}", cluster.control_plane_endpoint());
-            let local = format!("https://{}:{}", node.address, cluster.control_plane.api_server_port);
+            let local = format!(
+                "https://{}:{}",
+                node.address, cluster.control_plane.api_server_port
+            );
             let mut kubeconfigs = vec![
-                ("admin", "kubernetes-admin", Some(iss.admin_group()), endpoint.clone()),
-                ("controller-manager", "system:kube-controller-manager", None, local.clone()),
+                (
+                    "admin",
+                    "kubernetes-admin",
+                    Some(iss.admin_group()),
+                    endpoint.clone(),
+                ),
+                (
+                    "controller-manager",
+                    "system:kube-controller-manager",
+                    None,
+                    local.clone(),
+                ),
                 ("scheduler", "system:kube-scheduler", None, local),
             ];
-            if has_super_admin(cluster.kubernetes_version) && first_cp.as_deref() == Some(node.name.as_str()) {
-                kubeconfigs.push(("super-admin", "kubernetes-super-admin", Some("system:masters"), endpoint));
+            if has_super_admin(cluster.kubernetes_version)
+                && first_cp.as_deref() == Some(node.name.as_str())
+            {
+                kubeconfigs.push((
+                    "super-admin",
+                    "kubernetes-super-admin",
+                    Some("system:masters"),
+                    endpoint,
+                ));
             }
             for (file, user, group, server) in kubeconfigs {
                 let spec = iss.client_spec(node, &format!("kubeconfig-{file}"), user, group);
@@ -178,23 +232,44 @@ fn issue_inner(cluster: &Cluster, secrets: &Secrets) -> Result<IssuedPki, PkiErr
             }
         }
         if cluster.runs_etcd(node) {
-            put(format!("{PKI}/etcd/ca.crt"), MODE_CERT, etcd_ca.cert_pem.as_bytes());
+            put(
+                format!("{PKI}/etcd/ca.crt"),
+                MODE_CERT,
+                etcd_ca.cert_pem.as_bytes(),
+            );
             let leaves = [
                 ("etcd/server", iss.etcd_member_spec(node, "etcd-server")),
                 ("etcd/peer", iss.etcd_member_spec(node, "etcd-peer")),
                 (
                     "etcd/healthcheck-client",
-                    iss.client_spec(node, "etcd-healthcheck-client", "kube-etcd-healthcheck-client", None),
+                    iss.client_spec(
+                        node,
+                        "etcd-healthcheck-client",
+                        "kube-etcd-healthcheck-client",
+                        None,
+                    ),
                 ),
             ];
             for (name, spec) in leaves {
                 let leaf = iss.leaf(&spec, &etcd_ca)?;
-                put(format!("{PKI}/{name}.crt"), MODE_CERT, leaf.cert_pem.as_bytes());
-                put(format!("{PKI}/{name}.key"), MODE_SECRET, leaf.key_pem.as_bytes());
+                put(
+                    format!("{PKI}/{name}.crt"),
+                    MODE_CERT,
+                    leaf.cert_pem.as_bytes(),
+                );
+                put(
+                    format!("{PKI}/{name}.key"),
+                    MODE_SECRET,
+                    leaf.key_pem.as_bytes(),
+                );
             }
         }
         if node.has(Role::LoadBalancer) {
-            put(format!("{PKI}/ca.crt"), MODE_CERT, cluster_ca.cert_pem.as_bytes());
+            put(
+                format!("{PKI}/ca.crt"),
+                MODE_CERT,
+                cluster_ca.cert_pem.as_bytes(),
+            );
         }
         Ok(out.into_values().collect())
     })?;
@@ -212,16 +287,23 @@ fn issue_inner(cluster: &Cluster, secrets: &Secrets) -> Result<IssuedPki, PkiErr
 impl<'a> Issuer<'a> {
     fn new(cluster: &'a Cluster, root_secret: &'a [u8]) -> Result<Issuer<'a>, PkiError> {
         let at = |days: u32, what: &str| {
-            let secs = i64::from(days).checked_mul(86_400).and_then(|d| cluster.epoch.unix.checked_add(d));
-            secs.and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok()).ok_or_else(|| {
-                PkiError::internal(format!(
-                    "the {what} ends after the year 9999, which X.509 cannot express"
-                ))
-                .with_hint("lower pki.caValidityDays / pki.certValidityDays or the epoch")
-            })
+            let secs = i64::from(days)
+                .checked_mul(86_400)
+                .and_then(|d| cluster.epoch.unix.checked_add(d));
+            secs.and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
+                .ok_or_else(|| {
+                    PkiError::internal(format!(
+                        "the {what} ends after the year 9999, which X.509 cannot express"
+                    ))
+                    .with_hint("lower pki.caValidityDays / pki.certValidityDays or the epoch")
+                })
         };
         let mut serial_key = Zeroizing::new([0u8; 32]);
-        hkdf_expand(root_secret, &format!("cluster={} serial-key", cluster.name), serial_key.as_mut())?;
+        hkdf_expand(
+            root_secret,
+            &format!("cluster={} serial-key", cluster.name),
+            serial_key.as_mut(),
+        )?;
         Ok(Issuer {
             cluster,
             root_secret,
@@ -311,7 +393,11 @@ impl<'a> Issuer<'a> {
     /// (`pki.rotation` does not touch it).
     fn derived_ca(&self, id: &str, cn: &str) -> Result<CaMaterial, PkiError> {
         let c = self.cluster;
-        let key = KeyPair::derive(self.root_secret, c.pki.algorithm, &format!("cluster={} ca={id}", c.name))?;
+        let key = KeyPair::derive(
+            self.root_secret,
+            c.pki.algorithm,
+            &format!("cluster={} ca={id}", c.name),
+        )?;
         let ski = subject_key_id(key.der_bytes());
         let mut params = CertificateParams::default();
         params.distinguished_name = dn(None, cn)?;
@@ -327,7 +413,8 @@ impl<'a> Issuer<'a> {
         params.not_before = self.not_before;
         params.not_after = self.ca_not_after;
         let spki_der = key.subject_public_key_info();
-        params.serial_number = Some(self.serial(&format!("ca={id}"), &format!("{cn}|ca"), &spki_der));
+        params.serial_number =
+            Some(self.serial(&format!("ca={id}"), &format!("{cn}|ca"), &spki_der));
         let cert = params.self_signed(&key).map_err(rcgen_error)?;
         Ok(CaMaterial {
             subject: params.distinguished_name.clone(),
@@ -345,12 +432,18 @@ impl<'a> Issuer<'a> {
         let mut params = CertificateParams::default();
         params.distinguished_name = dn(spec.organization.as_deref(), &spec.common_name)?;
         params.is_ca = IsCa::NoCa;
-        params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
+        params.key_usages = vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::KeyEncipherment,
+        ];
         params.extended_key_usages = match spec.usage {
             Usage::Server => vec![ExtendedKeyUsagePurpose::ServerAuth],
             Usage::Client => vec![ExtendedKeyUsagePurpose::ClientAuth],
             Usage::ServerAndClient => {
-                vec![ExtendedKeyUsagePurpose::ServerAuth, ExtendedKeyUsagePurpose::ClientAuth]
+                vec![
+                    ExtendedKeyUsagePurpose::ServerAuth,
+                    ExtendedKeyUsagePurpose::ClientAuth,
+                ]
             }
         };
         let mut sans = Vec::new();
@@ -365,11 +458,19 @@ impl<'a> Issuer<'a> {
         let spki_der = key.subject_public_key_info();
         let content = format!(
             "{}|{:?}|{:?}|{:?}|{:?}|issuer-ski={:02x?}",
-            spec.common_name, spec.organization, spec.usage, spec.dns_names, spec.ips, ca.subject_key_id
+            spec.common_name,
+            spec.organization,
+            spec.usage,
+            spec.dns_names,
+            spec.ips,
+            ca.subject_key_id
         );
         params.serial_number = Some(self.serial(&spec.identity, &content, &spki_der));
         let cert = params.signed_by(&key, &ca.issuer()).map_err(rcgen_error)?;
-        Ok(IssuedLeaf { cert_pem: cert.pem(), key_pem: key.private_key_pem()? })
+        Ok(IssuedLeaf {
+            cert_pem: cert.pem(),
+            key_pem: key.private_key_pem()?,
+        })
     }
 
     /// A positive 16-byte serial: HMAC-SHA256 (keyed from the root secret) of the
@@ -404,7 +505,9 @@ pub(crate) fn probe_issuer_name(ca: &CaMaterial) -> Result<Vec<u8>, PkiError> {
     params.serial_number = Some(SerialNumber::from_slice(&[1]));
     params.not_before = OffsetDateTime::UNIX_EPOCH;
     params.not_after = OffsetDateTime::UNIX_EPOCH;
-    let cert = params.signed_by(&ca.key, &ca.issuer()).map_err(rcgen_error)?;
+    let cert = params
+        .signed_by(&ca.key, &ca.issuer())
+        .map_err(rcgen_error)?;
     let (_, parsed) = x509_parser::parse_x509_certificate(cert.der())
         .map_err(|_| PkiError::internal("cannot read back a probe certificate"))?;
     Ok(parsed.issuer().as_raw().to_vec())
@@ -426,7 +529,9 @@ fn dn(org: Option<&str>, cn: &str) -> Result<DistinguishedName, PkiError> {
 
 fn ia5(s: &str) -> Result<Ia5String, PkiError> {
     Ia5String::try_from(s).map_err(|_| {
-        PkiError::internal(format!("`{s}` cannot be a DNS name in a certificate (not ASCII)"))
+        PkiError::internal(format!(
+            "`{s}` cannot be a DNS name in a certificate (not ASCII)"
+        ))
     })
 }
 
@@ -436,8 +541,14 @@ fn rcgen_error(e: rcgen::Error) -> PkiError {
 
 /// `f` over `items` on up to `available_parallelism` threads, results in input order. The
 /// output does not depend on scheduling: each result is a pure function of its item.
-fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Result<Vec<R>, PkiError> {
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 16);
+fn parallel_map<T: Sync, R: Send>(
+    items: &[T],
+    f: impl Fn(&T) -> R + Sync,
+) -> Result<Vec<R>, PkiError> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 16);
     if threads == 1 || items.len() < 2 {
         return Ok(items.iter().map(&f).collect());
     }
@@ -459,7 +570,10 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Re
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().map_err(|_| PkiError::internal("a PKI worker thread failed")))
+            .map(|h| {
+                h.join()
+                    .map_err(|_| PkiError::internal("a PKI worker thread failed"))
+            })
             .collect()
     });
     for (i, r) in chunks?.into_iter().flatten() {

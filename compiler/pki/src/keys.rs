@@ -59,9 +59,15 @@ impl KeyPair {
                     p384::ecdsa::SigningKey::from_slice(b).ok()
                 })?)
             }
-            KeyAlgorithm::Rsa2048 => PrivateKey::Rsa(Box::new(derive_rsa(root_secret, &info, 2048)?)),
-            KeyAlgorithm::Rsa3072 => PrivateKey::Rsa(Box::new(derive_rsa(root_secret, &info, 3072)?)),
-            KeyAlgorithm::Rsa4096 => PrivateKey::Rsa(Box::new(derive_rsa(root_secret, &info, 4096)?)),
+            KeyAlgorithm::Rsa2048 => {
+                PrivateKey::Rsa(Box::new(derive_rsa(root_secret, &info, 2048)?))
+            }
+            KeyAlgorithm::Rsa3072 => {
+                PrivateKey::Rsa(Box::new(derive_rsa(root_secret, &info, 3072)?))
+            }
+            KeyAlgorithm::Rsa4096 => {
+                PrivateKey::Rsa(Box::new(derive_rsa(root_secret, &info, 4096)?))
+            }
         };
         KeyPair::from_private(key)
     }
@@ -70,11 +76,17 @@ impl KeyPair {
     pub(crate) fn from_private(key: PrivateKey) -> Result<KeyPair, PkiError> {
         let (public_key_bits, signature_algorithm) = match &key {
             PrivateKey::P256(k) => (
-                k.verifying_key().to_encoded_point(false).as_bytes().to_vec(),
+                k.verifying_key()
+                    .to_encoded_point(false)
+                    .as_bytes()
+                    .to_vec(),
                 &rcgen::PKCS_ECDSA_P256_SHA256,
             ),
             PrivateKey::P384(k) => (
-                k.verifying_key().to_encoded_point(false).as_bytes().to_vec(),
+                k.verifying_key()
+                    .to_encoded_point(false)
+                    .as_bytes()
+                    .to_vec(),
                 &rcgen::PKCS_ECDSA_P384_SHA384,
             ),
             PrivateKey::Rsa(k) => (
@@ -86,14 +98,19 @@ impl KeyPair {
                 &rcgen::PKCS_RSA_SHA256,
             ),
         };
-        Ok(KeyPair { key, public_key_bits, signature_algorithm })
+        Ok(KeyPair {
+            key,
+            public_key_bits,
+            signature_algorithm,
+        })
     }
 
     /// Loads a PEM private key as kubeadm and openssl write them: PKCS#8 (`PRIVATE KEY`),
     /// SEC1 (`EC PRIVATE KEY`, P-256 or P-384) or PKCS#1 (`RSA PRIVATE KEY`). The error never
     /// quotes the key.
     pub(crate) fn from_pem(pem_text: &str) -> Result<KeyPair, String> {
-        let label = pem_label(pem_text).ok_or("the key is not PEM (no `-----BEGIN …-----` line)")?;
+        let label =
+            pem_label(pem_text).ok_or("the key is not PEM (no `-----BEGIN …-----` line)")?;
         let key = match label.as_str() {
             "PRIVATE KEY" => {
                 if let Ok(k) = p256::ecdsa::SigningKey::from_pkcs8_pem(pem_text) {
@@ -135,12 +152,45 @@ impl KeyPair {
 
     /// The private key as PEM (PKCS#8), zeroized on drop.
     pub(crate) fn private_key_pem(&self) -> Result<Zeroizing<String>, PkiError> {
-        let pem = match &self.key {
-            PrivateKey::P256(k) => k.to_pkcs8_pem(LineEnding::LF),
-            PrivateKey::P384(k) => k.to_pkcs8_pem(LineEnding::LF),
-            PrivateKey::Rsa(k) => k.to_pkcs8_pem(LineEnding::LF),
+        let (scalar, curve_oid): (Zeroizing<Vec<u8>>, &[u8]) = match &self.key {
+            PrivateKey::P256(k) => (Zeroizing::new(k.to_bytes().to_vec()), OID_P256),
+            PrivateKey::P384(k) => (Zeroizing::new(k.to_bytes().to_vec()), OID_P384),
+            PrivateKey::Rsa(k) => {
+                return k
+                    .to_pkcs8_pem(LineEnding::LF)
+                    .map_err(|_| PkiError::internal("cannot encode a private key"));
+            }
         };
-        pem.map_err(|_| PkiError::internal("cannot encode a private key"))
+        // EC keys: PKCS#8 wrapping a SEC1 ECPrivateKey with its public key, written here from
+        // the point already known (the ecdsa crate would recompute it: a scalar multiplication).
+        let ec_private_key = Zeroizing::new(der_tlv(
+            0x30,
+            &[
+                der_tlv(0x02, &[1]),
+                Zeroizing::new(der_tlv(0x04, &scalar)).to_vec(),
+                der_tlv(
+                    0xa1,
+                    &der_tlv(0x03, &[&[0u8][..], &self.public_key_bits].concat()),
+                ),
+            ]
+            .concat(),
+        ));
+        let algorithm = der_tlv(
+            0x30,
+            &[der_tlv(0x06, OID_EC_PUBLIC_KEY), der_tlv(0x06, curve_oid)].concat(),
+        );
+        let info = Zeroizing::new(der_tlv(
+            0x30,
+            &Zeroizing::new(
+                [
+                    der_tlv(0x02, &[0]),
+                    algorithm,
+                    Zeroizing::new(der_tlv(0x04, &ec_private_key)).to_vec(),
+                ]
+                .concat(),
+            ),
+        ));
+        Ok(pem_encode("PRIVATE KEY", &info))
     }
 
     /// The public key as a PEM `PUBLIC KEY` (SubjectPublicKeyInfo), as kubeadm writes sa.pub.
@@ -199,7 +249,9 @@ impl SigningKey for KeyPair {
             }
             PrivateKey::Rsa(k) => {
                 let signer = rsa::pkcs1v15::SigningKey::<Sha256>::new(k.as_ref().clone());
-                let sig = signer.try_sign(msg).map_err(|_| rcgen::Error::RemoteKeyError)?;
+                let sig = signer
+                    .try_sign(msg)
+                    .map_err(|_| rcgen::Error::RemoteKeyError)?;
                 Ok(sig.to_vec())
             }
         }
@@ -215,12 +267,18 @@ fn derive_ec<const N: usize, K>(
 ) -> Result<K, PkiError> {
     for attempt in 0..64u32 {
         let mut bytes = Zeroizing::new([0u8; N]);
-        hkdf_expand(root_secret, &format!("{info} attempt={attempt}"), bytes.as_mut())?;
+        hkdf_expand(
+            root_secret,
+            &format!("{info} attempt={attempt}"),
+            bytes.as_mut(),
+        )?;
         if let Some(k) = make(&bytes) {
             return Ok(k);
         }
     }
-    Err(PkiError::internal("no valid EC key after 64 derivation attempts"))
+    Err(PkiError::internal(
+        "no valid EC key after 64 derivation attempts",
+    ))
 }
 
 /// Generates an RSA key from a ChaCha20 stream seeded by HKDF: deterministic for a given
@@ -233,9 +291,46 @@ fn derive_rsa(root_secret: &[u8], info: &str, bits: usize) -> Result<rsa::RsaPri
         .map_err(|_| PkiError::internal("RSA key generation failed"))
 }
 
+/// id-ecPublicKey, prime256v1 and secp384r1 (DER contents of the OBJECT IDENTIFIERs).
+const OID_EC_PUBLIC_KEY: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+const OID_P256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+const OID_P384: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x22];
+
+/// One DER tag-length-value (definite lengths up to 65535 bytes, enough for EC keys).
+fn der_tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(content.len() + 4);
+    out.push(tag);
+    let n = content.len();
+    if n < 0x80 {
+        out.push(n as u8);
+    } else if n < 0x100 {
+        out.extend([0x81, n as u8]);
+    } else {
+        out.extend([0x82, (n >> 8) as u8, n as u8]);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+/// PEM with 64-column base64 lines and LF line ends, zeroized on drop.
+fn pem_encode(label: &str, der: &[u8]) -> Zeroizing<String> {
+    use base64::Engine;
+    let b64 = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(der));
+    let mut out = Zeroizing::new(format!("-----BEGIN {label}-----\n"));
+    for chunk in b64.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
 /// The label of the first PEM block (`CERTIFICATE`, `PRIVATE KEY`, …).
 pub(crate) fn pem_label(text: &str) -> Option<String> {
-    let line = text.lines().map(str::trim).find(|l| l.starts_with("-----BEGIN "))?;
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("-----BEGIN "))?;
     let rest = line.strip_prefix("-----BEGIN ")?;
     let label = rest.strip_suffix("-----")?;
     Some(label.to_string())
@@ -267,4 +362,65 @@ pub(crate) fn pem_body(text: &str) -> Option<Zeroizing<Vec<u8>>> {
         b64.push_str(line);
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hand-written EC PKCS#8 is what the RustCrypto encoder writes, byte for byte.
+    #[test]
+    fn ec_private_key_pem_matches_the_pkcs8_encoder() {
+        for alg in [KeyAlgorithm::EcdsaP256, KeyAlgorithm::EcdsaP384] {
+            let k = KeyPair::derive(&[7u8; 32], alg, "test").expect("derive");
+            let reference = match &k.key {
+                PrivateKey::P256(s) => s.to_pkcs8_pem(LineEnding::LF),
+                PrivateKey::P384(s) => s.to_pkcs8_pem(LineEnding::LF),
+                PrivateKey::Rsa(_) => unreachable!("EC only"),
+            }
+            .expect("encode");
+            assert_eq!(*k.private_key_pem().expect("pem"), *reference, "{alg:?}");
+            // And it reads back as the same key.
+            let back = KeyPair::from_pem(&k.private_key_pem().expect("pem")).expect("parse");
+            assert_eq!(back.public_key_bits, k.public_key_bits);
+        }
+    }
+
+    #[test]
+    fn derivation_depends_on_secret_algorithm_and_identity() {
+        let bits = |root: u8, alg, id: &str| {
+            KeyPair::derive(&[root; 32], alg, id)
+                .expect("derive")
+                .public_key_bits
+        };
+        let p = KeyAlgorithm::EcdsaP256;
+        assert_eq!(bits(1, p, "a"), bits(1, p, "a"));
+        assert_ne!(bits(1, p, "a"), bits(1, p, "b"));
+        assert_ne!(bits(1, p, "a"), bits(2, p, "a"));
+        assert_ne!(
+            bits(1, p, "a").len(),
+            bits(1, KeyAlgorithm::EcdsaP384, "a").len()
+        );
+    }
+
+    #[test]
+    fn pem_helpers_reject_incomplete_blocks() {
+        assert_eq!(
+            pem_label("-----BEGIN X-----\nAA==\n-----END X-----\n").as_deref(),
+            Some("X")
+        );
+        assert!(
+            pem_body("-----BEGIN X-----\nAA==\n").is_none(),
+            "no END line"
+        );
+        assert!(
+            pem_body("-----BEGIN X-----\n!!!\n-----END X-----\n").is_none(),
+            "bad base64"
+        );
+        assert!(pem_label("no pem here").is_none());
+        assert!(KeyPair::from_pem(
+            "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n"
+        )
+        .is_err());
+    }
 }

@@ -21,7 +21,14 @@ const KEY_VRRP: &str = "vrrpPassword";
 const KEY_TOKEN: &str = "bootstrapToken";
 const KEY_CA_CERT: &str = "clusterCACertificate";
 const KEY_CA_KEY: &str = "clusterCAKey";
-const KNOWN_KEYS: [&str; 6] = [KEY_VERSION, KEY_ROOT, KEY_VRRP, KEY_TOKEN, KEY_CA_CERT, KEY_CA_KEY];
+const KNOWN_KEYS: [&str; 6] = [
+    KEY_VERSION,
+    KEY_ROOT,
+    KEY_VRRP,
+    KEY_TOKEN,
+    KEY_CA_CERT,
+    KEY_CA_KEY,
+];
 
 /// A parsed secrets file. `Debug` shows no secret.
 pub struct Secrets {
@@ -37,7 +44,10 @@ impl fmt::Debug for Secrets {
             .field("root_secret", &"[redacted]")
             .field("vrrp_password", &"[redacted]")
             .field("bootstrap_token", &"[redacted]")
-            .field("imported_ca", &self.imported_ca.as_ref().map(|_| "[redacted]"))
+            .field(
+                "imported_ca",
+                &self.imported_ca.as_ref().map(|_| "[redacted]"),
+            )
             .finish()
     }
 }
@@ -103,7 +113,10 @@ impl Secrets {
              # age, or keep it in a vault. Every key and certificate derives from rootSecret.\n",
         );
         out.push_str(&format!("{KEY_VERSION}: {SECRETS_VERSION}\n"));
-        out.push_str(&format!("{KEY_ROOT}: \"{}\"\n", *hex(self.root_secret.as_ref())));
+        out.push_str(&format!(
+            "{KEY_ROOT}: \"{}\"\n",
+            *hex(self.root_secret.as_ref())
+        ));
         out.push_str(&format!("{KEY_VRRP}: \"{}\"\n", *self.vrrp_password));
         out.push_str(&format!("{KEY_TOKEN}: \"{}\"\n", *self.bootstrap_token));
         if let Some(ca) = &self.imported_ca {
@@ -126,19 +139,26 @@ impl Secrets {
                 );
                 e = match hac_core::suggest::did_you_mean(key, KNOWN_KEYS.iter().copied()) {
                     Some(s) => e.with_hint(format!("did you mean `{s}`?")),
-                    None => e.with_hint(format!("the keys of version 1 are: {}", KNOWN_KEYS.join(", "))),
+                    None => e.with_hint(format!(
+                        "the keys of version 1 are: {}",
+                        KNOWN_KEYS.join(", ")
+                    )),
                 };
                 return Err(e);
             }
         }
         let version = fields.get(KEY_VERSION).ok_or_else(|| {
-            PkiError::new(CODE_VERSION, "the secrets file has no `version` line")
-                .with_hint("the file is truncated or not a hac secrets file; `version: 1` comes first")
+            PkiError::new(CODE_VERSION, "the secrets file has no `version` line").with_hint(
+                "the file is truncated or not a hac secrets file; `version: 1` comes first",
+            )
         })?;
         if version.value.as_str() != SECRETS_VERSION.to_string() {
             return Err(PkiError::new(
                 CODE_VERSION,
-                format!("the secrets file has an unsupported version (line {})", version.line),
+                format!(
+                    "the secrets file has an unsupported version (line {})",
+                    version.line
+                ),
             )
             .with_hint("this hac reads `version: 1`; a newer hac may have written it"));
         }
@@ -152,7 +172,10 @@ impl Secrets {
         let root_secret = parse_root_secret(&root.value).ok_or_else(|| {
             PkiError::new(
                 CODE_VALUE,
-                format!("`{KEY_ROOT}` (line {}) is not 64 hexadecimal digits (256 bits)", root.line),
+                format!(
+                    "`{KEY_ROOT}` (line {}) is not 64 hexadecimal digits (256 bits)",
+                    root.line
+                ),
             )
             .with_hint("the file may be truncated or corrupt; restore it from where you keep it")
         })?;
@@ -180,12 +203,18 @@ impl Secrets {
             (None, None) => None,
             (Some(c), Some(k)) => Some(ImportedCa::new(&c.value, &k.value)?),
             (Some(_), None) => {
-                return Err(PkiError::new(CODE_CA, format!("`{KEY_CA_CERT}` is present but `{KEY_CA_KEY}` is missing"))
-                    .with_hint("the file may be truncated; re-run `hac secrets import-ca`"))
+                return Err(PkiError::new(
+                    CODE_CA,
+                    format!("`{KEY_CA_CERT}` is present but `{KEY_CA_KEY}` is missing"),
+                )
+                .with_hint("the file may be truncated; re-run `hac secrets import-ca`"))
             }
             (None, Some(_)) => {
-                return Err(PkiError::new(CODE_CA, format!("`{KEY_CA_KEY}` is present but `{KEY_CA_CERT}` is missing"))
-                    .with_hint("re-run `hac secrets import-ca`"))
+                return Err(PkiError::new(
+                    CODE_CA,
+                    format!("`{KEY_CA_KEY}` is present but `{KEY_CA_CERT}` is missing"),
+                )
+                .with_hint("re-run `hac secrets import-ca`"))
             }
         };
         Ok(Secrets {
@@ -206,9 +235,14 @@ struct Field {
 /// Files that were handed over still encrypted: say so instead of a syntax error.
 fn reject_encrypted(text: &str) -> Result<(), PkiError> {
     let start = text.trim_start();
-    if start.starts_with("age-encryption.org/") || start.starts_with("-----BEGIN AGE ENCRYPTED FILE-----") {
-        return Err(PkiError::new(CODE_SYNTAX, "the secrets file is encrypted with age")
-            .with_hint("decrypt it first, e.g. `age -d -i KEY cluster.secrets.age > cluster.secrets`"));
+    if start.starts_with("age-encryption.org/")
+        || start.starts_with("-----BEGIN AGE ENCRYPTED FILE-----")
+    {
+        return Err(
+            PkiError::new(CODE_SYNTAX, "the secrets file is encrypted with age").with_hint(
+                "decrypt it first, e.g. `age -d -i KEY cluster.secrets.age > cluster.secrets`",
+            ),
+        );
     }
     let sops = text.lines().any(|l| l.starts_with("sops:")) || text.contains("ENC[AES256_GCM,");
     if sops {
@@ -222,11 +256,17 @@ fn reject_encrypted(text: &str) -> Result<(), PkiError> {
 /// `key: scalar` (plain, "double" or 'single' quoted, without escapes) and `key: |` literal
 /// blocks indented by spaces. Errors give line numbers only.
 fn parse_fields(text: &str) -> Result<BTreeMap<String, Field>, PkiError> {
-    let lines: Vec<&str> = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).collect();
+    let lines: Vec<&str> = text
+        .split('\n')
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        .collect();
     let mut fields: BTreeMap<String, Field> = BTreeMap::new();
     let syntax = |line: usize, what: &str| {
-        PkiError::new(CODE_SYNTAX, format!("line {line} of the secrets file {what}"))
-            .with_hint("the file is corrupt or truncated; docs/secrets.md describes the format")
+        PkiError::new(
+            CODE_SYNTAX,
+            format!("line {line} of the secrets file {what}"),
+        )
+        .with_hint("the file is corrupt or truncated; docs/secrets.md describes the format")
     };
     let mut i = 0;
     while i < lines.len() {
@@ -238,13 +278,23 @@ fn parse_fields(text: &str) -> Result<BTreeMap<String, Field>, PkiError> {
             continue;
         }
         if line.starts_with(' ') || line.starts_with('\t') {
-            return Err(syntax(line_no, "is indented but belongs to no `key: |` block"));
+            return Err(syntax(
+                line_no,
+                "is indented but belongs to no `key: |` block",
+            ));
         }
         let Some((key, rest)) = line.split_once(':') else {
             return Err(syntax(line_no, "is not `key: value`"));
         };
-        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-            return Err(syntax(line_no, "does not start with a key name followed by `:`"));
+        if key.is_empty()
+            || !key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return Err(syntax(
+                line_no,
+                "does not start with a key name followed by `:`",
+            ));
         }
         if !(rest.is_empty() || rest.starts_with(' ') || rest.starts_with('\t')) {
             return Err(syntax(line_no, "needs a space after `:`"));
@@ -267,7 +317,10 @@ fn parse_fields(text: &str) -> Result<BTreeMap<String, Field>, PkiError> {
                 }
                 let ind = *indent.get_or_insert(n);
                 if n < ind {
-                    return Err(syntax(i + 1, "is indented less than the block it continues"));
+                    return Err(syntax(
+                        i + 1,
+                        "is indented less than the block it continues",
+                    ));
                 }
                 // `n` counts ASCII spaces, so slicing at `ind` is on a character boundary.
                 block.push_str(&l[ind..]);
@@ -275,19 +328,32 @@ fn parse_fields(text: &str) -> Result<BTreeMap<String, Field>, PkiError> {
                 i += 1;
             }
             if indent.is_none() {
-                return Err(syntax(line_no, "starts a `|` block with no indented lines after it"));
+                return Err(syntax(
+                    line_no,
+                    "starts a `|` block with no indented lines after it",
+                ));
             }
             let trimmed_len = block.trim_end_matches('\n').len();
             block.truncate(trimmed_len);
             block.push('\n');
             block
         } else {
-            Zeroizing::new(unquote(rest).ok_or_else(|| syntax(line_no, "has a badly quoted value"))?.to_string())
+            Zeroizing::new(
+                unquote(rest)
+                    .ok_or_else(|| syntax(line_no, "has a badly quoted value"))?
+                    .to_string(),
+            )
         };
         if fields.contains_key(key) {
             return Err(syntax(line_no, &format!("repeats the key `{key}`")));
         }
-        fields.insert(key.to_string(), Field { value, line: line_no });
+        fields.insert(
+            key.to_string(),
+            Field {
+                value,
+                line: line_no,
+            },
+        );
     }
     Ok(fields)
 }
@@ -341,7 +407,9 @@ pub(crate) fn valid_vrrp_password(s: &str) -> bool {
 /// `[a-z0-9]{6}.[a-z0-9]{16}`, kubeadm's bootstrap token format.
 pub(crate) fn valid_bootstrap_token(s: &str) -> bool {
     let ok = |p: &str, n: usize| {
-        p.len() == n && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        p.len() == n
+            && p.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
     };
     match s.split_once('.') {
         Some((id, secret)) => ok(id, 6) && ok(secret, 16),
@@ -367,8 +435,10 @@ fn push_block(out: &mut String, text: &str) {
 
 fn os_random(buf: &mut [u8]) -> Result<(), Diagnostic> {
     getrandom::getrandom(buf).map_err(|e| {
-        Diagnostic::error(format!("the operating system's secure random source failed: {e}"))
-            .with_code(CODE_RANDOM)
+        Diagnostic::error(format!(
+            "the operating system's secure random source failed: {e}"
+        ))
+        .with_code(CODE_RANDOM)
     })
 }
 

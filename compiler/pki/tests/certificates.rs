@@ -22,8 +22,16 @@ struct Expect {
 const PKI: &str = "etc/kubernetes/pki";
 
 fn control_plane_leaves(c: &Cluster, node: &str, addr: &str) -> Vec<Expect> {
-    let admins = if c.kubernetes_version.minor_release() >= (1, 29) { "kubeadm:cluster-admins" } else { "system:masters" };
-    let vip = c.control_plane.vip.map(|v| format!(", IP Address:{v}")).unwrap_or_default();
+    let admins = if c.kubernetes_version.minor_release() >= (1, 29) {
+        "kubeadm:cluster-admins"
+    } else {
+        "system:masters"
+    };
+    let vip = c
+        .control_plane
+        .vip
+        .map(|v| format!(", IP Address:{v}"))
+        .unwrap_or_default();
     vec![
         Expect {
             path: "apiserver.crt",
@@ -43,9 +51,27 @@ fn control_plane_leaves(c: &Cluster, node: &str, addr: &str) -> Vec<Expect> {
 fn etcd_member_leaves(node: &str, addr: &str) -> Vec<Expect> {
     let sans = format!("DNS:{node}, DNS:localhost, IP Address:{addr}, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1");
     vec![
-        Expect { path: "etcd/server.crt", ca: "etcd/ca.crt", subject: format!("CN = {node}"), kind: "both", sans: Some(sans.clone()) },
-        Expect { path: "etcd/peer.crt", ca: "etcd/ca.crt", subject: format!("CN = {node}"), kind: "both", sans: Some(sans) },
-        Expect { path: "etcd/healthcheck-client.crt", ca: "etcd/ca.crt", subject: "CN = kube-etcd-healthcheck-client".into(), kind: "client", sans: None },
+        Expect {
+            path: "etcd/server.crt",
+            ca: "etcd/ca.crt",
+            subject: format!("CN = {node}"),
+            kind: "both",
+            sans: Some(sans.clone()),
+        },
+        Expect {
+            path: "etcd/peer.crt",
+            ca: "etcd/ca.crt",
+            subject: format!("CN = {node}"),
+            kind: "both",
+            sans: Some(sans),
+        },
+        Expect {
+            path: "etcd/healthcheck-client.crt",
+            ca: "etcd/ca.crt",
+            subject: "CN = kube-etcd-healthcheck-client".into(),
+            kind: "client",
+            sans: None,
+        },
     ]
 }
 
@@ -57,20 +83,47 @@ fn value_after(text: &str, header: &str) -> Option<String> {
 }
 
 fn line_with(text: &str, prefix: &str) -> Option<String> {
-    text.lines().map(str::trim).find(|l| l.starts_with(prefix)).map(str::to_string)
+    text.lines()
+        .map(str::trim)
+        .find(|l| l.starts_with(prefix))
+        .map(str::to_string)
 }
 
 fn check_ca(dir: &Path, file: &str, cn: &str) -> String {
     let pem = std::fs::read_to_string(dir.join(file)).unwrap();
     let t = x509_text(&pem);
-    assert_eq!(line_with(&t, "Subject:").as_deref(), Some(format!("Subject: CN = {cn}").as_str()), "{file}");
-    assert_eq!(line_with(&t, "Issuer:").as_deref(), Some(format!("Issuer: CN = {cn}").as_str()), "{file}");
-    assert!(t.contains("X509v3 Basic Constraints: critical"), "{file}: {t}");
-    assert_eq!(value_after(&t, "X509v3 Basic Constraints").as_deref(), Some("CA:TRUE"));
+    assert_eq!(
+        line_with(&t, "Subject:").as_deref(),
+        Some(format!("Subject: CN = {cn}").as_str()),
+        "{file}"
+    );
+    assert_eq!(
+        line_with(&t, "Issuer:").as_deref(),
+        Some(format!("Issuer: CN = {cn}").as_str()),
+        "{file}"
+    );
+    assert!(
+        t.contains("X509v3 Basic Constraints: critical"),
+        "{file}: {t}"
+    );
+    assert_eq!(
+        value_after(&t, "X509v3 Basic Constraints").as_deref(),
+        Some("CA:TRUE")
+    );
     assert!(t.contains("X509v3 Key Usage: critical"), "{file}");
-    assert_eq!(value_after(&t, "X509v3 Key Usage").as_deref(), Some("Digital Signature, Key Encipherment, Certificate Sign"));
-    assert_eq!(line_with(&t, "Not Before:").as_deref(), Some("Not Before: Jan  1 00:00:00 2026 GMT"));
-    assert_eq!(line_with(&t, "Not After :").as_deref(), Some("Not After : Dec 30 00:00:00 2035 GMT"), "3650 days");
+    assert_eq!(
+        value_after(&t, "X509v3 Key Usage").as_deref(),
+        Some("Digital Signature, Key Encipherment, Certificate Sign")
+    );
+    assert_eq!(
+        line_with(&t, "Not Before:").as_deref(),
+        Some("Not Before: Jan  1 00:00:00 2026 GMT")
+    );
+    assert_eq!(
+        line_with(&t, "Not After :").as_deref(),
+        Some("Not After : Dec 30 00:00:00 2035 GMT"),
+        "3650 days"
+    );
     value_after(&t, "X509v3 Subject Key Identifier").expect("CA has an SKI")
 }
 
@@ -91,7 +144,10 @@ fn check_issued(c: &Cluster, pki: &IssuedPki) -> usize {
         let mut skis = std::collections::BTreeMap::new();
         if node.has(hac_model::Role::ControlPlane) {
             skis.insert("ca.crt", check_ca(&pki_dir, "ca.crt", "kubernetes"));
-            skis.insert("front-proxy-ca.crt", check_ca(&pki_dir, "front-proxy-ca.crt", "front-proxy-ca"));
+            skis.insert(
+                "front-proxy-ca.crt",
+                check_ca(&pki_dir, "front-proxy-ca.crt", "front-proxy-ca"),
+            );
             expects.extend(control_plane_leaves(c, &node.name, &addr));
         }
         if c.runs_etcd(node) {
@@ -114,32 +170,80 @@ fn check_issued(c: &Cluster, pki: &IssuedPki) -> usize {
         for e in &expects {
             leaves += 1;
             let leaf = pki_dir.join(e.path);
-            let purpose = match e.kind { "client" => "sslclient", _ => "sslserver" };
+            let purpose = match e.kind {
+                "client" => "sslclient",
+                _ => "sslserver",
+            };
             let out = openssl(
-                &["verify", "-purpose", purpose, "-CAfile", pki_dir.join(e.ca).to_str().unwrap(), leaf.to_str().unwrap()],
+                &[
+                    "verify",
+                    "-purpose",
+                    purpose,
+                    "-CAfile",
+                    pki_dir.join(e.ca).to_str().unwrap(),
+                    leaf.to_str().unwrap(),
+                ],
                 b"",
             );
             assert!(out.trim_end().ends_with(": OK"), "{}: {out}", e.path);
             if e.kind == "both" {
-                let out = openssl(&["verify", "-purpose", "sslclient", "-CAfile", pki_dir.join(e.ca).to_str().unwrap(), leaf.to_str().unwrap()], b"");
+                let out = openssl(
+                    &[
+                        "verify",
+                        "-purpose",
+                        "sslclient",
+                        "-CAfile",
+                        pki_dir.join(e.ca).to_str().unwrap(),
+                        leaf.to_str().unwrap(),
+                    ],
+                    b"",
+                );
                 assert!(out.trim_end().ends_with(": OK"), "{}: {out}", e.path);
             }
             let t = x509_text(&std::fs::read_to_string(&leaf).unwrap());
             let ctx = format!("{} {}", node.name, e.path);
-            assert_eq!(line_with(&t, "Subject:"), Some(format!("Subject: {}", e.subject)), "{ctx}");
+            assert_eq!(
+                line_with(&t, "Subject:"),
+                Some(format!("Subject: {}", e.subject)),
+                "{ctx}"
+            );
             assert!(t.contains("X509v3 Key Usage: critical"), "{ctx}");
-            assert_eq!(value_after(&t, "X509v3 Key Usage").as_deref(), Some("Digital Signature, Key Encipherment"), "{ctx}");
+            assert_eq!(
+                value_after(&t, "X509v3 Key Usage").as_deref(),
+                Some("Digital Signature, Key Encipherment"),
+                "{ctx}"
+            );
             let eku = match e.kind {
                 "server" => "TLS Web Server Authentication",
                 "client" => "TLS Web Client Authentication",
                 _ => "TLS Web Server Authentication, TLS Web Client Authentication",
             };
-            assert_eq!(value_after(&t, "X509v3 Extended Key Usage").as_deref(), Some(eku), "{ctx}");
-            assert_eq!(value_after(&t, "X509v3 Subject Alternative Name"), e.sans.clone(), "{ctx}");
+            assert_eq!(
+                value_after(&t, "X509v3 Extended Key Usage").as_deref(),
+                Some(eku),
+                "{ctx}"
+            );
+            assert_eq!(
+                value_after(&t, "X509v3 Subject Alternative Name"),
+                e.sans.clone(),
+                "{ctx}"
+            );
             assert!(!t.contains("CA:TRUE"), "{ctx} is not a CA");
-            assert_eq!(value_after(&t, "X509v3 Authority Key Identifier"), skis.get(e.ca).cloned(), "{ctx}: AKI = the CA's SKI");
-            assert_eq!(line_with(&t, "Not Before:").as_deref(), Some("Not Before: Jan  1 00:00:00 2026 GMT"), "{ctx}");
-            assert_eq!(line_with(&t, "Not After :").as_deref(), Some("Not After : Jan  1 00:00:00 2027 GMT"), "{ctx}: 365 days");
+            assert_eq!(
+                value_after(&t, "X509v3 Authority Key Identifier"),
+                skis.get(e.ca).cloned(),
+                "{ctx}: AKI = the CA's SKI"
+            );
+            assert_eq!(
+                line_with(&t, "Not Before:").as_deref(),
+                Some("Not Before: Jan  1 00:00:00 2026 GMT"),
+                "{ctx}"
+            );
+            assert_eq!(
+                line_with(&t, "Not After :").as_deref(),
+                Some("Not After : Jan  1 00:00:00 2027 GMT"),
+                "{ctx}: 365 days"
+            );
         }
     }
     leaves
@@ -171,7 +275,11 @@ fn dedicated_load_balancers_and_kubernetes_1_28() {
 fn an_endpoint_name_and_cert_sans_extend_the_apiserver_sans() {
     let mut c = samples::stacked_3();
     c.control_plane.endpoint = Some("api.example.org".into());
-    c.control_plane.cert_sans = vec!["192.0.2.7".into(), "k8s.internal".into(), "api.example.org".into()];
+    c.control_plane.cert_sans = vec![
+        "192.0.2.7".into(),
+        "k8s.internal".into(),
+        "api.example.org".into(),
+    ];
     let pki = issue(&c);
     let t = x509_text(&text(&pki, "master-1", "etc/kubernetes/pki/apiserver.crt"));
     assert_eq!(
@@ -188,9 +296,22 @@ fn ca_cert_hash_is_the_sha256_of_the_ca_public_key_as_openssl_computes_it() {
     let pubkey = openssl(&["x509", "-pubkey", "-noout"], ca.as_bytes());
     let dir = tempfile::tempdir().unwrap();
     let der = dir.path().join("spki.der");
-    openssl(&["pkey", "-pubin", "-outform", "der", "-out", der.to_str().unwrap()], pubkey.as_bytes());
+    openssl(
+        &[
+            "pkey",
+            "-pubin",
+            "-outform",
+            "der",
+            "-out",
+            der.to_str().unwrap(),
+        ],
+        pubkey.as_bytes(),
+    );
     let digest = openssl(&["dgst", "-sha256", "-r", der.to_str().unwrap()], b"");
-    assert_eq!(pki.ca_cert_hash, format!("sha256:{}", digest.split_whitespace().next().unwrap()));
+    assert_eq!(
+        pki.ca_cert_hash,
+        format!("sha256:{}", digest.split_whitespace().next().unwrap())
+    );
     assert_eq!(pki.ca_cert_hash.len(), "sha256:".len() + 64);
 }
 
@@ -200,22 +321,53 @@ fn small_cluster(alg: KeyAlgorithm) -> (Cluster, &'static str, &'static [&'stati
     c.pki.algorithm = alg;
     if matches!(alg, KeyAlgorithm::Rsa3072 | KeyAlgorithm::Rsa4096) {
         c.nodes.retain(|n| n.name == "etcd-0");
-        (c, "etcd-0", &["etcd/ca.crt", "etcd/server.crt", "etcd/peer.crt"], 3)
+        (
+            c,
+            "etcd-0",
+            &["etcd/ca.crt", "etcd/server.crt", "etcd/peer.crt"],
+            3,
+        )
     } else {
         c.etcd.topology = hac_model::EtcdTopology::Stacked;
-        c.nodes.retain(|n| n.name == "master-0" || n.name == "worker-0");
-        (c, "master-0", &["ca.crt", "apiserver.crt", "etcd/peer.crt"], 7)
+        c.nodes
+            .retain(|n| n.name == "master-0" || n.name == "worker-0");
+        (
+            c,
+            "master-0",
+            &["ca.crt", "apiserver.crt", "etcd/peer.crt"],
+            7,
+        )
     }
 }
 
 #[test]
 fn every_key_algorithm_issues_a_verifiable_pki() {
     let cases = [
-        (KeyAlgorithm::EcdsaP256, "NIST CURVE: P-256", "ecdsa-with-SHA256"),
-        (KeyAlgorithm::EcdsaP384, "NIST CURVE: P-384", "ecdsa-with-SHA384"),
-        (KeyAlgorithm::Rsa2048, "Public-Key: (2048 bit)", "sha256WithRSAEncryption"),
-        (KeyAlgorithm::Rsa3072, "Public-Key: (3072 bit)", "sha256WithRSAEncryption"),
-        (KeyAlgorithm::Rsa4096, "Public-Key: (4096 bit)", "sha256WithRSAEncryption"),
+        (
+            KeyAlgorithm::EcdsaP256,
+            "NIST CURVE: P-256",
+            "ecdsa-with-SHA256",
+        ),
+        (
+            KeyAlgorithm::EcdsaP384,
+            "NIST CURVE: P-384",
+            "ecdsa-with-SHA384",
+        ),
+        (
+            KeyAlgorithm::Rsa2048,
+            "Public-Key: (2048 bit)",
+            "sha256WithRSAEncryption",
+        ),
+        (
+            KeyAlgorithm::Rsa3072,
+            "Public-Key: (3072 bit)",
+            "sha256WithRSAEncryption",
+        ),
+        (
+            KeyAlgorithm::Rsa4096,
+            "Public-Key: (4096 bit)",
+            "sha256WithRSAEncryption",
+        ),
     ];
     for (alg, key_line, sig) in cases {
         let (c, node, paths, leaves) = small_cluster(alg);
@@ -224,20 +376,42 @@ fn every_key_algorithm_issues_a_verifiable_pki() {
         for path in paths {
             let t = x509_text(&text(&pki, node, &format!("{PKI}/{path}")));
             assert!(t.contains(key_line), "{alg:?} {path}: {t}");
-            assert!(t.contains(&format!("Signature Algorithm: {sig}")), "{alg:?} {path}");
+            assert!(
+                t.contains(&format!("Signature Algorithm: {sig}")),
+                "{alg:?} {path}"
+            );
         }
         // Every private key parses, and sa.pub is the public half of sa.key.
         let dir = tempfile::tempdir().unwrap();
         write_node(dir.path(), &pki.files[node]);
         let p = dir.path().join(PKI);
-        let keys: Vec<&str> = pki.files[node].iter().filter(|a| a.path.ends_with(".key")).map(|a| a.path.as_str()).collect();
+        let keys: Vec<&str> = pki.files[node]
+            .iter()
+            .filter(|a| a.path.ends_with(".key"))
+            .map(|a| a.path.as_str())
+            .collect();
         assert!(keys.len() >= 3, "{keys:?}");
         for key in keys {
-            openssl(&["pkey", "-noout", "-in", dir.path().join(key).to_str().unwrap()], b"");
+            openssl(
+                &[
+                    "pkey",
+                    "-noout",
+                    "-in",
+                    dir.path().join(key).to_str().unwrap(),
+                ],
+                b"",
+            );
         }
         if node == "master-0" {
-            let derived_pub = openssl(&["pkey", "-pubout", "-in", p.join("sa.key").to_str().unwrap()], b"");
-            assert_eq!(derived_pub, text(&pki, node, &format!("{PKI}/sa.pub")), "{alg:?}");
+            let derived_pub = openssl(
+                &["pkey", "-pubout", "-in", p.join("sa.key").to_str().unwrap()],
+                b"",
+            );
+            assert_eq!(
+                derived_pub,
+                text(&pki, node, &format!("{PKI}/sa.pub")),
+                "{alg:?}"
+            );
         }
     }
 }
@@ -252,10 +426,19 @@ fn serial_numbers_are_positive_16_bytes_and_unique_across_the_cluster() {
             let s = openssl(&["x509", "-noout", "-serial"], pem.as_bytes());
             let hex = s.trim().trim_start_matches("serial=").to_string();
             assert_eq!(hex.len(), 32, "{node} {}: {hex}", a.path);
-            assert!(u8::from_str_radix(&hex[..2], 16).unwrap() < 0x80, "positive");
-            let subject = openssl(&["x509", "-noout", "-subject", "-issuer", "-pubkey"], pem.as_bytes());
+            assert!(
+                u8::from_str_radix(&hex[..2], 16).unwrap() < 0x80,
+                "positive"
+            );
+            let subject = openssl(
+                &["x509", "-noout", "-subject", "-issuer", "-pubkey"],
+                pem.as_bytes(),
+            );
             if let Some(prev) = serials.insert(hex.clone(), subject.clone()) {
-                assert_eq!(prev, subject, "serial {hex} shared by two different certificates");
+                assert_eq!(
+                    prev, subject,
+                    "serial {hex} shared by two different certificates"
+                );
             }
         }
     }

@@ -21,12 +21,24 @@ fn flatten(pki: &IssuedPki) -> BTreeMap<String, Vec<u8>> {
 
 /// The CA-level files: identical on every node and across rotations.
 fn is_ca_level(path: &str) -> bool {
-    ["/ca.crt", "/ca.key", "/front-proxy-ca.crt", "/sa.key", "/sa.pub"].iter().any(|s| path.ends_with(s))
+    [
+        "/ca.crt",
+        "/ca.key",
+        "/front-proxy-ca.crt",
+        "/sa.key",
+        "/sa.pub",
+    ]
+    .iter()
+    .any(|s| path.ends_with(s))
 }
 
 #[test]
 fn two_issues_of_the_same_input_are_byte_identical() {
-    for c in [samples::stacked_3(), samples::external_etcd(), samples::masters_run_etcd()] {
+    for c in [
+        samples::stacked_3(),
+        samples::external_etcd(),
+        samples::masters_run_etcd(),
+    ] {
         let a = flatten(&issue(&c));
         let b = flatten(&issue(&c));
         assert!(a.len() > 20);
@@ -38,13 +50,22 @@ fn two_issues_of_the_same_input_are_byte_identical() {
 #[test]
 fn shared_material_is_identical_on_every_control_plane() {
     let pki = issue(&samples::stacked_3());
-    for path in ["etc/kubernetes/pki/ca.key", "etc/kubernetes/pki/sa.key", "etc/kubernetes/pki/sa.pub", "etc/kubernetes/pki/etcd/ca.crt"] {
+    for path in [
+        "etc/kubernetes/pki/ca.key",
+        "etc/kubernetes/pki/sa.key",
+        "etc/kubernetes/pki/sa.pub",
+        "etc/kubernetes/pki/etcd/ca.crt",
+    ] {
         let m0 = &file(&pki, "master-0", path).contents;
         assert_eq!(m0, &file(&pki, "master-1", path).contents, "{path}");
         assert_eq!(m0, &file(&pki, "master-2", path).contents, "{path}");
     }
     // Leaf keys are per node.
-    let k = |n| file(&pki, n, "etc/kubernetes/pki/apiserver.key").contents.clone();
+    let k = |n| {
+        file(&pki, n, "etc/kubernetes/pki/apiserver.key")
+            .contents
+            .clone()
+    };
     assert_ne!(k("master-0"), k("master-1"));
 }
 
@@ -76,7 +97,10 @@ fn another_root_secret_changes_every_file() {
     for (path, bytes) in &a {
         assert_ne!(bytes, &b[path], "{path}");
     }
-    assert_ne!(issue(&c).ca_cert_hash, hac_pki::issue(&c, &other_secrets()).unwrap().ca_cert_hash);
+    assert_ne!(
+        issue(&c).ca_cert_hash,
+        hac_pki::issue(&c, &other_secrets()).unwrap().ca_cert_hash
+    );
 }
 
 #[test]

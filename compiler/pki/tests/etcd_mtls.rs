@@ -20,7 +20,10 @@ struct Member {
 
 impl Drop for Member {
     fn drop(&mut self) {
-        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
@@ -34,7 +37,11 @@ impl Drop for Member {
 }
 
 fn free_port(addr: Ipv4Addr) -> u16 {
-    TcpListener::bind((addr, 0)).expect("bind loopback").local_addr().unwrap().port()
+    TcpListener::bind((addr, 0))
+        .expect("bind loopback")
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// `etcdctl endpoint health` against `endpoint` with `cert`/`key` (or none); (success, output).
@@ -42,14 +49,19 @@ fn health(endpoint: &str, ca: &Path, client: Option<(&Path, &Path)>) -> (bool, S
     let mut cmd = Command::new("etcdctl");
     cmd.env("ETCDCTL_API", "3")
         .arg(format!("--endpoints={endpoint}"))
-        .arg("--cacert").arg(ca)
+        .arg("--cacert")
+        .arg(ca)
         .args(["--dial-timeout=3s", "--command-timeout=5s"]);
     if let Some((cert, key)) = client {
         cmd.arg("--cert").arg(cert).arg("--key").arg(key);
     }
     cmd.args(["endpoint", "health"]);
     let o = run(&mut cmd);
-    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
     (o.status.success() && text.contains("is healthy"), text)
 }
 
@@ -58,14 +70,25 @@ fn a_three_member_etcd_cluster_runs_on_the_issued_certificates_with_mutual_tls()
     require_tool("etcd");
     require_tool("etcdctl");
     let mut c = samples::external_etcd();
-    let addrs = [Ipv4Addr::new(127, 0, 53, 11), Ipv4Addr::new(127, 0, 53, 12), Ipv4Addr::new(127, 0, 53, 13)];
+    let addrs = [
+        Ipv4Addr::new(127, 0, 53, 11),
+        Ipv4Addr::new(127, 0, 53, 12),
+        Ipv4Addr::new(127, 0, 53, 13),
+    ];
     for (i, a) in addrs.iter().enumerate() {
-        let n = c.nodes.iter_mut().find(|n| n.name == format!("etcd-{i}")).unwrap();
+        let n = c
+            .nodes
+            .iter_mut()
+            .find(|n| n.name == format!("etcd-{i}"))
+            .unwrap();
         n.address = *a;
     }
     let pki = issue(&c);
     let tmp = tempfile::tempdir().unwrap();
-    let ports: Vec<(u16, u16)> = addrs.iter().map(|a| (free_port(*a), free_port(*a))).collect();
+    let ports: Vec<(u16, u16)> = addrs
+        .iter()
+        .map(|a| (free_port(*a), free_port(*a)))
+        .collect();
     let initial_cluster = (0..3)
         .map(|i| format!("etcd-{i}=https://{}:{}", addrs[i], ports[i].1))
         .collect::<Vec<_>>()
@@ -82,21 +105,31 @@ fn a_three_member_etcd_cluster_runs_on_the_issued_certificates_with_mutual_tls()
         let log = std::fs::File::create(tmp.path().join(format!("{name}.log"))).unwrap();
         let child = Command::new("etcd")
             .arg(format!("--name={name}"))
-            .arg("--data-dir").arg(root.join("var/lib/etcd"))
+            .arg("--data-dir")
+            .arg(root.join("var/lib/etcd"))
             .arg(format!("--listen-client-urls={client_url}"))
             .arg(format!("--advertise-client-urls={client_url}"))
             .arg(format!("--listen-peer-urls={peer_url}"))
             .arg(format!("--initial-advertise-peer-urls={peer_url}"))
             .arg(format!("--initial-cluster={initial_cluster}"))
-            .args(["--initial-cluster-state=new", "--initial-cluster-token=hac-pki-test"])
+            .args([
+                "--initial-cluster-state=new",
+                "--initial-cluster-token=hac-pki-test",
+            ])
             .arg("--client-cert-auth=true")
-            .arg("--trusted-ca-file").arg(p("ca.crt"))
-            .arg("--cert-file").arg(p("server.crt"))
-            .arg("--key-file").arg(p("server.key"))
+            .arg("--trusted-ca-file")
+            .arg(p("ca.crt"))
+            .arg("--cert-file")
+            .arg(p("server.crt"))
+            .arg("--key-file")
+            .arg(p("server.key"))
             .arg("--peer-client-cert-auth=true")
-            .arg("--peer-trusted-ca-file").arg(p("ca.crt"))
-            .arg("--peer-cert-file").arg(p("peer.crt"))
-            .arg("--peer-key-file").arg(p("peer.key"))
+            .arg("--peer-trusted-ca-file")
+            .arg(p("ca.crt"))
+            .arg("--peer-cert-file")
+            .arg(p("peer.crt"))
+            .arg("--peer-key-file")
+            .arg(p("peer.key"))
             .stdout(Stdio::from(log.try_clone().unwrap()))
             .stderr(Stdio::from(log))
             .spawn()
@@ -105,7 +138,11 @@ fn a_three_member_etcd_cluster_runs_on_the_issued_certificates_with_mutual_tls()
         endpoints.push(client_url);
     }
     let d0 = tmp.path().join("etcd-0/etc/kubernetes/pki/etcd");
-    let (ca, hc_crt, hc_key) = (d0.join("ca.crt"), d0.join("healthcheck-client.crt"), d0.join("healthcheck-client.key"));
+    let (ca, hc_crt, hc_key) = (
+        d0.join("ca.crt"),
+        d0.join("healthcheck-client.crt"),
+        d0.join("healthcheck-client.key"),
+    );
     // Wait (generously, only to detect a hang) until every member is healthy.
     let deadline = Instant::now() + Duration::from_secs(90);
     for ep in &endpoints {
@@ -116,7 +153,10 @@ fn a_three_member_etcd_cluster_runs_on_the_issued_certificates_with_mutual_tls()
             }
             if Instant::now() > deadline {
                 let logs: String = (0..3)
-                    .map(|i| std::fs::read_to_string(tmp.path().join(format!("etcd-{i}.log"))).unwrap_or_default())
+                    .map(|i| {
+                        std::fs::read_to_string(tmp.path().join(format!("etcd-{i}.log")))
+                            .unwrap_or_default()
+                    })
                     .collect::<Vec<_>>()
                     .join("\n----\n");
                 panic!("{ep} never became healthy: {out}\nlogs:\n{logs}");
@@ -128,13 +168,27 @@ fn a_three_member_etcd_cluster_runs_on_the_issued_certificates_with_mutual_tls()
     let m0 = tmp.path().join("master-0");
     write_node(&m0, &pki.files["master-0"]);
     let mp = m0.join("etc/kubernetes/pki");
-    let (ok, out) = health(&endpoints[1], &mp.join("etcd/ca.crt"), Some((&mp.join("apiserver-etcd-client.crt"), &mp.join("apiserver-etcd-client.key"))));
+    let (ok, out) = health(
+        &endpoints[1],
+        &mp.join("etcd/ca.crt"),
+        Some((
+            &mp.join("apiserver-etcd-client.crt"),
+            &mp.join("apiserver-etcd-client.key"),
+        )),
+    );
     assert!(ok, "apiserver-etcd-client refused: {out}");
     // No client certificate: refused.
     let (ok, out) = health(&endpoints[0], &ca, None);
     assert!(!ok, "etcd accepted a client without a certificate: {out}");
     // A client certificate from the cluster CA (not the etcd CA): refused.
-    let (ok, out) = health(&endpoints[2], &ca, Some((&mp.join("apiserver-kubelet-client.crt"), &mp.join("apiserver-kubelet-client.key"))));
+    let (ok, out) = health(
+        &endpoints[2],
+        &ca,
+        Some((
+            &mp.join("apiserver-kubelet-client.crt"),
+            &mp.join("apiserver-kubelet-client.key"),
+        )),
+    );
     assert!(!ok, "etcd accepted a certificate of another CA: {out}");
     drop(members);
 }

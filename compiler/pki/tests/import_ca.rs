@@ -14,14 +14,42 @@ fn make_cert(dir: &Path, name: &str, newkey: &str, ca: bool) -> (String, String)
     require_tool("openssl");
     let key = dir.join(format!("{name}.key"));
     let crt = dir.join(format!("{name}.crt"));
-    let bc = if ca { "basicConstraints=critical,CA:TRUE" } else { "basicConstraints=critical,CA:FALSE" };
-    let ku = if ca { "keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign" } else { "keyUsage=critical,digitalSignature" };
+    let bc = if ca {
+        "basicConstraints=critical,CA:TRUE"
+    } else {
+        "basicConstraints=critical,CA:FALSE"
+    };
+    let ku = if ca {
+        "keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign"
+    } else {
+        "keyUsage=critical,digitalSignature"
+    };
     let o = run(Command::new("openssl")
-        .args(["req", "-x509", "-newkey", newkey, "-nodes", "-subj", "/CN=kubernetes", "-days", "3650"])
-        .arg("-keyout").arg(&key).arg("-out").arg(&crt)
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            newkey,
+            "-nodes",
+            "-subj",
+            "/CN=kubernetes",
+            "-days",
+            "3650",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&crt)
         .args(["-addext", bc, "-addext", ku]));
-    assert!(o.status.success(), "openssl req: {}", String::from_utf8_lossy(&o.stderr));
-    (std::fs::read_to_string(crt).unwrap(), std::fs::read_to_string(key).unwrap())
+    assert!(
+        o.status.success(),
+        "openssl req: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    (
+        std::fs::read_to_string(crt).unwrap(),
+        std::fs::read_to_string(key).unwrap(),
+    )
 }
 
 /// Re-encodes a key: `ec` → SEC1 `EC PRIVATE KEY`, `rsa -traditional` → PKCS#1.
@@ -52,16 +80,27 @@ fn assert_adopted(cert: &str, key: &str) {
     let c = hac_model::samples::stacked_3();
     let pki = hac_pki::issue(&c, &s).expect("issue with adopted CA");
     let ca_crt = text_of(&pki, "master-0", "etc/kubernetes/pki/ca.crt");
-    assert_eq!(ca_crt.trim(), cert.trim(), "ca.crt is the adopted certificate");
+    assert_eq!(
+        ca_crt.trim(),
+        cert.trim(),
+        "ca.crt is the adopted certificate"
+    );
     let ca_key = text_of(&pki, "master-0", "etc/kubernetes/pki/ca.key");
     assert_eq!(ca_key.trim(), key.trim(), "ca.key is the adopted key");
     let dir = tempfile::tempdir().unwrap();
     write_node(dir.path(), &pki.files["master-0"]);
     let pki_dir = dir.path().join("etc/kubernetes/pki");
     let out = openssl(
-        &["verify", "-CAfile", pki_dir.join("ca.crt").to_str().unwrap(),
-          pki_dir.join("apiserver.crt").to_str().unwrap(),
-          pki_dir.join("apiserver-kubelet-client.crt").to_str().unwrap()],
+        &[
+            "verify",
+            "-CAfile",
+            pki_dir.join("ca.crt").to_str().unwrap(),
+            pki_dir.join("apiserver.crt").to_str().unwrap(),
+            pki_dir
+                .join("apiserver-kubelet-client.crt")
+                .to_str()
+                .unwrap(),
+        ],
         b"",
     );
     assert_eq!(out.matches(": OK").count(), 2, "{out}");
@@ -79,7 +118,17 @@ pub fn openssl_spki_hash(cert_pem: &str) -> String {
     let pubkey = openssl(&["x509", "-pubkey", "-noout"], cert_pem.as_bytes());
     let dir = tempfile::tempdir().unwrap();
     let der = dir.path().join("spki.der");
-    openssl(&["pkey", "-pubin", "-outform", "der", "-out", der.to_str().unwrap()], pubkey.as_bytes());
+    openssl(
+        &[
+            "pkey",
+            "-pubin",
+            "-outform",
+            "der",
+            "-out",
+            der.to_str().unwrap(),
+        ],
+        pubkey.as_bytes(),
+    );
     let digest = openssl(&["dgst", "-sha256", "-r", der.to_str().unwrap()], b"");
     format!("sha256:{}", digest.split_whitespace().next().unwrap())
 }
@@ -88,8 +137,22 @@ pub fn openssl_spki_hash(cert_pem: &str) -> String {
 fn an_openssl_ec_p256_ca_in_pkcs8_and_sec1_is_adopted() {
     let dir = tempfile::tempdir().unwrap();
     let params = dir.path().join("p256.pem");
-    openssl(&["ecparam", "-name", "prime256v1", "-out", params.to_str().unwrap()], b"");
-    let (cert, key) = make_cert(dir.path(), "ca256", &format!("ec:{}", params.display()), true);
+    openssl(
+        &[
+            "ecparam",
+            "-name",
+            "prime256v1",
+            "-out",
+            params.to_str().unwrap(),
+        ],
+        b"",
+    );
+    let (cert, key) = make_cert(
+        dir.path(),
+        "ca256",
+        &format!("ec:{}", params.display()),
+        true,
+    );
     assert!(key.contains("BEGIN PRIVATE KEY"), "openssl writes PKCS#8");
     assert_adopted(&cert, &key);
     let sec1 = convert_key(dir.path(), &key, &["ec"]);
@@ -116,7 +179,10 @@ fn a_key_that_does_not_match_the_certificate_is_refused() {
     assert_eq!(d.code.as_deref(), Some("E0607"));
     assert!(d.message.contains("does not match"), "{}", d.message);
     let body: String = other_key.lines().nth(1).unwrap().chars().take(20).collect();
-    assert!(!format!("{} {:?}", d.message, d.hints).contains(&body), "error quotes the key");
+    assert!(
+        !format!("{} {:?}", d.message, d.hints).contains(&body),
+        "error quotes the key"
+    );
 }
 
 #[test]
@@ -137,13 +203,25 @@ fn garbage_swapped_and_truncated_inputs_are_clear_errors() {
         (key.as_str(), key.as_str(), "not a PEM `CERTIFICATE`"),
         (&cert[..cert.len() / 2], key.as_str(), "truncated"),
         (cert.as_str(), &key[..key.len() / 2], "key is unusable"),
-        ("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", key.as_str(), "not a valid X.509"),
+        (
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+            key.as_str(),
+            "not a valid X.509",
+        ),
     ];
     for (c, k, expect) in cases {
         let d = Secrets::import_ca(&base_text(), c, k).expect_err("refused");
         assert_eq!(d.code.as_deref(), Some("E0607"), "{}", d.message);
-        assert!(d.message.contains(expect), "`{}` should say {expect}", d.message);
-        assert!(!d.message.contains("MII"), "error quotes PEM: {}", d.message);
+        assert!(
+            d.message.contains(expect),
+            "`{}` should say {expect}",
+            d.message
+        );
+        assert!(
+            !d.message.contains("MII"),
+            "error quotes PEM: {}",
+            d.message
+        );
     }
 }
 

@@ -18,7 +18,12 @@ fn field<'a>(yaml: &'a str, key: &str) -> &'a str {
 }
 
 fn decode(b64: &str) -> String {
-    String::from_utf8(base64::engine::general_purpose::STANDARD.decode(b64).unwrap()).unwrap()
+    String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap(),
+    )
+    .unwrap()
 }
 
 #[test]
@@ -31,35 +36,107 @@ fn every_kubeconfig_parses_with_kubectl_and_embeds_a_verifiable_client_certifica
     let ca_path = dir.path().join("ca.crt");
     std::fs::write(&ca_path, &ca).unwrap();
     let cases = [
-        ("master-0", "admin", "kubernetes-admin", "O = kubeadm:cluster-admins, CN = kubernetes-admin", "https://10.0.2.100:8443"),
-        ("master-0", "super-admin", "kubernetes-super-admin", "O = system:masters, CN = kubernetes-super-admin", "https://10.0.2.100:8443"),
-        ("master-1", "admin", "kubernetes-admin", "O = kubeadm:cluster-admins, CN = kubernetes-admin", "https://10.0.2.100:8443"),
-        ("master-1", "controller-manager", "system:kube-controller-manager", "CN = system:kube-controller-manager", "https://10.0.2.11:6443"),
-        ("master-2", "scheduler", "system:kube-scheduler", "CN = system:kube-scheduler", "https://10.0.2.12:6443"),
+        (
+            "master-0",
+            "admin",
+            "kubernetes-admin",
+            "O = kubeadm:cluster-admins, CN = kubernetes-admin",
+            "https://10.0.2.100:8443",
+        ),
+        (
+            "master-0",
+            "super-admin",
+            "kubernetes-super-admin",
+            "O = system:masters, CN = kubernetes-super-admin",
+            "https://10.0.2.100:8443",
+        ),
+        (
+            "master-1",
+            "admin",
+            "kubernetes-admin",
+            "O = kubeadm:cluster-admins, CN = kubernetes-admin",
+            "https://10.0.2.100:8443",
+        ),
+        (
+            "master-1",
+            "controller-manager",
+            "system:kube-controller-manager",
+            "CN = system:kube-controller-manager",
+            "https://10.0.2.11:6443",
+        ),
+        (
+            "master-2",
+            "scheduler",
+            "system:kube-scheduler",
+            "CN = system:kube-scheduler",
+            "https://10.0.2.12:6443",
+        ),
     ];
     for (node, file, user, subject, server) in cases {
         let yaml = text(&pki, node, &format!("etc/kubernetes/{file}.conf"));
         let path = dir.path().join(format!("{node}-{file}.conf"));
         std::fs::write(&path, &yaml).unwrap();
-        let o = run(Command::new("kubectl").arg("--kubeconfig").arg(&path).args(["config", "view", "-o", "jsonpath={.current-context} {.clusters[0].cluster.server} {.users[0].name}"]));
-        assert!(o.status.success(), "kubectl: {}", String::from_utf8_lossy(&o.stderr));
-        assert_eq!(String::from_utf8_lossy(&o.stdout), format!("{user}@prod {server} {user}"), "{node} {file}");
-        assert_eq!(decode(field(&yaml, "certificate-authority-data")), ca, "{file} embeds ca.crt");
+        let o = run(Command::new("kubectl")
+            .arg("--kubeconfig")
+            .arg(&path)
+            .args([
+                "config",
+                "view",
+                "-o",
+                "jsonpath={.current-context} {.clusters[0].cluster.server} {.users[0].name}",
+            ]));
+        assert!(
+            o.status.success(),
+            "kubectl: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&o.stdout),
+            format!("{user}@prod {server} {user}"),
+            "{node} {file}"
+        );
+        assert_eq!(
+            decode(field(&yaml, "certificate-authority-data")),
+            ca,
+            "{file} embeds ca.crt"
+        );
         let client = decode(field(&yaml, "client-certificate-data"));
         let key = decode(field(&yaml, "client-key-data"));
         assert!(key.starts_with("-----BEGIN PRIVATE KEY-----"));
         let cert_path = dir.path().join(format!("{node}-{file}.crt"));
         std::fs::write(&cert_path, &client).unwrap();
-        let out = openssl(&["verify", "-purpose", "sslclient", "-CAfile", ca_path.to_str().unwrap(), cert_path.to_str().unwrap()], b"");
+        let out = openssl(
+            &[
+                "verify",
+                "-purpose",
+                "sslclient",
+                "-CAfile",
+                ca_path.to_str().unwrap(),
+                cert_path.to_str().unwrap(),
+            ],
+            b"",
+        );
         assert!(out.trim_end().ends_with(": OK"), "{out}");
-        let subj = openssl(&["x509", "-noout", "-subject", "-nameopt", "oneline,-esc_msb,sep_comma_plus_space,space_eq"], client.as_bytes());
+        let subj = openssl(
+            &[
+                "x509",
+                "-noout",
+                "-subject",
+                "-nameopt",
+                "oneline,-esc_msb,sep_comma_plus_space,space_eq",
+            ],
+            client.as_bytes(),
+        );
         assert_eq!(subj.trim(), format!("subject={subject}"), "{node} {file}");
         // The key in the kubeconfig is the certificate's key.
         let key_path = dir.path().join(format!("{node}-{file}.key"));
         std::fs::write(&key_path, &key).unwrap();
         let from_key = openssl(&["pkey", "-pubout", "-in", key_path.to_str().unwrap()], b"");
         let from_cert = openssl(&["x509", "-noout", "-pubkey"], client.as_bytes());
-        assert_eq!(from_key, from_cert, "{node} {file}: key matches certificate");
+        assert_eq!(
+            from_key, from_cert,
+            "{node} {file}: key matches certificate"
+        );
     }
 }
 
@@ -68,11 +145,16 @@ fn before_1_29_admin_is_system_masters_and_there_is_no_super_admin() {
     let mut c = samples::stacked_3();
     c.kubernetes_version = Version::new(1, 28, 9);
     let pki = issue(&c);
-    assert!(pki.files["master-0"].iter().all(|a| !a.path.ends_with("super-admin.conf")));
+    assert!(pki.files["master-0"]
+        .iter()
+        .all(|a| !a.path.ends_with("super-admin.conf")));
     let yaml = text(&pki, "master-0", "etc/kubernetes/admin.conf");
     let client = decode(field(&yaml, "client-certificate-data"));
     let subj = openssl(&["x509", "-noout", "-subject"], client.as_bytes());
-    assert!(subj.contains("O = system:masters") && subj.contains("CN = kubernetes-admin"), "{subj}");
+    assert!(
+        subj.contains("O = system:masters") && subj.contains("CN = kubernetes-admin"),
+        "{subj}"
+    );
 }
 
 #[test]

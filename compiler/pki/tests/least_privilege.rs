@@ -43,8 +43,14 @@ fn placement_matches_the_fixture_of_each_sample() {
         if std::env::var_os("UPDATE_FIXTURES").is_some() {
             std::fs::write(&path, &got).unwrap();
         }
-        let want = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        assert_eq!(got, want, "{name}: placement differs from {}", path.display());
+        let want =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(
+            got,
+            want,
+            "{name}: placement differs from {}",
+            path.display()
+        );
     }
 }
 
@@ -52,35 +58,82 @@ fn placement_matches_the_fixture_of_each_sample() {
 fn invariants_of_the_least_privilege_table() {
     for (name, c) in cases() {
         let pki = issue(&c);
-        assert_eq!(pki.files.len(), c.nodes.len(), "{name}: every node has an entry");
+        assert_eq!(
+            pki.files.len(),
+            c.nodes.len(),
+            "{name}: every node has an entry"
+        );
         let first = c.first_control_plane().unwrap().name.clone();
         for node in &c.nodes {
             let files = &pki.files[&node.name];
             let has = |p: &str| files.iter().any(|a| a.path == p);
             for a in files {
-                assert!(!a.path.ends_with("etcd/ca.key") && !a.path.ends_with("front-proxy-ca.key"), "{name} {}: {}", node.name, a.path);
+                assert!(
+                    !a.path.ends_with("etcd/ca.key") && !a.path.ends_with("front-proxy-ca.key"),
+                    "{name} {}: {}",
+                    node.name,
+                    a.path
+                );
                 assert!(!a.path.starts_with('/'), "relative paths");
-                let secret = a.path.ends_with(".key") || a.path.ends_with(".pub") || a.path.ends_with(".conf");
-                assert_eq!(a.mode, if secret { 0o600 } else { 0o644 }, "{name} {}: {}", node.name, a.path);
+                let secret = a.path.ends_with(".key")
+                    || a.path.ends_with(".pub")
+                    || a.path.ends_with(".conf");
+                assert_eq!(
+                    a.mode,
+                    if secret { 0o600 } else { 0o644 },
+                    "{name} {}: {}",
+                    node.name,
+                    a.path
+                );
             }
             let mut sorted: Vec<&str> = files.iter().map(|a| a.path.as_str()).collect();
             sorted.sort();
-            assert_eq!(sorted, files.iter().map(|a| a.path.as_str()).collect::<Vec<_>>(), "sorted by path");
+            assert_eq!(
+                sorted,
+                files.iter().map(|a| a.path.as_str()).collect::<Vec<_>>(),
+                "sorted by path"
+            );
             if node.roles == [Role::Worker] {
-                assert!(files.is_empty(), "{name}: worker {} gets nothing", node.name);
+                assert!(
+                    files.is_empty(),
+                    "{name}: worker {} gets nothing",
+                    node.name
+                );
             }
             if node.roles == [Role::LoadBalancer] {
-                assert_eq!(sorted, ["etc/kubernetes/pki/ca.crt"], "{name}: {}", node.name);
+                assert_eq!(
+                    sorted,
+                    ["etc/kubernetes/pki/ca.crt"],
+                    "{name}: {}",
+                    node.name
+                );
             }
             if node.roles == [Role::Etcd] {
-                assert!(files.iter().all(|a| a.path.starts_with("etc/kubernetes/pki/etcd/")), "{name}: {}", node.name);
+                assert!(
+                    files
+                        .iter()
+                        .all(|a| a.path.starts_with("etc/kubernetes/pki/etcd/")),
+                    "{name}: {}",
+                    node.name
+                );
                 assert_eq!(files.len(), 7);
             }
             if node.has(Role::ControlPlane) {
                 assert!(has("etc/kubernetes/pki/ca.key") && has("etc/kubernetes/admin.conf"));
-                let super_admin = c.kubernetes_version.minor_release() >= (1, 29) && node.name == first;
-                assert_eq!(has("etc/kubernetes/super-admin.conf"), super_admin, "{name}: {}", node.name);
-                assert_eq!(has("etc/kubernetes/pki/etcd/server.key"), c.runs_etcd(node), "{name}: {}", node.name);
+                let super_admin =
+                    c.kubernetes_version.minor_release() >= (1, 29) && node.name == first;
+                assert_eq!(
+                    has("etc/kubernetes/super-admin.conf"),
+                    super_admin,
+                    "{name}: {}",
+                    node.name
+                );
+                assert_eq!(
+                    has("etc/kubernetes/pki/etcd/server.key"),
+                    c.runs_etcd(node),
+                    "{name}: {}",
+                    node.name
+                );
             }
         }
     }

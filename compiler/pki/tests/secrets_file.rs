@@ -30,7 +30,10 @@ fn the_fixture_parses_and_yields_its_render_secrets() {
     assert_eq!(s.vrrp_password_len(), 8);
     assert!(!s.has_imported_ca());
     let dbg = format!("{s:?}");
-    assert!(!dbg.contains("TestOnly") && !dbg.contains(ROOT_HEX), "Debug leaks: {dbg}");
+    assert!(
+        !dbg.contains("TestOnly") && !dbg.contains(ROOT_HEX),
+        "Debug leaks: {dbg}"
+    );
 }
 
 #[test]
@@ -42,10 +45,19 @@ fn generate_writes_a_file_that_parses_with_the_documented_formats() {
     assert_eq!(r.vrrp_password.len(), 8);
     assert!(r.vrrp_password.bytes().all(|b| b.is_ascii_alphanumeric()));
     let (id, secret) = r.bootstrap_token.split_once('.').expect("token has a dot");
-    let lower_alnum = |p: &str| p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    let lower_alnum = |p: &str| {
+        p.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    };
     assert!(id.len() == 6 && secret.len() == 16 && lower_alnum(id) && lower_alnum(secret));
-    let root_line = text.lines().find(|l| l.starts_with("rootSecret:")).expect("root line");
-    let hex = root_line.trim_start_matches("rootSecret:").trim().trim_matches('"');
+    let root_line = text
+        .lines()
+        .find(|l| l.starts_with("rootSecret:"))
+        .expect("root line");
+    let hex = root_line
+        .trim_start_matches("rootSecret:")
+        .trim()
+        .trim_matches('"');
     assert_eq!(hex.len(), 64);
     assert!(hex.bytes().all(|b| b.is_ascii_hexdigit()));
     // Two files never share a root secret (256 bits from the OS).
@@ -78,7 +90,12 @@ fn every_truncation_of_the_fixture_is_a_clear_error_that_quotes_no_secret() {
             d.message
         );
         let all = all_text(&d);
-        assert!(!all.contains("0a0b0c0d") && !all.contains("TestOnly") && !all.contains("0123456789abcdef"), "leak: {all}");
+        assert!(
+            !all.contains("0a0b0c0d")
+                && !all.contains("TestOnly")
+                && !all.contains("0123456789abcdef"),
+            "leak: {all}"
+        );
     }
 }
 
@@ -87,29 +104,65 @@ fn corrupt_values_name_the_field_and_line_but_not_the_value() {
     let good = fixture_text("test-only.secrets");
     let cases = [
         (good.replace("1e1f\"", "1e1g\""), "E0605", "rootSecret"),
-        (good.replace("\"TestOnly\"", "\"TooLongPassword\""), "E0605", "vrrpPassword"),
-        (good.replace("\"TestOnly\"", "\"bad pass\""), "E0605", "vrrpPassword"),
-        (good.replace("abcdef.0123456789abcdef", "ABCDEF.0123456789abcdef"), "E0605", "bootstrapToken"),
+        (
+            good.replace("\"TestOnly\"", "\"TooLongPassword\""),
+            "E0605",
+            "vrrpPassword",
+        ),
+        (
+            good.replace("\"TestOnly\"", "\"bad pass\""),
+            "E0605",
+            "vrrpPassword",
+        ),
+        (
+            good.replace("abcdef.0123456789abcdef", "ABCDEF.0123456789abcdef"),
+            "E0605",
+            "bootstrapToken",
+        ),
         (good.replace("version: 1", "version: 2"), "E0604", "version"),
         (good.replace("version: 1\n", ""), "E0604", "version"),
-        (good.replace("vrrpPassword", "vrrpPasword"), "E0606", "vrrpPassword"),
-        (format!("{good}rootSecret: \"{ROOT_HEX}\"\n"), "E0603", "rootSecret"),
+        (
+            good.replace("vrrpPassword", "vrrpPasword"),
+            "E0606",
+            "vrrpPassword",
+        ),
+        (
+            format!("{good}rootSecret: \"{ROOT_HEX}\"\n"),
+            "E0603",
+            "rootSecret",
+        ),
         (good.replace("version: 1", "version 1"), "E0603", "line"),
         (good.replace("version: 1", "  version: 1"), "E0603", "line"),
-        (format!("{good}clusterCAKey: |\n  x\n"), "E0607", "clusterCACertificate"),
+        (
+            format!("{good}clusterCAKey: |\n  x\n"),
+            "E0607",
+            "clusterCACertificate",
+        ),
     ];
     for (text, code, mentions) in cases {
         let d = parse_err(&text);
         assert_eq!(d.code.as_deref(), Some(code), "{}: {}", mentions, d.message);
         let all = all_text(&d);
         assert!(all.contains(mentions), "`{all}` should mention {mentions}");
-        for secret in ["0a0b0c0d", "TestOnly", "TooLongPassword", "0123456789abcdef", "bad pass"] {
+        for secret in [
+            "0a0b0c0d",
+            "TestOnly",
+            "TooLongPassword",
+            "0123456789abcdef",
+            "bad pass",
+        ] {
             assert!(!all.contains(secret), "`{all}` quotes a secret");
         }
     }
     // The unknown key gets a suggestion.
     let d = parse_err(&good.replace("vrrpPassword", "vrrpPasword"));
-    assert!(d.hints.iter().any(|h| h.contains("did you mean `vrrpPassword`")), "{:?}", d.hints);
+    assert!(
+        d.hints
+            .iter()
+            .any(|h| h.contains("did you mean `vrrpPassword`")),
+        "{:?}",
+        d.hints
+    );
 }
 
 #[test]

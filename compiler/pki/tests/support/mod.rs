@@ -12,7 +12,9 @@ use std::process::{Command, Output};
 pub const INSTALL_HINT: &str = "run scripts/install-test-deps.sh";
 
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 pub fn fixture_text(name: &str) -> String {
@@ -66,7 +68,9 @@ pub fn require_tool(tool: &str) {
 }
 
 pub fn run(cmd: &mut Command) -> Output {
-    let o = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}; {INSTALL_HINT}"));
+    let o = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}; {INSTALL_HINT}"));
     o
 }
 
@@ -85,7 +89,11 @@ pub fn openssl(args: &[&str], stdin: &[u8]) -> String {
     input.write_all(stdin).unwrap();
     drop(input);
     let o = child.wait_with_output().unwrap();
-    assert!(o.status.success(), "openssl {args:?} failed: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "openssl {args:?} failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
