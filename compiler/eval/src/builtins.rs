@@ -870,7 +870,7 @@ pub fn json_float(f: f64) -> String {
 }
 
 fn to_json(ev: &mut Evaluator, v: &Value, s: Span, out: &mut String) -> R<()> {
-    if ev.depth >= ev.max_depth {
+    if ev.too_deep() {
         return fail(Diagnostic::error("evaluation too deep (depth limit reached)").with_code("E0015").with_span(s));
     }
     ev.depth += 1;
@@ -924,7 +924,7 @@ fn to_json_inner(ev: &mut Evaluator, v: &Value, s: Span, out: &mut String) -> R<
 
 /// Forces a value and everything inside it.
 pub fn deep_force(ev: &mut Evaluator, v: &Value, s: Span) -> R<()> {
-    if ev.depth >= ev.max_depth {
+    if ev.too_deep() {
         return fail(Diagnostic::error("evaluation too deep (depth limit reached)").with_code("E0015").with_span(s));
     }
     ev.depth += 1;

@@ -71,6 +71,10 @@ pub struct Evaluator {
     pub regex_cache: HashMap<String, Rc<regex::Regex>>,
     /// Values kept alive until the evaluator is dropped (the result's value graph).
     pub retained: Vec<Value>,
+    /// Address of a local near the bottom of the evaluation thread's stack.
+    pub stack_base: usize,
+    /// How many bytes of stack evaluation may use before it stops with E0015.
+    pub stack_budget: usize,
 }
 
 fn depth_error(span: Option<Span>) -> Box<EvalError> {
@@ -83,14 +87,28 @@ fn depth_error(span: Option<Span>) -> Box<EvalError> {
     )
 }
 
+/// An address on the current stack (of a local of this function).
+#[inline(never)]
+pub fn stack_position() -> usize {
+    let marker = 0u8;
+    std::hint::black_box(std::ptr::addr_of!(marker)) as usize
+}
+
 impl Evaluator {
+    /// True when the depth limit is reached or the stack is nearly used up (unoptimised
+    /// builds use far more stack per level than optimised ones; both stop cleanly).
+    #[inline]
+    pub fn too_deep(&self) -> bool {
+        self.depth >= self.max_depth || self.stack_base.abs_diff(stack_position()) > self.stack_budget
+    }
+
     /// Forces a thunk to a value (weak head normal form), at most once.
     pub fn force(&mut self, t: &Thunk) -> R<Value> {
         if let ThunkState::Done(v) = &*t.0.state.borrow() {
             return Ok(v.clone());
         }
         let state = std::mem::replace(&mut *t.0.state.borrow_mut(), ThunkState::Blackhole);
-        if self.depth >= self.max_depth {
+        if self.too_deep() {
             *t.0.state.borrow_mut() = state;
             return Err(depth_error(t.span()));
         }
@@ -412,7 +430,7 @@ impl Evaluator {
 
     /// Applies a function value to an argument.
     pub fn call(&mut self, f: Value, arg: Thunk, span: Span) -> R<Value> {
-        if self.depth >= self.max_depth {
+        if self.too_deep() {
             return Err(depth_error(Some(span)));
         }
         self.depth += 1;
@@ -711,7 +729,7 @@ impl Evaluator {
     }
 
     fn enter(&mut self, span: Span) -> R<()> {
-        if self.depth >= self.max_depth {
+        if self.too_deep() {
             return Err(depth_error(Some(span)));
         }
         self.depth += 1;

@@ -41,8 +41,11 @@ pub struct Evaluation {
 
 /// The stack of the evaluation thread; the depth limit keeps use well below it.
 const EVAL_STACK_BYTES: usize = 1 << 30;
-/// Nested forces/calls allowed before E0015.
-const MAX_DEPTH: usize = 50_000;
+/// Stack kept free below the budget (for the frames between two depth checks, and for
+/// building the error).
+const STACK_RESERVE_BYTES: usize = 64 << 20;
+/// Nested forces/calls allowed before E0015 (the stack budget may stop it earlier).
+const MAX_DEPTH: usize = 100_000;
 /// Trace frames shown: the innermost and outermost ones, with a count of those left out.
 const TRACE_INNER: usize = 6;
 const TRACE_OUTER: usize = 4;
@@ -98,6 +101,8 @@ fn new_evaluator(sandbox: Vec<PathBuf>) -> Evaluator {
         stdlib_cache: HashMap::new(),
         regex_cache: HashMap::new(),
         retained: Vec::new(),
+        stack_base: eval::stack_position(),
+        stack_budget: EVAL_STACK_BYTES - STACK_RESERVE_BYTES,
     }
 }
 

@@ -24,7 +24,7 @@ impl Evaluator {
     }
 
     pub fn value_to_data(&mut self, v: &Value, span: Option<Span>, key_span: Option<Span>) -> R<DataNode> {
-        if self.depth >= self.max_depth {
+        if self.too_deep() {
             return fail(
                 Diagnostic::error("value nested too deeply (depth limit reached)")
                     .with_code("E0015")
