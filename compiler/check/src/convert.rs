@@ -845,7 +845,27 @@ impl Converter {
             }
             match self.string(v, &sub, "a string") {
                 Some(s) => {
-                    out.insert(k.clone(), s);
+                    if let Some(problem) = qualified_name_problem(k) {
+                        ok = false;
+                        self.error(
+                            codes::INVALID_VALUE,
+                            format!("label name {k:?} in `{path}` is not a valid Kubernetes label key: {problem}"),
+                            v.key_span.or(v.span),
+                        )
+                        .hints
+                        .push("label keys are an optional DNS prefix and `/`, then up to 63 of a-z A-Z 0-9 `-` `_` `.` starting and ending with a letter or digit, e.g. \"node.example.com/pool\"".to_string());
+                    } else if let Some(problem) = label_value_problem(&s) {
+                        ok = false;
+                        self.error(
+                            codes::INVALID_VALUE,
+                            format!("the value of label {k:?} in `{path}` is not a valid Kubernetes label value: {problem}"),
+                            v.best_span(),
+                        )
+                        .hints
+                        .push("label values are empty or up to 63 of a-z A-Z 0-9 `-` `_` `.` starting and ending with a letter or digit".to_string());
+                    } else {
+                        out.insert(k.clone(), s);
+                    }
                 }
                 None => ok = false,
             }
@@ -879,6 +899,30 @@ impl Converter {
                 let all: Vec<(&'static str, &'static str)> =
                     TAINT_EFFECTS.iter().map(|e| (*e, *e)).collect();
                 self.enum_value(n, &format!("{sub}.effect"), "taint effect", &all)
+            });
+            let key = key.filter(|k| match qualified_name_problem(k) {
+                None => true,
+                Some(problem) => {
+                    let span = present(t, "key").and_then(DataNode::best_span);
+                    self.error(
+                        codes::INVALID_VALUE,
+                        format!("taint key {k:?} in `{sub}` is not valid: {problem}"),
+                        span,
+                    );
+                    false
+                }
+            });
+            let value = value.filter(|v| match v.as_deref().and_then(label_value_problem) {
+                None => true,
+                Some(problem) => {
+                    let span = present(t, "value").and_then(DataNode::best_span);
+                    self.error(
+                        codes::INVALID_VALUE,
+                        format!("taint value in `{sub}` is not valid: {problem}"),
+                        span,
+                    );
+                    false
+                }
             });
             match (key, value, effect) {
                 (Some(key), Some(value), Some(effect)) => out.push(Taint {
@@ -1006,4 +1050,46 @@ pub fn format_rfc3339(unix: i64) -> String {
         secs % 3600 / 60,
         secs % 60
     )
+}
+
+/// Why `s` is not a Kubernetes qualified name (label key, taint key): an optional DNS-1123
+/// subdomain prefix and `/`, then a name of 1..63 of `[A-Za-z0-9-_.]`, alphanumeric at both ends.
+pub fn qualified_name_problem(s: &str) -> Option<String> {
+    let (prefix, name) = match s.split_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, s),
+    };
+    if let Some(p) = prefix {
+        if !crate::rules::is_dns1123_subdomain(p) {
+            return Some(format!(
+                "the prefix {p:?} is not a lower-case DNS subdomain"
+            ));
+        }
+    }
+    if name.is_empty() {
+        return Some("the name is empty".to_string());
+    }
+    label_value_problem(name)
+}
+
+/// Why `s` is not a Kubernetes label value: empty, or 1..63 of `[A-Za-z0-9-_.]`,
+/// alphanumeric at both ends.
+pub fn label_value_problem(s: &str) -> Option<String> {
+    if s.is_empty() {
+        return None;
+    }
+    if s.len() > 63 {
+        return Some(format!("it is {} characters long (at most 63)", s.len()));
+    }
+    if !s
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    {
+        return Some("only letters, digits, `-`, `_` and `.` are allowed".to_string());
+    }
+    let alnum = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_alphanumeric());
+    if !alnum(s.bytes().next()) || !alnum(s.bytes().last()) {
+        return Some("it must start and end with a letter or digit".to_string());
+    }
+    None
 }

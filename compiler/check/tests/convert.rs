@@ -546,3 +546,44 @@ fn floats_and_other_types_never_panic() {
     let huge = DataNode::new(Data::Int(i64::MIN), None);
     let _ = build_model(&huge);
 }
+
+#[test]
+fn label_and_taint_keys_and_values_follow_kubernetes_syntax() {
+    for (labels, ok) in [
+        (json!({ "tier": "gold" }), true),
+        (json!({ "node.example.com/pool": "general" }), true),
+        (json!({ "a": "" }), true),
+        (json!({ "a": "x".repeat(63) }), true),
+        (json!({ "a": "x".repeat(64) }), false),
+        (json!({ "Example.com/x": "y" }), false),
+        (json!({ "/x": "y" }), false),
+        (json!({ "example.com/": "y" }), false),
+        (json!({ "has space": "y" }), false),
+        (json!({ "a": "-bad" }), false),
+        (json!({ "a": "bad value" }), false),
+    ] {
+        let mut v = base();
+        set(&mut v, "nodes.worker-0.labels", labels.clone());
+        let r = convert(v).0;
+        assert_eq!(r.is_ok(), ok, "{labels}");
+        if let Err(d) = r {
+            assert_eq!(codes(&d), vec![codes::INVALID_VALUE], "{labels}");
+        }
+    }
+    let mut v = base();
+    set(
+        &mut v,
+        "nodes.worker-0.taints",
+        json!([{ "key": "dedicated", "value": "gpu", "effect": "NoSchedule" }]),
+    );
+    assert!(convert(v).0.is_ok());
+    for taint in [
+        json!([{ "key": "bad key", "effect": "NoSchedule" }]),
+        json!([{ "key": "k", "value": "bad value", "effect": "NoExecute" }]),
+    ] {
+        let mut v = base();
+        set(&mut v, "nodes.worker-0.taints", taint.clone());
+        let (d, _) = errors(v);
+        assert_eq!(codes(&d), vec![codes::INVALID_VALUE], "{taint}");
+    }
+}
