@@ -201,9 +201,11 @@ pub static PRIMOPS: &[PrimOp] = &[
     }),
     prim!("fromJSON", 1, |ev, a, s| {
         let text = string_arg(ev, a, 0, s, "fromJSON")?;
-        let j: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| EvalError::new(diag::invalid(s, format!("invalid JSON: {e}"))))?;
-        from_json(&j, s)
+        match crate::json::parse(&text) {
+            Ok(j) => Ok(from_json(j, s)),
+            Err(crate::json::JsonError::Syntax(m)) => fail(diag::invalid(s, format!("invalid JSON: {m}"))),
+            Err(crate::json::JsonError::Overflow(m)) => fail(diag::overflow(s, "`fromJSON`").with_note(m)),
+        }
     }),
     prim!("functionArgs", 1, |ev, a, s| {
         let f = ev.force(&a[0])?;
@@ -823,36 +825,21 @@ pub fn compare_versions(a: &str, b: &str) -> i64 {
     0
 }
 
-fn from_json(j: &serde_json::Value, s: Span) -> R<Value> {
-    use serde_json::Value as J;
-    Ok(match j {
+fn from_json(j: crate::json::Json, s: Span) -> Value {
+    use crate::json::Json as J;
+    match j {
         J::Null => Value::Null,
-        J::Bool(b) => Value::Bool(*b),
-        J::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                Value::Int(i)
-            } else if n.is_u64() {
-                return fail(diag::overflow(s, "`fromJSON` (the number does not fit in a 64-bit integer)"));
-            } else {
-                Value::Float(n.as_f64().unwrap_or(0.0))
-            }
-        }
-        J::String(x) => Value::str(x),
-        J::Array(items) => {
-            let mut out = Vec::with_capacity(items.len());
-            for i in items {
-                out.push(Thunk::done(from_json(i, s)?, Some(s)));
-            }
-            Value::list(out)
-        }
-        J::Object(map) => {
-            let mut entries = Vec::with_capacity(map.len());
-            for (k, v) in map {
-                entries.push(Attr { name: Sym::from(k.as_str()), value: Thunk::done(from_json(v, s)?, Some(s)), key_span: None });
-            }
-            Value::attrs(AttrSet::from_unsorted(entries))
-        }
-    })
+        J::Bool(b) => Value::Bool(b),
+        J::Int(i) => Value::Int(i),
+        J::Float(f) => Value::Float(f),
+        J::Str(x) => Value::str(&x),
+        J::Array(items) => Value::list(items.into_iter().map(|i| Thunk::done(from_json(i, s), Some(s))).collect()),
+        J::Object(map) => Value::attrs(AttrSet::from_unsorted(
+            map.into_iter()
+                .map(|(k, v)| Attr { name: Sym::from(k.as_str()), value: Thunk::done(from_json(v, s), Some(s)), key_span: None })
+                .collect(),
+        )),
+    }
 }
 
 /// Formats a float for `toJSON`: integral values without a fraction (as Nix prints them),

@@ -10,6 +10,7 @@ mod diag;
 mod eval;
 mod imports;
 mod ir;
+mod json;
 mod output;
 mod value;
 
