@@ -191,6 +191,7 @@ fn helpful_hints() {
     assert!(hint_for("x:x").contains("\"x:x\""));
     assert!(hint_for("[ -1 ]").contains("[ (-1) ]"));
     assert!(hint_for("1e3").contains("1.0e3"));
+    assert!(hint_for("let a = 1; a").contains("needs `in`"));
     let (_, result) = parse_in_map("{\n  a = [ 1 2;\n}");
     let error = &result.expect_err("unclosed bracket")[0];
     assert!(

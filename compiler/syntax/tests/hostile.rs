@@ -123,6 +123,16 @@ fn moderate_nesting_is_fine() {
     assert!(parse_watched(format!("{}1", "1+".repeat(500))).is_ok());
 }
 
+#[test]
+fn nesting_just_under_the_limit_parses_and_drops_on_a_small_stack() {
+    // parse_watched drops the AST on a 2 MiB thread: a deep AST must not overflow it.
+    assert!(parse_watched(nest_n("(", "1", ")", 990)).is_ok());
+    assert!(parse_watched(nest_n("[", "1", "]", 990)).is_ok());
+    assert!(parse_watched(format!("{}a", "a: ".repeat(990))).is_ok());
+    assert!(parse_watched(format!("{}1", "- ".repeat(990))).is_ok());
+    assert_too_deep(nest_n("(", "1", ")", 1001));
+}
+
 fn nest_n(open: &str, middle: &str, close: &str, n: usize) -> String {
     format!("{}{}{}", open.repeat(n), middle, close.repeat(n))
 }

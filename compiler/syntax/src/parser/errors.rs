@@ -189,6 +189,9 @@ pub(super) fn from_pest(file: FileId, text: &str, error: &pest::error::Error<Rul
             "list elements are separated by spaces: put a negation in parentheses, e.g. `[ (-1) ]`",
         );
     }
+    if expects("`=`") && at_end && has_let_without_in(text) {
+        diagnostic = diagnostic.with_hint("a `let` needs `in` before its body: `let a = 1; in a`");
+    }
     if expects("`=`") && found_text.starts_with(':') {
         diagnostic =
             diagnostic.with_hint("attributes are bound with `=`, not `:`: write `name = value;`");
@@ -209,4 +212,19 @@ pub(super) fn from_pest(file: FileId, text: &str, error: &pest::error::Error<Rul
         }
     }
     diagnostic
+}
+
+/// Whether the text has more `let` words than `in` words (a rough sign of a missing `in`).
+fn has_let_without_in(text: &str) -> bool {
+    let words =
+        text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '\'' || c == '-'));
+    let (mut lets, mut ins) = (0usize, 0usize);
+    for word in words {
+        match word {
+            "let" => lets += 1,
+            "in" => ins += 1,
+            _ => {}
+        }
+    }
+    lets > ins
 }
