@@ -587,3 +587,67 @@ fn label_and_taint_keys_and_values_follow_kubernetes_syntax() {
         assert_eq!(codes(&d), vec![codes::INVALID_VALUE], "{taint}");
     }
 }
+
+fn arbitrary_data() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+    use proptest::prelude::*;
+    let leaf = prop_oneof![
+        Just(json!(null)),
+        any::<bool>().prop_map(|b| json!(b)),
+        any::<i64>().prop_map(|i| json!(i)),
+        (-1000i64..1000).prop_map(|i| json!(i)),
+        "[a-z0-9./:-]{0,20}".prop_map(|s| json!(s)),
+        Just(json!("10.0.2.10/24")),
+        Just(json!("1.30.2")),
+        Just(json!("control-plane")),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::Array),
+            proptest::collection::btree_map(
+                prop_oneof![
+                    Just("name".to_string()),
+                    Just("roles".to_string()),
+                    Just("address".to_string()),
+                    Just("vip".to_string()),
+                    Just("port".to_string()),
+                    "[a-z-]{1,8}".prop_map(String::from),
+                ],
+                inner,
+                0..4
+            )
+            .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+proptest::proptest! {
+    /// Any value at any attribute of a valid cluster is either accepted (and then checked
+    /// without panicking) or rejected with located, coded errors; never a panic.
+    #[test]
+    fn arbitrary_values_never_panic(
+        path in proptest::sample::select(vec![
+            "name", "kubernetesVersion", "epoch", "controlPlane", "controlPlane.vip", "controlPlane.port",
+            "controlPlane.loadBalancer", "controlPlane.keepalived.routerId", "etcd", "etcd.version",
+            "network", "network.pods", "network.nodeMaskSize", "pki", "nodes", "nodes.master-0",
+            "nodes.master-0.roles", "nodes.master-0.address", "nodes.master-0.priority",
+            "nodes.worker-0.labels", "nodes.worker-0.taints", "outputs", "extra",
+        ]),
+        value in arbitrary_data(),
+    ) {
+        let mut v = base();
+        set(&mut v, path, value);
+        match convert(v).0 {
+            Ok(c) => {
+                let _ = hac_check::check(&c);
+                let _ = hac_check::report(&c);
+            }
+            Err(d) => {
+                proptest::prop_assert!(!d.is_empty());
+                for x in &d {
+                    proptest::prop_assert!(x.code.is_some());
+                    proptest::prop_assert!(x.span.is_some(), "{x:?}");
+                }
+            }
+        }
+    }
+}
