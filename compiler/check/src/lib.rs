@@ -1,6 +1,11 @@
 //! Turns evaluated data into the typed cluster model (`convert`), enforces every rule of
 //! cluster.md (`rules`), computes the availability report (`availability`), and holds the long
 //! explanation of every diagnostic code (`explain`, any stage's codes).
+//!
+//! `cluster.origins` maps attribute paths as written in the `.ha` file (`network.pods`,
+//! `nodes.master-0.address`, list items by index: `controlPlane.certSANs.0`) to the span of
+//! the value; `nodes.NAME#name` is the span of a node's attribute name. Later stages can point
+//! their own diagnostics there with `cluster.origins.get(path)`.
 
 pub mod availability;
 pub mod codes;
