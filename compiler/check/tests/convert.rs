@@ -651,3 +651,36 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn rules_point_at_the_attributes_conversion_recorded() {
+    let mut v = base();
+    remove(&mut v, "nodes.master-2");
+    set(&mut v, "controlPlane.vip", json!("10.0.3.100"));
+    set(&mut v, "controlPlane.keepalived.routerId", json!(0));
+    let (r, t) = convert(v);
+    let d = hac_check::check(&r.expect("converts"));
+    let at = |code: &str| {
+        d.iter()
+            .find(|x| x.code.as_deref() == Some(code))
+            .and_then(|x| x.span)
+    };
+    assert_eq!(
+        at(codes::TWO_ETCD_MEMBERS),
+        t.key("nodes.master-1"),
+        "the second member's name"
+    );
+    assert_eq!(at(codes::VIP_OUTSIDE_SUBNET), t.value("controlPlane.vip"));
+    assert_eq!(
+        at(codes::ROUTER_ID_OUT_OF_RANGE),
+        t.value("controlPlane.keepalived.routerId")
+    );
+    let two = d
+        .iter()
+        .find(|x| x.code.as_deref() == Some(codes::TWO_ETCD_MEMBERS))
+        .expect("E0202");
+    assert_eq!(two.labels.first().map(|l| l.span), t.key("nodes.master-0"));
+    // Sorted by source position.
+    let starts: Vec<u32> = d.iter().filter_map(|x| x.span.map(|s| s.start)).collect();
+    assert!(starts.windows(2).all(|w| w[0] <= w[1]), "{starts:?}");
+}
