@@ -44,6 +44,12 @@ pub fn user_data(files: &[Artifact]) -> UserData {
     }
 }
 
+/// The size of `bytes` gzip-compressed at the best level (deflate stream + gzip's 18-byte
+/// header and trailer): what the user would upload after following the warning's hint.
+fn gzip_size(bytes: &[u8]) -> usize {
+    miniz_oxide::deflate::compress_to_vec(bytes, 10).len() + 18
+}
+
 /// The user-data text and, where it exceeds [`USER_DATA_LIMIT`], a warning.
 pub fn render(node: &str, files: &[Artifact]) -> Result<(String, Option<Diagnostic>), Diagnostic> {
     let body = to_yaml(&user_data(files)).map_err(|e| {
@@ -52,13 +58,20 @@ pub fn render(node: &str, files: &[Artifact]) -> Result<(String, Option<Diagnost
     })?;
     let text = format!("#cloud-config\n{body}");
     let warning = (text.len() > USER_DATA_LIMIT).then(|| {
-        Diagnostic::warning(format!(
+        let gzipped = gzip_size(text.as_bytes());
+        let warning = Diagnostic::warning(format!(
             "the cloud-init user-data of `{node}` is {} bytes, over the 16 KiB many clouds accept (EC2's limit)",
             text.len()
         ))
-        .with_code(crate::codes::USER_DATA_TOO_LARGE)
-        .with_hint(format!("compress it: `gzip -9n < cloud-init/{node}.yaml | base64 -w0` and pass that as gzip+base64 user-data (cloud-init unpacks gzip)"))
-        .with_note("or provision that node with the Ansible play (outputs.ansible) instead")
+        .with_code(crate::codes::USER_DATA_TOO_LARGE);
+        if gzipped <= USER_DATA_LIMIT {
+            warning
+                .with_hint(format!("gzip brings it to about {gzipped} bytes, which fits: pass `gzip -9n < cloud-init/{node}.yaml` as the user-data (base64-encoded where the API wants it: `| base64 -w0`); cloud-init unpacks gzip"))
+        } else {
+            warning
+                .with_hint(format!("even gzipped it is about {gzipped} bytes: provision `{node}` with the Ansible play (outputs.ansible), or have its user-data fetch the file"))
+        }
+        .with_note("cloud-init reads gzip-compressed user-data as is")
     });
     Ok((text, warning))
 }

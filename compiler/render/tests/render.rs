@@ -113,6 +113,36 @@ fn user_data_over_16_kib_is_a_warning_with_the_gzip_remedy() {
 }
 
 #[test]
+fn user_data_that_even_gzip_cannot_shrink_points_to_ansible() {
+    let cluster = samples::stacked_3();
+    let mut pki = fake_pki(&cluster, "CA PEM\n");
+    // Incompressible bytes (a simple LCG), as keys and certificates nearly are.
+    let mut state: u32 = 12345;
+    let noise: Vec<u8> = (0..20_000)
+        .map(|_| {
+            state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            (state >> 16) as u8
+        })
+        .collect();
+    if let Some(files) = pki.files.get_mut("worker-0") {
+        files.push(Artifact::new("etc/kubernetes/pki/noise.bin", 0o644, noise));
+    }
+    let bundle = hac_render::render(&cluster, &pki, &secrets(), "r").expect("render");
+    let w = bundle
+        .warnings
+        .iter()
+        .find(|w| w.message.contains("`worker-0`"))
+        .expect("a warning for worker-0");
+    assert!(
+        w.hints
+            .iter()
+            .any(|h| h.contains("even gzipped") && h.contains("Ansible")),
+        "{:?}",
+        w.hints
+    );
+}
+
+#[test]
 fn a_bad_vrrp_password_is_an_error_that_does_not_show_it() {
     let cluster = samples::stacked_3();
     for password in ["toolongpw", "a b", "pw#1", ""] {
