@@ -55,6 +55,19 @@ fn internal_error(file: FileId, message: &str) -> Diagnostic {
 
 /// Parses on the current thread (which must have a large enough stack).
 fn parse_here(file: FileId, text: &str) -> Result<Expr, Vec<Diagnostic>> {
+    // More than 2 × MAX_DEPTH `+` in one run of code is more than MAX_DEPTH operators:
+    // reject it before pest rescans the run from every operand (see scan::long_plus_run).
+    if let Some(at) = scan::long_plus_run(text, 2 * MAX_DEPTH) {
+        return Err(vec![Diagnostic::error(format!(
+            "expression nested too deeply (limit {MAX_DEPTH})"
+        ))
+        .with_code("E0001")
+        .with_span(Span::new(file, at, at + 1))
+        .with_span_label("too many operators in one expression")
+        .with_hint(
+            "split the expression with `let` bindings or into several files",
+        )]);
+    }
     let pairs = match grammar::parse_file(text) {
         Ok(pairs) => pairs,
         Err(error) => return Err(vec![errors::from_pest(file, text, &error)]),

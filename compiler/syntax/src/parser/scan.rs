@@ -42,6 +42,43 @@ impl Opener {
 /// open when a different closing bracket appears, else the innermost one still open at the
 /// end of `text`.
 pub(super) fn first_unbalanced(text: &str) -> Option<(Opener, usize)> {
+    match walk(text, &mut |_, _| false) {
+        Walk::Unbalanced(opener, at) => Some((opener, at)),
+        Walk::Balanced | Walk::Stopped(_) => None,
+    }
+}
+
+/// The offset of a run of code without spaces (`1+1+1+…`) holding more than `limit` `+`
+/// signs. Such a run is a chain of more than `limit / 2` operators, and it is the one input
+/// that makes Nix's path rule rescan text from every operand, so it is caught up front.
+pub(super) fn long_plus_run(text: &str, limit: usize) -> Option<usize> {
+    let mut pluses = 0usize;
+    let mut on_code = |_at: usize, byte: Option<u8>| {
+        match byte {
+            Some(b'+') => pluses += 1,
+            Some(c) if c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-') => {}
+            _ => pluses = 0,
+        }
+        pluses > limit
+    };
+    match walk(text, &mut on_code) {
+        Walk::Stopped(at) => Some(at),
+        _ => None,
+    }
+}
+
+/// How a [`walk`] ended.
+enum Walk {
+    Balanced,
+    Unbalanced(Opener, usize),
+    /// The callback asked to stop at this offset.
+    Stopped(usize),
+}
+
+/// Walks the text as Nix's lexer would see strings, comments and brackets, calling
+/// `on_code(offset, Some(byte))` for each byte of code outside strings and comments and
+/// `on_code(offset, None)` where code is interrupted; the walk stops when it returns true.
+fn walk(text: &str, on_code: &mut dyn FnMut(usize, Option<u8>) -> bool) -> Walk {
     let bytes = text.as_bytes();
     let mut stack: Vec<(Opener, usize)> = Vec::new();
     let mut i = 0usize;
@@ -49,6 +86,13 @@ pub(super) fn first_unbalanced(text: &str) -> Option<(Opener, usize)> {
         let top = stack.last().map(|(opener, _)| *opener);
         let c = bytes[i];
         let next = bytes.get(i + 1).copied();
+        if matches!(
+            top,
+            Some(Opener::String | Opener::IndentedString | Opener::Comment)
+        ) && on_code(i, None)
+        {
+            return Walk::Stopped(i);
+        }
         match top {
             Some(Opener::String) => match c {
                 b'\\' => i += 2,
@@ -89,6 +133,9 @@ pub(super) fn first_unbalanced(text: &str) -> Option<(Opener, usize)> {
                 }
             }
             _ => {
+                if on_code(i, Some(c)) {
+                    return Walk::Stopped(i);
+                }
                 match c {
                     b'#' => {
                         while i < bytes.len() && bytes[i] != b'\n' {
@@ -123,7 +170,7 @@ pub(super) fn first_unbalanced(text: &str) -> Option<(Opener, usize)> {
                                 _ => matches!(opener, Opener::Brace | Opener::Interpolation),
                             };
                             if !matches {
-                                return Some((opener, at));
+                                return Walk::Unbalanced(opener, at);
                             }
                             stack.pop();
                         }
@@ -134,7 +181,10 @@ pub(super) fn first_unbalanced(text: &str) -> Option<(Opener, usize)> {
             }
         }
     }
-    stack.last().copied()
+    match stack.last() {
+        Some(&(opener, at)) => Walk::Unbalanced(opener, at),
+        None => Walk::Balanced,
+    }
 }
 
 #[cfg(test)]
@@ -157,5 +207,14 @@ mod tests {
             Some((Opener::IndentedString, 0))
         );
         assert_eq!(first_unbalanced("{ a = \"}\"; } # {"), None);
+    }
+
+    #[test]
+    fn long_plus_runs_are_found_only_in_code() {
+        assert_eq!(long_plus_run("x = 1+1+1+1;", 2), Some(9));
+        assert_eq!(long_plus_run("1+1 +1+1", 2), None);
+        assert_eq!(long_plus_run("\"1+1+1+1\"", 2), None);
+        assert_eq!(long_plus_run("# 1+1+1+1", 2), None);
+        assert_eq!(long_plus_run("\"${1+1+1+1}\"", 2), Some(8));
     }
 }
