@@ -59,6 +59,11 @@ const CASES: &[&str] = &[
     "''\n\n  a\n\n''",
     "''\n  a  \n  b  \n''",
     "'' a\n b''",
+    // raw carriage returns
+    "\"a\r\nb\rc\"",
+    "''\r\n  a\r\n  b\r\n''",
+    "''\n  a\r\n    b\n''",
+    "''a''\\\r\nb''",
 ];
 
 /// The string a parsed literal stands for, or `None` if it interpolates anything else.

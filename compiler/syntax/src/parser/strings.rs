@@ -35,7 +35,6 @@ pub(super) fn unescape_indented_char(c: char) -> String {
         'n' => "\n".to_string(),
         'r' => "\r".to_string(),
         't' => "\t".to_string(),
-        '\r' => "\n".to_string(),
         other => other.to_string(),
     }
 }
