@@ -25,13 +25,19 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    let mut made = std::collections::BTreeSet::new();
     for (node, files) in &pki.files {
         for a in files {
             let p = out.join(node).join(&a.path);
-            let written = p
-                .parent()
-                .map_or(Ok(()), std::fs::create_dir_all)
-                .and_then(|_| std::fs::write(&p, &a.contents));
+            let parent = p.parent().map(|d| d.to_path_buf()).unwrap_or_default();
+            let mkdir = if made.contains(&parent) {
+                Ok(())
+            } else {
+                std::fs::create_dir_all(&parent).map(|_| {
+                    made.insert(parent);
+                })
+            };
+            let written = mkdir.and_then(|_| std::fs::write(&p, &a.contents));
             if let Err(e) = written {
                 eprintln!("error: cannot write {}: {e}", p.display());
                 return ExitCode::from(3);

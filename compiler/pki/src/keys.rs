@@ -3,8 +3,11 @@
 //! signer that rcgen calls to sign certificates (RFC 6979 ECDSA, RSA PKCS#1 v1.5).
 
 use crate::error::PkiError;
+use crate::p256_fast;
 use hac_model::KeyAlgorithm;
 use hkdf::Hkdf;
+use p256::elliptic_curve::sec1::ToEncodedPoint;
+use p256::elliptic_curve::PrimeField;
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use rcgen::{PublicKeyData, SignatureAlgorithm, SigningKey};
@@ -19,7 +22,8 @@ const HKDF_SALT: &[u8] = b"hac-pki/v1";
 
 /// The secret half of a key pair, of one of the algorithms kubeadm accepts.
 pub(crate) enum PrivateKey {
-    P256(p256::ecdsa::SigningKey),
+    /// The secret scalar and its public point (computed once, with the fast comb).
+    P256(p256::NonZeroScalar, p256::AffinePoint),
     P384(p384::ecdsa::SigningKey),
     Rsa(Box<rsa::RsaPrivateKey>),
 }
@@ -50,9 +54,10 @@ impl KeyPair {
         let info = format!("key {} {}", algorithm.as_str(), identity);
         let key = match algorithm {
             KeyAlgorithm::EcdsaP256 => {
-                PrivateKey::P256(derive_ec(root_secret, &info, |b: &[u8; 32]| {
-                    p256::ecdsa::SigningKey::from_slice(b).ok()
-                })?)
+                let d = derive_ec(root_secret, &info, |b: &[u8; 32]| {
+                    Option::from(p256::NonZeroScalar::from_repr((*b).into()))
+                })?;
+                PrivateKey::P256(d, p256_fast::public_key(&d))
             }
             KeyAlgorithm::EcdsaP384 => {
                 PrivateKey::P384(derive_ec(root_secret, &info, |b: &[u8; 48]| {
@@ -75,11 +80,8 @@ impl KeyPair {
     /// Wraps a private key, computing its public half.
     pub(crate) fn from_private(key: PrivateKey) -> Result<KeyPair, PkiError> {
         let (public_key_bits, signature_algorithm) = match &key {
-            PrivateKey::P256(k) => (
-                k.verifying_key()
-                    .to_encoded_point(false)
-                    .as_bytes()
-                    .to_vec(),
+            PrivateKey::P256(_, public) => (
+                public.to_encoded_point(false).as_bytes().to_vec(),
                 &rcgen::PKCS_ECDSA_P256_SHA256,
             ),
             PrivateKey::P384(k) => (
@@ -113,8 +115,8 @@ impl KeyPair {
             pem_label(pem_text).ok_or("the key is not PEM (no `-----BEGIN …-----` line)")?;
         let key = match label.as_str() {
             "PRIVATE KEY" => {
-                if let Ok(k) = p256::ecdsa::SigningKey::from_pkcs8_pem(pem_text) {
-                    PrivateKey::P256(k)
+                if let Ok(k) = p256::SecretKey::from_pkcs8_pem(pem_text) {
+                    PrivateKey::P256(k.to_nonzero_scalar(), *k.public_key().as_affine())
                 } else if let Ok(k) = p384::ecdsa::SigningKey::from_pkcs8_pem(pem_text) {
                     PrivateKey::P384(k)
                 } else if let Ok(k) = rsa::RsaPrivateKey::from_pkcs8_pem(pem_text) {
@@ -126,7 +128,7 @@ impl KeyPair {
             "EC PRIVATE KEY" => {
                 let der = pem_body(pem_text).ok_or("the EC key's PEM body is corrupt")?;
                 if let Ok(k) = p256::SecretKey::from_sec1_der(&der) {
-                    PrivateKey::P256(k.into())
+                    PrivateKey::P256(k.to_nonzero_scalar(), *k.public_key().as_affine())
                 } else if let Ok(k) = p384::SecretKey::from_sec1_der(&der) {
                     PrivateKey::P384(k.into())
                 } else {
@@ -153,7 +155,7 @@ impl KeyPair {
     /// The private key as PEM (PKCS#8), zeroized on drop.
     pub(crate) fn private_key_pem(&self) -> Result<Zeroizing<String>, PkiError> {
         let (scalar, curve_oid): (Zeroizing<Vec<u8>>, &[u8]) = match &self.key {
-            PrivateKey::P256(k) => (Zeroizing::new(k.to_bytes().to_vec()), OID_P256),
+            PrivateKey::P256(d, _) => (Zeroizing::new(d.to_repr().to_vec()), OID_P256),
             PrivateKey::P384(k) => (Zeroizing::new(k.to_bytes().to_vec()), OID_P384),
             PrivateKey::Rsa(k) => {
                 return k
@@ -196,7 +198,9 @@ impl KeyPair {
     /// The public key as a PEM `PUBLIC KEY` (SubjectPublicKeyInfo), as kubeadm writes sa.pub.
     pub(crate) fn public_key_pem(&self) -> Result<String, PkiError> {
         let pem = match &self.key {
-            PrivateKey::P256(k) => k.verifying_key().to_public_key_pem(LineEnding::LF),
+            PrivateKey::P256(_, public) => p256::PublicKey::from_affine(*public)
+                .map_err(|_| PkiError::internal("invalid P-256 public key"))?
+                .to_public_key_pem(LineEnding::LF),
             PrivateKey::P384(k) => k.verifying_key().to_public_key_pem(LineEnding::LF),
             PrivateKey::Rsa(k) => k.to_public_key().to_public_key_pem(LineEnding::LF),
         };
@@ -207,8 +211,8 @@ impl KeyPair {
     /// algorithm OID) is this key's public key.
     pub(crate) fn matches_public_key(&self, spki_bits: &[u8]) -> bool {
         match &self.key {
-            PrivateKey::P256(k) => p256::PublicKey::from_sec1_bytes(spki_bits)
-                .map(|p| p == p256::PublicKey::from(k.verifying_key()))
+            PrivateKey::P256(_, public) => p256::PublicKey::from_sec1_bytes(spki_bits)
+                .map(|p| p.as_affine() == public)
                 .unwrap_or(false),
             PrivateKey::P384(k) => p384::PublicKey::from_sec1_bytes(spki_bits)
                 .map(|p| p == p384::PublicKey::from(k.verifying_key()))
@@ -219,6 +223,16 @@ impl KeyPair {
                     .map(|p| p == k.to_public_key())
                     .unwrap_or(false)
             }
+        }
+    }
+}
+
+impl Drop for PrivateKey {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        // The ecdsa and rsa key types zeroize themselves; the bare scalar does not.
+        if let PrivateKey::P256(d, _) = self {
+            d.zeroize();
         }
     }
 }
@@ -237,9 +251,8 @@ impl SigningKey for KeyPair {
     fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
         use rsa::signature::{SignatureEncoding, Signer};
         match &self.key {
-            PrivateKey::P256(k) => {
-                let sig: p256::ecdsa::Signature =
-                    k.try_sign(msg).map_err(|_| rcgen::Error::RemoteKeyError)?;
+            PrivateKey::P256(d, _) => {
+                let sig = p256_fast::sign(d, msg).ok_or(rcgen::Error::RemoteKeyError)?;
                 Ok(sig.to_der().as_bytes().to_vec())
             }
             PrivateKey::P384(k) => {
@@ -374,7 +387,7 @@ mod tests {
         for alg in [KeyAlgorithm::EcdsaP256, KeyAlgorithm::EcdsaP384] {
             let k = KeyPair::derive(&[7u8; 32], alg, "test").expect("derive");
             let reference = match &k.key {
-                PrivateKey::P256(s) => s.to_pkcs8_pem(LineEnding::LF),
+                PrivateKey::P256(d, _) => p256::SecretKey::from(*d).to_pkcs8_pem(LineEnding::LF),
                 PrivateKey::P384(s) => s.to_pkcs8_pem(LineEnding::LF),
                 PrivateKey::Rsa(_) => unreachable!("EC only"),
             }

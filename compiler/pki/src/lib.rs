@@ -12,6 +12,7 @@ pub mod error;
 mod issue;
 mod keys;
 mod kubeconfig;
+mod p256_fast;
 mod secrets;
 
 pub use issue::{issue, MODE_CERT, MODE_SECRET};
