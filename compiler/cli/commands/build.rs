@@ -22,6 +22,17 @@ pub fn run(
         Ok(s) => s,
         Err(o) => return o,
     };
+    // The one read of the clock: a warning when the certificates are not valid today. It
+    // never changes what is written.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    if let Some(d) = hac_check::check_validity_now(cluster, now) {
+        if p.emit(&checked.sources, &[d]) {
+            return Outcome::InputError;
+        }
+    }
     let pki = match hac_pki::issue(cluster, &secrets) {
         Ok(pki) => pki,
         Err(d) => {

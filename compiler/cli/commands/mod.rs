@@ -37,7 +37,7 @@ pub fn run(cli: Cli) -> Outcome {
 
 fn explain(p: &Printer, code: &str) -> Outcome {
     let code = code.trim().to_ascii_uppercase();
-    match hac_check::explain(&code) {
+    match hac_check::explain(&code).or_else(|| hac_render::codes::explain(&code)) {
         Some(text) => {
             println!("{}", text.trim_end());
             Outcome::Success
