@@ -13,7 +13,11 @@ const THREADS: usize = 2;
 
 fn cases() -> Vec<Case> {
     let cases = discover_cases().unwrap_or_else(|e| panic!("the corpus is malformed:\n{e}"));
-    assert!(cases.len() >= 220, "the corpus shrank to {} cases", cases.len());
+    assert!(
+        cases.len() >= 220,
+        "the corpus shrank to {} cases",
+        cases.len()
+    );
     cases
 }
 
@@ -22,12 +26,17 @@ fn corpus_has_every_kind_of_case() {
     let cases = cases();
     let errors = cases.iter().filter(|c| c.is_error()).count();
     let values = cases.len() - errors;
-    assert!(values >= 150 && errors >= 100, "{values} success and {errors} error cases");
+    assert!(
+        values >= 150 && errors >= 100,
+        "{values} success and {errors} error cases"
+    );
     // Every diagnostic code of the language is exercised at least once.
     for n in 1..=19 {
         let code = format!("E{n:04}");
         assert!(
-            cases.iter().any(|c| matches!(&c.expected, Expected::Error(e) if *e == code)),
+            cases
+                .iter()
+                .any(|c| matches!(&c.expected, Expected::Error(e) if *e == code)),
             "no corpus case expects {code}"
         );
     }
@@ -38,17 +47,32 @@ fn success_cases_print_the_expected_json() {
     let dir = corpus_dir();
     let cases: Vec<Case> = cases().into_iter().filter(|c| !c.is_error()).collect();
     let failures: Vec<String> = parallel_map(&cases, THREADS, |case| {
-        let Expected::Value(expected) = &case.expected else { return None };
-        let run = match hac_eval(&dir, &case.rel_path, &["--message-format", "json"], HANG_TIMEOUT) {
+        let Expected::Value(expected) = &case.expected else {
+            return None;
+        };
+        let run = match hac_eval(
+            &dir,
+            &case.rel_path,
+            &["--message-format", "json"],
+            HANG_TIMEOUT,
+        ) {
             Ok(run) => run,
             Err(e) => return Some(format!("{}: {e}", case.rel_path)),
         };
         if run.code() != Some(0) {
-            return Some(format!("{}: expected success, got {}", case.rel_path, run.describe()));
+            return Some(format!(
+                "{}: expected success, got {}",
+                case.rel_path,
+                run.describe()
+            ));
         }
         match serde_json::from_slice::<serde_json::Value>(&run.stdout) {
             Ok(actual) => json_diff(expected, &actual).map(|d| format!("{}: {d}", case.rel_path)),
-            Err(e) => Some(format!("{}: stdout is not JSON ({e}): {}", case.rel_path, run.stdout_str())),
+            Err(e) => Some(format!(
+                "{}: stdout is not JSON ({e}): {}",
+                case.rel_path,
+                run.stdout_str()
+            )),
         }
     })
     .into_iter()
@@ -68,16 +92,30 @@ fn error_cases_report_the_expected_code() {
     let dir = corpus_dir();
     let cases: Vec<Case> = cases().into_iter().filter(|c| c.is_error()).collect();
     let failures: Vec<String> = parallel_map(&cases, THREADS, |case| {
-        let Expected::Error(code) = &case.expected else { return None };
-        let run = match hac_eval(&dir, &case.rel_path, &["--message-format", "json"], HANG_TIMEOUT) {
+        let Expected::Error(code) = &case.expected else {
+            return None;
+        };
+        let run = match hac_eval(
+            &dir,
+            &case.rel_path,
+            &["--message-format", "json"],
+            HANG_TIMEOUT,
+        ) {
             Ok(run) => run,
             Err(e) => return Some(format!("{}: {e}", case.rel_path)),
         };
         if run.code() != Some(1) {
-            return Some(format!("{}: expected exit 1 with {code}, got {}", case.rel_path, run.describe()));
+            return Some(format!(
+                "{}: expected exit 1 with {code}, got {}",
+                case.rel_path,
+                run.describe()
+            ));
         }
         if !run.stdout.is_empty() {
-            return Some(format!("{}: printed a value on stdout despite the error", case.rel_path));
+            return Some(format!(
+                "{}: printed a value on stdout despite the error",
+                case.rel_path
+            ));
         }
         let diags = json_diagnostics(&run.stderr);
         match first_error_code(&run.stderr) {
@@ -92,7 +130,10 @@ fn error_cases_report_the_expected_code() {
                 if located {
                     None
                 } else {
-                    Some(format!("{}: {code} has no source location: {first}", case.rel_path))
+                    Some(format!(
+                        "{}: {code} has no source location: {first}",
+                        case.rel_path
+                    ))
                 }
             }
             Some(actual) => Some(format!(
@@ -100,7 +141,11 @@ fn error_cases_report_the_expected_code() {
                 case.rel_path,
                 diags.first().map(|d| d.to_string()).unwrap_or_default()
             )),
-            None => Some(format!("{}: expected {code}, no JSON diagnostic; {}", case.rel_path, run.describe())),
+            None => Some(format!(
+                "{}: expected {code}, no JSON diagnostic; {}",
+                case.rel_path,
+                run.describe()
+            )),
         }
     })
     .into_iter()
@@ -119,10 +164,19 @@ fn error_cases_report_the_expected_code() {
 /// absolute path becomes `[ROOT]`.
 fn human_rendering(case: &Case) -> Result<String, String> {
     let dir = corpus_dir();
-    let run = hac_eval(&dir, &case.rel_path, &["--color", "never", "--message-format", "human"], HANG_TIMEOUT)?;
+    let run = hac_eval(
+        &dir,
+        &case.rel_path,
+        &["--color", "never", "--message-format", "human"],
+        HANG_TIMEOUT,
+    )?;
     let root = repo_root();
     let root = root.to_string_lossy();
-    Ok(format!("exit: {}\n{}", run.describe_code(), run.stderr_str().replace(root.as_ref(), "[ROOT]")))
+    Ok(format!(
+        "exit: {}\n{}",
+        run.describe_code(),
+        run.stderr_str().replace(root.as_ref(), "[ROOT]")
+    ))
 }
 
 trait DescribeCode {
@@ -157,13 +211,18 @@ fn error_renderings_match_snapshots() {
         settings.set_snapshot_path("snapshots");
         settings.set_prepend_module_to_snapshot(true);
         settings.set_input_file(corpus_dir().join(&case.rel_path));
-        settings.set_description(std::fs::read_to_string(corpus_dir().join(&case.rel_path)).unwrap_or_default());
+        settings.set_description(
+            std::fs::read_to_string(corpus_dir().join(&case.rel_path)).unwrap_or_default(),
+        );
         settings.set_omit_expression(true);
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             settings.bind(|| insta::assert_snapshot!(name.as_str(), rendering));
         }));
         if outcome.is_err() {
-            failures.push(format!("{}: rendering differs from snapshot lang_corpus__{name}", case.rel_path));
+            failures.push(format!(
+                "{}: rendering differs from snapshot lang_corpus__{name}",
+                case.rel_path
+            ));
         }
     }
     assert!(
@@ -173,4 +232,19 @@ fn error_renderings_match_snapshots() {
         cases.len(),
         failures.join("\n")
     );
+}
+
+/// The two sandbox-escape cases become valid once the sandbox is widened with
+/// `--allow-path` to the directory they reach into (and only that one).
+#[test]
+fn allow_path_widens_the_import_sandbox() {
+    let dir = corpus_dir();
+    for case in ["errors-imports/outside-sandbox.ha", "errors-imports/symlink-escape.ha"] {
+        let widened = hac_eval(&dir, case, &["--allow-path", "_outside"], HANG_TIMEOUT).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(widened.code(), Some(0), "{case} with --allow-path _outside: {}", widened.describe());
+        assert_eq!(widened.stdout_str().trim(), "\"outside the sandbox\"", "{case}");
+        let elsewhere = hac_eval(&dir, case, &["--allow-path", "imports", "--message-format", "json"], HANG_TIMEOUT)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(first_error_code(&elsewhere.stderr).as_deref(), Some("E0009"), "{case}: {}", elsewhere.describe());
+    }
 }
