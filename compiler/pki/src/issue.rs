@@ -293,7 +293,7 @@ impl<'a> Issuer<'a> {
             secs.and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
                 .ok_or_else(|| {
                     PkiError::internal(format!(
-                        "the {what} ends after the year 9999, which X.509 cannot express"
+                        "the {what} reaches past the year 9999, which X.509 cannot express"
                     ))
                     .with_hint("lower pki.caValidityDays / pki.certValidityDays or the epoch")
                 })

@@ -71,6 +71,16 @@ fn base_text() -> String {
 fn assert_adopted(cert: &str, key: &str) {
     let text = Secrets::import_ca(&base_text(), cert, key).expect("import succeeds");
     assert!(text.contains("clusterCACertificate: |"), "{text}");
+    let yaml = pyyaml_json(&text);
+    assert_eq!(
+        yaml["clusterCACertificate"].as_str().map(str::trim),
+        Some(cert.trim()),
+        "PyYAML reads the block"
+    );
+    assert_eq!(
+        yaml["clusterCAKey"].as_str().map(str::trim),
+        Some(key.trim())
+    );
     let s = Secrets::parse(&text).expect("file with CA parses");
     assert!(s.has_imported_ca());
     // Re-importing into a file that already has a CA replaces it (still parses).

@@ -66,6 +66,24 @@ fn generate_writes_a_file_that_parses_with_the_documented_formats() {
 }
 
 #[test]
+fn the_generated_file_is_yaml_that_pyyaml_reads_as_the_same_strings() {
+    let text = Secrets::generate().expect("generate");
+    let v = pyyaml_json(&text);
+    let r = Secrets::parse(&text).unwrap().render_secrets();
+    assert_eq!(v["version"], 1);
+    assert_eq!(v["vrrpPassword"], r.vrrp_password.as_str());
+    assert_eq!(v["bootstrapToken"], r.bootstrap_token.as_str());
+    assert_eq!(
+        v["rootSecret"].as_str().map(str::len),
+        Some(64),
+        "a string, never a number"
+    );
+    // A password made of digits stays a string (hac quotes every scalar).
+    let digits = fixture_text("test-only.secrets").replace("TestOnly", "12345678");
+    assert_eq!(pyyaml_json(&digits)["vrrpPassword"], "12345678");
+}
+
+#[test]
 fn plain_quoted_comments_and_crlf_are_accepted() {
     let text = format!(
         "---\r\n# comment\r\nversion: 1 # the format\r\nrootSecret: {ROOT_HEX}\r\nvrrpPassword: 'abc'\r\n\r\nbootstrapToken: \"abcdef.0123456789abcdef\"\r\n"

@@ -101,3 +101,33 @@ pub fn openssl(args: &[&str], stdin: &[u8]) -> String {
 pub fn x509_text(pem: &str) -> String {
     openssl(&["x509", "-noout", "-text"], pem.as_bytes())
 }
+
+/// The secrets text as PyYAML (what sops' Python tools, Ansible and yq-python read) sees it,
+/// as JSON.
+pub fn pyyaml_json(text: &str) -> serde_json::Value {
+    use std::io::Write;
+    require_tool("python3");
+    let mut child = Command::new("python3")
+        .args([
+            "-c",
+            "import json,sys,yaml; print(json.dumps(yaml.safe_load(sys.stdin)))",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run python3: {e}; {INSTALL_HINT}"));
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(
+        o.status.success(),
+        "PyYAML failed ({INSTALL_HINT} for python3-yaml): {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice(&o.stdout).unwrap()
+}
