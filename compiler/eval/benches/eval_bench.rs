@@ -36,7 +36,8 @@ fn eval_20000_nodes(bencher: divan::Bencher) {
     let text = generated_cluster(20_000);
     let dir = std::env::temp_dir();
     bencher.bench(|| {
-        let ev = hac_eval::evaluate_source("bench.ha", &text, &dir, &hac_eval::EvalOptions::default());
+        let ev =
+            hac_eval::evaluate_source("bench.ha", &text, &dir, &hac_eval::EvalOptions::default());
         assert!(ev.result.is_ok());
         ev
     });

@@ -14,7 +14,10 @@ fn main() {
         match args[i].as_str() {
             "-A" => {
                 i += 1;
-                opts.attr_path = args.get(i).map(|a| a.split('.').map(String::from).collect()).unwrap_or_default();
+                opts.attr_path = args
+                    .get(i)
+                    .map(|a| a.split('.').map(String::from).collect())
+                    .unwrap_or_default();
             }
             "-q" => quiet = true,
             "-E" => {
@@ -26,7 +29,12 @@ fn main() {
         i += 1;
     }
     let ev = match (expr, file) {
-        (Some(e), _) => evaluate_source("<expr>", &e, &std::env::current_dir().unwrap_or_default(), &opts),
+        (Some(e), _) => evaluate_source(
+            "<expr>",
+            &e,
+            &std::env::current_dir().unwrap_or_default(),
+            &opts,
+        ),
         (None, Some(f)) => evaluate(std::path::Path::new(&f), &opts),
         _ => {
             eprintln!("usage: haeval FILE | -E EXPR");

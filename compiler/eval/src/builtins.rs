@@ -10,7 +10,11 @@ use std::rc::Rc;
 
 macro_rules! prim {
     ($name:expr, $arity:expr, $f:expr) => {
-        PrimOp { name: $name, arity: $arity, func: $f }
+        PrimOp {
+            name: $name,
+            arity: $arity,
+            func: $f,
+        }
     };
 }
 
@@ -49,11 +53,18 @@ pub static PRIMOPS: &[PrimOp] = &[
     }),
     prim!("attrNames", 1, |ev, a, s| {
         let set = attrs_arg(ev, a, 0, s, "attrNames")?;
-        Ok(Value::list(set.entries.iter().map(|e| Thunk::done(Value::Str(e.name.clone()), e.key_span)).collect()))
+        Ok(Value::list(
+            set.entries
+                .iter()
+                .map(|e| Thunk::done(Value::Str(e.name.clone()), e.key_span))
+                .collect(),
+        ))
     }),
     prim!("attrValues", 1, |ev, a, s| {
         let set = attrs_arg(ev, a, 0, s, "attrValues")?;
-        Ok(Value::list(set.entries.iter().map(|e| e.value.clone()).collect()))
+        Ok(Value::list(
+            set.entries.iter().map(|e| e.value.clone()).collect(),
+        ))
     }),
     prim!("baseNameOf", 1, |ev, a, s| {
         let v = ev.force(&a[0])?;
@@ -67,15 +78,24 @@ pub static PRIMOPS: &[PrimOp] = &[
         Ok(Value::str(base))
     }),
     prim!("bitAnd", 2, |ev, a, s| {
-        let (x, y) = (int_arg(ev, a, 0, s, "bitAnd")?, int_arg(ev, a, 1, s, "bitAnd")?);
+        let (x, y) = (
+            int_arg(ev, a, 0, s, "bitAnd")?,
+            int_arg(ev, a, 1, s, "bitAnd")?,
+        );
         Ok(Value::Int(x & y))
     }),
     prim!("bitOr", 2, |ev, a, s| {
-        let (x, y) = (int_arg(ev, a, 0, s, "bitOr")?, int_arg(ev, a, 1, s, "bitOr")?);
+        let (x, y) = (
+            int_arg(ev, a, 0, s, "bitOr")?,
+            int_arg(ev, a, 1, s, "bitOr")?,
+        );
         Ok(Value::Int(x | y))
     }),
     prim!("bitXor", 2, |ev, a, s| {
-        let (x, y) = (int_arg(ev, a, 0, s, "bitXor")?, int_arg(ev, a, 1, s, "bitXor")?);
+        let (x, y) = (
+            int_arg(ev, a, 0, s, "bitXor")?,
+            int_arg(ev, a, 1, s, "bitXor")?,
+        );
         Ok(Value::Int(x ^ y))
     }),
     prim!("catAttrs", 2, |ev, a, s| {
@@ -173,7 +193,13 @@ pub static PRIMOPS: &[PrimOp] = &[
                 let t = t.clone();
                 ev.force(&t)
             }
-            None => fail(diag::invalid(s, format!("list index {i} is out of bounds (the list has {} elements)", l.len()))),
+            None => fail(diag::invalid(
+                s,
+                format!(
+                    "list index {i} is out of bounds (the list has {} elements)",
+                    l.len()
+                ),
+            )),
         }
     }),
     prim!("filter", 2, |ev, a, s| {
@@ -203,24 +229,30 @@ pub static PRIMOPS: &[PrimOp] = &[
         let text = string_arg(ev, a, 0, s, "fromJSON")?;
         match crate::json::parse(&text) {
             Ok(j) => Ok(from_json(j, s)),
-            Err(crate::json::JsonError::Syntax(m)) => fail(diag::invalid(s, format!("invalid JSON: {m}"))),
-            Err(crate::json::JsonError::Overflow(m)) => fail(diag::overflow(s, "`fromJSON`").with_note(m)),
+            Err(crate::json::JsonError::Syntax(m)) => {
+                fail(diag::invalid(s, format!("invalid JSON: {m}")))
+            }
+            Err(crate::json::JsonError::Overflow(m)) => {
+                fail(diag::overflow(s, "`fromJSON`").with_note(m))
+            }
         }
     }),
     prim!("functionArgs", 1, |ev, a, s| {
         let f = ev.force(&a[0])?;
         match &f {
             Value::Lambda(c) => match &c.lambda.param {
-                crate::ir::ParamIr::Pattern { formals, .. } => Ok(Value::attrs(AttrSet::from_unsorted(
-                    formals
-                        .iter()
-                        .map(|f| Attr {
-                            name: f.name.clone(),
-                            value: Thunk::done(Value::Bool(f.default.is_some()), Some(f.span)),
-                            key_span: Some(f.span),
-                        })
-                        .collect(),
-                ))),
+                crate::ir::ParamIr::Pattern { formals, .. } => {
+                    Ok(Value::attrs(AttrSet::from_unsorted(
+                        formals
+                            .iter()
+                            .map(|f| Attr {
+                                name: f.name.clone(),
+                                value: Thunk::done(Value::Bool(f.default.is_some()), Some(f.span)),
+                                key_span: Some(f.span),
+                            })
+                            .collect(),
+                    )))
+                }
                 _ => Ok(Value::attrs(AttrSet::default())),
             },
             Value::Prim(_) => Ok(Value::attrs(AttrSet::default())),
@@ -230,12 +262,18 @@ pub static PRIMOPS: &[PrimOp] = &[
     prim!("genList", 2, |ev, a, s| {
         let n = int_arg(ev, a, 1, s, "genList")?;
         if n < 0 {
-            return fail(diag::invalid(s, format!("cannot create a list of size {n}")));
+            return fail(diag::invalid(
+                s,
+                format!("cannot create a list of size {n}"),
+            ));
         }
         ev.force(&a[0])?;
         let mut out = Vec::with_capacity(n.min(1 << 24) as usize);
         for i in 0..n {
-            out.push(Thunk::lazy(ThunkState::Apply(a[0].clone(), Thunk::done(Value::Int(i), Some(s)), s), Some(s)));
+            out.push(Thunk::lazy(
+                ThunkState::Apply(a[0].clone(), Thunk::done(Value::Int(i), Some(s)), s),
+                Some(s),
+            ));
         }
         Ok(Value::list(out))
     }),
@@ -253,25 +291,38 @@ pub static PRIMOPS: &[PrimOp] = &[
     prim!("groupBy", 2, |ev, a, s| {
         let f = ev.force(&a[0])?;
         let l = list_arg(ev, a, 1, s, "groupBy")?;
-        let mut groups: std::collections::HashMap<Sym, Vec<Thunk>> = std::collections::HashMap::new();
+        let mut groups: std::collections::HashMap<Sym, Vec<Thunk>> =
+            std::collections::HashMap::new();
         for t in l.iter() {
             let k = ev.call(f.clone(), t.clone(), s)?;
             let Value::Str(k) = k else {
-                return fail(expected(s, "groupBy", "the function to return a string", k.describe()));
+                return fail(expected(
+                    s,
+                    "groupBy",
+                    "the function to return a string",
+                    k.describe(),
+                ));
             };
             groups.entry(k).or_default().push(t.clone());
         }
         Ok(Value::attrs(AttrSet::from_unsorted(
             groups
                 .into_iter()
-                .map(|(k, v)| Attr { name: k, value: Thunk::done(Value::list(v), Some(s)), key_span: None })
+                .map(|(k, v)| Attr {
+                    name: k,
+                    value: Thunk::done(Value::list(v), Some(s)),
+                    key_span: None,
+                })
                 .collect(),
         )))
     }),
     prim!("hasAttr", 2, |ev, a, s| {
         let name = string_arg(ev, a, 0, s, "hasAttr")?;
         let set = attrs_arg(ev, a, 1, s, "hasAttr")?;
-        Ok(Value::Bool(set.get(&name).is_some() && !(set.is_builtins && crate::eval::is_unsupported_builtin(&name))))
+        Ok(Value::Bool(
+            set.get(&name).is_some()
+                && !(set.is_builtins && crate::eval::is_unsupported_builtin(&name)),
+        ))
     }),
     prim!("hashString", 2, |ev, a, s| {
         use sha2::Digest;
@@ -285,11 +336,15 @@ pub static PRIMOPS: &[PrimOp] = &[
             other => {
                 return fail(diag::invalid(
                     s,
-                    format!("unknown hash algorithm `{other}` (expected md5, sha1, sha256 or sha512)"),
+                    format!(
+                        "unknown hash algorithm `{other}` (expected md5, sha1, sha256 or sha512)"
+                    ),
                 ))
             }
         };
-        Ok(Value::str(&bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()))
+        Ok(Value::str(
+            &bytes.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+        ))
     }),
     prim!("head", 1, |ev, a, s| {
         let l = list_arg(ev, a, 0, s, "head")?;
@@ -309,20 +364,54 @@ pub static PRIMOPS: &[PrimOp] = &[
         let x = attrs_arg(ev, a, 0, s, "intersectAttrs")?;
         let y = attrs_arg(ev, a, 1, s, "intersectAttrs")?;
         Ok(Value::attrs(AttrSet {
-            entries: y.entries.iter().filter(|e| x.get(&e.name).is_some()).cloned().collect(),
+            entries: y
+                .entries
+                .iter()
+                .filter(|e| x.get(&e.name).is_some())
+                .cloned()
+                .collect(),
             is_builtins: false,
         }))
     }),
-    prim!("isAttrs", 1, |ev, a, _| Ok(Value::Bool(matches!(ev.force(&a[0])?, Value::Attrs(_))))),
-    prim!("isBool", 1, |ev, a, _| Ok(Value::Bool(matches!(ev.force(&a[0])?, Value::Bool(_))))),
-    prim!("isFloat", 1, |ev, a, _| Ok(Value::Bool(matches!(ev.force(&a[0])?, Value::Float(_))))),
-    prim!("isFunction", 1, |ev, a, _| Ok(Value::Bool(matches!(ev.force(&a[0])?, Value::Lambda(_) | Value::Prim(_))))),
-    prim!("isInt", 1, |ev, a, _| Ok(Value::Bool(matches!(ev.force(&a[0])?, Value::Int(_))))),
-    prim!("isList", 1, |ev, a, _| Ok(Value::Bool(matches!(ev.force(&a[0])?, Value::List(_))))),
-    prim!("isNull", 1, |ev, a, _| Ok(Value::Bool(matches!(ev.force(&a[0])?, Value::Null)))),
-    prim!("isPath", 1, |ev, a, _| Ok(Value::Bool(matches!(ev.force(&a[0])?, Value::Path(_))))),
-    prim!("isString", 1, |ev, a, _| Ok(Value::Bool(matches!(ev.force(&a[0])?, Value::Str(_))))),
-    prim!("length", 1, |ev, a, s| Ok(Value::Int(list_arg(ev, a, 0, s, "length")?.len() as i64))),
+    prim!("isAttrs", 1, |ev, a, _| Ok(Value::Bool(matches!(
+        ev.force(&a[0])?,
+        Value::Attrs(_)
+    )))),
+    prim!("isBool", 1, |ev, a, _| Ok(Value::Bool(matches!(
+        ev.force(&a[0])?,
+        Value::Bool(_)
+    )))),
+    prim!("isFloat", 1, |ev, a, _| Ok(Value::Bool(matches!(
+        ev.force(&a[0])?,
+        Value::Float(_)
+    )))),
+    prim!("isFunction", 1, |ev, a, _| Ok(Value::Bool(matches!(
+        ev.force(&a[0])?,
+        Value::Lambda(_) | Value::Prim(_)
+    )))),
+    prim!("isInt", 1, |ev, a, _| Ok(Value::Bool(matches!(
+        ev.force(&a[0])?,
+        Value::Int(_)
+    )))),
+    prim!("isList", 1, |ev, a, _| Ok(Value::Bool(matches!(
+        ev.force(&a[0])?,
+        Value::List(_)
+    )))),
+    prim!("isNull", 1, |ev, a, _| Ok(Value::Bool(matches!(
+        ev.force(&a[0])?,
+        Value::Null
+    )))),
+    prim!("isPath", 1, |ev, a, _| Ok(Value::Bool(matches!(
+        ev.force(&a[0])?,
+        Value::Path(_)
+    )))),
+    prim!("isString", 1, |ev, a, _| Ok(Value::Bool(matches!(
+        ev.force(&a[0])?,
+        Value::Str(_)
+    )))),
+    prim!("length", 1, |ev, a, s| Ok(Value::Int(
+        list_arg(ev, a, 0, s, "length")?.len() as i64
+    ))),
     prim!("lessThan", 2, |ev, a, s| {
         let x = ev.force(&a[0])?;
         let y = ev.force(&a[1])?;
@@ -334,30 +423,51 @@ pub static PRIMOPS: &[PrimOp] = &[
         for t in l.iter() {
             let v = ev.force(t)?;
             let Value::Attrs(set) = &v else {
-                return fail(expected(s, "listToAttrs", "a set { name, value }", v.describe()));
+                return fail(expected(
+                    s,
+                    "listToAttrs",
+                    "a set { name, value }",
+                    v.describe(),
+                ));
             };
             let Some(n) = set.get("name").map(|x| x.value.clone()) else {
                 return fail(missing_attr(set, "name", t.span().unwrap_or(s)));
             };
             let name = match ev.force(&n)? {
                 Value::Str(x) => x,
-                other => return fail(expected(n.span().unwrap_or(s), "listToAttrs", "a string name", other.describe())),
+                other => {
+                    return fail(expected(
+                        n.span().unwrap_or(s),
+                        "listToAttrs",
+                        "a string name",
+                        other.describe(),
+                    ))
+                }
             };
             let Some(value) = set.get("value").map(|x| x.value.clone()) else {
                 return fail(missing_attr(set, "value", t.span().unwrap_or(s)));
             };
-            entries.push(Attr { name, value, key_span: n.span() });
+            entries.push(Attr {
+                name,
+                value,
+                key_span: n.span(),
+            });
         }
         // The first definition of a name wins: stable sort, then keep the first of each run.
         entries.sort_by(|x, y| x.name.cmp(&y.name));
         entries.dedup_by(|later, earlier| later.name == earlier.name);
-        Ok(Value::attrs(AttrSet { entries, is_builtins: false }))
+        Ok(Value::attrs(AttrSet {
+            entries,
+            is_builtins: false,
+        }))
     }),
     prim!("map", 2, |ev, a, s| {
         ev.force(&a[0])?;
         let l = list_arg(ev, a, 1, s, "map")?;
         Ok(Value::list(
-            l.iter().map(|t| Thunk::lazy(ThunkState::Apply(a[0].clone(), t.clone(), s), Some(s))).collect(),
+            l.iter()
+                .map(|t| Thunk::lazy(ThunkState::Apply(a[0].clone(), t.clone(), s), Some(s)))
+                .collect(),
         ))
     }),
     prim!("mapAttrs", 2, |ev, a, s| {
@@ -369,7 +479,11 @@ pub static PRIMOPS: &[PrimOp] = &[
                 .iter()
                 .map(|e| {
                     let partial = Thunk::lazy(
-                        ThunkState::Apply(a[0].clone(), Thunk::done(Value::Str(e.name.clone()), e.key_span), s),
+                        ThunkState::Apply(
+                            a[0].clone(),
+                            Thunk::done(Value::Str(e.name.clone()), e.key_span),
+                            s,
+                        ),
                         Some(s),
                     );
                     Attr {
@@ -391,7 +505,9 @@ pub static PRIMOPS: &[PrimOp] = &[
             Some(c) => Ok(Value::list(
                 c.iter()
                     .skip(1)
-                    .map(|m| Thunk::done(m.map_or(Value::Null, |m| Value::str(m.as_str())), Some(s)))
+                    .map(|m| {
+                        Thunk::done(m.map_or(Value::Null, |m| Value::str(m.as_str())), Some(s))
+                    })
                     .collect(),
             )),
         }
@@ -409,8 +525,16 @@ pub static PRIMOPS: &[PrimOp] = &[
             }
         }
         Ok(Value::attrs(AttrSet::from_unsorted(vec![
-            Attr { name: Sym::from("right"), value: Thunk::done(Value::list(right), Some(s)), key_span: None },
-            Attr { name: Sym::from("wrong"), value: Thunk::done(Value::list(wrong), Some(s)), key_span: None },
+            Attr {
+                name: Sym::from("right"),
+                value: Thunk::done(Value::list(right), Some(s)),
+                key_span: None,
+            },
+            Attr {
+                name: Sym::from("wrong"),
+                value: Thunk::done(Value::list(wrong), Some(s)),
+                key_span: None,
+            },
         ])))
     }),
     prim!("removeAttrs", 2, |ev, a, s| {
@@ -420,11 +544,23 @@ pub static PRIMOPS: &[PrimOp] = &[
         for t in l.iter() {
             match ev.force(t)? {
                 Value::Str(x) => names.push(x),
-                other => return fail(expected(s, "removeAttrs", "a list of strings", other.describe())),
+                other => {
+                    return fail(expected(
+                        s,
+                        "removeAttrs",
+                        "a list of strings",
+                        other.describe(),
+                    ))
+                }
             }
         }
         Ok(Value::attrs(AttrSet {
-            entries: set.entries.iter().filter(|e| !names.contains(&e.name)).cloned().collect(),
+            entries: set
+                .entries
+                .iter()
+                .filter(|e| !names.contains(&e.name))
+                .cloned()
+                .collect(),
             is_builtins: false,
         }))
     }),
@@ -433,13 +569,23 @@ pub static PRIMOPS: &[PrimOp] = &[
         let to_l = list_arg(ev, a, 1, s, "replaceStrings")?;
         let text = string_arg(ev, a, 2, s, "replaceStrings")?;
         if from_l.len() != to_l.len() {
-            return fail(diag::invalid(s, "`from` and `to` arguments of `replaceStrings` have different lengths"));
+            return fail(diag::invalid(
+                s,
+                "`from` and `to` arguments of `replaceStrings` have different lengths",
+            ));
         }
         let mut from = Vec::with_capacity(from_l.len());
         for t in from_l.iter() {
             match ev.force(t)? {
                 Value::Str(x) => from.push(x),
-                other => return fail(expected(s, "replaceStrings", "a list of strings", other.describe())),
+                other => {
+                    return fail(expected(
+                        s,
+                        "replaceStrings",
+                        "a list of strings",
+                        other.describe(),
+                    ))
+                }
             }
         }
         let mut to: Vec<Option<Rc<str>>> = vec![None; to_l.len()];
@@ -455,7 +601,12 @@ pub static PRIMOPS: &[PrimOp] = &[
                         match ev.force(&to_l[i])? {
                             Value::Str(x) => to[i] = Some(x),
                             other => {
-                                return fail(expected(s, "replaceStrings", "a list of strings", other.describe()))
+                                return fail(expected(
+                                    s,
+                                    "replaceStrings",
+                                    "a list of strings",
+                                    other.describe(),
+                                ))
                             }
                         }
                     }
@@ -543,7 +694,11 @@ pub static PRIMOPS: &[PrimOp] = &[
         }
         let b = st.as_bytes();
         let start = (start as u64).min(b.len() as u64) as usize;
-        let end = if len < 0 { b.len() } else { start.saturating_add(len as usize).min(b.len()) };
+        let end = if len < 0 {
+            b.len()
+        } else {
+            start.saturating_add(len as usize).min(b.len())
+        };
         Ok(Value::str(&String::from_utf8_lossy(&b[start..end])))
     }),
     prim!("tail", 1, |ev, a, s| {
@@ -557,7 +712,12 @@ pub static PRIMOPS: &[PrimOp] = &[
         let v = ev.force(&a[0])?;
         let mut msg = String::new();
         ev.coerce_to_string(&v, s, false, &mut msg)?;
-        fail(Diagnostic::error(msg).with_code("E0012").with_span(s).with_span_label("thrown here"))
+        fail(
+            Diagnostic::error(msg)
+                .with_code("E0012")
+                .with_span(s)
+                .with_span_label("thrown here"),
+        )
     }),
     prim!("toJSON", 1, |ev, a, s| {
         let v = ev.force(&a[0])?;
@@ -578,7 +738,9 @@ pub static PRIMOPS: &[PrimOp] = &[
             other => {
                 let mut out = String::new();
                 deep_force(ev, other, s)?;
-                to_json(ev, other, s, &mut out).map(|_| out).unwrap_or_else(|_| format!("<{}>", other.type_name()))
+                to_json(ev, other, s, &mut out)
+                    .map(|_| out)
+                    .unwrap_or_else(|_| format!("<{}>", other.type_name()))
             }
         };
         eprintln!("trace: {text}");
@@ -591,22 +753,36 @@ pub static PRIMOPS: &[PrimOp] = &[
             Err(e) => return Err(e),
         };
         Ok(Value::attrs(AttrSet::from_unsorted(vec![
-            Attr { name: Sym::from("success"), value: Thunk::done(Value::Bool(ok), Some(s)), key_span: None },
-            Attr { name: Sym::from("value"), value: Thunk::done(value, Some(s)), key_span: None },
+            Attr {
+                name: Sym::from("success"),
+                value: Thunk::done(Value::Bool(ok), Some(s)),
+                key_span: None,
+            },
+            Attr {
+                name: Sym::from("value"),
+                value: Thunk::done(value, Some(s)),
+                key_span: None,
+            },
         ])))
     }),
-    prim!("typeOf", 1, |ev, a, _| Ok(Value::str(ev.force(&a[0])?.type_name()))),
+    prim!("typeOf", 1, |ev, a, _| Ok(Value::str(
+        ev.force(&a[0])?.type_name()
+    ))),
     prim!("zipAttrsWith", 2, |ev, a, s| {
         ev.force(&a[0])?;
         let l = list_arg(ev, a, 1, s, "zipAttrsWith")?;
-        let mut groups: std::collections::BTreeMap<Sym, Vec<Thunk>> = std::collections::BTreeMap::new();
+        let mut groups: std::collections::BTreeMap<Sym, Vec<Thunk>> =
+            std::collections::BTreeMap::new();
         for t in l.iter() {
             let v = ev.force(t)?;
             let Value::Attrs(set) = v else {
                 return fail(expected(s, "zipAttrsWith", "a list of sets", v.describe()));
             };
             for e in &set.entries {
-                groups.entry(e.name.clone()).or_default().push(e.value.clone());
+                groups
+                    .entry(e.name.clone())
+                    .or_default()
+                    .push(e.value.clone());
             }
         }
         Ok(Value::attrs(AttrSet {
@@ -614,12 +790,19 @@ pub static PRIMOPS: &[PrimOp] = &[
                 .into_iter()
                 .map(|(k, v)| {
                     let partial = Thunk::lazy(
-                        ThunkState::Apply(a[0].clone(), Thunk::done(Value::Str(k.clone()), Some(s)), s),
+                        ThunkState::Apply(
+                            a[0].clone(),
+                            Thunk::done(Value::Str(k.clone()), Some(s)),
+                            s,
+                        ),
                         Some(s),
                     );
                     Attr {
                         name: k,
-                        value: Thunk::lazy(ThunkState::Apply(partial, Thunk::done(Value::list(v), Some(s)), s), Some(s)),
+                        value: Thunk::lazy(
+                            ThunkState::Apply(partial, Thunk::done(Value::list(v), Some(s)), s),
+                            Some(s),
+                        ),
                         key_span: None,
                     }
                 })
@@ -634,37 +817,58 @@ pub static HAC_PRIMOPS: &[PrimOp] = &[
     prim!("cidrHost", 2, |ev, a, s| {
         let net = string_arg(ev, a, 0, s, "cidrHost")?;
         let n = int_arg(ev, a, 1, s, "cidrHost")?;
-        crate::cidr::host(&net, n).map(|x| Value::str(&x)).map_err(|m| EvalError::new(diag::invalid(s, m)))
+        crate::cidr::host(&net, n)
+            .map(|x| Value::str(&x))
+            .map_err(|m| EvalError::new(diag::invalid(s, m)))
     }),
     prim!("cidrSubnet", 3, |ev, a, s| {
         let net = string_arg(ev, a, 0, s, "cidrSubnet")?;
         let bits = int_arg(ev, a, 1, s, "cidrSubnet")?;
         let n = int_arg(ev, a, 2, s, "cidrSubnet")?;
-        crate::cidr::subnet(&net, bits, n).map(|x| Value::str(&x)).map_err(|m| EvalError::new(diag::invalid(s, m)))
+        crate::cidr::subnet(&net, bits, n)
+            .map(|x| Value::str(&x))
+            .map_err(|m| EvalError::new(diag::invalid(s, m)))
     }),
     prim!("cidrContains", 2, |ev, a, s| {
         let net = string_arg(ev, a, 0, s, "cidrContains")?;
         let addr = string_arg(ev, a, 1, s, "cidrContains")?;
-        crate::cidr::contains(&net, &addr).map(Value::Bool).map_err(|m| EvalError::new(diag::invalid(s, m)))
+        crate::cidr::contains(&net, &addr)
+            .map(Value::Bool)
+            .map_err(|m| EvalError::new(diag::invalid(s, m)))
     }),
     prim!("cidrPrefixLength", 1, |ev, a, s| {
         let net = string_arg(ev, a, 0, s, "cidrPrefixLength")?;
-        crate::cidr::prefix_length(&net).map(Value::Int).map_err(|m| EvalError::new(diag::invalid(s, m)))
+        crate::cidr::prefix_length(&net)
+            .map(Value::Int)
+            .map_err(|m| EvalError::new(diag::invalid(s, m)))
     }),
     prim!("cidrOffset", 2, |ev, a, s| {
         let addr = string_arg(ev, a, 0, s, "cidrOffset")?;
         let n = int_arg(ev, a, 1, s, "cidrOffset")?;
-        crate::cidr::offset(&addr, n).map(|x| Value::str(&x)).map_err(|m| EvalError::new(diag::invalid(s, m)))
+        crate::cidr::offset(&addr, n)
+            .map(|x| Value::str(&x))
+            .map_err(|m| EvalError::new(diag::invalid(s, m)))
     }),
     prim!("cidrAddress", 1, |ev, a, s| {
         let addr = string_arg(ev, a, 0, s, "cidrAddress")?;
-        crate::cidr::address(&addr).map(|x| Value::str(&x)).map_err(|m| EvalError::new(diag::invalid(s, m)))
+        crate::cidr::address(&addr)
+            .map(|x| Value::str(&x))
+            .map_err(|m| EvalError::new(diag::invalid(s, m)))
     }),
 ];
 
 /// Builtins that are also global names (as in Nix).
-pub const GLOBAL_PRIMOPS: &[&str] =
-    &["abort", "baseNameOf", "dirOf", "import", "isNull", "map", "removeAttrs", "throw", "toString"];
+pub const GLOBAL_PRIMOPS: &[&str] = &[
+    "abort",
+    "baseNameOf",
+    "dirOf",
+    "import",
+    "isNull",
+    "map",
+    "removeAttrs",
+    "throw",
+    "toString",
+];
 
 fn expected(span: Span, builtin: &str, what: &str, found: &str) -> Diagnostic {
     diag::type_error_msg(
@@ -681,21 +885,42 @@ fn arg_span(a: &[Thunk], i: usize, s: Span) -> Span {
 pub fn string_arg(ev: &mut Evaluator, a: &[Thunk], i: usize, s: Span, name: &str) -> R<Rc<str>> {
     match ev.force(&a[i])? {
         Value::Str(x) => Ok(x),
-        other => fail(expected(arg_span(a, i, s), name, "a string", other.describe())),
+        other => fail(expected(
+            arg_span(a, i, s),
+            name,
+            "a string",
+            other.describe(),
+        )),
     }
 }
 
 pub fn int_arg(ev: &mut Evaluator, a: &[Thunk], i: usize, s: Span, name: &str) -> R<i64> {
     match ev.force(&a[i])? {
         Value::Int(x) => Ok(x),
-        other => fail(expected(arg_span(a, i, s), name, "an integer", other.describe())),
+        other => fail(expected(
+            arg_span(a, i, s),
+            name,
+            "an integer",
+            other.describe(),
+        )),
     }
 }
 
-pub fn list_arg(ev: &mut Evaluator, a: &[Thunk], i: usize, s: Span, name: &str) -> R<Rc<Vec<Thunk>>> {
+pub fn list_arg(
+    ev: &mut Evaluator,
+    a: &[Thunk],
+    i: usize,
+    s: Span,
+    name: &str,
+) -> R<Rc<Vec<Thunk>>> {
     match ev.force(&a[i])? {
         Value::List(x) => Ok(x),
-        other => fail(expected(arg_span(a, i, s), name, "a list", other.describe())),
+        other => fail(expected(
+            arg_span(a, i, s),
+            name,
+            "a list",
+            other.describe(),
+        )),
     }
 }
 
@@ -709,7 +934,12 @@ pub fn attrs_arg(ev: &mut Evaluator, a: &[Thunk], i: usize, s: Span, name: &str)
 fn bool_of(ev: &mut Evaluator, f: &Value, x: Thunk, s: Span, name: &str) -> R<bool> {
     match ev.call(f.clone(), x, s)? {
         Value::Bool(b) => Ok(b),
-        other => fail(expected(s, name, "the function to return a Boolean", other.describe())),
+        other => fail(expected(
+            s,
+            name,
+            "the function to return a Boolean",
+            other.describe(),
+        )),
     }
 }
 
@@ -718,8 +948,12 @@ fn arith(ev: &mut Evaluator, a: &[Thunk], s: Span, op: BinOp) -> R<Value> {
     let y = ev.force(&a[1])?;
     let (xs, ys) = (arg_span(a, 0, s), arg_span(a, 1, s));
     match (&x, &y) {
-        (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => ev.binary_values(op, x, y, xs, ys, s),
-        (Value::Int(_) | Value::Float(_), other) => fail(diag::type_error(ys, "a number", other.describe())),
+        (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {
+            ev.binary_values(op, x, y, xs, ys, s)
+        }
+        (Value::Int(_) | Value::Float(_), other) => {
+            fail(diag::type_error(ys, "a number", other.describe()))
+        }
         (other, _) => fail(diag::type_error(xs, "a number", other.describe())),
     }
 }
@@ -729,13 +963,18 @@ fn round(ev: &mut Evaluator, a: &[Thunk], s: Span, name: &str, f: fn(f64) -> f64
         Value::Int(i) => Ok(Value::Int(i)),
         Value::Float(x) => {
             let r = f(x);
-            if r.is_finite() && r >= -9.223_372_036_854_776e18 && r < 9.223_372_036_854_776e18 {
+            if r.is_finite() && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&r) {
                 Ok(Value::Int(r as i64))
             } else {
                 fail(diag::overflow(s, name))
             }
         }
-        other => fail(expected(arg_span(a, 0, s), name, "a number", other.describe())),
+        other => fail(expected(
+            arg_span(a, 0, s),
+            name,
+            "a number",
+            other.describe(),
+        )),
     }
 }
 
@@ -755,7 +994,14 @@ fn merge_sort(ev: &mut Evaluator, f: &Value, items: Vec<Thunk>, s: Span) -> R<Ve
                 // Take the right element only if it is strictly less (stability).
                 let less = match ev.call2(f, src[j].clone(), src[i].clone(), s)? {
                     Value::Bool(b) => b,
-                    other => return fail(expected(s, "sort", "the comparator to return a Boolean", other.describe())),
+                    other => {
+                        return fail(expected(
+                            s,
+                            "sort",
+                            "the comparator to return a Boolean",
+                            other.describe(),
+                        ))
+                    }
                 };
                 if less {
                     dst.push(src[j].clone());
@@ -797,8 +1043,14 @@ fn next_version_component(s: &str, p: &mut usize) -> String {
 }
 
 fn components_lt(c1: &str, c2: &str) -> bool {
-    let n1 = c1.parse::<i32>().ok().filter(|_| !c1.is_empty() && c1.bytes().all(|b| b.is_ascii_digit()));
-    let n2 = c2.parse::<i32>().ok().filter(|_| !c2.is_empty() && c2.bytes().all(|b| b.is_ascii_digit()));
+    let n1 = c1
+        .parse::<i32>()
+        .ok()
+        .filter(|_| !c1.is_empty() && c1.bytes().all(|b| b.is_ascii_digit()));
+    let n2 = c2
+        .parse::<i32>()
+        .ok()
+        .filter(|_| !c2.is_empty() && c2.bytes().all(|b| b.is_ascii_digit()));
     match (n1, n2) {
         (Some(a), Some(b)) => a < b,
         _ if c1.is_empty() && n2.is_some() => true,
@@ -833,10 +1085,19 @@ fn from_json(j: crate::json::Json, s: Span) -> Value {
         J::Int(i) => Value::Int(i),
         J::Float(f) => Value::Float(f),
         J::Str(x) => Value::str(&x),
-        J::Array(items) => Value::list(items.into_iter().map(|i| Thunk::done(from_json(i, s), Some(s))).collect()),
+        J::Array(items) => Value::list(
+            items
+                .into_iter()
+                .map(|i| Thunk::done(from_json(i, s), Some(s)))
+                .collect(),
+        ),
         J::Object(map) => Value::attrs(AttrSet::from_unsorted(
             map.into_iter()
-                .map(|(k, v)| Attr { name: Sym::from(k.as_str()), value: Thunk::done(from_json(v, s), Some(s)), key_span: None })
+                .map(|(k, v)| Attr {
+                    name: Sym::from(k.as_str()),
+                    value: Thunk::done(from_json(v, s), Some(s)),
+                    key_span: None,
+                })
                 .collect(),
         )),
     }
@@ -850,7 +1111,9 @@ pub fn json_float(f: f64) -> String {
     }
     let a = f.abs();
     if a != 0.0 && !(1e-7..1e21).contains(&a) {
-        serde_json::Number::from_f64(f).map(|n| n.to_string()).unwrap_or_else(|| "null".to_string())
+        serde_json::Number::from_f64(f)
+            .map(|n| n.to_string())
+            .unwrap_or_else(|| "null".to_string())
     } else {
         format!("{f}")
     }
@@ -858,7 +1121,11 @@ pub fn json_float(f: f64) -> String {
 
 fn to_json(ev: &mut Evaluator, v: &Value, s: Span, out: &mut String) -> R<()> {
     if ev.too_deep() {
-        return fail(Diagnostic::error("evaluation too deep (depth limit reached)").with_code("E0015").with_span(s));
+        return fail(
+            Diagnostic::error("evaluation too deep (depth limit reached)")
+                .with_code("E0015")
+                .with_span(s),
+        );
     }
     ev.depth += 1;
     let r = to_json_inner(ev, v, s, out);
@@ -904,7 +1171,9 @@ fn to_json_inner(ev: &mut Evaluator, v: &Value, s: Span, out: &mut String) -> R<
             }
             out.push('}');
         }
-        Value::Lambda(_) | Value::Prim(_) => return fail(diag::unrepresentable(Some(s), "a function")),
+        Value::Lambda(_) | Value::Prim(_) => {
+            return fail(diag::unrepresentable(Some(s), "a function"))
+        }
     }
     Ok(())
 }
@@ -912,7 +1181,11 @@ fn to_json_inner(ev: &mut Evaluator, v: &Value, s: Span, out: &mut String) -> R<
 /// Forces a value and everything inside it.
 pub fn deep_force(ev: &mut Evaluator, v: &Value, s: Span) -> R<()> {
     if ev.too_deep() {
-        return fail(Diagnostic::error("evaluation too deep (depth limit reached)").with_code("E0015").with_span(s));
+        return fail(
+            Diagnostic::error("evaluation too deep (depth limit reached)")
+                .with_code("E0015")
+                .with_span(s),
+        );
     }
     ev.depth += 1;
     let r = (|| {
@@ -940,24 +1213,53 @@ pub fn deep_force(ev: &mut Evaluator, v: &Value, s: Span) -> R<()> {
 /// The `builtins` set and the base environment's names and values.
 pub fn base_bindings() -> (Vec<Sym>, Vec<Thunk>) {
     let mut builtins: Vec<Attr> = Vec::new();
-    let prim = |op: &'static PrimOp| Value::Prim(Rc::new(crate::value::PrimApp { op, args: Vec::new() }));
+    let prim = |op: &'static PrimOp| {
+        Value::Prim(Rc::new(crate::value::PrimApp {
+            op,
+            args: Vec::new(),
+        }))
+    };
     for op in PRIMOPS {
-        builtins.push(Attr { name: Sym::from(op.name), value: Thunk::done(prim(op), None), key_span: None });
+        builtins.push(Attr {
+            name: Sym::from(op.name),
+            value: Thunk::done(prim(op), None),
+            key_span: None,
+        });
     }
     let hac: Vec<Attr> = HAC_PRIMOPS
         .iter()
-        .map(|op| Attr { name: Sym::from(op.name), value: Thunk::done(prim(op), None), key_span: None })
+        .map(|op| Attr {
+            name: Sym::from(op.name),
+            value: Thunk::done(prim(op), None),
+            key_span: None,
+        })
         .collect();
-    builtins.push(Attr { name: Sym::from("hac"), value: Thunk::done(Value::attrs(AttrSet::from_unsorted(hac)), None), key_span: None });
-    for (n, v) in [("true", Value::Bool(true)), ("false", Value::Bool(false)), ("null", Value::Null)] {
-        builtins.push(Attr { name: Sym::from(n), value: Thunk::done(v, None), key_span: None });
+    builtins.push(Attr {
+        name: Sym::from("hac"),
+        value: Thunk::done(Value::attrs(AttrSet::from_unsorted(hac)), None),
+        key_span: None,
+    });
+    for (n, v) in [
+        ("true", Value::Bool(true)),
+        ("false", Value::Bool(false)),
+        ("null", Value::Null),
+    ] {
+        builtins.push(Attr {
+            name: Sym::from(n),
+            value: Thunk::done(v, None),
+            key_span: None,
+        });
     }
     let mut set = AttrSet::from_unsorted(builtins);
     set.is_builtins = true;
     let builtins_value = Value::attrs(set.clone());
     let mut names: Vec<Sym> = Vec::new();
     let mut values: Vec<Thunk> = Vec::new();
-    for (n, v) in [("true", Value::Bool(true)), ("false", Value::Bool(false)), ("null", Value::Null)] {
+    for (n, v) in [
+        ("true", Value::Bool(true)),
+        ("false", Value::Bool(false)),
+        ("null", Value::Null),
+    ] {
         names.push(Sym::from(n));
         values.push(Thunk::done(v, None));
     }

@@ -6,7 +6,9 @@ use ipnet::IpNet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 fn parse_net(s: &str) -> Result<IpNet, String> {
-    s.trim().parse::<IpNet>().map_err(|_| format!("`{s}` is not a CIDR prefix such as \"10.0.0.0/16\""))
+    s.trim()
+        .parse::<IpNet>()
+        .map_err(|_| format!("`{s}` is not a CIDR prefix such as \"10.0.0.0/16\""))
 }
 
 fn max_bits(net: &IpNet) -> u32 {
@@ -40,19 +42,27 @@ pub fn host(prefix: &str, hostnum: i64) -> Result<String, String> {
     let net = parse_net(prefix)?;
     let host_bits = max_bits(&net) - u32::from(net.prefix_len());
     let base = to_u128(net.network());
-    let size: Option<u128> = if host_bits >= 128 { None } else { Some(1u128 << host_bits) };
+    let size: Option<u128> = if host_bits >= 128 {
+        None
+    } else {
+        Some(1u128 << host_bits)
+    };
     let n = hostnum as i128;
     let offset: u128 = if n >= 0 {
         let n = n as u128;
         if size.is_some_and(|sz| n >= sz) {
-            return Err(format!("prefix {prefix} does not accommodate a host numbered {hostnum}"));
+            return Err(format!(
+                "prefix {prefix} does not accommodate a host numbered {hostnum}"
+            ));
         }
         n
     } else {
         let back = n.unsigned_abs();
         match size {
             Some(sz) if back > sz => {
-                return Err(format!("prefix {prefix} does not accommodate a host numbered {hostnum}"))
+                return Err(format!(
+                    "prefix {prefix} does not accommodate a host numbered {hostnum}"
+                ))
             }
             Some(sz) => sz - back,
             None => u128::MAX - (back - 1),
@@ -77,10 +87,16 @@ pub fn subnet(prefix: &str, newbits: i64, netnum: i64) -> Result<String, String>
         ));
     }
     if netnum < 0 || (newbits < 63 && netnum >= (1i64 << newbits)) {
-        return Err(format!("prefix extension of {newbits} bits does not accommodate a subnet numbered {netnum}"));
+        return Err(format!(
+            "prefix extension of {newbits} bits does not accommodate a subnet numbered {netnum}"
+        ));
     }
     let shift = (max - new_len) as u32;
-    let add = if shift >= 128 { 0 } else { (netnum as u128) << shift };
+    let add = if shift >= 128 {
+        0
+    } else {
+        (netnum as u128) << shift
+    };
     let addr = from_u128(is_v4(&net), to_u128(net.network()) + add);
     Ok(format!("{addr}/{new_len}"))
 }
@@ -92,7 +108,10 @@ pub fn contains(prefix: &str, addr: &str) -> Result<bool, String> {
         let other = parse_net(addr)?;
         return Ok(net.contains(&other));
     }
-    let ip: IpAddr = addr.trim().parse().map_err(|_| format!("`{addr}` is not an IP address"))?;
+    let ip: IpAddr = addr
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{addr}` is not an IP address"))?;
     Ok(net.contains(&ip))
 }
 
@@ -109,11 +128,22 @@ pub fn offset(addr: &str, n: i64) -> Result<String, String> {
         let lo = to_u128(net.network()) as i128;
         let hi = to_u128(net.broadcast()) as i128;
         if a < lo || a > hi {
-            return Err(format!("{addr} + {n} leaves the prefix {}/{}", net.network(), net.prefix_len()));
+            return Err(format!(
+                "{addr} + {n} leaves the prefix {}/{}",
+                net.network(),
+                net.prefix_len()
+            ));
         }
-        Ok(format!("{}/{}", from_u128(is_v4(&net), a as u128), net.prefix_len()))
+        Ok(format!(
+            "{}/{}",
+            from_u128(is_v4(&net), a as u128),
+            net.prefix_len()
+        ))
     } else {
-        let ip: IpAddr = addr.trim().parse().map_err(|_| format!("`{addr}` is not an IP address"))?;
+        let ip: IpAddr = addr
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{addr}` is not an IP address"))?;
         let v4 = ip.is_ipv4();
         let a = to_u128(ip) as i128 + n as i128;
         let max: i128 = if v4 { u32::MAX as i128 } else { i128::MAX };
@@ -129,7 +159,10 @@ pub fn address(addr: &str) -> Result<String, String> {
     if addr.contains('/') {
         Ok(parse_net(addr)?.addr().to_string())
     } else {
-        let ip: IpAddr = addr.trim().parse().map_err(|_| format!("`{addr}` is not an IP address"))?;
+        let ip: IpAddr = addr
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{addr}` is not an IP address"))?;
         Ok(ip.to_string())
     }
 }
@@ -144,7 +177,10 @@ mod tests {
         assert_eq!(host("10.12.112.0/20", 268).unwrap(), "10.12.113.12");
         assert_eq!(host("10.0.2.0/24", -1).unwrap(), "10.0.2.255");
         assert!(host("10.0.2.0/24", 256).is_err());
-        assert_eq!(host("fd00:fd12:3456:7890:00a2::/72", 34).unwrap(), "fd00:fd12:3456:7890::22");
+        assert_eq!(
+            host("fd00:fd12:3456:7890:00a2::/72", 34).unwrap(),
+            "fd00:fd12:3456:7890::22"
+        );
         assert_eq!(subnet("10.0.0.0/16", 8, 2).unwrap(), "10.0.2.0/24");
         assert_eq!(subnet("172.16.0.0/12", 4, 2).unwrap(), "172.18.0.0/16");
         assert_eq!(subnet("10.1.2.0/24", 4, 15).unwrap(), "10.1.2.240/28");

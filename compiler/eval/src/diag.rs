@@ -4,7 +4,11 @@
 use hac_core::{Diagnostic, Span};
 
 pub fn unsupported(span: Span, message: impl Into<String>, note: &str) -> Diagnostic {
-    Diagnostic::error(message).with_code("E0002").with_span(span).with_span_label("not supported in .ha").with_note(note)
+    Diagnostic::error(message)
+        .with_code("E0002")
+        .with_span(span)
+        .with_span_label("not supported in .ha")
+        .with_note(note)
 }
 
 pub fn type_error(span: Span, expected: &str, found: &str) -> Diagnostic {
@@ -14,12 +18,22 @@ pub fn type_error(span: Span, expected: &str, found: &str) -> Diagnostic {
         .with_span_label(format!("expected {expected}, found {found}"))
 }
 
-pub fn type_error_msg(span: Span, message: impl Into<String>, label: impl Into<String>) -> Diagnostic {
-    Diagnostic::error(message).with_code("E0004").with_span(span).with_span_label(label)
+pub fn type_error_msg(
+    span: Span,
+    message: impl Into<String>,
+    label: impl Into<String>,
+) -> Diagnostic {
+    Diagnostic::error(message)
+        .with_code("E0004")
+        .with_span(span)
+        .with_span_label(label)
 }
 
 pub fn duplicate(span: Span, message: impl Into<String>) -> Diagnostic {
-    Diagnostic::error(message).with_code("E0016").with_span(span).with_span_label("defined again here")
+    Diagnostic::error(message)
+        .with_code("E0016")
+        .with_span(span)
+        .with_span_label("defined again here")
 }
 
 pub fn overflow(span: Span, what: &str) -> Diagnostic {
@@ -30,12 +44,18 @@ pub fn overflow(span: Span, what: &str) -> Diagnostic {
 }
 
 pub fn div_zero(span: Span) -> Diagnostic {
-    Diagnostic::error("division by zero").with_code("E0008").with_span(span).with_span_label("the divisor is zero")
+    Diagnostic::error("division by zero")
+        .with_code("E0008")
+        .with_span(span)
+        .with_span_label("the divisor is zero")
 }
 
 pub fn invalid(span: Span, message: impl Into<String>) -> Diagnostic {
     let message = message.into();
-    Diagnostic::error(message.clone()).with_code("E0018").with_span(span).with_span_label(message)
+    Diagnostic::error(message.clone())
+        .with_code("E0018")
+        .with_span(span)
+        .with_span_label(message)
 }
 
 pub fn unrepresentable(span: Option<Span>, what: &str) -> Diagnostic {

@@ -3,11 +3,12 @@
 //! attribute selection, string coercion and equality/ordering of values.
 
 use crate::diag;
-use crate::ir::{AttrValueIr, AttrsIr, Ir, IrKind, KeyIr, ParamIr, StrPartIr, UNSUPPORTED_NIX_NAMES};
+use crate::ir::{
+    AttrValueIr, AttrsIr, Ir, IrKind, KeyIr, ParamIr, StrPartIr, UNSUPPORTED_NIX_NAMES,
+};
 use crate::value::{Attr, AttrSet, Closure, Env, PrimApp, Sym, Thunk, ThunkState, Value};
 use hac_core::{suggest::did_you_mean, Diagnostic, FileId, SourceMap, Span};
 use hac_syntax::ast::BinOp;
-use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -26,7 +27,10 @@ const KEPT_INNER_FRAMES: usize = 16;
 
 impl EvalError {
     pub fn new(diag: Diagnostic) -> Box<EvalError> {
-        Box::new(EvalError { diag, dropped_frames: 0 })
+        Box::new(EvalError {
+            diag,
+            dropped_frames: 0,
+        })
     }
     /// Adds a call-site frame (outer frames come later: the trace is innermost first).
     pub fn frame(mut self: Box<Self>, span: Span, message: impl FnOnce() -> String) -> Box<Self> {
@@ -99,7 +103,8 @@ impl Evaluator {
     /// builds use far more stack per level than optimised ones; both stop cleanly).
     #[inline]
     pub fn too_deep(&self) -> bool {
-        self.depth >= self.max_depth || self.stack_base.abs_diff(stack_position()) > self.stack_budget
+        self.depth >= self.max_depth
+            || self.stack_base.abs_diff(stack_position()) > self.stack_budget
     }
 
     /// Forces a thunk to a value (weak head normal form), at most once.
@@ -127,11 +132,13 @@ impl Evaluator {
             ThunkState::Expr(ir, env) => self.eval(ir, env),
             ThunkState::Apply(f, arg, span) => {
                 let f = f.clone();
-                self.force(&f).and_then(|fv| self.call(fv, arg.clone(), *span))
+                self.force(&f)
+                    .and_then(|fv| self.call(fv, arg.clone(), *span))
             }
             ThunkState::Select(from, name, span) => {
                 let from = from.clone();
-                self.force(&from).and_then(|v| self.select_one(&v, name, *span, None))
+                self.force(&from)
+                    .and_then(|v| self.select_one(&v, name, *span, None))
             }
         };
         self.depth -= 1;
@@ -152,9 +159,13 @@ impl Evaluator {
         match &ir.kind {
             IrKind::Const(t) => t.clone(),
             IrKind::Var { up, idx, .. } => lookup(env, *up, *idx),
-            IrKind::Lambda(l) => {
-                Thunk::done(Value::Lambda(Rc::new(Closure { lambda: l, env: env.clone() })), Some(ir.span))
-            }
+            IrKind::Lambda(l) => Thunk::done(
+                Value::Lambda(Rc::new(Closure {
+                    lambda: l,
+                    env: env.clone(),
+                })),
+                Some(ir.span),
+            ),
             _ => Thunk::expr(ir, env.clone()),
         }
     }
@@ -187,7 +198,11 @@ impl Evaluator {
                     let t = lookup(env, *up, 0);
                     let scope = self.force(&t)?;
                     let Value::Attrs(set) = scope else {
-                        return fail(diag::type_error(t.span().unwrap_or(ir.span), "a set", scope.describe()));
+                        return fail(diag::type_error(
+                            t.span().unwrap_or(ir.span),
+                            "a set",
+                            scope.describe(),
+                        ));
                     };
                     if let Some(a) = set.get(name) {
                         let v = a.value.clone();
@@ -218,7 +233,10 @@ impl Evaluator {
             }
             IrKind::With { scope, body } => {
                 let t = self.thunk(scope, env);
-                let inner = Rc::new(Env { parent: Some(env.clone()), slots: smallvec::smallvec![t] });
+                let inner = Rc::new(Env {
+                    parent: Some(env.clone()),
+                    slots: smallvec::smallvec![t],
+                });
                 self.eval(body, &inner)
             }
             IrKind::Assert { cond, body } => {
@@ -239,7 +257,10 @@ impl Evaluator {
                 Value::Bool(false) => self.eval(else_, env),
                 other => fail(diag::type_error(cond.span, "a Boolean", other.describe())),
             },
-            IrKind::Lambda(l) => Ok(Value::Lambda(Rc::new(Closure { lambda: l, env: env.clone() }))),
+            IrKind::Lambda(l) => Ok(Value::Lambda(Rc::new(Closure {
+                lambda: l,
+                env: env.clone(),
+            }))),
             IrKind::Apply { func, arg, name } => {
                 let f = self.eval(func, env)?;
                 let a = self.thunk(arg, env);
@@ -250,7 +271,11 @@ impl Evaluator {
                     })
                 })
             }
-            IrKind::Select { expr, path, default } => {
+            IrKind::Select {
+                expr,
+                path,
+                default,
+            } => {
                 let mut v = self.eval(expr, env)?;
                 for key in path {
                     let (name, kspan) = self.key_name(key, env)?;
@@ -279,8 +304,12 @@ impl Evaluator {
                 let n = path.len();
                 for (i, key) in path.iter().enumerate() {
                     let (name, _) = self.key_name(key, env)?;
-                    let Some(name) = name else { return Ok(Value::Bool(false)) };
-                    let Value::Attrs(set) = &v else { return Ok(Value::Bool(false)) };
+                    let Some(name) = name else {
+                        return Ok(Value::Bool(false));
+                    };
+                    let Value::Attrs(set) = &v else {
+                        return Ok(Value::Bool(false));
+                    };
                     if set.is_builtins && is_unsupported_builtin(&name) {
                         return Ok(Value::Bool(false));
                     }
@@ -298,7 +327,10 @@ impl Evaluator {
                 Ok(Value::Bool(true))
             }
             IrKind::Neg(e) => match self.eval(e, env)? {
-                Value::Int(i) => i.checked_neg().map(Value::Int).ok_or_else(|| EvalError::new(diag::overflow(ir.span, "negation"))),
+                Value::Int(i) => i
+                    .checked_neg()
+                    .map(Value::Int)
+                    .ok_or_else(|| EvalError::new(diag::overflow(ir.span, "negation"))),
                 Value::Float(f) => Ok(Value::Float(-f)),
                 other => fail(diag::type_error(e.span, "a number", other.describe())),
             },
@@ -322,11 +354,20 @@ impl Evaluator {
     }
 
     /// `v.name`, forcing the attribute. `expr_span`: the expression `v` came from.
-    pub fn select_one(&mut self, v: &Value, name: &str, span: Span, expr_span: Option<Span>) -> R<Value> {
+    pub fn select_one(
+        &mut self,
+        v: &Value,
+        name: &str,
+        span: Span,
+        expr_span: Option<Span>,
+    ) -> R<Value> {
         let Value::Attrs(set) = v else {
             let mut d = diag::type_error_msg(
                 expr_span.unwrap_or(span),
-                format!("cannot select attribute `{name}`: expected a set, found {}", v.describe()),
+                format!(
+                    "cannot select attribute `{name}`: expected a set, found {}",
+                    v.describe()
+                ),
                 format!("expected a set, found {}", v.describe()),
             );
             if expr_span.is_some() {
@@ -345,9 +386,12 @@ impl Evaluator {
 
     /// Builds the set of a literal (or the scope of a `let`): returns it and the environment
     /// its values see (a new one for `rec`/`let`).
-    pub fn instantiate(&mut self, a: &'static AttrsIr, env: &Rc<Env>, span: Span) -> R<(AttrSet, Rc<Env>)> {
-        let scoped = a.rec || !a.statics.is_empty() && false;
-        let _ = scoped;
+    pub fn instantiate(
+        &mut self,
+        a: &'static AttrsIr,
+        env: &Rc<Env>,
+        span: Span,
+    ) -> R<(AttrSet, Rc<Env>)> {
         let inner_env: Rc<Env>;
         let mut entries: Vec<Attr> = Vec::with_capacity(a.statics.len() + a.dynamics.len());
         let is_scope = a.rec; // `let` is compiled as rec
@@ -362,10 +406,15 @@ impl Evaluator {
                         IrKind::Var { up, idx, .. } if *up > 0 => lookup(env, up - 1, *idx),
                         _ => Thunk::lazy(ThunkState::Blackhole, Some(ir.span)),
                     },
-                    AttrValueIr::InheritFrom { span, .. } => Thunk::lazy(ThunkState::Blackhole, Some(*span)),
+                    AttrValueIr::InheritFrom { span, .. } => {
+                        Thunk::lazy(ThunkState::Blackhole, Some(*span))
+                    }
                 })
                 .collect();
-            let new_env = Rc::new(Env { parent: Some(env.clone()), slots });
+            let new_env = Rc::new(Env {
+                parent: Some(env.clone()),
+                slots,
+            });
             let froms: Vec<Thunk> = a.froms.iter().map(|f| self.thunk(f, &new_env)).collect();
             for (s, slot) in a.statics.iter().zip(new_env.slots.iter()) {
                 match &s.value {
@@ -373,18 +422,24 @@ impl Evaluator {
                         IrKind::Const(_) => {}
                         IrKind::Var { up, .. } if *up > 0 => {}
                         IrKind::Lambda(l) => {
-                            *slot.0.state.borrow_mut() = ThunkState::Done(Value::Lambda(Rc::new(Closure {
-                                lambda: l,
-                                env: new_env.clone(),
-                            })))
+                            *slot.0.state.borrow_mut() =
+                                ThunkState::Done(Value::Lambda(Rc::new(Closure {
+                                    lambda: l,
+                                    env: new_env.clone(),
+                                })))
                         }
                         _ => *slot.0.state.borrow_mut() = ThunkState::Expr(ir, new_env.clone()),
                     },
                     AttrValueIr::InheritFrom { from, name, span } => {
-                        *slot.0.state.borrow_mut() = ThunkState::Select(froms[*from].clone(), name.clone(), *span)
+                        *slot.0.state.borrow_mut() =
+                            ThunkState::Select(froms[*from].clone(), name.clone(), *span)
                     }
                 }
-                entries.push(Attr { name: s.name.clone(), value: slot.clone(), key_span: Some(s.key_span) });
+                entries.push(Attr {
+                    name: s.name.clone(),
+                    value: slot.clone(),
+                    key_span: Some(s.key_span),
+                });
             }
             inner_env = new_env;
         } else {
@@ -397,7 +452,11 @@ impl Evaluator {
                         Some(*span),
                     ),
                 };
-                entries.push(Attr { name: s.name.clone(), value, key_span: Some(s.key_span) });
+                entries.push(Attr {
+                    name: s.name.clone(),
+                    value,
+                    key_span: Some(s.key_span),
+                });
             }
             inner_env = env.clone();
         }
@@ -407,11 +466,16 @@ impl Evaluator {
                 let name = match self.eval(&d.key, &inner_env)? {
                     Value::Str(s) => s,
                     Value::Null => continue,
-                    other => return fail(diag::type_error(d.key.span, "a string", other.describe())),
+                    other => {
+                        return fail(diag::type_error(d.key.span, "a string", other.describe()))
+                    }
                 };
                 match entries.binary_search_by(|e| e.name.cmp(&name)) {
                     Ok(i) => {
-                        let mut diag = diag::duplicate(d.key_span, format!("attribute `{name}` already defined"));
+                        let mut diag = diag::duplicate(
+                            d.key_span,
+                            format!("attribute `{name}` already defined"),
+                        );
                         if let Some(prev) = entries[i].key_span {
                             diag = diag.with_label(prev, "first defined here");
                         }
@@ -419,13 +483,26 @@ impl Evaluator {
                     }
                     Err(i) => {
                         let value = self.thunk(&d.value, &inner_env);
-                        entries.insert(i, Attr { name, value, key_span: Some(d.key_span) });
+                        entries.insert(
+                            i,
+                            Attr {
+                                name,
+                                value,
+                                key_span: Some(d.key_span),
+                            },
+                        );
                     }
                 }
             }
         }
         let _ = span;
-        Ok((AttrSet { entries, is_builtins: false }, inner_env))
+        Ok((
+            AttrSet {
+                entries,
+                is_builtins: false,
+            },
+            inner_env,
+        ))
     }
 
     /// Applies a function value to an argument.
@@ -445,18 +522,28 @@ impl Evaluator {
                 let lambda = c.lambda;
                 match &lambda.param {
                     ParamIr::Ident(_) => {
-                        let env = Rc::new(Env { parent: Some(c.env.clone()), slots: smallvec::smallvec![arg] });
+                        let env = Rc::new(Env {
+                            parent: Some(c.env.clone()),
+                            slots: smallvec::smallvec![arg],
+                        });
                         self.eval(&lambda.body, &env)
                     }
-                    ParamIr::Pattern { formals, ellipsis, at } => {
+                    ParamIr::Pattern {
+                        formals,
+                        ellipsis,
+                        at,
+                    } => {
                         let argv = self.force(&arg)?;
                         let Value::Attrs(set) = &argv else {
                             return fail(
-                                diag::type_error(span, "a set", argv.describe())
-                                    .with_label(lambda.span, "this function takes a set of named arguments"),
+                                diag::type_error(span, "a set", argv.describe()).with_label(
+                                    lambda.span,
+                                    "this function takes a set of named arguments",
+                                ),
                             );
                         };
-                        let mut slots = smallvec::SmallVec::<[Thunk; 2]>::with_capacity(formals.len() + 1);
+                        let mut slots =
+                            smallvec::SmallVec::<[Thunk; 2]>::with_capacity(formals.len() + 1);
                         let mut defaults = Vec::new();
                         for f in formals {
                             match set.get(&f.name) {
@@ -475,7 +562,10 @@ impl Evaluator {
                                             ))
                                             .with_code("E0017")
                                             .with_span(span)
-                                            .with_span_label(format!("argument `{}` is missing", f.name))
+                                            .with_span_label(format!(
+                                                "argument `{}` is missing",
+                                                f.name
+                                            ))
                                             .with_label(f.span, "the argument is declared here"),
                                         )
                                     }
@@ -490,14 +580,24 @@ impl Evaluator {
                                         a.name
                                     ))
                                     .with_code("E0017")
-                                    .with_span(a.key_span.filter(|k| !self.lib_files.contains(&k.file)).unwrap_or(span))
+                                    .with_span(
+                                        a.key_span
+                                            .filter(|k| !self.lib_files.contains(&k.file))
+                                            .unwrap_or(span),
+                                    )
                                     .with_span_label("this argument is not accepted")
                                     .with_label(lambda.span, "the function is defined here");
-                                    if let Some(s) = did_you_mean(&a.name, formals.iter().map(|f| &*f.name)) {
+                                    if let Some(s) =
+                                        did_you_mean(&a.name, formals.iter().map(|f| &*f.name))
+                                    {
                                         d = d.with_hint(format!("did you mean `{s}`?"));
                                     } else {
-                                        let names: Vec<&str> = formals.iter().map(|f| &*f.name).collect();
-                                        d = d.with_note(format!("the function accepts: {}", names.join(", ")));
+                                        let names: Vec<&str> =
+                                            formals.iter().map(|f| &*f.name).collect();
+                                        d = d.with_note(format!(
+                                            "the function accepts: {}",
+                                            names.join(", ")
+                                        ));
                                     }
                                     return fail(d);
                                 }
@@ -506,7 +606,10 @@ impl Evaluator {
                         if at.is_some() {
                             slots.push(arg);
                         }
-                        let env = Rc::new(Env { parent: Some(c.env.clone()), slots });
+                        let env = Rc::new(Env {
+                            parent: Some(c.env.clone()),
+                            slots,
+                        });
                         for (t, d) in defaults {
                             *t.0.state.borrow_mut() = ThunkState::Expr(d, env.clone());
                         }
@@ -528,25 +631,24 @@ impl Evaluator {
             }
             Value::Attrs(set) if set.get("__functor").is_some() => {
                 let functor = set.get("__functor").map(|a| a.value.clone());
-                let Some(functor) = functor else { return fail(diag::type_error(span, "a function", "a set")) };
+                let Some(functor) = functor else {
+                    return fail(diag::type_error(span, "a function", "a set"));
+                };
                 let fv = self.force(&functor)?;
                 let selft = Thunk::done(Value::Attrs(set.clone()), Some(span));
                 let g = self.call(fv, selft, span)?;
                 self.call(g, arg, span)
             }
-            other => fail(
-                diag::type_error_msg(
-                    span,
-                    format!("attempt to call {}: expected a function, found {}", other.describe(), other.describe()),
-                    format!("expected a function, found {}", other.describe()),
+            other => fail(diag::type_error_msg(
+                span,
+                format!(
+                    "attempt to call {}: expected a function, found {}",
+                    other.describe(),
+                    other.describe()
                 ),
-            ),
+                format!("expected a function, found {}", other.describe()),
+            )),
         }
-    }
-
-    /// Calls `f` with an already computed value.
-    pub fn call_value(&mut self, f: &Value, arg: Value, span: Span) -> R<Value> {
-        self.call(f.clone(), Thunk::done(arg, Some(span)), span)
     }
 
     pub fn call2(&mut self, f: &Value, a: Thunk, b: Thunk, span: Span) -> R<Value> {
@@ -554,12 +656,21 @@ impl Evaluator {
         self.call(g, b, span)
     }
 
-    fn binary(&mut self, op: BinOp, lhs: &'static Ir, rhs: &'static Ir, env: &Rc<Env>, span: Span) -> R<Value> {
+    fn binary(
+        &mut self,
+        op: BinOp,
+        lhs: &'static Ir,
+        rhs: &'static Ir,
+        env: &Rc<Env>,
+        span: Span,
+    ) -> R<Value> {
         match op {
             BinOp::And | BinOp::Or | BinOp::Impl => {
                 let l = match self.eval(lhs, env)? {
                     Value::Bool(b) => b,
-                    other => return fail(diag::type_error(lhs.span, "a Boolean", other.describe())),
+                    other => {
+                        return fail(diag::type_error(lhs.span, "a Boolean", other.describe()))
+                    }
                 };
                 let short = match op {
                     BinOp::And => (!l).then_some(false),
@@ -582,7 +693,15 @@ impl Evaluator {
         }
     }
 
-    pub fn binary_values(&mut self, op: BinOp, l: Value, r: Value, ls: Span, rs: Span, span: Span) -> R<Value> {
+    pub fn binary_values(
+        &mut self,
+        op: BinOp,
+        l: Value,
+        r: Value,
+        ls: Span,
+        rs: Span,
+        span: Span,
+    ) -> R<Value> {
         match op {
             BinOp::Eq => Ok(Value::Bool(self.equal(&l, &r, span)?)),
             BinOp::Ne => Ok(Value::Bool(!self.equal(&l, &r, span)?)),
@@ -620,9 +739,10 @@ impl Evaluator {
                 (other, _) => fail(diag::type_error(ls, "a set", other.describe())),
             },
             BinOp::Add => match (&l, &r) {
-                (Value::Int(a), Value::Int(b)) => {
-                    a.checked_add(*b).map(Value::Int).ok_or_else(|| EvalError::new(diag::overflow(span, "addition")))
-                }
+                (Value::Int(a), Value::Int(b)) => a
+                    .checked_add(*b)
+                    .map(Value::Int)
+                    .ok_or_else(|| EvalError::new(diag::overflow(span, "addition"))),
                 (Value::Str(a), Value::Str(b)) => {
                     let mut s = String::with_capacity(a.len() + b.len());
                     s.push_str(a);
@@ -646,7 +766,9 @@ impl Evaluator {
                         BinOp::Or => a || b,
                         _ => !a || b,
                     })),
-                    (Value::Bool(_), other) => fail(diag::type_error(rs, "a Boolean", other.describe())),
+                    (Value::Bool(_), other) => {
+                        fail(diag::type_error(rs, "a Boolean", other.describe()))
+                    }
                     (other, _) => fail(diag::type_error(ls, "a Boolean", other.describe())),
                 }
             }
@@ -660,7 +782,9 @@ impl Evaluator {
             (Value::Bool(x), Value::Bool(y)) => x == y,
             (Value::Int(x), Value::Int(y)) => x == y,
             (Value::Float(x), Value::Float(y)) => x == y,
-            (Value::Int(x), Value::Float(y)) | (Value::Float(y), Value::Int(x)) => (*x as f64) == *y,
+            (Value::Int(x), Value::Float(y)) | (Value::Float(y), Value::Int(x)) => {
+                (*x as f64) == *y
+            }
             (Value::Str(x), Value::Str(y)) => x == y,
             (Value::Path(x), Value::Path(y)) => x == y,
             (Value::List(x), Value::List(y)) => {
@@ -700,7 +824,11 @@ impl Evaluator {
                 if x.len() != y.len() {
                     return Ok(false);
                 }
-                if x.entries.iter().zip(y.entries.iter()).any(|(p, q)| p.name != q.name) {
+                if x.entries
+                    .iter()
+                    .zip(y.entries.iter())
+                    .any(|(p, q)| p.name != q.name)
+                {
                     return Ok(false);
                 }
                 self.enter(span)?;
@@ -775,7 +903,13 @@ impl Evaluator {
     }
 
     /// Appends the string form of `v`: with `to_string` as `builtins.toString`, else as `"${v}"`.
-    pub fn coerce_to_string(&mut self, v: &Value, span: Span, to_string: bool, out: &mut String) -> R<()> {
+    pub fn coerce_to_string(
+        &mut self,
+        v: &Value,
+        span: Span,
+        to_string: bool,
+        out: &mut String,
+    ) -> R<()> {
         match v {
             Value::Str(s) => out.push_str(s),
             Value::Path(_) => return fail(path_misuse(span)),
@@ -896,7 +1030,8 @@ fn arith(op: BinOp, l: &Value, r: &Value, ls: Span, rs: Span, span: Span) -> R<V
                     a.checked_div(*b)
                 }
             };
-            res.map(Value::Int).ok_or_else(|| EvalError::new(diag::overflow(span, what)))
+            res.map(Value::Int)
+                .ok_or_else(|| EvalError::new(diag::overflow(span, what)))
         }
         (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {
             let a = as_f64(l);
@@ -914,10 +1049,16 @@ fn arith(op: BinOp, l: &Value, r: &Value, ls: Span, rs: Span, span: Span) -> R<V
             }))
         }
         (Value::Path(_), _) | (_, Value::Path(_)) => fail(path_misuse(span)),
-        (Value::Int(_) | Value::Float(_), other) => fail(diag::type_error(rs, "a number", other.describe())),
+        (Value::Int(_) | Value::Float(_), other) => {
+            fail(diag::type_error(rs, "a number", other.describe()))
+        }
         (other, _) => fail(diag::type_error(
             ls,
-            if op == BinOp::Add { "a number or a string" } else { "a number" },
+            if op == BinOp::Add {
+                "a number or a string"
+            } else {
+                "a number"
+            },
             other.describe(),
         )),
     }
@@ -928,13 +1069,5 @@ fn as_f64(v: &Value) -> f64 {
         Value::Int(i) => *i as f64,
         Value::Float(f) => *f,
         _ => 0.0,
-    }
-}
-
-pub fn ordering_of(b: bool) -> Ordering {
-    if b {
-        Ordering::Less
-    } else {
-        Ordering::Greater
     }
 }

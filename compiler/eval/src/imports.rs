@@ -68,7 +68,8 @@ impl Evaluator {
                 .with_span(span)
                 .with_span_label("unknown library name")
                 .with_note(format!("available: {}", names.join(", ")));
-            if let Some(s) = hac_core::suggest::did_you_mean(short, STDLIB.iter().map(|(n, _)| *n)) {
+            if let Some(s) = hac_core::suggest::did_you_mean(short, STDLIB.iter().map(|(n, _)| *n))
+            {
                 d = d.with_hint(format!("did you mean `<hac/{s}>`?"));
             }
             return fail(d);
@@ -90,7 +91,11 @@ impl Evaluator {
         let shown = display_name(&lexical);
         let inside = |dirs: &[PathBuf], p: &Path| dirs.iter().any(|d| p.starts_with(d));
         // Absolute paths are readable only under an `--allow-path` directory.
-        let allowed: &[PathBuf] = if absolute { self.sandbox.get(1..).unwrap_or(&[]) } else { &self.sandbox };
+        let allowed: &[PathBuf] = if absolute {
+            self.sandbox.get(1..).unwrap_or(&[])
+        } else {
+            &self.sandbox
+        };
         if !inside(allowed, &lexical) {
             let mut d = outside(span, &shown, &self.sandbox);
             if absolute {
@@ -135,7 +140,10 @@ impl Evaluator {
                 )
             }
         };
-        let dir = canon.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("/"));
+        let dir = canon
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("/"));
         self.importing.push(canon.clone());
         let r = self.load_source(&display_name(&canon), &text, &dir, false);
         self.importing.pop();
@@ -154,17 +162,22 @@ impl Evaluator {
             Ok(a) => a,
             Err(mut ds) => {
                 if ds.is_empty() {
-                    return fail(Diagnostic::error(format!("cannot parse `{name}`")).with_code("E0001"));
+                    return fail(
+                        Diagnostic::error(format!("cannot parse `{name}`")).with_code("E0001"),
+                    );
                 }
                 let mut first = ds.remove(0);
                 if !ds.is_empty() {
-                    first = first.with_note(format!("{} more syntax error(s) in this file", ds.len()));
+                    first =
+                        first.with_note(format!("{} more syntax error(s) in this file", ds.len()));
                 }
                 return Err(EvalError::new(first));
             }
         };
         let globals = self.globals.clone();
-        let ir = Compiler::new(file, dir, &globals).compile_root(&ast).map_err(|d| EvalError::new(*d))?;
+        let ir = Compiler::new(dir, &globals)
+            .compile_root(&ast)
+            .map_err(|d| EvalError::new(*d))?;
         drop(ast);
         // The compiled form lives as long as the run's values may point into it.
         let ir: &'static crate::ir::Ir = Box::leak(Box::new(ir));
@@ -178,11 +191,20 @@ impl Evaluator {
         if let Some(r) = self.regex_cache.get(&key) {
             return Ok(r.clone());
         }
-        let src = if whole { format!("^(?s:{pattern})$") } else { format!("(?s:{pattern})") };
+        let src = if whole {
+            format!("^(?s:{pattern})$")
+        } else {
+            format!("(?s:{pattern})")
+        };
         let rx = regex::RegexBuilder::new(&src)
             .size_limit(1 << 22)
             .build()
-            .map_err(|e| EvalError::new(diag::invalid(span, format!("invalid regular expression `{pattern}`: {e}"))))?;
+            .map_err(|e| {
+                EvalError::new(diag::invalid(
+                    span,
+                    format!("invalid regular expression `{pattern}`: {e}"),
+                ))
+            })?;
         let rx = Rc::new(rx);
         self.regex_cache.insert(key, rx.clone());
         Ok(rx)
@@ -219,10 +241,17 @@ fn outside(span: Span, shown: &str, sandbox: &[PathBuf]) -> Diagnostic {
 
 fn cycle(span: Span, target: &Path, chain: &[PathBuf]) -> Diagnostic {
     let start = chain.iter().position(|p| p == target).unwrap_or(0);
-    let names: Vec<String> = chain[start..].iter().chain(std::iter::once(&target.to_path_buf())).map(|p| display_name(p)).collect();
-    Diagnostic::error(format!("import cycle: `{}` imports itself", display_name(target)))
-        .with_code("E0010")
-        .with_span(span)
-        .with_span_label("this import closes the cycle")
-        .with_note(format!("cycle: {}", names.join(" → ")))
+    let names: Vec<String> = chain[start..]
+        .iter()
+        .chain(std::iter::once(&target.to_path_buf()))
+        .map(|p| display_name(p))
+        .collect();
+    Diagnostic::error(format!(
+        "import cycle: `{}` imports itself",
+        display_name(target)
+    ))
+    .with_code("E0010")
+    .with_span(span)
+    .with_span_label("this import closes the cycle")
+    .with_note(format!("cycle: {}", names.join(" → ")))
 }

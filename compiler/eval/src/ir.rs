@@ -5,7 +5,7 @@
 
 use crate::diag;
 use crate::value::{PathValue, Sym, Thunk, Value};
-use hac_core::{suggest::did_you_mean, Diagnostic, FileId, Span};
+use hac_core::{suggest::did_you_mean, Diagnostic, Span};
 use hac_syntax::ast::{self, AttrKeyKind, BinOp, Binding, ExprKind, Param, StrPart, UnaryOp};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -21,22 +21,58 @@ pub enum IrKind {
     Const(Thunk),
     Str(Vec<StrPartIr>),
     /// A variable bound by an enclosing lexical scope: `up` scopes out, slot `idx`.
-    Var { up: u32, idx: u32, name: Sym },
+    #[allow(dead_code)] // `name` is kept for debugging output
+    Var {
+        up: u32,
+        idx: u32,
+        name: Sym,
+    },
     /// A variable only `with` can provide: the `with` scopes (distances), innermost first.
-    WithVar { name: Sym, withs: Vec<u32> },
+    WithVar {
+        name: Sym,
+        withs: Vec<u32>,
+    },
     List(Vec<Ir>),
     Attrs(Box<AttrsIr>),
-    Let { attrs: Box<AttrsIr>, body: Box<Ir> },
-    With { scope: Box<Ir>, body: Box<Ir> },
-    Assert { cond: Box<Ir>, body: Box<Ir> },
-    If { cond: Box<Ir>, then: Box<Ir>, else_: Box<Ir> },
+    Let {
+        attrs: Box<AttrsIr>,
+        body: Box<Ir>,
+    },
+    With {
+        scope: Box<Ir>,
+        body: Box<Ir>,
+    },
+    Assert {
+        cond: Box<Ir>,
+        body: Box<Ir>,
+    },
+    If {
+        cond: Box<Ir>,
+        then: Box<Ir>,
+        else_: Box<Ir>,
+    },
     Lambda(Box<LambdaIr>),
-    Apply { func: Box<Ir>, arg: Box<Ir>, name: Option<Sym> },
-    Select { expr: Box<Ir>, path: Vec<KeyIr>, default: Option<Box<Ir>> },
-    HasAttr { expr: Box<Ir>, path: Vec<KeyIr> },
+    Apply {
+        func: Box<Ir>,
+        arg: Box<Ir>,
+        name: Option<Sym>,
+    },
+    Select {
+        expr: Box<Ir>,
+        path: Vec<KeyIr>,
+        default: Option<Box<Ir>>,
+    },
+    HasAttr {
+        expr: Box<Ir>,
+        path: Vec<KeyIr>,
+    },
     Neg(Box<Ir>),
     Not(Box<Ir>),
-    Binary { op: BinOp, lhs: Box<Ir>, rhs: Box<Ir> },
+    Binary {
+        op: BinOp,
+        lhs: Box<Ir>,
+        rhs: Box<Ir>,
+    },
 }
 
 pub enum StrPartIr {
@@ -84,9 +120,14 @@ pub struct LambdaIr {
 
 pub enum ParamIr {
     /// `x: …` — slot 0.
+    #[allow(dead_code)] // the name is kept for debugging output
     Ident(Sym),
     /// `{ a, b ? d, ... }@x: …` — formals in slots 0.., then `x`.
-    Pattern { formals: Vec<FormalIr>, ellipsis: bool, at: Option<Sym> },
+    Pattern {
+        formals: Vec<FormalIr>,
+        ellipsis: bool,
+        at: Option<Sym>,
+    },
 }
 
 pub struct FormalIr {
@@ -155,11 +196,9 @@ struct Scope {
 }
 
 /// Compiles one parsed file.
-pub struct Compiler<'g> {
-    file: FileId,
+pub struct Compiler {
     dir: PathBuf,
     scopes: Vec<Scope>,
-    globals: &'g [Sym],
     depth: usize,
 }
 
@@ -167,15 +206,20 @@ const MAX_COMPILE_DEPTH: usize = 20_000;
 
 type CResult<T> = Result<T, Box<Diagnostic>>;
 
-impl<'g> Compiler<'g> {
+impl Compiler {
     /// `globals`: the names of the base environment, in slot order.
-    pub fn new(file: FileId, dir: &Path, globals: &'g [Sym]) -> Compiler<'g> {
-        let names = globals.iter().enumerate().map(|(i, n)| (n.clone(), i as u32)).collect();
+    pub fn new(dir: &Path, globals: &[Sym]) -> Compiler {
+        let names = globals
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i as u32))
+            .collect();
         Compiler {
-            file,
             dir: dir.to_path_buf(),
-            scopes: vec![Scope { kind: ScopeKind::Lexical, names }],
-            globals,
+            scopes: vec![Scope {
+                kind: ScopeKind::Lexical,
+                names,
+            }],
             depth: 0,
         }
     }
@@ -193,16 +237,25 @@ impl<'g> Compiler<'g> {
                 ScopeKind::With => withs.push(up),
                 ScopeKind::Lexical => {
                     if let Some(&idx) = scope.names.get(name) {
-                        return Ok(IrKind::Var { up, idx, name: Sym::from(name) });
+                        return Ok(IrKind::Var {
+                            up,
+                            idx,
+                            name: Sym::from(name),
+                        });
                     }
                 }
             }
         }
         if !withs.is_empty() {
-            return Ok(IrKind::WithVar { name: Sym::from(name), withs });
+            return Ok(IrKind::WithVar {
+                name: Sym::from(name),
+                withs,
+            });
         }
         if UNSUPPORTED_NIX_NAMES.contains(&name)
-            || name.strip_prefix("__").is_some_and(|n| UNSUPPORTED_NIX_NAMES.contains(&n))
+            || name
+                .strip_prefix("__")
+                .is_some_and(|n| UNSUPPORTED_NIX_NAMES.contains(&n))
         {
             return Err(Box::new(diag::unsupported(
                 span,
@@ -212,7 +265,12 @@ impl<'g> Compiler<'g> {
         }
         let mut candidates: Vec<&str> = Vec::new();
         for s in &self.scopes {
-            candidates.extend(s.names.keys().map(|k| &**k).filter(|k| !k.starts_with("__")));
+            candidates.extend(
+                s.names
+                    .keys()
+                    .map(|k| &**k)
+                    .filter(|k| !k.starts_with("__")),
+            );
         }
         let mut d = Diagnostic::error(format!("undefined variable `{name}`"))
             .with_code("E0003")
@@ -255,42 +313,69 @@ impl<'g> Compiler<'g> {
                 span,
             ),
             ExprKind::Var(id) => self.resolve(&id.name, id.span, 0)?,
-            ExprKind::List(items) => {
-                IrKind::List(items.iter().map(|i| self.compile(i)).collect::<CResult<Vec<_>>>()?)
-            }
+            ExprKind::List(items) => IrKind::List(
+                items
+                    .iter()
+                    .map(|i| self.compile(i))
+                    .collect::<CResult<Vec<_>>>()?,
+            ),
             ExprKind::Attrs { rec, bindings } => {
                 IrKind::Attrs(Box::new(self.compile_attrs(*rec, false, bindings, span)?))
             }
             ExprKind::Let { bindings, body } => {
                 let attrs = self.compile_attrs(true, true, bindings, span)?;
-                let names = attrs.statics.iter().enumerate().map(|(i, s)| (s.name.clone(), i as u32)).collect();
-                self.scopes.push(Scope { kind: ScopeKind::Lexical, names });
+                let names = attrs
+                    .statics
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| (s.name.clone(), i as u32))
+                    .collect();
+                self.scopes.push(Scope {
+                    kind: ScopeKind::Lexical,
+                    names,
+                });
                 let body = self.compile(body);
                 self.scopes.pop();
-                IrKind::Let { attrs: Box::new(attrs), body: Box::new(body?) }
+                IrKind::Let {
+                    attrs: Box::new(attrs),
+                    body: Box::new(body?),
+                }
             }
             ExprKind::With { scope, body } => {
                 let scope = self.compile(scope)?;
-                self.scopes.push(Scope { kind: ScopeKind::With, names: HashMap::new() });
+                self.scopes.push(Scope {
+                    kind: ScopeKind::With,
+                    names: HashMap::new(),
+                });
                 let body = self.compile(body);
                 self.scopes.pop();
-                IrKind::With { scope: Box::new(scope), body: Box::new(body?) }
+                IrKind::With {
+                    scope: Box::new(scope),
+                    body: Box::new(body?),
+                }
             }
-            ExprKind::Assert { cond, body } => {
-                IrKind::Assert { cond: Box::new(self.compile(cond)?), body: Box::new(self.compile(body)?) }
-            }
+            ExprKind::Assert { cond, body } => IrKind::Assert {
+                cond: Box::new(self.compile(cond)?),
+                body: Box::new(self.compile(body)?),
+            },
             ExprKind::If { cond, then, else_ } => IrKind::If {
                 cond: Box::new(self.compile(cond)?),
                 then: Box::new(self.compile(then)?),
                 else_: Box::new(self.compile(else_)?),
             },
-            ExprKind::Lambda { param, body } => IrKind::Lambda(Box::new(self.compile_lambda(param, body, span)?)),
+            ExprKind::Lambda { param, body } => {
+                IrKind::Lambda(Box::new(self.compile_lambda(param, body, span)?))
+            }
             ExprKind::Apply { func, arg } => IrKind::Apply {
                 name: func_name(func).map(Sym::from),
                 func: Box::new(self.compile(func)?),
                 arg: Box::new(self.compile(arg)?),
             },
-            ExprKind::Select { expr, path, default } => IrKind::Select {
+            ExprKind::Select {
+                expr,
+                path,
+                default,
+            } => IrKind::Select {
                 expr: Box::new(self.compile(expr)?),
                 path: self.compile_path(path)?,
                 default: match default {
@@ -298,20 +383,29 @@ impl<'g> Compiler<'g> {
                     None => None,
                 },
             },
-            ExprKind::HasAttr { expr, path } => {
-                IrKind::HasAttr { expr: Box::new(self.compile(expr)?), path: self.compile_path(path)? }
-            }
-            ExprKind::Unary { op: UnaryOp::Neg, expr } => match &expr.kind {
+            ExprKind::HasAttr { expr, path } => IrKind::HasAttr {
+                expr: Box::new(self.compile(expr)?),
+                path: self.compile_path(path)?,
+            },
+            ExprKind::Unary {
+                op: UnaryOp::Neg,
+                expr,
+            } => match &expr.kind {
                 ExprKind::Int(i) => match i.checked_neg() {
                     Some(n) => konst(Value::Int(n), span),
                     None => IrKind::Neg(Box::new(self.compile(expr)?)),
                 },
                 _ => IrKind::Neg(Box::new(self.compile(expr)?)),
             },
-            ExprKind::Unary { op: UnaryOp::Not, expr } => IrKind::Not(Box::new(self.compile(expr)?)),
-            ExprKind::Binary { op, lhs, rhs } => {
-                IrKind::Binary { op: *op, lhs: Box::new(self.compile(lhs)?), rhs: Box::new(self.compile(rhs)?) }
-            }
+            ExprKind::Unary {
+                op: UnaryOp::Not,
+                expr,
+            } => IrKind::Not(Box::new(self.compile(expr)?)),
+            ExprKind::Binary { op, lhs, rhs } => IrKind::Binary {
+                op: *op,
+                lhs: Box::new(self.compile(lhs)?),
+                rhs: Box::new(self.compile(rhs)?),
+            },
         };
         Ok(Ir { kind, span })
     }
@@ -346,8 +440,14 @@ impl<'g> Compiler<'g> {
 
     fn compile_dynamic_key(&mut self, k: &ast::AttrKey) -> CResult<Ir> {
         match &k.kind {
-            AttrKeyKind::Ident(s) => Ok(Ir { kind: konst(Value::str(s), k.span), span: k.span }),
-            AttrKeyKind::Str(parts) => Ok(Ir { kind: self.compile_str(parts, k.span)?, span: k.span }),
+            AttrKeyKind::Ident(s) => Ok(Ir {
+                kind: konst(Value::str(s), k.span),
+                span: k.span,
+            }),
+            AttrKeyKind::Str(parts) => Ok(Ir {
+                kind: self.compile_str(parts, k.span)?,
+                span: k.span,
+            }),
             AttrKeyKind::Dynamic(e) => self.compile(e),
         }
     }
@@ -358,12 +458,23 @@ impl<'g> Compiler<'g> {
                 let name = Sym::from(id.name.as_str());
                 let mut names = HashMap::new();
                 names.insert(name.clone(), 0);
-                self.scopes.push(Scope { kind: ScopeKind::Lexical, names });
+                self.scopes.push(Scope {
+                    kind: ScopeKind::Lexical,
+                    names,
+                });
                 let body = self.compile(body);
                 self.scopes.pop();
-                Ok(LambdaIr { param: ParamIr::Ident(name), body: body?, span })
+                Ok(LambdaIr {
+                    param: ParamIr::Ident(name),
+                    body: body?,
+                    span,
+                })
             }
-            Param::Pattern { formals, ellipsis, at } => {
+            Param::Pattern {
+                formals,
+                ellipsis,
+                at,
+            } => {
                 let mut names: HashMap<Sym, u32> = HashMap::new();
                 for (i, f) in formals.iter().enumerate() {
                     let n = Sym::from(f.name.name.as_str());
@@ -383,7 +494,10 @@ impl<'g> Compiler<'g> {
                         )));
                     }
                 }
-                self.scopes.push(Scope { kind: ScopeKind::Lexical, names });
+                self.scopes.push(Scope {
+                    kind: ScopeKind::Lexical,
+                    names,
+                });
                 let r = (|| {
                     let mut fs = Vec::with_capacity(formals.len());
                     for f in formals {
@@ -415,7 +529,13 @@ impl<'g> Compiler<'g> {
 
     /// Compiles the bindings of a set literal or `let`. For `rec`/`let` the static names form
     /// a scope (pushed here while compiling values).
-    fn compile_attrs(&mut self, rec: bool, is_let: bool, bindings: &[Binding], span: Span) -> CResult<AttrsIr> {
+    fn compile_attrs(
+        &mut self,
+        rec: bool,
+        is_let: bool,
+        bindings: &[Binding],
+        span: Span,
+    ) -> CResult<AttrsIr> {
         let mut tree = Pending::default();
         let mut froms: Vec<&ast::Expr> = Vec::new();
         for b in bindings {
@@ -429,9 +549,11 @@ impl<'g> Compiler<'g> {
                     for k in names {
                         let Some(name) = static_key(k) else {
                             return Err(Box::new(
-                                Diagnostic::error("dynamic attributes are not allowed in `inherit`")
-                                    .with_code("E0001")
-                                    .with_span(k.span),
+                                Diagnostic::error(
+                                    "dynamic attributes are not allowed in `inherit`",
+                                )
+                                .with_code("E0001")
+                                .with_span(k.span),
                             ));
                         };
                         tree.insert_inherit(name, k.span, from_idx)?;
@@ -448,8 +570,16 @@ impl<'g> Compiler<'g> {
         }
         let scoped = rec || is_let;
         if scoped {
-            let names = tree.statics.iter().enumerate().map(|(i, (n, _, _))| (Sym::from(n.as_str()), i as u32)).collect();
-            self.scopes.push(Scope { kind: ScopeKind::Lexical, names });
+            let names = tree
+                .statics
+                .iter()
+                .enumerate()
+                .map(|(i, (n, _, _))| (Sym::from(n.as_str()), i as u32))
+                .collect();
+            self.scopes.push(Scope {
+                kind: ScopeKind::Lexical,
+                names,
+            });
         }
         let r = self.compile_pending(tree, froms, rec, scoped, span);
         if scoped {
@@ -466,24 +596,39 @@ impl<'g> Compiler<'g> {
         scoped: bool,
         span: Span,
     ) -> CResult<AttrsIr> {
-        let froms = froms.into_iter().map(|f| self.compile(f)).collect::<CResult<Vec<_>>>()?;
+        let froms = froms
+            .into_iter()
+            .map(|f| self.compile(f))
+            .collect::<CResult<Vec<_>>>()?;
         let mut statics = Vec::with_capacity(tree.statics.len());
         for (name, key_span, def) in tree.statics {
             let value = match def {
                 PendingDef::Expr(e) => AttrValueIr::Expr(self.compile(e)?),
                 PendingDef::Inherit(None) => {
                     let kind = self.resolve(&name, key_span, usize::from(scoped))?;
-                    AttrValueIr::Expr(Ir { kind, span: key_span })
+                    AttrValueIr::Expr(Ir {
+                        kind,
+                        span: key_span,
+                    })
                 }
-                PendingDef::Inherit(Some(from)) => {
-                    AttrValueIr::InheritFrom { from, name: Sym::from(name.as_str()), span: key_span }
-                }
+                PendingDef::Inherit(Some(from)) => AttrValueIr::InheritFrom {
+                    from,
+                    name: Sym::from(name.as_str()),
+                    span: key_span,
+                },
                 PendingDef::Nested(sub, sub_span) => {
                     let attrs = self.compile_pending(*sub, Vec::new(), false, false, sub_span)?;
-                    AttrValueIr::Expr(Ir { kind: IrKind::Attrs(Box::new(attrs)), span: sub_span })
+                    AttrValueIr::Expr(Ir {
+                        kind: IrKind::Attrs(Box::new(attrs)),
+                        span: sub_span,
+                    })
                 }
             };
-            statics.push(StaticAttr { name: Sym::from(name.as_str()), key_span, value });
+            statics.push(StaticAttr {
+                name: Sym::from(name.as_str()),
+                key_span,
+                value,
+            });
         }
         let mut dynamics = Vec::with_capacity(tree.dynamics.len());
         for (key, def) in tree.dynamics {
@@ -491,19 +636,26 @@ impl<'g> Compiler<'g> {
                 PendingDef::Expr(e) => self.compile(e)?,
                 PendingDef::Nested(sub, sub_span) => {
                     let attrs = self.compile_pending(*sub, Vec::new(), false, false, sub_span)?;
-                    Ir { kind: IrKind::Attrs(Box::new(attrs)), span: sub_span }
+                    Ir {
+                        kind: IrKind::Attrs(Box::new(attrs)),
+                        span: sub_span,
+                    }
                 }
                 PendingDef::Inherit(_) => continue,
             };
-            dynamics.push(DynAttr { key: self.compile_dynamic_key(key)?, key_span: key.span, value });
+            dynamics.push(DynAttr {
+                key: self.compile_dynamic_key(key)?,
+                key_span: key.span,
+                value,
+            });
         }
         let _ = span;
-        Ok(AttrsIr { rec, froms, statics, dynamics })
-    }
-
-    /// The global names (for tests).
-    pub fn globals(&self) -> &[Sym] {
-        self.globals
+        Ok(AttrsIr {
+            rec,
+            froms,
+            statics,
+            dynamics,
+        })
     }
 }
 
@@ -535,7 +687,11 @@ pub fn static_key(k: &ast::AttrKey) -> Option<String> {
 fn func_name(e: &ast::Expr) -> Option<String> {
     match &e.kind {
         ExprKind::Var(id) => Some(id.name.clone()),
-        ExprKind::Select { expr, path, default: None } => {
+        ExprKind::Select {
+            expr,
+            path,
+            default: None,
+        } => {
             let mut s = func_name(expr)?;
             for k in path {
                 s.push('.');
@@ -596,7 +752,11 @@ impl<'a> Pending<'a> {
                 // Merge into an existing nested set or a plain (non-rec) set literal.
                 let existing = &mut self.statics[i].2;
                 if let PendingDef::Expr(e) = existing {
-                    if let ExprKind::Attrs { rec: false, bindings } = &e.kind {
+                    if let ExprKind::Attrs {
+                        rec: false,
+                        bindings,
+                    } = &e.kind
+                    {
                         if bindings.iter().all(|b| matches!(b, Binding::Assign { .. })) {
                             let mut sub = Pending::default();
                             for b in bindings {
@@ -612,8 +772,12 @@ impl<'a> Pending<'a> {
                     PendingDef::Nested(sub, _) => {
                         if rest.is_empty() {
                             match &value.kind {
-                                ExprKind::Attrs { rec: false, bindings }
-                                    if bindings.iter().all(|b| matches!(b, Binding::Assign { .. })) =>
+                                ExprKind::Attrs {
+                                    rec: false,
+                                    bindings,
+                                } if bindings
+                                    .iter()
+                                    .all(|b| matches!(b, Binding::Assign { .. })) =>
                                 {
                                     for b in bindings {
                                         if let Binding::Assign { path, value, .. } = b {
@@ -645,5 +809,6 @@ impl<'a> Pending<'a> {
 }
 
 fn dup_attr(name: &str, span: Span, prev: Span) -> Diagnostic {
-    diag::duplicate(span, format!("attribute `{name}` already defined")).with_label(prev, "first defined here")
+    diag::duplicate(span, format!("attribute `{name}` already defined"))
+        .with_label(prev, "first defined here")
 }

@@ -25,7 +25,11 @@ pub enum JsonError {
 const MAX_NESTING: usize = 2_000;
 
 pub fn parse(text: &str) -> Result<Json, JsonError> {
-    let mut p = Parser { b: text.as_bytes(), i: 0, depth: 0 };
+    let mut p = Parser {
+        b: text.as_bytes(),
+        i: 0,
+        depth: 0,
+    };
     p.ws();
     let v = p.value()?;
     p.ws();
@@ -59,7 +63,9 @@ impl Parser<'_> {
         }
     }
     fn value(&mut self) -> Result<Json, JsonError> {
-        let Some(&c) = self.b.get(self.i) else { return Err(self.err("unexpected end of input")) };
+        let Some(&c) = self.b.get(self.i) else {
+            return Err(self.err("unexpected end of input"));
+        };
         match c {
             b'n' if self.eat("null") => Ok(Json::Null),
             b't' if self.eat("true") => Ok(Json::Bool(true)),
@@ -70,7 +76,11 @@ impl Parser<'_> {
                 if self.depth > MAX_NESTING {
                     return Err(self.err("JSON nested too deeply"));
                 }
-                let r = if c == b'[' { self.array() } else { self.object() };
+                let r = if c == b'[' {
+                    self.array()
+                } else {
+                    self.object()
+                };
                 self.depth -= 1;
                 r
             }
@@ -129,7 +139,10 @@ impl Parser<'_> {
         }
     }
     fn hex4(&mut self) -> Result<u32, JsonError> {
-        let s = self.b.get(self.i..self.i + 4).ok_or_else(|| self.err("short \\u escape"))?;
+        let s = self
+            .b
+            .get(self.i..self.i + 4)
+            .ok_or_else(|| self.err("short \\u escape"))?;
         let s = std::str::from_utf8(s).map_err(|_| self.err("bad \\u escape"))?;
         let v = u32::from_str_radix(s, 16).map_err(|_| self.err("bad \\u escape"))?;
         self.i += 4;
@@ -139,12 +152,16 @@ impl Parser<'_> {
         self.i += 1;
         let mut out: Vec<u8> = Vec::new();
         loop {
-            let Some(&c) = self.b.get(self.i) else { return Err(self.err("unterminated string")) };
+            let Some(&c) = self.b.get(self.i) else {
+                return Err(self.err("unterminated string"));
+            };
             self.i += 1;
             match c {
                 b'"' => break,
                 b'\\' => {
-                    let Some(&e) = self.b.get(self.i) else { return Err(self.err("unterminated string")) };
+                    let Some(&e) = self.b.get(self.i) else {
+                        return Err(self.err("unterminated string"));
+                    };
                     self.i += 1;
                     let ch: char = match e {
                         b'"' => '"',
@@ -176,7 +193,9 @@ impl Parser<'_> {
         }
         let s = String::from_utf8(out).map_err(|_| self.err("invalid UTF-8 in string"))?;
         if s.contains('\0') {
-            return Err(JsonError::Syntax("a NUL character in a string is not supported".to_string()));
+            return Err(JsonError::Syntax(
+                "a NUL character in a string is not supported".to_string(),
+            ));
         }
         Ok(s)
     }
@@ -215,11 +234,15 @@ impl Parser<'_> {
         }
         let text = std::str::from_utf8(&self.b[start..self.i]).unwrap_or("0");
         if float {
-            text.parse::<f64>().map(Json::Float).map_err(|_| self.err("bad number"))
+            text.parse::<f64>()
+                .map(Json::Float)
+                .map_err(|_| self.err("bad number"))
         } else {
-            text.parse::<i64>()
-                .map(Json::Int)
-                .map_err(|_| JsonError::Overflow(format!("the number {text} does not fit in a 64-bit integer")))
+            text.parse::<i64>().map(Json::Int).map_err(|_| {
+                JsonError::Overflow(format!(
+                    "the number {text} does not fit in a 64-bit integer"
+                ))
+            })
         }
     }
 }
@@ -231,9 +254,18 @@ mod tests {
     fn reads_numbers_strings_and_nesting() {
         assert_eq!(parse(" 12 ").unwrap(), Json::Int(12));
         assert_eq!(parse("-1.5e1").unwrap(), Json::Float(-15.0));
-        assert!(matches!(parse("99999999999999999999"), Err(JsonError::Overflow(_))));
-        assert_eq!(parse(r#""a\u00e9\n""#).unwrap(), Json::Str("aé\n".to_string()));
-        assert_eq!(parse(r#""\ud83d\ude00""#).unwrap(), Json::Str("😀".to_string()));
+        assert!(matches!(
+            parse("99999999999999999999"),
+            Err(JsonError::Overflow(_))
+        ));
+        assert_eq!(
+            parse(r#""a\u00e9\n""#).unwrap(),
+            Json::Str("aé\n".to_string())
+        );
+        assert_eq!(
+            parse(r#""\ud83d\ude00""#).unwrap(),
+            Json::Str("😀".to_string())
+        );
         assert!(parse(r#""a\u0000b""#).is_err());
         assert!(parse("[1,]").is_err());
         assert!(parse("{\"a\" 1}").is_err());
@@ -241,7 +273,10 @@ mod tests {
         assert_eq!(
             parse(r#"{"a":[true,null],"b":{}}"#).unwrap(),
             Json::Object(vec![
-                ("a".to_string(), Json::Array(vec![Json::Bool(true), Json::Null])),
+                (
+                    "a".to_string(),
+                    Json::Array(vec![Json::Bool(true), Json::Null])
+                ),
                 ("b".to_string(), Json::Object(vec![])),
             ])
         );

@@ -53,7 +53,11 @@ const TRACE_OUTER: usize = 4;
 
 enum Input {
     File(PathBuf),
-    Text { name: String, text: String, dir: PathBuf },
+    Text {
+        name: String,
+        text: String,
+        dir: PathBuf,
+    },
 }
 
 /// Evaluates `root` (reading it and its imports), applies the root-file convention (a
@@ -66,7 +70,11 @@ pub fn evaluate(root: &Path, opts: &EvalOptions) -> Evaluation {
 /// Evaluates source text as if it were the file `name` in directory `dir` (the sandbox root).
 pub fn evaluate_source(name: &str, text: &str, dir: &Path, opts: &EvalOptions) -> Evaluation {
     run_on_big_stack(
-        Input::Text { name: name.to_string(), text: text.to_string(), dir: dir.to_path_buf() },
+        Input::Text {
+            name: name.to_string(),
+            text: text.to_string(),
+            dir: dir.to_path_buf(),
+        },
         opts.clone(),
     )
 }
@@ -78,11 +86,15 @@ fn run_on_big_stack(input: Input, opts: EvalOptions) -> Evaluation {
         .spawn(move || run(input, &opts));
     let internal = |what: &str| Evaluation {
         sources: SourceMap::new(),
-        result: Err(Diagnostic::error(format!("internal error in the evaluator: {what}"))
-            .with_note("this is a bug in hac; please report it with the input that caused it")),
+        result: Err(
+            Diagnostic::error(format!("internal error in the evaluator: {what}"))
+                .with_note("this is a bug in hac; please report it with the input that caused it"),
+        ),
     };
     match spawned {
-        Ok(handle) => handle.join().unwrap_or_else(|_| internal("the evaluation thread panicked")),
+        Ok(handle) => handle
+            .join()
+            .unwrap_or_else(|_| internal("the evaluation thread panicked")),
         Err(e) => internal(&format!("cannot start the evaluation thread: {e}")),
     }
 }
@@ -94,7 +106,10 @@ fn new_evaluator(sandbox: Vec<PathBuf>) -> Evaluator {
         max_depth: MAX_DEPTH,
         sources: SourceMap::new(),
         globals: Rc::from(names),
-        base_env: Rc::new(Env { parent: None, slots: values.into() }),
+        base_env: Rc::new(Env {
+            parent: None,
+            slots: values.into(),
+        }),
         imports: HashMap::new(),
         importing: Vec::new(),
         sandbox,
@@ -111,7 +126,9 @@ fn run(input: Input, opts: &EvalOptions) -> Evaluation {
     let root_dir = match &input {
         Input::File(p) => {
             let abs = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
-            abs.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("/"))
+            abs.parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| PathBuf::from("/"))
         }
         Input::Text { dir, .. } => std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone()),
     };
@@ -127,7 +144,7 @@ fn run(input: Input, opts: &EvalOptions) -> Evaluation {
 }
 
 /// The evaluator and every value it made, moved to another thread only to be dropped.
-struct Leftovers(Evaluator);
+struct Leftovers(#[allow(dead_code)] Evaluator);
 
 // SAFETY: the `Rc`s inside are reachable only from this evaluator (the evaluation thread that
 // made them has finished with them, and the compiled code they may share is never read
@@ -146,51 +163,78 @@ fn drop_in_background(ev: Evaluator) {
     drop(spawned);
 }
 
-fn run_in(ev: &mut Evaluator, input: Input, root_dir: &Path, opts: &EvalOptions) -> eval::R<DataNode> {
+fn run_in(
+    ev: &mut Evaluator,
+    input: Input,
+    root_dir: &Path,
+    opts: &EvalOptions,
+) -> eval::R<DataNode> {
     let (name, text) = match input {
         Input::File(p) => match std::fs::read_to_string(&p) {
             Ok(t) => (p.display().to_string(), t),
             Err(e) => {
                 return eval::fail(
-                    Diagnostic::error(format!("cannot read `{}`: {e}", p.display())).with_code("E0011"),
+                    Diagnostic::error(format!("cannot read `{}`: {e}", p.display()))
+                        .with_code("E0011"),
                 )
             }
         },
         Input::Text { name, text, .. } => (name, text),
     };
     let whole = Span::new(hac_core::FileId(ev.sources.files().count() as u32), 0, 0);
-    if let Ok(canon) = std::fs::canonicalize(root_dir.join(Path::new(&name).file_name().unwrap_or_default())) {
+    if let Ok(canon) =
+        std::fs::canonicalize(root_dir.join(Path::new(&name).file_name().unwrap_or_default()))
+    {
         ev.importing.push(canon);
     }
     let mut value = ev.load_source(&name, &text, root_dir, false)?;
     ev.importing.clear();
     let root_span = Span::new(whole.file, 0, text.len());
     if matches!(value, Value::Lambda(_) | Value::Prim(_)) {
-        let import_fn = ev.base_env.slots[ev.globals.iter().position(|n| &**n == "import").unwrap_or(0)].clone();
+        let import_fn = ev.base_env.slots[ev
+            .globals
+            .iter()
+            .position(|n| &**n == "import")
+            .unwrap_or(0)]
+        .clone();
         let lib = Thunk::lazy(
             ThunkState::Apply(
                 import_fn,
-                Thunk::done(Value::Path(Rc::new(PathValue::Search("hac/lib".to_string()))), None),
+                Thunk::done(
+                    Value::Path(Rc::new(PathValue::Search("hac/lib".to_string()))),
+                    None,
+                ),
                 root_span,
             ),
             None,
         );
-        let arg = Value::attrs(AttrSet::from_unsorted(vec![Attr { name: Sym::from("lib"), value: lib, key_span: None }]));
-        value = ev.call(value, Thunk::done(arg, None), root_span).map_err(|mut e| {
-            if e.diag.code.as_deref() == Some("E0017") {
-                e.diag = e.diag.with_note("the root file's function is called with `{ lib }` only");
-            }
-            e
-        })?;
+        let arg = Value::attrs(AttrSet::from_unsorted(vec![Attr {
+            name: Sym::from("lib"),
+            value: lib,
+            key_span: None,
+        }]));
+        value = ev
+            .call(value, Thunk::done(arg, None), root_span)
+            .map_err(|mut e| {
+                if e.diag.code.as_deref() == Some("E0017") {
+                    e.diag = e
+                        .diag
+                        .with_note("the root file's function is called with `{ lib }` only");
+                }
+                e
+            })?;
     }
     let mut span = Some(root_span);
     for (i, name) in opts.attr_path.iter().enumerate() {
         let shown = opts.attr_path[..=i].join(".");
         let Value::Attrs(set) = &value else {
             return eval::fail(
-                Diagnostic::error(format!("cannot select `{shown}` (-A): expected a set, found {}", value.describe()))
-                    .with_code("E0004")
-                    .with_span_opt(span),
+                Diagnostic::error(format!(
+                    "cannot select `{shown}` (-A): expected a set, found {}",
+                    value.describe()
+                ))
+                .with_code("E0004")
+                .with_span_opt(span),
             );
         };
         let Some(attr) = set.get(name).cloned() else {

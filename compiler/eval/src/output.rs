@@ -17,13 +17,23 @@ impl Evaluator {
     }
 
     /// Forces `t` completely into data. `fallback`: the nearest enclosing span in user code.
-    pub fn to_data(&mut self, t: &Thunk, fallback: Option<Span>, key_span: Option<Span>) -> R<DataNode> {
+    pub fn thunk_to_data(
+        &mut self,
+        t: &Thunk,
+        fallback: Option<Span>,
+        key_span: Option<Span>,
+    ) -> R<DataNode> {
         let v = self.force(t)?;
         let span = self.user_span(t.span(), fallback);
         self.value_to_data(&v, span, key_span)
     }
 
-    pub fn value_to_data(&mut self, v: &Value, span: Option<Span>, key_span: Option<Span>) -> R<DataNode> {
+    pub fn value_to_data(
+        &mut self,
+        v: &Value,
+        span: Option<Span>,
+        key_span: Option<Span>,
+    ) -> R<DataNode> {
         if self.too_deep() {
             return fail(
                 Diagnostic::error("value nested too deeply (depth limit reached)")
@@ -35,7 +45,11 @@ impl Evaluator {
         let r = self.value_to_data_inner(v, span);
         self.depth -= 1;
         let value = r?;
-        Ok(DataNode { value, span, key_span })
+        Ok(DataNode {
+            value,
+            span,
+            key_span,
+        })
     }
 
     fn value_to_data_inner(&mut self, v: &Value, span: Option<Span>) -> R<Data> {
@@ -60,7 +74,7 @@ impl Evaluator {
             Value::List(items) => {
                 let mut out = Vec::with_capacity(items.len());
                 for t in items.iter() {
-                    out.push(self.to_data(t, span, None)?);
+                    out.push(self.thunk_to_data(t, span, None)?);
                 }
                 Data::List(out)
             }
@@ -68,10 +82,12 @@ impl Evaluator {
                 let mut out = Vec::with_capacity(set.entries.len());
                 for a in &set.entries {
                     let key_span = self.user_span(a.key_span, None);
-                    let node = self.to_data(&a.value, span, key_span).map_err(|e| {
+                    let node = self.thunk_to_data(&a.value, span, key_span).map_err(|e| {
                         let at = key_span.or(span);
                         match at {
-                            Some(at) => e.frame(at, || format!("while evaluating the attribute `{}`", a.name)),
+                            Some(at) => e.frame(at, || {
+                                format!("while evaluating the attribute `{}`", a.name)
+                            }),
                             None => e,
                         }
                     })?;

@@ -35,23 +35,25 @@ pub enum ThunkState {
 
 impl Thunk {
     pub fn done(value: Value, span: Option<Span>) -> Thunk {
-        Thunk(Rc::new(ThunkCell { state: RefCell::new(ThunkState::Done(value)), span }))
+        Thunk(Rc::new(ThunkCell {
+            state: RefCell::new(ThunkState::Done(value)),
+            span,
+        }))
     }
     pub fn expr(ir: &'static Ir, env: Rc<Env>) -> Thunk {
-        Thunk(Rc::new(ThunkCell { state: RefCell::new(ThunkState::Expr(ir, env)), span: Some(ir.span) }))
+        Thunk(Rc::new(ThunkCell {
+            state: RefCell::new(ThunkState::Expr(ir, env)),
+            span: Some(ir.span),
+        }))
     }
     pub fn lazy(state: ThunkState, span: Option<Span>) -> Thunk {
-        Thunk(Rc::new(ThunkCell { state: RefCell::new(state), span }))
+        Thunk(Rc::new(ThunkCell {
+            state: RefCell::new(state),
+            span,
+        }))
     }
     pub fn span(&self) -> Option<Span> {
         self.0.span
-    }
-    /// The value if already computed.
-    pub fn value_if_done(&self) -> Option<Value> {
-        match &*self.0.state.borrow() {
-            ThunkState::Done(v) => Some(v.clone()),
-            _ => None,
-        }
     }
     pub fn ptr_eq(&self, other: &Thunk) -> bool {
         Rc::ptr_eq(&self.0, &other.0)
@@ -151,10 +153,16 @@ impl AttrSet {
                 false
             }
         });
-        AttrSet { entries, is_builtins: false }
+        AttrSet {
+            entries,
+            is_builtins: false,
+        }
     }
     pub fn get(&self, name: &str) -> Option<&Attr> {
-        self.entries.binary_search_by(|a| (*a.name).cmp(name)).ok().map(|i| &self.entries[i])
+        self.entries
+            .binary_search_by(|a| (*a.name).cmp(name))
+            .ok()
+            .map(|i| &self.entries[i])
     }
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -188,7 +196,10 @@ impl AttrSet {
         }
         out.extend_from_slice(&self.entries[i..]);
         out.extend_from_slice(&other.entries[j..]);
-        AttrSet { entries: out, is_builtins: false }
+        AttrSet {
+            entries: out,
+            is_builtins: false,
+        }
     }
 }
 
