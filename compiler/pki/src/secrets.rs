@@ -184,7 +184,7 @@ impl Secrets {
             return Err(PkiError::new(
                 CODE_VALUE,
                 format!(
-                    "`{KEY_VRRP}` (line {}) must be 1 to {VRRP_PASSWORD_LEN} letters or digits (keepalived uses at most {VRRP_PASSWORD_LEN} characters)",
+                    "`{KEY_VRRP}` (line {}) must be 1 to {VRRP_PASSWORD_LEN} printable characters without blanks, quotes, `\\`, `!` or `#` (keepalived uses at most {VRRP_PASSWORD_LEN})",
                     vrrp.line
                 ),
             ));
@@ -398,10 +398,13 @@ fn parse_root_secret(s: &str) -> Option<Zeroizing<[u8; 32]>> {
     Some(out)
 }
 
-/// 1..=8 ASCII letters or digits: keepalived reads 8 characters, and these need no quoting
-/// in keepalived.conf.
+/// 1..=8 printable ASCII characters that keepalived.conf reads back unchanged: no blanks,
+/// quotes, backslashes or comment marks (`!`, `#`); the render stage applies the same rule.
+/// `init` writes 8 letters and digits.
 pub(crate) fn valid_vrrp_password(s: &str) -> bool {
-    (1..=VRRP_PASSWORD_LEN).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric())
+    (1..=VRRP_PASSWORD_LEN).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b'\'' | b'\\' | b'!' | b'#'))
 }
 
 /// `[a-z0-9]{6}.[a-z0-9]{16}`, kubeadm's bootstrap token format.

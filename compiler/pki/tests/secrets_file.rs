@@ -90,6 +90,15 @@ fn plain_quoted_comments_and_crlf_are_accepted() {
     );
     let s = Secrets::parse(&text).expect("parses");
     assert_eq!(s.render_secrets().vrrp_password, "abc");
+    // Punctuation that keepalived.conf reads back unchanged is accepted, as render accepts it.
+    let punct = fixture_text("test-only.secrets").replace("TestOnly", "a-b.c_:/");
+    assert_eq!(
+        Secrets::parse(&punct)
+            .expect("parses")
+            .render_secrets()
+            .vrrp_password,
+        "a-b.c_:/"
+    );
 }
 
 #[test]
@@ -133,6 +142,11 @@ fn corrupt_values_name_the_field_and_line_but_not_the_value() {
             "vrrpPassword",
         ),
         (
+            good.replace("\"TestOnly\"", "\"bad!pass\""),
+            "E0605",
+            "vrrpPassword",
+        ),
+        (
             good.replace("abcdef.0123456789abcdef", "ABCDEF.0123456789abcdef"),
             "E0605",
             "bootstrapToken",
@@ -168,6 +182,7 @@ fn corrupt_values_name_the_field_and_line_but_not_the_value() {
             "TooLongPassword",
             "0123456789abcdef",
             "bad pass",
+            "bad!pass",
         ] {
             assert!(!all.contains(secret), "`{all}` quotes a secret");
         }
