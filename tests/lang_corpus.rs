@@ -239,12 +239,35 @@ fn error_renderings_match_snapshots() {
 #[test]
 fn allow_path_widens_the_import_sandbox() {
     let dir = corpus_dir();
-    for case in ["errors-imports/outside-sandbox.ha", "errors-imports/symlink-escape.ha"] {
-        let widened = hac_eval(&dir, case, &["--allow-path", "_outside"], HANG_TIMEOUT).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(widened.code(), Some(0), "{case} with --allow-path _outside: {}", widened.describe());
-        assert_eq!(widened.stdout_str().trim(), "\"outside the sandbox\"", "{case}");
-        let elsewhere = hac_eval(&dir, case, &["--allow-path", "imports", "--message-format", "json"], HANG_TIMEOUT)
+    for case in [
+        "errors-imports/outside-sandbox.ha",
+        "errors-imports/symlink-escape.ha",
+    ] {
+        let widened = hac_eval(&dir, case, &["--allow-path", "_outside"], HANG_TIMEOUT)
             .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(first_error_code(&elsewhere.stderr).as_deref(), Some("E0009"), "{case}: {}", elsewhere.describe());
+        assert_eq!(
+            widened.code(),
+            Some(0),
+            "{case} with --allow-path _outside: {}",
+            widened.describe()
+        );
+        assert_eq!(
+            widened.stdout_str().trim(),
+            "\"outside the sandbox\"",
+            "{case}"
+        );
+        let elsewhere = hac_eval(
+            &dir,
+            case,
+            &["--allow-path", "imports", "--message-format", "json"],
+            HANG_TIMEOUT,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            first_error_code(&elsewhere.stderr).as_deref(),
+            Some("E0009"),
+            "{case}: {}",
+            elsewhere.describe()
+        );
     }
 }

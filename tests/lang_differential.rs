@@ -57,11 +57,20 @@ enum Ty {
     IntFn,
 }
 
-const VALUE_TYPES: &[Ty] = &[Ty::Int, Ty::Str, Ty::Bool, Ty::IntList, Ty::StrList, Ty::IntSet];
+const VALUE_TYPES: &[Ty] = &[
+    Ty::Int,
+    Ty::Str,
+    Ty::Bool,
+    Ty::IntList,
+    Ty::StrList,
+    Ty::IntSet,
+];
 const KEYS: &[&str] = &["a", "b", "c", "node-1", "x'"];
 /// ASCII only: Nix's `substring` counts bytes and would cut a multi-byte character in two,
 /// which Nix then prints as invalid JSON (non-ASCII is covered by the corpus instead).
-const WORDS: &[&str] = &["", "a", "ab", "hac", "k8s", "10.0.0.1", "x y", "a\\nb", "q\\\"q", "$x", "1.2.3"];
+const WORDS: &[&str] = &[
+    "", "a", "ab", "hac", "k8s", "10.0.0.1", "x y", "a\\nb", "q\\\"q", "$x", "1.2.3",
+];
 
 /// Generates well-typed expressions. Integers stay small (|v| < 2^40 at most): `*` only
 /// multiplies literals, sums are over short lists, so no program can overflow.
@@ -78,7 +87,12 @@ impl Gen {
     }
 
     fn in_scope(&mut self, ty: Ty) -> Option<String> {
-        let names: Vec<String> = self.scope.iter().filter(|(_, t)| *t == ty).map(|(n, _)| n.clone()).collect();
+        let names: Vec<String> = self
+            .scope
+            .iter()
+            .filter(|(_, t)| *t == ty)
+            .map(|(n, _)| n.clone())
+            .collect();
         if names.is_empty() {
             None
         } else {
@@ -100,7 +114,7 @@ impl Gen {
     }
 
     fn key(&mut self) -> &'static str {
-        *self.rng.pick(KEYS)
+        KEYS[self.rng.below(KEYS.len() as u64) as usize]
     }
 
     fn attr_name(key: &str) -> String {
@@ -188,41 +202,77 @@ impl Gen {
                 3 => format!("({} / {})", self.gen(Ty::Int, d), self.rng.range(1, 9)),
                 4 => format!("(builtins.length {})", self.gen(Ty::IntList, d)),
                 5 => format!("(builtins.stringLength {})", self.gen(Ty::Str, d)),
-                6 => format!("(builtins.foldl' (acc: x: acc + x) 0 {})", self.gen(Ty::IntList, d)),
-                7 => format!("(builtins.head ({} ++ [ {} ]))", self.gen(Ty::IntList, d), self.int_lit()),
-                8 => format!("({}.{} or {})", self.gen(Ty::IntSet, d), Self::attr_name(self.key()), self.int_lit()),
+                6 => format!(
+                    "(builtins.foldl' (acc: x: acc + x) 0 {})",
+                    self.gen(Ty::IntList, d)
+                ),
+                7 => format!(
+                    "(builtins.head ({} ++ [ {} ]))",
+                    self.gen(Ty::IntList, d),
+                    self.int_lit()
+                ),
+                8 => format!(
+                    "({}.{} or {})",
+                    self.gen(Ty::IntSet, d),
+                    Self::attr_name(self.key()),
+                    self.int_lit()
+                ),
                 9 => format!("({} {})", self.gen(Ty::IntFn, d), self.gen(Ty::Int, d)),
                 10 => {
                     let op = *self.rng.pick(&["bitAnd", "bitOr", "bitXor"]);
-                    format!("(builtins.{op} {} {})", self.gen(Ty::Int, d), self.gen(Ty::Int, d))
+                    format!(
+                        "(builtins.{op} {} {})",
+                        self.gen(Ty::Int, d),
+                        self.gen(Ty::Int, d)
+                    )
                 }
-                11 => format!("(builtins.elemAt ([ {} ] ++ {}) 0)", self.gen(Ty::Int, d), self.gen(Ty::IntList, d)),
-                12 => format!("(builtins.compareVersions {} {})", self.gen(Ty::Str, d), self.gen(Ty::Str, d)),
+                11 => format!(
+                    "(builtins.elemAt ([ {} ] ++ {}) 0)",
+                    self.gen(Ty::Int, d),
+                    self.gen(Ty::IntList, d)
+                ),
+                12 => format!(
+                    "(builtins.compareVersions {} {})",
+                    self.gen(Ty::Str, d),
+                    self.gen(Ty::Str, d)
+                ),
                 _ => format!("(builtins.floor ({} / 4.0))", self.gen(Ty::Int, d)),
             },
             Ty::Str => match self.rng.below(11) {
                 0 => format!("({} + {})", self.gen(Ty::Str, d), self.gen(Ty::Str, d)),
                 1 => format!("\"<${{{}}}>\"", self.gen(Ty::Str, d)),
                 2 => format!("(toString {})", self.gen(Ty::Int, d)),
-                3 => format!("(builtins.concatStringsSep \",\" {})", self.gen(Ty::StrList, d)),
+                3 => format!(
+                    "(builtins.concatStringsSep \",\" {})",
+                    self.gen(Ty::StrList, d)
+                ),
                 4 => format!(
                     "(builtins.substring {} {} {})",
                     self.rng.range(0, 4),
                     self.rng.range(0, 6),
                     self.gen(Ty::Str, d)
                 ),
-                5 => format!("(builtins.replaceStrings [ \"a\" ] [ \"A\" ] {})", self.gen(Ty::Str, d)),
+                5 => format!(
+                    "(builtins.replaceStrings [ \"a\" ] [ \"A\" ] {})",
+                    self.gen(Ty::Str, d)
+                ),
                 6 => {
                     let t = *self.rng.pick(VALUE_TYPES);
                     format!("(builtins.typeOf {})", self.gen(t, d))
                 }
                 7 => format!("(builtins.toJSON {})", self.gen(Ty::IntSet, d)),
                 8 => format!("''\n  line ${{{}}}\n    more\n''", self.gen(Ty::Str, d)),
-                9 => format!("(builtins.head ({} ++ [ \"z\" ]))", self.gen(Ty::StrList, d)),
+                9 => format!(
+                    "(builtins.head ({} ++ [ \"z\" ]))",
+                    self.gen(Ty::StrList, d)
+                ),
                 _ => format!("(builtins.hashString \"sha256\" {})", self.gen(Ty::Str, d)),
             },
             Ty::Bool => match self.rng.below(12) {
-                11 => format!("(builtins.match \"[a-z0-9.]+\" {} == null)", self.gen(Ty::Str, d)),
+                11 => format!(
+                    "(builtins.match \"[a-z0-9.]+\" {} == null)",
+                    self.gen(Ty::Str, d)
+                ),
                 0 => format!("({} == {})", self.gen(Ty::Int, d), self.gen(Ty::Int, d)),
                 1 => format!("({} < {})", self.gen(Ty::Int, d), self.gen(Ty::Int, d)),
                 2 => format!("({} <= {})", self.gen(Ty::Str, d), self.gen(Ty::Str, d)),
@@ -230,10 +280,26 @@ impl Gen {
                 4 => format!("({} && {})", self.gen(Ty::Bool, d), self.gen(Ty::Bool, d)),
                 5 => format!("({} || {})", self.gen(Ty::Bool, d), self.gen(Ty::Bool, d)),
                 6 => format!("({} -> {})", self.gen(Ty::Bool, d), self.gen(Ty::Bool, d)),
-                7 => format!("(builtins.elem {} {})", self.gen(Ty::Int, d), self.gen(Ty::IntList, d)),
-                8 => format!("({} ? {})", self.gen(Ty::IntSet, d), Self::attr_name(self.key())),
-                9 => format!("(builtins.any (x: x > {}) {})", self.int_lit(), self.gen(Ty::IntList, d)),
-                _ => format!("({} == {})", self.gen(Ty::IntList, d), self.gen(Ty::IntList, d)),
+                7 => format!(
+                    "(builtins.elem {} {})",
+                    self.gen(Ty::Int, d),
+                    self.gen(Ty::IntList, d)
+                ),
+                8 => format!(
+                    "({} ? {})",
+                    self.gen(Ty::IntSet, d),
+                    Self::attr_name(self.key())
+                ),
+                9 => format!(
+                    "(builtins.any (x: x > {}) {})",
+                    self.int_lit(),
+                    self.gen(Ty::IntList, d)
+                ),
+                _ => format!(
+                    "({} == {})",
+                    self.gen(Ty::IntList, d),
+                    self.gen(Ty::IntList, d)
+                ),
             },
             Ty::IntList => match self.rng.below(10) {
                 0 => {
@@ -241,18 +307,44 @@ impl Gen {
                     let items: Vec<String> = (0..n).map(|_| self.gen(Ty::Int, d)).collect();
                     format!("[ {} ]", items.join(" "))
                 }
-                1 => format!("({} ++ {})", self.gen(Ty::IntList, d), self.gen(Ty::IntList, d)),
-                2 => format!("(map {} {})", self.gen(Ty::IntFn, d), self.gen(Ty::IntList, d)),
-                3 => format!("(builtins.filter (x: x > {}) {})", self.int_lit(), self.gen(Ty::IntList, d)),
-                4 => format!("(builtins.genList (i: i * {}) {})", self.rng.range(-3, 9), self.rng.range(0, 6)),
+                1 => format!(
+                    "({} ++ {})",
+                    self.gen(Ty::IntList, d),
+                    self.gen(Ty::IntList, d)
+                ),
+                2 => format!(
+                    "(map {} {})",
+                    self.gen(Ty::IntFn, d),
+                    self.gen(Ty::IntList, d)
+                ),
+                3 => format!(
+                    "(builtins.filter (x: x > {}) {})",
+                    self.int_lit(),
+                    self.gen(Ty::IntList, d)
+                ),
+                4 => format!(
+                    "(builtins.genList (i: i * {}) {})",
+                    self.rng.range(-3, 9),
+                    self.rng.range(0, 6)
+                ),
                 5 => format!("(builtins.sort (a: b: a < b) {})", self.gen(Ty::IntList, d)),
                 6 => format!("(builtins.attrValues {})", self.gen(Ty::IntSet, d)),
-                7 => format!("(builtins.concatLists [ {} {} ])", self.gen(Ty::IntList, d), self.gen(Ty::IntList, d)),
+                7 => format!(
+                    "(builtins.concatLists [ {} {} ])",
+                    self.gen(Ty::IntList, d),
+                    self.gen(Ty::IntList, d)
+                ),
                 8 => format!("(builtins.tail ({} ++ [ 0 ]))", self.gen(Ty::IntList, d)),
-                _ => format!("(builtins.partition (x: x > 10) {}).right", self.gen(Ty::IntList, d)),
+                _ => format!(
+                    "(builtins.partition (x: x > 10) {}).right",
+                    self.gen(Ty::IntList, d)
+                ),
             },
             Ty::StrList => match self.rng.below(7) {
-                6 => format!("(builtins.filter builtins.isString (builtins.split \"[.]\" {}))", self.gen(Ty::Str, d)),
+                6 => format!(
+                    "(builtins.filter builtins.isString (builtins.split \"[.]\" {}))",
+                    self.gen(Ty::Str, d)
+                ),
                 0 => {
                     let n = self.rng.below(4);
                     let items: Vec<String> = (0..n).map(|_| self.gen(Ty::Str, d)).collect();
@@ -260,9 +352,15 @@ impl Gen {
                 }
                 1 => format!("(map toString {})", self.gen(Ty::IntList, d)),
                 2 => format!("(builtins.attrNames {})", self.gen(Ty::IntSet, d)),
-                3 => format!("(builtins.concatMap (s: [ s s ]) {})", self.gen(Ty::StrList, d)),
+                3 => format!(
+                    "(builtins.concatMap (s: [ s s ]) {})",
+                    self.gen(Ty::StrList, d)
+                ),
                 4 => format!("(builtins.splitVersion {})", self.gen(Ty::Str, d)),
-                _ => format!("(builtins.sort builtins.lessThan {})", self.gen(Ty::StrList, d)),
+                _ => format!(
+                    "(builtins.sort builtins.lessThan {})",
+                    self.gen(Ty::StrList, d)
+                ),
             },
             Ty::IntSet => match self.rng.below(9) {
                 8 => format!(
@@ -280,18 +378,37 @@ impl Gen {
                         .collect();
                     format!("{{ {} }}", binds.join(" "))
                 }
-                1 => format!("({} // {})", self.gen(Ty::IntSet, d), self.gen(Ty::IntSet, d)),
-                2 => format!("(builtins.mapAttrs (n: v: v + {}) {})", self.int_lit(), self.gen(Ty::IntSet, d)),
+                1 => format!(
+                    "({} // {})",
+                    self.gen(Ty::IntSet, d),
+                    self.gen(Ty::IntSet, d)
+                ),
+                2 => format!(
+                    "(builtins.mapAttrs (n: v: v + {}) {})",
+                    self.int_lit(),
+                    self.gen(Ty::IntSet, d)
+                ),
                 3 => format!(
                     "(builtins.listToAttrs (map (k: {{ name = k; value = {}; }}) {}))",
                     self.int_lit(),
                     self.gen(Ty::StrList, d)
                 ),
-                4 => format!("(removeAttrs {} [ \"{}\" ])", self.gen(Ty::IntSet, d), self.key()),
-                5 => format!("(builtins.intersectAttrs {} {})", self.gen(Ty::IntSet, d), self.gen(Ty::IntSet, d)),
+                4 => format!(
+                    "(removeAttrs {} [ \"{}\" ])",
+                    self.gen(Ty::IntSet, d),
+                    self.key()
+                ),
+                5 => format!(
+                    "(builtins.intersectAttrs {} {})",
+                    self.gen(Ty::IntSet, d),
+                    self.gen(Ty::IntSet, d)
+                ),
                 6 => {
                     let v = self.var();
-                    format!("(let {v} = {}; in {{ inherit {v}; }})", self.gen(Ty::Int, d))
+                    format!(
+                        "(let {v} = {}; in {{ inherit {v}; }})",
+                        self.gen(Ty::Int, d)
+                    )
                 }
                 _ => format!(
                     "(builtins.zipAttrsWith (n: vs: builtins.length vs) [ {} {} ])",
@@ -330,7 +447,11 @@ impl Gen {
             Ty::Bool => (*self.rng.pick(&["true", "false"])).to_string(),
             Ty::IntList => format!("[ {} {} ]", self.int_lit(), self.int_lit()),
             Ty::StrList => format!("[ {} ]", self.str_lit()),
-            Ty::IntSet => format!("{{ {} = {}; }}", Self::attr_name(self.key()), self.int_lit()),
+            Ty::IntSet => format!(
+                "{{ {} = {}; }}",
+                Self::attr_name(self.key()),
+                self.int_lit()
+            ),
             Ty::IntFn => format!("(x: x + {})", self.int_lit()),
         }
     }
@@ -338,13 +459,19 @@ impl Gen {
 
 fn env_number(name: &str, default: u64) -> u64 {
     match std::env::var(name) {
-        Ok(v) => v.trim().parse().unwrap_or_else(|_| panic!("{name}={v:?} is not a number")),
+        Ok(v) => v
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}={v:?} is not a number")),
         Err(_) => default,
     }
 }
 
 /// Evaluates a batch with both tools; returns the element-wise results or a batch error.
-fn eval_batch(dir: &std::path::Path, programs: &[String]) -> Result<(Vec<Value>, Vec<Value>), String> {
+fn eval_batch(
+    dir: &std::path::Path,
+    programs: &[String],
+) -> Result<(Vec<Value>, Vec<Value>), String> {
     let mut text = String::from("[\n");
     for p in programs {
         let _ = writeln!(text, "  ({p})");
@@ -360,7 +487,11 @@ fn eval_batch(dir: &std::path::Path, programs: &[String]) -> Result<(Vec<Value>,
         }
         match serde_json::from_slice::<Value>(&run.stdout) {
             Ok(Value::Array(items)) if items.len() == programs.len() => Ok(items),
-            Ok(other) => Err(format!("{who} printed no list of {}: {}", programs.len(), other)),
+            Ok(other) => Err(format!(
+                "{who} printed no list of {}: {}",
+                programs.len(),
+                other
+            )),
             Err(e) => Err(format!("{who} printed no JSON: {e}")),
         }
     };
@@ -368,22 +499,29 @@ fn eval_batch(dir: &std::path::Path, programs: &[String]) -> Result<(Vec<Value>,
 }
 
 /// A program on its own: Nix's and hac's outcome, a value or an error text.
-fn eval_one(dir: &std::path::Path, program: &str) -> (Result<Value, String>, Result<Value, String>) {
+fn eval_one(
+    dir: &std::path::Path,
+    program: &str,
+) -> (Result<Value, String>, Result<Value, String>) {
     let file = dir.join("one.ha");
     if let Err(e) = std::fs::write(&file, program) {
         let e = format!("cannot write one.ha: {e}");
         return (Err(e.clone()), Err(e));
     }
     let outcome = |r: Result<Run, String>| match r {
-        Ok(run) if run.code() == Some(0) => {
-            serde_json::from_slice::<Value>(&run.stdout).map_err(|e| format!("printed no JSON: {e}"))
-        }
+        Ok(run) if run.code() == Some(0) => serde_json::from_slice::<Value>(&run.stdout)
+            .map_err(|e| format!("printed no JSON: {e}")),
         Ok(run) => Err(run.describe()),
         Err(e) => Err(e),
     };
     (
         outcome(nix_eval(dir, "one.ha", HANG_TIMEOUT)),
-        outcome(hac_eval(dir, "one.ha", &["--message-format", "json"], HANG_TIMEOUT)),
+        outcome(hac_eval(
+            dir,
+            "one.ha",
+            &["--message-format", "json"],
+            HANG_TIMEOUT,
+        )),
     )
 }
 
@@ -392,8 +530,12 @@ fn disagreement(nix: &Result<Value, String>, hac: &Result<Value, String>) -> Opt
     match (nix, hac) {
         (Ok(n), Ok(h)) => json_diff(n, h),
         (Ok(n), Err(e)) => Some(format!("Nix gives {n} but hac fails: {e}")),
-        (Err(e), Ok(h)) => Some(format!("hac gives {h} but Nix fails (a generator bug?): {e}")),
-        (Err(n), Err(h)) => Some(format!("both fail (a generator bug?)\n  nix: {n}\n  hac: {h}")),
+        (Err(e), Ok(h)) => Some(format!(
+            "hac gives {h} but Nix fails (a generator bug?): {e}"
+        )),
+        (Err(n), Err(h)) => Some(format!(
+            "both fail (a generator bug?)\n  nix: {n}\n  hac: {h}"
+        )),
     }
 }
 
@@ -402,7 +544,11 @@ fn random_programs_agree_with_nix() {
     require_tool("nix-instantiate");
     let seed = env_number("HAC_DIFF_SEED", DEFAULT_SEED);
     let cases = env_number("HAC_DIFF_CASES", DEFAULT_CASES as u64) as usize;
-    let mut generator = Gen { rng: Rng(seed), scope: Vec::new(), fresh: 0 };
+    let mut generator = Gen {
+        rng: Rng(seed),
+        scope: Vec::new(),
+        fresh: 0,
+    };
     let programs: Vec<String> = (0..cases)
         .map(|_| {
             generator.fresh = 0;
@@ -450,13 +596,28 @@ fn random_programs_agree_with_nix() {
 #[test]
 fn generator_is_deterministic_and_varied() {
     let make = |seed| {
-        let mut g = Gen { rng: Rng(seed), scope: Vec::new(), fresh: 0 };
+        let mut g = Gen {
+            rng: Rng(seed),
+            scope: Vec::new(),
+            fresh: 0,
+        };
         (0..200).map(|_| g.gen(Ty::Int, 4)).collect::<Vec<_>>()
     };
     assert_eq!(make(7), make(7), "same seed, same programs");
     assert_ne!(make(7), make(8), "another seed, other programs");
     let programs = make(7).join("\n");
-    for needle in ["let ", "if ", "with ", "rec ", "builtins.foldl'", "map ", ": "] {
-        assert!(programs.contains(needle), "the generator never produces {needle:?}");
+    for needle in [
+        "let ",
+        "if ",
+        "with ",
+        "rec ",
+        "builtins.foldl'",
+        "map ",
+        ": ",
+    ] {
+        assert!(
+            programs.contains(needle),
+            "the generator never produces {needle:?}"
+        );
     }
 }

@@ -34,21 +34,42 @@ fn eval_in(dir: &Path, file: &str) -> Run {
 /// The contract for every hostile input: the process ends by itself with 0, or with 1 and
 /// at least one coded diagnostic whose message is not empty. Returns the first code.
 fn assert_ends_cleanly(what: &str, run: &Run) -> Option<String> {
-    assert!(!run.timed_out, "{what}: hac hung (killed after {:?})", run.elapsed);
-    assert!(run.signal().is_none(), "{what}: hac crashed: {}", run.describe());
+    assert!(
+        !run.timed_out,
+        "{what}: hac hung (killed after {:?})",
+        run.elapsed
+    );
+    assert!(
+        run.signal().is_none(),
+        "{what}: hac crashed: {}",
+        run.describe()
+    );
     match run.code() {
         Some(0) => None,
         Some(1) => {
             let diags = json_diagnostics(&run.stderr);
-            assert!(!diags.is_empty(), "{what}: exit 1 without a JSON diagnostic: {}", run.describe());
+            assert!(
+                !diags.is_empty(),
+                "{what}: exit 1 without a JSON diagnostic: {}",
+                run.describe()
+            );
             let first = &diags[0];
             let code = first.get("code").and_then(|c| c.as_str()).unwrap_or("");
-            assert!(is_diagnostic_code(code), "{what}: diagnostic without a code: {first}");
+            assert!(
+                is_diagnostic_code(code),
+                "{what}: diagnostic without a code: {first}"
+            );
             let message = first.get("message").and_then(|m| m.as_str()).unwrap_or("");
-            assert!(!message.trim().is_empty(), "{what}: diagnostic without a message: {first}");
+            assert!(
+                !message.trim().is_empty(),
+                "{what}: diagnostic without a message: {first}"
+            );
             Some(code.to_string())
         }
-        other => panic!("{what}: exit code {other:?}, expected 0 or 1: {}", run.describe()),
+        other => panic!(
+            "{what}: exit code {other:?}, expected 0 or 1: {}",
+            run.describe()
+        ),
     }
 }
 
@@ -68,7 +89,11 @@ fn nested(open: &str, inner: &str, close: &str, depth: usize) -> String {
 fn hundred_thousand_nested_lists() {
     let run = eval_source(nested("[", "", "]", 100_000).as_bytes());
     if assert_ends_cleanly("100,000 nested lists", &run).is_none() {
-        assert!(run.stdout.starts_with(b"[[[["), "value of nested lists: {}", run.stdout_str());
+        assert!(
+            run.stdout.starts_with(b"[[[["),
+            "value of nested lists: {}",
+            run.stdout_str()
+        );
     }
 }
 
@@ -110,7 +135,10 @@ fn long_operator_chains() {
         // (checked only when accepted: a depth limit is an acceptable answer)
     }
     let concat = format!("[ ]{}", " ++ [ 1 ]".repeat(100_000));
-    assert_ends_cleanly("100,000 list concatenations", &eval_source(concat.as_bytes()));
+    assert_ends_cleanly(
+        "100,000 list concatenations",
+        &eval_source(concat.as_bytes()),
+    );
     let negations = format!("{}1", "-".repeat(100_000));
     assert_ends_cleanly("100,000 unary minus", &eval_source(negations.as_bytes()));
     let nots = format!("{}true", "!".repeat(100_000));
@@ -127,7 +155,11 @@ fn ten_megabyte_string_literal() {
     let run = eval_source(format!("\"{body}\"").as_bytes());
     if assert_ends_cleanly("10 MB string literal", &run).is_none() {
         let printed = run.stdout_str();
-        assert_eq!(printed.trim().len(), body.len() + 2, "the whole string is printed");
+        assert_eq!(
+            printed.trim().len(),
+            body.len() + 2,
+            "the whole string is printed"
+        );
     }
 }
 
@@ -137,7 +169,10 @@ fn deep_non_tail_recursion() {
     let run = eval_source(source.as_bytes());
     match assert_ends_cleanly("recursion one million deep", &run) {
         None => assert_eq!(run.stdout_str().trim(), "1000000"),
-        Some(code) => assert_eq!(code, "E0015", "deep recursion ends in the depth-limit error"),
+        Some(code) => assert_eq!(
+            code, "E0015",
+            "deep recursion ends in the depth-limit error"
+        ),
     }
 }
 
@@ -164,14 +199,21 @@ fn unbounded_recursion_ends() {
     ] {
         let run = eval_source(source.as_bytes());
         let code = assert_ends_cleanly(what, &run);
-        assert!(code.is_some(), "{what} cannot have a value, yet hac printed one");
+        assert!(
+            code.is_some(),
+            "{what} cannot have a value, yet hac printed one"
+        );
     }
 }
 
 #[test]
 fn million_element_list_is_forced() {
     let run = eval_source(b"builtins.genList (i: i * 2) 1000000");
-    assert!(assert_ends_cleanly("genList 1e6", &run).is_none(), "genList 1e6 fails: {}", run.describe());
+    assert!(
+        assert_ends_cleanly("genList 1e6", &run).is_none(),
+        "genList 1e6 fails: {}",
+        run.describe()
+    );
     let value: serde_json::Value = serde_json::from_slice(&run.stdout).expect("JSON list");
     let items = value.as_array().expect("a list");
     assert_eq!(items.len(), 1_000_000);
@@ -183,8 +225,15 @@ fn big_attribute_set_and_fold() {
     let source = "let xs = builtins.genList (i: { name = \"n${toString i}\"; value = i; }) 200000; \
                   s = builtins.listToAttrs xs; in builtins.foldl' (a: n: a + s.${n}) 0 (builtins.attrNames s)";
     let run = eval_source(source.as_bytes());
-    assert!(assert_ends_cleanly("200,000 attributes", &run).is_none(), "{}", run.describe());
-    assert_eq!(run.stdout_str().trim(), (0..200_000u64).sum::<u64>().to_string());
+    assert!(
+        assert_ends_cleanly("200,000 attributes", &run).is_none(),
+        "{}",
+        run.describe()
+    );
+    assert_eq!(
+        run.stdout_str().trim(),
+        (0..200_000u64).sum::<u64>().to_string()
+    );
 }
 
 #[test]
@@ -224,14 +273,75 @@ fn random_bytes_are_rejected_cleanly() {
 #[test]
 fn random_token_soup_ends_cleanly() {
     const TOKENS: &[&str] = &[
-        "let", "in", "rec", "with", "if", "then", "else", "assert", "inherit", "or", "{", "}", "[", "]", "(",
-        ")", ";", ":", "=", ".", "?", "@", "...", ",", "+", "-", "*", "/", "++", "//", "==", "!=", "<", ">",
-        "&&", "||", "->", "!", "x", "y", "a.b", "1", "2.5", "\"s\"", "\"${", "}\"", "''", "${", "./f.ha",
-        "<hac/lib>", "import", "builtins", "null", "true", "x:x", "#", "/*", "*/", "\\", "'", "\0", "é",
+        "let",
+        "in",
+        "rec",
+        "with",
+        "if",
+        "then",
+        "else",
+        "assert",
+        "inherit",
+        "or",
+        "{",
+        "}",
+        "[",
+        "]",
+        "(",
+        ")",
+        ";",
+        ":",
+        "=",
+        ".",
+        "?",
+        "@",
+        "...",
+        ",",
+        "+",
+        "-",
+        "*",
+        "/",
+        "++",
+        "//",
+        "==",
+        "!=",
+        "<",
+        ">",
+        "&&",
+        "||",
+        "->",
+        "!",
+        "x",
+        "y",
+        "a.b",
+        "1",
+        "2.5",
+        "\"s\"",
+        "\"${",
+        "}\"",
+        "''",
+        "${",
+        "./f.ha",
+        "<hac/lib>",
+        "import",
+        "builtins",
+        "null",
+        "true",
+        "x:x",
+        "#",
+        "/*",
+        "*/",
+        "\\",
+        "'",
+        "\0",
+        "é",
     ];
     for seed in 0..60u64 {
         let picks = random_bytes(seed ^ 0xabcdef, 40 + (seed as usize % 7) * 30);
-        let source: Vec<&str> = picks.iter().map(|b| TOKENS[*b as usize % TOKENS.len()]).collect();
+        let source: Vec<&str> = picks
+            .iter()
+            .map(|b| TOKENS[*b as usize % TOKENS.len()])
+            .collect();
         let source = source.join(" ");
         let run = eval_source(source.as_bytes());
         assert_ends_cleanly(&format!("token soup (seed {seed}): {source}"), &run);
@@ -254,13 +364,31 @@ fn invalid_utf8_and_nul_are_rejected() {
 #[test]
 fn huge_and_odd_numbers() {
     for (what, source) in [
-        ("integer literal beyond 64 bits", "99999999999999999999999999"),
+        (
+            "integer literal beyond 64 bits",
+            "99999999999999999999999999",
+        ),
         ("float literal beyond f64", "1.0e999"),
-        ("many digits float", "0.000000000000000000000000000000000000000000000000001"),
-        ("genList of a huge size", "builtins.genList (i: i) 9223372036854775807"),
-        ("elemAt huge index", "builtins.elemAt [ 1 ] 9223372036854775807"),
-        ("substring huge length", "builtins.substring 0 9223372036854775807 \"abc\""),
-        ("bit ops on extremes", "builtins.bitXor 9223372036854775807 (-9223372036854775807 - 1)"),
+        (
+            "many digits float",
+            "0.000000000000000000000000000000000000000000000000001",
+        ),
+        (
+            "genList of a huge size",
+            "builtins.genList (i: i) 9223372036854775807",
+        ),
+        (
+            "elemAt huge index",
+            "builtins.elemAt [ 1 ] 9223372036854775807",
+        ),
+        (
+            "substring huge length",
+            "builtins.substring 0 9223372036854775807 \"abc\"",
+        ),
+        (
+            "bit ops on extremes",
+            "builtins.bitXor 9223372036854775807 (-9223372036854775807 - 1)",
+        ),
     ] {
         let run = eval_source(source.as_bytes());
         assert_ends_cleanly(what, &run);

@@ -57,7 +57,12 @@ fn nix_agrees_with_the_committed_expectations() {
                 let same = nix.code() == Some(0)
                     && serde_json::from_slice::<serde_json::Value>(&nix.stdout)
                         .is_ok_and(|v| json_diff(expected, &v).is_none());
-                same.then(|| format!("{}: listed in nix-exceptions.txt but Nix agrees: drop the line", case.rel_path))
+                same.then(|| {
+                    format!(
+                        "{}: listed in nix-exceptions.txt but Nix agrees: drop the line",
+                        case.rel_path
+                    )
+                })
             }
             Expected::Value(expected) => {
                 if nix.code() != Some(0) {

@@ -68,7 +68,8 @@ pub fn discover_cases() -> Result<Vec<Case>, String> {
     let root = corpus_dir();
     let mut cases = Vec::new();
     let mut problems = Vec::new();
-    let topics = std::fs::read_dir(&root).map_err(|e| format!("cannot read {}: {e}", root.display()))?;
+    let topics =
+        std::fs::read_dir(&root).map_err(|e| format!("cannot read {}: {e}", root.display()))?;
     let mut topic_dirs: Vec<PathBuf> = topics
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|p| p.is_dir())
@@ -112,7 +113,9 @@ pub fn discover_cases() -> Result<Vec<Case>, String> {
                     let text = std::fs::read_to_string(&err_path).unwrap_or_default();
                     let code = text.lines().next().unwrap_or("").trim().to_string();
                     if !is_diagnostic_code(&code) {
-                        problems.push(format!("{rel_path}: .err first line {code:?} is not a code like E0006"));
+                        problems.push(format!(
+                            "{rel_path}: .err first line {code:?} is not a code like E0006"
+                        ));
                         continue;
                     }
                     Expected::Error(code)
@@ -126,7 +129,12 @@ pub fn discover_cases() -> Result<Vec<Case>, String> {
                     continue;
                 }
             };
-            cases.push(Case { rel_path, topic: topic.clone(), name, expected });
+            cases.push(Case {
+                rel_path,
+                topic: topic.clone(),
+                name,
+                expected,
+            });
         }
     }
     if problems.is_empty() {
@@ -137,7 +145,9 @@ pub fn discover_cases() -> Result<Vec<Case>, String> {
 }
 
 fn file_name(p: &Path) -> String {
-    p.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+    p.file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 pub fn is_diagnostic_code(code: &str) -> bool {
@@ -184,9 +194,13 @@ impl Run {
 
 /// Runs `cmd` (stdout/stderr captured, stdin closed), killing it after `timeout`.
 pub fn run_with_timeout(mut cmd: Command, timeout: Duration) -> Result<Run, String> {
-    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let start = Instant::now();
-    let mut child = cmd.spawn().map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
     let mut out_pipe = child.stdout.take();
     let mut err_pipe = child.stderr.take();
     let out_reader = std::thread::spawn(move || {
@@ -221,13 +235,23 @@ pub fn run_with_timeout(mut cmd: Command, timeout: Duration) -> Result<Run, Stri
     let elapsed = start.elapsed();
     let stdout = out_reader.join().unwrap_or_default();
     let stderr = err_reader.join().unwrap_or_default();
-    Ok(Run { status, stdout, stderr, timed_out, elapsed })
+    Ok(Run {
+        status,
+        stdout,
+        stderr,
+        timed_out,
+        elapsed,
+    })
 }
 
 /// `hac eval --json [extra…] FILE`, run from tests/lang/ (or `cwd`).
 pub fn hac_eval(cwd: &Path, file: &str, extra: &[&str], timeout: Duration) -> Result<Run, String> {
     let mut cmd = Command::new(hac_bin());
-    cmd.current_dir(cwd).arg("eval").arg("--json").args(extra).arg(file);
+    cmd.current_dir(cwd)
+        .arg("eval")
+        .arg("--json")
+        .args(extra)
+        .arg(file);
     cmd.env("NO_COLOR", "1");
     run_with_timeout(cmd, timeout)
 }
@@ -243,7 +267,9 @@ pub fn require_tool(tool: &str) {
 /// `nix-instantiate --eval --strict --json FILE`, the oracle, run from `cwd`.
 pub fn nix_eval(cwd: &Path, file: &str, timeout: Duration) -> Result<Run, String> {
     let mut cmd = Command::new("nix-instantiate");
-    cmd.current_dir(cwd).args(["--eval", "--strict", "--json"]).arg(file);
+    cmd.current_dir(cwd)
+        .args(["--eval", "--strict", "--json"])
+        .arg(file);
     // Keep Nix hermetic and quiet: no search path, no user config, a private state dir.
     cmd.env_remove("NIX_PATH");
     run_with_timeout(cmd, timeout)
@@ -278,7 +304,10 @@ pub fn json_diff(expected: &Value, actual: &Value) -> Option<String> {
         match (e, a) {
             (Value::Number(x), Value::Number(y)) => {
                 if x.is_f64() || y.is_f64() {
-                    let (fx, fy) = (x.as_f64().unwrap_or(f64::NAN), y.as_f64().unwrap_or(f64::NAN));
+                    let (fx, fy) = (
+                        x.as_f64().unwrap_or(f64::NAN),
+                        y.as_f64().unwrap_or(f64::NAN),
+                    );
                     let scale = fx.abs().max(fy.abs()).max(1e-300);
                     if fx == fy || (fx - fy).abs() / scale <= 1e-6 {
                         None
@@ -293,7 +322,11 @@ pub fn json_diff(expected: &Value, actual: &Value) -> Option<String> {
             }
             (Value::Array(xs), Value::Array(ys)) => {
                 if xs.len() != ys.len() {
-                    return Some(format!("{path}: expected a list of {}, found {}", xs.len(), ys.len()));
+                    return Some(format!(
+                        "{path}: expected a list of {}, found {}",
+                        xs.len(),
+                        ys.len()
+                    ));
                 }
                 for (i, (x, y)) in xs.iter().zip(ys).enumerate() {
                     let len = path.len();
@@ -313,7 +346,9 @@ pub fn json_diff(expected: &Value, actual: &Value) -> Option<String> {
                 let mut ys_sorted = yk.clone();
                 ys_sorted.sort();
                 if xs_sorted != ys_sorted {
-                    return Some(format!("{path}: expected keys {xs_sorted:?}, found {ys_sorted:?}"));
+                    return Some(format!(
+                        "{path}: expected keys {xs_sorted:?}, found {ys_sorted:?}"
+                    ));
                 }
                 for (k, x) in xs {
                     let len = path.len();
@@ -344,7 +379,8 @@ fn short(v: &Value) -> String {
 /// tests/lang/nix-exceptions.txt: `path  reason` per line (`#` comments).
 pub fn nix_exceptions() -> Result<Vec<(String, String)>, String> {
     let path = corpus_dir().join("nix-exceptions.txt");
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let mut out = Vec::new();
     for line in text.lines() {
         let line = line.trim();
@@ -358,9 +394,14 @@ pub fn nix_exceptions() -> Result<Vec<(String, String)>, String> {
 }
 
 /// Runs `f` on every item with `threads` workers, keeping the input order of the results.
-pub fn parallel_map<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+pub fn parallel_map<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let results: Vec<std::sync::Mutex<Option<R>>> = items.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let results: Vec<std::sync::Mutex<Option<R>>> =
+        items.iter().map(|_| std::sync::Mutex::new(None)).collect();
     std::thread::scope(|scope| {
         for _ in 0..threads.max(1) {
             scope.spawn(|| loop {
@@ -377,6 +418,11 @@ pub fn parallel_map<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T
     });
     results
         .into_iter()
-        .map(|m| m.into_inner().ok().flatten().expect("every item was processed"))
+        .map(|m| {
+            m.into_inner()
+                .ok()
+                .flatten()
+                .expect("every item was processed")
+        })
         .collect()
 }
