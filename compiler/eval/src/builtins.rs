@@ -18,6 +18,9 @@ macro_rules! prim {
     };
 }
 
+/// The longest list `genList` makes (each element costs memory even while unevaluated).
+const MAX_GENERATED_LIST: i64 = 1 << 24;
+
 /// Every builtin function (reachable as `builtins.NAME`).
 pub static PRIMOPS: &[PrimOp] = &[
     prim!("abort", 1, |ev, a, s| {
@@ -267,8 +270,14 @@ pub static PRIMOPS: &[PrimOp] = &[
                 format!("cannot create a list of size {n}"),
             ));
         }
+        if n > MAX_GENERATED_LIST {
+            return fail(diag::invalid(
+                s,
+                format!("`genList` of {n} elements is too large (at most {MAX_GENERATED_LIST})"),
+            ));
+        }
         ev.force(&a[0])?;
-        let mut out = Vec::with_capacity(n.min(1 << 24) as usize);
+        let mut out = Vec::with_capacity(n as usize);
         for i in 0..n {
             out.push(Thunk::lazy(
                 ThunkState::Apply(a[0].clone(), Thunk::done(Value::Int(i), Some(s)), s),
