@@ -15,7 +15,7 @@ use serde_json::Value;
 use std::fmt::Write as _;
 
 const DEFAULT_SEED: u64 = 0x5eed_0ac0_2026;
-const DEFAULT_CASES: usize = 10000;
+const DEFAULT_CASES: usize = 20000;
 const BATCH: usize = 250;
 
 /// splitmix64: tiny, seedable, identical on every machine.
