@@ -84,6 +84,16 @@ pub struct HostPath {
     pub path: String,
 }
 
+/// Whether kube-vip on `node` starts with `super-admin.conf` (the first control plane from
+/// Kubernetes 1.29); bootstrap.sh switches it to `admin.conf` once `kubeadm init` is done.
+pub fn uses_super_admin(cluster: &Cluster, node: &Node) -> bool {
+    crate::facts::runs_kube_vip(cluster, node)
+        && cluster
+            .first_control_plane()
+            .is_some_and(|f| f.name == node.name)
+        && has_super_admin(cluster.kubernetes_version)
+}
+
 /// The pod for control plane `node`. On the first control plane from Kubernetes 1.29,
 /// kube-vip must use `super-admin.conf` during `kubeadm init` (admin.conf gets its rights
 /// only once the cluster is up); everywhere else `admin.conf`.

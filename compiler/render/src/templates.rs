@@ -337,6 +337,9 @@ pub struct BootstrapContext {
     pub proxy: Option<&'static str>,
     pub kubeadm_command: Option<String>,
     pub kubeadm_summary: String,
+    /// kube-vip starts with super-admin.conf on this node and switches after `kubeadm init`.
+    pub kube_vip_super_admin: bool,
+    pub kube_vip_manifest: &'static str,
 }
 
 pub fn bootstrap_context(
@@ -379,5 +382,7 @@ pub fn bootstrap_context(
         },
         kubeadm_command,
         kubeadm_summary,
+        kube_vip_super_admin: crate::kube_vip::uses_super_admin(cluster, node),
+        kube_vip_manifest: facts::KUBE_VIP_MANIFEST,
     }
 }

@@ -20,6 +20,7 @@ const STUBBED: &[&str] = &[
     "chmod",
     "systemctl",
     "kubeadm",
+    "sed",
 ];
 
 /// Runs `script` with `args` where every external command is a stub that logs its call;
@@ -225,5 +226,36 @@ fn check_apiserver_succeeds_only_while_the_api_answers() {
     assert!(
         stderr.contains("https://localhost:8443/healthz"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn kube_vip_leaves_super_admin_conf_once_kubeadm_init_is_done() {
+    let mut cluster = hac_model::samples::stacked_3();
+    cluster.control_plane.load_balancer.kind = hac_model::LoadBalancerKind::KubeVip;
+    cluster.control_plane.port = 6443;
+    let bundle = render_with_real_ca(&cluster);
+    let pod = text(file(&bundle, "master-0", KUBE_VIP_MANIFEST).expect("kube-vip.yaml"));
+    assert!(
+        pod.contains("path: /etc/kubernetes/super-admin.conf\n"),
+        "{pod}"
+    );
+    let (_, calls) = run_stubbed(&bootstrap(&bundle, "master-0"), &["kubeadm"]);
+    assert_eq!(
+        calls,
+        [
+            "kubeadm init --config /etc/kubernetes/kubeadm-config.yaml",
+            "sed -i s#path: /etc/kubernetes/super-admin.conf#path: /etc/kubernetes/admin.conf# /etc/kubernetes/manifests/kube-vip.yaml",
+        ]
+    );
+    let (_, calls) = run_stubbed(&bootstrap(&bundle, "master-1"), &["kubeadm"]);
+    assert_eq!(
+        calls,
+        ["kubeadm join --config /etc/kubernetes/kubeadm-config.yaml"]
+    );
+    let pod1 = text(file(&bundle, "master-1", KUBE_VIP_MANIFEST).expect("kube-vip.yaml"));
+    assert!(
+        pod1.contains("path: /etc/kubernetes/admin.conf\n"),
+        "{pod1}"
     );
 }
