@@ -92,6 +92,13 @@ fn whatever_hac_accepts_nix_accepts() {
             }
         }
     }
-    assert!(accepted >= 20, "too few mutations parse ({accepted}): the test checks little");
-    assert!(failures.is_empty(), "hac accepts, Nix rejects:\n{}", failures.join("\n"));
+    assert!(
+        accepted >= 20,
+        "too few mutations parse ({accepted}): the test checks little"
+    );
+    assert!(
+        failures.is_empty(),
+        "hac accepts, Nix rejects:\n{}",
+        failures.join("\n")
+    );
 }
