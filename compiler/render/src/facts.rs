@@ -183,6 +183,13 @@ pub fn validate(cluster: &Cluster, secrets: &RenderSecrets, ca_cert_hash: &str) 
             }
         }
     }
+    if cluster.first_control_plane().is_none() {
+        err(
+            "nodes",
+            "the cluster has no control-plane node, so nothing runs `kubeadm init`".to_string(),
+            "give at least three nodes the role \"control-plane\"",
+        );
+    }
     let has_etcd_unit = cluster.nodes.iter().any(|n| runs_etcd_unit(cluster, n));
     if has_etcd_unit && !is_safe_path(&cluster.etcd.binary) {
         err(

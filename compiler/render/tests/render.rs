@@ -186,6 +186,17 @@ fn values_that_would_break_a_file_are_errors() {
         "{errors:#?}"
     );
 
+    let mut cluster = samples::stacked_3();
+    cluster.nodes.retain(|n| n.name.starts_with("worker"));
+    let errors = hac_render::render(&cluster, &fake_pki(&cluster, "CA"), &secrets(), "r")
+        .expect_err("must fail");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.message.contains("no control-plane node")),
+        "{errors:#?}"
+    );
+
     let cluster = samples::stacked_3();
     let bad_token = hac_model::RenderSecrets {
         bootstrap_token: "nope".to_string(),
