@@ -19,31 +19,41 @@ use hac_core::{Diagnostic, FileId, Span};
 /// `let`/`with`/`assert`/`if` bodies together). Deeper input is a syntax error.
 pub const MAX_DEPTH: usize = 1000;
 
-/// Stack for the parsing thread. Only the pages actually touched are committed.
-const PARSER_STACK_BYTES: usize = 256 * 1024 * 1024;
+/// Stacks to try for the parsing thread, largest first (only the pages actually touched are
+/// committed; a smaller one is tried if the system refuses to reserve a large one). Pest's
+/// own stack guard and [`MAX_DEPTH`] keep parsing within any of them.
+const PARSER_STACK_BYTES: [usize; 2] = [64 << 20, 16 << 20];
 
 /// Parses one file. Errors are diagnostics with code `E0001` (syntax) or `E0002`
 /// (a Nix feature that is not part of `.ha`).
 pub fn parse(file: FileId, text: &str) -> Result<Expr, Vec<Diagnostic>> {
-    std::thread::scope(|scope| {
-        let spawned = std::thread::Builder::new()
-            .name("hac-parser".to_string())
-            .stack_size(PARSER_STACK_BYTES)
-            .spawn_scoped(scope, || parse_here(file, text));
-        match spawned {
-            Ok(handle) => match handle.join() {
-                Ok(result) => result,
-                Err(_) => Err(vec![internal_error(
+    let mut last_error = None;
+    for stack_bytes in PARSER_STACK_BYTES {
+        let outcome = std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("hac-parser".to_string())
+                .stack_size(stack_bytes)
+                .spawn_scoped(scope, || parse_here(file, text))
+                .map(|handle| handle.join())
+        });
+        match outcome {
+            Ok(Ok(result)) => return result,
+            Ok(Err(_)) => {
+                return Err(vec![internal_error(
                     file,
                     "the parser stopped unexpectedly",
-                )]),
-            },
-            Err(error) => Err(vec![internal_error(
-                file,
-                &format!("could not start the parser thread: {error}"),
-            )]),
+                )])
+            }
+            Err(error) => last_error = Some(error),
         }
-    })
+    }
+    let reason = last_error
+        .map(|error| error.to_string())
+        .unwrap_or_default();
+    Err(vec![internal_error(
+        file,
+        &format!("could not start the parser thread: {reason}"),
+    )])
 }
 
 fn internal_error(file: FileId, message: &str) -> Diagnostic {
