@@ -8,6 +8,8 @@ use common::*;
 use hac_model::*;
 use proptest::prelude::*;
 
+// One argument per generated input keeps the proptest strategy readable.
+#[allow(clippy::too_many_arguments)]
 fn mutate(
     c: &mut Cluster,
     prio: i64,
