@@ -195,7 +195,13 @@ impl Gen {
         }
         let d = depth - 1;
         match ty {
-            Ty::Int => match self.rng.below(14) {
+            Ty::Int => match self.rng.below(15) {
+                14 => format!(
+                    "(builtins.seq {} (builtins.deepSeq {} {}))",
+                    self.gen(Ty::StrList, d),
+                    self.gen(Ty::IntSet, d),
+                    self.gen(Ty::Int, d)
+                ),
                 0 => format!("({} + {})", self.gen(Ty::Int, d), self.gen(Ty::Int, d)),
                 1 => format!("({} - {})", self.gen(Ty::Int, d), self.gen(Ty::Int, d)),
                 2 => format!("({} * {})", self.int_lit(), self.int_lit()),
@@ -268,7 +274,17 @@ impl Gen {
                 ),
                 _ => format!("(builtins.hashString \"sha256\" {})", self.gen(Ty::Str, d)),
             },
-            Ty::Bool => match self.rng.below(12) {
+            Ty::Bool => match self.rng.below(14) {
+                12 => format!(
+                    "(builtins.tryEval (if {} then throw \"no\" else {})).success",
+                    self.gen(Ty::Bool, d),
+                    self.gen(Ty::Int, d)
+                ),
+                13 => format!(
+                    "(builtins.tryEval (assert {}; {})).value",
+                    self.gen(Ty::Bool, d),
+                    self.gen(Ty::Bool, d)
+                ),
                 11 => format!(
                     "(builtins.match \"[a-z0-9.]+\" {} == null)",
                     self.gen(Ty::Str, d)
@@ -553,7 +569,7 @@ fn random_programs_agree_with_nix() {
         .map(|_| {
             generator.fresh = 0;
             let ty = *generator.rng.pick(VALUE_TYPES);
-            let depth = generator.rng.range(1, 5) as u32;
+            let depth = generator.rng.range(1, 6) as u32;
             generator.gen(ty, depth)
         })
         .collect();
