@@ -246,11 +246,21 @@ pub fn api_server_cert_sans(cluster: &Cluster) -> Vec<String> {
     sans
 }
 
-fn cluster_configuration(cluster: &Cluster, node: &Node) -> ClusterConfiguration {
+/// The SANs every etcd member's server and peer certificate carries besides its own name and
+/// address (pki.md).
+pub const ETCD_MEMBER_COMMON_SANS: &[&str] = &["localhost", "127.0.0.1", "::1"];
+
+fn cluster_configuration(cluster: &Cluster) -> ClusterConfiguration {
     let api = cluster.kubeadm_api();
     let etcd = match cluster.etcd.topology {
         EtcdTopology::Stacked => {
-            let sans = vec![node.name.clone(), node.address.to_string()];
+            // Joining masters read this ClusterConfiguration back from the cluster and check
+            // their own etcd certificates against it, so it may only name SANs every member's
+            // certificate carries (pki.md); kubeadm adds each member's name and address itself.
+            let sans: Vec<String> = ETCD_MEMBER_COMMON_SANS
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
             EtcdConfig {
                 local: Some(LocalEtcd {
                     data_dir: "/var/lib/etcd",
@@ -371,7 +381,7 @@ pub fn documents(
         };
         return vec![
             KubeadmDocument::Init(init),
-            KubeadmDocument::Cluster(Box::new(cluster_configuration(cluster, node))),
+            KubeadmDocument::Cluster(Box::new(cluster_configuration(cluster))),
         ];
     }
     let v4 = api == KubeadmApi::V1beta4;

@@ -459,3 +459,21 @@ fn every_render_code_has_an_explanation() {
     }
     assert_eq!(hac_render::codes::explain("E9999"), None);
 }
+
+#[test]
+fn cluster_wide_kubeadm_values_hold_no_node_specific_sans() {
+    // Joining masters validate their own certificates against the first master's
+    // ClusterConfiguration: a SAN that only master-0's certificates carry would fail them.
+    let bundle = render(&samples::stacked_3());
+    let init = text(file(&bundle, "master-0", KUBEADM_CONFIG).expect("config"));
+    let cluster_doc = init.split("---\n").nth(1).expect("ClusterConfiguration");
+    assert!(
+        !cluster_doc.contains("master-0") && !cluster_doc.contains("10.0.2.10\""),
+        "{cluster_doc}"
+    );
+    assert!(
+        cluster_doc
+            .contains("    serverCertSANs:\n    - localhost\n    - \"127.0.0.1\"\n    - \"::1\"\n"),
+        "{cluster_doc}"
+    );
+}
