@@ -57,6 +57,23 @@ struct LeafSpec {
     ips: Vec<IpAddr>,
 }
 
+/// Which CA signs a job: indexes into `[cluster CA, front-proxy CA, etcd CA]`.
+const CA_CLUSTER: usize = 0;
+const CA_FRONT_PROXY: usize = 1;
+const CA_ETCD: usize = 2;
+
+/// One leaf to issue for one node: a certificate and key pair (`path`.crt/.key), or a
+/// kubeconfig (`path` itself) embedding them.
+#[must_use]
+struct Job {
+    node_index: usize,
+    path: String,
+    spec: LeafSpec,
+    ca_index: usize,
+    /// `(user, server)` when the leaf goes into a kubeconfig.
+    kubeconfig: Option<(&'static str, String)>,
+}
+
 /// A leaf as PEM text.
 struct IssuedLeaf {
     cert_pem: String,
@@ -116,13 +133,23 @@ fn issue_inner(cluster: &Cluster, secrets: &Secrets) -> Result<IssuedPki, PkiErr
     let sa_pub_pem = sa.public_key_pem()?;
 
     let first_cp = cluster.first_control_plane().map(|n| n.name.clone());
-    let per_node = parallel_map(&cluster.nodes, |node| -> Result<Vec<Artifact>, PkiError> {
+    // Plan every file of every node: shared material now, leaves as jobs. The jobs then run
+    // on all cores with one leaf per job, so that slow (RSA) keys spread evenly.
+    let mut placed: Vec<BTreeMap<String, Artifact>> = Vec::with_capacity(cluster.nodes.len());
+    let mut jobs: Vec<Job> = Vec::new();
+    for (node_index, node) in cluster.nodes.iter().enumerate() {
         let mut out: BTreeMap<String, Artifact> = BTreeMap::new();
         let mut put = |path: String, mode: u32, contents: &[u8]| {
             out.insert(path.clone(), Artifact::new(path, mode, contents.to_vec()));
         };
-        let is_cp = node.has(Role::ControlPlane);
-        if is_cp {
+        let leaf = |name: &str, spec: LeafSpec, ca_index: usize| Job {
+            node_index,
+            path: format!("{PKI}/{name}"),
+            spec,
+            ca_index,
+            kubeconfig: None,
+        };
+        if node.has(Role::ControlPlane) {
             put(
                 format!("{PKI}/ca.crt"),
                 MODE_CERT,
@@ -145,47 +172,24 @@ fn issue_inner(cluster: &Cluster, secrets: &Secrets) -> Result<IssuedPki, PkiErr
             );
             put(format!("{PKI}/sa.key"), MODE_SECRET, sa_key_pem.as_bytes());
             put(format!("{PKI}/sa.pub"), MODE_SECRET, sa_pub_pem.as_bytes());
-            let leaves = [
-                ("apiserver", iss.apiserver_spec(node), &cluster_ca),
-                (
-                    "apiserver-kubelet-client",
-                    iss.client_spec(
-                        node,
-                        "apiserver-kubelet-client",
-                        "kube-apiserver-kubelet-client",
-                        Some(iss.admin_group()),
-                    ),
-                    &cluster_ca,
-                ),
-                (
-                    "front-proxy-client",
-                    iss.client_spec(node, "front-proxy-client", "front-proxy-client", None),
-                    &front_proxy_ca,
-                ),
-                (
-                    "apiserver-etcd-client",
-                    iss.client_spec(
-                        node,
-                        "apiserver-etcd-client",
-                        "kube-apiserver-etcd-client",
-                        None,
-                    ),
-                    &etcd_ca,
-                ),
-            ];
-            for (name, spec, ca) in leaves {
-                let leaf = iss.leaf(&spec, ca)?;
-                put(
-                    format!("{PKI}/{name}.crt"),
-                    MODE_CERT,
-                    leaf.cert_pem.as_bytes(),
-                );
-                put(
-                    format!("{PKI}/{name}.key"),
-                    MODE_SECRET,
-                    leaf.key_pem.as_bytes(),
-                );
-            }
+            jobs.push(leaf("apiserver", iss.apiserver_spec(node), CA_CLUSTER));
+            let kubelet_client = iss.client_spec(
+                node,
+                "apiserver-kubelet-client",
+                "kube-apiserver-kubelet-client",
+                Some(iss.admin_group()),
+            );
+            jobs.push(leaf("apiserver-kubelet-client", kubelet_client, CA_CLUSTER));
+            let front_proxy =
+                iss.client_spec(node, "front-proxy-client", "front-proxy-client", None);
+            jobs.push(leaf("front-proxy-client", front_proxy, CA_FRONT_PROXY));
+            let etcd_client = iss.client_spec(
+                node,
+                "apiserver-etcd-client",
+                "kube-apiserver-etcd-client",
+                None,
+            );
+            jobs.push(leaf("apiserver-etcd-client", etcd_client, CA_ETCD));
             let endpoint = format!("https://{}", cluster.control_plane_endpoint());
             let local = format!(
                 "https://{}:{}",
@@ -217,18 +221,13 @@ fn issue_inner(cluster: &Cluster, secrets: &Secrets) -> Result<IssuedPki, PkiErr
                 ));
             }
             for (file, user, group, server) in kubeconfigs {
-                let spec = iss.client_spec(node, &format!("kubeconfig-{file}"), user, group);
-                let leaf = iss.leaf(&spec, &cluster_ca)?;
-                let text = Kubeconfig {
-                    cluster_name: &cluster.name,
-                    server: &server,
-                    user,
-                    ca_cert_pem: &cluster_ca.cert_pem,
-                    client_cert_pem: &leaf.cert_pem,
-                    client_key_pem: &leaf.key_pem,
-                }
-                .to_yaml();
-                put(format!("{KUBE}/{file}.conf"), MODE_SECRET, text.as_bytes());
+                jobs.push(Job {
+                    node_index,
+                    path: format!("{KUBE}/{file}.conf"),
+                    spec: iss.client_spec(node, &format!("kubeconfig-{file}"), user, group),
+                    ca_index: CA_CLUSTER,
+                    kubeconfig: Some((user, server)),
+                });
             }
         }
         if cluster.runs_etcd(node) {
@@ -237,32 +236,23 @@ fn issue_inner(cluster: &Cluster, secrets: &Secrets) -> Result<IssuedPki, PkiErr
                 MODE_CERT,
                 etcd_ca.cert_pem.as_bytes(),
             );
-            let leaves = [
-                ("etcd/server", iss.etcd_member_spec(node, "etcd-server")),
-                ("etcd/peer", iss.etcd_member_spec(node, "etcd-peer")),
-                (
-                    "etcd/healthcheck-client",
-                    iss.client_spec(
-                        node,
-                        "etcd-healthcheck-client",
-                        "kube-etcd-healthcheck-client",
-                        None,
-                    ),
-                ),
-            ];
-            for (name, spec) in leaves {
-                let leaf = iss.leaf(&spec, &etcd_ca)?;
-                put(
-                    format!("{PKI}/{name}.crt"),
-                    MODE_CERT,
-                    leaf.cert_pem.as_bytes(),
-                );
-                put(
-                    format!("{PKI}/{name}.key"),
-                    MODE_SECRET,
-                    leaf.key_pem.as_bytes(),
-                );
-            }
+            jobs.push(leaf(
+                "etcd/server",
+                iss.etcd_member_spec(node, "etcd-server"),
+                CA_ETCD,
+            ));
+            jobs.push(leaf(
+                "etcd/peer",
+                iss.etcd_member_spec(node, "etcd-peer"),
+                CA_ETCD,
+            ));
+            let healthcheck = iss.client_spec(
+                node,
+                "etcd-healthcheck-client",
+                "kube-etcd-healthcheck-client",
+                None,
+            );
+            jobs.push(leaf("etcd/healthcheck-client", healthcheck, CA_ETCD));
         }
         if node.has(Role::LoadBalancer) {
             put(
@@ -271,11 +261,56 @@ fn issue_inner(cluster: &Cluster, secrets: &Secrets) -> Result<IssuedPki, PkiErr
                 cluster_ca.cert_pem.as_bytes(),
             );
         }
-        Ok(out.into_values().collect())
+        placed.push(out);
+    }
+    let cas = [&cluster_ca, &front_proxy_ca, &etcd_ca];
+    let results = parallel_map(&jobs, |job| -> Result<Vec<Artifact>, PkiError> {
+        let ca = cas
+            .get(job.ca_index)
+            .ok_or_else(|| PkiError::internal("a job names no CA"))?;
+        let leaf = iss.leaf(&job.spec, ca)?;
+        Ok(match &job.kubeconfig {
+            None => vec![
+                Artifact::new(
+                    format!("{}.crt", job.path),
+                    MODE_CERT,
+                    leaf.cert_pem.into_bytes(),
+                ),
+                Artifact::new(
+                    format!("{}.key", job.path),
+                    MODE_SECRET,
+                    leaf.key_pem.as_bytes().to_vec(),
+                ),
+            ],
+            Some((user, server)) => {
+                let text = Kubeconfig {
+                    cluster_name: &cluster.name,
+                    server,
+                    user,
+                    ca_cert_pem: &ca.cert_pem,
+                    client_cert_pem: &leaf.cert_pem,
+                    client_key_pem: &leaf.key_pem,
+                }
+                .to_yaml();
+                vec![Artifact::new(
+                    job.path.clone(),
+                    MODE_SECRET,
+                    text.as_bytes().to_vec(),
+                )]
+            }
+        })
     })?;
+    for (job, result) in jobs.iter().zip(results) {
+        let out = placed
+            .get_mut(job.node_index)
+            .ok_or_else(|| PkiError::internal("a job names no node"))?;
+        for artifact in result? {
+            out.insert(artifact.path.clone(), artifact);
+        }
+    }
     let mut files = BTreeMap::new();
-    for (node, node_files) in cluster.nodes.iter().zip(per_node) {
-        files.insert(node.name.clone(), node_files?);
+    for (node, out) in cluster.nodes.iter().zip(placed) {
+        files.insert(node.name.clone(), out.into_values().collect());
     }
     Ok(IssuedPki {
         files,
