@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 for tool in hyperfine cfssl cfssljson openssl python3; do
   command -v "$tool" >/dev/null || { echo "$tool missing: run scripts/install-test-deps.sh" >&2; exit 1; }
 done
-cargo build --release --quiet -p hac-pki --example issue_tree
+cargo build --release --locked --quiet -p hac-pki --example issue_tree
 hac_issue=$PWD/target/release/examples/issue_tree
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 
