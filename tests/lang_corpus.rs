@@ -118,6 +118,12 @@ fn error_cases_report_the_expected_code() {
             ));
         }
         let diags = json_diagnostics(&run.stderr);
+        if let Some(problem) = diags.iter().find_map(diagnostic_shape_problem) {
+            return Some(format!(
+                "{}: malformed JSON diagnostic: {problem}",
+                case.rel_path
+            ));
+        }
         match first_error_code(&run.stderr) {
             Some(actual) if actual == *code => {
                 // The first diagnostic carries a location in some file.
@@ -158,6 +164,54 @@ fn error_cases_report_the_expected_code() {
         cases.len(),
         failures.join("\n")
     );
+}
+
+/// Checks one `--message-format json` line against the contract: {"severity","code",
+/// "message","location":{"file","line","column","end_line","end_column"},"label","labels",
+/// "hints","notes","trace"}. Returns what is wrong, if anything.
+fn diagnostic_shape_problem(diag: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    let severity = diag.get("severity").and_then(Value::as_str);
+    if !matches!(severity, Some("error" | "warning" | "note" | "help")) {
+        return Some(format!("severity {severity:?} in {diag}"));
+    }
+    if !diag
+        .get("code")
+        .and_then(Value::as_str)
+        .is_some_and(is_diagnostic_code)
+    {
+        return Some(format!("no code in {diag}"));
+    }
+    if diag
+        .get("message")
+        .and_then(Value::as_str)
+        .is_none_or(|m| m.trim().is_empty())
+    {
+        return Some(format!("empty message in {diag}"));
+    }
+    match diag.get("location") {
+        Some(Value::Object(loc)) => {
+            if loc.get("file").and_then(Value::as_str).is_none() {
+                return Some(format!("location without file in {diag}"));
+            }
+            for key in ["line", "column", "end_line", "end_column"] {
+                if loc.get(key).and_then(Value::as_u64).is_none() {
+                    return Some(format!("location without {key} in {diag}"));
+                }
+            }
+        }
+        Some(Value::Null) | None => {}
+        Some(other) => return Some(format!("location is {other}")),
+    }
+    for key in ["labels", "hints", "notes", "trace"] {
+        if !diag.get(key).is_some_and(Value::is_array) {
+            return Some(format!("`{key}` is not a list in {diag}"));
+        }
+    }
+    if diag.get("label").is_none() {
+        return Some(format!("no `label` in {diag}"));
+    }
+    None
 }
 
 /// The human rendering of an error case, made machine-independent: the checkout's
