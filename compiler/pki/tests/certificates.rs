@@ -177,6 +177,7 @@ fn check_issued(c: &Cluster, pki: &IssuedPki) -> usize {
             let out = openssl(
                 &[
                     "verify",
+                    "-x509_strict",
                     "-purpose",
                     purpose,
                     "-CAfile",
@@ -190,6 +191,7 @@ fn check_issued(c: &Cluster, pki: &IssuedPki) -> usize {
                 let out = openssl(
                     &[
                         "verify",
+                        "-x509_strict",
                         "-purpose",
                         "sslclient",
                         "-CAfile",

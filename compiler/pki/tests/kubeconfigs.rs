@@ -108,6 +108,7 @@ fn every_kubeconfig_parses_with_kubectl_and_embeds_a_verifiable_client_certifica
         let out = openssl(
             &[
                 "verify",
+                "-x509_strict",
                 "-purpose",
                 "sslclient",
                 "-CAfile",
