@@ -27,6 +27,9 @@ want ip iproute2
 want unshare util-linux
 want systemd-analyze systemd
 want hyperfine hyperfine
+want curl curl
+want tar tar
+want sha256sum coreutils
 if [ ! -x /usr/bin/time ]; then need+=(time); fi
 want kubectl kubernetes-client   # only where no kubectl exists: Debian's conflicts with the image's
 if [ ! -e /usr/lib/nginx/modules/ngx_stream_module.so ]; then need+=(libnginx-mod-stream); fi
