@@ -9,6 +9,7 @@ fn main() {
     let mut file = None;
     let mut expr = None;
     let mut quiet = false;
+    let mut direct_json = false;
     let mut i = 0;
     while i < args.len() {
         match args[i].as_str() {
@@ -20,6 +21,7 @@ fn main() {
                     .unwrap_or_default();
             }
             "-q" => quiet = true,
+            "-j" => direct_json = true,
             "-E" => {
                 i += 1;
                 expr = args.get(i).cloned();
@@ -27,6 +29,19 @@ fn main() {
             other => file = Some(other.to_string()),
         }
         i += 1;
+    }
+    if direct_json {
+        let Some(f) = file else { std::process::exit(2) };
+        let ev = hac_eval::evaluate_to_json(std::path::Path::new(&f), &opts);
+        match ev.result {
+            Ok(s) if quiet => drop(s),
+            Ok(s) => println!("{s}"),
+            Err(d) => {
+                eprint!("{}", d.render(&ev.sources, false));
+                std::process::exit(1);
+            }
+        }
+        return;
     }
     let ev = match (expr, file) {
         (Some(e), _) => evaluate_source(

@@ -40,6 +40,20 @@ pub struct Evaluation {
     pub result: Result<DataNode, Diagnostic>,
 }
 
+/// The outcome of [`evaluate_to_json`]: the value printed as compact JSON.
+pub struct JsonEvaluation {
+    pub sources: SourceMap,
+    /// The same text as `DataNode::to_json().to_string()` of [`evaluate`]'s value, or the
+    /// same first error.
+    pub result: Result<String, Diagnostic>,
+}
+
+/// What to make of the final value.
+enum Output {
+    Data(Option<DataNode>),
+    Json(String),
+}
+
 /// The stack of the evaluation thread; the depth limit keeps use well below it.
 const EVAL_STACK_BYTES: usize = 1 << 30;
 /// Stack kept free below the budget (for the frames between two depth checks, and for
@@ -64,32 +78,86 @@ enum Input {
 /// function `{ lib, ... }:` is called with the library), selects `attr_path`, and forces
 /// the value deeply.
 pub fn evaluate(root: &Path, opts: &EvalOptions) -> Evaluation {
-    run_on_big_stack(Input::File(root.to_path_buf()), opts.clone())
+    let (sources, result) = run_on_big_stack(Input::File(root.to_path_buf()), opts.clone(), false);
+    Evaluation {
+        sources,
+        result: result.map(data_of),
+    }
+}
+
+/// As [`evaluate`], but prints the value as compact JSON directly from the evaluator's
+/// values (no intermediate data tree): the fast path for `hac eval --json`.
+pub fn evaluate_to_json(root: &Path, opts: &EvalOptions) -> JsonEvaluation {
+    let (sources, result) = run_on_big_stack(Input::File(root.to_path_buf()), opts.clone(), true);
+    JsonEvaluation {
+        sources,
+        result: result.map(json_of),
+    }
+}
+
+fn data_of(o: Output) -> DataNode {
+    match o {
+        Output::Data(Some(d)) => d,
+        _ => DataNode::new(hac_core::Data::Null, None),
+    }
+}
+
+fn json_of(o: Output) -> String {
+    match o {
+        Output::Json(s) => s,
+        Output::Data(d) => d.map(|d| d.to_json().to_string()).unwrap_or_default(),
+    }
 }
 
 /// Evaluates source text as if it were the file `name` in directory `dir` (the sandbox root).
 pub fn evaluate_source(name: &str, text: &str, dir: &Path, opts: &EvalOptions) -> Evaluation {
-    run_on_big_stack(
-        Input::Text {
-            name: name.to_string(),
-            text: text.to_string(),
-            dir: dir.to_path_buf(),
-        },
-        opts.clone(),
-    )
+    let input = Input::Text {
+        name: name.to_string(),
+        text: text.to_string(),
+        dir: dir.to_path_buf(),
+    };
+    let (sources, result) = run_on_big_stack(input, opts.clone(), false);
+    Evaluation {
+        sources,
+        result: result.map(data_of),
+    }
 }
 
-fn run_on_big_stack(input: Input, opts: EvalOptions) -> Evaluation {
+/// [`evaluate_to_json`] of source text (see [`evaluate_source`]).
+pub fn evaluate_source_to_json(
+    name: &str,
+    text: &str,
+    dir: &Path,
+    opts: &EvalOptions,
+) -> JsonEvaluation {
+    let input = Input::Text {
+        name: name.to_string(),
+        text: text.to_string(),
+        dir: dir.to_path_buf(),
+    };
+    let (sources, result) = run_on_big_stack(input, opts.clone(), true);
+    JsonEvaluation {
+        sources,
+        result: result.map(json_of),
+    }
+}
+
+type Outcome = (SourceMap, Result<Output, Diagnostic>);
+
+fn run_on_big_stack(input: Input, opts: EvalOptions, json: bool) -> Outcome {
     let spawned = std::thread::Builder::new()
         .name("hac-eval".to_string())
         .stack_size(EVAL_STACK_BYTES)
-        .spawn(move || run(input, &opts));
-    let internal = |what: &str| Evaluation {
-        sources: SourceMap::new(),
-        result: Err(
-            Diagnostic::error(format!("internal error in the evaluator: {what}"))
-                .with_note("this is a bug in hac; please report it with the input that caused it"),
-        ),
+        .spawn(move || run(input, &opts, json));
+    let internal = |what: &str| {
+        (
+            SourceMap::new(),
+            Err(
+                Diagnostic::error(format!("internal error in the evaluator: {what}")).with_note(
+                    "this is a bug in hac; please report it with the input that caused it",
+                ),
+            ),
+        )
     };
     match spawned {
         Ok(handle) => handle
@@ -122,7 +190,7 @@ fn new_evaluator(sandbox: Vec<PathBuf>) -> Evaluator {
     }
 }
 
-fn run(input: Input, opts: &EvalOptions) -> Evaluation {
+fn run(input: Input, opts: &EvalOptions, json: bool) -> Outcome {
     let root_dir = match &input {
         Input::File(p) => {
             let abs = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
@@ -137,10 +205,10 @@ fn run(input: Input, opts: &EvalOptions) -> Evaluation {
         sandbox.push(std::fs::canonicalize(p).unwrap_or_else(|_| imports::normalize(p)));
     }
     let mut ev = new_evaluator(sandbox);
-    let result = run_in(&mut ev, input, &root_dir, opts).map_err(|e| finish_error(*e));
+    let result = run_in(&mut ev, input, &root_dir, opts, json).map_err(|e| finish_error(*e));
     let sources = std::mem::take(&mut ev.sources);
     drop_in_background(ev);
-    Evaluation { sources, result }
+    (sources, result)
 }
 
 /// The evaluator and every value it made, moved to another thread only to be dropped.
@@ -168,7 +236,8 @@ fn run_in(
     input: Input,
     root_dir: &Path,
     opts: &EvalOptions,
-) -> eval::R<DataNode> {
+    json: bool,
+) -> eval::R<Output> {
     let (name, text) = match input {
         Input::File(p) => match std::fs::read_to_string(&p) {
             Ok(t) => (p.display().to_string(), t),
@@ -246,9 +315,16 @@ fn run_in(
         value = ev.force(&attr.value)?;
         span = attr.value.span().or(attr.key_span);
     }
-    let data = ev.value_to_data(&value, span, None);
+    let out = if json {
+        let mut text = String::new();
+        ev.value_to_json(&value, span, &mut text)
+            .map(|_| Output::Json(text))
+    } else {
+        ev.value_to_data(&value, span, None)
+            .map(|d| Output::Data(Some(d)))
+    };
     ev.retained.push(value);
-    data
+    out
 }
 
 /// Bounds the trace: the innermost and outermost frames, and a note on the rest.

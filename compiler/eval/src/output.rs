@@ -52,7 +52,7 @@ impl Evaluator {
         })
     }
 
-    fn value_to_data_inner(&mut self, v: &Value, span: Option<Span>) -> R<Data> {
+    pub(crate) fn value_to_data_inner(&mut self, v: &Value, span: Option<Span>) -> R<Data> {
         Ok(match v {
             Value::Null => Data::Null,
             Value::Bool(b) => Data::Bool(*b),
@@ -98,4 +98,102 @@ impl Evaluator {
             }
         })
     }
+}
+
+impl Evaluator {
+    /// Forces `v` completely and appends it as compact JSON, exactly as
+    /// `DataNode::to_json().to_string()` would print the same value (keys sorted, floats as
+    /// the shortest text that reads back), without building the data tree first.
+    pub fn value_to_json(&mut self, v: &Value, span: Option<Span>, out: &mut String) -> R<()> {
+        if self.too_deep() {
+            return fail(
+                Diagnostic::error("value nested too deeply (depth limit reached)")
+                    .with_code("E0015")
+                    .with_span_opt(span),
+            );
+        }
+        self.depth += 1;
+        let r = self.value_to_json_inner(v, span, out);
+        self.depth -= 1;
+        r
+    }
+
+    fn value_to_json_inner(&mut self, v: &Value, span: Option<Span>, out: &mut String) -> R<()> {
+        match v {
+            Value::Null => out.push_str("null"),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Int(i) => out.push_str(&i.to_string()),
+            Value::Float(f) => match serde_json::Number::from_f64(*f) {
+                Some(n) => out.push_str(&n.to_string()),
+                None => out.push_str("null"),
+            },
+            Value::Str(s) => write_json_string(s, out),
+            Value::List(items) => {
+                out.push('[');
+                for (i, t) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    let x = self.force(t)?;
+                    let sp = self.user_span(t.span(), span);
+                    self.value_to_json(&x, sp, out)?;
+                }
+                out.push(']');
+            }
+            Value::Attrs(set) => {
+                out.push('{');
+                for (i, a) in set.entries.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write_json_string(&a.name, out);
+                    out.push(':');
+                    let key_span = self.user_span(a.key_span, None);
+                    let r = self.force(&a.value).and_then(|x| {
+                        let sp = self.user_span(a.value.span(), span);
+                        self.value_to_json(&x, sp, out)
+                    });
+                    r.map_err(|e| match key_span.or(span) {
+                        Some(at) => e.frame(at, || {
+                            format!("while evaluating the attribute `{}`", a.name)
+                        }),
+                        None => e,
+                    })?;
+                }
+                out.push('}');
+            }
+            Value::Path(_) | Value::Lambda(_) | Value::Prim(_) => {
+                // Same diagnostics as the data path.
+                self.value_to_data_inner(v, span)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A JSON string literal, escaped as serde_json escapes it.
+fn write_json_string(s: &str, out: &mut String) {
+    out.push('"');
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let esc: Option<&str> = match b {
+            b'"' => Some("\\\""),
+            b'\\' => Some("\\\\"),
+            b'\n' => Some("\\n"),
+            b'\r' => Some("\\r"),
+            b'\t' => Some("\\t"),
+            0x08 => Some("\\b"),
+            0x0c => Some("\\f"),
+            0..=0x1f => None,
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        match esc {
+            Some(e) => out.push_str(e),
+            None => out.push_str(&format!("\\u{:04x}", b)),
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
 }

@@ -171,3 +171,36 @@ fn value_fixture_agrees_with_nix() {
         );
     }
 }
+
+/// The direct JSON printer gives exactly the text of the data tree's JSON, and the same
+/// errors.
+#[test]
+fn direct_json_printing_matches_the_data_tree() {
+    use hac_eval::evaluate_source_to_json;
+    let root = tempfile::tempdir().expect("temp dir");
+    let dir = root.path().join("project");
+    std::fs::create_dir(&dir).expect("mkdir");
+    let mut exprs: Vec<String> = fixture("values.tsv").into_iter().map(|(e, _)| e).collect();
+    exprs.push(
+        r#"{ s = "q\"\\\n\t\u{1}é"; f = [ 0.1 1.0 1.0e300 (-2.5) ]; n.m = { }; }"#.to_string(),
+    );
+    exprs.push(
+        r#"{ lib, ... }: lib.nodes { prefix = "m"; count = 3; first = "10.0.2.10/24"; }"#
+            .to_string(),
+    );
+    for (_, e) in fixture("errors.tsv") {
+        exprs.push(e);
+    }
+    for expr in &exprs {
+        let data = evaluate_source("case.ha", expr, &dir, &EvalOptions::default());
+        let json = evaluate_source_to_json("case.ha", expr, &dir, &EvalOptions::default());
+        match (data.result, json.result) {
+            (Ok(d), Ok(j)) => assert_eq!(d.to_json().to_string(), j, "{expr}"),
+            (Err(a), Err(b)) => {
+                assert_eq!(a.code, b.code, "{expr}");
+                assert_eq!(a.message, b.message, "{expr}");
+            }
+            (a, b) => panic!("{expr}: data {:?} vs json {:?}", a.map(|d| d.to_json()), b),
+        }
+    }
+}
