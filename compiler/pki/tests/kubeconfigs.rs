@@ -180,3 +180,114 @@ fn admin_conf_layout_snapshot() {
         .collect();
     insta::assert_snapshot!(elided);
 }
+
+/// An `openssl s_server` on loopback, killed on drop.
+struct TlsServer(std::process::Child);
+
+impl Drop for TlsServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// kubectl (Go's crypto/x509 and TLS) talks to a TLS server that presents this node's
+/// apiserver certificate and requires a client certificate from ca.crt: admin.conf's client
+/// certificate is accepted and the server certificate verifies (as `kubernetes`); a client
+/// certificate from the front-proxy CA is refused.
+#[test]
+fn kubectl_with_admin_conf_completes_mutual_tls_against_the_apiserver_certificate() {
+    require_tool("kubectl");
+    require_tool("openssl");
+    let pki = issue(&samples::stacked_3());
+    let dir = tempfile::tempdir().unwrap();
+    write_node(dir.path(), &pki.files["master-0"]);
+    let p = dir.path().join("etc/kubernetes/pki");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server = Command::new("openssl")
+        .args([
+            "s_server",
+            "-quiet",
+            "-www",
+            "-Verify",
+            "1",
+            "-verify_return_error",
+        ])
+        .arg("-accept")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("-cert")
+        .arg(p.join("apiserver.crt"))
+        .arg("-key")
+        .arg(p.join("apiserver.key"))
+        .arg("-CAfile")
+        .arg(p.join("ca.crt"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start openssl s_server: {e}; {INSTALL_HINT}"));
+    let _server = TlsServer(server);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "s_server never listened"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let kubectl = |conf: &std::path::Path| {
+        run(Command::new("kubectl")
+            .arg("--kubeconfig")
+            .arg(conf)
+            .arg(format!("--server=https://127.0.0.1:{port}"))
+            .args([
+                "--tls-server-name=kubernetes",
+                "--request-timeout=10s",
+                "get",
+                "--raw",
+                "/",
+            ]))
+    };
+    let admin = dir.path().join("etc/kubernetes/admin.conf");
+    let o = kubectl(&admin);
+    assert!(
+        o.status.success(),
+        "kubectl refused: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("s_server"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+
+    // The same kubeconfig with the front-proxy client certificate: the server refuses it.
+    let yaml = std::fs::read_to_string(&admin).unwrap();
+    let b64 = |f: &str| {
+        base64::engine::general_purpose::STANDARD.encode(std::fs::read(p.join(f)).unwrap())
+    };
+    let foreign = yaml
+        .replace(
+            field(&yaml, "client-certificate-data"),
+            &b64("front-proxy-client.crt"),
+        )
+        .replace(
+            field(&yaml, "client-key-data"),
+            &b64("front-proxy-client.key"),
+        );
+    let foreign_path = dir.path().join("foreign.conf");
+    std::fs::write(&foreign_path, foreign).unwrap();
+    let o = kubectl(&foreign_path);
+    assert!(
+        !o.status.success(),
+        "a certificate from the front-proxy CA was accepted"
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("tls") || err.contains("certificate"),
+        "refused for another reason: {err}"
+    );
+}
