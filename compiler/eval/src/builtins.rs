@@ -380,6 +380,7 @@ pub static PRIMOPS: &[PrimOp] = &[
                 .cloned()
                 .collect(),
             is_builtins: false,
+            index: Default::default(),
         }))
     }),
     prim!("isAttrs", 1, |ev, a, _| Ok(Value::Bool(matches!(
@@ -468,6 +469,7 @@ pub static PRIMOPS: &[PrimOp] = &[
         Ok(Value::attrs(AttrSet {
             entries,
             is_builtins: false,
+            index: Default::default(),
         }))
     }),
     prim!("map", 2, |ev, a, s| {
@@ -503,6 +505,7 @@ pub static PRIMOPS: &[PrimOp] = &[
                 })
                 .collect(),
             is_builtins: false,
+            index: Default::default(),
         }))
     }),
     prim!("match", 2, |ev, a, s| {
@@ -571,6 +574,7 @@ pub static PRIMOPS: &[PrimOp] = &[
                 .cloned()
                 .collect(),
             is_builtins: false,
+            index: Default::default(),
         }))
     }),
     prim!("replaceStrings", 3, |ev, a, s| {
@@ -817,6 +821,7 @@ pub static PRIMOPS: &[PrimOp] = &[
                 })
                 .collect(),
             is_builtins: false,
+            index: Default::default(),
         }))
     }),
 ];

@@ -75,6 +75,8 @@ pub struct Evaluator {
     pub regex_cache: HashMap<String, Rc<regex::Regex>>,
     /// Values kept alive until the evaluator is dropped (the result's value graph).
     pub retained: Vec<Value>,
+    /// A reused buffer for building interpolated strings.
+    pub scratch: String,
     /// Address of a local near the bottom of the evaluation thread's stack.
     pub stack_base: usize,
     /// How many bytes of stack evaluation may use before it stops with E0015.
@@ -177,17 +179,26 @@ impl Evaluator {
                 _ => Ok(Value::Null),
             },
             IrKind::Str(parts) => {
-                let mut s = String::new();
+                // Build in a reused buffer, then allocate the string once.
+                let mut s = std::mem::take(&mut self.scratch);
+                s.clear();
+                let mut result = Ok(());
                 for p in parts {
                     match p {
                         StrPartIr::Lit(l) => s.push_str(l),
                         StrPartIr::Interp(e) => {
-                            let v = self.eval(e, env)?;
-                            self.coerce_to_string(&v, e.span, false, &mut s)?;
+                            result = self
+                                .eval(e, env)
+                                .and_then(|v| self.coerce_to_string(&v, e.span, false, &mut s));
+                            if result.is_err() {
+                                break;
+                            }
                         }
                     }
                 }
-                Ok(Value::Str(Rc::from(s)))
+                let value = Value::Str(Rc::from(s.as_str()));
+                self.scratch = s;
+                result.map(|_| value)
             }
             IrKind::Var { up, idx, .. } => {
                 let t = lookup(env, *up, *idx);
@@ -500,6 +511,7 @@ impl Evaluator {
             AttrSet {
                 entries,
                 is_builtins: false,
+                index: Default::default(),
             },
             inner_env,
         ))

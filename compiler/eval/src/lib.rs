@@ -185,6 +185,7 @@ fn new_evaluator(sandbox: Vec<PathBuf>) -> Evaluator {
         stdlib_cache: HashMap::new(),
         regex_cache: HashMap::new(),
         retained: Vec::new(),
+        scratch: String::new(),
         stack_base: eval::stack_position(),
         stack_budget: EVAL_STACK_BYTES - STACK_RESERVE_BYTES,
     }

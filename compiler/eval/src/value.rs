@@ -139,6 +139,36 @@ pub struct AttrSet {
     pub entries: Vec<Attr>,
     /// True for the `builtins` set (unsupported Nix builtins then give E0002, not E0005).
     pub is_builtins: bool,
+    /// For big sets: name → position, built on the first lookup.
+    pub index: std::cell::OnceCell<NameIndex>,
+}
+
+/// A hash index of a big set's names (FNV-1a: names are short).
+pub type NameIndex = std::collections::HashMap<Sym, u32, std::hash::BuildHasherDefault<Fnv>>;
+
+/// Sets with at least this many attributes get a hash index for lookups.
+const INDEXED_SET_SIZE: usize = 32;
+
+/// The FNV-1a hash, fast for short keys.
+#[derive(Default)]
+pub struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
 }
 
 impl AttrSet {
@@ -156,9 +186,20 @@ impl AttrSet {
         AttrSet {
             entries,
             is_builtins: false,
+            index: Default::default(),
         }
     }
     pub fn get(&self, name: &str) -> Option<&Attr> {
+        if self.entries.len() >= INDEXED_SET_SIZE {
+            let index = self.index.get_or_init(|| {
+                self.entries
+                    .iter()
+                    .enumerate()
+                    .map(|(i, a)| (a.name.clone(), i as u32))
+                    .collect()
+            });
+            return index.get(name).map(|&i| &self.entries[i as usize]);
+        }
         self.entries
             .binary_search_by(|a| (*a.name).cmp(name))
             .ok()
@@ -199,6 +240,7 @@ impl AttrSet {
         AttrSet {
             entries: out,
             is_builtins: false,
+            index: Default::default(),
         }
     }
 }
