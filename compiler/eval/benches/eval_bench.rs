@@ -31,8 +31,25 @@ in
     )
 }
 
+/// `hac eval --json`'s path: evaluate and print JSON straight from the values.
 #[divan::bench(sample_count = 5)]
-fn eval_20000_nodes(bencher: divan::Bencher) {
+fn eval_20000_nodes_to_json(bencher: divan::Bencher) {
+    let text = generated_cluster(20_000);
+    let dir = std::env::temp_dir();
+    bencher.bench(|| {
+        let ev = hac_eval::evaluate_source_to_json(
+            "bench.ha",
+            &text,
+            &dir,
+            &hac_eval::EvalOptions::default(),
+        );
+        assert!(ev.result.is_ok_and(|s| s.len() > 1_000_000));
+    });
+}
+
+/// The checking pipeline's path: evaluate into the data tree.
+#[divan::bench(sample_count = 5)]
+fn eval_20000_nodes_to_data(bencher: divan::Bencher) {
     let text = generated_cluster(20_000);
     let dir = std::env::temp_dir();
     bencher.bench(|| {
