@@ -3,7 +3,6 @@
 //! signer that rcgen calls to sign certificates (RFC 6979 ECDSA, RSA PKCS#1 v1.5).
 
 use crate::error::PkiError;
-use crate::p256_fast;
 use hac_model::KeyAlgorithm;
 use hkdf::Hkdf;
 use p256::elliptic_curve::sec1::ToEncodedPoint;
@@ -22,7 +21,7 @@ const HKDF_SALT: &[u8] = b"hac-pki/v1";
 
 /// The secret half of a key pair, of one of the algorithms kubeadm accepts.
 pub(crate) enum PrivateKey {
-    /// The secret scalar and its public point (computed once, with the fast comb).
+    /// The secret scalar and its public point (computed once).
     P256(p256::NonZeroScalar, p256::AffinePoint),
     P384(p384::ecdsa::SigningKey),
     Rsa(Box<rsa::RsaPrivateKey>),
@@ -57,7 +56,7 @@ impl KeyPair {
                 let d = derive_ec(root_secret, &info, |b: &[u8; 32]| {
                     Option::from(p256::NonZeroScalar::from_repr((*b).into()))
                 })?;
-                PrivateKey::P256(d, p256_fast::public_key(&d))
+                PrivateKey::P256(d, p256_public_key(&d))
             }
             KeyAlgorithm::EcdsaP384 => {
                 PrivateKey::P384(derive_ec(root_secret, &info, |b: &[u8; 48]| {
@@ -252,7 +251,10 @@ impl SigningKey for KeyPair {
         use rsa::signature::{SignatureEncoding, Signer};
         match &self.key {
             PrivateKey::P256(d, _) => {
-                let sig = p256_fast::sign(d, msg).ok_or(rcgen::Error::RemoteKeyError)?;
+                // The ecdsa crate's signer: RFC 6979 deterministic nonces.
+                let signer = p256::ecdsa::SigningKey::from(*d);
+                let sig: p256::ecdsa::Signature =
+                    signer.try_sign(msg).map_err(|_| rcgen::Error::RemoteKeyError)?;
                 Ok(sig.to_der().as_bytes().to_vec())
             }
             PrivateKey::P384(k) => {
@@ -269,6 +271,11 @@ impl SigningKey for KeyPair {
             }
         }
     }
+}
+
+/// The public point `d×G`, by the p256 crate's scalar multiplication.
+fn p256_public_key(d: &p256::NonZeroScalar) -> p256::AffinePoint {
+    *p256::PublicKey::from_secret_scalar(d).as_affine()
 }
 
 /// Derives an EC scalar: HKDF output read as a big-endian integer, retried with a counter in

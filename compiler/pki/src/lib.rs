@@ -12,7 +12,6 @@ pub mod error;
 mod issue;
 mod keys;
 mod kubeconfig;
-mod p256_fast;
 mod secrets;
 
 pub use issue::{issue, MODE_CERT, MODE_SECRET};
