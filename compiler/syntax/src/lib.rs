@@ -3,6 +3,7 @@
 //! never overflows the stack, whatever the input.
 
 pub mod ast;
+pub mod format;
 mod parser;
 
 pub use parser::parse;
