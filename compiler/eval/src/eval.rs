@@ -929,11 +929,17 @@ impl Evaluator {
                 if let Some(f) = set.get("__toString").map(|a| a.value.clone()) {
                     let fv = self.force(&f)?;
                     let r = self.call(fv, Thunk::done(v.clone(), Some(span)), span)?;
-                    return self.coerce_to_string(&r, span, to_string, out);
+                    self.enter(span)?;
+                    let res = self.coerce_to_string(&r, span, to_string, out);
+                    self.depth -= 1;
+                    return res;
                 }
                 if let Some(o) = set.get("outPath").map(|a| a.value.clone()) {
                     let ov = self.force(&o)?;
-                    return self.coerce_to_string(&ov, span, to_string, out);
+                    self.enter(span)?;
+                    let res = self.coerce_to_string(&ov, span, to_string, out);
+                    self.depth -= 1;
+                    return res;
                 }
                 return fail(diag::type_error_msg(
                     span,
@@ -950,15 +956,10 @@ impl Evaluator {
             }
             Value::Null if to_string => {}
             Value::List(items) if to_string => {
-                let items = items.clone();
-                let n = items.len();
-                for (i, t) in items.iter().enumerate() {
-                    let item = self.force(t)?;
-                    self.coerce_to_string(&item, span, true, out)?;
-                    if i + 1 < n && !matches!(item, Value::List(ref l) if l.is_empty()) {
-                        out.push(' ');
-                    }
-                }
+                self.enter(span)?;
+                let r = self.list_to_string(items, span, out);
+                self.depth -= 1;
+                return r;
             }
             other => {
                 return fail(diag::type_error_msg(
@@ -966,6 +967,23 @@ impl Evaluator {
                     format!("cannot coerce {} to a string", other.describe()),
                     format!("expected a string, found {}", other.describe()),
                 ))
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Evaluator {
+    /// `toString` of a list: elements separated by spaces (none after an empty list).
+    fn list_to_string(&mut self, items: &Rc<Vec<Thunk>>, span: Span, out: &mut String) -> R<()> {
+        let items = items.clone();
+
+        let n = items.len();
+        for (i, t) in items.iter().enumerate() {
+            let item = self.force(t)?;
+            self.coerce_to_string(&item, span, true, out)?;
+            if i + 1 < n && !matches!(item, Value::List(ref l) if l.is_empty()) {
+                out.push(' ');
             }
         }
         Ok(())
