@@ -528,7 +528,7 @@ impl Compiler {
     }
 
     /// Compiles the bindings of a set literal or `let`. For `rec`/`let` the static names form
-    /// a scope (pushed here while compiling values).
+    /// a scope (pushed while compiling values).
     fn compile_attrs(
         &mut self,
         rec: bool,
@@ -536,30 +536,12 @@ impl Compiler {
         bindings: &[Binding],
         span: Span,
     ) -> CResult<AttrsIr> {
-        let mut tree = Pending::default();
-        let mut froms: Vec<&ast::Expr> = Vec::new();
+        let mut tree = Pending {
+            rec,
+            ..Pending::default()
+        };
         for b in bindings {
-            match b {
-                Binding::Assign { path, value, .. } => tree.insert(path, value)?,
-                Binding::Inherit { from, names, .. } => {
-                    let from_idx = from.as_ref().map(|f| {
-                        froms.push(f);
-                        froms.len() - 1
-                    });
-                    for k in names {
-                        let Some(name) = static_key(k) else {
-                            return Err(Box::new(
-                                Diagnostic::error(
-                                    "dynamic attributes are not allowed in `inherit`",
-                                )
-                                .with_code("E0001")
-                                .with_span(k.span),
-                            ));
-                        };
-                        tree.insert_inherit(name, k.span, from_idx)?;
-                    }
-                }
-            }
+            tree.add_binding(b)?;
         }
         if is_let && !tree.dynamics.is_empty() {
             return Err(Box::new(
@@ -568,7 +550,12 @@ impl Compiler {
                     .with_span(tree.dynamics[0].0.span),
             ));
         }
-        let scoped = rec || is_let;
+        let _ = span;
+        self.compile_pending(tree)
+    }
+
+    fn compile_pending(&mut self, tree: Pending<'_>) -> CResult<AttrsIr> {
+        let scoped = tree.rec;
         if scoped {
             let names = tree
                 .statics
@@ -581,22 +568,17 @@ impl Compiler {
                 names,
             });
         }
-        let r = self.compile_pending(tree, froms, rec, scoped, span);
+        let r = self.compile_pending_in_scope(tree);
         if scoped {
             self.scopes.pop();
         }
         r
     }
 
-    fn compile_pending(
-        &mut self,
-        tree: Pending<'_>,
-        froms: Vec<&ast::Expr>,
-        rec: bool,
-        scoped: bool,
-        span: Span,
-    ) -> CResult<AttrsIr> {
-        let froms = froms
+    fn compile_pending_in_scope(&mut self, tree: Pending<'_>) -> CResult<AttrsIr> {
+        let rec = tree.rec;
+        let froms = tree
+            .froms
             .into_iter()
             .map(|f| self.compile(f))
             .collect::<CResult<Vec<_>>>()?;
@@ -605,7 +587,7 @@ impl Compiler {
             let value = match def {
                 PendingDef::Expr(e) => AttrValueIr::Expr(self.compile(e)?),
                 PendingDef::Inherit(None) => {
-                    let kind = self.resolve(&name, key_span, usize::from(scoped))?;
+                    let kind = self.resolve(&name, key_span, usize::from(rec))?;
                     AttrValueIr::Expr(Ir {
                         kind,
                         span: key_span,
@@ -617,7 +599,7 @@ impl Compiler {
                     span: key_span,
                 },
                 PendingDef::Nested(sub, sub_span) => {
-                    let attrs = self.compile_pending(*sub, Vec::new(), false, false, sub_span)?;
+                    let attrs = self.compile_pending(*sub)?;
                     AttrValueIr::Expr(Ir {
                         kind: IrKind::Attrs(Box::new(attrs)),
                         span: sub_span,
@@ -635,7 +617,7 @@ impl Compiler {
             let value = match def {
                 PendingDef::Expr(e) => self.compile(e)?,
                 PendingDef::Nested(sub, sub_span) => {
-                    let attrs = self.compile_pending(*sub, Vec::new(), false, false, sub_span)?;
+                    let attrs = self.compile_pending(*sub)?;
                     Ir {
                         kind: IrKind::Attrs(Box::new(attrs)),
                         span: sub_span,
@@ -649,7 +631,6 @@ impl Compiler {
                 value,
             });
         }
-        let _ = span;
         Ok(AttrsIr {
             rec,
             froms,
@@ -707,94 +688,107 @@ fn func_name(e: &ast::Expr) -> Option<String> {
 /// Bindings grouped by first path component before compiling.
 #[derive(Default)]
 struct Pending<'a> {
+    rec: bool,
     statics: Vec<(String, Span, PendingDef<'a>)>,
     index: HashMap<String, usize>,
     dynamics: Vec<(&'a ast::AttrKey, PendingDef<'a>)>,
+    /// The `(from)` expressions of this set's `inherit (from) …`.
+    froms: Vec<&'a ast::Expr>,
 }
 
 enum PendingDef<'a> {
     Expr(&'a ast::Expr),
+    /// `inherit name;` (None) or `inherit (froms[i]) name;`.
     Inherit(Option<usize>),
     Nested(Box<Pending<'a>>, Span),
 }
 
 impl<'a> Pending<'a> {
+    fn add_binding(&mut self, b: &'a Binding) -> CResult<()> {
+        match b {
+            Binding::Assign { path, value, .. } => self.insert(path, value),
+            Binding::Inherit { from, names, .. } => {
+                let from_idx = from.as_ref().map(|f| {
+                    self.froms.push(f);
+                    self.froms.len() - 1
+                });
+                for k in names {
+                    let Some(name) = static_key(k) else {
+                        return Err(Box::new(
+                            Diagnostic::error("dynamic attributes are not allowed in `inherit`")
+                                .with_code("E0001")
+                                .with_span(k.span),
+                        ));
+                    };
+                    self.insert_inherit(name, k.span, from_idx)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// A nested set made from the bindings of a set literal (to merge more paths into it).
+    fn from_literal(rec: bool, bindings: &'a [Binding]) -> CResult<Pending<'a>> {
+        let mut sub = Pending {
+            rec,
+            ..Pending::default()
+        };
+        for b in bindings {
+            sub.add_binding(b)?;
+        }
+        Ok(sub)
+    }
+
     fn insert(&mut self, path: &'a [ast::AttrKey], value: &'a ast::Expr) -> CResult<()> {
         let Some((first, rest)) = path.split_first() else {
             return Ok(());
         };
-        let Some(name) = static_key(first) else {
-            let def = if rest.is_empty() {
-                PendingDef::Expr(value)
+        let make = |rest: &'a [ast::AttrKey]| -> CResult<PendingDef<'a>> {
+            if rest.is_empty() {
+                Ok(PendingDef::Expr(value))
             } else {
                 let mut sub = Pending::default();
                 sub.insert(rest, value)?;
-                PendingDef::Nested(Box::new(sub), first.span.to(value.span))
-            };
+                Ok(PendingDef::Nested(Box::new(sub), first.span.to(value.span)))
+            }
+        };
+        let Some(name) = static_key(first) else {
+            let def = make(rest)?;
             self.dynamics.push((first, def));
             return Ok(());
         };
-        match self.index.get(&name).copied() {
-            None => {
-                let def = if rest.is_empty() {
-                    PendingDef::Expr(value)
-                } else {
-                    let mut sub = Pending::default();
-                    sub.insert(rest, value)?;
-                    PendingDef::Nested(Box::new(sub), first.span.to(value.span))
-                };
-                self.index.insert(name.clone(), self.statics.len());
-                self.statics.push((name, first.span, def));
-                Ok(())
+        let Some(i) = self.index.get(&name).copied() else {
+            let def = make(rest)?;
+            self.index.insert(name.clone(), self.statics.len());
+            self.statics.push((name, first.span, def));
+            return Ok(());
+        };
+        let prev_span = self.statics[i].1;
+        // Merge into an existing nested set or set literal (`a = { … }; a.b = …;`).
+        let existing = &mut self.statics[i].2;
+        if let PendingDef::Expr(e) = existing {
+            if let ExprKind::Attrs { rec, bindings } = &e.kind {
+                *existing =
+                    PendingDef::Nested(Box::new(Pending::from_literal(*rec, bindings)?), e.span);
             }
-            Some(i) => {
-                let prev_span = self.statics[i].1;
-                // Merge into an existing nested set or a plain (non-rec) set literal.
-                let existing = &mut self.statics[i].2;
-                if let PendingDef::Expr(e) = existing {
-                    if let ExprKind::Attrs {
-                        rec: false,
-                        bindings,
-                    } = &e.kind
-                    {
-                        if bindings.iter().all(|b| matches!(b, Binding::Assign { .. })) {
-                            let mut sub = Pending::default();
+        }
+        match existing {
+            PendingDef::Nested(sub, _) => {
+                if rest.is_empty() {
+                    match &value.kind {
+                        ExprKind::Attrs { bindings, .. } => {
                             for b in bindings {
-                                if let Binding::Assign { path, value, .. } = b {
-                                    sub.insert(path, value)?;
-                                }
+                                sub.add_binding(b)?;
                             }
-                            *existing = PendingDef::Nested(Box::new(sub), e.span);
+                            Ok(())
                         }
+                        _ => Err(Box::new(dup_attr(&name, first.span, prev_span))),
                     }
-                }
-                match existing {
-                    PendingDef::Nested(sub, _) => {
-                        if rest.is_empty() {
-                            match &value.kind {
-                                ExprKind::Attrs {
-                                    rec: false,
-                                    bindings,
-                                } if bindings
-                                    .iter()
-                                    .all(|b| matches!(b, Binding::Assign { .. })) =>
-                                {
-                                    for b in bindings {
-                                        if let Binding::Assign { path, value, .. } = b {
-                                            sub.insert(path, value)?;
-                                        }
-                                    }
-                                    Ok(())
-                                }
-                                _ => Err(Box::new(dup_attr(&name, first.span, prev_span))),
-                            }
-                        } else {
-                            sub.insert(rest, value)
-                        }
-                    }
-                    _ => Err(Box::new(dup_attr(&name, first.span, prev_span))),
+                } else {
+                    sub.insert(rest, value)
                 }
             }
+            _ => Err(Box::new(dup_attr(&name, first.span, prev_span))),
         }
     }
 
