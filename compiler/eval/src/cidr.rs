@@ -93,11 +93,16 @@ pub fn subnet(prefix: &str, newbits: i64, netnum: i64) -> Result<String, String>
     }
     let shift = (max - new_len) as u32;
     let add = if shift >= 128 {
-        0
+        Some(0)
     } else {
-        (netnum as u128) << shift
+        (netnum as u128).checked_mul(1u128 << shift)
     };
-    let addr = from_u128(is_v4(&net), to_u128(net.network()) + add);
+    let Some(n) = add.and_then(|a| to_u128(net.network()).checked_add(a)) else {
+        return Err(format!(
+            "prefix extension of {newbits} bits does not accommodate a subnet numbered {netnum}"
+        ));
+    };
+    let addr = from_u128(is_v4(&net), n);
     Ok(format!("{addr}/{new_len}"))
 }
 
