@@ -113,6 +113,16 @@ pub enum Command {
         /// A code such as E0201.
         code: String,
     },
+    /// Format .ha files in place (comments kept); --check only lists the files that would change.
+    #[command(after_help = "Example:\n  hac fmt cluster.ha\n  hac fmt --check *.ha")]
+    Fmt {
+        /// The .ha files to format.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Write nothing; exit 1 and list the files that are not formatted.
+        #[arg(long)]
+        check: bool,
+    },
     /// List what a built archive or tree holds: files, modes, certificates.
     #[command(after_help = "Example:\n  hac inspect out/prod/hosts/master-0.tar.gz")]
     Inspect {

@@ -2,6 +2,7 @@
 
 mod build;
 mod eval;
+mod fmt;
 mod pipeline;
 mod secrets;
 
@@ -32,6 +33,7 @@ pub fn run(cli: Cli) -> Outcome {
         }
         Command::Explain { code } => explain(&p, &code),
         Command::Inspect { path } => inspect(&p, &path),
+        Command::Fmt { files, check } => fmt::run(&p, &files, check),
     }
 }
 

@@ -58,12 +58,7 @@ pub(crate) fn comment_ranges(text: &str) -> Vec<(usize, usize)> {
     let mut nested = Vec::new();
     let mut ranges: Vec<(usize, usize)> = tokenize_with_nested(text, &mut nested)
         .into_iter()
-        .filter(|token| {
-            matches!(
-                token.kind,
-                TokenKind::LineComment | TokenKind::BlockComment
-            )
-        })
+        .filter(|token| matches!(token.kind, TokenKind::LineComment | TokenKind::BlockComment))
         .map(|token| (token.start, token.end))
         .collect();
     ranges.extend(nested);
@@ -89,9 +84,10 @@ fn tokenize_with_nested(text: &str, nested_comments: &mut Vec<(usize, usize)>) -
         }
         let (kind, end) = match scan_code_token(text, at) {
             CodeToken::Other(kind, end) => (kind, end),
-            CodeToken::StringStart(quote) => {
-                (TokenKind::Str, scan_string(text, at, quote, nested_comments))
-            }
+            CodeToken::StringStart(quote) => (
+                TokenKind::Str,
+                scan_string(text, at, quote, nested_comments),
+            ),
         };
         tokens.push(Token {
             kind,
@@ -138,7 +134,9 @@ fn scan_code_token(text: &str, at: usize) -> CodeToken {
     let byte_at = |i: usize| bytes.get(i).copied().unwrap_or(0);
     let first = byte_at(at);
     if first == b'#' {
-        let end = text[at..].find('\n').map_or(text.len(), |offset| at + offset);
+        let end = text[at..]
+            .find('\n')
+            .map_or(text.len(), |offset| at + offset);
         return CodeToken::Other(TokenKind::LineComment, end);
     }
     if first == b'/' && byte_at(at + 1) == b'*' {

@@ -115,7 +115,11 @@ pub fn erase_spans(expr: &mut Expr) {
                 }
                 pending.push(body);
             }
-            ExprKind::Select { expr, path, default } => {
+            ExprKind::Select {
+                expr,
+                path,
+                default,
+            } => {
                 pending.push(expr);
                 push_keys(path, &mut pending);
                 if let Some(default) = default {
@@ -191,6 +195,16 @@ enum OpenKind {
     Inherit,
     /// `with e;` and `assert e;` up to the `;`.
     Clause,
+    /// `if` up to its `then`.
+    If,
+    /// `then` up to its `else`.
+    Then,
+    /// `else` up to the end of the `if` expression (a `;`, `,`, closing bracket, `in`, or the
+    /// `then`/`else` of an enclosing `if`).
+    Else,
+    /// The body of a lambda, `let … in`, `with` or `assert` (and the whole file), from its
+    /// first token to the end of the expression: its continuation lines are indented.
+    Body,
 }
 
 impl OpenKind {
@@ -325,17 +339,49 @@ fn format_tokens(text: &str) -> String {
     let mut stack: Vec<Open> = Vec::new();
     // A line break the rules ask for after the previous token (it waits for trailing comments).
     let mut newline_pending = false;
+    // Whether the next token starts the body of a lambda, `let … in`, `with`, `assert` (or
+    // the whole file): it then opens a [`OpenKind::Body`].
+    let mut body_pending = true;
     // Whether the previous `-` or `!` was a prefix operator.
     let mut previous_was_prefix = false;
     for (index, token) in tokens.iter().enumerate() {
         let token_text = &text[token.start..token.end];
-        let previous = index.checked_sub(1).map(|i| (&tokens[i], &facts[i]));
+        let word = |w: &str| token.kind == TokenKind::Word && token_text == w;
+        let punct = |p: &str| token.kind == TokenKind::Punct && token_text == p;
         let closes = facts[index].closes;
+        // ---- what this token ends before it is placed
+        if !is_comment(token) {
+            let ends_expression = closes.is_some() || punct(";") || punct(",");
+            let ends_to = if word("then") {
+                Some(OpenKind::If)
+            } else if word("else") {
+                Some(OpenKind::Then)
+            } else {
+                None
+            };
+            while let Some(top) = stack.last() {
+                let ends = match ends_to {
+                    Some(kind) => {
+                        top.kind != kind
+                            && !top.kind.is_bracket()
+                            && stack.iter().any(|open| open.kind == kind)
+                    }
+                    None => ends_expression && matches!(top.kind, OpenKind::Else | OpenKind::Body),
+                };
+                if !ends {
+                    break;
+                }
+                stack.pop();
+            }
+        }
         // ---- the separator before this token
-        if let Some((previous, previous_facts)) = previous {
+        let mut starts_line = index == 0;
+        if index > 0 {
+            let previous = &tokens[index - 1];
+            let previous_facts = &facts[index - 1];
             let after_line_comment = previous.kind == TokenKind::LineComment;
             let mut newlines = token.newlines_before;
-            if is_punct(text, token, ";") && !after_line_comment {
+            if punct(";") && !after_line_comment {
                 newlines = 0;
             }
             let empty_group = previous_facts.opens.is_some() && closes.is_some();
@@ -348,18 +394,16 @@ fn format_tokens(text: &str) -> String {
                 newline_pending = false;
                 let indent = line_start_indent(text, token, closes, &stack);
                 out.newline(newlines >= 2, indent);
-            } else {
-                let space = horizontal_space(
-                    text,
-                    previous,
-                    previous_facts,
-                    token,
-                    closes,
-                    previous_was_prefix,
-                );
-                if space {
-                    out.text.push(' ');
-                }
+                starts_line = true;
+            } else if horizontal_space(
+                text,
+                previous,
+                previous_facts,
+                token,
+                closes,
+                previous_was_prefix,
+            ) {
+                out.text.push(' ');
             }
         }
         out.text.push_str(token_text);
@@ -367,11 +411,20 @@ fn format_tokens(text: &str) -> String {
             continue;
         }
         // ---- what this token opens or closes
+        if body_pending {
+            body_pending = false;
+            stack.push(Open {
+                kind: OpenKind::Body,
+                line_indent: out.line_indent,
+                multiline: false,
+            });
+        }
         previous_was_prefix = false;
         if token_text == "-" || token_text == "!" {
-            let operand_before = index
-                .checked_sub(1)
-                .and_then(|i| tokens[..=i].iter().rev().find(|t| !is_comment(t)))
+            let operand_before = tokens[..index]
+                .iter()
+                .rev()
+                .find(|t| !is_comment(t))
                 .is_some_and(|t| ends_operand(text, t));
             previous_was_prefix = token_text == "!" || !operand_before;
         }
@@ -381,8 +434,12 @@ fn format_tokens(text: &str) -> String {
                 line_indent: out.line_indent,
                 multiline,
             });
-            let empty = facts.get(index + 1).is_some_and(|next| next.closes.is_some());
-            if multiline && !empty && matches!(kind, OpenKind::Attrs | OpenKind::List | OpenKind::Let)
+            let empty = facts
+                .get(index + 1)
+                .is_some_and(|next| next.closes.is_some());
+            if multiline
+                && !empty
+                && matches!(kind, OpenKind::Attrs | OpenKind::List | OpenKind::Let)
             {
                 newline_pending = true;
             }
@@ -392,34 +449,81 @@ fn format_tokens(text: &str) -> String {
             if let Some(position) = stack.iter().rposition(|open| open.kind.is_bracket()) {
                 stack.truncate(position);
             }
+            if word("in") {
+                pop_body(&mut stack);
+                body_pending = true;
+            }
             continue;
         }
+        let pseudo = |kind| Open {
+            kind,
+            line_indent: out.line_indent,
+            multiline: false,
+        };
         match (token.kind, token_text) {
-            (TokenKind::Punct, "=") => stack.push(Open {
-                kind: OpenKind::Assign,
-                line_indent: out.line_indent,
-                multiline: false,
-            }),
-            (TokenKind::Word, "inherit") => stack.push(Open {
-                kind: OpenKind::Inherit,
-                line_indent: out.line_indent,
-                multiline: false,
-            }),
-            (TokenKind::Word, "with" | "assert") => stack.push(Open {
-                kind: OpenKind::Clause,
-                line_indent: out.line_indent,
-                multiline: false,
-            }),
-            (TokenKind::Punct, ";") => {
-                if stack.last().is_some_and(|open| !open.kind.is_bracket()) {
-                    let closed = stack.pop().map(|open| open.kind);
-                    let parent_breaks = stack.last().is_some_and(|open| {
-                        open.multiline && matches!(open.kind, OpenKind::Attrs | OpenKind::Let)
-                    });
-                    if parent_breaks && matches!(closed, Some(OpenKind::Assign | OpenKind::Inherit))
-                    {
-                        newline_pending = true;
+            (TokenKind::Punct, "=") => stack.push(pseudo(OpenKind::Assign)),
+            (TokenKind::Word, "inherit") => stack.push(pseudo(OpenKind::Inherit)),
+            (TokenKind::Word, "with" | "assert") => stack.push(pseudo(OpenKind::Clause)),
+            // `if`, `then` and `else` in the middle of a line line up (when another starts a
+            // line) as if they had started a line of their own.
+            (TokenKind::Word, "if") => {
+                let line_indent = if starts_line {
+                    out.line_indent
+                } else {
+                    stack.last().map_or(0, |open| open.line_indent + 1)
+                };
+                stack.push(Open {
+                    kind: OpenKind::If,
+                    line_indent,
+                    multiline: false,
+                });
+            }
+            (TokenKind::Word, "then" | "else") => {
+                let ended = if word("then") {
+                    OpenKind::If
+                } else {
+                    OpenKind::Then
+                };
+                let mut line_indent = out.line_indent;
+                if stack.last().is_some_and(|open| open.kind == ended) {
+                    if let Some(open) = stack.pop() {
+                        if !starts_line {
+                            line_indent = open.line_indent;
+                        }
                     }
+                }
+                let kind = if word("then") {
+                    OpenKind::Then
+                } else {
+                    OpenKind::Else
+                };
+                stack.push(Open {
+                    kind,
+                    line_indent,
+                    multiline: false,
+                });
+            }
+            (TokenKind::Punct, ":") => {
+                pop_body(&mut stack);
+                body_pending = true;
+            }
+            (TokenKind::Punct, ";") => {
+                let closed = match stack.last() {
+                    Some(open) if !open.kind.is_bracket() => stack.pop().map(|open| open.kind),
+                    _ => None,
+                };
+                match closed {
+                    Some(OpenKind::Assign | OpenKind::Inherit) => {
+                        let parent_breaks = stack.last().is_some_and(|open| {
+                            open.multiline && matches!(open.kind, OpenKind::Attrs | OpenKind::Let)
+                        });
+                        newline_pending |= parent_breaks;
+                    }
+                    Some(OpenKind::Clause) => {
+                        pop_body(&mut stack);
+                        body_pending = true;
+                    }
+                    _ => {}
                 }
             }
             _ => {}
@@ -429,6 +533,14 @@ fn format_tokens(text: &str) -> String {
         out.text.push('\n');
     }
     out.text
+}
+
+/// Ends the statement whose head (lambda parameter, `let … in`, `with`, `assert`) has just
+/// been read: its body starts a new statement at the same level.
+fn pop_body(stack: &mut Vec<Open>) {
+    if stack.last().is_some_and(|open| open.kind == OpenKind::Body) {
+        stack.pop();
+    }
 }
 
 /// The indentation of a line that starts with `token`.
@@ -443,10 +555,15 @@ fn line_start_indent(
             return open.line_indent;
         }
     }
+    let token_text = &text[token.start..token.end];
+    let lines_up_with = match (token.kind, token_text) {
+        (TokenKind::Punct, ",") => Some(OpenKind::Formals),
+        (TokenKind::Word, "then") => Some(OpenKind::If),
+        (TokenKind::Word, "else") => Some(OpenKind::Then),
+        _ => None,
+    };
     match stack.last() {
-        Some(open) if open.kind == OpenKind::Formals && is_punct(text, token, ",") => {
-            open.line_indent
-        }
+        Some(open) if Some(open.kind) == lines_up_with => open.line_indent,
         Some(open) => open.line_indent + 1,
         None => 0,
     }
@@ -467,7 +584,10 @@ fn horizontal_space(
         return true;
     }
     let previous_opens = previous_facts.opens.map(|(kind, _)| kind);
-    if matches!(previous_opens, Some(OpenKind::Paren | OpenKind::Interpolation)) {
+    if matches!(
+        previous_opens,
+        Some(OpenKind::Paren | OpenKind::Interpolation)
+    ) {
         return false;
     }
     if matches!(
