@@ -43,14 +43,22 @@ fn sorted_comments(text: &str) -> Vec<String> {
 #[test]
 fn every_parsable_corpus_file_keeps_its_meaning_and_comments_and_formats_idempotently() {
     let files = corpus();
-    assert!(files.len() > 100, "the corpus was not found: {} files", files.len());
+    assert!(
+        files.len() > 100,
+        "the corpus was not found: {} files",
+        files.len()
+    );
     let mut formatted_count = 0;
     let mut failures = Vec::new();
     for path in &files {
         let text = std::fs::read_to_string(path).expect("corpus files are UTF-8");
         let Ok(mut original) = hac_syntax::parse(FileId(0), &text) else {
             // An unparsable file (an error case of the corpus) must be refused.
-            assert!(format_source(FileId(0), &text).is_err(), "{}", path.display());
+            assert!(
+                format_source(FileId(0), &text).is_err(),
+                "{}",
+                path.display()
+            );
             continue;
         };
         let formatted = match format_source(FileId(0), &text) {
@@ -80,14 +88,31 @@ fn every_parsable_corpus_file_keeps_its_meaning_and_comments_and_formats_idempot
         }
         for line in formatted.lines() {
             // Trailing blanks may only come from inside strings, which are copied verbatim.
-            let inside_string = text.lines().any(|source| source.ends_with(line.trim_start()));
+            let inside_string = text
+                .lines()
+                .any(|source| source.ends_with(line.trim_start()));
             if (line.ends_with(' ') || line.ends_with('\t')) && !inside_string {
-                failures.push(format!("{}: trailing whitespace in {line:?}", path.display()));
+                failures.push(format!(
+                    "{}: trailing whitespace in {line:?}",
+                    path.display()
+                ));
             }
         }
         assert!(formatted.ends_with('\n') && !formatted.ends_with("\n\n"));
-        assert!(!formatted.contains("\n\n\n") || text.contains("''"), "{}", path.display());
+        assert!(
+            !formatted.contains("\n\n\n") || text.contains("''"),
+            "{}",
+            path.display()
+        );
     }
-    assert!(formatted_count > 100, "only {formatted_count} files formatted");
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        formatted_count > 100,
+        "only {formatted_count} files formatted"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

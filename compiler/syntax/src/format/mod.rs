@@ -61,6 +61,13 @@ pub fn format_source(file: FileId, text: &str) -> Result<String, FormatError> {
     Ok(formatted)
 }
 
+/// The layout rules alone, on any text, without parsing it first or checking the result
+/// (for tests: it must not panic on any input). Use [`format_source`].
+#[doc(hidden)]
+pub fn format_unchecked(text: &str) -> String {
+    format_tokens(text)
+}
+
 /// The text of every comment in `text` (those inside string interpolations included), in
 /// source order. The formatter keeps this list unchanged.
 pub fn comments(text: &str) -> Vec<&str> {
@@ -381,10 +388,10 @@ fn format_tokens(text: &str) -> String {
             let previous_facts = &facts[index - 1];
             let after_line_comment = previous.kind == TokenKind::LineComment;
             let mut newlines = token.newlines_before;
-            if punct(";") && !after_line_comment {
+            let empty_group = previous_facts.opens.is_some() && closes.is_some();
+            if (punct(";") || empty_group) && !after_line_comment {
                 newlines = 0;
             }
-            let empty_group = previous_facts.opens.is_some() && closes.is_some();
             let forced_before = closes.is_some_and(|(kind, multiline)| {
                 multiline && matches!(kind, OpenKind::Attrs | OpenKind::List | OpenKind::Let)
             }) && !empty_group;
@@ -397,6 +404,7 @@ fn format_tokens(text: &str) -> String {
                 starts_line = true;
             } else if horizontal_space(
                 text,
+                index.checked_sub(2).map(|i| &tokens[i]),
                 previous,
                 previous_facts,
                 token,
@@ -572,6 +580,7 @@ fn line_start_indent(
 /// Whether a space separates `previous` and `token` on one line.
 fn horizontal_space(
     text: &str,
+    before_previous: Option<&Token>,
     previous: &Token,
     previous_facts: &TokenFacts,
     token: &Token,
@@ -612,7 +621,10 @@ fn horizontal_space(
         };
     }
     if previous.kind == TokenKind::Punct && previous_text == "." {
-        return false;
+        // `1 . a` keeps its spaces: `1.` would be a float.
+        return before_previous
+            .is_some_and(|t| matches!(t.kind, TokenKind::Number | TokenKind::Path))
+            && token.space_before;
     }
     if previous_was_prefix {
         return token.space_before;
