@@ -1014,7 +1014,7 @@ pub fn missing_attr(set: &AttrSet, name: &str, span: Span) -> Diagnostic {
         return diag::unsupported(
             span,
             format!("`builtins.{name}` is not supported in .ha"),
-            "evaluation is hermetic: impure Nix builtins (time, environment, files, the store, fetchers) are not part of the language",
+            crate::diag::unsupported_builtin_note(name.trim_start_matches("__")),
         );
     }
     let mut d = Diagnostic::error(format!("attribute `{name}` missing"))

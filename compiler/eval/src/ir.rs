@@ -177,11 +177,17 @@ pub const UNSUPPORTED_NIX_NAMES: &[&str] = &[
     "exec",
     "importNative",
     "__curPos",
-    "builtins.currentTime",
     "traceVerbose",
     "outputOf",
     "convertHash",
-    "storePath",
+    "genericClosure",
+    "fromTOML",
+    "toXML",
+    "parseDrvName",
+    "break",
+    "warn",
+    "parseFlakeRef",
+    "flakeRefToString",
 ];
 
 #[derive(PartialEq)]
@@ -260,7 +266,7 @@ impl Compiler {
             return Err(Box::new(diag::unsupported(
                 span,
                 format!("`{name}` is not supported in .ha"),
-                "evaluation is hermetic: impure Nix builtins (time, environment, files, the store, fetchers) are not part of the language",
+                crate::diag::unsupported_builtin_note(name.trim_start_matches("__")),
             )));
         }
         let mut candidates: Vec<&str> = Vec::new();
