@@ -87,7 +87,10 @@ fn format_one(p: &Printer, file: &Path, check: bool) -> Outcome {
         Err(e) => {
             p.error(
                 None,
-                &format!("cannot write {}: {e} (the file was left as it was)", file.display()),
+                &format!(
+                    "cannot write {}: {e} (the file was left as it was)",
+                    file.display()
+                ),
                 None,
             );
             Outcome::IoError
@@ -120,4 +123,98 @@ fn replace_atomically(file: &Path, text: &str) -> std::io::Result<()> {
         let _ = fs::remove_file(&temporary);
     }
     written
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::args::MessageFormat;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn printer() -> Printer {
+        Printer {
+            format: MessageFormat::Human,
+            color: false,
+            deny_warnings: false,
+            quiet: true,
+        }
+    }
+
+    fn write(dir: &Path, name: &str, text: &str, mode: u32) -> PathBuf {
+        let path = dir.join(name);
+        fs::write(&path, text).expect("write fixture");
+        fs::set_permissions(&path, fs::Permissions::from_mode(mode)).expect("chmod");
+        path
+    }
+
+    #[test]
+    fn formats_in_place_keeping_the_mode_and_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = write(dir.path(), "c.ha", "{a=1;}", 0o640);
+        assert_eq!(
+            run(&printer(), std::slice::from_ref(&path), false),
+            Outcome::Success
+        );
+        assert_eq!(fs::read_to_string(&path).expect("read"), "{ a = 1; }\n");
+        let mode = fs::metadata(&path).expect("metadata").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640);
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .expect("list")
+            .filter_map(Result::ok)
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("c.ha")]);
+        // Already formatted: success, unchanged.
+        assert_eq!(
+            run(&printer(), std::slice::from_ref(&path), true),
+            Outcome::Success
+        );
+    }
+
+    #[test]
+    fn check_reports_an_unformatted_file_and_writes_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = write(dir.path(), "c.ha", "{a=1;}", 0o644);
+        assert_eq!(
+            run(&printer(), std::slice::from_ref(&path), true),
+            Outcome::InputError
+        );
+        assert_eq!(fs::read_to_string(&path).expect("read"), "{a=1;}");
+    }
+
+    #[test]
+    fn an_unparsable_file_is_an_input_error_and_left_untouched() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let bad = write(dir.path(), "bad.ha", "{ a = ; }", 0o644);
+        let good = write(dir.path(), "good.ha", "[1   2]", 0o644);
+        let outcome = run(&printer(), &[bad.clone(), good.clone()], false);
+        assert_eq!(outcome, Outcome::InputError);
+        assert_eq!(fs::read_to_string(&bad).expect("read"), "{ a = ; }");
+        // The other files are still formatted.
+        assert_eq!(fs::read_to_string(&good).expect("read"), "[ 1 2 ]\n");
+    }
+
+    #[test]
+    fn a_missing_file_is_an_io_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let missing = dir.path().join("missing.ha");
+        assert_eq!(run(&printer(), &[missing], false), Outcome::IoError);
+    }
+
+    #[test]
+    fn a_symlink_keeps_pointing_at_the_formatted_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let target = write(dir.path(), "real.ha", "{a=1;}", 0o644);
+        let link = dir.path().join("link.ha");
+        std::os::unix::fs::symlink(&target, &link).expect("symlink");
+        assert_eq!(
+            run(&printer(), std::slice::from_ref(&link), false),
+            Outcome::Success
+        );
+        assert!(fs::symlink_metadata(&link)
+            .expect("lstat")
+            .file_type()
+            .is_symlink());
+        assert_eq!(fs::read_to_string(&target).expect("read"), "{ a = 1; }\n");
+    }
 }
