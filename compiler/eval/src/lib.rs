@@ -65,6 +65,7 @@ const MAX_DEPTH: usize = 100_000;
 const TRACE_INNER: usize = 6;
 const TRACE_OUTER: usize = 4;
 
+#[derive(Clone)]
 enum Input {
     File(PathBuf),
     Text {
@@ -145,10 +146,6 @@ pub fn evaluate_source_to_json(
 type Outcome = (SourceMap, Result<Output, Diagnostic>);
 
 fn run_on_big_stack(input: Input, opts: EvalOptions, json: bool) -> Outcome {
-    let spawned = std::thread::Builder::new()
-        .name("hac-eval".to_string())
-        .stack_size(EVAL_STACK_BYTES)
-        .spawn(move || run(input, &opts, json));
     let internal = |what: &str| {
         (
             SourceMap::new(),
@@ -159,15 +156,31 @@ fn run_on_big_stack(input: Input, opts: EvalOptions, json: bool) -> Outcome {
             ),
         )
     };
-    match spawned {
-        Ok(handle) => handle
-            .join()
-            .unwrap_or_else(|_| internal("the evaluation thread panicked")),
-        Err(e) => internal(&format!("cannot start the evaluation thread: {e}")),
+    // A smaller stack if the address space is limited (the budget shrinks with it).
+    let mut last_error = String::new();
+    for stack in [
+        EVAL_STACK_BYTES,
+        EVAL_STACK_BYTES / 4,
+        EVAL_STACK_BYTES / 16,
+    ] {
+        let (input, opts) = (input.clone(), opts.clone());
+        let spawned = std::thread::Builder::new()
+            .name("hac-eval".to_string())
+            .stack_size(stack)
+            .spawn(move || run(input, &opts, json, stack));
+        match spawned {
+            Ok(handle) => {
+                return handle
+                    .join()
+                    .unwrap_or_else(|_| internal("the evaluation thread panicked"))
+            }
+            Err(e) => last_error = e.to_string(),
+        }
     }
+    internal(&format!("cannot start the evaluation thread: {last_error}"))
 }
 
-fn new_evaluator(sandbox: Vec<PathBuf>) -> Evaluator {
+fn new_evaluator(sandbox: Vec<PathBuf>, stack: usize) -> Evaluator {
     let (names, values) = builtins::base_bindings();
     Evaluator {
         depth: 0,
@@ -187,11 +200,11 @@ fn new_evaluator(sandbox: Vec<PathBuf>) -> Evaluator {
         retained: Vec::new(),
         scratch: String::new(),
         stack_base: eval::stack_position(),
-        stack_budget: EVAL_STACK_BYTES - STACK_RESERVE_BYTES,
+        stack_budget: stack - STACK_RESERVE_BYTES.min(stack / 4),
     }
 }
 
-fn run(input: Input, opts: &EvalOptions, json: bool) -> Outcome {
+fn run(input: Input, opts: &EvalOptions, json: bool, stack: usize) -> Outcome {
     let root_dir = match &input {
         Input::File(p) => {
             let abs = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
@@ -205,10 +218,10 @@ fn run(input: Input, opts: &EvalOptions, json: bool) -> Outcome {
     for p in &opts.allow_paths {
         sandbox.push(std::fs::canonicalize(p).unwrap_or_else(|_| imports::normalize(p)));
     }
-    let mut ev = new_evaluator(sandbox);
+    let mut ev = new_evaluator(sandbox, stack);
     let result = run_in(&mut ev, input, &root_dir, opts, json).map_err(|e| finish_error(*e));
     let sources = std::mem::take(&mut ev.sources);
-    drop_in_background(ev);
+    drop_in_background(ev, stack);
     (sources, result)
 }
 
@@ -222,11 +235,11 @@ unsafe impl Send for Leftovers {}
 
 /// Freeing a big value graph takes a noticeable share of the run: do it on a thread of its
 /// own (with a big stack, as deep structures drop recursively) so the result returns at once.
-fn drop_in_background(ev: Evaluator) {
+fn drop_in_background(ev: Evaluator, stack: usize) {
     let leftovers = Leftovers(ev);
     let spawned = std::thread::Builder::new()
         .name("hac-eval-drop".to_string())
-        .stack_size(EVAL_STACK_BYTES)
+        .stack_size(stack)
         .spawn(move || drop(leftovers));
     // If no thread can be started the closure (and the values) are dropped right here.
     drop(spawned);
