@@ -116,3 +116,86 @@ fn every_parsable_corpus_file_keeps_its_meaning_and_comments_and_formats_idempot
         failures.join("\n")
     );
 }
+
+/// Each corpus file with the whitespace between its tokens replaced: by one space (a newline
+/// after line comments), by a newline, or by a mix with comments and blank lines.
+fn respaced(text: &str, style: usize) -> String {
+    let ranges = hac_syntax::format::token_ranges(text);
+    let mut out = String::new();
+    for (index, &(start, end)) in ranges.iter().enumerate() {
+        if index > 0 {
+            let previous = &text[ranges[index - 1].0..ranges[index - 1].1];
+            let had_space = ranges[index - 1].1 < start;
+            let after_line_comment = previous.starts_with('#');
+            let separator = match style {
+                _ if after_line_comment => "\n",
+                // Tokens written together stay together (`-1`, `x.y`, `{a`): only blanks that
+                // were there are changed, so the meaning cannot change.
+                _ if !had_space => "",
+                0 => " ",
+                1 => "\n",
+                _ => ["\n\n\n", " /* c */ ", " # c\n", "\t", "\n  "][index % 5],
+            };
+            out.push_str(separator);
+        }
+        out.push_str(&text[start..end]);
+    }
+    out
+}
+
+#[test]
+fn corpus_files_respaced_keep_their_meaning_and_format_idempotently() {
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for path in corpus() {
+        let text = std::fs::read_to_string(&path).expect("corpus files are UTF-8");
+        let Ok(mut original) = hac_syntax::parse(FileId(0), &text) else {
+            continue;
+        };
+        erase_spans(&mut original);
+        for style in 0..3 {
+            let input = respaced(&text, style);
+            let Ok(mut respaced_ast) = hac_syntax::parse(FileId(0), &input) else {
+                failures.push(format!(
+                    "{} style {style}: the respaced input does not parse",
+                    path.display()
+                ));
+                continue;
+            };
+            erase_spans(&mut respaced_ast);
+            assert_eq!(
+                original,
+                respaced_ast,
+                "respacing changed {}",
+                path.display()
+            );
+            match format_source(FileId(0), &input) {
+                Ok(formatted) => {
+                    checked += 1;
+                    let again = format_source(FileId(0), &formatted).map_err(|e| format!("{e:?}"));
+                    if again.as_ref() != Ok(&formatted) {
+                        failures.push(format!(
+                            "{} style {style}: not idempotent\n--- first\n{formatted}\n--- second\n{}",
+                            path.display(),
+                            again.unwrap_or_else(|e| e)
+                        ));
+                    }
+                    if sorted_comments(&input) != sorted_comments(&formatted) {
+                        failures.push(format!(
+                            "{} style {style}: comments changed",
+                            path.display()
+                        ));
+                    }
+                }
+                Err(error) => failures.push(format!("{} style {style}: {error:?}", path.display())),
+            }
+        }
+    }
+    assert!(checked > 300, "only {checked} respaced files formatted");
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

@@ -120,3 +120,29 @@ fn small_cases() {
         assert_eq!(format(expected), expected, "idempotent on {expected:?}");
     }
 }
+
+#[test]
+fn crlf_line_endings_become_lf() {
+    let text = "{\r\n  a = 1; # c\r\n  b = \"x\";\r\n}\r\n";
+    assert_eq!(format(text), "{\n  a = 1; # c\n  b = \"x\";\n}\n");
+}
+
+#[test]
+fn deep_nesting_is_formatted_without_trouble() {
+    let depth = 400;
+    let mut text = String::new();
+    for _ in 0..depth {
+        text.push_str("{ a =\n");
+    }
+    text.push('1');
+    for _ in 0..depth {
+        text.push_str(";\n}");
+    }
+    let formatted = format(&text);
+    assert_eq!(format(&formatted), formatted);
+    let deepest = formatted.lines().map(|line| line.len() - line.trim_start().len()).max();
+    assert!(deepest >= Some(2 * depth), "indentation follows the nesting");
+    let flat = format!("{}1{}", "[ (".repeat(depth), ") ]".repeat(depth));
+    let formatted = format(&flat);
+    assert_eq!(formatted.lines().count(), 1);
+}

@@ -134,9 +134,13 @@ fn scan_code_token(text: &str, at: usize) -> CodeToken {
     let byte_at = |i: usize| bytes.get(i).copied().unwrap_or(0);
     let first = byte_at(at);
     if first == b'#' {
-        let end = text[at..]
+        let mut end = text[at..]
             .find('\n')
             .map_or(text.len(), |offset| at + offset);
+        // A CR before the LF is part of the line ending, not of the comment.
+        if end > at + 1 && byte_at(end - 1) == b'\r' {
+            end -= 1;
+        }
         return CodeToken::Other(TokenKind::LineComment, end);
     }
     if first == b'/' && byte_at(at + 1) == b'*' {

@@ -68,6 +68,16 @@ pub fn format_unchecked(text: &str) -> String {
     format_tokens(text)
 }
 
+/// The byte ranges of the top-level tokens of `text` (a string literal with its
+/// interpolations is one token; comments are tokens), for tests that re-space real files.
+#[doc(hidden)]
+pub fn token_ranges(text: &str) -> Vec<(usize, usize)> {
+    lexer::tokenize(text)
+        .into_iter()
+        .map(|token| (token.start, token.end))
+        .collect()
+}
+
 /// The text of every comment in `text` (those inside string interpolations included), in
 /// source order. The formatter keeps this list unchanged.
 pub fn comments(text: &str) -> Vec<&str> {
@@ -257,6 +267,13 @@ fn is_comment(token: &Token) -> bool {
 /// Pairs brackets and `let`/`in`, and classifies each `{`.
 fn token_facts(text: &str, tokens: &[Token]) -> Vec<TokenFacts> {
     let mut facts = vec![TokenFacts::default(); tokens.len()];
+    let newline_offsets: Vec<usize> = text
+        .bytes()
+        .enumerate()
+        .filter(|(_, byte)| *byte == b'\n')
+        .map(|(offset, _)| offset)
+        .collect();
+    let line_of = |offset: usize| newline_offsets.partition_point(|&newline| newline < offset);
     let mut stack: Vec<(usize, &str)> = Vec::new();
     for (index, token) in tokens.iter().enumerate() {
         let token_text = &text[token.start..token.end];
@@ -297,7 +314,7 @@ fn token_facts(text: &str, tokens: &[Token]) -> Vec<TokenFacts> {
                 }
             }
         };
-        let multiline = text[tokens[open_index].start..token.end].contains('\n');
+        let multiline = line_of(tokens[open_index].start) != line_of(token.end);
         facts[open_index].opens = Some((kind, multiline));
         facts[index].closes = Some((kind, multiline));
     }
