@@ -195,6 +195,28 @@ mod tests {
     }
 
     #[test]
+    fn the_out_examples_pass_fmt_check() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("out-examples");
+        let mut files = Vec::new();
+        for example in fs::read_dir(&root)
+            .expect("out-examples/")
+            .filter_map(Result::ok)
+        {
+            let name = example.file_name().to_string_lossy().into_owned();
+            let file = example.path().join(format!("{name}.ha"));
+            if file.is_file() {
+                files.push(file);
+            }
+        }
+        assert!(files.len() >= 6, "found only {files:?}");
+        assert_eq!(
+            run(&printer(), &files, true),
+            Outcome::Success,
+            "run `hac fmt out-examples/*/*.ha`"
+        );
+    }
+
+    #[test]
     fn a_missing_file_is_an_io_error() {
         let dir = tempfile::tempdir().expect("tempdir");
         let missing = dir.path().join("missing.ha");
