@@ -33,13 +33,8 @@ pub fn run(
     let text = if json {
         value.to_json().to_string()
     } else if yaml {
-        match serde_yaml::to_string(&value.to_json()) {
-            Ok(s) => s.trim_end().to_string(),
-            Err(e) => {
-                p.error(None, &format!("cannot print the value as YAML: {e}"), None);
-                return Outcome::InputError;
-            }
-        }
+        // The same YAML-1.1-safe emitter as the bundle's files: `yes`, `on`, `0644` stay strings.
+        hac_render::yaml::value_to_yaml(&value.to_json()).trim_end().to_string()
     } else {
         let mut s = String::new();
         nix_syntax(&value, &mut s);
