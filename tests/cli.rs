@@ -7,10 +7,22 @@ use std::os::unix::fs::PermissionsExt;
 
 #[test]
 fn every_command_answers_help_with_an_example() {
-    for cmd in [vec!["build"], vec!["check"], vec!["eval"], vec!["secrets", "init"], vec!["secrets", "import-ca"], vec!["explain"], vec!["inspect"]] {
+    for cmd in [
+        vec!["build"],
+        vec!["check"],
+        vec!["eval"],
+        vec!["secrets", "init"],
+        vec!["secrets", "import-ca"],
+        vec!["explain"],
+        vec!["inspect"],
+    ] {
         let o = run(hac().args(&cmd).arg("--help"));
         assert!(o.status.success(), "{cmd:?} --help");
-        assert!(text(&o.stdout).contains("Example:"), "{cmd:?} --help has no example:\n{}", text(&o.stdout));
+        assert!(
+            text(&o.stdout).contains("Example:"),
+            "{cmd:?} --help has no example:\n{}",
+            text(&o.stdout)
+        );
     }
 }
 
@@ -20,7 +32,12 @@ fn exit_codes_follow_cli_md() {
     assert_eq!(run(hac().arg("frobnicate")).status.code(), Some(2));
     assert_eq!(run(hac().arg("build")).status.code(), Some(2));
     // 3: I/O
-    assert_eq!(run(hac().arg("check").arg("/nonexistent/cluster.ha")).status.code(), Some(3));
+    assert_eq!(
+        run(hac().arg("check").arg("/nonexistent/cluster.ha"))
+            .status
+            .code(),
+        Some(3)
+    );
     // 1: the input is wrong, diagnostics on stderr, nothing on stdout
     let tmp = tempfile::tempdir().unwrap();
     let bad = tmp.path().join("bad.ha");
@@ -42,7 +59,11 @@ fn json_diagnostics_are_one_object_per_line() {
     let tmp = tempfile::tempdir().unwrap();
     let bad = tmp.path().join("bad.ha");
     std::fs::write(&bad, "let x = 1; in y").unwrap();
-    let o = run(hac().arg("--message-format").arg("json").arg("eval").arg(&bad));
+    let o = run(hac()
+        .arg("--message-format")
+        .arg("json")
+        .arg("eval")
+        .arg(&bad));
     assert_eq!(o.status.code(), Some(1));
     let line = text(&o.stderr);
     let v: serde_json::Value = serde_json::from_str(line.lines().next().unwrap()).unwrap();
@@ -64,11 +85,17 @@ fn secrets_init_writes_0600_and_never_overwrites() {
     let before = std::fs::read(&s).unwrap();
     let o = run(hac().arg("secrets").arg("init").arg(&ha));
     assert_eq!(o.status.code(), Some(3), "a second init must refuse");
-    assert_eq!(std::fs::read(&s).unwrap(), before, "the secrets file was changed");
+    assert_eq!(
+        std::fs::read(&s).unwrap(),
+        before,
+        "the secrets file was changed"
+    );
     // two inits give different root secrets (a real random source)
     let ha2 = tmp.path().join("d.ha");
     std::fs::write(&ha2, "{}").unwrap();
-    assert!(run(hac().arg("secrets").arg("init").arg(&ha2)).status.success());
+    assert!(run(hac().arg("secrets").arg("init").arg(&ha2))
+        .status
+        .success());
     assert_ne!(std::fs::read(tmp.path().join("d.secrets")).unwrap(), before);
 }
 
@@ -77,7 +104,9 @@ fn a_secrets_file_others_can_read_is_refused_with_the_fix() {
     let tmp = tempfile::tempdir().unwrap();
     let ha = tmp.path().join("c.ha");
     std::fs::copy(example_file("stacked-3"), &ha).unwrap();
-    assert!(run(hac().arg("secrets").arg("init").arg(&ha)).status.success());
+    assert!(run(hac().arg("secrets").arg("init").arg(&ha))
+        .status
+        .success());
     let s = tmp.path().join("c.secrets");
     std::fs::set_permissions(&s, std::fs::Permissions::from_mode(0o644)).unwrap();
     let out = tmp.path().join("out");
@@ -92,13 +121,24 @@ fn a_failed_build_leaves_the_previous_output_intact() {
     let tmp = tempfile::tempdir().unwrap();
     let ha = tmp.path().join("c.ha");
     std::fs::copy(example_file("stacked-3"), &ha).unwrap();
-    assert!(run(hac().arg("secrets").arg("init").arg(&ha)).status.success());
+    assert!(run(hac().arg("secrets").arg("init").arg(&ha))
+        .status
+        .success());
     let out = tmp.path().join("out");
     let o = run(hac().arg("build").arg(&ha).arg("-o").arg(&out).arg("-q"));
     assert!(o.status.success(), "{}", text(&o.stderr));
-    let before: Vec<_> = files_under(&out).into_iter().map(|f| (f.clone(), std::fs::read(out.join(&f)).unwrap())).collect();
+    let before: Vec<_> = files_under(&out)
+        .into_iter()
+        .map(|f| (f.clone(), std::fs::read(out.join(&f)).unwrap()))
+        .collect();
     // an invalid cluster: the build fails at check time
-    std::fs::write(&ha, std::fs::read_to_string(example_file("stacked-3")).unwrap().replace("count = 3", "count = 2")).unwrap();
+    std::fs::write(
+        &ha,
+        std::fs::read_to_string(example_file("stacked-3"))
+            .unwrap()
+            .replace("count = 3", "count = 2"),
+    )
+    .unwrap();
     let o = run(hac().arg("build").arg(&ha).arg("-o").arg(&out));
     assert_eq!(o.status.code(), Some(1));
     // a corrupt secrets file: the build fails after checking
@@ -108,10 +148,20 @@ fn a_failed_build_leaves_the_previous_output_intact() {
     std::fs::write(&s, &full[..full.len() / 2]).unwrap();
     let o = run(hac().arg("build").arg(&ha).arg("-o").arg(&out));
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
-    let after: Vec<_> = files_under(&out).into_iter().map(|f| (f.clone(), std::fs::read(out.join(&f)).unwrap())).collect();
+    let after: Vec<_> = files_under(&out)
+        .into_iter()
+        .map(|f| (f.clone(), std::fs::read(out.join(&f)).unwrap()))
+        .collect();
     assert!(before == after, "the previous output changed");
-    let siblings: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert_eq!(siblings.len(), 3, "temporary folders left behind: {siblings:?}");
+    let siblings: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        siblings.len(),
+        3,
+        "temporary folders left behind: {siblings:?}"
+    );
 }
 
 #[test]

@@ -20,7 +20,9 @@ struct Case {
 }
 
 fn corpus_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests").join("cluster")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("cluster")
 }
 
 fn cases() -> Vec<Case> {
@@ -40,13 +42,25 @@ fn cases() -> Vec<Case> {
         files.sort();
         for file in files {
             let expected_path = file.with_extension("expected");
-            let text = std::fs::read_to_string(&expected_path)
-                .unwrap_or_else(|e| panic!("{} has no readable {}: {e}", file.display(), expected_path.display()));
-            let mut expected: Vec<String> = text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect();
+            let text = std::fs::read_to_string(&expected_path).unwrap_or_else(|e| {
+                panic!(
+                    "{} has no readable {}: {e}",
+                    file.display(),
+                    expected_path.display()
+                )
+            });
+            let mut expected: Vec<String> = text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect();
             for row in &expected {
                 let parts: Vec<&str> = row.split(' ').collect();
                 assert!(
-                    parts.len() == 3 && matches!(parts[1], "error" | "warning") && parts[2].parse::<usize>().is_ok(),
+                    parts.len() == 3
+                        && matches!(parts[1], "error" | "warning")
+                        && parts[2].parse::<usize>().is_ok(),
                     "{}: malformed row {row:?} (want `CODE severity LINE`)",
                     expected_path.display()
                 );
@@ -54,10 +68,18 @@ fn cases() -> Vec<Case> {
             expected.sort();
             let name = format!(
                 "{}/{}",
-                dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
-                file.file_stem().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+                dir.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                file.file_stem()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
             );
-            out.push(Case { name, file, expected });
+            out.push(Case {
+                name,
+                file,
+                expected,
+            });
         }
     }
     out
@@ -88,13 +110,18 @@ fn hac_check(file: &Path, extra: &[&str]) -> Result<Run, String> {
             Ok(None) if start.elapsed() > HANG_TIMEOUT => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!("hac check {} hung for {HANG_TIMEOUT:?}", file.display()));
+                return Err(format!(
+                    "hac check {} hung for {HANG_TIMEOUT:?}",
+                    file.display()
+                ));
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(10)),
             Err(e) => return Err(format!("waiting for hac: {e}")),
         }
     }
-    let out = child.wait_with_output().map_err(|e| format!("reading hac's output: {e}"))?;
+    let out = child
+        .wait_with_output()
+        .map_err(|e| format!("reading hac's output: {e}"))?;
     Ok(Run {
         code: out.status.code(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -106,11 +133,13 @@ fn hac_check(file: &Path, extra: &[&str]) -> Result<Run, String> {
 fn rows(stderr: &str) -> Result<Vec<String>, String> {
     let mut rows = Vec::new();
     for line in stderr.lines().filter(|l| !l.trim().is_empty()) {
-        let v: serde_json::Value =
-            serde_json::from_str(line).map_err(|e| format!("stderr line is not JSON ({e}): {line}"))?;
+        let v: serde_json::Value = serde_json::from_str(line)
+            .map_err(|e| format!("stderr line is not JSON ({e}): {line}"))?;
         let code = v["code"].as_str().unwrap_or("NOCODE");
         let severity = v["severity"].as_str().unwrap_or("?");
-        let line_no = v["location"]["line"].as_u64().map_or("NOLINE".to_string(), |l| l.to_string());
+        let line_no = v["location"]["line"]
+            .as_u64()
+            .map_or("NOLINE".to_string(), |l| l.to_string());
         rows.push(format!("{code} {severity} {line_no}"));
     }
     rows.sort();
@@ -135,10 +164,16 @@ fn check_case(case: &Case) -> Option<String> {
     let has_error = case.expected.iter().any(|r| r.contains(" error "));
     let want_code = if has_error { 1 } else { 0 };
     if run.code != Some(want_code) {
-        return Some(format!("{}: expected exit {want_code}, got {:?}\n{}", case.name, run.code, run.stderr));
+        return Some(format!(
+            "{}: expected exit {want_code}, got {:?}\n{}",
+            case.name, run.code, run.stderr
+        ));
     }
     if !has_error && !run.stdout.contains("quorum") {
-        return Some(format!("{}: a passing check prints the availability report, got:\n{}", case.name, run.stdout));
+        return Some(format!(
+            "{}: a passing check prints the availability report, got:\n{}",
+            case.name, run.stdout
+        ));
     }
     None
 }
@@ -146,14 +181,32 @@ fn check_case(case: &Case) -> Option<String> {
 #[test]
 fn corpus_cases_report_exactly_the_expected_diagnostics() {
     let cases = cases();
-    assert!(cases.len() >= 80, "the corpus shrank to {} cases", cases.len());
+    assert!(
+        cases.len() >= 80,
+        "the corpus shrank to {} cases",
+        cases.len()
+    );
     let failures: Vec<String> = std::thread::scope(|s| {
         let chunks: Vec<&[Case]> = cases.chunks(cases.len().div_ceil(2).max(1)).collect();
-        let handles: Vec<_> =
-            chunks.into_iter().map(|chunk| s.spawn(move || chunk.iter().filter_map(check_case).collect::<Vec<_>>())).collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|_| vec!["a worker thread panicked".to_string()])).collect()
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| s.spawn(move || chunk.iter().filter_map(check_case).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| vec!["a worker thread panicked".to_string()])
+            })
+            .collect()
     });
-    assert!(failures.is_empty(), "{} of {} cases failed:\n\n{}", failures.len(), cases.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n\n")
+    );
 }
 
 #[test]
@@ -163,31 +216,53 @@ fn corpus_covers_every_cluster_code() {
     for code in hac_check::codes::ALL {
         // The VRRP password lives in the secrets file (checked by the PKI stage) and the
         // clock warning needs the CLI's clock: neither comes from a .ha file alone.
-        if *code == hac_check::codes::VRRP_PASSWORD_LENGTH || *code == hac_check::codes::CERTIFICATES_NOT_VALID_NOW {
+        if *code == hac_check::codes::VRRP_PASSWORD_LENGTH
+            || *code == hac_check::codes::CERTIFICATES_NOT_VALID_NOW
+        {
             continue;
         }
         // E0302 (duplicate node name) cannot be written: attribute names are unique.
         if *code == hac_check::codes::DUPLICATE_NAME {
             continue;
         }
-        if !cases.iter().any(|c| c.expected.iter().any(|r| r.starts_with(code))) {
+        if !cases
+            .iter()
+            .any(|c| c.expected.iter().any(|r| r.starts_with(code)))
+        {
             missing.push(*code);
         }
     }
     assert!(missing.is_empty(), "no corpus case expects {missing:?}");
-    assert!(cases.iter().filter(|c| c.expected.is_empty()).count() >= 10, "too few clean cases");
+    assert!(
+        cases.iter().filter(|c| c.expected.is_empty()).count() >= 10,
+        "too few clean cases"
+    );
 }
 
 #[test]
 fn deny_warnings_turns_warnings_into_a_failure() {
     let cases = cases();
-    let warning_only: Vec<&Case> =
-        cases.iter().filter(|c| !c.expected.is_empty() && c.expected.iter().all(|r| r.contains(" warning "))).collect();
+    let warning_only: Vec<&Case> = cases
+        .iter()
+        .filter(|c| !c.expected.is_empty() && c.expected.iter().all(|r| r.contains(" warning ")))
+        .collect();
     assert!(warning_only.len() >= 3, "too few warning-only cases");
     for case in warning_only {
         let run = hac_check(&case.file, &["--deny-warnings"]).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(run.code, Some(1), "{} with --deny-warnings: {}", case.name, run.stderr);
+        assert_eq!(
+            run.code,
+            Some(1),
+            "{} with --deny-warnings: {}",
+            case.name,
+            run.stderr
+        );
         let plain = hac_check(&case.file, &[]).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(plain.code, Some(0), "{} without --deny-warnings: {}", case.name, plain.stderr);
+        assert_eq!(
+            plain.code,
+            Some(0),
+            "{} without --deny-warnings: {}",
+            case.name,
+            plain.stderr
+        );
     }
 }

@@ -40,8 +40,16 @@ fn seed_003_two_masters_are_rejected() {
     let run = check("two-masters", &[]);
     assert_eq!(run.code, Some(1), "{}", run.stderr);
     assert!(run.stderr.contains("E0202"), "{}", run.stderr);
-    assert!(run.stderr.contains("tolerates no failure"), "{}", run.stderr);
-    assert!(run.stderr.contains("add a third control-plane node"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("tolerates no failure"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("add a third control-plane node"),
+        "{}",
+        run.stderr
+    );
     insta::assert_snapshot!("cluster_seed_003_two_masters_diagnostics", run.stderr);
 }
 
@@ -49,7 +57,12 @@ fn seed_003_two_masters_are_rejected() {
 fn seed_002_three_zones_survive_any_one() {
     let run = check("multi-zone", &[]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
-    assert_eq!(run.stdout.matches("survives its loss").count(), 3, "{}", run.stdout);
+    assert_eq!(
+        run.stdout.matches("survives its loss").count(),
+        3,
+        "{}",
+        run.stdout
+    );
     assert!(!run.stdout.contains("NOT survive"), "{}", run.stdout);
     insta::assert_snapshot!("cluster_seed_002_multi_zone_report", run.stdout);
 }
@@ -60,7 +73,11 @@ fn seed_004_external_etcd_tolerates_one_etcd_failure() {
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert!(run.stdout.contains("3 members"), "{}", run.stdout);
     assert!(run.stdout.contains("tolerates 1 failure"), "{}", run.stdout);
-    assert!(run.stdout.contains("single points of failure: none"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("single points of failure: none"),
+        "{}",
+        run.stdout
+    );
     insta::assert_snapshot!("cluster_seed_004_external_etcd_report", run.stdout);
 }
 
@@ -68,7 +85,12 @@ fn seed_004_external_etcd_tolerates_one_etcd_failure() {
 fn seed_000_masters_run_etcd_with_keepalived_alone() {
     let run = check("masters-run-etcd", &[]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
-    assert!(run.stdout.contains("held by keepalived on master-0 (MASTER"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("held by keepalived on master-0 (MASTER"),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains("tolerates 1 failure"), "{}", run.stdout);
     insta::assert_snapshot!("cluster_seed_000_masters_run_etcd_report", run.stdout);
 }
@@ -76,9 +98,18 @@ fn seed_000_masters_run_etcd_with_keepalived_alone() {
 #[test]
 fn seed_004_option_a_single_load_balancer_is_a_warning() {
     let run = check("single-dedicated-lb", &[]);
-    assert_eq!(run.code, Some(0), "a warning does not fail the check: {}", run.stderr);
+    assert_eq!(
+        run.code,
+        Some(0),
+        "a warning does not fail the check: {}",
+        run.stderr
+    );
     assert!(run.stderr.contains("W0401"), "{}", run.stderr);
-    assert!(run.stdout.contains("lb-0: its loss loses every VIP holder"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("lb-0: its loss loses every VIP holder"),
+        "{}",
+        run.stdout
+    );
     insta::assert_snapshot!("cluster_seed_004_single_lb_warning", run.stderr);
     insta::assert_snapshot!("cluster_seed_004_single_lb_report", run.stdout);
     let denied = check("single-dedicated-lb", &["--deny-warnings"]);

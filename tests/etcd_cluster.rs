@@ -10,7 +10,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const MEMBERS: [(&str, &str); 3] = [("etcd-0", "172.31.0.11"), ("etcd-1", "172.31.0.12"), ("etcd-2", "172.31.0.13")];
+const MEMBERS: [(&str, &str); 3] = [
+    ("etcd-0", "172.31.0.11"),
+    ("etcd-1", "172.31.0.12"),
+    ("etcd-2", "172.31.0.13"),
+];
 
 /// Network namespaces and etcd processes, torn down on drop (also when the test fails).
 struct Lab {
@@ -44,14 +48,21 @@ impl Drop for Lab {
             let _ = c.wait();
         }
         for i in 0..MEMBERS.len() {
-            let _ = Command::new("ip").args(["netns", "del", &self.ns(i)]).status();
+            let _ = Command::new("ip")
+                .args(["netns", "del", &self.ns(i)])
+                .status();
         }
-        let _ = Command::new("ip").args(["netns", "del", &self.bridge_ns()]).status();
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.bridge_ns()])
+            .status();
     }
 }
 
 fn terminate(c: &Child) {
-    let _ = Command::new("kill").arg("-TERM").arg(c.id().to_string()).status();
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(c.id().to_string())
+        .status();
 }
 
 fn sh(args: &[&str]) {
@@ -68,10 +79,22 @@ fn setup_network(lab: &Lab) {
         let ns = lab.ns(i);
         sh(&["ip", "netns", "add", &ns]);
         let peer = format!("p{i}");
-        sh(&["ip", "-n", &ns, "link", "add", "eth0", "type", "veth", "peer", "name", &peer, "netns", &br]);
+        sh(&[
+            "ip", "-n", &ns, "link", "add", "eth0", "type", "veth", "peer", "name", &peer, "netns",
+            &br,
+        ]);
         sh(&["ip", "-n", &br, "link", "set", &peer, "master", "br0"]);
         sh(&["ip", "-n", &br, "link", "set", &peer, "up"]);
-        sh(&["ip", "-n", &ns, "addr", "add", &format!("{addr}/24"), "dev", "eth0"]);
+        sh(&[
+            "ip",
+            "-n",
+            &ns,
+            "addr",
+            "add",
+            &format!("{addr}/24"),
+            "dev",
+            "eth0",
+        ]);
         sh(&["ip", "-n", &ns, "link", "set", "eth0", "up"]);
         sh(&["ip", "-n", &ns, "link", "set", "lo", "up"]);
     }
@@ -89,18 +112,35 @@ fn exec_start(unit: &str) -> Vec<String> {
 
 fn map_into(root: &Path, word: &str) -> String {
     let r = root.display().to_string();
-    word.replace("/etc/kubernetes", &format!("{r}/etc/kubernetes")).replace("/var/lib/etcd", &format!("{r}/var/lib/etcd"))
+    word.replace("/etc/kubernetes", &format!("{r}/etc/kubernetes"))
+        .replace("/var/lib/etcd", &format!("{r}/var/lib/etcd"))
 }
 
 fn etcdctl(lab: &Lab, pki: &Path, with_client_cert: bool) -> std::process::Output {
-    let endpoints: Vec<String> = MEMBERS.iter().map(|(_, a)| format!("https://{a}:2379")).collect();
+    let endpoints: Vec<String> = MEMBERS
+        .iter()
+        .map(|(_, a)| format!("https://{a}:2379"))
+        .collect();
     let mut c = Command::new("ip");
-    c.args(["netns", "exec", &lab.ns(0), "etcdctl", "--dial-timeout=2s", "--command-timeout=3s"])
-        .arg(format!("--endpoints={}", endpoints.join(",")))
-        .arg(format!("--cacert={}", pki.join("etcd/ca.crt").display()));
+    c.args([
+        "netns",
+        "exec",
+        &lab.ns(0),
+        "etcdctl",
+        "--dial-timeout=2s",
+        "--command-timeout=3s",
+    ])
+    .arg(format!("--endpoints={}", endpoints.join(",")))
+    .arg(format!("--cacert={}", pki.join("etcd/ca.crt").display()));
     if with_client_cert {
-        c.arg(format!("--cert={}", pki.join("etcd/healthcheck-client.crt").display()))
-            .arg(format!("--key={}", pki.join("etcd/healthcheck-client.key").display()));
+        c.arg(format!(
+            "--cert={}",
+            pki.join("etcd/healthcheck-client.crt").display()
+        ))
+        .arg(format!(
+            "--key={}",
+            pki.join("etcd/healthcheck-client.key").display()
+        ));
     }
     c.args(["endpoint", "health"]).env("ETCDCTL_API", "3");
     run(&mut c)
@@ -119,21 +159,47 @@ fn three_members_from_the_archives_form_a_healthy_mtls_cluster() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("bundle");
-    let o = run(hac().arg("build").arg(fixture.join("etcd-netns.ha")).arg("--secrets").arg(&secrets).arg("-o").arg(&out).arg("-q"));
+    let o = run(hac()
+        .arg("build")
+        .arg(fixture.join("etcd-netns.ha"))
+        .arg("--secrets")
+        .arg(&secrets)
+        .arg("-o")
+        .arg(&out)
+        .arg("-q"));
     assert!(o.status.success(), "build failed: {}", text(&o.stderr));
 
-    let mut lab = Lab { prefix: format!("hac{}", std::process::id()), children: Vec::new() };
+    let mut lab = Lab {
+        prefix: format!("hac{}", std::process::id()),
+        children: Vec::new(),
+    };
     setup_network(&lab);
 
     let mut roots: Vec<PathBuf> = Vec::new();
     for (i, (name, _)) in MEMBERS.iter().enumerate() {
         let root_dir = tmp.path().join(format!("root-{name}"));
         std::fs::create_dir_all(&root_dir).unwrap();
-        sh(&["tar", "-xzf", &out.join(format!("hosts/{name}.tar.gz")).display().to_string(), "-C", &root_dir.display().to_string()]);
-        let unit = std::fs::read_to_string(root_dir.join("etc/systemd/system/etcd.service")).expect("etcd.service in the archive");
+        sh(&[
+            "tar",
+            "-xzf",
+            &out.join(format!("hosts/{name}.tar.gz"))
+                .display()
+                .to_string(),
+            "-C",
+            &root_dir.display().to_string(),
+        ]);
+        let unit = std::fs::read_to_string(root_dir.join("etc/systemd/system/etcd.service"))
+            .expect("etcd.service in the archive");
         let words = exec_start(&unit);
-        assert!(words.iter().any(|w| w.starts_with("--client-cert-auth")), "no client cert auth: {words:?}");
-        assert!(!unit.contains("http://") || unit.matches("http://").count() == unit.matches("http://127.0.0.1:2381").count(), "plain http beyond local metrics: {unit}");
+        assert!(
+            words.iter().any(|w| w.starts_with("--client-cert-auth")),
+            "no client cert auth: {words:?}"
+        );
+        assert!(
+            !unit.contains("http://")
+                || unit.matches("http://").count() == unit.matches("http://127.0.0.1:2381").count(),
+            "plain http beyond local metrics: {unit}"
+        );
         let mapped: Vec<String> = words.iter().map(|w| map_into(&root_dir, w)).collect();
         let log = std::fs::File::create(tmp.path().join(format!("{name}.log"))).unwrap();
         let child = Command::new("ip")
@@ -157,9 +223,21 @@ fn three_members_from_the_archives_form_a_healthy_mtls_cluster() {
             break;
         }
         if Instant::now() > deadline {
-            let logs: String = MEMBERS.iter().map(|(n, _)| {
-                format!("--- {n}\n{}\n", std::fs::read_to_string(tmp.path().join(format!("{n}.log"))).unwrap_or_default().lines().rev().take(15).collect::<Vec<_>>().join("\n"))
-            }).collect();
+            let logs: String = MEMBERS
+                .iter()
+                .map(|(n, _)| {
+                    format!(
+                        "--- {n}\n{}\n",
+                        std::fs::read_to_string(tmp.path().join(format!("{n}.log")))
+                            .unwrap_or_default()
+                            .lines()
+                            .rev()
+                            .take(15)
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    )
+                })
+                .collect();
             panic!("the cluster did not become healthy:\n{last}\n{logs}");
         }
         std::thread::sleep(Duration::from_millis(500));
@@ -167,6 +245,10 @@ fn three_members_from_the_archives_form_a_healthy_mtls_cluster() {
     assert!(last.matches("is healthy").count() == 3, "{last}");
 
     let o = etcdctl(&lab, &pki, false);
-    assert!(!o.status.success(), "a client without a certificate must be refused:\n{}", text(&o.stdout));
+    assert!(
+        !o.status.success(),
+        "a client without a certificate must be refused:\n{}",
+        text(&o.stdout)
+    );
     drop(lab);
 }

@@ -27,14 +27,33 @@ fn expected(layout: &Layout, name: &str, roles: &[String]) -> BTreeSet<String> {
     let etcd_member = if layout.stacked { cp } else { has("etcd") };
     let holds_vip = match layout.lb_kind.as_str() {
         "keepalived" => cp,
-        "haproxy" | "nginx" => if layout.dedicated { has("load-balancer") } else { cp },
+        "haproxy" | "nginx" => {
+            if layout.dedicated {
+                has("load-balancer")
+            } else {
+                cp
+            }
+        }
         _ => false,
     };
     let pki = "etc/kubernetes/pki/";
     if cp {
-        for p in ["ca.crt", "ca.key", "apiserver.crt", "apiserver.key", "apiserver-kubelet-client.crt",
-            "apiserver-kubelet-client.key", "front-proxy-ca.crt", "front-proxy-client.crt", "front-proxy-client.key",
-            "sa.key", "sa.pub", "apiserver-etcd-client.crt", "apiserver-etcd-client.key", "etcd/ca.crt"] {
+        for p in [
+            "ca.crt",
+            "ca.key",
+            "apiserver.crt",
+            "apiserver.key",
+            "apiserver-kubelet-client.crt",
+            "apiserver-kubelet-client.key",
+            "front-proxy-ca.crt",
+            "front-proxy-client.crt",
+            "front-proxy-client.key",
+            "sa.key",
+            "sa.pub",
+            "apiserver-etcd-client.crt",
+            "apiserver-etcd-client.key",
+            "etcd/ca.crt",
+        ] {
             add(&format!("{pki}{p}"));
         }
         for k in ["admin", "controller-manager", "scheduler"] {
@@ -85,9 +104,27 @@ fn every_node_holds_exactly_what_its_roles_need() {
         let o = run(hac().arg("eval").arg("--json").arg(example_file(example)));
         assert!(o.status.success(), "{example}: {}", text(&o.stderr));
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-        let minor: u32 = v["kubernetesVersion"].as_str().unwrap().trim_start_matches('v').split('.').nth(1).unwrap().parse().unwrap();
+        let minor: u32 = v["kubernetesVersion"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches('v')
+            .split('.')
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
         let nodes = v["nodes"].as_object().unwrap();
-        let mut cps: Vec<&String> = nodes.iter().filter(|(_, n)| n["roles"].as_array().unwrap().iter().any(|r| r == "control-plane")).map(|(k, _)| k).collect();
+        let mut cps: Vec<&String> = nodes
+            .iter()
+            .filter(|(_, n)| {
+                n["roles"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|r| r == "control-plane")
+            })
+            .map(|(k, _)| k)
+            .collect();
         cps.sort();
         let lb = &v["controlPlane"]["loadBalancer"];
         let layout = Layout {
@@ -101,26 +138,57 @@ fn every_node_holds_exactly_what_its_roles_need() {
         let out = tmp.path().join("b");
         build_example(example, &out, "tree");
         for (name, node) in nodes {
-            let roles: Vec<String> = node["roles"].as_array().unwrap().iter().map(|r| r.as_str().unwrap().to_string()).collect();
+            let roles: Vec<String> = node["roles"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r.as_str().unwrap().to_string())
+                .collect();
             let host = out.join("hosts").join(name);
-            let got: BTreeSet<String> = files_under(&host).iter().map(|p| p.display().to_string()).collect();
+            let got: BTreeSet<String> = files_under(&host)
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect();
             let want = expected(&layout, name, &roles);
             let extra: Vec<_> = got.difference(&want).collect();
             let missing: Vec<_> = want.difference(&got).collect();
-            assert!(extra.is_empty() && missing.is_empty(), "{example}/{name} ({roles:?}):\n  must not hold: {extra:?}\n  lacks: {missing:?}");
+            assert!(
+                extra.is_empty() && missing.is_empty(),
+                "{example}/{name} ({roles:?}):\n  must not hold: {extra:?}\n  lacks: {missing:?}"
+            );
             for f in &got {
-                let is_key = f.ends_with(".key") || f.ends_with(".conf") && f.starts_with("etc/kubernetes/") && !f.contains("sysctl") && !f.contains("modules");
-                assert!(!f.ends_with("etcd/ca.key") && !f.ends_with("front-proxy-ca.key"), "{example}/{name} holds {f}");
+                let is_key = f.ends_with(".key")
+                    || f.ends_with(".conf")
+                        && f.starts_with("etc/kubernetes/")
+                        && !f.contains("sysctl")
+                        && !f.contains("modules");
+                assert!(
+                    !f.ends_with("etcd/ca.key") && !f.ends_with("front-proxy-ca.key"),
+                    "{example}/{name} holds {f}"
+                );
                 if f.ends_with(".key") || f.ends_with("sa.pub") || is_key {
-                    let mode = std::fs::metadata(host.join(f)).unwrap().permissions().mode() & 0o777;
-                    assert_eq!(mode, 0o600, "{example}/{name}/{f} must be 0600, is {mode:o}");
+                    let mode = std::fs::metadata(host.join(f))
+                        .unwrap()
+                        .permissions()
+                        .mode()
+                        & 0o777;
+                    assert_eq!(
+                        mode, 0o600,
+                        "{example}/{name}/{f} must be 0600, is {mode:o}"
+                    );
                 }
             }
             if !roles.iter().any(|r| r == "control-plane") {
-                assert!(!got.contains("etc/kubernetes/pki/ca.key"), "{example}/{name} holds the cluster CA key");
+                assert!(
+                    !got.contains("etc/kubernetes/pki/ca.key"),
+                    "{example}/{name} holds the cluster CA key"
+                );
             }
             if roles == ["worker"] {
-                assert!(got.iter().all(|f| !f.ends_with(".key")), "{example}/{name}: a worker holds a private key");
+                assert!(
+                    got.iter().all(|f| !f.ends_with(".key")),
+                    "{example}/{name}: a worker holds a private key"
+                );
             }
         }
     }

@@ -5,11 +5,23 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-pub const EXAMPLES: [&str; 6] =
-    ["stacked-3", "external-etcd", "masters-run-etcd", "two-masters", "multi-zone", "nginx-lb"];
+pub const EXAMPLES: [&str; 6] = [
+    "stacked-3",
+    "external-etcd",
+    "masters-run-etcd",
+    "two-masters",
+    "multi-zone",
+    "nginx-lb",
+];
 
 /// The examples whose build must succeed (two-masters is rejected by design).
-pub const BUILDABLE: [&str; 5] = ["stacked-3", "external-etcd", "masters-run-etcd", "multi-zone", "nginx-lb"];
+pub const BUILDABLE: [&str; 5] = [
+    "stacked-3",
+    "external-etcd",
+    "masters-run-etcd",
+    "multi-zone",
+    "nginx-lb",
+];
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -31,7 +43,8 @@ pub fn hac() -> Command {
 }
 
 pub fn run(cmd: &mut Command) -> Output {
-    cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
+    cmd.output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
 }
 
 pub fn text(bytes: &[u8]) -> String {
@@ -61,7 +74,12 @@ pub fn build_example(name: &str, out: &Path, format: &str) {
         .arg("--format")
         .arg(format)
         .arg("-q"));
-    assert!(o.status.success(), "hac build {name} failed ({}):\n{}", o.status, text(&o.stderr));
+    assert!(
+        o.status.success(),
+        "hac build {name} failed ({}):\n{}",
+        o.status,
+        text(&o.stderr)
+    );
 }
 
 /// Fails loudly when a tool the test needs is missing.
@@ -72,7 +90,10 @@ pub fn require_tool(tool: &str) {
         .output()
         .map(|o| o.status.success())
         .unwrap_or(false);
-    assert!(found, "`{tool}` is not installed: run scripts/install-test-deps.sh");
+    assert!(
+        found,
+        "`{tool}` is not installed: run scripts/install-test-deps.sh"
+    );
 }
 
 /// Every file under `dir`, relative, sorted.

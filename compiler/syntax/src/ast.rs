@@ -27,19 +27,55 @@ pub enum ExprKind {
     Path(PathLit),
     Var(Ident),
     List(Vec<Expr>),
-    Attrs { rec: bool, bindings: Vec<Binding> },
-    Let { bindings: Vec<Binding>, body: Box<Expr> },
-    With { scope: Box<Expr>, body: Box<Expr> },
-    Assert { cond: Box<Expr>, body: Box<Expr> },
-    If { cond: Box<Expr>, then: Box<Expr>, else_: Box<Expr> },
-    Lambda { param: Param, body: Box<Expr> },
-    Apply { func: Box<Expr>, arg: Box<Expr> },
+    Attrs {
+        rec: bool,
+        bindings: Vec<Binding>,
+    },
+    Let {
+        bindings: Vec<Binding>,
+        body: Box<Expr>,
+    },
+    With {
+        scope: Box<Expr>,
+        body: Box<Expr>,
+    },
+    Assert {
+        cond: Box<Expr>,
+        body: Box<Expr>,
+    },
+    If {
+        cond: Box<Expr>,
+        then: Box<Expr>,
+        else_: Box<Expr>,
+    },
+    Lambda {
+        param: Param,
+        body: Box<Expr>,
+    },
+    Apply {
+        func: Box<Expr>,
+        arg: Box<Expr>,
+    },
     /// `e.a.b` and `e.a.b or default`.
-    Select { expr: Box<Expr>, path: Vec<AttrKey>, default: Option<Box<Expr>> },
+    Select {
+        expr: Box<Expr>,
+        path: Vec<AttrKey>,
+        default: Option<Box<Expr>>,
+    },
     /// `e ? a.b`
-    HasAttr { expr: Box<Expr>, path: Vec<AttrKey> },
-    Unary { op: UnaryOp, expr: Box<Expr> },
-    Binary { op: BinOp, lhs: Box<Expr>, rhs: Box<Expr> },
+    HasAttr {
+        expr: Box<Expr>,
+        path: Vec<AttrKey>,
+    },
+    Unary {
+        op: UnaryOp,
+        expr: Box<Expr>,
+    },
+    Binary {
+        op: BinOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -78,9 +114,17 @@ pub enum AttrKeyKind {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Binding {
     /// `a.b.c = value;`
-    Assign { path: Vec<AttrKey>, value: Expr, span: Span },
+    Assign {
+        path: Vec<AttrKey>,
+        value: Expr,
+        span: Span,
+    },
     /// `inherit a b;` or `inherit (from) a "b";` (keys are identifiers or static strings).
-    Inherit { from: Option<Box<Expr>>, names: Vec<AttrKey>, span: Span },
+    Inherit {
+        from: Option<Box<Expr>>,
+        names: Vec<AttrKey>,
+        span: Span,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -88,7 +132,11 @@ pub enum Param {
     /// `x: e`
     Ident(Ident),
     /// `{ a, b ? 1, ... }: e`, `args@{ … }: e`, `{ … }@args: e`
-    Pattern { formals: Vec<Formal>, ellipsis: bool, at: Option<Ident> },
+    Pattern {
+        formals: Vec<Formal>,
+        ellipsis: bool,
+        at: Option<Ident>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
