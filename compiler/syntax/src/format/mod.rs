@@ -245,6 +245,9 @@ struct Open {
     line_indent: usize,
     /// Whether it spans several lines in the input (brackets and `let` only).
     multiline: bool,
+    /// For `if`: whether it stands in the middle of a line (then a `then` that starts a line
+    /// is indented one level more than that line).
+    hanging: bool,
 }
 
 /// Facts about each token, worked out before the output is written.
@@ -442,6 +445,7 @@ fn format_tokens(text: &str) -> String {
                 kind: OpenKind::Body,
                 line_indent: out.line_indent,
                 multiline: false,
+                hanging: false,
             });
         }
         previous_was_prefix = false;
@@ -458,6 +462,7 @@ fn format_tokens(text: &str) -> String {
                 kind,
                 line_indent: out.line_indent,
                 multiline,
+                hanging: false,
             });
             let empty = facts
                 .get(index + 1)
@@ -484,23 +489,21 @@ fn format_tokens(text: &str) -> String {
             kind,
             line_indent: out.line_indent,
             multiline: false,
+            hanging: false,
         };
         match (token.kind, token_text) {
             (TokenKind::Punct, "=") => stack.push(pseudo(OpenKind::Assign)),
             (TokenKind::Word, "inherit") => stack.push(pseudo(OpenKind::Inherit)),
             (TokenKind::Word, "with" | "assert") => stack.push(pseudo(OpenKind::Clause)),
-            // `if`, `then` and `else` in the middle of a line line up (when another starts a
-            // line) as if they had started a line of their own.
+            // A `then` or `else` that starts a line lines up with its `if` or `then` (one level
+            // in from a line where `if` stood after other code); in the middle of a line, it
+            // takes the level of the line of its `if` or `then`.
             (TokenKind::Word, "if") => {
-                let line_indent = if starts_line {
-                    out.line_indent
-                } else {
-                    stack.last().map_or(0, |open| open.line_indent + 1)
-                };
                 stack.push(Open {
                     kind: OpenKind::If,
-                    line_indent,
+                    line_indent: out.line_indent,
                     multiline: false,
+                    hanging: !starts_line,
                 });
             }
             (TokenKind::Word, "then" | "else") => {
@@ -526,6 +529,7 @@ fn format_tokens(text: &str) -> String {
                     kind,
                     line_indent,
                     multiline: false,
+                    hanging: false,
                 });
             }
             (TokenKind::Punct, ":") => {
@@ -588,7 +592,9 @@ fn line_start_indent(
         _ => None,
     };
     match stack.last() {
-        Some(open) if Some(open.kind) == lines_up_with => open.line_indent,
+        Some(open) if Some(open.kind) == lines_up_with => {
+            open.line_indent + usize::from(open.hanging)
+        }
         Some(open) => open.line_indent + 1,
         None => 0,
     }
