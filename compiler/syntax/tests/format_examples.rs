@@ -140,8 +140,14 @@ fn deep_nesting_is_formatted_without_trouble() {
     }
     let formatted = format(&text);
     assert_eq!(format(&formatted), formatted);
-    let deepest = formatted.lines().map(|line| line.len() - line.trim_start().len()).max();
-    assert!(deepest >= Some(2 * depth), "indentation follows the nesting");
+    let deepest = formatted
+        .lines()
+        .map(|line| line.len() - line.trim_start().len())
+        .max();
+    assert!(
+        deepest >= Some(2 * depth),
+        "indentation follows the nesting"
+    );
     let flat = format!("{}1{}", "[ (".repeat(depth), ") ]".repeat(depth));
     let formatted = format(&flat);
     assert_eq!(formatted.lines().count(), 1);
