@@ -198,9 +198,14 @@ impl Converter {
                         format!("required attribute `{sub}` is null"),
                         null.best_span(),
                     ),
+                    // Point at where the enclosing set begins, not at all of it: a marker
+                    // under a whole file says nothing.
                     None => (
                         format!("missing required attribute `{sub}`"),
-                        node.best_span(),
+                        node.best_span().map(|s| hac_core::Span {
+                            end: s.start.saturating_add(1).min(s.end),
+                            ..s
+                        }),
                     ),
                 };
                 self.error(codes::MISSING_ATTRIBUTE, msg, span)
