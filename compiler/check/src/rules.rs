@@ -44,6 +44,16 @@ pub(crate) fn at(c: &Cluster, path: &str) -> Option<Span> {
         .or_else(|| c.origins.spans.get("").copied())
 }
 
+/// How to label the value at `path`: as `what`, or, when the file does not set it (so the
+/// span found is its parent's), as the default it is.
+fn what_at(c: &Cluster, path: &str, what: String) -> String {
+    if c.origins.spans.contains_key(path) {
+        what
+    } else {
+        format!("{what}: the default, as `{path}` is not set")
+    }
+}
+
 /// The span of a node's name (its attribute name in `nodes`), else of its definition.
 fn node_at(c: &Cluster, name: &str) -> Option<Span> {
     c.origins
@@ -496,9 +506,12 @@ fn vip(c: &Cluster, out: &mut Vec<Diagnostic>) {
                 vip_at,
             );
             out.push(
-                label(d, at(c, path), format!("{what} CIDR")).with_hint(
-                    "pick a VIP on the nodes' network, outside the pod and service CIDRs",
-                ),
+                label(
+                    d,
+                    at(c, path),
+                    what_at(c, path, format!("{what} CIDR {net}")),
+                )
+                .with_hint("pick a VIP on the nodes' network, outside the pod and service CIDRs"),
             );
         }
     }
@@ -549,7 +562,7 @@ fn cidrs(c: &Cluster, out: &mut Vec<Diagnostic>) {
             ),
             at(c, path),
         )
-        .with_span_label(format!("{what} CIDR"));
+        .with_span_label(what_at(c, path, format!("{what} CIDR")));
         for n in &inside {
             d = label(
                 d,
