@@ -52,5 +52,62 @@ pub fn sort_diagnostics(mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
         };
         key(a).cmp(&key(b))
     });
-    diags
+    merge_repeats(diags)
+}
+
+/// One expression can make many values (`lib.nodes { … roles = "control-plane"; }` makes
+/// every node's roles): the same problem at the same place is reported once, with the
+/// other occurrences named in notes, instead of once per value.
+fn merge_repeats(diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    const NAMED: usize = 5;
+    let mut out: Vec<Diagnostic> = Vec::with_capacity(diags.len());
+    let mut repeats: Vec<Vec<String>> = Vec::new();
+    for d in diags {
+        let same = out.iter().position(|o| {
+            o.span.is_some()
+                && o.code == d.code
+                && o.span == d.span
+                && o.span_label == d.span_label
+                && o.hints == d.hints
+                && o.severity == d.severity
+        });
+        match same {
+            Some(i) => repeats[i].push(d.message),
+            None => {
+                out.push(d);
+                repeats.push(Vec::new());
+            }
+        }
+    }
+    for (d, more) in out.iter_mut().zip(repeats) {
+        for m in more.iter().take(NAMED) {
+            d.notes.push(format!("the same expression also gives: {m}"));
+        }
+        if more.len() > NAMED {
+            d.notes
+                .push(format!("… and {} more like it", more.len() - NAMED));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod merge_tests {
+    use super::*;
+    use hac_core::{FileId, Span};
+
+    #[test]
+    fn the_same_problem_at_the_same_place_is_reported_once() {
+        let at = Span::new(FileId(0), 10, 20);
+        let d = |m: &str| Diagnostic::error(m).with_code("E0101").with_span(at);
+        let other = Diagnostic::error("elsewhere")
+            .with_code("E0101")
+            .with_span(Span::new(FileId(0), 30, 40));
+        let out = sort_diagnostics(vec![d("master-0"), other, d("master-1"), d("master-2")]);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].message, "master-0");
+        assert_eq!(out[0].notes.len(), 2);
+        assert!(out[0].notes[1].contains("master-2"));
+        assert_eq!(out[1].message, "elsewhere");
+    }
 }
