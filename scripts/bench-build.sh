@@ -33,7 +33,7 @@ measure() { # measure LABEL FILE NODES
   local label=$1 file=$2 nodes=$3
   "$hac" secrets init "$file" >/dev/null
   local json="$work/$label.json"
-  hyperfine --warmup 1 --runs 5 --export-json "$json" -N "$hac -q build $file -o $work/out-$label" >/dev/null
+  hyperfine --warmup 2 --runs 5 --style none --export-json "$json" -N "$hac -q build $file -o $work/out-$label" >/dev/null
   local mean; mean=$(python3 -c "import json;print('%.3f'%json.load(open('$json'))['results'][0]['mean'])")
   local rss; rss=$( { /usr/bin/time -f %M "$hac" -q build "$file" -o "$work/out-$label" >/dev/null; } 2>&1 | tail -n1)
   printf '%-22s %6s nodes  %8s s  %8s MiB peak  %8.3f ms/node\n' "$label" "$nodes" "$mean" "$((rss / 1024))" "$(python3 -c "print($mean*1000/$nodes)")"
