@@ -8,4 +8,6 @@ chmod 600 "out-examples/$example/$example.secrets"
 cargo build --release --locked --quiet
 ./target/release/hac check "out-examples/$example/$example.ha"
 ./target/release/hac build "out-examples/$example/$example.ha" -o "out/$example"
-./target/release/hac inspect "out/$example/hosts/$(ls "out/$example/hosts" | head -n1)"
+# What the first control plane receives: files, modes, and every certificate's subject and SANs.
+first=$(ls "out/$example/hosts" | grep -m1 master || ls "out/$example/hosts" | head -n1)
+./target/release/hac inspect "out/$example/hosts/$first"
