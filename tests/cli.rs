@@ -172,3 +172,93 @@ fn explain_knows_the_quorum_rule_and_rejects_unknown_codes() {
     let o = run(hac().arg("explain").arg("E9999"));
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn import_ca_adopts_an_existing_cluster_ca() {
+    require_tool("openssl");
+    let tmp = tempfile::tempdir().unwrap();
+    let ha = tmp.path().join("c.ha");
+    std::fs::copy(example_file("stacked-3"), &ha).unwrap();
+    assert!(run(hac().arg("secrets").arg("init").arg(&ha))
+        .status
+        .success());
+    let (crt, key) = (tmp.path().join("ca.crt"), tmp.path().join("ca.key"));
+    let o = run(std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "3650",
+        ])
+        .args([
+            "-subj",
+            "/CN=kubernetes",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&crt));
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    // a key that does not match is refused, and the secrets file is left alone
+    let s = tmp.path().join("c.secrets");
+    let before = std::fs::read(&s).unwrap();
+    let other = tmp.path().join("other.key");
+    assert!(run(std::process::Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out"
+        ])
+        .arg(&other))
+    .status
+    .success());
+    let o = run(hac()
+        .args(["secrets", "import-ca"])
+        .arg(&ha)
+        .arg("--cert")
+        .arg(&crt)
+        .arg("--key")
+        .arg(&other));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert_eq!(std::fs::read(&s).unwrap(), before);
+    // the matching pair is adopted: the built CA is the imported certificate
+    let o = run(hac()
+        .args(["secrets", "import-ca"])
+        .arg(&ha)
+        .arg("--cert")
+        .arg(&crt)
+        .arg("--key")
+        .arg(&key));
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let mode = std::fs::metadata(&s).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let out = tmp.path().join("out");
+    let o = run(hac()
+        .arg("build")
+        .arg(&ha)
+        .arg("-o")
+        .arg(&out)
+        .args(["--format", "tree", "-q"]));
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let built =
+        std::fs::read_to_string(out.join("hosts/master-0/etc/kubernetes/pki/ca.crt")).unwrap();
+    assert_eq!(built.trim(), std::fs::read_to_string(&crt).unwrap().trim());
+    let o = run(std::process::Command::new("openssl")
+        .arg("verify")
+        .arg("-CAfile")
+        .arg(&crt)
+        .arg(out.join("hosts/master-0/etc/kubernetes/pki/apiserver.crt")));
+    assert!(o.status.success(), "{}", text(&o.stdout));
+}
