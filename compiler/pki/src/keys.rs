@@ -5,8 +5,12 @@
 use crate::error::PkiError;
 use hac_model::KeyAlgorithm;
 use hkdf::Hkdf;
-use p256::elliptic_curve::sec1::ToEncodedPoint;
+use p256::elliptic_curve::sec1::ToSec1Point;
 use p256::elliptic_curve::PrimeField;
+// p256/p384 0.14 use pkcs8 0.11 and signature 3, rsa 0.9 the older pkcs8 0.10 and
+// signature 2: both trait sets are in scope, each picked by the key type.
+use p256::ecdsa::signature::Signer as _;
+use p256::pkcs8::{DecodePrivateKey as _, EncodePublicKey as _};
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use rcgen::{PublicKeyData, SignatureAlgorithm, SigningKey};
@@ -80,14 +84,11 @@ impl KeyPair {
     pub(crate) fn from_private(key: PrivateKey) -> Result<KeyPair, PkiError> {
         let (public_key_bits, signature_algorithm) = match &key {
             PrivateKey::P256(_, public) => (
-                public.to_encoded_point(false).as_bytes().to_vec(),
+                public.to_sec1_point(false).as_bytes().to_vec(),
                 &rcgen::PKCS_ECDSA_P256_SHA256,
             ),
             PrivateKey::P384(k) => (
-                k.verifying_key()
-                    .to_encoded_point(false)
-                    .as_bytes()
-                    .to_vec(),
+                k.verifying_key().to_sec1_point(false).as_bytes().to_vec(),
                 &rcgen::PKCS_ECDSA_P384_SHA384,
             ),
             PrivateKey::Rsa(k) => (
@@ -196,14 +197,15 @@ impl KeyPair {
 
     /// The public key as a PEM `PUBLIC KEY` (SubjectPublicKeyInfo), as kubeadm writes sa.pub.
     pub(crate) fn public_key_pem(&self) -> Result<String, PkiError> {
-        let pem = match &self.key {
+        let encoded = match &self.key {
             PrivateKey::P256(_, public) => p256::PublicKey::from_affine(*public)
                 .map_err(|_| PkiError::internal("invalid P-256 public key"))?
-                .to_public_key_pem(LineEnding::LF),
-            PrivateKey::P384(k) => k.verifying_key().to_public_key_pem(LineEnding::LF),
-            PrivateKey::Rsa(k) => k.to_public_key().to_public_key_pem(LineEnding::LF),
+                .to_public_key_pem(LineEnding::LF)
+                .ok(),
+            PrivateKey::P384(k) => k.verifying_key().to_public_key_pem(LineEnding::LF).ok(),
+            PrivateKey::Rsa(k) => k.to_public_key().to_public_key_pem(LineEnding::LF).ok(),
         };
-        pem.map_err(|_| PkiError::internal("cannot encode a public key"))
+        encoded.ok_or_else(|| PkiError::internal("cannot encode a public key"))
     }
 
     /// Whether `spki` (the raw SubjectPublicKeyInfo bit string of a certificate, and its
@@ -253,8 +255,9 @@ impl SigningKey for KeyPair {
             PrivateKey::P256(d, _) => {
                 // The ecdsa crate's signer: RFC 6979 deterministic nonces.
                 let signer = p256::ecdsa::SigningKey::from(*d);
-                let sig: p256::ecdsa::Signature =
-                    signer.try_sign(msg).map_err(|_| rcgen::Error::RemoteKeyError)?;
+                let sig: p256::ecdsa::Signature = signer
+                    .try_sign(msg)
+                    .map_err(|_| rcgen::Error::RemoteKeyError)?;
                 Ok(sig.to_der().as_bytes().to_vec())
             }
             PrivateKey::P384(k) => {
@@ -273,7 +276,8 @@ impl SigningKey for KeyPair {
     }
 }
 
-/// The public point `d×G`, by the p256 crate's scalar multiplication.
+/// The public point `d×G`, by the p256 crate's fixed-base multiplication (its precomputed
+/// basepoint table, the `precomputed-tables` feature; the ECDSA signer uses the same table).
 fn p256_public_key(d: &p256::NonZeroScalar) -> p256::AffinePoint {
     *p256::PublicKey::from_secret_scalar(d).as_affine()
 }
@@ -387,6 +391,7 @@ pub(crate) fn pem_body(text: &str) -> Option<Zeroizing<Vec<u8>>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use p256::pkcs8::EncodePrivateKey as _;
 
     /// The hand-written EC PKCS#8 is what the RustCrypto encoder writes, byte for byte.
     #[test]

@@ -112,3 +112,46 @@ fn another_algorithm_changes_every_key_but_the_layout_stays() {
     assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
     assert!(a.iter().all(|(p, v)| &b[p] != v));
 }
+
+/// SHA-256 over every `node/path`, its length and its bytes, in path order.
+fn tree_digest(pki: &IssuedPki) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for (path, bytes) in flatten(pki) {
+        h.update(path.as_bytes());
+        h.update((bytes.len() as u64).to_be_bytes());
+        h.update(&bytes);
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The complete stacked-3 PKI, per EC algorithm, is pinned to a digest recorded in
+/// tests/fixtures/pinned-output.txt: a dependency upgrade (p256/p384/ecdsa) that changed a
+/// single key, signature or encoding byte would fail here. (P-256 is also pinned by the
+/// committed out-examples; P-384 only here.)
+#[test]
+fn ec_output_is_pinned_across_dependency_upgrades() {
+    let fixture = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/pinned-output.txt"
+    ))
+    .expect("tests/fixtures/pinned-output.txt");
+    let expected: BTreeMap<&str, &str> = fixture
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_once(' '))
+        .collect();
+    assert_eq!(expected.len(), 2, "one line per algorithm: {fixture}");
+    for (name, algorithm) in [
+        ("ecdsa-p256", hac_model::KeyAlgorithm::EcdsaP256),
+        ("ecdsa-p384", hac_model::KeyAlgorithm::EcdsaP384),
+    ] {
+        let mut c = samples::stacked_3();
+        c.pki.algorithm = algorithm;
+        assert_eq!(
+            tree_digest(&issue(&c)),
+            expected[name],
+            "{name}: issued bytes changed"
+        );
+    }
+}
