@@ -9,6 +9,10 @@ mod report;
 use clap::Parser;
 use std::process::ExitCode;
 
+/// mimalloc: faster than the system allocator for the evaluator's many small allocations.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = match args::Cli::try_parse() {
         Ok(cli) => cli,

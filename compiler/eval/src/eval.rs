@@ -179,6 +179,19 @@ impl Evaluator {
                 _ => Ok(Value::Null),
             },
             IrKind::Str(parts) => {
+                // `"${s}"` of a string is that string: share it instead of copying.
+                if let [StrPartIr::Interp(e)] = parts.as_slice() {
+                    let v = self.eval(e, env)?;
+                    if let Value::Str(_) = v {
+                        return Ok(v);
+                    }
+                    let mut s = std::mem::take(&mut self.scratch);
+                    s.clear();
+                    let result = self.coerce_to_string(&v, e.span, false, &mut s);
+                    let value = Value::Str(Rc::from(s.as_str()));
+                    self.scratch = s;
+                    return result.map(|_| value);
+                }
                 // Build in a reused buffer, then allocate the string once.
                 let mut s = std::mem::take(&mut self.scratch);
                 s.clear();

@@ -149,6 +149,10 @@ pub type NameIndex = std::collections::HashMap<Sym, u32, std::hash::BuildHasherD
 /// Sets with at least this many attributes get a hash index for lookups.
 const INDEXED_SET_SIZE: usize = 32;
 
+/// Sets with at most this many attributes are searched front to back (cheaper than a
+/// binary search when most names differ in length).
+const LINEAR_SET_SIZE: usize = 12;
+
 /// The FNV-1a hash, fast for short keys.
 #[derive(Default)]
 pub struct Fnv(u64);
@@ -199,6 +203,14 @@ impl AttrSet {
                     .collect()
             });
             return index.get(name).map(|&i| &self.entries[i as usize]);
+        }
+        if self.entries.len() <= LINEAR_SET_SIZE {
+            // Small sets: compare lengths first, so most names are rejected without
+            // reading their bytes.
+            return self.entries.iter().find(|a| {
+                a.name.len() == name.len()
+                    && (std::ptr::eq(a.name.as_ptr(), name.as_ptr()) || *a.name == *name)
+            });
         }
         self.entries
             .binary_search_by(|a| (*a.name).cmp(name))
