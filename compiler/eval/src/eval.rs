@@ -677,6 +677,31 @@ impl Evaluator {
     }
 
     pub fn call2(&mut self, f: &Value, a: Thunk, b: Thunk, span: Span) -> R<Value> {
+        // `a: b: body` (as given to `sort` and `foldl'`): bind both arguments at once,
+        // without building the intermediate closure `b: body` that nothing else can see.
+        if let Value::Lambda(c) = f {
+            if let (ParamIr::Ident(_), IrKind::Lambda(inner)) =
+                (&c.lambda.param, &c.lambda.body.kind)
+            {
+                if let ParamIr::Ident(_) = inner.param {
+                    if self.too_deep() {
+                        return Err(depth_error(Some(span)));
+                    }
+                    let outer = Rc::new(Env {
+                        parent: Some(c.env.clone()),
+                        slots: smallvec::smallvec![a],
+                    });
+                    let env = Rc::new(Env {
+                        parent: Some(outer),
+                        slots: smallvec::smallvec![b],
+                    });
+                    self.depth += 1;
+                    let r = self.eval(&inner.body, &env);
+                    self.depth -= 1;
+                    return r;
+                }
+            }
+        }
         let g = self.call(f.clone(), a, span)?;
         self.call(g, b, span)
     }

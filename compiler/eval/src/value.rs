@@ -193,6 +193,7 @@ impl AttrSet {
             index: Default::default(),
         }
     }
+    #[inline]
     pub fn get(&self, name: &str) -> Option<&Attr> {
         if self.entries.len() >= INDEXED_SET_SIZE {
             let index = self.index.get_or_init(|| {
