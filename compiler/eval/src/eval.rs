@@ -93,6 +93,15 @@ fn depth_error(span: Option<Span>) -> Box<EvalError> {
     )
 }
 
+/// True for `a: b: body`: a function whose call with two arguments binds both directly.
+fn takes_two_plain_arguments(f: &Value) -> bool {
+    let Value::Lambda(c) = f else { return false };
+    let ParamIr::Ident(_) = c.lambda.param else {
+        return false;
+    };
+    matches!(&c.lambda.body.kind, IrKind::Lambda(inner) if matches!(inner.param, ParamIr::Ident(_)))
+}
+
 /// An address on the current stack (of a local of this function).
 #[inline(never)]
 pub fn stack_position() -> usize {
@@ -286,7 +295,35 @@ impl Evaluator {
                 env: env.clone(),
             }))),
             IrKind::Apply { func, arg, name } => {
-                let f = self.eval(func, env)?;
+                let f = match &func.kind {
+                    // `f x y` with `f = a: b: body`: bind both arguments at once (no
+                    // intermediate closure); any other function is applied one by one.
+                    IrKind::Apply {
+                        func: head,
+                        arg: first,
+                        name: head_name,
+                    } => {
+                        let h = self.eval(head, env)?;
+                        if takes_two_plain_arguments(&h) {
+                            let a = self.thunk(first, env);
+                            let b = self.thunk(arg, env);
+                            return self.call2(&h, a, b, ir.span).map_err(|e| {
+                                e.frame(ir.span, || match name {
+                                    Some(n) => format!("while calling `{n}`"),
+                                    None => "while calling a function".to_string(),
+                                })
+                            });
+                        }
+                        let a = self.thunk(first, env);
+                        self.call(h, a, func.span).map_err(|e| {
+                            e.frame(func.span, || match head_name {
+                                Some(n) => format!("while calling `{n}`"),
+                                None => "while calling a function".to_string(),
+                            })
+                        })?
+                    }
+                    _ => self.eval(func, env)?,
+                };
                 let a = self.thunk(arg, env);
                 self.call(f, a, ir.span).map_err(|e| {
                     e.frame(ir.span, || match name {
