@@ -30,7 +30,11 @@ pub struct DataNode {
 
 impl DataNode {
     pub fn new(value: Data, span: Option<Span>) -> DataNode {
-        DataNode { value, span, key_span: None }
+        DataNode {
+            value,
+            span,
+            key_span: None,
+        }
     }
     /// The name of the value's type as Nix's `builtins.typeOf` says it.
     pub fn type_name(&self) -> &'static str {
@@ -65,12 +69,17 @@ impl Data {
             Data::Null => J::Null,
             Data::Bool(b) => J::Bool(*b),
             Data::Int(i) => J::from(*i),
-            Data::Float(f) => serde_json::Number::from_f64(*f).map(J::Number).unwrap_or(J::Null),
+            Data::Float(f) => serde_json::Number::from_f64(*f)
+                .map(J::Number)
+                .unwrap_or(J::Null),
             Data::String(s) => J::String(s.clone()),
             Data::List(items) => J::Array(items.iter().map(DataNode::to_json).collect()),
-            Data::Attrs(attrs) => {
-                J::Object(attrs.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
-            }
+            Data::Attrs(attrs) => J::Object(
+                attrs
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.to_json()))
+                    .collect(),
+            ),
         }
     }
 }

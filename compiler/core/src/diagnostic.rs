@@ -90,7 +90,10 @@ impl Diagnostic {
         self
     }
     pub fn with_label(mut self, span: Span, message: impl Into<String>) -> Self {
-        self.labels.push(Label { span, message: message.into() });
+        self.labels.push(Label {
+            span,
+            message: message.into(),
+        });
         self
     }
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
@@ -102,7 +105,10 @@ impl Diagnostic {
         self
     }
     pub fn with_trace(mut self, span: Span, message: impl Into<String>) -> Self {
-        self.trace.push(TraceFrame { span, message: message.into() });
+        self.trace.push(TraceFrame {
+            span,
+            message: message.into(),
+        });
         self
     }
     pub fn is_error(&self) -> bool {
@@ -131,10 +137,14 @@ impl Diagnostic {
             });
         }
         for l in self.labels.iter().filter(|l| valid(&l.span)) {
-            labels.push(cs::Label::secondary(l.span.file, clamp(sources, l.span)).with_message(&l.message));
+            labels.push(
+                cs::Label::secondary(l.span.file, clamp(sources, l.span)).with_message(&l.message),
+            );
         }
         for t in self.trace.iter().filter(|t| valid(&t.span)) {
-            labels.push(cs::Label::secondary(t.span.file, clamp(sources, t.span)).with_message(&t.message));
+            labels.push(
+                cs::Label::secondary(t.span.file, clamp(sources, t.span)).with_message(&t.message),
+            );
         }
         d = d.with_labels(labels);
         let mut notes: Vec<String> = self.hints.iter().map(|h| format!("help: {h}")).collect();
@@ -147,7 +157,8 @@ impl Diagnostic {
             let _ = term::emit_to_write_style(&mut buf, &config, &files, &d);
             String::from_utf8_lossy(buf.as_slice()).into_owned()
         } else {
-            term::emit_into_string(&config, &files, &d).unwrap_or_else(|_| format!("{}\n", self.message))
+            term::emit_into_string(&config, &files, &d)
+                .unwrap_or_else(|_| format!("{}\n", self.message))
         }
     }
 
@@ -157,7 +168,13 @@ impl Diagnostic {
             let f = sources.get(span.file)?;
             let (line, column) = f.line_col(span.start as usize);
             let (end_line, end_column) = f.line_col(span.end as usize);
-            Some(JsonLocation { file: f.name.clone(), line, column, end_line, end_column })
+            Some(JsonLocation {
+                file: f.name.clone(),
+                line,
+                column,
+                end_line,
+                end_column,
+            })
         };
         let j = JsonDiagnostic {
             severity: self.severity,
@@ -168,14 +185,24 @@ impl Diagnostic {
             labels: self
                 .labels
                 .iter()
-                .filter_map(|l| Some(JsonLabel { location: loc(&l.span)?, message: l.message.clone() }))
+                .filter_map(|l| {
+                    Some(JsonLabel {
+                        location: loc(&l.span)?,
+                        message: l.message.clone(),
+                    })
+                })
                 .collect(),
             hints: self.hints.clone(),
             notes: self.notes.clone(),
             trace: self
                 .trace
                 .iter()
-                .filter_map(|t| Some(JsonLabel { location: loc(&t.span)?, message: t.message.clone() }))
+                .filter_map(|t| {
+                    Some(JsonLabel {
+                        location: loc(&t.span)?,
+                        message: t.message.clone(),
+                    })
+                })
                 .collect(),
         };
         serde_json::to_string(&j).unwrap_or_else(|_| "{}".to_string())
@@ -233,10 +260,16 @@ impl<'a> Files<'a> for CsFiles<'a> {
     type Source = &'a str;
 
     fn name(&'a self, id: FileId) -> Result<&'a str, FilesError> {
-        self.0.get(id).map(|f| f.name.as_str()).ok_or(FilesError::FileMissing)
+        self.0
+            .get(id)
+            .map(|f| f.name.as_str())
+            .ok_or(FilesError::FileMissing)
     }
     fn source(&'a self, id: FileId) -> Result<&'a str, FilesError> {
-        self.0.get(id).map(|f| &*f.text).ok_or(FilesError::FileMissing)
+        self.0
+            .get(id)
+            .map(|f| &*f.text)
+            .ok_or(FilesError::FileMissing)
     }
     fn line_index(&'a self, id: FileId, byte_index: usize) -> Result<usize, FilesError> {
         let f = self.0.get(id).ok_or(FilesError::FileMissing)?;
@@ -248,9 +281,10 @@ impl<'a> Files<'a> for CsFiles<'a> {
     fn line_range(&'a self, id: FileId, line_index: usize) -> Result<Range<usize>, FilesError> {
         let f = self.0.get(id).ok_or(FilesError::FileMissing)?;
         let starts = f.line_starts();
-        let start = *starts
-            .get(line_index)
-            .ok_or(FilesError::LineTooLarge { given: line_index, max: starts.len() - 1 })?;
+        let start = *starts.get(line_index).ok_or(FilesError::LineTooLarge {
+            given: line_index,
+            max: starts.len() - 1,
+        })?;
         let end = starts.get(line_index + 1).copied().unwrap_or(f.text.len());
         Ok(start..end)
     }
@@ -269,7 +303,10 @@ mod tests {
             .with_span_label("not a cluster attribute")
             .with_hint("did you mean `network`?");
         let text = d.render(&sm, false);
-        assert!(text.contains("error[E0301]: unknown attribute `netwrok`"), "{text}");
+        assert!(
+            text.contains("error[E0301]: unknown attribute `netwrok`"),
+            "{text}"
+        );
         assert!(text.contains("cluster.ha:2:3"), "{text}");
         assert!(text.contains("^^^^^^^"), "{text}");
         assert!(text.contains("help: did you mean `network`?"), "{text}");

@@ -25,8 +25,14 @@ mod tests {
     use super::did_you_mean;
     #[test]
     fn finds_typos() {
-        assert_eq!(did_you_mean("netwrok", ["network", "nodes", "name"]).as_deref(), Some("network"));
-        assert_eq!(did_you_mean("controlplane", ["controlPlane", "etcd"]).as_deref(), Some("controlPlane"));
+        assert_eq!(
+            did_you_mean("netwrok", ["network", "nodes", "name"]).as_deref(),
+            Some("network")
+        );
+        assert_eq!(
+            did_you_mean("controlplane", ["controlPlane", "etcd"]).as_deref(),
+            Some("controlPlane")
+        );
         assert_eq!(did_you_mean("zzzz", ["network", "nodes"]), None);
     }
 }

@@ -15,7 +15,11 @@ pub struct Artifact {
 
 impl Artifact {
     pub fn new(path: impl Into<String>, mode: u32, contents: impl Into<Vec<u8>>) -> Artifact {
-        Artifact { path: path.into(), mode, contents: contents.into() }
+        Artifact {
+            path: path.into(),
+            mode,
+            contents: contents.into(),
+        }
     }
 }
 

@@ -34,7 +34,11 @@ pub struct Version {
 
 impl Version {
     pub const fn new(major: u32, minor: u32, patch: u32) -> Version {
-        Version { major, minor, patch }
+        Version {
+            major,
+            minor,
+            patch,
+        }
     }
     /// Parses `1.30.2` or `v1.30.2`.
     pub fn parse(s: &str) -> Option<Version> {
@@ -46,7 +50,11 @@ impl Version {
         if it.next().is_some() {
             return None;
         }
-        Some(Version { major, minor, patch })
+        Some(Version {
+            major,
+            minor,
+            patch,
+        })
     }
     /// `(1, 30)`: the minor release, for version-dependent behaviour.
     pub fn minor_release(&self) -> (u32, u32) {
@@ -109,7 +117,11 @@ impl LoadBalancerKind {
         ("external", LoadBalancerKind::External),
     ];
     pub fn as_str(self) -> &'static str {
-        Self::ALL.iter().find(|(_, k)| *k == self).map(|(s, _)| *s).unwrap_or("?")
+        Self::ALL
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map(|(s, _)| *s)
+            .unwrap_or("?")
     }
     /// A TCP load balancer process (haproxy or nginx) runs beside keepalived.
     pub fn is_tcp_proxy(self) -> bool {
@@ -124,10 +136,16 @@ pub enum Placement {
 }
 
 impl Placement {
-    pub const ALL: [(&'static str, Placement); 2] =
-        [("control-plane", Placement::ControlPlane), ("dedicated", Placement::Dedicated)];
+    pub const ALL: [(&'static str, Placement); 2] = [
+        ("control-plane", Placement::ControlPlane),
+        ("dedicated", Placement::Dedicated),
+    ];
     pub fn as_str(self) -> &'static str {
-        Self::ALL.iter().find(|(_, k)| *k == self).map(|(s, _)| *s).unwrap_or("?")
+        Self::ALL
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map(|(s, _)| *s)
+            .unwrap_or("?")
     }
 }
 
@@ -156,10 +174,16 @@ pub enum EtcdTopology {
 }
 
 impl EtcdTopology {
-    pub const ALL: [(&'static str, EtcdTopology); 2] =
-        [("stacked", EtcdTopology::Stacked), ("external", EtcdTopology::External)];
+    pub const ALL: [(&'static str, EtcdTopology); 2] = [
+        ("stacked", EtcdTopology::Stacked),
+        ("external", EtcdTopology::External),
+    ];
     pub fn as_str(self) -> &'static str {
-        Self::ALL.iter().find(|(_, k)| *k == self).map(|(s, _)| *s).unwrap_or("?")
+        Self::ALL
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map(|(s, _)| *s)
+            .unwrap_or("?")
     }
 }
 
@@ -198,7 +222,11 @@ impl KeyAlgorithm {
         ("rsa-4096", KeyAlgorithm::Rsa4096),
     ];
     pub fn as_str(self) -> &'static str {
-        Self::ALL.iter().find(|(_, k)| *k == self).map(|(s, _)| *s).unwrap_or("?")
+        Self::ALL
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map(|(s, _)| *s)
+            .unwrap_or("?")
     }
 }
 
@@ -227,7 +255,9 @@ impl Node {
     }
     /// The subnet of the address when a prefix was given.
     pub fn subnet(&self) -> Option<Ipv4Net> {
-        self.prefix_len.and_then(|p| Ipv4Net::new(self.address, p).ok()).map(|n| n.trunc())
+        self.prefix_len
+            .and_then(|p| Ipv4Net::new(self.address, p).ok())
+            .map(|n| n.trunc())
     }
 }
 
@@ -247,7 +277,11 @@ impl Role {
         ("load-balancer", Role::LoadBalancer),
     ];
     pub fn as_str(self) -> &'static str {
-        Self::ALL.iter().find(|(_, k)| *k == self).map(|(s, _)| *s).unwrap_or("?")
+        Self::ALL
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map(|(s, _)| *s)
+            .unwrap_or("?")
     }
 }
 

@@ -98,9 +98,11 @@ impl Cluster {
             LoadBalancerKind::Keepalived => self.control_planes().collect(),
             LoadBalancerKind::Haproxy | LoadBalancerKind::Nginx => match lb.placement {
                 Placement::ControlPlane => self.control_planes().collect(),
-                Placement::Dedicated => {
-                    self.nodes.iter().filter(|n| n.has(Role::LoadBalancer)).collect()
-                }
+                Placement::Dedicated => self
+                    .nodes
+                    .iter()
+                    .filter(|n| n.has(Role::LoadBalancer))
+                    .collect(),
             },
         }
     }

@@ -28,7 +28,9 @@ pub fn stacked_3() -> Cluster {
     Cluster {
         name: "prod".to_string(),
         kubernetes_version: Version::new(1, 30, 2),
-        epoch: Epoch { unix: 1_767_225_600 }, // 2026-01-01T00:00:00Z
+        epoch: Epoch {
+            unix: 1_767_225_600,
+        }, // 2026-01-01T00:00:00Z
         control_plane: ControlPlane {
             vip: Some(Ipv4Addr::new(10, 0, 2, 100)),
             endpoint: None,
@@ -40,7 +42,10 @@ pub fn stacked_3() -> Cluster {
                 placement: Placement::ControlPlane,
                 address: None,
             },
-            keepalived: Keepalived { router_id: 51, unicast: false },
+            keepalived: Keepalived {
+                router_id: 51,
+                unicast: false,
+            },
         },
         etcd: Etcd {
             topology: EtcdTopology::Stacked,
@@ -66,7 +71,10 @@ pub fn stacked_3() -> Cluster {
             node("worker-0", &[Role::Worker], [10, 0, 2, 20], None),
             node("worker-1", &[Role::Worker], [10, 0, 2, 21], None),
         ],
-        outputs: Outputs { cloud_init: true, ansible: true },
+        outputs: Outputs {
+            cloud_init: true,
+            ansible: true,
+        },
         origins: Origins::default(),
     }
 }
@@ -76,8 +84,10 @@ pub fn stacked_3_dedicated_lb() -> Cluster {
     let mut c = stacked_3();
     c.control_plane.port = 6443;
     c.control_plane.load_balancer.placement = Placement::Dedicated;
-    c.nodes.push(node("lb-0", &[Role::LoadBalancer], [10, 0, 2, 5], None));
-    c.nodes.push(node("lb-1", &[Role::LoadBalancer], [10, 0, 2, 6], None));
+    c.nodes
+        .push(node("lb-0", &[Role::LoadBalancer], [10, 0, 2, 5], None));
+    c.nodes
+        .push(node("lb-1", &[Role::LoadBalancer], [10, 0, 2, 6], None));
     c.nodes.sort_by(|a, b| a.name.cmp(&b.name));
     c
 }
@@ -87,7 +97,12 @@ pub fn external_etcd() -> Cluster {
     let mut c = stacked_3();
     c.etcd.topology = EtcdTopology::External;
     for i in 0..3u8 {
-        c.nodes.push(node(&format!("etcd-{i}"), &[Role::Etcd], [10, 0, 2, 30 + i], None));
+        c.nodes.push(node(
+            &format!("etcd-{i}"),
+            &[Role::Etcd],
+            [10, 0, 2, 30 + i],
+            None,
+        ));
     }
     c.nodes.sort_by(|a, b| a.name.cmp(&b.name));
     c
