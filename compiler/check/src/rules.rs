@@ -268,15 +268,7 @@ fn zones(c: &Cluster, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// A DNS-1123 label: 1..63 of `a-z0-9-`, starting and ending with a letter or digit.
-pub fn is_dns1123_label(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 63
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
-}
+pub use hac_model::is_dns1123_label;
 
 /// A DNS-1123 subdomain: labels joined by dots, at most 253 characters.
 pub fn is_dns1123_subdomain(s: &str) -> bool {

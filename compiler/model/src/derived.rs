@@ -55,6 +55,17 @@ pub fn default_etcd_version(k8s: Version) -> Version {
     }
 }
 
+/// A DNS-1123 label (cluster and node names): 1..63 of `a-z0-9-`, starting and ending
+/// with a letter or digit.
+pub fn is_dns1123_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
 /// From 1.29 admin certificates carry `O=kubeadm:cluster-admins` and a separate
 /// `super-admin.conf` (O=system:masters) exists on the first control plane.
 pub fn has_super_admin(k8s: Version) -> bool {

@@ -71,15 +71,6 @@ pub fn checked_port(cluster: &Cluster) -> u16 {
     }
 }
 
-fn is_dns_label(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 63
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
-}
-
 fn is_interface_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 15
@@ -139,7 +130,7 @@ pub fn validate(cluster: &Cluster, secrets: &RenderSecrets, ca_cert_hash: &str) 
                 .with_hint(hint.to_string()),
         );
     };
-    if !is_dns_label(&cluster.name) {
+    if !hac_model::is_dns1123_label(&cluster.name) {
         err(
             "name",
             format!("cluster name `{}` is not a DNS-1123 label", cluster.name),
@@ -147,7 +138,7 @@ pub fn validate(cluster: &Cluster, secrets: &RenderSecrets, ca_cert_hash: &str) 
         );
     }
     for node in &cluster.nodes {
-        if !is_dns_label(&node.name) {
+        if !hac_model::is_dns1123_label(&node.name) {
             err(
                 &format!("nodes.{}", node.name),
                 format!("node name `{}` is not a DNS-1123 label", node.name),
