@@ -105,14 +105,7 @@ impl Evaluator {
         }
         let mut canon = match std::fs::canonicalize(&lexical) {
             Ok(c) => c,
-            Err(e) => {
-                return fail(
-                    Diagnostic::error(format!("cannot import `{shown}`: {}", io_reason(&e)))
-                        .with_code("E0011")
-                        .with_span(span)
-                        .with_span_label("imported here"),
-                )
-            }
+            Err(e) => return fail(import_failed(span, &shown, &e)),
         };
         if canon.is_dir() {
             canon = canon.join("default.ha");
@@ -131,14 +124,7 @@ impl Evaluator {
         }
         let text = match std::fs::read_to_string(&canon) {
             Ok(t) => t,
-            Err(e) => {
-                return fail(
-                    Diagnostic::error(format!("cannot import `{shown}`: {}", io_reason(&e)))
-                        .with_code("E0011")
-                        .with_span(span)
-                        .with_span_label("imported here"),
-                )
-            }
+            Err(e) => return fail(import_failed(span, &shown, &e)),
         };
         let dir = canon
             .parent()
@@ -254,4 +240,12 @@ fn cycle(span: Span, target: &Path, chain: &[PathBuf]) -> Diagnostic {
     .with_span(span)
     .with_span_label("this import closes the cycle")
     .with_note(format!("cycle: {}", names.join(" → ")))
+}
+
+/// E0011: the imported file cannot be read.
+fn import_failed(span: Span, shown: &str, e: &std::io::Error) -> Diagnostic {
+    Diagnostic::error(format!("cannot import `{shown}`: {}", io_reason(e)))
+        .with_code("E0011")
+        .with_span(span)
+        .with_span_label("imported here")
 }
