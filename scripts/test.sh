@@ -4,6 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-test-deps.sh
+# The real kubeadm, kube-apiserver, kube-controller-manager, kube-scheduler and kubectl the
+# Kubernetes tests run, built from k8s.io/kubernetes at pinned versions (cached per version
+# outside the work tree; the first build takes about 15 minutes on 2 cores, see README).
+bash scripts/k8s-tools.sh --all >/dev/null
 # git does not keep mode 0600; hac refuses secrets files that others can read.
 find out-examples tests -name '*.secrets' -exec chmod 600 {} + 2>/dev/null || true
 export CARGO_TERM_COLOR=never

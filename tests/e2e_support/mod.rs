@@ -5,6 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+pub mod k8s;
+pub mod netlab;
+
 pub const EXAMPLES: [&str; 6] = [
     "stacked-3",
     "external-etcd",

@@ -1,0 +1,682 @@
+//! A real HA control plane runs on hac's bundle, in network namespaces, for the stacked and
+//! the external-etcd scenario (`tests/control-plane/*.ha`).
+//!
+//! Each host's archive is unpacked, unchanged, into a root of its own; every host gets a
+//! network namespace (see `e2e_support::netlab`). What runs is what the archives and kubeadm
+//! say: kubeadm (with `--rootfs`, so it reads and writes the unpacked root) writes the static
+//! pod manifests, and etcd, kube-apiserver, kube-controller-manager and kube-scheduler are
+//! started with the exact commands of those manifests (external etcd: the `ExecStart` of the
+//! archive's `etcd.service`), paths under `/etc/kubernetes` and `/var/lib/etcd` mapped into
+//! the host's root; haproxy and keepalived run the archive's configs. Joining control planes
+//! go through `kubeadm join phase preflight` and `control-plane-prepare` against the live
+//! cluster (stacked: `control-plane-join etcd`, which adds the member as a learner and
+//! promotes it), and the worker runs kubeadm join's discovery with the bundle's token and
+//! `caCertHashes`.
+//!
+//! Faked, because it cannot run here (no container runtime, no kubelet): the kubelet's own
+//! objects. The Node objects `kubeadm init phase mark-control-plane` patches, and the etcd
+//! mirror pods whose annotations kubeadm reads to find the etcd members, are created with
+//! kubectl from what the kubelet would have posted (the manifest kubeadm wrote).
+//!
+//! Then the seeds' failure experiments, checked against what `report.txt` predicts.
+
+mod e2e_support;
+use e2e_support::k8s::*;
+use e2e_support::netlab::*;
+use e2e_support::*;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Checks of `kubeadm … preflight` that look at the machine, not at the bundle (see
+/// tests/kubeadm_accepts.rs for why each is skipped).
+const SKIPPED: &str = "FileExisting-crictl,FileExisting-conntrack,FileExisting-ip,\
+FileExisting-iptables,FileExisting-mount,FileExisting-nsenter,FileExisting-socat,\
+SystemVerification,KubeletVersion,FileContent--proc-sys-net-ipv4-ip_forward,\
+FileContent--proc-sys-net-bridge-bridge-nf-call-iptables,Swap";
+
+/// How long kubectl through the endpoint may fail while the load balancer or a control
+/// plane fails over: VRRP (advert 1 s, master down after ~3.6 s) or haproxy's health check
+/// (inter 3 s × fall 3), plus a request timeout.
+const FAILOVER_BOUND: Duration = Duration::from_secs(25);
+
+struct Live {
+    lab: Lab,
+    _tmp: tempfile::TempDir,
+    version: &'static str,
+    roots: BTreeMap<String, PathBuf>,
+    addrs: BTreeMap<String, String>,
+    roles: BTreeMap<String, Vec<String>>,
+    report: String,
+    /// host:port of the endpoint, as the kubeconfigs name it.
+    endpoint: String,
+    vip: String,
+}
+
+fn s(v: &[&str]) -> Vec<String> {
+    v.iter().map(|x| x.to_string()).collect()
+}
+
+impl Live {
+    fn new(fixture: &str, tag: &str) -> Live {
+        for t in ["tar", "ip", "unshare", "etcd", "curl", "haproxy", "keepalived"] {
+            require_tool(t);
+        }
+        let ha = root().join("tests/control-plane").join(format!("{fixture}.ha"));
+        let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hac-k8s");
+        std::fs::create_dir_all(&base).unwrap();
+        let tmp = tempfile::Builder::new()
+            .prefix(&format!("{fixture}-"))
+            .tempdir_in(&base)
+            .unwrap();
+        // keepalived's script security wants no group/other-writable folder on the path.
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let copy = tmp.path().join(format!("{fixture}.ha"));
+        std::fs::copy(&ha, &copy).unwrap();
+        let o = run(hac().args(["secrets", "init"]).arg(&copy));
+        assert!(o.status.success(), "secrets init: {}", text(&o.stderr));
+        let out = tmp.path().join("out");
+        let o = run(hac().arg("build").arg(&copy).arg("-o").arg(&out).arg("-q"));
+        assert!(o.status.success(), "hac build: {}", text(&o.stderr));
+        let report = std::fs::read_to_string(out.join("report.txt")).unwrap();
+
+        let json = run(hac().arg("eval").arg(&copy).arg("--json"));
+        assert!(json.status.success(), "{}", text(&json.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+        let version = kubeadm_version_for(v["kubernetesVersion"].as_str().unwrap());
+        let vip = v["controlPlane"]["vip"].as_str().unwrap().to_string();
+        let endpoint_name = v["controlPlane"]["endpoint"].as_str().map(str::to_string);
+
+        let mut roots = BTreeMap::new();
+        let mut addrs = BTreeMap::new();
+        let mut roles = BTreeMap::new();
+        let mut cidrs = Vec::new();
+        let mut hosts_file = String::from("127.0.0.1 localhost\n::1 localhost ip6-localhost\n");
+        if let Some(name) = &endpoint_name {
+            hosts_file.push_str(&format!("{vip} {name}\n"));
+        }
+        for (name, node) in v["nodes"].as_object().unwrap() {
+            let cidr = node["address"].as_str().unwrap().to_string();
+            let addr = cidr.split('/').next().unwrap().to_string();
+            hosts_file.push_str(&format!("{addr} {name}\n"));
+            let r = tmp.path().join("roots").join(name);
+            unpack(&out.join(format!("hosts/{name}.tar.gz")), &r);
+            roles.insert(name.clone(), host_roles(&r));
+            roots.insert(name.clone(), r);
+            addrs.insert(name.clone(), addr);
+            cidrs.push((name.clone(), cidr));
+        }
+        // kubeadm --rootfs chroots into the host's root: it resolves names there.
+        for r in roots.values() {
+            std::fs::write(r.join("etc/hosts"), &hosts_file).unwrap();
+        }
+        let lab = Lab::new(tag, tmp.path(), &cidrs, &hosts_file);
+        let admin = std::fs::read_to_string(
+            roots.values().find(|r| r.join("etc/kubernetes/admin.conf").exists()).unwrap()
+                .join("etc/kubernetes/admin.conf"),
+        )
+        .unwrap();
+        let endpoint = admin
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("server: "))
+            .unwrap()
+            .trim_matches('"')
+            .trim_start_matches("https://")
+            .to_string();
+        Live {
+            lab,
+            _tmp: tmp,
+            version,
+            roots,
+            addrs,
+            roles,
+            report,
+            endpoint,
+            vip,
+        }
+    }
+
+    fn root(&self, host: &str) -> &Path {
+        &self.roots[host]
+    }
+
+    fn masters(&self) -> Vec<String> {
+        self.roles
+            .iter()
+            .filter(|(_, r)| r.iter().any(|x| x == "control-plane"))
+            .map(|(h, _)| h.clone())
+            .collect()
+    }
+
+    fn with_role(&self, role: &str) -> Vec<String> {
+        self.roles
+            .iter()
+            .filter(|(_, r)| r.len() == 1 && r[0] == role)
+            .map(|(h, _)| h.clone())
+            .collect()
+    }
+
+    fn bin(&self, tool: &str) -> String {
+        k8s_bin(self.version, tool).display().to_string()
+    }
+
+    /// kubeadm in the host's namespace, chrooted into its root.
+    fn kubeadm(&self, host: &str, args: &[&str]) -> String {
+        let mut argv = vec![self.bin("kubeadm")];
+        argv.extend(s(args));
+        argv.push("--rootfs".into());
+        argv.push(self.root(host).display().to_string());
+        let o = self.lab.exec(host, &argv);
+        let out = format!("{}{}", text(&o.stdout), text(&o.stderr));
+        assert!(
+            o.status.success(),
+            "{host}: kubeadm {} failed:\n{out}\n{}",
+            args.join(" "),
+            self.lab.logs(20)
+        );
+        out
+    }
+
+    fn kubectl_output(&self, host: &str, kubeconfig: &Path, args: &[&str]) -> std::process::Output {
+        let mut argv = vec![
+            self.bin("kubectl"),
+            format!("--kubeconfig={}", kubeconfig.display()),
+            "--request-timeout=4s".into(),
+        ];
+        argv.extend(s(args));
+        self.lab.exec(host, &argv)
+    }
+
+    fn kubectl(&self, host: &str, kubeconfig: &Path, args: &[&str]) -> String {
+        let o = self.kubectl_output(host, kubeconfig, args);
+        assert!(
+            o.status.success(),
+            "{host}: kubectl {} failed: {}{}",
+            args.join(" "),
+            text(&o.stdout),
+            text(&o.stderr)
+        );
+        text(&o.stdout)
+    }
+
+    fn admin_conf(&self) -> PathBuf {
+        self.root(&self.masters()[0]).join("etc/kubernetes/admin.conf")
+    }
+
+    /// `kubectl get namespaces` through the endpoint, from `host`.
+    fn api_works_from(&self, host: &str) -> bool {
+        let o = self.kubectl_output(host, &self.admin_conf(), &["get", "namespaces", "-o", "name"]);
+        o.status.success() && text(&o.stdout).contains("namespace/kube-system")
+    }
+
+    fn readyz(&self, master: &str) -> bool {
+        let ca = self.root(master).join("etc/kubernetes/pki/ca.crt");
+        let o = self.lab.exec(
+            master,
+            &[
+                "curl".into(),
+                "-s".into(),
+                "--max-time".into(),
+                "5".into(),
+                "--cacert".into(),
+                ca.display().to_string(),
+                format!("https://{}:6443/readyz", self.addrs[master]),
+            ],
+        );
+        o.status.success() && text(&o.stdout).trim() == "ok"
+    }
+
+    /// Starts a static pod kubeadm wrote, with the exact command of its manifest.
+    fn start_static_pod(&mut self, host: &str, component: &str) {
+        let root = self.root(host).to_path_buf();
+        let manifest = root.join(format!("etc/kubernetes/manifests/{component}.yaml"));
+        let mut argv = static_pod_command(&manifest);
+        assert_eq!(argv[0], component, "{}", manifest.display());
+        argv[0] = if component == "etcd" {
+            "etcd".into()
+        } else {
+            self.bin(component)
+        };
+        let argv: Vec<String> = argv.iter().map(|w| map_paths_into(&root, w)).collect();
+        self.lab.spawn(host, &format!("{host}-{component}"), &argv);
+    }
+
+    fn start_control_plane(&mut self, host: &str) {
+        for c in ["kube-apiserver", "kube-controller-manager", "kube-scheduler"] {
+            self.start_static_pod(host, c);
+        }
+        let h = host.to_string();
+        wait_until(&self.lab, Duration::from_secs(180), &format!("{host}: /readyz"), || {
+            self.readyz(&h)
+        });
+    }
+
+    /// The external etcd member of `host`, from its archive's etcd.service.
+    fn start_etcd_unit(&mut self, host: &str) {
+        let root = self.root(host).to_path_buf();
+        let unit = std::fs::read_to_string(root.join("etc/systemd/system/etcd.service")).unwrap();
+        let joined = unit.replace("\\\n", " ");
+        let line = joined
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("ExecStart="))
+            .expect("ExecStart");
+        let argv: Vec<String> = line
+            .split_whitespace()
+            .map(|w| map_paths_into(&root, w))
+            .collect();
+        self.lab.spawn(host, &format!("{host}-etcd"), &argv);
+    }
+
+    /// haproxy (if the host has one) and keepalived with the archive's configs, paths mapped.
+    fn start_load_balancer(&mut self, host: &str) {
+        let root = self.root(host).to_path_buf();
+        let map = |t: &str| {
+            t.replace(
+                "/etc/kubernetes/pki",
+                &format!("{}/etc/kubernetes/pki", root.display()),
+            )
+            .replace("/etc/keepalived/", &format!("{}/etc/keepalived/", root.display()))
+        };
+        let haproxy = root.join("etc/haproxy/haproxy.cfg");
+        if haproxy.exists() {
+            let cfg = self.lab.dir.join(format!("{host}-haproxy.cfg"));
+            std::fs::write(&cfg, map(&std::fs::read_to_string(&haproxy).unwrap())).unwrap();
+            self.lab.spawn(
+                host,
+                &format!("{host}-haproxy"),
+                &s(&["haproxy", "-db", "-f", &cfg.display().to_string()]),
+            );
+        }
+        let conf = self.lab.dir.join(format!("{host}-keepalived.conf"));
+        std::fs::write(
+            &conf,
+            map(&std::fs::read_to_string(root.join("etc/keepalived/keepalived.conf")).unwrap()),
+        )
+        .unwrap();
+        let dir = self.lab.dir.clone();
+        self.lab.spawn(
+            host,
+            &format!("{host}-keepalived"),
+            &[
+                "keepalived".into(),
+                "--dont-fork".into(),
+                "--log-console".into(),
+                "--no-syslog".into(),
+                "--vrrp".into(),
+                "--use-file".into(),
+                conf.display().to_string(),
+                format!("--pid={}", dir.join(format!("{host}.pid")).display()),
+                format!("--vrrp_pid={}", dir.join(format!("{host}.vrrp.pid")).display()),
+            ],
+        );
+    }
+
+    fn holds_vip(&self, host: &str) -> bool {
+        let o = self.lab.exec(host, &s(&["ip", "-4", "-o", "addr", "show", "dev", "eth0"]));
+        text(&o.stdout).contains(&format!(" {}/", self.vip))
+    }
+
+    /// The host holding a leader-election lease (its identity is `<hostname>_<uuid>`).
+    fn lease_holder(&self, from: &str, lease: &str) -> Option<String> {
+        let o = self.kubectl_output(
+            from,
+            &self.admin_conf(),
+            &["-n", "kube-system", "get", "lease", lease, "-o", "jsonpath={.spec.holderIdentity}"],
+        );
+        if !o.status.success() {
+            return None;
+        }
+        let id = text(&o.stdout);
+        id.split('_').next().filter(|h| !h.is_empty()).map(str::to_string)
+    }
+
+    /// The first control plane: kubeadm's init phases, its components, then the phases that
+    /// need the live API server.
+    fn init_first(&mut self, first: &str, external: bool) {
+        let cfg = "/etc/kubernetes/kubeadm-config.yaml";
+        let skip = if external {
+            format!("--ignore-preflight-errors={SKIPPED}")
+        } else {
+            format!("--ignore-preflight-errors={SKIPPED}")
+        };
+        // --dry-run skips only the image pull (no container runtime, no registry here).
+        let out = self.kubeadm(first, &["init", "phase", "preflight", "--dry-run", "--config", cfg, &skip]);
+        assert!(!out.contains("[ERROR"), "{out}");
+        let out = self.kubeadm(first, &["init", "phase", "certs", "all", "--config", cfg]);
+        assert!(!out.contains("Generating \""), "{first}: kubeadm generated certificates:\n{out}");
+        let out = self.kubeadm(first, &["init", "phase", "kubeconfig", "all", "--config", cfg]);
+        assert!(
+            out.lines().filter(|l| l.contains("Writing")).all(|l| l.contains("kubelet.conf")),
+            "{first}: kubeadm wrote kubeconfigs hac ships:\n{out}"
+        );
+        if !external {
+            self.kubeadm(first, &["init", "phase", "etcd", "local", "--config", cfg]);
+            self.start_static_pod(first, "etcd");
+        }
+        self.kubeadm(first, &["init", "phase", "control-plane", "all", "--config", cfg]);
+        self.start_control_plane(first);
+    }
+
+    /// Phases of `kubeadm init` that run against the live API server (through the endpoint).
+    fn init_live_phases(&mut self, first: &str) {
+        let cfg = "/etc/kubernetes/kubeadm-config.yaml";
+        let f = first.to_string();
+        wait_until(&self.lab, Duration::from_secs(60), "the endpoint answers", || {
+            // Through the VIP; admin.conf's group is bound by the next phase, so ask /readyz.
+            let o = self.lab.exec(
+                &f,
+                &[
+                    "curl".into(),
+                    "-s".into(),
+                    "--max-time".into(),
+                    "3".into(),
+                    "--cacert".into(),
+                    self.root(&f).join("etc/kubernetes/pki/ca.crt").display().to_string(),
+                    format!("https://{}/readyz", self.endpoint),
+                ],
+            );
+            text(&o.stdout).trim() == "ok"
+        });
+        // Stand-in for the kubelet registering its Node (no kubelet can run here); the
+        // kubelet phase of upload-config annotates it.
+        self.create_node(first);
+        self.kubeadm(first, &["init", "phase", "upload-config", "all", "--config", cfg]);
+        self.kubeadm(first, &["init", "phase", "bootstrap-token", "--config", cfg]);
+        self.kubeadm(first, &["init", "phase", "mark-control-plane", "--config", cfg]);
+        let node = self.kubectl(first, &self.admin_conf(), &["get", "node", first, "-o", "json"]);
+        assert!(
+            node.contains("node-role.kubernetes.io/control-plane"),
+            "mark-control-plane did not label {first}:\n{node}"
+        );
+    }
+
+    /// The first control plane's super-admin.conf (system:masters), which works before
+    /// kubeadm has bound admin.conf's group.
+    fn super_admin_conf(&self) -> PathBuf {
+        self.root(&self.masters()[0]).join("etc/kubernetes/super-admin.conf")
+    }
+
+    fn create_node(&self, host: &str) {
+        let file = self.lab.dir.join(format!("node-{host}.yaml"));
+        std::fs::write(
+            &file,
+            // What a kubelet registers: kubeadm waits for the hostname label before patching.
+            format!(
+                "apiVersion: v1\nkind: Node\nmetadata:\n  name: {host}\n  labels:\n    \
+                 kubernetes.io/hostname: {host}\n    kubernetes.io/os: linux\n    \
+                 kubernetes.io/arch: amd64\n"
+            ),
+        )
+        .unwrap();
+        let m0 = self.masters()[0].clone();
+        self.kubectl(&m0, &self.super_admin_conf(), &["create", "-f", &file.display().to_string()]);
+    }
+
+    /// Stand-in for the kubelet's mirror pod of a stacked etcd member: kubeadm finds the etcd
+    /// members through these pods' annotations.
+    fn create_etcd_mirror_pod(&self, host: &str) {
+        let manifest = self.root(host).join("etc/kubernetes/manifests/etcd.yaml");
+        let mut doc: serde_yaml::Value =
+            serde_yaml::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+        doc["metadata"]["name"] = format!("etcd-{host}").into();
+        doc["spec"]["nodeName"] = host.into();
+        let file = self.lab.dir.join(format!("mirror-etcd-{host}.yaml"));
+        std::fs::write(&file, serde_yaml::to_string(&doc).unwrap()).unwrap();
+        self.kubectl(host, &self.admin_conf(), &["create", "-f", &file.display().to_string()]);
+    }
+
+    /// A joining control plane: preflight and control-plane-prepare against the live cluster,
+    /// stacked etcd through kubeadm (learner, then promoted), then its components.
+    fn join_control_plane(&mut self, host: &str, external: bool) {
+        let cfg = "/etc/kubernetes/kubeadm-config.yaml";
+        let skip = format!("--ignore-preflight-errors={SKIPPED}");
+        // --dry-run skips only the image pull (no container runtime, no registry here).
+        let out = self.kubeadm(
+            host,
+            &["join", "phase", "preflight", "--dry-run", "--config", cfg, &skip],
+        );
+        assert!(!out.contains("[ERROR"), "{host}: {out}");
+        let out = self.kubeadm(
+            host,
+            &["join", "phase", "control-plane-prepare", "all", "--config", cfg],
+        );
+        assert!(
+            !out.contains("Generating \"") && !out.contains("Writing \""),
+            "{host}: kubeadm join generated files hac ships:\n{out}"
+        );
+        assert!(out.contains("Using existing"), "{host}: {out}");
+        if !external {
+            let label = format!("{host}-kubeadm-join-etcd");
+            let mut argv = vec![self.bin("kubeadm")];
+            argv.extend(s(&["join", "phase", "control-plane-join", "etcd", "--config", cfg, "-v1"]));
+            argv.push("--rootfs".into());
+            argv.push(self.root(host).display().to_string());
+            self.lab.spawn(host, &label, &argv);
+            let manifest = self.root(host).join("etc/kubernetes/manifests/etcd.yaml");
+            wait_until(&self.lab, Duration::from_secs(90), &format!("{host}: etcd.yaml"), || {
+                manifest.exists()
+            });
+            std::thread::sleep(Duration::from_millis(300));
+            let cmd = static_pod_command(&manifest).join(" ");
+            assert!(
+                cmd.contains("--initial-cluster-state=existing"),
+                "{host}: a joining member must start with state existing: {cmd}"
+            );
+            self.start_static_pod(host, "etcd");
+            let status = self.lab.wait_exit(&label, Duration::from_secs(180));
+            assert!(
+                status.is_some_and(|s| s.success()),
+                "{host}: kubeadm join phase control-plane-join etcd: {status:?}\n{}\n{}",
+                self.lab.log(&label),
+                self.lab.logs(20)
+            );
+        }
+        self.start_control_plane(host);
+    }
+
+    /// kubeadm join's discovery on a worker, with the bundle's token and caCertHashes: it
+    /// ends at the TLS bootstrap, which needs a kubelet.
+    fn worker_discovery(&mut self, worker: &str, ca: &[u8]) {
+        let label = format!("{worker}-kubeadm-join");
+        let mut argv = vec![self.bin("kubeadm")];
+        argv.extend(s(&[
+            "join",
+            "phase",
+            "kubelet-start",
+            "--config",
+            "/etc/kubernetes/kubeadm-config.yaml",
+            "-v1",
+        ]));
+        argv.push("--rootfs".into());
+        argv.push(self.root(worker).display().to_string());
+        self.lab.spawn(worker, &label, &argv);
+        let lab = &self.lab;
+        wait_until(lab, Duration::from_secs(90), "worker discovery and bootstrap-token login", || {
+            let log = lab.log(&label);
+            assert!(
+                !log.contains("error execution phase"),
+                "{worker}: kubeadm join failed:\n{log}"
+            );
+            log.contains("Waiting for the kubelet to perform the TLS Bootstrap")
+                || log.contains("Writing kubelet configuration")
+        });
+        self.lab.stop(&label);
+        let log = self.lab.log(&label);
+        assert!(
+            log.contains("Cluster info signature and contents are valid"),
+            "{worker}: discovery did not validate cluster-info with the token:\n{log}"
+        );
+        let got = std::fs::read(self.root(worker).join("etc/kubernetes/pki/ca.crt"))
+            .expect("discovery wrote the cluster CA");
+        assert_eq!(got, ca, "{worker}: discovery found another CA than the bundle's");
+    }
+
+    /// Tries kubectl through the endpoint every 500 ms for `span`; returns the longest run
+    /// of failures.
+    fn longest_outage(&self, from: &str, span: Duration) -> Duration {
+        let start = Instant::now();
+        let mut longest = Duration::ZERO;
+        let mut failing_since: Option<Instant> = None;
+        while start.elapsed() < span {
+            let t = Instant::now();
+            if self.api_works_from(from) {
+                if let Some(f) = failing_since.take() {
+                    longest = longest.max(t - f);
+                }
+            } else if failing_since.is_none() {
+                failing_since = Some(t);
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        if let Some(f) = failing_since {
+            longest = longest.max(f.elapsed());
+        }
+        longest
+    }
+
+    fn stop_host(&mut self, host: &str) {
+        self.lab.stop(&format!("{host}-"));
+    }
+}
+
+fn report_says(report: &str, needle: &str) {
+    assert!(report.contains(needle), "report.txt does not say {needle:?}:\n{report}");
+}
+
+#[test]
+fn stacked_control_plane_runs_and_survives_what_the_report_predicts() {
+    let mut c = Live::new("stacked", "s");
+    let masters = c.masters();
+    let lbs = c.with_role("load-balancer");
+    let worker = c.with_role("worker")[0].clone();
+    assert_eq!(masters.len(), 3);
+    assert_eq!(lbs.len(), 2);
+    report_says(&c.report, "quorum 2, tolerates 1 failure");
+    report_says(&c.report, "VIP:            held by keepalived on lb-0 (MASTER");
+
+    for lb in &lbs {
+        c.start_load_balancer(lb);
+    }
+    c.init_first(&masters[0], false);
+    c.init_live_phases(&masters[0]);
+    c.create_etcd_mirror_pod(&masters[0]);
+
+    // The identities of the first control plane's kubeconfigs.
+    let m0 = masters[0].clone();
+    let super_admin = c.root(&m0).join("etc/kubernetes/super-admin.conf");
+    c.kubectl(&m0, &super_admin, &["get", "namespaces"]);
+    for (conf, user) in [
+        ("controller-manager.conf", "system:kube-controller-manager"),
+        ("scheduler.conf", "system:kube-scheduler"),
+        ("admin.conf", "kubernetes-admin"),
+    ] {
+        let who = c.kubectl(&m0, &c.root(&m0).join("etc/kubernetes").join(conf), &["auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"]);
+        assert_eq!(who.trim(), user, "{conf}");
+    }
+
+    for m in &masters[1..] {
+        c.join_control_plane(m, false);
+        c.create_node(m);
+        c.create_etcd_mirror_pod(m);
+    }
+    let ca = std::fs::read(c.root(&m0).join("etc/kubernetes/pki/ca.crt")).unwrap();
+    c.worker_discovery(&worker, &ca);
+    assert!(c.api_works_from(&worker), "kubectl through the endpoint from the worker");
+    for m in &masters {
+        assert!(c.readyz(m), "{m} ready");
+    }
+
+    // 1. The load balancer holding the VIP fails: the VIP moves, the endpoint keeps serving.
+    assert!(c.holds_vip(&lbs[0]), "lb-0 holds the VIP at start, as the report says");
+    c.stop_host(&lbs[0]);
+    let took = wait_until(&c.lab, FAILOVER_BOUND, "the endpoint after lb-0 failed", || {
+        c.api_works_from(&worker)
+    });
+    assert!(c.holds_vip(&lbs[1]), "lb-1 took the VIP");
+    eprintln!("load balancer failover: endpoint back after {took:?}");
+
+    // 2. The control plane holding the leader leases fails: the endpoint keeps working within
+    //    the bound, and the leases move to another control plane.
+    let holder = wait_until(&c.lab, Duration::from_secs(60), "lease holders", || {
+        c.lease_holder(&worker, "kube-controller-manager").is_some()
+    });
+    let _ = holder;
+    let cm_holder = c.lease_holder(&worker, "kube-controller-manager").unwrap();
+    assert!(masters.contains(&cm_holder), "holder {cm_holder} is a master");
+    c.stop_host(&cm_holder);
+    let outage = c.longest_outage(&worker, Duration::from_secs(30));
+    eprintln!("control plane {cm_holder} stopped: longest endpoint outage {outage:?}");
+    assert!(outage <= FAILOVER_BOUND, "the endpoint failed for {outage:?}");
+    wait_until(&c.lab, Duration::from_secs(90), "leases moved", || {
+        ["kube-controller-manager", "kube-scheduler"].iter().all(|l| {
+            c.lease_holder(&worker, l)
+                .is_some_and(|h| h != cm_holder && masters.contains(&h))
+        })
+    });
+
+    // 3. A second control plane fails: 1 of 3 etcd members left, no quorum, as the report
+    //    says ("tolerates 1 failure"): /readyz fails on the survivor.
+    let rest: Vec<String> = masters.iter().filter(|m| **m != cm_holder).cloned().collect();
+    let (second, survivor) = (rest[0].clone(), rest[1].clone());
+    c.stop_host(&second);
+    wait_until(&c.lab, Duration::from_secs(90), "readyz fails without quorum", || {
+        !c.readyz(&survivor)
+    });
+    assert!(!c.api_works_from(&worker) || !c.readyz(&survivor));
+
+    // 4. It comes back: quorum again, the cluster recovers.
+    c.start_static_pod(&second, "etcd");
+    c.start_control_plane(&second);
+    wait_until(&c.lab, Duration::from_secs(120), "survivor ready again", || c.readyz(&survivor));
+    wait_until(&c.lab, Duration::from_secs(60), "the endpoint after recovery", || {
+        c.api_works_from(&worker)
+    });
+}
+
+#[test]
+fn external_etcd_control_plane_runs_and_fails_over_the_vip() {
+    let mut c = Live::new("external", "e");
+    let masters = c.masters();
+    let worker = c.with_role("worker")[0].clone();
+    assert_eq!(masters.len(), 3);
+    report_says(&c.report, "quorum 2, tolerates 1 failure");
+    report_says(&c.report, "VIP:            held by keepalived on master-0 (MASTER");
+
+    for m in &masters {
+        c.start_etcd_unit(m);
+    }
+    // ExternalEtcdVersion is checked for real here: kubeadm asks the members.
+    c.init_first(&masters[0], true);
+    for m in &masters {
+        c.start_load_balancer(m);
+    }
+    c.init_live_phases(&masters[0]);
+    let m0 = masters[0].clone();
+    for m in &masters[1..] {
+        c.join_control_plane(m, true);
+    }
+    let ca = std::fs::read(c.root(&m0).join("etc/kubernetes/pki/ca.crt")).unwrap();
+    c.worker_discovery(&worker, &ca);
+    assert!(c.api_works_from(&worker));
+
+    // The control plane holding the VIP (and, started first, the leases) fails as a whole.
+    wait_until(&c.lab, Duration::from_secs(30), "master-0 holds the VIP", || c.holds_vip(&m0));
+    wait_until(&c.lab, Duration::from_secs(60), "master-0 holds the leases", || {
+        c.lease_holder(&worker, "kube-controller-manager").as_deref() == Some(m0.as_str())
+    });
+    c.stop_host(&m0);
+    let took = wait_until(&c.lab, FAILOVER_BOUND, "the endpoint after master-0 failed", || {
+        c.api_works_from(&worker)
+    });
+    eprintln!("VIP failover: endpoint back after {took:?}");
+    assert!(c.holds_vip(&masters[1]), "master-1 (priority 140) took the VIP");
+    wait_until(&c.lab, Duration::from_secs(90), "leases moved", || {
+        ["kube-controller-manager", "kube-scheduler"].iter().all(|l| {
+            c.lease_holder(&worker, l)
+                .is_some_and(|h| h != m0 && masters.contains(&h))
+        })
+    });
+}
