@@ -91,7 +91,12 @@ fn expected(layout: &Layout, name: &str, roles: &[String]) -> BTreeSet<String> {
         }
     }
     if has("load-balancer") && !cp {
-        add(&format!("{pki}ca.crt"));
+        // A load balancer that also joins as a worker keeps the CA out of kubeadm's path.
+        if has("worker") {
+            add("etc/hac/kubernetes-ca.crt");
+        } else {
+            add(&format!("{pki}ca.crt"));
+        }
     }
     add("etc/hac/bootstrap.sh");
     add("etc/hac/manifest.json");

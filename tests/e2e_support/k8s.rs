@@ -9,7 +9,7 @@ use std::process::Command;
 /// The kubeadm that reads `kubeadm.k8s.io/v1beta3` (hac emits it below 1.31).
 pub const KUBE_V1BETA3: &str = "1.30.14";
 /// The kubeadm that reads `kubeadm.k8s.io/v1beta4` (hac emits it from 1.31).
-pub const KUBE_V1BETA4: &str = "1.32.13";
+pub const KUBE_V1BETA4: &str = "1.32.9";
 
 /// The folder `scripts/k8s-tools.sh` caches a version's binaries in.
 pub fn k8s_dir(version: &str) -> PathBuf {

@@ -256,7 +256,7 @@ fn issue_inner(cluster: &Cluster, secrets: &Secrets) -> Result<IssuedPki, PkiErr
         }
         if node.has(Role::LoadBalancer) {
             put(
-                format!("{PKI}/ca.crt"),
+                cluster.load_balancer_ca_path(node).to_string(),
                 MODE_CERT,
                 cluster_ca.cert_pem.as_bytes(),
             );

@@ -124,7 +124,7 @@ pub fn haproxy_context(cluster: &Cluster, node: &Node) -> HaproxyContext {
         node: node.name.clone(),
         port: cluster.control_plane.port,
         servers: backends(cluster),
-        ca_file: format!("/{}", facts::CA_CERT),
+        ca_file: format!("/{}", cluster.load_balancer_ca_path(node)),
         check_interval_seconds: 3,
         check_fall: 3,
     }
