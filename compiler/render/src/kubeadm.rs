@@ -3,7 +3,9 @@
 //! first control plane, a control-plane Join on the other masters, a Join on workers.
 
 use crate::facts::{node_labels, TOKEN_GROUPS, TOKEN_TTL, TOKEN_USAGES};
-use hac_model::{Cluster, EtcdTopology, KeyAlgorithm, KubeadmApi, Node, RenderSecrets, Role};
+use hac_model::{
+    Cluster, EtcdTopology, KeyAlgorithm, KubeadmApi, Node, RenderSecrets, Role, Version,
+};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -212,14 +214,19 @@ pub enum KubeadmDocument {
     Join(JoinConfiguration),
 }
 
-fn encryption_algorithm(alg: KeyAlgorithm) -> &'static str {
-    match alg {
+/// v1beta4's `encryptionAlgorithm`, where this kubeadm knows the value: kubeadm 1.31 and
+/// 1.32 accept only ECDSA-P256 and RSA (1.32.9 rejects "ECDSA-P384"; it came with 1.33).
+/// Without it kubeadm still uses the P-384 certificates hac ships; only what kubeadm itself
+/// generates later (kubelet.conf, renewals) takes its default, as with v1beta3.
+fn encryption_algorithm(alg: KeyAlgorithm, version: Version) -> Option<&'static str> {
+    Some(match alg {
         KeyAlgorithm::EcdsaP256 => "ECDSA-P256",
-        KeyAlgorithm::EcdsaP384 => "ECDSA-P384",
+        KeyAlgorithm::EcdsaP384 if version.minor_release() >= (1, 33) => "ECDSA-P384",
+        KeyAlgorithm::EcdsaP384 => return None,
         KeyAlgorithm::Rsa2048 => "RSA-2048",
         KeyAlgorithm::Rsa3072 => "RSA-3072",
         KeyAlgorithm::Rsa4096 => "RSA-4096",
-    }
+    })
 }
 
 fn hours(days: u32) -> String {
@@ -298,7 +305,11 @@ fn cluster_configuration(cluster: &Cluster) -> ClusterConfiguration {
         kubernetes_version: format!("v{}", cluster.kubernetes_version),
         control_plane_endpoint: cluster.control_plane_endpoint(),
         certificates_dir: CERTIFICATES_DIR,
-        encryption_algorithm: v4.then(|| encryption_algorithm(cluster.pki.algorithm)),
+        encryption_algorithm: if v4 {
+            encryption_algorithm(cluster.pki.algorithm, cluster.kubernetes_version)
+        } else {
+            None
+        },
         certificate_validity_period: v4.then(|| hours(cluster.pki.cert_validity_days)),
         ca_certificate_validity_period: v4.then(|| hours(cluster.pki.ca_validity_days)),
         networking: Networking {
