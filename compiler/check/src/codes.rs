@@ -41,6 +41,7 @@ pub const INVALID_SAN: &str = "E0310";
 pub const INVALID_ENDPOINT: &str = "E0311";
 pub const ADDRESS_WITHOUT_PREFIX: &str = "E0312";
 pub const INVALID_DNS_DOMAIN: &str = "E0313";
+pub const KUBELET_RESTRICTED_LABEL: &str = "E0314";
 
 // Load balancer, VRRP, ports.
 pub const DEDICATED_WITHOUT_LOAD_BALANCER: &str = "E0401";
@@ -96,6 +97,7 @@ pub const ALL: &[&str] = &[
     INVALID_ENDPOINT,
     ADDRESS_WITHOUT_PREFIX,
     INVALID_DNS_DOMAIN,
+    KUBELET_RESTRICTED_LABEL,
     DEDICATED_WITHOUT_LOAD_BALANCER,
     ROUTER_ID_OUT_OF_RANGE,
     PRIORITY_OUT_OF_RANGE,

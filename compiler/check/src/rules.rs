@@ -28,6 +28,7 @@ pub fn check(c: &Cluster) -> Vec<Diagnostic> {
     topology_and_roles(c, &mut d);
     zones(c, &mut d);
     names_and_addresses(c, &mut d);
+    kubelet_labels(c, &mut d);
     vip(c, &mut d);
     cidrs(c, &mut d);
     sans(c, &mut d);
@@ -35,6 +36,71 @@ pub fn check(c: &Cluster) -> Vec<Diagnostic> {
     keepalived(c, &mut d);
     versions_and_pki(c, &mut d);
     crate::sort_diagnostics(d)
+}
+
+/// Labels the kubelet may set on its own Node (`--node-labels`): the NodeRestriction
+/// admission plugin and the kubelet itself refuse any other key in the `kubernetes.io` and
+/// `k8s.io` namespaces, and the kubelet then does not start at all.
+const KUBELET_LABELS: [&str; 11] = [
+    "kubernetes.io/hostname",
+    "kubernetes.io/os",
+    "kubernetes.io/arch",
+    "beta.kubernetes.io/os",
+    "beta.kubernetes.io/arch",
+    "beta.kubernetes.io/instance-type",
+    "node.kubernetes.io/instance-type",
+    "topology.kubernetes.io/region",
+    "topology.kubernetes.io/zone",
+    "failure-domain.beta.kubernetes.io/region",
+    "failure-domain.beta.kubernetes.io/zone",
+];
+const KUBELET_LABEL_NAMESPACES: [&str; 2] = ["kubelet.kubernetes.io", "node.kubernetes.io"];
+
+/// Whether the kubelet accepts `key` in `--node-labels`.
+pub fn kubelet_may_set_label(key: &str) -> bool {
+    let Some((prefix, _)) = key.split_once('/') else {
+        return true;
+    };
+    let restricted = ["kubernetes.io", "k8s.io"]
+        .iter()
+        .any(|ns| prefix == *ns || prefix.ends_with(&format!(".{ns}")));
+    !restricted
+        || KUBELET_LABELS.contains(&key)
+        || KUBELET_LABEL_NAMESPACES
+            .iter()
+            .any(|ns| prefix == *ns || prefix.ends_with(&format!(".{ns}")))
+}
+
+fn kubelet_labels(c: &Cluster, out: &mut Vec<Diagnostic>) {
+    for n in &c.nodes {
+        for key in n.labels.keys() {
+            if kubelet_may_set_label(key) {
+                continue;
+            }
+            let path = format!("nodes.{}.labels", n.name);
+            out.push(
+                err(
+                    codes::KUBELET_RESTRICTED_LABEL,
+                    format!(
+                        "node {} asks for label {key:?}, which the kubelet may not set on its own node",
+                        n.name
+                    ),
+                    at(c, &path),
+                )
+                .with_hint(format!(
+                    "label it once the node has joined: `kubectl label node {} {key}=…`; \
+                     or use a key outside kubernetes.io and k8s.io (e.g. \"node.example.com/role\"), \
+                     or under node.kubernetes.io/",
+                    n.name
+                ))
+                .with_note(
+                    "the kubelet refuses --node-labels in the kubernetes.io and k8s.io namespaces \
+                     except its own (kubernetes.io/hostname, topology.kubernetes.io/zone, …) and \
+                     node.kubernetes.io/, and does not start",
+                ),
+            );
+        }
+    }
 }
 
 /// The span recorded for an attribute path, else its nearest recorded parent, else the root.
