@@ -31,6 +31,8 @@ pub struct Availability {
     pub priorities: Vec<(String, i64)>,
     /// Nodes running haproxy/nginx.
     pub load_balancers: Vec<String>,
+    /// The address of an external load balancer (kind "external").
+    pub external_load_balancer: Option<String>,
     /// One entry per zone named by some node, in zone-name order.
     pub zones: Vec<ZoneLoss>,
     /// Nodes whose loss alone breaks the control plane, with what it breaks.
@@ -112,6 +114,10 @@ impl Availability {
             vip_holders,
             priorities,
             load_balancers,
+            external_load_balancer: match kind {
+                LoadBalancerKind::External => cluster.control_plane.load_balancer.address.clone(),
+                _ => None,
+            },
             zones: Vec::new(),
             single_points_of_failure: Vec::new(),
         };
@@ -273,6 +279,11 @@ impl Availability {
                 "load balancer:  {} on {}",
                 self.load_balancer_kind.as_str(),
                 list(&self.load_balancers)
+            );
+        } else if let Some(address) = &self.external_load_balancer {
+            let _ = writeln!(
+                out,
+                "load balancer:  external at {address} (not managed by hac), in front of every kube-apiserver"
             );
         } else if self.load_balancer_kind != LoadBalancerKind::External {
             let _ = writeln!(

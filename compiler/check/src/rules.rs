@@ -844,6 +844,23 @@ fn load_balancer(c: &Cluster, out: &mut Vec<Diagnostic>) {
                 .with_hint("set controlPlane.loadBalancer.address to the existing load balancer's DNS name or address"),
             );
         }
+        if let (Some(vip), Some(address)) = (cp.vip, &lb.address) {
+            let d = err(
+                    codes::VIP_WITH_EXTERNAL_LOAD_BALANCER,
+                    format!(
+                        "controlPlane.vip ({vip}) is set, but with loadBalancer.kind = \"external\" no VIP is managed: the endpoint would be {vip}, not the load balancer at {address}"
+                    ),
+                    at(c, "controlPlane.vip"),
+                )
+                .with_hint(format!(
+                    "remove controlPlane.vip; to keep {vip} in the apiserver certificate, add it to controlPlane.certSANs"
+                ));
+            out.push(label(
+                d,
+                at(c, "controlPlane.loadBalancer.address"),
+                "the external load balancer",
+            ));
+        }
     } else if cp.vip.is_none() {
         out.push(
             err(

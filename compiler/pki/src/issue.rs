@@ -10,7 +10,7 @@ use crate::keys::{hkdf_expand, KeyPair};
 use crate::kubeconfig::Kubeconfig;
 use crate::secrets::Secrets;
 use hac_core::Diagnostic;
-use hac_model::{has_super_admin, Artifact, Cluster, IssuedPki, Node, Role};
+use hac_model::{has_super_admin, Artifact, Cluster, IssuedPki, LoadBalancerKind, Node, Role};
 use hmac::{Hmac, Mac};
 use rcgen::string::Ia5String;
 use rcgen::{
@@ -391,6 +391,15 @@ impl<'a> Issuer<'a> {
         ips.extend(c.control_plane.vip.map(IpAddr::V4));
         if let Ok(ip) = c.endpoint_host().parse::<IpAddr>() {
             ips.push(ip);
+        }
+        // Clients may dial an external load balancer by its own address too.
+        if c.control_plane.load_balancer.kind == LoadBalancerKind::External {
+            if let Some(a) = &c.control_plane.load_balancer.address {
+                match a.parse::<IpAddr>() {
+                    Ok(ip) => ips.push(ip),
+                    Err(_) => dns.push(a.clone()),
+                }
+            }
         }
         for san in &c.control_plane.cert_sans {
             match san.parse::<IpAddr>() {

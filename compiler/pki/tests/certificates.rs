@@ -291,6 +291,26 @@ fn an_endpoint_name_and_cert_sans_extend_the_apiserver_sans() {
 }
 
 #[test]
+fn an_external_load_balancer_address_is_always_an_apiserver_san() {
+    // With an endpoint name, the load balancer's own address used to be left out.
+    let mut c = samples::stacked_3();
+    c.control_plane.vip = None;
+    c.control_plane.endpoint = Some("api.example.org".into());
+    c.control_plane.load_balancer.kind = hac_model::LoadBalancerKind::External;
+    c.control_plane.load_balancer.address = Some("10.0.2.200".into());
+    let pki = issue(&c);
+    let t = x509_text(&text(&pki, "master-0", "etc/kubernetes/pki/apiserver.crt"));
+    assert_eq!(
+        value_after(&t, "X509v3 Subject Alternative Name").as_deref(),
+        Some("DNS:master-0, DNS:kubernetes, DNS:kubernetes.default, DNS:kubernetes.default.svc, DNS:kubernetes.default.svc.cluster.local, DNS:api.example.org, IP Address:10.96.0.1, IP Address:10.0.2.10, IP Address:10.0.2.200")
+    );
+    // An external load balancer named by DNS is a DNS SAN.
+    c.control_plane.load_balancer.address = Some("lb.example.org".into());
+    let t = x509_text(&text(&issue(&c), "master-0", "etc/kubernetes/pki/apiserver.crt"));
+    assert!(value_after(&t, "X509v3 Subject Alternative Name").unwrap().contains("DNS:lb.example.org"));
+}
+
+#[test]
 fn ca_cert_hash_is_the_sha256_of_the_ca_public_key_as_openssl_computes_it() {
     let pki = issue(&samples::stacked_3());
     let ca = text(&pki, "master-0", "etc/kubernetes/pki/ca.crt");
