@@ -75,6 +75,13 @@ fn names<'a>(nodes: impl IntoIterator<Item = &'a Node>) -> Vec<String> {
     v
 }
 
+/// Names in the order people read them (w-2 before w-10), for the report.
+fn natural(v: &[String]) -> Vec<String> {
+    let mut v = v.to_vec();
+    v.sort_by(|a, b| hac_model::natural_cmp(a, b));
+    v
+}
+
 fn contains(sorted: &[String], name: &str) -> bool {
     sorted.binary_search_by(|x| x.as_str().cmp(name)).is_ok()
 }
@@ -203,7 +210,7 @@ impl Availability {
             if v.is_empty() {
                 "none".to_string()
             } else {
-                v.join(", ")
+                natural(v).join(", ")
             }
         };
         let _ = writeln!(
@@ -300,7 +307,7 @@ impl Availability {
         } else {
             let _ = writeln!(out, "zones:");
             for z in &self.zones {
-                let _ = writeln!(out, "  {}: {}", z.zone, z.nodes.join(", "));
+                let _ = writeln!(out, "  {}: {}", z.zone, natural(&z.nodes).join(", "));
                 if z.outcome.survives() {
                     let _ = writeln!(out, "    survives its loss: {}", self.remaining(&z.outcome));
                 } else {
@@ -317,7 +324,9 @@ impl Availability {
             let _ = writeln!(out, "single points of failure: none");
         } else {
             let _ = writeln!(out, "single points of failure:");
-            for (node, outcome) in &self.single_points_of_failure {
+            let mut spofs: Vec<&(String, LossOutcome)> = self.single_points_of_failure.iter().collect();
+            spofs.sort_by(|a, b| hac_model::natural_cmp(&a.0, &b.0));
+            for (node, outcome) in spofs {
                 let _ = writeln!(out, "  {node}: its loss loses {}", outcome.lost.join(", "));
             }
         }

@@ -247,3 +247,21 @@ proptest! {
         let _ = hac_check::check(&c);
     }
 }
+
+#[test]
+fn the_report_lists_names_as_people_read_them() {
+    let mut c = stacked_3();
+    for (i, n) in c.nodes.iter_mut().enumerate() {
+        n.zone = Some("a".to_string());
+        if n.name.starts_with("worker") {
+            n.name = format!("w-{}", [10, 2][i % 2]);
+        }
+    }
+    c.nodes.sort_by(|a, b| a.name.cmp(&b.name));
+    let text = report(&c);
+    assert!(text.contains("a: master-0, master-1, master-2, w-2, w-10"), "{text}");
+    assert_eq!(natural_cmp("w-2", "w-10"), std::cmp::Ordering::Less);
+    assert_eq!(natural_cmp("w-010", "w-10"), std::cmp::Ordering::Less);
+    assert_eq!(natural_cmp("a", "a-0"), std::cmp::Ordering::Less);
+    assert_eq!(natural_cmp("master-9", "master-10"), std::cmp::Ordering::Less);
+}

@@ -57,6 +57,43 @@ pub fn default_etcd_version(k8s: Version) -> Version {
 
 /// A DNS-1123 label (cluster and node names): 1..63 of `a-z0-9-`, starting and ending
 /// with a letter or digit.
+/// Orders names as people read them: runs of digits by value, so `w-2` comes before `w-10`.
+/// Used for what people read (the report); the model itself keeps byte order.
+pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let (mut x, mut y) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (x.first(), y.first()) {
+            (None, None) => return a.cmp(b),
+            (None, Some(_)) => return std::cmp::Ordering::Less,
+            (Some(_), None) => return std::cmp::Ordering::Greater,
+            (Some(p), Some(q)) if p.is_ascii_digit() && q.is_ascii_digit() => {
+                let dx = x.iter().take_while(|c| c.is_ascii_digit()).count();
+                let dy = y.iter().take_while(|c| c.is_ascii_digit()).count();
+                let nx = trim_zeros(&x[..dx]);
+                let ny = trim_zeros(&y[..dy]);
+                let o = nx.len().cmp(&ny.len()).then_with(|| nx.cmp(ny));
+                if o != std::cmp::Ordering::Equal {
+                    return o;
+                }
+                x = &x[dx..];
+                y = &y[dy..];
+            }
+            (Some(p), Some(q)) => {
+                if p != q {
+                    return p.cmp(q);
+                }
+                x = &x[1..];
+                y = &y[1..];
+            }
+        }
+    }
+}
+
+fn trim_zeros(d: &[u8]) -> &[u8] {
+    let z = d.iter().take_while(|c| **c == b'0').count();
+    &d[z.min(d.len().saturating_sub(1))..]
+}
+
 pub fn is_dns1123_label(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
