@@ -23,7 +23,7 @@ set -euo pipefail
 # The versions the tests use: one that reads kubeadm.k8s.io/v1beta3 (1.30) and one that
 # reads v1beta4 (1.32). tests/e2e_support/k8s.rs names the same ones.
 HAC_K8S_VERSIONS=${HAC_K8S_VERSIONS:-"1.30.14 1.32.9"}
-CACHE=${HAC_K8S_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hac/k8s}
+CACHE=${HAC_K8S_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/hac/k8s}
 TOOLS="kubeadm kube-apiserver kube-controller-manager kube-scheduler kubectl"
 RECIPE=3 # bump when the build recipe changes, so old caches are rebuilt
 
