@@ -88,7 +88,25 @@ impl Printer {
     /// Progress and results for humans (stdout), unless `-q`.
     pub fn say(&self, line: &str) {
         if !self.quiet {
-            println!("{line}");
+            out(&format!("{line}\n"));
         }
+    }
+}
+
+/// Writes `text` to stdout and flushes it. Output is the last thing a command does, so a
+/// failure ends the process here: a closed pipe (`hac eval … | head -c1`) quietly, a full
+/// device or another I/O error with a message; both exit 3, never a panic.
+pub fn out(text: &str) {
+    let stdout = std::io::stdout();
+    let mut lock = stdout.lock();
+    let result = lock.write_all(text.as_bytes()).and_then(|_| lock.flush());
+    if let Err(e) = result {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            let _ = writeln!(
+                std::io::stderr(),
+                "error: cannot write to standard output: {e}"
+            );
+        }
+        std::process::exit(i32::from(Outcome::IoError.code()));
     }
 }

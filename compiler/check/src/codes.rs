@@ -124,5 +124,6 @@ pub const LANGUAGE: &[&str] = &[
 /// Codes of later stages documented here too, so that `hac explain` knows them: the secrets
 /// file and the PKI (E0601–E0609; E0601/E0602 are raised by the CLI).
 pub const OTHER_STAGES: &[&str] = &[
-    "E0601", "E0602", "E0603", "E0604", "E0605", "E0606", "E0607", "E0608", "E0609",
+    "E0601", "E0602", "E0603", "E0604", "E0605", "E0606", "E0607", "E0608", "E0609", "E0610",
+    "E0704", "E0705",
 ];

@@ -56,9 +56,15 @@ pub fn run(
         OutputFormat::Tar => hac_bundle::Format::Tar,
         OutputFormat::Tree => hac_bundle::Format::Tree,
     };
-    if let Err(e) = hac_bundle::write(&bundle, &out_dir, fmt, cluster.epoch.unix) {
+    // The output folder may never be one that holds this build's inputs.
+    let protected = [file.to_path_buf(), secrets_path.clone()];
+    let options = hac_bundle::WriteOptions {
+        cluster: &cluster.name,
+        protected: &protected,
+    };
+    if let Err(e) = hac_bundle::write_with(&bundle, &out_dir, fmt, cluster.epoch.unix, &options) {
         p.error(
-            None,
+            e.code(),
             &format!("cannot write the bundle to {}: {e}", out_dir.display()),
             Some("nothing was changed: the previous output, if any, is intact"),
         );

@@ -253,14 +253,9 @@ fn run_in(
     json: bool,
 ) -> eval::R<Output> {
     let (name, text) = match input {
-        Input::File(p) => match std::fs::read_to_string(&p) {
+        Input::File(p) => match hac_core::input::read_source(&p) {
             Ok(t) => (p.display().to_string(), t),
-            Err(e) => {
-                return eval::fail(
-                    Diagnostic::error(format!("cannot read `{}`: {e}", p.display()))
-                        .with_code("E0011"),
-                )
-            }
+            Err(e) => return eval::fail(e.diagnostic(&format!("cannot read `{}`", p.display()))),
         },
         Input::Text { name, text, .. } => (name, text),
     };
