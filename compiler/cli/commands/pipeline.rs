@@ -14,6 +14,8 @@ pub fn eval_options(flags: &EvalFlags, attr: Option<&str>) -> EvalOptions {
             .filter(|a| !a.is_empty())
             .map(|a| a.split('.').map(str::to_string).collect())
             .unwrap_or_default(),
+        max_steps: flags.max_eval_steps,
+        max_memory_bytes: flags.max_memory.map(|mib| mib.saturating_mul(1 << 20)),
     }
 }
 

@@ -9,11 +9,14 @@ use std::io::Read;
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 
-/// The largest source file read (16 MiB; a 20,000-node cluster is a few kilobytes of `.ha`).
-pub const MAX_SOURCE_BYTES: u64 = 16 << 20;
+/// The largest source file read (8 MiB; a 20,000-node cluster is a few kilobytes of `.ha`
+/// when written with `lib.nodes`, a few megabytes when every node is spelled out).
+pub const MAX_SOURCE_BYTES: u64 = 8 << 20;
 
 /// Code of "this is a secrets file, not a `.ha` file": a source file that is a secrets file.
 pub const CODE_SECRETS_AS_SOURCE: &str = "E0610";
+/// Code of "too large" (a source file, a string, a list).
+pub const CODE_TOO_LARGE: &str = "E0022";
 /// Code of "this input cannot be read as a source file": not a regular file, too large, not UTF-8.
 pub const CODE_NOT_SOURCE: &str = "E0011";
 
@@ -61,6 +64,7 @@ impl InputError {
     pub fn diagnostic(&self, what: &str) -> Diagnostic {
         let d = Diagnostic::error(format!("{what}: {}", self.reason()));
         match self {
+            InputError::TooLarge(_) => d.with_code(CODE_TOO_LARGE),
             InputError::Secrets => d
                 .with_code(CODE_SECRETS_AS_SOURCE)
                 .with_hint("give the .ha cluster file; hac finds the secrets file beside it (or use --secrets FILE with `hac build`)")
