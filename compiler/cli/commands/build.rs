@@ -22,6 +22,10 @@ pub fn run(
         Ok(s) => s,
         Err(o) => return o,
     };
+    // Another cluster's file (E0611), or a public test-only one (W0601).
+    if p.emit(&checked.sources, &secrets.check_for_cluster(&cluster.name)) {
+        return Outcome::InputError;
+    }
     // The one read of the clock: a warning when the certificates are not valid today. It
     // never changes what is written.
     let now = std::time::SystemTime::now()
