@@ -66,6 +66,36 @@ pub fn is_dns1123_label(s: &str) -> bool {
         && !s.ends_with('-')
 }
 
+/// A Linux network interface name the kernel accepts and every config file can hold:
+/// 1..15 of letters, digits, `_`, `.`, `-`, and not `.` or `..`.
+pub fn is_interface_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 15
+        && s != "."
+        && s != ".."
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+}
+
+/// A non-empty Kubernetes label value (a zone becomes `topology.kubernetes.io/zone`): 1..63
+/// of letters, digits, `-`, `_`, `.`, starting and ending with a letter or digit.
+pub fn is_label_value(s: &str) -> bool {
+    let alnum = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_alphanumeric());
+    s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+        && alnum(s.bytes().next())
+        && alnum(s.bytes().last())
+}
+
+/// An absolute path of plain characters that a systemd unit line and a shell can hold
+/// unquoted (letters, digits, `_ . / - +`).
+pub fn is_plain_absolute_path(s: &str) -> bool {
+    s.starts_with('/')
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'/' | b'-' | b'+'))
+}
+
 /// From 1.29 admin certificates carry `O=kubeadm:cluster-admins` and a separate
 /// `super-admin.conf` (O=system:masters) exists on the first control plane.
 pub fn has_super_admin(k8s: Version) -> bool {
