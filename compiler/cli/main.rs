@@ -21,7 +21,19 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
+            if e.use_stderr() && wants_json_messages() {
+                // One JSON line like every other diagnostic, not clap's text.
+                let text = e.to_string();
+                let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+                let first = lines.next().unwrap_or("invalid command line");
+                let mut d = hac_core::Diagnostic::error(
+                    first.strip_prefix("error: ").unwrap_or(first).trim(),
+                );
+                d.notes = lines.map(|l| l.trim().to_string()).collect();
+                eprintln!("{}", d.to_json(&hac_core::SourceMap::new()));
+            } else {
+                let _ = e.print();
+            }
             return ExitCode::from(code);
         }
     };
@@ -39,4 +51,14 @@ fn main() -> ExitCode {
         }
     };
     ExitCode::from(code)
+}
+
+/// Whether the raw arguments ask for `--message-format json` (read when clap cannot parse
+/// the rest of the command line).
+fn wants_json_messages() -> bool {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    args.iter().enumerate().any(|(i, a)| {
+        a == "--message-format=json"
+            || (a == "--message-format" && args.get(i + 1).is_some_and(|v| v == "json"))
+    })
 }

@@ -67,7 +67,12 @@ impl Printer {
             }
             any_error |= d.is_error();
             let text = match self.format {
-                MessageFormat::Human => d.render(sources, self.color),
+                MessageFormat::Human => {
+                    // Text from the input reaches a terminal: no control characters.
+                    let d = escape_diagnostic(d);
+                    let clean = blanked(sources);
+                    d.render(clean.as_ref().unwrap_or(sources), self.color)
+                }
                 MessageFormat::Json => format!("{}\n", d.to_json(sources)),
             };
             let _ = err.write_all(text.as_bytes());
@@ -109,4 +114,47 @@ pub fn out(text: &str) {
         }
         std::process::exit(i32::from(Outcome::IoError.code()));
     }
+}
+
+/// The diagnostic with control characters in its texts escaped (JSON output escapes them
+/// by itself).
+fn escape_diagnostic(mut d: Diagnostic) -> Diagnostic {
+    use hac_core::input::escape_controls;
+    let esc = |s: &mut String| {
+        if let std::borrow::Cow::Owned(e) = escape_controls(s) {
+            *s = e;
+        }
+    };
+    esc(&mut d.message);
+    if let Some(l) = d.span_label.as_mut() {
+        esc(l);
+    }
+    d.labels.iter_mut().for_each(|l| esc(&mut l.message));
+    d.trace.iter_mut().for_each(|t| esc(&mut t.message));
+    d.hints.iter_mut().for_each(esc);
+    d.notes.iter_mut().for_each(esc);
+    d
+}
+
+/// The sources with control characters blanked (same byte offsets), for snippets.
+fn blanked(sources: &SourceMap) -> Option<SourceMap> {
+    use hac_core::input::blank_controls;
+    let dirty = sources.files().any(|(_, f)| {
+        matches!(blank_controls(&f.text), std::borrow::Cow::Owned(_))
+            || matches!(
+                hac_core::input::escape_controls(&f.name),
+                std::borrow::Cow::Owned(_)
+            )
+    });
+    if !dirty {
+        return None;
+    }
+    let mut clean = SourceMap::new();
+    for (_, f) in sources.files() {
+        clean.add(
+            hac_core::input::escape_controls(&f.name).into_owned(),
+            blank_controls(&f.text).into_owned(),
+        );
+    }
+    Some(clean)
 }

@@ -156,3 +156,47 @@ pub fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, InputError> {
 }
 
 const O_NONBLOCK: i32 = libc::O_NONBLOCK;
+
+/// `s` with every control character (C0 including newline, DEL, C1) and every Unicode
+/// bidirectional override written as an escape (`\n`, `\u{1b}`), so that text taken from
+/// input (a zone, a file name inside an archive) cannot move the cursor, recolour the
+/// terminal or forge a line of output.
+pub fn escape_controls(s: &str) -> std::borrow::Cow<'_, str> {
+    let bad =
+        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !s.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if bad(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// `s` with control characters other than newline and tab replaced by `?` byte for byte
+/// (offsets stay valid): for source snippets shown in diagnostics.
+pub fn blank_controls(s: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| {
+        c.is_control() && c != '\n' && c != '\t' && c != '\r'
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !s.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if bad(c) {
+            for _ in 0..c.len_utf8() {
+                out.push('?');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
