@@ -74,9 +74,12 @@ pub fn run(
         );
         return Outcome::IoError;
     }
+    // One lookup table, not a scan of every node per node (quadratic for big clusters).
+    let by_name: std::collections::HashMap<&str, &hac_model::Node> =
+        cluster.nodes.iter().map(|n| (n.name.as_str(), n)).collect();
     for (node, files) in &bundle.hosts {
-        let roles: Vec<&str> = cluster
-            .node(node)
+        let roles: Vec<&str> = by_name
+            .get(node.as_str())
             .map(|n| n.roles.iter().map(|r| r.as_str()).collect())
             .unwrap_or_default();
         let what = match fmt {

@@ -30,7 +30,10 @@ pub fn reset_allocated() {
     ALLOCATED.with(|c| c.set(0));
 }
 
-/// Accounted size of one thunk (its cell and state).
+/// Accounted size of one list element or attribute: its slot and its thunk. Thunks are not
+/// counted where they are made (that is the hottest allocation of the evaluator): those of
+/// lists and sets are counted with them, and the others live in environments whose size the
+/// step budget bounds.
 const THUNK_BYTES: usize = 64;
 
 /// An interned-ish attribute or variable name (cheap to clone).
@@ -60,21 +63,18 @@ pub enum ThunkState {
 
 impl Thunk {
     pub fn done(value: Value, span: Option<Span>) -> Thunk {
-        account(THUNK_BYTES);
         Thunk(Rc::new(ThunkCell {
             state: RefCell::new(ThunkState::Done(value)),
             span,
         }))
     }
     pub fn expr(ir: &'static Ir, env: Rc<Env>) -> Thunk {
-        account(THUNK_BYTES);
         Thunk(Rc::new(ThunkCell {
             state: RefCell::new(ThunkState::Expr(ir, env)),
             span: Some(ir.span),
         }))
     }
     pub fn lazy(state: ThunkState, span: Option<Span>) -> Thunk {
-        account(THUNK_BYTES);
         Thunk(Rc::new(ThunkCell {
             state: RefCell::new(state),
             span,
@@ -151,11 +151,11 @@ impl Value {
         Value::Str(Rc::from(s))
     }
     pub fn list(items: Vec<Thunk>) -> Value {
-        account(items.len() * 8 + 24);
+        account(items.len() * (8 + THUNK_BYTES) + 24);
         Value::List(Rc::new(items))
     }
     pub fn attrs(set: AttrSet) -> Value {
-        account(set.len() * 40 + 24);
+        account(set.len() * (40 + THUNK_BYTES) + 24);
         Value::Attrs(Rc::new(set))
     }
 }

@@ -133,23 +133,21 @@ impl Cluster {
     /// none for kube-vip and external; the control planes for kind keepalived or
     /// placement control-plane; the load-balancer nodes for placement dedicated.
     pub fn vip_holders(&self) -> Vec<&Node> {
+        self.nodes.iter().filter(|n| self.holds_vip(n)).collect()
+    }
+    /// Whether `node` runs keepalived: decided from its roles alone (constant time; the
+    /// renderer asks this for every node, and listing the holders each time made a build
+    /// quadratic in the number of nodes).
+    pub fn holds_vip(&self, node: &Node) -> bool {
         let lb = &self.control_plane.load_balancer;
         match lb.kind {
-            LoadBalancerKind::External | LoadBalancerKind::KubeVip => Vec::new(),
-            LoadBalancerKind::Keepalived => self.control_planes().collect(),
+            LoadBalancerKind::External | LoadBalancerKind::KubeVip => false,
+            LoadBalancerKind::Keepalived => node.has(Role::ControlPlane),
             LoadBalancerKind::Haproxy | LoadBalancerKind::Nginx => match lb.placement {
-                Placement::ControlPlane => self.control_planes().collect(),
-                Placement::Dedicated => self
-                    .nodes
-                    .iter()
-                    .filter(|n| n.has(Role::LoadBalancer))
-                    .collect(),
+                Placement::ControlPlane => node.has(Role::ControlPlane),
+                Placement::Dedicated => node.has(Role::LoadBalancer),
             },
         }
-    }
-    /// Whether `node` runs keepalived.
-    pub fn holds_vip(&self, node: &Node) -> bool {
-        self.vip_holders().iter().any(|n| n.name == node.name)
     }
     /// Whether `node` runs haproxy or nginx.
     pub fn runs_tcp_proxy(&self, node: &Node) -> bool {
