@@ -113,11 +113,7 @@ fn list_line(
     if let Some(owner) = owner {
         let _ = write!(out, " {owner}");
     }
-    let _ = writeln!(
-        out,
-        " {size:>9}  {}",
-        hac_core::input::escape_controls(path)
-    );
+    let _ = writeln!(out, " {size:>9}  {}", hac_core::input::escape_name(path));
 }
 
 fn list_folder(
@@ -145,8 +141,8 @@ fn list_folder(
             let _ = writeln!(
                 out,
                 "symlink {} -> {}",
-                hac_core::input::escape_controls(&name),
-                hac_core::input::escape_controls(&target)
+                hac_core::input::escape_name(&name),
+                hac_core::input::escape_name(&target)
             );
         } else if metadata.is_dir() {
             list_line(out, depth, mode, None, None, &format!("{name}/"), true);
@@ -169,11 +165,7 @@ fn list_folder(
             }
         } else {
             indent(out, depth);
-            let _ = writeln!(
-                out,
-                "special file {}",
-                hac_core::input::escape_controls(&name)
-            );
+            let _ = writeln!(out, "special file {}", hac_core::input::escape_name(&name));
         }
     }
     Ok(())
@@ -214,7 +206,7 @@ fn list_tar(reader: impl Read, depth: usize, out: &mut String) -> Result<(), Str
         let entry_type = header.entry_type();
         let path = entry
             .path()
-            .map(|p| hac_core::input::escape_controls(&p.display().to_string()).into_owned())
+            .map(|p| hac_core::input::escape_name(&p.display().to_string()).into_owned())
             .unwrap_or_else(|_| "<unreadable path>".to_string());
         if entry_type.is_dir() {
             let shown = if path.ends_with('/') {
@@ -240,7 +232,7 @@ fn list_tar(reader: impl Read, depth: usize, out: &mut String) -> Result<(), Str
                 .map(|l| {
                     format!(
                         " -> {}",
-                        hac_core::input::escape_controls(&l.display().to_string())
+                        hac_core::input::escape_name(&l.display().to_string())
                     )
                 })
                 .unwrap_or_default();

@@ -123,8 +123,9 @@ pub const LANGUAGE: &[&str] = &[
 ];
 
 /// Codes of later stages documented here too, so that `hac explain` knows them: the secrets
-/// file and the PKI (E0601–E0609; E0601/E0602 are raised by the CLI).
+/// file and the PKI (E0601–E0611, W0601; E0601/E0602/E0610/E0611/W0601 are raised by the
+/// CLI), and the bundle writer's refusals (E0704, E0705).
 pub const OTHER_STAGES: &[&str] = &[
     "E0601", "E0602", "E0603", "E0604", "E0605", "E0606", "E0607", "E0608", "E0609", "E0610",
-    "E0704", "E0705",
+    "E0611", "W0601", "E0704", "E0705",
 ];

@@ -157,19 +157,24 @@ pub fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, InputError> {
 
 const O_NONBLOCK: i32 = libc::O_NONBLOCK;
 
-/// `s` with every control character (C0 including newline, DEL, C1) and every Unicode
-/// bidirectional override written as an escape (`\n`, `\u{1b}`), so that text taken from
-/// input (a zone, a file name inside an archive) cannot move the cursor, recolour the
-/// terminal or forge a line of output.
+/// `s` made safe for a terminal: every control character (C0, DEL, C1) other than newline
+/// and tab, and every Unicode bidirectional override, is written as an escape (`\u{1b}`), and
+/// a newline is followed by two spaces, so that text taken from input (a zone, a file name
+/// inside an archive, a `throw` message) can neither move the cursor, recolour the
+/// terminal nor start a line of output that looks like hac's own (`error: …`).
 pub fn escape_controls(s: &str) -> std::borrow::Cow<'_, str> {
-    let bad =
-        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    let bad = |c: char| {
+        (c.is_control() && c != '\t')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
     if !s.chars().any(bad) {
         return std::borrow::Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
-        if bad(c) {
+        if c == '\n' {
+            out.push_str("\n  ");
+        } else if bad(c) {
             out.extend(c.escape_default());
         } else {
             out.push(c);
@@ -199,4 +204,13 @@ pub fn blank_controls(s: &str) -> std::borrow::Cow<'_, str> {
         }
     }
     std::borrow::Cow::Owned(out)
+}
+
+/// As [`escape_controls`], but a newline is escaped too (`\n`): for names that are one line
+/// (file names inside an archive).
+pub fn escape_name(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains('\n') {
+        return escape_controls(s);
+    }
+    std::borrow::Cow::Owned(escape_controls(&s.replace('\n', "\\n")).into_owned())
 }
