@@ -152,10 +152,16 @@ fn sync_parent(path: &Path) {
 
 /// The `name` of the cluster in `file`, when it evaluates to a set with a string `name`.
 fn cluster_name(file: &Path) -> Option<String> {
-    if file.extension().is_some_and(|e| e == "secrets") || !file.is_file() {
+    // `hac secrets init cluster.secrets` names the file itself: read `cluster.ha` beside it.
+    let ha = if file.extension().is_some_and(|e| e == "secrets") {
+        file.with_extension("ha")
+    } else {
+        file.to_path_buf()
+    };
+    if !ha.is_file() {
         return None;
     }
-    let ev = hac_eval::evaluate(file, &hac_eval::EvalOptions::default());
+    let ev = hac_eval::evaluate(&ha, &hac_eval::EvalOptions::default());
     match ev.result.ok()?.value {
         hac_core::Data::Attrs(attrs) => match &attrs.get("name")?.value {
             hac_core::Data::String(s) => Some(s.clone()),
