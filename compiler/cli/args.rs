@@ -159,4 +159,12 @@ pub struct EvalFlags {
     /// file's directory tree.
     #[arg(long = "allow-path", value_name = "DIR")]
     pub allow_paths: Vec<PathBuf>,
+    /// Stop evaluation after this many steps (thunks forced and functions called; default
+    /// 100,000,000): ends runaway recursion with E0020.
+    #[arg(long = "max-eval-steps", value_name = "N")]
+    pub max_eval_steps: Option<u64>,
+    /// Stop evaluation when its values take about this many MiB (default 1024): ends runaway
+    /// strings and lists with E0021.
+    #[arg(long = "max-memory", value_name = "MIB")]
+    pub max_memory: Option<u64>,
 }

@@ -67,7 +67,12 @@ impl Printer {
             }
             any_error |= d.is_error();
             let text = match self.format {
-                MessageFormat::Human => d.render(sources, self.color),
+                MessageFormat::Human => {
+                    // Text from the input reaches a terminal: no control characters.
+                    let d = escape_diagnostic(d);
+                    let clean = blanked(sources);
+                    d.render(clean.as_ref().unwrap_or(sources), self.color)
+                }
                 MessageFormat::Json => format!("{}\n", d.to_json(sources)),
             };
             let _ = err.write_all(text.as_bytes());
@@ -88,7 +93,68 @@ impl Printer {
     /// Progress and results for humans (stdout), unless `-q`.
     pub fn say(&self, line: &str) {
         if !self.quiet {
-            println!("{line}");
+            out(&format!("{line}\n"));
         }
     }
+}
+
+/// Writes `text` to stdout and flushes it. Output is the last thing a command does, so a
+/// failure ends the process here: a closed pipe (`hac eval … | head -c1`) quietly, a full
+/// device or another I/O error with a message; both exit 3, never a panic.
+pub fn out(text: &str) {
+    let stdout = std::io::stdout();
+    let mut lock = stdout.lock();
+    let result = lock.write_all(text.as_bytes()).and_then(|_| lock.flush());
+    if let Err(e) = result {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            let _ = writeln!(
+                std::io::stderr(),
+                "error: cannot write to standard output: {e}"
+            );
+        }
+        std::process::exit(i32::from(Outcome::IoError.code()));
+    }
+}
+
+/// The diagnostic with control characters in its texts escaped (JSON output escapes them
+/// by itself).
+fn escape_diagnostic(mut d: Diagnostic) -> Diagnostic {
+    use hac_core::input::escape_controls;
+    let esc = |s: &mut String| {
+        if let std::borrow::Cow::Owned(e) = escape_controls(s) {
+            *s = e;
+        }
+    };
+    esc(&mut d.message);
+    if let Some(l) = d.span_label.as_mut() {
+        esc(l);
+    }
+    d.labels.iter_mut().for_each(|l| esc(&mut l.message));
+    d.trace.iter_mut().for_each(|t| esc(&mut t.message));
+    d.hints.iter_mut().for_each(esc);
+    d.notes.iter_mut().for_each(esc);
+    d
+}
+
+/// The sources with control characters blanked (same byte offsets), for snippets.
+fn blanked(sources: &SourceMap) -> Option<SourceMap> {
+    use hac_core::input::blank_controls;
+    let dirty = sources.files().any(|(_, f)| {
+        matches!(blank_controls(&f.text), std::borrow::Cow::Owned(_))
+            || matches!(
+                hac_core::input::escape_controls(&f.name),
+                std::borrow::Cow::Owned(_)
+            )
+    });
+    if !dirty {
+        return None;
+    }
+    let mut clean = SourceMap::new();
+    for (_, f) in sources.files() {
+        clean.add(
+            hac_core::input::escape_controls(&f.name).into_owned(),
+            blank_controls(&f.text).into_owned(),
+        );
+    }
+    Some(clean)
 }

@@ -32,7 +32,9 @@ pub enum BundleError {
     /// A negative epoch cannot be an archive mtime.
     InvalidEpoch(i64),
     /// The output folder exists but is not something the writer may replace.
-    RefuseReplace { path: PathBuf, reason: &'static str },
+    RefuseReplace { path: PathBuf, reason: String },
+    /// A signal (SIGINT, SIGTERM, SIGHUP) arrived while writing; nothing was changed.
+    Interrupted(i32),
     /// `inspect` was given something that is neither an archive, a file nor a folder.
     NotInspectable { path: PathBuf, reason: String },
     /// The filesystem refused an operation.
@@ -52,6 +54,16 @@ impl BundleError {
         }
     }
 
+    /// The diagnostic code: E0704 for an output folder that must not be replaced, E0705 for
+    /// a negative epoch; `None` for plain I/O failures.
+    pub fn code(&self) -> Option<&'static str> {
+        match self {
+            BundleError::RefuseReplace { .. } => Some("E0704"),
+            BundleError::InvalidEpoch(_) => Some("E0705"),
+            _ => None,
+        }
+    }
+
     /// True when the environment failed (I/O, an output folder that must not be replaced),
     /// false when the bundle itself is malformed.
     pub fn is_environment_failure(&self) -> bool {
@@ -59,6 +71,7 @@ impl BundleError {
             self,
             BundleError::Io { .. }
                 | BundleError::RefuseReplace { .. }
+                | BundleError::Interrupted(_)
                 | BundleError::NotInspectable { .. }
         )
     }
@@ -89,6 +102,9 @@ impl fmt::Display for BundleError {
             ),
             BundleError::RefuseReplace { path, reason } => {
                 write!(f, "refusing to replace {}: {reason}", path.display())
+            }
+            BundleError::Interrupted(signal) => {
+                write!(f, "interrupted by signal {signal}; nothing was changed")
             }
             BundleError::NotInspectable { path, reason } => {
                 write!(f, "cannot inspect {}: {reason}", path.display())

@@ -113,7 +113,7 @@ fn list_line(
     if let Some(owner) = owner {
         let _ = write!(out, " {owner}");
     }
-    let _ = writeln!(out, " {size:>9}  {path}");
+    let _ = writeln!(out, " {size:>9}  {}", hac_core::input::escape_name(path));
 }
 
 fn list_folder(
@@ -138,7 +138,12 @@ fn list_folder(
                 .map(|t| t.display().to_string())
                 .unwrap_or_default();
             indent(out, depth);
-            let _ = writeln!(out, "symlink {name} -> {target}");
+            let _ = writeln!(
+                out,
+                "symlink {} -> {}",
+                hac_core::input::escape_name(&name),
+                hac_core::input::escape_name(&target)
+            );
         } else if metadata.is_dir() {
             list_line(out, depth, mode, None, None, &format!("{name}/"), true);
             list_folder(&path, &format!("{name}/"), depth, out)?;
@@ -160,7 +165,7 @@ fn list_folder(
             }
         } else {
             indent(out, depth);
-            let _ = writeln!(out, "special file {name}");
+            let _ = writeln!(out, "special file {}", hac_core::input::escape_name(&name));
         }
     }
     Ok(())
@@ -201,7 +206,7 @@ fn list_tar(reader: impl Read, depth: usize, out: &mut String) -> Result<(), Str
         let entry_type = header.entry_type();
         let path = entry
             .path()
-            .map(|p| p.display().to_string())
+            .map(|p| hac_core::input::escape_name(&p.display().to_string()).into_owned())
             .unwrap_or_else(|_| "<unreadable path>".to_string());
         if entry_type.is_dir() {
             let shown = if path.ends_with('/') {
@@ -224,7 +229,12 @@ fn list_tar(reader: impl Read, depth: usize, out: &mut String) -> Result<(), Str
                 .link_name()
                 .ok()
                 .flatten()
-                .map(|l| format!(" -> {}", l.display()))
+                .map(|l| {
+                    format!(
+                        " -> {}",
+                        hac_core::input::escape_name(&l.display().to_string())
+                    )
+                })
                 .unwrap_or_default();
             let _ = writeln!(out, "{entry_type:?} {path}{link}");
         }

@@ -15,11 +15,13 @@ mod error;
 mod inspect;
 mod layout;
 mod output;
+mod signals;
 
 pub use archive::{host_archive, GZIP_LEVEL};
 pub use error::BundleError;
 use hac_model::Bundle;
 pub use inspect::inspect;
+pub use output::{WriteOptions, MARKER_FILE};
 use std::path::Path;
 
 /// How host files are written: one reproducible archive per node, or plain folders (the form
@@ -37,17 +39,32 @@ pub enum Format {
 /// (seconds since 1970, not negative).
 ///
 /// Writes `hosts/<node>.tar.gz` (mode 0600: archives hold keys) or `hosts/<node>/…` with each
-/// artifact's mode, `Bundle.files` with theirs, and `SHA256SUMS` (0644). Everything is first
-/// written to `.<name>.hac-tmp-*` beside `out_dir`, then swapped in (Linux
+/// artifact's mode, `Bundle.files` with theirs, `SHA256SUMS` (0644) and the marker
+/// `.hac-output` (0644, not in `SHA256SUMS`). Everything is first written to
+/// `.<name>.hac-tmp-<pid>-*` (mode 0700) beside `out_dir`, then swapped in (Linux
 /// `renameat2(RENAME_EXCHANGE)`, else two renames). An existing `out_dir` is replaced only if it
-/// is an empty folder or a previous output (it has `SHA256SUMS`): never a file, a symbolic
-/// link or an unrelated folder. Missing parent folders are created (and removed again on
-/// failure).
+/// is an empty folder or a previous output (it has the `.hac-output` marker), and never when it
+/// holds a protected file: never a file, a symbolic link or an unrelated folder. Missing parent
+/// folders are created (and removed again on failure). Temporary folders of dead processes
+/// beside `out_dir` are removed; SIGINT/SIGTERM/SIGHUP during the write remove the temporary
+/// folder before the process ends.
 pub fn write(
     bundle: &Bundle,
     out_dir: &Path,
     format: Format,
     epoch: i64,
 ) -> Result<(), BundleError> {
-    output::write(bundle, out_dir, format, epoch)
+    output::write(bundle, out_dir, format, epoch, &WriteOptions::default())
+}
+
+/// [`write`], naming the cluster in the marker and never replacing a folder that holds one of
+/// `options.protected`.
+pub fn write_with(
+    bundle: &Bundle,
+    out_dir: &Path,
+    format: Format,
+    epoch: i64,
+    options: &WriteOptions<'_>,
+) -> Result<(), BundleError> {
+    output::write(bundle, out_dir, format, epoch, options)
 }

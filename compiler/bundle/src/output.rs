@@ -37,21 +37,95 @@ pub(crate) fn write(
     out_dir: &Path,
     format: Format,
     epoch: i64,
+    options: &WriteOptions<'_>,
 ) -> Result<(), BundleError> {
     if epoch < 0 {
         return Err(BundleError::InvalidEpoch(epoch));
     }
-    let entries = plan_output(bundle, format, epoch)?;
+    let mut entries = plan_output(bundle, format, epoch)?;
+    entries.push(OutputEntry {
+        path: MARKER_FILE.to_string(),
+        mode: PUBLIC_FILE_MODE,
+        kind: EntryKind::File,
+        contents: Cow::Owned(marker_text(options.cluster).into_bytes()),
+    });
     let (parent, name) = split_target(out_dir)?;
-    let replaces_previous = check_replaceable(out_dir)?;
+    let replaces_previous = check_replaceable(out_dir, options.protected)?;
     let created_parents = create_parents(&parent)?;
+    remove_stale_temporaries(&parent, &name);
+    let guard = crate::signals::Active::enter();
     let result = write_and_swap(&entries, out_dir, &parent, &name, replaces_previous);
     if result.is_err() {
         for created in created_parents.iter().rev() {
             let _ = fs::remove_dir(created);
         }
     }
+    // A signal that arrived meanwhile ends the process now that the temporary folder is gone.
+    drop(guard);
     result
+}
+
+/// How [`write`] guards what it must never replace.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WriteOptions<'a> {
+    /// The cluster's name, recorded in the output's marker file.
+    pub cluster: &'a str,
+    /// Files the output folder must never hold (the input `.ha`, the secrets file): a folder
+    /// that contains one of them is never replaced.
+    pub protected: &'a [PathBuf],
+}
+
+/// The marker every output holds (not listed in `SHA256SUMS`): only a folder with it (or an
+/// empty one) is replaced by a new build.
+pub const MARKER_FILE: &str = ".hac-output";
+
+fn marker_text(cluster: &str) -> String {
+    let name: String = cluster
+        .chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    format!(
+        "# Written by hac: this folder is the build output of a cluster; the next\n\
+         # `hac build` replaces it whole. Keep nothing else in it.\ncluster: {name}\n"
+    )
+}
+
+/// Removes `.<name>.hac-tmp-<pid>-*` and `.<name>.hac-old-<pid>-*` folders beside the output
+/// left by a process that no longer runs (killed before it could clean up).
+fn remove_stale_temporaries(parent: &Path, name: &str) {
+    let Ok(listing) = fs::read_dir(parent) else {
+        return;
+    };
+    let prefixes = [format!(".{name}.hac-tmp-"), format!(".{name}.hac-old-")];
+    for entry in listing.flatten() {
+        let file_name = entry.file_name();
+        let Some(file_name) = file_name.to_str() else {
+            continue;
+        };
+        let Some(rest) = prefixes
+            .iter()
+            .find_map(|p| file_name.strip_prefix(p.as_str()))
+        else {
+            continue;
+        };
+        let pid = rest.split('-').next().and_then(|p| p.parse::<i32>().ok());
+        if pid.is_some_and(process_is_alive) {
+            continue;
+        }
+        let path = entry.path();
+        if fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
+            remove_tree(&path);
+        }
+    }
+}
+
+fn process_is_alive(pid: i32) -> bool {
+    if pid <= 0 {
+        return false;
+    }
+    // SAFETY: signal 0 only checks that the process exists; nothing is sent.
+    let status = unsafe { libc::kill(pid, 0) };
+    status == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
 /// Every file and folder of the output, sorted by path, `SHA256SUMS` included.
@@ -204,9 +278,9 @@ fn sha256sums(entries: &[OutputEntry<'_>]) -> Vec<u8> {
 
 /// The folder that will hold the output and the output's own name.
 fn split_target(out_dir: &Path) -> Result<(PathBuf, String), BundleError> {
-    let refuse = |reason| BundleError::RefuseReplace {
+    let refuse = |reason: &str| BundleError::RefuseReplace {
         path: out_dir.to_path_buf(),
-        reason,
+        reason: reason.to_string(),
     };
     let name = match out_dir.file_name() {
         Some(name) => name.to_string_lossy().into_owned(),
@@ -224,11 +298,12 @@ fn split_target(out_dir: &Path) -> Result<(PathBuf, String), BundleError> {
 }
 
 /// Whether a previous output exists (and may be replaced). Only an empty folder or a folder
-/// with a `SHA256SUMS` (a previous output) is replaced: never a file, a link or someone's home.
-fn check_replaceable(out_dir: &Path) -> Result<bool, BundleError> {
-    let refuse = |reason| BundleError::RefuseReplace {
+/// holding hac's marker file is replaced, and never one that holds a protected file (the
+/// input `.ha`, the secrets file): never a file, a link, someone's home or a repository.
+fn check_replaceable(out_dir: &Path, protected: &[PathBuf]) -> Result<bool, BundleError> {
+    let refuse = |reason: &str| BundleError::RefuseReplace {
         path: out_dir.to_path_buf(),
-        reason,
+        reason: reason.to_string(),
     };
     let metadata = match fs::symlink_metadata(out_dir) {
         Ok(metadata) => metadata,
@@ -241,15 +316,36 @@ fn check_replaceable(out_dir: &Path) -> Result<bool, BundleError> {
     if !metadata.is_dir() {
         return Err(refuse("it exists and is not a folder"));
     }
-    let mut listing = fs::read_dir(out_dir).map_err(|e| BundleError::io("list", out_dir, e))?;
-    let is_empty = listing.next().is_none();
-    if is_empty || out_dir.join(SUMS_FILE).is_file() {
-        Ok(true)
-    } else {
-        Err(refuse(
-            "it is a folder that is neither empty nor a previous output (it has no SHA256SUMS)",
-        ))
+    if let Ok(canonical_out) = fs::canonicalize(out_dir) {
+        for file in protected {
+            let Ok(canonical) = fs::canonicalize(file) else {
+                continue;
+            };
+            if canonical.starts_with(&canonical_out) {
+                return Err(refuse(&format!(
+                    "it holds {}, an input of this build; choose another output folder with -o",
+                    file.display()
+                )));
+            }
+        }
     }
+    let mut listing = fs::read_dir(out_dir).map_err(|e| BundleError::io("list", out_dir, e))?;
+    if listing.next().is_none() {
+        return Ok(true);
+    }
+    let marker = fs::symlink_metadata(out_dir.join(MARKER_FILE));
+    if marker.is_ok_and(|m| m.is_file()) {
+        return Ok(true);
+    }
+    if fs::symlink_metadata(out_dir.join(SUMS_FILE)).is_ok() {
+        return Err(refuse(&format!(
+            "it has a SHA256SUMS but no {MARKER_FILE} marker: an output of an older hac, or not \
+             hac's at all; if it is an old output, remove the folder yourself and build again"
+        )));
+    }
+    Err(refuse(&format!(
+        "it is a folder that is neither empty nor a previous hac output (it has no {MARKER_FILE})"
+    )))
 }
 
 /// Creates the missing ancestors of the output; returns those created, outermost first.
@@ -317,31 +413,39 @@ fn write_and_swap(
     name: &str,
     replaces_previous: bool,
 ) -> Result<(), BundleError> {
+    // 0700 while it fills with key material; named with our process id so that a later run
+    // can remove it if this process is killed before it cleans up.
     let temp = tempfile::Builder::new()
-        .prefix(&format!(".{name}.hac-tmp-"))
+        .prefix(&format!(".{name}.hac-tmp-{}-", std::process::id()))
+        .permissions(fs::Permissions::from_mode(0o700))
         .tempdir_in(parent)
         .map_err(|e| BundleError::io("create a temporary folder in", parent, e))?
         .keep();
     let mut temp_guard = RemoveOnDrop(Some(temp.clone()));
     write_entries(&temp, entries)?;
-    fs::set_permissions(&temp, fs::Permissions::from_mode(FOLDER_MODE))
-        .map_err(|e| BundleError::io("set the mode of", &temp, e))?;
+    crate::signals::check()?;
 
     if !replaces_previous {
         fs::rename(&temp, out_dir)
             .map_err(|e| BundleError::io("move the new output into place at", out_dir, e))?;
         temp_guard.0 = None;
-        return Ok(());
+        return open_up(out_dir);
     }
     if exchange(&temp, out_dir).is_ok() {
         // `temp` now holds the previous output; the guard removes it.
         drop(temp_guard);
-        return Ok(());
+        return open_up(out_dir);
     }
     // No atomic exchange here (not Linux, or a filesystem without it).
     replace_by_renames(&temp, out_dir, parent, name)?;
     temp_guard.0 = None;
-    Ok(())
+    open_up(out_dir)
+}
+
+/// The output folder's final mode, set once it is in place.
+fn open_up(out_dir: &Path) -> Result<(), BundleError> {
+    fs::set_permissions(out_dir, fs::Permissions::from_mode(FOLDER_MODE))
+        .map_err(|e| BundleError::io("set the mode of", out_dir, e))
 }
 
 /// Moves the previous output aside, moves `new` into place and removes the previous output;
@@ -354,7 +458,7 @@ fn replace_by_renames(
     name: &str,
 ) -> Result<(), BundleError> {
     let aside = tempfile::Builder::new()
-        .prefix(&format!(".{name}.hac-old-"))
+        .prefix(&format!(".{name}.hac-old-{}-", std::process::id()))
         .tempdir_in(parent)
         .map_err(|e| BundleError::io("create a temporary folder in", parent, e))?
         .keep();
@@ -415,6 +519,7 @@ fn exchange(_a: &Path, _b: &Path) -> std::io::Result<()> {
 /// last (deepest first), so a folder without write permission can still be filled.
 fn write_entries(root: &Path, entries: &[OutputEntry<'_>]) -> Result<(), BundleError> {
     for entry in entries {
+        crate::signals::check()?;
         let path = root.join(&entry.path);
         match entry.kind {
             EntryKind::Dir => {

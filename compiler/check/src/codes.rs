@@ -122,11 +122,14 @@ pub const ALL: &[&str] = &[
 /// The language's codes (hac-syntax / hac-eval), documented by `hac explain` too.
 pub const LANGUAGE: &[&str] = &[
     "E0001", "E0002", "E0003", "E0004", "E0005", "E0006", "E0007", "E0008", "E0009", "E0010",
-    "E0011", "E0012", "E0013", "E0014", "E0015", "E0016", "E0017", "E0018", "E0019",
+    "E0011", "E0012", "E0013", "E0014", "E0015", "E0016", "E0017", "E0018", "E0019", "E0020",
+    "E0021", "E0022",
 ];
 
 /// Codes of later stages documented here too, so that `hac explain` knows them: the secrets
-/// file and the PKI (E0601–E0609; E0601/E0602 are raised by the CLI).
+/// file and the PKI (E0601–E0611, W0601; E0601/E0602/E0610/E0611/W0601 are raised by the
+/// CLI), and the bundle writer's refusals (E0704, E0705).
 pub const OTHER_STAGES: &[&str] = &[
-    "E0601", "E0602", "E0603", "E0604", "E0605", "E0606", "E0607", "E0608", "E0609",
+    "E0601", "E0602", "E0603", "E0604", "E0605", "E0606", "E0607", "E0608", "E0609", "E0610",
+    "E0611", "W0601", "E0704", "E0705",
 ];

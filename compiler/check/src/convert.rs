@@ -390,7 +390,7 @@ impl Converter {
             };
             let binary = self.opt_string(e, "binary", "etcd", "a string (an absolute path)")?;
             let binary = binary.unwrap_or_else(|| "/usr/local/bin/etcd".to_string());
-            if !binary.starts_with('/') || binary.contains('\n') {
+            if !hac_model::is_plain_absolute_path(&binary) {
                 let span = present(e, "binary").and_then(DataNode::best_span);
                 self.error(
                     codes::INVALID_VALUE,
@@ -398,7 +398,7 @@ impl Converter {
                     span,
                 )
                 .hints
-                .push("write the full path, e.g. \"/usr/local/bin/etcd\"".to_string());
+                .push("write the full path of plain characters (letters, digits, `_ . / - +`; no spaces), e.g. \"/usr/local/bin/etcd\"".to_string());
                 return None;
             }
             Some(Etcd {
@@ -461,7 +461,19 @@ impl Converter {
             "an RFC 3339 timestamp such as \"2026-01-01T00:00:00Z\"",
         )?;
         match parse_rfc3339(&s) {
-            Some(unix) => Some(Epoch { unix }),
+            Some(unix) if unix >= 0 => Some(Epoch { unix }),
+            Some(_) => {
+                // Archive entries carry the epoch as their mtime: tar cannot store a time
+                // before 1970, so `hac build` could not write the bundle.
+                self.error(
+                    codes::MALFORMED,
+                    format!("`{path}` is {s:?}, before 1970-01-01T00:00:00Z"),
+                    node.best_span(),
+                )
+                .hints
+                .push("archives store the epoch as their files' time, which cannot be before 1970; use a recent date".to_string());
+                None
+            }
             None => {
                 self.error(
                     codes::MALFORMED,
@@ -747,10 +759,7 @@ impl Converter {
             Some(n) => self.taints(n, &format!("{path}.taints")).map(Some),
         };
         let interface = interface?.unwrap_or_else(|| "eth0".to_string());
-        if interface.is_empty()
-            || interface.len() > 15
-            || interface.contains(|c: char| c.is_whitespace() || c == '/')
-        {
+        if !hac_model::is_interface_name(&interface) {
             let span = present(attrs, "interface").and_then(DataNode::best_span);
             self.error(
                 codes::INVALID_VALUE,
@@ -759,9 +768,23 @@ impl Converter {
             )
             .hints
             .push(
-                "Linux interface names are 1 to 15 characters without spaces or `/`, e.g. \"eth0\""
+                "Linux interface names are 1 to 15 letters, digits, `_`, `.` or `-` (not `.` or `..`), e.g. \"eth0\""
                     .to_string(),
             );
+            return None;
+        }
+        let zone = zone?;
+        if let Some(z) = zone.as_deref().filter(|z| !hac_model::is_label_value(z)) {
+            // The zone becomes the node label topology.kubernetes.io/zone.
+            let span = present(attrs, "zone").and_then(DataNode::best_span);
+            let problem = label_value_problem(z).unwrap_or_else(|| "it is empty".to_string());
+            self.error(
+                codes::INVALID_VALUE,
+                format!("`{path}.zone` is {z:?}, not a valid Kubernetes label value: {problem}"),
+                span,
+            )
+            .hints
+            .push("a zone is 1 to 63 letters, digits, `-`, `_` or `.`, starting and ending with a letter or digit, e.g. \"eu-west-1a\"".to_string());
             return None;
         }
         let (address, prefix_len) = address?;
@@ -771,7 +794,7 @@ impl Converter {
             address,
             prefix_len,
             interface,
-            zone: zone?,
+            zone,
             priority: priority?,
             labels: labels?,
             taints: taints?,

@@ -741,10 +741,12 @@ fn valid_san(s: &str) -> bool {
     is_dns1123_subdomain(name) && !looks_like_ipv4(name)
 }
 
+/// A name resolvers would read as a number (RFC 1123 §2.1: the top-level label of a host
+/// name is not all-numeric): `1.2.3`, `12345`, `10.0.0.1`.
 fn looks_like_ipv4(s: &str) -> bool {
-    s.split('.').count() == 4
-        && s.split('.')
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    s.rsplit('.')
+        .next()
+        .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn sans(c: &Cluster, out: &mut Vec<Diagnostic>) {

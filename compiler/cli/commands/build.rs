@@ -22,6 +22,10 @@ pub fn run(
         Ok(s) => s,
         Err(o) => return o,
     };
+    // Another cluster's file (E0611), or a public test-only one (W0601).
+    if p.emit(&checked.sources, &secrets.check_for_cluster(&cluster.name)) {
+        return Outcome::InputError;
+    }
     // The one read of the clock: a warning when the certificates are not valid today. It
     // never changes what is written.
     let now = std::time::SystemTime::now()
@@ -56,17 +60,26 @@ pub fn run(
         OutputFormat::Tar => hac_bundle::Format::Tar,
         OutputFormat::Tree => hac_bundle::Format::Tree,
     };
-    if let Err(e) = hac_bundle::write(&bundle, &out_dir, fmt, cluster.epoch.unix) {
+    // The output folder may never be one that holds this build's inputs.
+    let protected = [file.to_path_buf(), secrets_path.clone()];
+    let options = hac_bundle::WriteOptions {
+        cluster: &cluster.name,
+        protected: &protected,
+    };
+    if let Err(e) = hac_bundle::write_with(&bundle, &out_dir, fmt, cluster.epoch.unix, &options) {
         p.error(
-            None,
+            e.code(),
             &format!("cannot write the bundle to {}: {e}", out_dir.display()),
             Some("nothing was changed: the previous output, if any, is intact"),
         );
         return Outcome::IoError;
     }
+    // One lookup table, not a scan of every node per node (quadratic for big clusters).
+    let by_name: std::collections::HashMap<&str, &hac_model::Node> =
+        cluster.nodes.iter().map(|n| (n.name.as_str(), n)).collect();
     for (node, files) in &bundle.hosts {
-        let roles: Vec<&str> = cluster
-            .node(node)
+        let roles: Vec<&str> = by_name
+            .get(node.as_str())
             .map(|n| n.roles.iter().map(|r| r.as_str()).collect())
             .unwrap_or_default();
         let what = match fmt {

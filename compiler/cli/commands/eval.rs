@@ -13,13 +13,8 @@ pub fn run(
     attr: Option<String>,
     flags: &EvalFlags,
 ) -> Outcome {
-    if !file.is_file() {
-        p.error(
-            None,
-            &format!("cannot read {}: no such file", file.display()),
-            Some("give the path of a .ha file"),
-        );
-        return Outcome::IoError;
+    if let Err(o) = super::pipeline::check_input(p, file, "give the path of a .ha file") {
+        return o;
     }
     let opts = super::pipeline::eval_options(flags, attr.as_deref());
     if json {
@@ -28,7 +23,7 @@ pub fn run(
         let ev = hac_eval::evaluate_to_json(file, &opts);
         return match ev.result {
             Ok(text) => {
-                println!("{text}");
+                crate::report::out(&format!("{text}\n"));
                 Outcome::Success
             }
             Err(d) => {
@@ -55,7 +50,7 @@ pub fn run(
         nix_syntax(&value, &mut s);
         s
     };
-    println!("{text}");
+    crate::report::out(&format!("{text}\n"));
     Outcome::Success
 }
 

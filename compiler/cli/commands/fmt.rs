@@ -36,24 +36,23 @@ fn worse(a: Outcome, b: Outcome) -> Outcome {
 }
 
 fn format_one(p: &Printer, file: &Path, check: bool) -> Outcome {
-    let bytes = match fs::read(file) {
-        Ok(bytes) => bytes,
+    // Only a regular UTF-8 file that is not a secrets file (never quoted in a message).
+    let text = match hac_core::input::read_source(file) {
+        Ok(text) => text,
         Err(e) => {
-            p.error(
-                None,
-                &format!("cannot read {}: {e}", file.display()),
-                Some("give the path of a .ha file"),
-            );
-            return Outcome::IoError;
+            let io = e.is_io();
+            let mut d = e.diagnostic(&format!("cannot read {}", file.display()));
+            if io {
+                d.code = None;
+                d.hints.push("give the path of a .ha file".to_string());
+            }
+            p.emit(&SourceMap::new(), &[d]);
+            return if io {
+                Outcome::IoError
+            } else {
+                Outcome::InputError
+            };
         }
-    };
-    let Ok(text) = String::from_utf8(bytes) else {
-        p.error(
-            Some("E0001"),
-            &format!("{} is not UTF-8 text", file.display()),
-            Some(".ha files are UTF-8"),
-        );
-        return Outcome::InputError;
     };
     let mut sources = SourceMap::new();
     let file_id = sources.add(file.display().to_string(), text.as_str());
@@ -76,7 +75,7 @@ fn format_one(p: &Printer, file: &Path, check: bool) -> Outcome {
         return Outcome::Success;
     }
     if check {
-        println!("{}", file.display());
+        crate::report::out(&format!("{}\n", file.display()));
         return Outcome::InputError;
     }
     match replace_atomically(file, &formatted) {

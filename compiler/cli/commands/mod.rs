@@ -41,7 +41,7 @@ fn explain(p: &Printer, code: &str) -> Outcome {
     let code = code.trim().to_ascii_uppercase();
     match hac_check::explain(&code).or_else(|| hac_render::codes::explain(&code)) {
         Some(text) => {
-            println!("{}", text.trim_end());
+            crate::report::out(&format!("{}\n", text.trim_end()));
             Outcome::Success
         }
         None => {
@@ -54,7 +54,7 @@ fn explain(p: &Printer, code: &str) -> Outcome {
 fn inspect(p: &Printer, path: &std::path::Path) -> Outcome {
     match hac_bundle::inspect(path) {
         Ok(text) => {
-            print!("{text}");
+            crate::report::out(&text);
             Outcome::Success
         }
         Err(e) => {

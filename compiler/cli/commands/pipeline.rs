@@ -14,7 +14,32 @@ pub fn eval_options(flags: &EvalFlags, attr: Option<&str>) -> EvalOptions {
             .filter(|a| !a.is_empty())
             .map(|a| a.split('.').map(str::to_string).collect())
             .unwrap_or_default(),
+        max_steps: flags.max_eval_steps,
+        max_memory_bytes: flags.max_memory.map(|mib| mib.saturating_mul(1 << 20)),
     }
+}
+
+/// Refuses, before evaluation, a FILE that is missing (exit 3), not a regular file (a folder,
+/// a FIFO, a device: exit 3, saying what it is) or a secrets file (E0610, exit 1; its
+/// contents are never read into a diagnostic).
+pub fn check_input(p: &Printer, file: &Path, hint: &str) -> Result<(), Outcome> {
+    if hac_core::input::is_secrets_name(file) {
+        let d = hac_core::input::InputError::Secrets
+            .diagnostic(&format!("cannot read {}", file.display()));
+        p.emit(&SourceMap::new(), &[d]);
+        return Err(Outcome::InputError);
+    }
+    let reason = match hac_core::input::not_regular(file) {
+        Some(what) => format!("it is {what}, not a regular file"),
+        None if !file.is_file() => "no such file".to_string(),
+        None => return Ok(()),
+    };
+    p.error(
+        Some(hac_core::input::CODE_NOT_SOURCE),
+        &format!("cannot read {}: {reason}", file.display()),
+        Some(hint),
+    );
+    Err(Outcome::IoError)
 }
 
 /// A cluster that passed every rule (its warnings already printed).
@@ -26,14 +51,7 @@ pub struct Checked {
 /// Evaluates, converts and checks `file`. Prints every diagnostic; returns the cluster
 /// only when no error remains (warnings count as errors under --deny-warnings).
 pub fn load_and_check(p: &Printer, file: &Path, flags: &EvalFlags) -> Result<Checked, Outcome> {
-    if !file.is_file() {
-        p.error(
-            None,
-            &format!("cannot read {}: no such file", file.display()),
-            Some("give the path of a .ha cluster file"),
-        );
-        return Err(Outcome::IoError);
-    }
+    check_input(p, file, "give the path of a .ha cluster file")?;
     let ev = hac_eval::evaluate(file, &eval_options(flags, None));
     let data = match ev.result {
         Ok(d) => d,

@@ -50,12 +50,32 @@ pub fn load(p: &Printer, path: &Path) -> Result<Secrets, Outcome> {
         );
         return Err(Outcome::IoError);
     }
-    let text = match fs::read_to_string(path) {
-        Ok(t) => t,
+    if !meta.is_file() {
+        p.error(
+            Some("E0601"),
+            &format!("the secrets file {} is not a regular file", path.display()),
+            Some("pass the secrets file itself with --secrets FILE"),
+        );
+        return Err(Outcome::IoError);
+    }
+    let bytes = match hac_core::input::read_regular(path, 1 << 20) {
+        Ok(b) => b,
         Err(e) => {
-            p.error(None, &format!("cannot read {}: {e}", path.display()), None);
+            p.error(
+                Some("E0601"),
+                &format!("cannot read {}: {}", path.display(), e.reason()),
+                None,
+            );
             return Err(Outcome::IoError);
         }
+    };
+    let Ok(text) = String::from_utf8(bytes) else {
+        p.error(
+            Some("E0603"),
+            &format!("the secrets file {} is not UTF-8 text", path.display()),
+            Some("it may be encrypted or corrupt; decrypt it (sops, age) or restore it from where you keep it"),
+        );
+        return Err(Outcome::InputError);
     };
     Secrets::parse(&text).map_err(|mut d| {
         d.notes
@@ -65,21 +85,96 @@ pub fn load(p: &Printer, path: &Path) -> Result<Secrets, Outcome> {
     })
 }
 
-/// Creates `path` with mode 0600; fails if it exists.
+/// Writes `text` to a new 0600 temporary file beside `path`, syncs it, and moves it to `path`
+/// only if nothing is there (a hard link, which never replaces), then syncs the folder. On any
+/// failure (a full disk) nothing is left behind: neither `path` nor the temporary file.
 fn write_new(path: &Path, text: &str) -> std::io::Result<()> {
-    let mut f = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    f.write_all(text.as_bytes())?;
-    f.sync_all()
+    let tmp = temporary_sibling(path);
+    let _ = fs::remove_file(&tmp);
+    let written = (|| {
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        fs::hard_link(&tmp, path)
+    })();
+    let _ = fs::remove_file(&tmp);
+    written?;
+    sync_parent(path);
+    Ok(())
+}
+
+/// Replaces `path` (the file a symbolic link points to, the link itself kept) atomically
+/// with a 0600 file holding `text`.
+fn replace(path: &Path, text: &str) -> std::io::Result<()> {
+    let target = fs::canonicalize(path)?;
+    let tmp = temporary_sibling(&target);
+    let _ = fs::remove_file(&tmp);
+    let written = (|| {
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        fs::rename(&tmp, &target)
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    written?;
+    sync_parent(&target);
+    Ok(())
+}
+
+/// `.<name>.hac-tmp-<pid>` beside `path`.
+fn temporary_sibling(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.hac-tmp-{}", std::process::id()))
+}
+
+fn sync_parent(path: &Path) {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if let Ok(dir) = fs::File::open(parent) {
+        let _ = dir.sync_all();
+    }
+}
+
+/// The `name` of the cluster in `file`, when it evaluates to a set with a string `name`.
+fn cluster_name(file: &Path) -> Option<String> {
+    // `hac secrets init cluster.secrets` names the file itself: read `cluster.ha` beside it.
+    let ha = if file.extension().is_some_and(|e| e == "secrets") {
+        file.with_extension("ha")
+    } else {
+        file.to_path_buf()
+    };
+    if !ha.is_file() {
+        return None;
+    }
+    let ev = hac_eval::evaluate(&ha, &hac_eval::EvalOptions::default());
+    match ev.result.ok()?.value {
+        hac_core::Data::Attrs(attrs) => match &attrs.get("name")?.value {
+            hac_core::Data::String(s) => Some(s.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// `hac secrets init FILE`
 pub fn init(p: &Printer, file: &Path) -> Outcome {
     let path = secrets_path_for(file);
-    if path.exists() {
+    if fs::symlink_metadata(&path).is_ok() {
         p.error(
             None,
             &format!("{} already exists; hac never overwrites a secrets file", path.display()),
@@ -87,7 +182,9 @@ pub fn init(p: &Printer, file: &Path) -> Outcome {
         );
         return Outcome::IoError;
     }
-    let text = match Secrets::generate() {
+    // Recorded so that the file is never used for another cluster by mistake (E0611).
+    let cluster = cluster_name(file);
+    let text = match Secrets::generate_for(cluster.as_deref()) {
         Ok(t) => t,
         Err(d) => {
             p.emit(&hac_core::SourceMap::new(), &[d]);
@@ -98,7 +195,7 @@ pub fn init(p: &Printer, file: &Path) -> Outcome {
         p.error(
             None,
             &format!("cannot create {}: {e}", path.display()),
-            None,
+            Some("nothing was written"),
         );
         return Outcome::IoError;
     }
@@ -129,11 +226,9 @@ pub fn import_ca(p: &Printer, file: &Path, cert: &Path, key: &Path) -> Outcome {
             return Outcome::InputError;
         }
     };
-    // Replace atomically: write a 0600 sibling, then rename over the old file.
-    let tmp = path.with_extension("secrets.tmp");
-    let _ = fs::remove_file(&tmp);
-    if let Err(e) = write_new(&tmp, &new_text).and_then(|_| fs::rename(&tmp, &path)) {
-        let _ = fs::remove_file(&tmp);
+    // Replace atomically: write a 0600 sibling of the real file (through a symbolic link),
+    // then rename it over the old one.
+    if let Err(e) = replace(&path, &new_text) {
         p.error(
             None,
             &format!("cannot update {}: {e}", path.display()),

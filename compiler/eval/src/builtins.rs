@@ -130,6 +130,7 @@ pub static PRIMOPS: &[PrimOp] = &[
             let Value::List(items) = v else {
                 return fail(expected(s, "concatLists", "a list", v.describe()));
             };
+            crate::eval::check_list_len(out.len() + items.len(), s)?;
             out.extend(items.iter().cloned());
         }
         Ok(Value::list(out))
@@ -143,6 +144,7 @@ pub static PRIMOPS: &[PrimOp] = &[
             let Value::List(items) = v else {
                 return fail(expected(s, "concatMap", "a list", v.describe()));
             };
+            crate::eval::check_list_len(out.len() + items.len(), s)?;
             out.extend(items.iter().cloned());
         }
         Ok(Value::list(out))
@@ -158,7 +160,7 @@ pub static PRIMOPS: &[PrimOp] = &[
             let v = ev.force(t)?;
             ev.coerce_to_string(&v, t.span().unwrap_or(s), false, &mut out)?;
         }
-        Ok(Value::Str(Rc::from(out)))
+        Ok(Value::string(out))
     }),
     prim!("deepSeq", 2, |ev, a, s| {
         let v = ev.force(&a[0])?;
@@ -624,6 +626,7 @@ pub static PRIMOPS: &[PrimOp] = &[
                         }
                     }
                     if let Some(r) = &to[i] {
+                        crate::eval::check_string_len(out.len() + r.len(), s)?;
                         out.extend_from_slice(r.as_bytes());
                     }
                     if pat.is_empty() {
@@ -736,13 +739,13 @@ pub static PRIMOPS: &[PrimOp] = &[
         let v = ev.force(&a[0])?;
         let mut out = String::new();
         to_json(ev, &v, s, &mut out)?;
-        Ok(Value::Str(Rc::from(out)))
+        Ok(Value::string(out))
     }),
     prim!("toString", 1, |ev, a, s| {
         let v = ev.force(&a[0])?;
         let mut out = String::new();
         ev.coerce_to_string(&v, s, true, &mut out)?;
-        Ok(Value::Str(Rc::from(out)))
+        Ok(Value::string(out))
     }),
     prim!("trace", 2, |ev, a, s| {
         let v = ev.force(&a[0])?;
@@ -1153,7 +1156,10 @@ fn to_json_inner(ev: &mut Evaluator, v: &Value, s: Span, out: &mut String) -> R<
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Int(i) => out.push_str(&i.to_string()),
         Value::Float(f) => out.push_str(&json_float(*f)),
-        Value::Str(x) => out.push_str(&serde_json::Value::String(x.to_string()).to_string()),
+        Value::Str(x) => {
+            crate::eval::check_string_len(out.len() + x.len(), s)?;
+            out.push_str(&serde_json::Value::String(x.to_string()).to_string())
+        }
         Value::Path(_) => return fail(crate::eval::path_misuse(s)),
         Value::List(items) => {
             out.push('[');

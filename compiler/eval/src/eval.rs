@@ -58,6 +58,8 @@ pub fn fail<T>(d: Diagnostic) -> R<T> {
 /// The state of one evaluation run.
 pub struct Evaluator {
     pub depth: usize,
+    /// Lists and sets entered while deep-forcing the result (bounded by `MAX_DATA_NESTING`).
+    pub nesting: usize,
     pub max_depth: usize,
     pub sources: SourceMap,
     /// Names of the base environment, in slot order.
@@ -81,6 +83,99 @@ pub struct Evaluator {
     pub stack_base: usize,
     /// How many bytes of stack evaluation may use before it stops with E0015.
     pub stack_budget: usize,
+    /// Thunks forced and functions called so far, and the budget (E0020).
+    pub steps: u64,
+    pub max_steps: u64,
+    /// The step count at which the budgets are checked next.
+    pub next_budget_check: u64,
+    /// Approximate bytes of values allowed (E0021; see `value::account`).
+    pub max_memory: u64,
+}
+
+/// The longest string a value may be (E0022): far beyond any file of a cluster.
+pub const MAX_STRING_BYTES: usize = 1 << 27;
+/// The longest list a value may be (E0022); `genList`'s own limit.
+pub const MAX_LIST_LEN: usize = 1 << 24;
+/// Steps between two checks of the budgets.
+const BUDGET_CHECK_INTERVAL: u64 = 4096;
+
+/// E0022 when a string would exceed [`MAX_STRING_BYTES`].
+#[inline]
+pub fn check_string_len(len: usize, span: Span) -> R<()> {
+    if len > MAX_STRING_BYTES {
+        return fail(too_large(
+            span,
+            format!("a string of {len} bytes"),
+            format!("{} MiB", MAX_STRING_BYTES >> 20),
+        ));
+    }
+    Ok(())
+}
+
+/// E0022 when a list would exceed [`MAX_LIST_LEN`] elements.
+#[inline]
+pub fn check_list_len(len: usize, span: Span) -> R<()> {
+    if len > MAX_LIST_LEN {
+        return fail(too_large(
+            span,
+            format!("a list of {len} elements"),
+            format!("{MAX_LIST_LEN} elements"),
+        ));
+    }
+    Ok(())
+}
+
+#[cold]
+fn too_large(span: Span, what: String, limit: String) -> Diagnostic {
+    Diagnostic::error(format!("{what} is too large (at most {limit})"))
+        .with_code("E0022")
+        .with_span(span)
+        .with_span_label("this value would be too large")
+        .with_hint("this is usually a runaway doubling or repetition; check the expression")
+}
+
+impl Evaluator {
+    /// Counts one step; every [`BUDGET_CHECK_INTERVAL`] steps compares the step count and the
+    /// accounted memory with their budgets.
+    #[inline]
+    fn step(&mut self, span: Option<Span>) -> R<()> {
+        self.steps += 1;
+        if self.steps >= self.next_budget_check {
+            return self.check_budget(span);
+        }
+        Ok(())
+    }
+
+    #[cold]
+    fn check_budget(&mut self, span: Option<Span>) -> R<()> {
+        self.next_budget_check = self.steps + BUDGET_CHECK_INTERVAL;
+        if self.steps > self.max_steps {
+            return fail(
+                Diagnostic::error(format!(
+                    "evaluation step limit reached ({} steps)",
+                    self.max_steps
+                ))
+                .with_code("E0020")
+                .with_span_opt(span)
+                .with_span_label("evaluation was here when the limit was reached")
+                .with_hint("this is usually runaway or exponential recursion; raise the limit with --max-eval-steps if the work is real"),
+            );
+        }
+        let used = crate::value::allocated();
+        if used > self.max_memory {
+            return fail(
+                Diagnostic::error(format!(
+                    "evaluation memory limit reached (about {} MiB of values)",
+                    used >> 20
+                ))
+                .with_code("E0021")
+                .with_span_opt(span)
+                .with_span_label("evaluation was here when the limit was reached")
+                .with_hint("this is usually a runaway string or list; raise the limit with --max-memory MIB if the values are real"),
+            );
+        }
+        Ok(())
+    }
 }
 
 fn depth_error(span: Option<Span>) -> Box<EvalError> {
@@ -122,6 +217,9 @@ impl Evaluator {
     pub fn force(&mut self, t: &Thunk) -> R<Value> {
         if let ThunkState::Done(v) = &*t.0.state.borrow() {
             return Ok(v.clone());
+        }
+        if let Err(e) = self.step(t.span()) {
+            return Err(e);
         }
         let state = std::mem::replace(&mut *t.0.state.borrow_mut(), ThunkState::Blackhole);
         if self.too_deep() {
@@ -197,7 +295,7 @@ impl Evaluator {
                     let mut s = std::mem::take(&mut self.scratch);
                     s.clear();
                     let result = self.coerce_to_string(&v, e.span, false, &mut s);
-                    let value = Value::Str(Rc::from(s.as_str()));
+                    let value = Value::str(s.as_str());
                     self.scratch = s;
                     return result.map(|_| value);
                 }
@@ -218,7 +316,7 @@ impl Evaluator {
                         }
                     }
                 }
-                let value = Value::Str(Rc::from(s.as_str()));
+                let value = Value::str(s.as_str());
                 self.scratch = s;
                 result.map(|_| value)
             }
@@ -569,6 +667,7 @@ impl Evaluator {
 
     /// Applies a function value to an argument.
     pub fn call(&mut self, f: Value, arg: Thunk, span: Span) -> R<Value> {
+        self.step(Some(span))?;
         if self.too_deep() {
             return Err(depth_error(Some(span)));
         }
@@ -721,6 +820,7 @@ impl Evaluator {
                 (&c.lambda.param, &c.lambda.body.kind)
             {
                 if let ParamIr::Ident(_) = inner.param {
+                    self.step(Some(span))?;
                     if self.too_deep() {
                         return Err(depth_error(Some(span)));
                     }
@@ -804,6 +904,7 @@ impl Evaluator {
                     if a.is_empty() {
                         return Ok(Value::List(b));
                     }
+                    check_list_len(a.len() + b.len(), span)?;
                     let mut v = Vec::with_capacity(a.len() + b.len());
                     v.extend(a.iter().cloned());
                     v.extend(b.iter().cloned());
@@ -831,16 +932,17 @@ impl Evaluator {
                     .map(Value::Int)
                     .ok_or_else(|| EvalError::new(diag::overflow(span, "addition"))),
                 (Value::Str(a), Value::Str(b)) => {
+                    check_string_len(a.len() + b.len(), span)?;
                     let mut s = String::with_capacity(a.len() + b.len());
                     s.push_str(a);
                     s.push_str(b);
-                    Ok(Value::Str(Rc::from(s)))
+                    Ok(Value::string(s))
                 }
                 (Value::Path(_), _) | (_, Value::Path(_)) => fail(path_misuse(span)),
                 (Value::Str(a), other) => {
                     let mut s = a.to_string();
                     self.coerce_to_string(other, rs, false, &mut s)?;
-                    Ok(Value::Str(Rc::from(s)))
+                    Ok(Value::string(s))
                 }
                 _ => arith(op, &l, &r, ls, rs, span),
             },
@@ -998,7 +1100,10 @@ impl Evaluator {
         out: &mut String,
     ) -> R<()> {
         match v {
-            Value::Str(s) => out.push_str(s),
+            Value::Str(s) => {
+                check_string_len(out.len() + s.len(), span)?;
+                out.push_str(s)
+            }
             Value::Path(_) => return fail(path_misuse(span)),
             Value::Attrs(set) => {
                 if let Some(f) = set.get("__toString").map(|a| a.value.clone()) {

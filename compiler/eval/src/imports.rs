@@ -105,10 +105,26 @@ impl Evaluator {
         }
         let mut canon = match std::fs::canonicalize(&lexical) {
             Ok(c) => c,
-            Err(e) => return fail(import_failed(span, &shown, &e)),
+            Err(e) => {
+                return fail(import_failed(
+                    span,
+                    &shown,
+                    &hac_core::input::InputError::Io(e),
+                ))
+            }
         };
         if canon.is_dir() {
-            canon = canon.join("default.ha");
+            // `dir/default.ha` is resolved again: it may itself be a link out of the tree.
+            canon = match std::fs::canonicalize(canon.join("default.ha")) {
+                Ok(c) => c,
+                Err(e) => {
+                    return fail(import_failed(
+                        span,
+                        &format!("{shown}/default.ha"),
+                        &hac_core::input::InputError::Io(e),
+                    ))
+                }
+            };
         }
         if !inside(&self.sandbox, &canon) {
             return fail(outside(span, &shown, &self.sandbox).with_note(format!(
@@ -122,7 +138,9 @@ impl Evaluator {
         if self.importing.contains(&canon) {
             return fail(cycle(span, &canon, &self.importing));
         }
-        let text = match std::fs::read_to_string(&canon) {
+        // Only a regular UTF-8 file that is not a secrets file is read (never a FIFO, a
+        // device or a folder; never blocking).
+        let text = match hac_core::input::read_source(&canon) {
             Ok(t) => t,
             Err(e) => return fail(import_failed(span, &shown, &e)),
         };
@@ -197,14 +215,6 @@ impl Evaluator {
     }
 }
 
-fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file".to_string(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-        _ => e.to_string(),
-    }
-}
-
 /// A short name for diagnostics: relative to the working directory when below it.
 pub fn display_name(p: &Path) -> String {
     if let Ok(cwd) = std::env::current_dir().and_then(std::fs::canonicalize) {
@@ -242,10 +252,10 @@ fn cycle(span: Span, target: &Path, chain: &[PathBuf]) -> Diagnostic {
     .with_note(format!("cycle: {}", names.join(" → ")))
 }
 
-/// E0011: the imported file cannot be read.
-fn import_failed(span: Span, shown: &str, e: &std::io::Error) -> Diagnostic {
-    Diagnostic::error(format!("cannot import `{shown}`: {}", io_reason(e)))
-        .with_code("E0011")
+/// E0011 (E0610 for a secrets file): the imported file cannot be read. No snippet of the
+/// file itself is ever shown.
+fn import_failed(span: Span, shown: &str, e: &hac_core::input::InputError) -> Diagnostic {
+    e.diagnostic(&format!("cannot import `{shown}`"))
         .with_span(span)
         .with_span_label("imported here")
 }

@@ -8,6 +8,20 @@ use crate::value::{Thunk, Value};
 use hac_core::{Data, DataNode, Diagnostic, Span};
 use std::collections::BTreeMap;
 
+/// How deeply lists and sets may nest in a result: every consumer of the data (the model,
+/// the YAML, JSON and Nix printers, dropping the tree) may then recurse over it safely.
+pub const MAX_DATA_NESTING: usize = 10_000;
+
+fn too_deep_value(span: Option<Span>) -> Diagnostic {
+    Diagnostic::error(format!(
+        "value nested too deeply (more than {MAX_DATA_NESTING} levels of lists and sets)"
+    ))
+    .with_code("E0015")
+    .with_span_opt(span)
+    .with_span_label("the nesting limit was reached here")
+    .with_hint("this is usually unbounded recursion that builds a value; check its base case")
+}
+
 impl Evaluator {
     fn user_span(&self, s: Option<Span>, fallback: Option<Span>) -> Option<Span> {
         match s {
@@ -34,15 +48,13 @@ impl Evaluator {
         span: Option<Span>,
         key_span: Option<Span>,
     ) -> R<DataNode> {
-        if self.too_deep() {
-            return fail(
-                Diagnostic::error("value nested too deeply (depth limit reached)")
-                    .with_code("E0015")
-                    .with_span_opt(span),
-            );
+        if self.too_deep() || self.nesting >= MAX_DATA_NESTING {
+            return fail(too_deep_value(span));
         }
         self.depth += 1;
+        self.nesting += 1;
         let r = self.value_to_data_inner(v, span);
+        self.nesting -= 1;
         self.depth -= 1;
         let value = r?;
         Ok(DataNode {
@@ -105,15 +117,13 @@ impl Evaluator {
     /// `DataNode::to_json().to_string()` would print the same value (keys sorted, floats as
     /// the shortest text that reads back), without building the data tree first.
     pub fn value_to_json(&mut self, v: &Value, span: Option<Span>, out: &mut String) -> R<()> {
-        if self.too_deep() {
-            return fail(
-                Diagnostic::error("value nested too deeply (depth limit reached)")
-                    .with_code("E0015")
-                    .with_span_opt(span),
-            );
+        if self.too_deep() || self.nesting >= MAX_DATA_NESTING {
+            return fail(too_deep_value(span));
         }
         self.depth += 1;
+        self.nesting += 1;
         let r = self.value_to_json_inner(v, span, out);
+        self.nesting -= 1;
         self.depth -= 1;
         r
     }

@@ -4,9 +4,37 @@
 
 use crate::ir::{Ir, LambdaIr};
 use hac_core::Span;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::path::PathBuf;
 use std::rc::Rc;
+
+thread_local! {
+    /// Approximate bytes of values made by the evaluation on this thread: string bytes, list
+    /// and attribute-set slots, thunks. Compared with the memory budget (E0021) as it runs.
+    static ALLOCATED: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Adds `bytes` to this thread's value accounting.
+#[inline]
+pub fn account(bytes: usize) {
+    ALLOCATED.with(|c| c.set(c.get().wrapping_add(bytes as u64)));
+}
+
+/// Bytes of values accounted on this thread so far.
+pub fn allocated() -> u64 {
+    ALLOCATED.with(Cell::get)
+}
+
+/// Starts a new evaluation's accounting.
+pub fn reset_allocated() {
+    ALLOCATED.with(|c| c.set(0));
+}
+
+/// Accounted size of one list element or attribute: its slot and its thunk. Thunks are not
+/// counted where they are made (that is the hottest allocation of the evaluator): those of
+/// lists and sets are counted with them, and the others live in environments whose size the
+/// step budget bounds.
+const THUNK_BYTES: usize = 64;
 
 /// An interned-ish attribute or variable name (cheap to clone).
 pub type Sym = Rc<str>;
@@ -114,12 +142,20 @@ impl Value {
         }
     }
     pub fn str(s: &str) -> Value {
+        account(s.len() + 16);
+        Value::Str(Rc::from(s))
+    }
+    /// A string value made from a built `String` (accounted).
+    pub fn string(s: String) -> Value {
+        account(s.len() + 16);
         Value::Str(Rc::from(s))
     }
     pub fn list(items: Vec<Thunk>) -> Value {
+        account(items.len() * (8 + THUNK_BYTES) + 24);
         Value::List(Rc::new(items))
     }
     pub fn attrs(set: AttrSet) -> Value {
+        account(set.len() * (40 + THUNK_BYTES) + 24);
         Value::Attrs(Rc::new(set))
     }
 }

@@ -103,6 +103,36 @@ pub fn is_dns1123_label(s: &str) -> bool {
         && !s.ends_with('-')
 }
 
+/// A Linux network interface name the kernel accepts and every config file can hold:
+/// 1..15 of letters, digits, `_`, `.`, `-`, and not `.` or `..`.
+pub fn is_interface_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 15
+        && s != "."
+        && s != ".."
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+}
+
+/// A non-empty Kubernetes label value (a zone becomes `topology.kubernetes.io/zone`): 1..63
+/// of letters, digits, `-`, `_`, `.`, starting and ending with a letter or digit.
+pub fn is_label_value(s: &str) -> bool {
+    let alnum = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_alphanumeric());
+    s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+        && alnum(s.bytes().next())
+        && alnum(s.bytes().last())
+}
+
+/// An absolute path of plain characters that a systemd unit line and a shell can hold
+/// unquoted (letters, digits, `_ . / - +`).
+pub fn is_plain_absolute_path(s: &str) -> bool {
+    s.starts_with('/')
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'/' | b'-' | b'+'))
+}
+
 /// From 1.29 admin certificates carry `O=kubeadm:cluster-admins` and a separate
 /// `super-admin.conf` (O=system:masters) exists on the first control plane.
 pub fn has_super_admin(k8s: Version) -> bool {
@@ -140,23 +170,21 @@ impl Cluster {
     /// none for kube-vip and external; the control planes for kind keepalived or
     /// placement control-plane; the load-balancer nodes for placement dedicated.
     pub fn vip_holders(&self) -> Vec<&Node> {
+        self.nodes.iter().filter(|n| self.holds_vip(n)).collect()
+    }
+    /// Whether `node` runs keepalived: decided from its roles alone (constant time; the
+    /// renderer asks this for every node, and listing the holders each time made a build
+    /// quadratic in the number of nodes).
+    pub fn holds_vip(&self, node: &Node) -> bool {
         let lb = &self.control_plane.load_balancer;
         match lb.kind {
-            LoadBalancerKind::External | LoadBalancerKind::KubeVip => Vec::new(),
-            LoadBalancerKind::Keepalived => self.control_planes().collect(),
+            LoadBalancerKind::External | LoadBalancerKind::KubeVip => false,
+            LoadBalancerKind::Keepalived => node.has(Role::ControlPlane),
             LoadBalancerKind::Haproxy | LoadBalancerKind::Nginx => match lb.placement {
-                Placement::ControlPlane => self.control_planes().collect(),
-                Placement::Dedicated => self
-                    .nodes
-                    .iter()
-                    .filter(|n| n.has(Role::LoadBalancer))
-                    .collect(),
+                Placement::ControlPlane => node.has(Role::ControlPlane),
+                Placement::Dedicated => node.has(Role::LoadBalancer),
             },
         }
-    }
-    /// Whether `node` runs keepalived.
-    pub fn holds_vip(&self, node: &Node) -> bool {
-        self.vip_holders().iter().any(|n| n.name == node.name)
     }
     /// Where a load-balancer node keeps the cluster CA its health check verifies the
     /// apiservers' `/healthz` with. A control plane has kubeadm's `etc/kubernetes/pki/ca.crt`

@@ -21,8 +21,12 @@ const KEY_VRRP: &str = "vrrpPassword";
 const KEY_TOKEN: &str = "bootstrapToken";
 const KEY_CA_CERT: &str = "clusterCACertificate";
 const KEY_CA_KEY: &str = "clusterCAKey";
-const KNOWN_KEYS: [&str; 6] = [
+/// The cluster the file was made for (written by `init` since it was added; older files
+/// have none and stay readable).
+const KEY_CLUSTER: &str = "cluster";
+const KNOWN_KEYS: [&str; 7] = [
     KEY_VERSION,
+    KEY_CLUSTER,
     KEY_ROOT,
     KEY_VRRP,
     KEY_TOKEN,
@@ -36,7 +40,16 @@ pub struct Secrets {
     vrrp_password: Zeroizing<String>,
     bootstrap_token: Zeroizing<String>,
     pub(crate) imported_ca: Option<ImportedCa>,
+    /// `cluster:`, the cluster this file was made for.
+    cluster: Option<String>,
+    /// The header says the file is public and for tests only.
+    test_only: bool,
 }
+
+/// Code of "the secrets file was made for another cluster".
+pub const CODE_OTHER_CLUSTER: &str = "E0611";
+/// Code of "the secrets file is a public test-only file".
+pub const CODE_TEST_ONLY: &str = "W0601";
 
 impl fmt::Debug for Secrets {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -61,6 +74,19 @@ impl Secrets {
     /// A new secrets file's text (`hac secrets init`): a 256-bit root secret, an 8-character
     /// VRRP password and a kubeadm bootstrap token, all from the OS's secure random source.
     pub fn generate() -> Result<String, Diagnostic> {
+        Secrets::generate_for(None)
+    }
+
+    /// [`Secrets::generate`], recording the name of the cluster the file is made for (a name
+    /// that could not be written back verbatim is left out).
+    pub fn generate_for(cluster: Option<&str>) -> Result<String, Diagnostic> {
+        let cluster = cluster
+            .filter(|c| {
+                !c.is_empty()
+                    && c.chars()
+                        .all(|ch| ch.is_ascii_graphic() && ch != '"' && ch != '\\' && ch != '\'')
+            })
+            .map(str::to_string);
         let mut root = Zeroizing::new([0u8; 32]);
         os_random(root.as_mut())?;
         const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -73,6 +99,8 @@ impl Secrets {
             vrrp_password: vrrp,
             bootstrap_token: Zeroizing::new(format!("{}.{}", *token_id, *token_secret)),
             imported_ca: None,
+            cluster,
+            test_only: false,
         };
         Ok(secrets.to_text().to_string())
     }
@@ -105,6 +133,43 @@ impl Secrets {
         self.imported_ca.is_some()
     }
 
+    /// The cluster the file was made for, if it says (files written before this was recorded
+    /// do not).
+    pub fn cluster(&self) -> Option<&str> {
+        self.cluster.as_deref()
+    }
+
+    /// Whether the file is marked as a public, test-only file (the `TEST ONLY` header of the
+    /// files under `out-examples/` and the test fixtures).
+    pub fn is_test_only(&self) -> bool {
+        self.test_only
+    }
+
+    /// The diagnostics of using this file for the cluster `name`: E0611 when it was made for
+    /// another cluster, W0601 when it is a public test-only file.
+    pub fn check_for_cluster(&self, name: &str) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        if let Some(recorded) = self.cluster.as_deref().filter(|c| *c != name) {
+            out.push(
+                Diagnostic::error(format!(
+                    "the secrets file was made for the cluster `{recorded}`, not `{name}`"
+                ))
+                .with_code(CODE_OTHER_CLUSTER)
+                .with_hint("pass this cluster's own secrets file with --secrets FILE; sharing a root secret between clusters shares their identity"),
+            );
+        }
+        if self.test_only {
+            out.push(
+                Diagnostic::warning(
+                    "the secrets file is a public TEST ONLY file: anyone can derive every key of this build",
+                )
+                .with_code(CODE_TEST_ONLY)
+                .with_hint("create this cluster's own file with `hac secrets init` and keep it secret"),
+            );
+        }
+        out
+    }
+
     /// The file's text: what `init` and `import-ca` write.
     fn to_text(&self) -> Zeroizing<String> {
         let mut out = Zeroizing::new(String::new());
@@ -113,6 +178,9 @@ impl Secrets {
              # age, or keep it in a vault. Every key and certificate derives from rootSecret.\n",
         );
         out.push_str(&format!("{KEY_VERSION}: {SECRETS_VERSION}\n"));
+        if let Some(cluster) = &self.cluster {
+            out.push_str(&format!("{KEY_CLUSTER}: \"{cluster}\"\n"));
+        }
         out.push_str(&format!(
             "{KEY_ROOT}: \"{}\"\n",
             *hex(self.root_secret.as_ref())
@@ -179,6 +247,13 @@ impl Secrets {
             )
             .with_hint("the file may be truncated or corrupt; restore it from where you keep it")
         })?;
+        if root_secret.iter().all(|b| *b == 0) {
+            return Err(PkiError::new(
+                CODE_VALUE,
+                format!("`{KEY_ROOT}` (line {}) is all zeros: not a secret", root.line),
+            )
+            .with_hint("create a real secrets file with `hac secrets init` (a new root secret is a new cluster identity)"));
+        }
         let vrrp = required(KEY_VRRP)?;
         if !valid_vrrp_password(&vrrp.value) {
             return Err(PkiError::new(
@@ -222,6 +297,11 @@ impl Secrets {
             vrrp_password: Zeroizing::new(vrrp.value.to_string()),
             bootstrap_token: Zeroizing::new(token.value.to_string()),
             imported_ca,
+            cluster: fields.get(KEY_CLUSTER).map(|c| c.value.to_string()),
+            test_only: text
+                .lines()
+                .take_while(|l| l.trim_start().starts_with('#') || l.trim().is_empty())
+                .any(|l| l.contains("TEST ONLY")),
         })
     }
 }

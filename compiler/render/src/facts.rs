@@ -71,30 +71,13 @@ pub fn checked_port(cluster: &Cluster) -> u16 {
     }
 }
 
-fn is_interface_name(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 15
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
-}
-
-fn is_safe_path(s: &str) -> bool {
-    s.starts_with('/')
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'/' | b'-' | b'+'))
-}
+use hac_model::{is_interface_name, is_label_value, is_plain_absolute_path as is_safe_path};
 
 fn is_label_key(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 253
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'/' | b'-'))
-}
-
-fn is_label_value(s: &str) -> bool {
-    s.len() <= 63
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
 }
 
 fn is_bootstrap_token(s: &str) -> bool {
@@ -157,7 +140,7 @@ pub fn validate(cluster: &Cluster, secrets: &RenderSecrets, ca_cert_hash: &str) 
             );
         }
         for (k, v) in &node.labels {
-            if !is_label_key(k) || !is_label_value(v) {
+            if !is_label_key(k) || !(v.is_empty() || is_label_value(v)) {
                 err(&format!("nodes.{}.labels", node.name), format!("node `{}`: label `{k}` is not a valid Kubernetes label", node.name), "label keys hold letters, digits, `.`, `_`, `-`, `/`; values at most 63 letters, digits, `.`, `_`, `-`");
             }
         }

@@ -1,5 +1,7 @@
 //! `etc/hac/manifest.json`: a node's roles, every file of its archive with mode and sha256
-//! (of the uncompressed bytes), and the cluster digest that ties all nodes' files together.
+//! (of the uncompressed bytes; none for files readable only by their owner, which hold
+//! secrets), and the cluster digest that ties all nodes' files together (it covers the private
+//! files too, but mixed with 256-bit keys that no reader can guess, so it reveals nothing).
 
 use crate::encoding::sha256_hex;
 use hac_model::Artifact;
@@ -24,7 +26,11 @@ pub struct Manifest {
 pub struct ManifestFile {
     pub path: String,
     pub mode: String,
-    pub sha256: String,
+    /// `None` (the key is left out) for a file only its owner may read (no group/other bits,
+    /// e.g. 0600): the manifest is world-readable, and the digest of a mostly predictable file
+    /// such as `keepalived.conf` would let anyone test guesses of the password it protects.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
 }
 
 /// The manifest's entries for `files` (already sorted by path).
@@ -34,7 +40,7 @@ pub fn entries(files: &[Artifact]) -> Vec<ManifestFile> {
         .map(|f| ManifestFile {
             path: f.path.clone(),
             mode: format!("{:04o}", f.mode & 0o7777),
-            sha256: sha256_hex(&f.contents),
+            sha256: (f.mode & 0o044 != 0).then(|| sha256_hex(&f.contents)),
         })
         .collect()
 }
