@@ -59,10 +59,20 @@ fn s(v: &[&str]) -> Vec<String> {
 
 impl Live {
     fn new(fixture: &str, tag: &str) -> Live {
-        for t in ["tar", "ip", "unshare", "etcd", "curl", "haproxy", "keepalived"] {
+        for t in [
+            "tar",
+            "ip",
+            "unshare",
+            "etcd",
+            "curl",
+            "haproxy",
+            "keepalived",
+        ] {
             require_tool(t);
         }
-        let ha = root().join("tests/control-plane").join(format!("{fixture}.ha"));
+        let ha = root()
+            .join("tests/control-plane")
+            .join(format!("{fixture}.ha"));
         let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hac-k8s");
         std::fs::create_dir_all(&base).unwrap();
         let tmp = tempfile::Builder::new()
@@ -115,7 +125,10 @@ impl Live {
         }
         let lab = Lab::new(tag, tmp.path(), &cidrs, &hosts_file);
         let admin = std::fs::read_to_string(
-            roots.values().find(|r| r.join("etc/kubernetes/admin.conf").exists()).unwrap()
+            roots
+                .values()
+                .find(|r| r.join("etc/kubernetes/admin.conf").exists())
+                .unwrap()
                 .join("etc/kubernetes/admin.conf"),
         )
         .unwrap();
@@ -203,12 +216,17 @@ impl Live {
     }
 
     fn admin_conf(&self) -> PathBuf {
-        self.root(&self.masters()[0]).join("etc/kubernetes/admin.conf")
+        self.root(&self.masters()[0])
+            .join("etc/kubernetes/admin.conf")
     }
 
     /// `kubectl get namespaces` through the endpoint, from `host`.
     fn api_works_from(&self, host: &str) -> bool {
-        let o = self.kubectl_output(host, &self.admin_conf(), &["get", "namespaces", "-o", "name"]);
+        let o = self.kubectl_output(
+            host,
+            &self.admin_conf(),
+            &["get", "namespaces", "-o", "name"],
+        );
         o.status.success() && text(&o.stdout).contains("namespace/kube-system")
     }
 
@@ -245,13 +263,20 @@ impl Live {
     }
 
     fn start_control_plane(&mut self, host: &str) {
-        for c in ["kube-apiserver", "kube-controller-manager", "kube-scheduler"] {
+        for c in [
+            "kube-apiserver",
+            "kube-controller-manager",
+            "kube-scheduler",
+        ] {
             self.start_static_pod(host, c);
         }
         let h = host.to_string();
-        wait_until(&self.lab, Duration::from_secs(180), &format!("{host}: /readyz"), || {
-            self.readyz(&h)
-        });
+        wait_until(
+            &self.lab,
+            Duration::from_secs(180),
+            &format!("{host}: /readyz"),
+            || self.readyz(&h),
+        );
     }
 
     /// The external etcd member of `host`, from its archive's etcd.service.
@@ -278,7 +303,10 @@ impl Live {
                 "/etc/kubernetes/pki",
                 &format!("{}/etc/kubernetes/pki", root.display()),
             )
-            .replace("/etc/keepalived/", &format!("{}/etc/keepalived/", root.display()))
+            .replace(
+                "/etc/keepalived/",
+                &format!("{}/etc/keepalived/", root.display()),
+            )
         };
         let haproxy = root.join("etc/haproxy/haproxy.cfg");
         if haproxy.exists() {
@@ -309,13 +337,18 @@ impl Live {
                 "--use-file".into(),
                 conf.display().to_string(),
                 format!("--pid={}", dir.join(format!("{host}.pid")).display()),
-                format!("--vrrp_pid={}", dir.join(format!("{host}.vrrp.pid")).display()),
+                format!(
+                    "--vrrp_pid={}",
+                    dir.join(format!("{host}.vrrp.pid")).display()
+                ),
             ],
         );
     }
 
     fn holds_vip(&self, host: &str) -> bool {
-        let o = self.lab.exec(host, &s(&["ip", "-4", "-o", "addr", "show", "dev", "eth0"]));
+        let o = self
+            .lab
+            .exec(host, &s(&["ip", "-4", "-o", "addr", "show", "dev", "eth0"]));
         text(&o.stdout).contains(&format!(" {}/", self.vip))
     }
 
@@ -324,13 +357,24 @@ impl Live {
         let o = self.kubectl_output(
             from,
             &self.admin_conf(),
-            &["-n", "kube-system", "get", "lease", lease, "-o", "jsonpath={.spec.holderIdentity}"],
+            &[
+                "-n",
+                "kube-system",
+                "get",
+                "lease",
+                lease,
+                "-o",
+                "jsonpath={.spec.holderIdentity}",
+            ],
         );
         if !o.status.success() {
             return None;
         }
         let id = text(&o.stdout);
-        id.split('_').next().filter(|h| !h.is_empty()).map(str::to_string)
+        id.split('_')
+            .next()
+            .filter(|h| !h.is_empty())
+            .map(str::to_string)
     }
 
     /// The first control plane: kubeadm's init phases, its components, then the phases that
@@ -343,20 +387,42 @@ impl Live {
             format!("--ignore-preflight-errors={SKIPPED}")
         };
         // --dry-run skips only the image pull (no container runtime, no registry here).
-        let out = self.kubeadm(first, &["init", "phase", "preflight", "--dry-run", "--config", cfg, &skip]);
+        let out = self.kubeadm(
+            first,
+            &[
+                "init",
+                "phase",
+                "preflight",
+                "--dry-run",
+                "--config",
+                cfg,
+                &skip,
+            ],
+        );
         assert!(!out.contains("[ERROR"), "{out}");
         let out = self.kubeadm(first, &["init", "phase", "certs", "all", "--config", cfg]);
-        assert!(!out.contains("Generating \""), "{first}: kubeadm generated certificates:\n{out}");
-        let out = self.kubeadm(first, &["init", "phase", "kubeconfig", "all", "--config", cfg]);
         assert!(
-            out.lines().filter(|l| l.contains("Writing")).all(|l| l.contains("kubelet.conf")),
+            !out.contains("Generating \""),
+            "{first}: kubeadm generated certificates:\n{out}"
+        );
+        let out = self.kubeadm(
+            first,
+            &["init", "phase", "kubeconfig", "all", "--config", cfg],
+        );
+        assert!(
+            out.lines()
+                .filter(|l| l.contains("Writing"))
+                .all(|l| l.contains("kubelet.conf")),
             "{first}: kubeadm wrote kubeconfigs hac ships:\n{out}"
         );
         if !external {
             self.kubeadm(first, &["init", "phase", "etcd", "local", "--config", cfg]);
             self.start_static_pod(first, "etcd");
         }
-        self.kubeadm(first, &["init", "phase", "control-plane", "all", "--config", cfg]);
+        self.kubeadm(
+            first,
+            &["init", "phase", "control-plane", "all", "--config", cfg],
+        );
         self.start_control_plane(first);
     }
 
@@ -364,29 +430,50 @@ impl Live {
     fn init_live_phases(&mut self, first: &str) {
         let cfg = "/etc/kubernetes/kubeadm-config.yaml";
         let f = first.to_string();
-        wait_until(&self.lab, Duration::from_secs(60), "the endpoint answers", || {
-            // Through the VIP; admin.conf's group is bound by the next phase, so ask /readyz.
-            let o = self.lab.exec(
-                &f,
-                &[
-                    "curl".into(),
-                    "-s".into(),
-                    "--max-time".into(),
-                    "3".into(),
-                    "--cacert".into(),
-                    self.root(&f).join("etc/kubernetes/pki/ca.crt").display().to_string(),
-                    format!("https://{}/readyz", self.endpoint),
-                ],
-            );
-            text(&o.stdout).trim() == "ok"
-        });
+        wait_until(
+            &self.lab,
+            Duration::from_secs(60),
+            "the endpoint answers",
+            || {
+                // Through the VIP; admin.conf's group is bound by the next phase, so ask /readyz.
+                let o = self.lab.exec(
+                    &f,
+                    &[
+                        "curl".into(),
+                        "-s".into(),
+                        "--max-time".into(),
+                        "3".into(),
+                        "--cacert".into(),
+                        self.root(&f)
+                            .join("etc/kubernetes/pki/ca.crt")
+                            .display()
+                            .to_string(),
+                        format!("https://{}/readyz", self.endpoint),
+                    ],
+                );
+                text(&o.stdout).trim() == "ok"
+            },
+        );
         // Stand-in for the kubelet registering its Node (no kubelet can run here); the
         // kubelet phase of upload-config annotates it.
         self.create_node(first);
-        self.kubeadm(first, &["init", "phase", "upload-config", "all", "--config", cfg]);
-        self.kubeadm(first, &["init", "phase", "bootstrap-token", "--config", cfg]);
-        self.kubeadm(first, &["init", "phase", "mark-control-plane", "--config", cfg]);
-        let node = self.kubectl(first, &self.admin_conf(), &["get", "node", first, "-o", "json"]);
+        self.kubeadm(
+            first,
+            &["init", "phase", "upload-config", "all", "--config", cfg],
+        );
+        self.kubeadm(
+            first,
+            &["init", "phase", "bootstrap-token", "--config", cfg],
+        );
+        self.kubeadm(
+            first,
+            &["init", "phase", "mark-control-plane", "--config", cfg],
+        );
+        let node = self.kubectl(
+            first,
+            &self.admin_conf(),
+            &["get", "node", first, "-o", "json"],
+        );
         assert!(
             node.contains("node-role.kubernetes.io/control-plane"),
             "mark-control-plane did not label {first}:\n{node}"
@@ -396,7 +483,8 @@ impl Live {
     /// The first control plane's super-admin.conf (system:masters), which works before
     /// kubeadm has bound admin.conf's group.
     fn super_admin_conf(&self) -> PathBuf {
-        self.root(&self.masters()[0]).join("etc/kubernetes/super-admin.conf")
+        self.root(&self.masters()[0])
+            .join("etc/kubernetes/super-admin.conf")
     }
 
     fn create_node(&self, host: &str) {
@@ -412,7 +500,11 @@ impl Live {
         )
         .unwrap();
         let m0 = self.masters()[0].clone();
-        self.kubectl(&m0, &self.super_admin_conf(), &["create", "-f", &file.display().to_string()]);
+        self.kubectl(
+            &m0,
+            &self.super_admin_conf(),
+            &["create", "-f", &file.display().to_string()],
+        );
     }
 
     /// Stand-in for the kubelet's mirror pod of a stacked etcd member: kubeadm finds the etcd
@@ -425,7 +517,11 @@ impl Live {
         doc["spec"]["nodeName"] = host.into();
         let file = self.lab.dir.join(format!("mirror-etcd-{host}.yaml"));
         std::fs::write(&file, serde_yaml::to_string(&doc).unwrap()).unwrap();
-        self.kubectl(host, &self.admin_conf(), &["create", "-f", &file.display().to_string()]);
+        self.kubectl(
+            host,
+            &self.admin_conf(),
+            &["create", "-f", &file.display().to_string()],
+        );
     }
 
     /// A joining control plane: preflight and control-plane-prepare against the live cluster,
@@ -436,12 +532,27 @@ impl Live {
         // --dry-run skips only the image pull (no container runtime, no registry here).
         let out = self.kubeadm(
             host,
-            &["join", "phase", "preflight", "--dry-run", "--config", cfg, &skip],
+            &[
+                "join",
+                "phase",
+                "preflight",
+                "--dry-run",
+                "--config",
+                cfg,
+                &skip,
+            ],
         );
         assert!(!out.contains("[ERROR"), "{host}: {out}");
         let out = self.kubeadm(
             host,
-            &["join", "phase", "control-plane-prepare", "all", "--config", cfg],
+            &[
+                "join",
+                "phase",
+                "control-plane-prepare",
+                "all",
+                "--config",
+                cfg,
+            ],
         );
         assert!(
             !out.contains("Generating \"") && !out.contains("Writing \""),
@@ -451,14 +562,25 @@ impl Live {
         if !external {
             let label = format!("{host}-kubeadm-join-etcd");
             let mut argv = vec![self.bin("kubeadm")];
-            argv.extend(s(&["join", "phase", "control-plane-join", "etcd", "--config", cfg, "-v1"]));
+            argv.extend(s(&[
+                "join",
+                "phase",
+                "control-plane-join",
+                "etcd",
+                "--config",
+                cfg,
+                "-v1",
+            ]));
             argv.push("--rootfs".into());
             argv.push(self.root(host).display().to_string());
             self.lab.spawn(host, &label, &argv);
             let manifest = self.root(host).join("etc/kubernetes/manifests/etcd.yaml");
-            wait_until(&self.lab, Duration::from_secs(90), &format!("{host}: etcd.yaml"), || {
-                manifest.exists()
-            });
+            wait_until(
+                &self.lab,
+                Duration::from_secs(90),
+                &format!("{host}: etcd.yaml"),
+                || manifest.exists(),
+            );
             std::thread::sleep(Duration::from_millis(300));
             let cmd = static_pod_command(&manifest).join(" ");
             assert!(
@@ -494,15 +616,20 @@ impl Live {
         argv.push(self.root(worker).display().to_string());
         self.lab.spawn(worker, &label, &argv);
         let lab = &self.lab;
-        wait_until(lab, Duration::from_secs(90), "worker discovery and bootstrap-token login", || {
-            let log = lab.log(&label);
-            assert!(
-                !log.contains("error execution phase"),
-                "{worker}: kubeadm join failed:\n{log}"
-            );
-            log.contains("Waiting for the kubelet to perform the TLS Bootstrap")
-                || log.contains("Writing kubelet configuration")
-        });
+        wait_until(
+            lab,
+            Duration::from_secs(90),
+            "worker discovery and bootstrap-token login",
+            || {
+                let log = lab.log(&label);
+                assert!(
+                    !log.contains("error execution phase"),
+                    "{worker}: kubeadm join failed:\n{log}"
+                );
+                log.contains("Waiting for the kubelet to perform the TLS Bootstrap")
+                    || log.contains("Writing kubelet configuration")
+            },
+        );
         self.lab.stop(&label);
         let log = self.lab.log(&label);
         assert!(
@@ -511,7 +638,10 @@ impl Live {
         );
         let got = std::fs::read(self.root(worker).join("etc/kubernetes/pki/ca.crt"))
             .expect("discovery wrote the cluster CA");
-        assert_eq!(got, ca, "{worker}: discovery found another CA than the bundle's");
+        assert_eq!(
+            got, ca,
+            "{worker}: discovery found another CA than the bundle's"
+        );
     }
 
     /// Tries kubectl through the endpoint every 500 ms for `span`; returns the longest run
@@ -543,7 +673,10 @@ impl Live {
 }
 
 fn report_says(report: &str, needle: &str) {
-    assert!(report.contains(needle), "report.txt does not say {needle:?}:\n{report}");
+    assert!(
+        report.contains(needle),
+        "report.txt does not say {needle:?}:\n{report}"
+    );
 }
 
 #[test]
@@ -555,7 +688,10 @@ fn stacked_control_plane_runs_and_survives_what_the_report_predicts() {
     assert_eq!(masters.len(), 3);
     assert_eq!(lbs.len(), 2);
     report_says(&c.report, "quorum 2, tolerates 1 failure");
-    report_says(&c.report, "VIP:            held by keepalived on lb-0 (MASTER");
+    report_says(
+        &c.report,
+        "VIP:            held by keepalived on lb-0 (MASTER",
+    );
 
     for lb in &lbs {
         c.start_load_balancer(lb);
@@ -573,7 +709,16 @@ fn stacked_control_plane_runs_and_survives_what_the_report_predicts() {
         ("scheduler.conf", "system:kube-scheduler"),
         ("admin.conf", "kubernetes-admin"),
     ] {
-        let who = c.kubectl(&m0, &c.root(&m0).join("etc/kubernetes").join(conf), &["auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"]);
+        let who = c.kubectl(
+            &m0,
+            &c.root(&m0).join("etc/kubernetes").join(conf),
+            &[
+                "auth",
+                "whoami",
+                "-o",
+                "jsonpath={.status.userInfo.username}",
+            ],
+        );
         assert_eq!(who.trim(), user, "{conf}");
     }
 
@@ -584,20 +729,29 @@ fn stacked_control_plane_runs_and_survives_what_the_report_predicts() {
     }
     let ca = std::fs::read(c.root(&m0).join("etc/kubernetes/pki/ca.crt")).unwrap();
     c.worker_discovery(&worker, &ca);
-    assert!(c.api_works_from(&worker), "kubectl through the endpoint from the worker");
+    assert!(
+        c.api_works_from(&worker),
+        "kubectl through the endpoint from the worker"
+    );
     for m in &masters {
         assert!(c.readyz(m), "{m} ready");
     }
 
     // 1. The load balancer holding the VIP fails (its link goes down, as when the machine
     //    dies: no goodbye advert): the VIP moves, the endpoint serves again within the bound.
-    assert!(c.holds_vip(&lbs[0]), "lb-0 holds the VIP at start, as the report says");
+    assert!(
+        c.holds_vip(&lbs[0]),
+        "lb-0 holds the VIP at start, as the report says"
+    );
     let ns = c.lab.ns(&lbs[0]);
     let o = run(std::process::Command::new("ip").args(["-n", &ns, "link", "set", "eth0", "down"]));
     assert!(o.status.success(), "{}", text(&o.stderr));
-    let took = wait_until(&c.lab, FAILOVER_BOUND, "the endpoint after lb-0 failed", || {
-        c.api_works_from(&worker)
-    });
+    let took = wait_until(
+        &c.lab,
+        FAILOVER_BOUND,
+        "the endpoint after lb-0 failed",
+        || c.api_works_from(&worker),
+    );
     assert!(c.holds_vip(&lbs[1]), "lb-1 took the VIP");
     eprintln!("load balancer failover: endpoint back after {took:?}");
 
@@ -608,35 +762,58 @@ fn stacked_control_plane_runs_and_survives_what_the_report_predicts() {
     });
     let _ = holder;
     let cm_holder = c.lease_holder(&worker, "kube-controller-manager").unwrap();
-    assert!(masters.contains(&cm_holder), "holder {cm_holder} is a master");
+    assert!(
+        masters.contains(&cm_holder),
+        "holder {cm_holder} is a master"
+    );
     c.stop_host(&cm_holder);
     let outage = c.longest_outage(&worker, Duration::from_secs(30));
     eprintln!("control plane {cm_holder} stopped: longest endpoint outage {outage:?}");
-    assert!(outage <= FAILOVER_BOUND, "the endpoint failed for {outage:?}");
+    assert!(
+        outage <= FAILOVER_BOUND,
+        "the endpoint failed for {outage:?}"
+    );
     wait_until(&c.lab, Duration::from_secs(90), "leases moved", || {
-        ["kube-controller-manager", "kube-scheduler"].iter().all(|l| {
-            c.lease_holder(&worker, l)
-                .is_some_and(|h| h != cm_holder && masters.contains(&h))
-        })
+        ["kube-controller-manager", "kube-scheduler"]
+            .iter()
+            .all(|l| {
+                c.lease_holder(&worker, l)
+                    .is_some_and(|h| h != cm_holder && masters.contains(&h))
+            })
     });
 
     // 3. A second control plane fails: 1 of 3 etcd members left, no quorum, as the report
     //    says ("tolerates 1 failure"): /readyz fails on the survivor.
-    let rest: Vec<String> = masters.iter().filter(|m| **m != cm_holder).cloned().collect();
+    let rest: Vec<String> = masters
+        .iter()
+        .filter(|m| **m != cm_holder)
+        .cloned()
+        .collect();
     let (second, survivor) = (rest[0].clone(), rest[1].clone());
     c.stop_host(&second);
-    wait_until(&c.lab, Duration::from_secs(90), "readyz fails without quorum", || {
-        !c.readyz(&survivor)
-    });
+    wait_until(
+        &c.lab,
+        Duration::from_secs(90),
+        "readyz fails without quorum",
+        || !c.readyz(&survivor),
+    );
     assert!(!c.api_works_from(&worker) || !c.readyz(&survivor));
 
     // 4. It comes back: quorum again, the cluster recovers.
     c.start_static_pod(&second, "etcd");
     c.start_control_plane(&second);
-    wait_until(&c.lab, Duration::from_secs(120), "survivor ready again", || c.readyz(&survivor));
-    wait_until(&c.lab, Duration::from_secs(60), "the endpoint after recovery", || {
-        c.api_works_from(&worker)
-    });
+    wait_until(
+        &c.lab,
+        Duration::from_secs(120),
+        "survivor ready again",
+        || c.readyz(&survivor),
+    );
+    wait_until(
+        &c.lab,
+        Duration::from_secs(60),
+        "the endpoint after recovery",
+        || c.api_works_from(&worker),
+    );
 }
 
 #[test]
@@ -646,7 +823,10 @@ fn external_etcd_control_plane_runs_and_fails_over_the_vip() {
     let worker = c.with_role("worker")[0].clone();
     assert_eq!(masters.len(), 3);
     report_says(&c.report, "quorum 2, tolerates 1 failure");
-    report_says(&c.report, "VIP:            held by keepalived on master-0 (MASTER");
+    report_says(
+        &c.report,
+        "VIP:            held by keepalived on master-0 (MASTER",
+    );
 
     for m in &masters {
         c.start_etcd_unit(m);
@@ -667,24 +847,44 @@ fn external_etcd_control_plane_runs_and_fails_over_the_vip() {
 
     // The control plane holding the VIP (and, started first, the leases) fails as a whole,
     // as report.txt allows: etcd keeps quorum (2 of 3), the VIP moves to master-1.
-    wait_until(&c.lab, Duration::from_secs(30), "master-0 holds the VIP", || c.holds_vip(&m0));
-    wait_until(&c.lab, Duration::from_secs(60), "master-0 holds the leases", || {
-        c.lease_holder(&worker, "kube-controller-manager").as_deref() == Some(m0.as_str())
-    });
+    wait_until(
+        &c.lab,
+        Duration::from_secs(30),
+        "master-0 holds the VIP",
+        || c.holds_vip(&m0),
+    );
+    wait_until(
+        &c.lab,
+        Duration::from_secs(60),
+        "master-0 holds the leases",
+        || {
+            c.lease_holder(&worker, "kube-controller-manager")
+                .as_deref()
+                == Some(m0.as_str())
+        },
+    );
     // As when the machine dies: its link goes down, no goodbye advert, its etcd member and
     // its components cut off mid-flight.
     let ns = c.lab.ns(&m0);
     let o = run(std::process::Command::new("ip").args(["-n", &ns, "link", "set", "eth0", "down"]));
     assert!(o.status.success(), "{}", text(&o.stderr));
-    let took = wait_until(&c.lab, FAILOVER_BOUND, "the endpoint after master-0 failed", || {
-        c.api_works_from(&worker)
-    });
+    let took = wait_until(
+        &c.lab,
+        FAILOVER_BOUND,
+        "the endpoint after master-0 failed",
+        || c.api_works_from(&worker),
+    );
     eprintln!("VIP failover: endpoint back after {took:?}");
-    assert!(c.holds_vip(&masters[1]), "master-1 (priority 140) took the VIP");
+    assert!(
+        c.holds_vip(&masters[1]),
+        "master-1 (priority 140) took the VIP"
+    );
     wait_until(&c.lab, Duration::from_secs(90), "leases moved", || {
-        ["kube-controller-manager", "kube-scheduler"].iter().all(|l| {
-            c.lease_holder(&worker, l)
-                .is_some_and(|h| h != m0 && masters.contains(&h))
-        })
+        ["kube-controller-manager", "kube-scheduler"]
+            .iter()
+            .all(|l| {
+                c.lease_holder(&worker, l)
+                    .is_some_and(|h| h != m0 && masters.contains(&h))
+            })
     });
 }

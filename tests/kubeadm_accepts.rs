@@ -96,7 +96,12 @@ fn build_and_unpack(ha: &Path, secrets: Option<&Path>) -> Built {
         .arg("-o")
         .arg(&out)
         .arg("-q"));
-    assert!(o.status.success(), "hac build {} failed:\n{}", ha.display(), text(&o.stderr));
+    assert!(
+        o.status.success(),
+        "hac build {} failed:\n{}",
+        ha.display(),
+        text(&o.stderr)
+    );
 
     let mut roots = BTreeMap::new();
     for e in std::fs::read_dir(out.join("hosts")).unwrap() {
@@ -112,10 +117,7 @@ fn build_and_unpack(ha: &Path, secrets: Option<&Path>) -> Built {
         unpack(&p, &root);
         roots.insert(host, root);
     }
-    let json = run(hac()
-        .arg("eval")
-        .arg(ha)
-        .arg("--json"));
+    let json = run(hac().arg("eval").arg(ha).arg("--json"));
     assert!(json.status.success(), "{}", text(&json.stderr));
     let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     let days = |k: &str, d: i64| v["pki"][k].as_i64().unwrap_or(d);
@@ -375,9 +377,20 @@ fn check_bundle(ha: &Path, secrets: Option<&Path>) {
         let (ok, out) = kubeadm_in(
             version,
             root,
-            &["init", "phase", "preflight", "--dry-run", "--config", &init_config, &ignore],
+            &[
+                "init",
+                "phase",
+                "preflight",
+                "--dry-run",
+                "--config",
+                &init_config,
+                &ignore,
+            ],
         );
-        assert!(ok, "{host}: kubeadm init phase preflight fails on the bundle:\n{out}");
+        assert!(
+            ok,
+            "{host}: kubeadm init phase preflight fails on the bundle:\n{out}"
+        );
 
         let (ok, out) = kubeadm_in(
             version,
@@ -433,7 +446,14 @@ fn check_bundle(ha: &Path, secrets: Option<&Path>) {
         let (ok, out) = kubeadm_in(
             version,
             root,
-            &["init", "phase", "control-plane", "all", "--config", &init_config],
+            &[
+                "init",
+                "phase",
+                "control-plane",
+                "all",
+                "--config",
+                &init_config,
+            ],
         );
         assert!(ok, "{host}: kubeadm init phase control-plane all:\n{out}");
 
@@ -505,7 +525,10 @@ fn example(name: &str) {
 }
 
 fn fixture(name: &str) {
-    check_bundle(&root().join("tests/kubeadm").join(format!("{name}.ha")), None);
+    check_bundle(
+        &root().join("tests/kubeadm").join(format!("{name}.ha")),
+        None,
+    );
 }
 
 #[test]
@@ -584,7 +607,13 @@ fn the_fixtures_cover_every_kind_placement_topology_algorithm_and_api() {
 
 #[test]
 fn kubeadm_dates_are_computed_like_kubeadm_prints_them() {
-    assert_eq!(kubeadm_date(days_from_civil(2026, 1, 1) + 365), "Jan 01, 2027 00:00 UTC");
-    assert_eq!(kubeadm_date(days_from_civil(2026, 1, 1) + 3650), "Dec 30, 2035 00:00 UTC");
+    assert_eq!(
+        kubeadm_date(days_from_civil(2026, 1, 1) + 365),
+        "Jan 01, 2027 00:00 UTC"
+    );
+    assert_eq!(
+        kubeadm_date(days_from_civil(2026, 1, 1) + 3650),
+        "Dec 30, 2035 00:00 UTC"
+    );
     assert_eq!(kubeadm_date(0), "Jan 01, 1970 00:00 UTC");
 }

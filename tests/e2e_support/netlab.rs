@@ -83,7 +83,13 @@ impl Lab {
     pub fn command(&self, host: &str, argv: &[String]) -> Command {
         let mut c = Command::new("ip");
         c.args(["netns", "exec", &self.ns(host)])
-            .args(["unshare", "--uts", "sh", "-c", "hostname \"$0\" && exec \"$@\""])
+            .args([
+                "unshare",
+                "--uts",
+                "sh",
+                "-c",
+                "hostname \"$0\" && exec \"$@\"",
+            ])
             .arg(host)
             .args(argv);
         c

@@ -324,7 +324,8 @@ impl Availability {
             let _ = writeln!(out, "single points of failure: none");
         } else {
             let _ = writeln!(out, "single points of failure:");
-            let mut spofs: Vec<&(String, LossOutcome)> = self.single_points_of_failure.iter().collect();
+            let mut spofs: Vec<&(String, LossOutcome)> =
+                self.single_points_of_failure.iter().collect();
             spofs.sort_by(|a, b| hac_model::natural_cmp(&a.0, &b.0));
             for (node, outcome) in spofs {
                 let _ = writeln!(out, "  {node}: its loss loses {}", outcome.lost.join(", "));

@@ -259,9 +259,15 @@ fn the_report_lists_names_as_people_read_them() {
     }
     c.nodes.sort_by(|a, b| a.name.cmp(&b.name));
     let text = report(&c);
-    assert!(text.contains("a: master-0, master-1, master-2, w-2, w-10"), "{text}");
+    assert!(
+        text.contains("a: master-0, master-1, master-2, w-2, w-10"),
+        "{text}"
+    );
     assert_eq!(natural_cmp("w-2", "w-10"), std::cmp::Ordering::Less);
     assert_eq!(natural_cmp("w-010", "w-10"), std::cmp::Ordering::Less);
     assert_eq!(natural_cmp("a", "a-0"), std::cmp::Ordering::Less);
-    assert_eq!(natural_cmp("master-9", "master-10"), std::cmp::Ordering::Less);
+    assert_eq!(
+        natural_cmp("master-9", "master-10"),
+        std::cmp::Ordering::Less
+    );
 }

@@ -306,8 +306,14 @@ fn an_external_load_balancer_address_is_always_an_apiserver_san() {
     );
     // An external load balancer named by DNS is a DNS SAN.
     c.control_plane.load_balancer.address = Some("lb.example.org".into());
-    let t = x509_text(&text(&issue(&c), "master-0", "etc/kubernetes/pki/apiserver.crt"));
-    assert!(value_after(&t, "X509v3 Subject Alternative Name").unwrap().contains("DNS:lb.example.org"));
+    let t = x509_text(&text(
+        &issue(&c),
+        "master-0",
+        "etc/kubernetes/pki/apiserver.crt",
+    ));
+    assert!(value_after(&t, "X509v3 Subject Alternative Name")
+        .unwrap()
+        .contains("DNS:lb.example.org"));
 }
 
 #[test]
