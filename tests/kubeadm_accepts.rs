@@ -306,7 +306,12 @@ fn join_preflight(version: &str, host: &str, root: &Path) {
     );
 }
 
-fn check_bundle(ha: &Path, secrets: Option<&Path>) {
+/// What kubeadm wrote into each control plane's `etc/kubernetes/manifests/` (file name →
+/// text), and each host's shipped `etcd.service`, for assertions on the wiring.
+type Written = BTreeMap<String, BTreeMap<String, String>>;
+
+fn check_bundle(ha: &Path, secrets: Option<&Path>) -> Written {
+    let mut written = Written::new();
     let b = build_and_unpack(ha, secrets);
     let first = b
         .roots
@@ -456,6 +461,12 @@ fn check_bundle(ha: &Path, secrets: Option<&Path>) {
             ],
         );
         assert!(ok, "{host}: kubeadm init phase control-plane all:\n{out}");
+        let files = written.entry(host.clone()).or_default();
+        for e in std::fs::read_dir(root.join("etc/kubernetes/manifests")).unwrap() {
+            let e = e.unwrap();
+            let name = e.file_name().to_string_lossy().into_owned();
+            files.insert(name, std::fs::read_to_string(e.path()).unwrap());
+        }
 
         let after = snapshot(root);
         let mut expected = expected_new_files(is_first, stacked);
@@ -518,16 +529,100 @@ fn check_bundle(ha: &Path, secrets: Option<&Path>) {
     }
     assert!(checked_cp >= 2, "fewer than two control planes checked");
     assert!(checked_join >= 1, "no joining node checked");
+    for (host, root) in &b.roots {
+        if let Ok(unit) = std::fs::read_to_string(root.join("etc/systemd/system/etcd.service")) {
+            written
+                .entry(host.clone())
+                .or_default()
+                .insert("etcd.service".to_string(), unit);
+        }
+    }
+    written
 }
 
 fn example(name: &str) {
     check_bundle(&example_file(name), Some(&example_secrets(name)));
 }
 
-fn fixture(name: &str) {
+fn fixture(name: &str) -> Written {
     check_bundle(
         &root().join("tests/kubeadm").join(format!("{name}.ha")),
         None,
+    )
+}
+
+/// Asserts that `file` of every control plane in `written` holds each of `needles`.
+fn every_control_plane_has(written: &Written, file: &str, needles: &[&str]) {
+    let mut seen = 0;
+    for (host, files) in written {
+        let Some(text) = files.get(file) else {
+            continue;
+        };
+        seen += 1;
+        for n in needles {
+            assert!(
+                text.contains(n),
+                "{host}: {file} lacks `{n}`:\n{text}"
+            );
+        }
+    }
+    assert!(seen >= 3, "{file} found on {seen} hosts only");
+}
+
+#[test]
+fn kubeadm_wires_the_component_settings_v1beta4() {
+    let w = fixture("component-settings-1.32");
+    let gates = "--feature-gates=InPlacePodVerticalScaling=true";
+    every_control_plane_has(
+        &w,
+        "kube-apiserver.yaml",
+        &[
+            "--audit-log-maxage=30",
+            "--profiling=false",
+            "--default-not-ready-toleration-seconds=60",
+            gates,
+            "image: registry.internal:5000/k8s/kube-apiserver:v1.32.9",
+            "mountPath: /var/log/kubernetes/audit",
+            "path: /var/log/kubernetes/audit",
+            "type: DirectoryOrCreate",
+        ],
+    );
+    every_control_plane_has(
+        &w,
+        "kube-controller-manager.yaml",
+        &["--terminated-pod-gc-threshold=500", gates],
+    );
+    every_control_plane_has(&w, "kube-scheduler.yaml", &["--profiling=false", gates]);
+    every_control_plane_has(
+        &w,
+        "etcd.yaml",
+        &[
+            "--quota-backend-bytes=8589934592",
+            "image: registry.internal:5000/k8s/etcd:",
+        ],
+    );
+}
+
+#[test]
+fn kubeadm_wires_the_component_settings_v1beta3() {
+    let w = fixture("component-settings-1.30");
+    every_control_plane_has(
+        &w,
+        "kube-apiserver.yaml",
+        &[
+            "--audit-log-maxbackup=10",
+            "image: registry.internal/k8s/kube-apiserver:v1.30.14",
+        ],
+    );
+    every_control_plane_has(&w, "kube-scheduler.yaml", &["--v=2"]);
+    // External etcd: the flags go into the systemd unit hac ships.
+    every_control_plane_has(
+        &w,
+        "etcd.service",
+        &[
+            "--quota-backend-bytes=4294967296",
+            "--auto-compaction-retention=8",
+        ],
     );
 }
 

@@ -13,6 +13,8 @@ pub const INVALID_ENUM: &str = "E0104";
 pub const MALFORMED: &str = "E0105";
 pub const OUT_OF_RANGE: &str = "E0106";
 pub const INVALID_VALUE: &str = "E0107";
+/// An `extraArgs` flag that hac sets itself.
+pub const RESERVED_FLAG: &str = "E0108";
 
 // Quorum, topology, zones, roles.
 pub const SINGLE_ETCD_MEMBER: &str = "E0201";
@@ -65,6 +67,9 @@ pub const LEAF_OUTLIVES_CA: &str = "E0502";
 pub const ETCD_VERSION_UNSUPPORTED: &str = "E0503";
 pub const CERTIFICATES_NOT_VALID_NOW: &str = "W0501";
 
+// Component settings.
+pub const WEAKENING_SETTING: &str = "W0801";
+
 /// Every code this crate emits (the explanations test walks it).
 pub const ALL: &[&str] = &[
     WRONG_TYPE,
@@ -74,6 +79,7 @@ pub const ALL: &[&str] = &[
     MALFORMED,
     OUT_OF_RANGE,
     INVALID_VALUE,
+    RESERVED_FLAG,
     SINGLE_ETCD_MEMBER,
     TWO_ETCD_MEMBERS,
     EVEN_ETCD_MEMBERS,
@@ -117,6 +123,7 @@ pub const ALL: &[&str] = &[
     LEAF_OUTLIVES_CA,
     ETCD_VERSION_UNSUPPORTED,
     CERTIFICATES_NOT_VALID_NOW,
+    WEAKENING_SETTING,
 ];
 
 /// The language's codes (hac-syntax / hac-eval), documented by `hac explain` too.

@@ -11,6 +11,8 @@ use ipnet::Ipv4Net;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
+mod components;
+
 /// Reads the whole cluster; `Err` holds every conversion error found.
 pub fn build_model(data: &DataNode) -> Result<Cluster, Vec<Diagnostic>> {
     let mut conv = Converter {
@@ -75,6 +77,10 @@ const ROOT_KEYS: &[&str] = &[
     "pki",
     "nodes",
     "outputs",
+    "imageRepository",
+    "featureGates",
+    "kubelet",
+    "kubeProxy",
 ];
 const CONTROL_PLANE_KEYS: &[&str] = &[
     "vip",
@@ -84,10 +90,13 @@ const CONTROL_PLANE_KEYS: &[&str] = &[
     "certSANs",
     "loadBalancer",
     "keepalived",
+    "apiServer",
+    "controllerManager",
+    "scheduler",
 ];
 const LOAD_BALANCER_KEYS: &[&str] = &["kind", "placement", "address"];
 const KEEPALIVED_KEYS: &[&str] = &["routerId", "unicast"];
-const ETCD_KEYS: &[&str] = &["topology", "version", "binary"];
+const ETCD_KEYS: &[&str] = &["topology", "version", "binary", "extraArgs"];
 const NETWORK_KEYS: &[&str] = &["pods", "services", "dnsDomain", "nodeMaskSize"];
 const PKI_KEYS: &[&str] = &[
     "algorithm",
@@ -374,6 +383,7 @@ impl Converter {
         let outputs = self.outputs(root);
         let etcd_fields = self.optional_set(root, "etcd", "", ETCD_KEYS, &[]);
         let control_plane = self.control_plane(root);
+        let components = self.components(root);
 
         let etcd = etcd_fields.and_then(|e| {
             let topology = self.opt_enum(
@@ -418,6 +428,7 @@ impl Converter {
             pki: pki?,
             nodes: nodes?,
             outputs: outputs?,
+            components: components?,
             origins: Origins::default(),
         };
         // The port default depends on where the load balancer runs (cluster.md).

@@ -11,6 +11,7 @@ pub mod availability;
 pub mod codes;
 pub mod convert;
 pub mod explain;
+mod hardening;
 pub mod rules;
 
 pub use availability::{Availability, LossOutcome, ZoneLoss};

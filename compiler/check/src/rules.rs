@@ -35,6 +35,7 @@ pub fn check(c: &Cluster) -> Vec<Diagnostic> {
     load_balancer(c, &mut d);
     keepalived(c, &mut d);
     versions_and_pki(c, &mut d);
+    crate::hardening::check(c, &mut d);
     crate::sort_diagnostics(d)
 }
 

@@ -20,6 +20,8 @@ pub struct Cluster {
     /// Sorted by name.
     pub nodes: Vec<Node>,
     pub outputs: Outputs,
+    /// The components' own settings (flags, images, kubelet, kube-proxy).
+    pub components: crate::Components,
     /// Where each attribute came from, for diagnostics.
     pub origins: Origins,
 }

@@ -8,9 +8,11 @@
 
 mod artifact;
 mod cluster;
+mod components;
 mod derived;
 pub mod samples;
 
 pub use artifact::{Artifact, Bundle, IssuedPki, RenderSecrets};
 pub use cluster::*;
+pub use components::*;
 pub use derived::*;

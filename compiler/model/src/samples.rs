@@ -2,6 +2,7 @@
 //! tested without going through the language. They mirror the `out-examples/` scenarios.
 
 use crate::cluster::*;
+use crate::components::Components;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
@@ -75,6 +76,7 @@ pub fn stacked_3() -> Cluster {
             cloud_init: true,
             ansible: true,
         },
+        components: Components::default(),
         origins: Origins::default(),
     }
 }

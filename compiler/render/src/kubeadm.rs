@@ -54,6 +54,8 @@ pub struct ClusterConfiguration {
     pub control_plane_endpoint: String,
     pub certificates_dir: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_repository: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub encryption_algorithm: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub certificate_validity_period: Option<String>,
@@ -64,6 +66,8 @@ pub struct ClusterConfiguration {
     pub api_server: ApiServer,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub controller_manager: Option<ControlPlaneComponent>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheduler: Option<ControlPlaneComponent>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -91,6 +95,8 @@ pub struct LocalEtcd {
     pub server_cert_sans: Vec<String>,
     #[serde(rename = "peerCertSANs")]
     pub peer_cert_sans: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extra_args: Option<ExtraArgs>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -107,6 +113,57 @@ pub struct ExternalEtcd {
 pub struct ApiServer {
     #[serde(rename = "certSANs")]
     pub cert_sans: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extra_args: Option<ExtraArgs>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub extra_volumes: Vec<HostPathMount>,
+}
+
+/// kubeadm's `HostPathMount`: a host path mounted into the apiserver's static pod.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HostPathMount {
+    pub name: String,
+    pub host_path: String,
+    pub mount_path: String,
+    pub read_only: bool,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub path_type: String,
+}
+
+/// The kubelet's configuration, uploaded by `kubeadm init` for every node (kubeadm writes
+/// it to each node's `/var/lib/kubelet/config.yaml` at join).
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KubeletConfiguration {
+    pub api_version: &'static str,
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cgroup_driver: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_pods: Option<u32>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub system_reserved: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub kube_reserved: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub eviction_hard: BTreeMap<String, String>,
+    #[serde(rename = "serverTLSBootstrap", skip_serializing_if = "Option::is_none")]
+    pub server_tls_bootstrap: Option<bool>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub feature_gates: BTreeMap<String, bool>,
+}
+
+/// kube-proxy's configuration, uploaded by `kubeadm init` into its ConfigMap.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KubeProxyConfiguration {
+    pub api_version: &'static str,
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<&'static str>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub feature_gates: BTreeMap<String, bool>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -212,6 +269,8 @@ pub enum KubeadmDocument {
     Init(InitConfiguration),
     Cluster(Box<ClusterConfiguration>),
     Join(JoinConfiguration),
+    Kubelet(KubeletConfiguration),
+    KubeProxy(KubeProxyConfiguration),
 }
 
 /// v1beta4's `encryptionAlgorithm`, where this kubeadm knows the value: kubeadm 1.31 and
@@ -273,6 +332,7 @@ fn cluster_configuration(cluster: &Cluster) -> ClusterConfiguration {
                     data_dir: "/var/lib/etcd",
                     server_cert_sans: sans.clone(),
                     peer_cert_sans: sans,
+                    extra_args: ExtraArgs::new(api, cluster.components.etcd_args.clone()),
                 }),
                 external: None,
             }
@@ -290,7 +350,15 @@ fn cluster_configuration(cluster: &Cluster) -> ClusterConfiguration {
             }),
         },
     };
-    let mut cm_args = BTreeMap::new();
+    let settings = &cluster.components;
+    let gates = settings.feature_gates_flag();
+    let with_gates = |mut args: BTreeMap<String, String>| {
+        if let Some(g) = &gates {
+            args.insert("feature-gates".to_string(), g.clone());
+        }
+        args
+    };
+    let mut cm_args = with_gates(settings.controller_manager_args.clone());
     if cluster.network.node_mask_size != 24 {
         cm_args.insert(
             "node-cidr-mask-size".to_string(),
@@ -305,6 +373,7 @@ fn cluster_configuration(cluster: &Cluster) -> ClusterConfiguration {
         kubernetes_version: format!("v{}", cluster.kubernetes_version),
         control_plane_endpoint: cluster.control_plane_endpoint(),
         certificates_dir: CERTIFICATES_DIR,
+        image_repository: settings.image_repository.clone(),
         encryption_algorithm: if v4 {
             encryption_algorithm(cluster.pki.algorithm, cluster.kubernetes_version)
         } else {
@@ -320,8 +389,23 @@ fn cluster_configuration(cluster: &Cluster) -> ClusterConfiguration {
         etcd,
         api_server: ApiServer {
             cert_sans: api_server_cert_sans(cluster),
+            extra_args: ExtraArgs::new(api, with_gates(settings.api_server.extra_args.clone())),
+            extra_volumes: settings
+                .api_server
+                .extra_volumes
+                .iter()
+                .map(|v| HostPathMount {
+                    name: v.name.clone(),
+                    host_path: v.host_path.clone(),
+                    mount_path: v.mount_path.clone(),
+                    read_only: v.read_only,
+                    path_type: v.path_type.clone(),
+                })
+                .collect(),
         },
         controller_manager: ExtraArgs::new(api, cm_args)
+            .map(|extra_args| ControlPlaneComponent { extra_args }),
+        scheduler: ExtraArgs::new(api, with_gates(settings.scheduler_args.clone()))
             .map(|extra_args| ControlPlaneComponent { extra_args }),
     }
 }
@@ -390,10 +474,34 @@ pub fn documents(
             local_api_endpoint: api_endpoint(cluster, node),
             node_registration: node_registration(cluster, node),
         };
-        return vec![
+        let mut docs = vec![
             KubeadmDocument::Init(init),
             KubeadmDocument::Cluster(Box::new(cluster_configuration(cluster))),
         ];
+        let settings = &cluster.components;
+        if settings.has_kubelet_configuration() {
+            let k = &settings.kubelet;
+            docs.push(KubeadmDocument::Kubelet(KubeletConfiguration {
+                api_version: "kubelet.config.k8s.io/v1beta1",
+                kind: "KubeletConfiguration",
+                cgroup_driver: k.cgroup_driver.clone(),
+                max_pods: k.max_pods,
+                system_reserved: k.system_reserved.clone(),
+                kube_reserved: k.kube_reserved.clone(),
+                eviction_hard: k.eviction_hard.clone(),
+                server_tls_bootstrap: k.server_tls_bootstrap,
+                feature_gates: settings.feature_gates.clone(),
+            }));
+        }
+        if settings.has_kube_proxy_configuration() {
+            docs.push(KubeadmDocument::KubeProxy(KubeProxyConfiguration {
+                api_version: "kubeproxy.config.k8s.io/v1alpha1",
+                kind: "KubeProxyConfiguration",
+                mode: settings.kube_proxy_mode.map(|m| m.as_str()),
+                feature_gates: settings.feature_gates.clone(),
+            }));
+        }
+        return docs;
     }
     let v4 = api == KubeadmApi::V1beta4;
     let join = JoinConfiguration {

@@ -301,6 +301,10 @@ pub fn etcd_flags(cluster: &Cluster, node: &Node, version: Version) -> Vec<Strin
         flags.push("--experimental-initial-corrupt-check=true".to_string());
         flags.push("--experimental-watch-progress-notify-interval=5s".to_string());
     }
+    // The cluster file's own flags (never one of the above: the check refuses those, E0108).
+    for (flag, value) in &cluster.components.etcd_args {
+        flags.push(format!("--{flag}={value}"));
+    }
     flags
 }
 
