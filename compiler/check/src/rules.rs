@@ -12,8 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
 /// The supported etcd minor releases for external units (flag spellings are known for these).
-pub const ETCD_MIN: (u32, u32) = (3, 4);
-pub const ETCD_MAX: (u32, u32) = (3, 6);
+pub use hac_model::schema::{ETCD_MAX, ETCD_MIN};
 
 /// The largest service CIDR kube-apiserver accepts for IPv4 (a /12).
 pub const SERVICE_CIDR_MIN_PREFIX: u8 = 12;
