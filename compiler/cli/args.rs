@@ -107,12 +107,21 @@ pub enum Command {
     /// Manage the secrets file (root secret, VRRP password, bootstrap token, adopted CA).
     #[command(subcommand)]
     Secrets(SecretsCommand),
-    /// Print the long explanation of a diagnostic code.
-    #[command(after_help = "Example:\n  hac explain E0201")]
+    /// Print the long explanation of a diagnostic code, or list every code.
+    #[command(
+        after_help = "Example:\n  hac explain E0201\n  hac explain --list",
+        group(clap::ArgGroup::new("what").required(true).args(["code", "list"]))
+    )]
     Explain {
         /// A code such as E0201.
-        code: String,
+        code: Option<String>,
+        /// List every diagnostic code with its one-line title.
+        #[arg(long)]
+        list: bool,
     },
+    /// Print the reference of every cluster-file attribute and library function (Markdown).
+    #[command(after_help = "Example:\n  hac reference > docs/reference.md")]
+    Reference,
     /// Format .ha files in place (comments kept); --check only lists the files that would change.
     #[command(after_help = "Example:\n  hac fmt cluster.ha\n  hac fmt --check *.ha")]
     Fmt {

@@ -626,7 +626,8 @@ impl Converter {
             None => schema::DEFAULT_SERVICES.parse().ok(),
         };
         let dns_domain = self.opt_string(net, "dnsDomain", "network", "a DNS domain (a string)");
-        let node_mask_size = self.int_in(net, "nodeMaskSize", "network", schema::NODE_MASK_SIZE_RANGE);
+        let node_mask_size =
+            self.int_in(net, "nodeMaskSize", "network", schema::NODE_MASK_SIZE_RANGE);
         Some(Network {
             pods: pods?,
             services: services?,
@@ -1123,7 +1124,9 @@ mod schema_tests {
     /// argument is a set variable and whose second is a string literal.
     fn keys_read() -> BTreeSet<(Section, String)> {
         let src = include_str!("convert.rs");
-        let src = &src[..src.find("#[cfg(test)]\nmod schema_tests").unwrap_or(src.len())];
+        let src = &src[..src
+            .find("#[cfg(test)]\nmod schema_tests")
+            .unwrap_or(src.len())];
         let mut out = BTreeSet::new();
         for reader in [
             "present(",
@@ -1197,7 +1200,15 @@ mod schema_tests {
         );
         assert_eq!(
             Section::Node.keys(),
-            ["roles", "address", "interface", "zone", "priority", "labels", "taints"]
+            [
+                "roles",
+                "address",
+                "interface",
+                "zone",
+                "priority",
+                "labels",
+                "taints"
+            ]
         );
         assert_eq!(Section::Outputs.keys(), ["cloudInit", "ansible"]);
     }

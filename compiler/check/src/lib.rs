@@ -1,6 +1,7 @@
 //! Turns evaluated data into the typed cluster model (`convert`), enforces every rule of
-//! cluster.md (`rules`), computes the availability report (`availability`), and holds the long
-//! explanation of every diagnostic code (`explain`, any stage's codes).
+//! cluster.md (`rules`), computes the availability report (`availability`), holds the long
+//! explanation of every diagnostic code (`explain`, any stage's codes) and generates
+//! docs/reference.md (`reference`).
 //!
 //! `cluster.origins` maps attribute paths as written in the `.ha` file (`network.pods`,
 //! `nodes.master-0.address`, list items by index: `controlPlane.certSANs.0`) to the span of
@@ -11,6 +12,7 @@ pub mod availability;
 pub mod codes;
 pub mod convert;
 pub mod explain;
+pub mod reference;
 pub mod rules;
 
 pub use availability::{Availability, LossOutcome, ZoneLoss};

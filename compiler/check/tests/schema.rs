@@ -62,7 +62,10 @@ fn the_documented_defaults_are_the_values_a_cluster_gets() {
         let path = a.path();
         let got = model_value(&c, &path)
             .unwrap_or_else(|| panic!("{path}: the test does not know where the model keeps it"));
-        assert_eq!(got, want, "{path}: the schema's default is not what convert applies");
+        assert_eq!(
+            got, want,
+            "{path}: the schema's default is not what convert applies"
+        );
         checked += 1;
     }
     assert!(checked >= 20, "only {checked} defaults checked");
@@ -165,7 +168,11 @@ fn an_unknown_name_in_any_section_is_refused_with_the_schema_list() {
         };
         target["zzzzzzzzzz"] = json!(1);
         let diags = build_model(&tree(v).root).expect_err("an unknown attribute is an error");
-        assert_eq!(codes(&diags), [codes::UNKNOWN_ATTRIBUTE], "{path}: {diags:#?}");
+        assert_eq!(
+            codes(&diags),
+            [codes::UNKNOWN_ATTRIBUTE],
+            "{path}: {diags:#?}"
+        );
         let hint = diags[0].hints.join(" ");
         assert!(
             hint.contains(&section.keys().join(", ")),
