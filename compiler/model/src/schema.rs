@@ -616,10 +616,10 @@ pub const ATTRIBUTES: &[Attribute] = &[
         section: Section::Node,
         key: "taints",
         ty: "list of taints, or null",
-        default: DefaultValue::Unset("kubeadm's default (`node-role.kubernetes.io/control-plane:NoSchedule` on control planes that are not workers)"),
+        default: DefaultValue::Unset("kubeadm's default (`node-role.kubernetes.io/control-plane:NoSchedule` on control-plane nodes)"),
         allowed: Allowed::Any,
         codes: &["E0101"],
-        doc: "The node's taints (see `nodes.<name>.taints[].*`); `[ ]` removes every taint.",
+        doc: "The node's taints (see `nodes.<name>.taints[].*`); `[ ]` removes every taint. A control-plane node that is also a worker is always left untainted, whatever this says.",
         example: "nodes.master-0.taints = [ { key = \"dedicated\"; value = \"infra\"; effect = \"NoSchedule\"; } ];",
     },
     // -- taints ----------------------------------------------------------------------------
