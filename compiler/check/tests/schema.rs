@@ -195,3 +195,15 @@ fn every_code_the_schema_names_is_one_hac_emits() {
         }
     }
 }
+
+#[test]
+fn every_cluster_code_is_documented_under_an_attribute_or_a_section() {
+    for code in codes::ALL {
+        let named = schema::ATTRIBUTES.iter().any(|a| a.codes.contains(code))
+            || Section::ALL.iter().any(|s| s.doc().contains(code));
+        assert!(
+            named,
+            "{code} is named by no attribute or section of the schema"
+        );
+    }
+}

@@ -301,8 +301,8 @@ pub const ATTRIBUTES: &[Attribute] = &[
         ty: "attribute set of nodes (hostname = { … })",
         default: DefaultValue::Required,
         allowed: Allowed::Any,
-        codes: &["E0102", "E0101", "E0206"],
-        doc: "Every machine of the cluster, by hostname (see `nodes.<name>.*`).",
+        codes: &["E0102", "E0101", "E0303", "E0302", "E0206"],
+        doc: "Every machine of the cluster, by hostname (see `nodes.<name>.*`): each name is a DNS-1123 label.",
         example: "nodes = lib.nodes { prefix = \"master\"; count = 3; first = \"10.0.2.10/24\"; roles = [ \"control-plane\" ]; };",
     },
     Attribute {
