@@ -445,6 +445,56 @@ fn hundreds_of_workers_are_collapsed_into_one_card_per_zone() {
     );
 }
 
+#[test]
+fn hac_graph_needs_no_secrets_writes_0644_and_never_over_a_cluster_or_secrets_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    // The cluster file alone, without its secrets file beside it.
+    let file = dir.path().join("stacked-3.ha");
+    std::fs::copy(example_file("stacked-3"), &file).unwrap();
+    let out = dir.path().join("topology.svg");
+    let o = run(hac().arg("graph").arg(&file).arg("-o").arg(&out));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let written = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(written, graph(&file), "-o writes what stdout shows");
+    let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o644);
+    // Refused: the cluster file itself, any .ha or .secrets name, a folder.
+    let before = std::fs::read(&file).unwrap();
+    let secrets = dir.path().join("stacked-3.secrets");
+    std::fs::write(&secrets, "keep").unwrap();
+    for target in [
+        file.clone(),
+        dir.path().join("other.ha"),
+        secrets.clone(),
+        dir.path().to_path_buf(),
+    ] {
+        let o = run(hac().arg("graph").arg(&file).arg("-o").arg(&target));
+        assert_eq!(
+            o.status.code(),
+            Some(3),
+            "-o {} must be refused",
+            target.display()
+        );
+        assert!(
+            text(&o.stderr).contains("cannot write the picture"),
+            "{}",
+            text(&o.stderr)
+        );
+    }
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        before,
+        "the cluster file is intact"
+    );
+    assert_eq!(std::fs::read_to_string(&secrets).unwrap(), "keep");
+    assert!(!dir.path().join("other.ha").exists());
+    // A rejected cluster draws nothing.
+    let o = run(hac().arg("graph").arg(example_file("two-masters")));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stdout.is_empty(), "no picture of a rejected cluster");
+}
+
 // ---------------------------------------------------------------------------------------
 // Rendered by a real browser
 

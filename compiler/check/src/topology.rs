@@ -871,7 +871,7 @@ fn node_cards(nodes: &[&Node], f: &Facts) -> Vec<Card> {
     let plain_worker =
         |n: &Node| n.roles == [Role::Worker] && !f.spof.contains_key(n.name.as_str());
     let (workers, mut others): (Vec<&Node>, Vec<&Node>) =
-        nodes.iter().copied().partition(|n| plain_worker(*n));
+        nodes.iter().copied().partition(|n| plain_worker(n));
     others.sort_by(|x, y| {
         rank(x)
             .cmp(&rank(y))
