@@ -530,7 +530,10 @@ fn red_pixel((r, g, b): (u8, u8, u8)) -> bool {
 /// Renders `svg` (a file) to `png` with headless Chromium at the picture's own size.
 fn screenshot(svg: &Path, png: &Path, width: u32, height: u32) -> Picture {
     let profile = tempfile::tempdir().unwrap();
-    let o = run(Command::new(chromium())
+    // `timeout`: a browser that hangs fails the test instead of stalling the suite.
+    let o = run(Command::new("timeout")
+        .arg("120")
+        .arg(chromium())
         .args([
             "--headless",
             "--no-sandbox",
