@@ -38,6 +38,8 @@ const CARD_GAP: i64 = 10;
 const MIN_WIDTH: i64 = 960;
 const CARD_MIN: i64 = 240;
 const CARD_MAX: i64 = 600;
+/// A zone name widens its column up to this; a longer one wraps.
+const TITLE_MAX: i64 = 360;
 const ARROW: i64 = 40;
 const CHIP_H: i64 = 17;
 const CHIP_ROW: i64 = 22;
@@ -86,7 +88,7 @@ pub fn topology_svg(cluster: &Cluster) -> String {
         .map(|c| text_w(&c.title, 14, true) + 2 * PAD)
         .max()
         .unwrap_or(0)
-        .min(CARD_MAX + 2 * PAD);
+        .min(TITLE_MAX);
     let col_needed = (card_natural + 2 * PAD).max(title_w);
     let content_w = (per_row * col_needed + (per_row - 1) * GAP).max(MIN_WIDTH - 2 * MARGIN);
     let width = content_w + 2 * MARGIN;
