@@ -12,7 +12,7 @@ use std::path::PathBuf;
 language), enforces the quorum, network and load-balancer rules, and emits a reproducible bundle: \
 one archive per host with its certificates, systemd units, keepalived/haproxy/nginx configs and \
 kubeadm configuration, plus cloud-init user-data and an Ansible inventory and play.",
-    after_help = "Example:\n  hac secrets init cluster.ha\n  hac check cluster.ha\n  hac build cluster.ha -o out/prod"
+    after_help = "Example:\n  hac secrets init cluster.ha\n  hac check cluster.ha\n  hac build cluster.ha -o out/prod\n  hac graph cluster.ha -o topology.svg"
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -85,6 +85,22 @@ pub enum Command {
     )]
     Check {
         file: PathBuf,
+        #[command(flatten)]
+        eval: EvalFlags,
+    },
+    /// Draw the cluster as SVG: zones as columns, nodes and roles, the VIP and its failover
+    /// order, load balancers and backends, the etcd quorum, what each zone's loss leaves, and
+    /// the report's warnings in red (the picture every bundle holds as topology.svg). Needs no
+    /// secrets file.
+    #[command(
+        after_help = "Example:\n  hac graph cluster.ha -o topology.svg\n  hac graph cluster.ha > topology.svg   # the same picture on stdout"
+    )]
+    Graph {
+        /// The cluster file.
+        file: PathBuf,
+        /// Write the SVG to this file (default: standard output).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
         #[command(flatten)]
         eval: EvalFlags,
     },

@@ -3,6 +3,7 @@
 mod build;
 mod eval;
 mod fmt;
+mod graph;
 mod pipeline;
 mod secrets;
 
@@ -27,6 +28,7 @@ pub fn run(cli: Cli) -> Outcome {
             format,
             eval,
         } => build::run(&p, &file, output, secrets, format, &eval),
+        Command::Graph { file, output, eval } => graph::run(&p, &file, output.as_deref(), &eval),
         Command::Secrets(SecretsCommand::Init { file }) => secrets::init(&p, &file),
         Command::Secrets(SecretsCommand::ImportCa { file, cert, key }) => {
             secrets::import_ca(&p, &file, &cert, &key)
