@@ -30,6 +30,9 @@ want hyperfine hyperfine
 want curl curl
 want tar tar
 want sha256sum coreutils
+want chromium chromium   # renders topology.svg to PNG (tests/topology.rs)
+# The font topology.svg's text widths are measured for (chromium alone may bring another).
+if [ ! -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then need+=(fonts-dejavu-core); fi
 if [ ! -x /usr/bin/time ]; then need+=(time); fi
 want kubectl kubernetes-client   # only where no kubectl exists: Debian's conflicts with the image's
 if [ ! -e /usr/lib/nginx/modules/ngx_stream_module.so ]; then need+=(libnginx-mod-stream); fi

@@ -560,10 +560,7 @@ fn every_control_plane_has(written: &Written, file: &str, needles: &[&str]) {
         };
         seen += 1;
         for n in needles {
-            assert!(
-                text.contains(n),
-                "{host}: {file} lacks `{n}`:\n{text}"
-            );
+            assert!(text.contains(n), "{host}: {file} lacks `{n}`:\n{text}");
         }
     }
     assert!(seen >= 3, "{file} found on {seen} hosts only");

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 language), enforces the quorum, network and load-balancer rules, and emits a reproducible bundle: \
 one archive per host with its certificates, systemd units, keepalived/haproxy/nginx configs and \
 kubeadm configuration, plus cloud-init user-data and an Ansible inventory and play.",
-    after_help = "Example:\n  hac secrets init cluster.ha\n  hac check cluster.ha\n  hac build cluster.ha -o out/prod"
+    after_help = "Example:\n  hac secrets init cluster.ha\n  hac check cluster.ha\n  hac build cluster.ha -o out/prod\n  hac graph cluster.ha -o topology.svg"
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -88,6 +88,22 @@ pub enum Command {
         #[command(flatten)]
         eval: EvalFlags,
     },
+    /// Draw the cluster as SVG: zones as columns, nodes and roles, the VIP and its failover
+    /// order, load balancers and backends, the etcd quorum, what each zone's loss leaves, and
+    /// the report's warnings in red (the picture every bundle holds as topology.svg). Needs no
+    /// secrets file.
+    #[command(
+        after_help = "Example:\n  hac graph cluster.ha -o topology.svg\n  hac graph cluster.ha > topology.svg   # the same picture on stdout"
+    )]
+    Graph {
+        /// The cluster file.
+        file: PathBuf,
+        /// Write the SVG to this file (default: standard output).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        eval: EvalFlags,
+    },
     /// Evaluate a .ha file and print its value, deep-forced.
     #[command(after_help = "Example:\n  hac eval cluster.ha --json -A nodes.master-0")]
     Eval {
@@ -107,12 +123,21 @@ pub enum Command {
     /// Manage the secrets file (root secret, VRRP password, bootstrap token, adopted CA).
     #[command(subcommand)]
     Secrets(SecretsCommand),
-    /// Print the long explanation of a diagnostic code.
-    #[command(after_help = "Example:\n  hac explain E0201")]
+    /// Print the long explanation of a diagnostic code, or list every code.
+    #[command(
+        after_help = "Example:\n  hac explain E0201\n  hac explain --list",
+        group(clap::ArgGroup::new("what").required(true).args(["code", "list"]))
+    )]
     Explain {
         /// A code such as E0201.
-        code: String,
+        code: Option<String>,
+        /// List every diagnostic code with its one-line title.
+        #[arg(long)]
+        list: bool,
     },
+    /// Print the reference of every cluster-file attribute and library function (Markdown).
+    #[command(after_help = "Example:\n  hac reference > docs/reference.md")]
+    Reference,
     /// Format .ha files in place (comments kept); --check only lists the files that would change.
     #[command(after_help = "Example:\n  hac fmt cluster.ha\n  hac fmt --check *.ha")]
     Fmt {

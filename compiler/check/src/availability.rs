@@ -349,7 +349,9 @@ impl Availability {
             .unwrap_or(0)
     }
 
-    fn remaining(&self, o: &LossOutcome) -> String {
+    /// What is left after a loss that the control plane survives, in words ("etcd 2 of 3
+    /// members left (quorum 2), 2 kube-apiservers"): the report's and the picture's text.
+    pub fn remaining(&self, o: &LossOutcome) -> String {
         let mut parts = vec![
             format!(
                 "etcd {} of {} members left (quorum {})",

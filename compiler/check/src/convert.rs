@@ -6,6 +6,7 @@
 use crate::codes;
 use hac_core::suggest::did_you_mean;
 use hac_core::{Data, DataNode, Diagnostic, Span};
+use hac_model::schema::{self, Section};
 use hac_model::*;
 use ipnet::Ipv4Net;
 use std::collections::BTreeMap;
@@ -66,56 +67,6 @@ struct Converter {
     diags: Vec<Diagnostic>,
     origins: Origins,
 }
-
-const ROOT_KEYS: &[&str] = &[
-    "name",
-    "kubernetesVersion",
-    "epoch",
-    "controlPlane",
-    "etcd",
-    "network",
-    "pki",
-    "nodes",
-    "outputs",
-    "imageRepository",
-    "featureGates",
-    "kubelet",
-    "kubeProxy",
-];
-const CONTROL_PLANE_KEYS: &[&str] = &[
-    "vip",
-    "endpoint",
-    "port",
-    "apiServerPort",
-    "certSANs",
-    "loadBalancer",
-    "keepalived",
-    "apiServer",
-    "controllerManager",
-    "scheduler",
-];
-const LOAD_BALANCER_KEYS: &[&str] = &["kind", "placement", "address"];
-const KEEPALIVED_KEYS: &[&str] = &["routerId", "unicast"];
-const ETCD_KEYS: &[&str] = &["topology", "version", "binary", "extraArgs"];
-const NETWORK_KEYS: &[&str] = &["pods", "services", "dnsDomain", "nodeMaskSize"];
-const PKI_KEYS: &[&str] = &[
-    "algorithm",
-    "caValidityDays",
-    "certValidityDays",
-    "rotation",
-];
-const NODE_KEYS: &[&str] = &[
-    "roles",
-    "address",
-    "interface",
-    "zone",
-    "priority",
-    "labels",
-    "taints",
-];
-const TAINT_KEYS: &[&str] = &["key", "value", "effect"];
-const OUTPUTS_KEYS: &[&str] = &["cloudInit", "ansible"];
-const TAINT_EFFECTS: &[&str] = &["NoSchedule", "PreferNoSchedule", "NoExecute"];
 
 fn join(path: &str, key: &str) -> String {
     if path.is_empty() {
@@ -231,12 +182,17 @@ impl Converter {
         attrs: &'d Attrs,
         key: &str,
         path: &str,
-        known: &[&str],
-        required: &[&str],
+        section: Section,
     ) -> Option<&'d Attrs> {
         static EMPTY: std::sync::OnceLock<Attrs> = std::sync::OnceLock::new();
         match present(attrs, key) {
-            Some(n) => self.set(n, &join(path, key), "an attribute set", known, required),
+            Some(n) => self.set(
+                n,
+                &join(path, key),
+                "an attribute set",
+                section.keys(),
+                section.required(),
+            ),
             None => Some(EMPTY.get_or_init(BTreeMap::new)),
         }
     }
@@ -283,8 +239,7 @@ impl Converter {
         attrs: &Attrs,
         key: &str,
         path: &str,
-        lo: i64,
-        hi: i64,
+        (lo, hi): (i64, i64),
     ) -> Result<Option<i64>, ()> {
         let Some(n) = present(attrs, key) else {
             return Ok(None);
@@ -309,7 +264,7 @@ impl Converter {
     }
 
     fn port(&mut self, attrs: &Attrs, key: &str, path: &str) -> Option<u16> {
-        self.int_in(attrs, key, path, 1, 65535)
+        self.int_in(attrs, key, path, schema::PORT_RANGE)
             .ok()
             .flatten()
             .and_then(|p| u16::try_from(p).ok())
@@ -369,8 +324,8 @@ impl Converter {
             data,
             "",
             "an attribute set describing the cluster",
-            ROOT_KEYS,
-            &["name", "kubernetesVersion", "epoch", "network", "nodes"],
+            Section::Root.keys(),
+            Section::Root.required(),
         )?;
         let name = present(root, "name")
             .and_then(|n| self.string(n, "name", "a string (the cluster name)"));
@@ -381,7 +336,7 @@ impl Converter {
         let network = self.network(root);
         let pki = self.pki(root);
         let outputs = self.outputs(root);
-        let etcd_fields = self.optional_set(root, "etcd", "", ETCD_KEYS, &[]);
+        let etcd_fields = self.optional_set(root, "etcd", "", Section::Etcd);
         let control_plane = self.control_plane(root);
         let components = self.components(root);
 
@@ -399,7 +354,7 @@ impl Converter {
                 None => default_etcd_version(kubernetes_version.unwrap_or(Version::new(1, 30, 0))),
             };
             let binary = self.opt_string(e, "binary", "etcd", "a string (an absolute path)")?;
-            let binary = binary.unwrap_or_else(|| "/usr/local/bin/etcd".to_string());
+            let binary = binary.unwrap_or_else(|| schema::DEFAULT_ETCD_BINARY.to_string());
             if !hac_model::is_plain_absolute_path(&binary) {
                 let span = present(e, "binary").and_then(DataNode::best_span);
                 self.error(
@@ -436,9 +391,9 @@ impl Converter {
             let lb = &cluster.control_plane.load_balancer;
             cluster.control_plane.port =
                 if lb.kind.is_tcp_proxy() && lb.placement == Placement::ControlPlane {
-                    8443
+                    schema::DEFAULT_PROXY_PORT
                 } else {
-                    6443
+                    schema::DEFAULT_PORT
                 };
         }
         cluster.origins = std::mem::take(&mut self.origins);
@@ -555,17 +510,17 @@ impl Converter {
     }
 
     fn control_plane(&mut self, root: &Attrs) -> Option<ControlPlane> {
-        let cp = self.optional_set(root, "controlPlane", "", CONTROL_PLANE_KEYS, &[])?;
+        let cp = self.optional_set(root, "controlPlane", "", Section::ControlPlane)?;
         let p = "controlPlane";
         let vip = present(cp, "vip").map(|n| self.ipv4(n, "controlPlane.vip"));
         let endpoint = self.opt_string(cp, "endpoint", p, "a DNS name or address (a string)");
         let port = match present(cp, "port") {
             Some(_) => self.port(cp, "port", p),
-            None => Some(6443), // replaced by the placement-dependent default in `cluster`
+            None => Some(schema::DEFAULT_PORT), // replaced by the placement-dependent default in `cluster`
         };
         let api_server_port = match present(cp, "apiServerPort") {
             Some(_) => self.port(cp, "apiServerPort", p),
-            None => Some(6443),
+            None => Some(schema::DEFAULT_API_SERVER_PORT),
         };
         let cert_sans = match present(cp, "certSANs") {
             None => Some(Vec::new()),
@@ -575,7 +530,7 @@ impl Converter {
                 "a list of names and addresses (strings)",
             ),
         };
-        let lb = self.optional_set(cp, "loadBalancer", p, LOAD_BALANCER_KEYS, &[]);
+        let lb = self.optional_set(cp, "loadBalancer", p, Section::LoadBalancer);
         let load_balancer = lb.and_then(|lb| {
             let path = "controlPlane.loadBalancer";
             let kind = self.opt_enum(
@@ -602,11 +557,11 @@ impl Converter {
                 address,
             })
         });
-        let ka = self.optional_set(cp, "keepalived", p, KEEPALIVED_KEYS, &[]);
+        let ka = self.optional_set(cp, "keepalived", p, Section::Keepalived);
         let keepalived = ka.and_then(|ka| {
             let path = "controlPlane.keepalived";
             let router_id = match present(ka, "routerId") {
-                None => 51,
+                None => schema::DEFAULT_ROUTER_ID,
                 Some(n) => match n.value {
                     Data::Int(i) => i,
                     _ => {
@@ -662,24 +617,33 @@ impl Converter {
 
     fn network(&mut self, root: &Attrs) -> Option<Network> {
         let node = present(root, "network")?;
-        let net = self.set(node, "network", "an attribute set", NETWORK_KEYS, &["pods"])?;
+        let net = self.set(
+            node,
+            "network",
+            "an attribute set",
+            Section::Network.keys(),
+            Section::Network.required(),
+        )?;
         let pods = present(net, "pods").and_then(|n| self.cidr(n, "network.pods"));
         let services = match present(net, "services") {
             Some(n) => self.cidr(n, "network.services"),
-            None => "10.96.0.0/12".parse().ok(),
+            None => schema::DEFAULT_SERVICES.parse().ok(),
         };
         let dns_domain = self.opt_string(net, "dnsDomain", "network", "a DNS domain (a string)");
-        let node_mask_size = self.int_in(net, "nodeMaskSize", "network", 1, 32);
+        let node_mask_size =
+            self.int_in(net, "nodeMaskSize", "network", schema::NODE_MASK_SIZE_RANGE);
         Some(Network {
             pods: pods?,
             services: services?,
-            dns_domain: dns_domain?.unwrap_or_else(|| "cluster.local".to_string()),
-            node_mask_size: node_mask_size.ok()?.map_or(24, |m| m as u8),
+            dns_domain: dns_domain?.unwrap_or_else(|| schema::DEFAULT_DNS_DOMAIN.to_string()),
+            node_mask_size: node_mask_size
+                .ok()?
+                .map_or(schema::DEFAULT_NODE_MASK_SIZE, |m| m as u8),
         })
     }
 
     fn pki(&mut self, root: &Attrs) -> Option<PkiOptions> {
-        let pki = self.optional_set(root, "pki", "", PKI_KEYS, &[])?;
+        let pki = self.optional_set(root, "pki", "", Section::Pki)?;
         let algorithm = self.opt_enum(
             pki,
             "algorithm",
@@ -688,19 +652,24 @@ impl Converter {
             &KeyAlgorithm::ALL,
             KeyAlgorithm::EcdsaP256,
         );
-        let ca = self.int_in(pki, "caValidityDays", "pki", 1, 36500);
-        let leaf = self.int_in(pki, "certValidityDays", "pki", 1, 36500);
-        let rotation = self.int_in(pki, "rotation", "pki", 0, i64::MAX);
+        let days = schema::VALIDITY_DAYS_RANGE;
+        let ca = self.int_in(pki, "caValidityDays", "pki", days);
+        let leaf = self.int_in(pki, "certValidityDays", "pki", days);
+        let rotation = self.int_in(pki, "rotation", "pki", schema::ROTATION_RANGE);
         Some(PkiOptions {
             algorithm,
-            ca_validity_days: ca.ok()?.map_or(3650, |d| d as u32),
-            cert_validity_days: leaf.ok()?.map_or(365, |d| d as u32),
+            ca_validity_days: ca
+                .ok()?
+                .map_or(schema::DEFAULT_CA_VALIDITY_DAYS, |d| d as u32),
+            cert_validity_days: leaf
+                .ok()?
+                .map_or(schema::DEFAULT_CERT_VALIDITY_DAYS, |d| d as u32),
             rotation: rotation.ok()?.map_or(0, |r| r as u64),
         })
     }
 
     fn outputs(&mut self, root: &Attrs) -> Option<Outputs> {
-        let o = self.optional_set(root, "outputs", "", OUTPUTS_KEYS, &[])?;
+        let o = self.optional_set(root, "outputs", "", Section::Outputs)?;
         Some(Outputs {
             cloud_init: self.boolean(o, "cloudInit", "outputs", true),
             ansible: self.boolean(o, "ansible", "outputs", true),
@@ -739,8 +708,8 @@ impl Converter {
             node,
             &path,
             "an attribute set describing the node",
-            NODE_KEYS,
-            &["roles", "address"],
+            Section::Node.keys(),
+            Section::Node.required(),
         )?;
         let roles = present(attrs, "roles").and_then(|n| self.roles(n, &format!("{path}.roles")));
         let address = present(attrs, "address")
@@ -769,7 +738,7 @@ impl Converter {
             None => Some(None),
             Some(n) => self.taints(n, &format!("{path}.taints")).map(Some),
         };
-        let interface = interface?.unwrap_or_else(|| "eth0".to_string());
+        let interface = interface?.unwrap_or_else(|| schema::DEFAULT_INTERFACE.to_string());
         if !hac_model::is_interface_name(&interface) {
             let span = present(attrs, "interface").and_then(DataNode::best_span);
             self.error(
@@ -925,8 +894,8 @@ impl Converter {
                 item,
                 &sub,
                 "a taint ({ key; value; effect; })",
-                TAINT_KEYS,
-                &["key", "effect"],
+                Section::Taint.keys(),
+                Section::Taint.required(),
             ) else {
                 ok = false;
                 continue;
@@ -936,7 +905,7 @@ impl Converter {
             let value = self.opt_string(t, "value", &sub, "a string");
             let effect = present(t, "effect").and_then(|n| {
                 let all: Vec<(&'static str, &'static str)> =
-                    TAINT_EFFECTS.iter().map(|e| (*e, *e)).collect();
+                    schema::TAINT_EFFECTS.iter().map(|e| (*e, *e)).collect();
                 self.enum_value(n, &format!("{sub}.effect"), "taint effect", &all)
             });
             let key = key.filter(|k| match qualified_name_problem(k) {
@@ -1131,4 +1100,133 @@ pub fn label_value_problem(s: &str) -> Option<String> {
         return Some("it must start and end with a letter or digit".to_string());
     }
     None
+}
+
+#[cfg(test)]
+mod schema_tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// The set a converter variable holds, by the names `convert` gives them.
+    fn section_of(var: &str) -> Option<Section> {
+        Some(match var {
+            "root" => Section::Root,
+            "cp" => Section::ControlPlane,
+            "lb" => Section::LoadBalancer,
+            "ka" => Section::Keepalived,
+            "e" => Section::Etcd,
+            "net" => Section::Network,
+            "pki" => Section::Pki,
+            "attrs" => Section::Node,
+            "t" => Section::Taint,
+            "o" => Section::Outputs,
+            // convert/components.rs
+            "api" => Section::ApiServer,
+            "v" => Section::Volume,
+            "cm" => Section::ControllerManager,
+            "sched" => Section::Scheduler,
+            "k" => Section::Kubelet,
+            "kp" => Section::KubeProxy,
+            _ => return None,
+        })
+    }
+
+    /// Every `(set, "key")` this file reads: calls of the attribute readers whose first
+    /// argument is a set variable and whose second is a string literal.
+    fn keys_read() -> BTreeSet<(Section, String)> {
+        let own = include_str!("convert.rs");
+        let own = &own[..own
+            .find("#[cfg(test)]\nmod schema_tests")
+            .unwrap_or(own.len())];
+        let src = format!("{own}\n{}", include_str!("convert/components.rs"));
+        let src = src.as_str();
+        let mut out = BTreeSet::new();
+        for reader in [
+            "present(",
+            "opt_string(",
+            "boolean(",
+            "int_in(",
+            "opt_enum(",
+            "optional_set(",
+            "port(",
+            "quantities(",
+        ] {
+            for (i, _) in src.match_indices(reader) {
+                let before = src[..i].chars().last().unwrap_or(' ');
+                if before.is_alphanumeric() || before == '_' {
+                    continue; // `import(` is not `port(`
+                }
+                let rest = &src[i + reader.len()..];
+                let Some((var, after)) = rest.split_once(',') else {
+                    continue;
+                };
+                let var = var.trim();
+                let Some(key) = after
+                    .trim_start()
+                    .strip_prefix('"')
+                    .and_then(|k| k.split_once('"'))
+                    .map(|(k, _)| k)
+                else {
+                    continue;
+                };
+                let section = section_of(var)
+                    .unwrap_or_else(|| panic!("convert.rs reads {key:?} from unknown set `{var}`"));
+                out.insert((section, key.to_string()));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_converter_reads_exactly_the_schema_attributes() {
+        let read = keys_read();
+        assert!(read.len() > 40, "the scan found too little: {read:?}");
+        let schema: BTreeSet<(Section, String)> = schema::ATTRIBUTES
+            .iter()
+            .map(|a| (a.section, a.key.to_string()))
+            .collect();
+        let unknown: Vec<_> = read.difference(&schema).collect();
+        assert!(
+            unknown.is_empty(),
+            "the converter reads attributes the schema lacks: {unknown:?}"
+        );
+        let unread: Vec<_> = schema.difference(&read).collect();
+        assert!(
+            unread.is_empty(),
+            "the schema lists attributes the converter never reads: {unread:?}"
+        );
+    }
+
+    #[test]
+    fn the_known_attribute_lists_keep_their_order() {
+        // The order of "the attributes of … are: …" hints.
+        assert_eq!(
+            Section::ControlPlane.keys(),
+            [
+                "vip",
+                "endpoint",
+                "port",
+                "apiServerPort",
+                "certSANs",
+                "loadBalancer",
+                "keepalived",
+                "apiServer",
+                "controllerManager",
+                "scheduler"
+            ]
+        );
+        assert_eq!(
+            Section::Node.keys(),
+            [
+                "roles",
+                "address",
+                "interface",
+                "zone",
+                "priority",
+                "labels",
+                "taints"
+            ]
+        );
+        assert_eq!(Section::Outputs.keys(), ["cloudInit", "ansible"]);
+    }
 }

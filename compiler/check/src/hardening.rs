@@ -58,15 +58,13 @@ pub fn check(c: &Cluster, d: &mut Vec<Diagnostic>) {
             };
             let path = format!("{}.\"{flag}\"", component.extra_args_path());
             d.push(
-                Diagnostic::warning(format!(
-                    "`--{flag}={value}` weakens the cluster: {why}"
-                ))
-                .with_code(codes::WEAKENING_SETTING)
-                .with_span_opt(at(c, &path))
-                .with_hint(format!(
-                    "remove `{flag}` from `{}` unless you need it (see `hac explain W0801`)",
-                    component.extra_args_path()
-                )),
+                Diagnostic::warning(format!("`--{flag}={value}` weakens the cluster: {why}"))
+                    .with_code(codes::WEAKENING_SETTING)
+                    .with_span_opt(at(c, &path))
+                    .with_hint(format!(
+                        "remove `{flag}` from `{}` unless you need it (see `hac explain W0801`)",
+                        component.extra_args_path()
+                    )),
             );
         }
     }

@@ -1,6 +1,7 @@
 //! Turns evaluated data into the typed cluster model (`convert`), enforces every rule of
-//! cluster.md (`rules`), computes the availability report (`availability`), and holds the long
-//! explanation of every diagnostic code (`explain`, any stage's codes).
+//! cluster.md (`rules`), computes the availability report (`availability`) and draws it as
+//! the topology picture (`topology`), holds the long explanation of every diagnostic code
+//! (`explain`, any stage's codes) and generates docs/reference.md (`reference`).
 //!
 //! `cluster.origins` maps attribute paths as written in the `.ha` file (`network.pods`,
 //! `nodes.master-0.address`, list items by index: `controlPlane.certSANs.0`) to the span of
@@ -12,7 +13,9 @@ pub mod codes;
 pub mod convert;
 pub mod explain;
 mod hardening;
+pub mod reference;
 pub mod rules;
+pub mod topology;
 
 pub use availability::{Availability, LossOutcome, ZoneLoss};
 pub use rules::{check_validity_now, check_vrrp_password, planned_apiserver_sans};
@@ -34,6 +37,12 @@ pub fn check(cluster: &Cluster) -> Vec<Diagnostic> {
 /// The availability report (printed by `hac check`, written as `report.txt`).
 pub fn report(cluster: &Cluster) -> String {
     Availability::of(cluster).render()
+}
+
+/// The topology picture (printed by `hac graph`, written as `topology.svg`): an SVG document
+/// drawn from the same analysis as the report.
+pub fn topology_svg(cluster: &Cluster) -> String {
+    topology::topology_svg(cluster)
 }
 
 /// `hac explain CODE`: the long explanation of a diagnostic code (any stage's).

@@ -6,14 +6,14 @@
 use crate::availability::Availability;
 use crate::codes;
 use hac_core::{Diagnostic, Span};
+use hac_model::schema;
 use hac_model::*;
 use ipnet::Ipv4Net;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
 /// The supported etcd minor releases for external units (flag spellings are known for these).
-pub const ETCD_MIN: (u32, u32) = (3, 4);
-pub const ETCD_MAX: (u32, u32) = (3, 6);
+pub use hac_model::schema::{ETCD_MAX, ETCD_MIN};
 
 /// The largest service CIDR kube-apiserver accepts for IPv4 (a /12).
 pub const SERVICE_CIDR_MIN_PREFIX: u8 = 12;
@@ -934,26 +934,31 @@ fn keepalived(c: &Cluster, out: &mut Vec<Diagnostic>) {
         return;
     }
     let rid = c.control_plane.keepalived.router_id;
-    if !(1..=255).contains(&rid) {
+    let (lo, hi) = schema::ROUTER_ID_RANGE;
+    if !(lo..=hi).contains(&rid) {
         out.push(
             err(
                 codes::ROUTER_ID_OUT_OF_RANGE,
-                format!("controlPlane.keepalived.routerId is {rid}, outside VRRP's virtual_router_id range 1..255"),
+                format!("controlPlane.keepalived.routerId is {rid}, outside VRRP's virtual_router_id range {lo}..{hi}"),
                 at(c, "controlPlane.keepalived.routerId"),
             )
-            .with_hint("pick a value in 1..255 not used by another VRRP instance on the same network (51 is the default)"),
+            .with_hint(format!("pick a value in {lo}..{hi} not used by another VRRP instance on the same network ({} is the default)", schema::DEFAULT_ROUTER_ID)),
         );
     }
     let prios = c.keepalived_priorities();
     let prio_at = |name: &str| at(c, &format!("nodes.{name}.priority"));
     let mut ok = true;
     for (n, p) in &prios {
-        if !(1..=254).contains(p) {
+        let (lo, hi) = schema::PRIORITY_RANGE;
+        if !(lo..=hi).contains(p) {
             ok = false;
             out.push(
                 err(
                     codes::PRIORITY_OUT_OF_RANGE,
-                    format!("keepalived priority of {} is {p}, outside 1..254", n.name),
+                    format!(
+                        "keepalived priority of {} is {p}, outside {lo}..{hi}",
+                        n.name
+                    ),
                     prio_at(&n.name),
                 )
                 .with_hint(

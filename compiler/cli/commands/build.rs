@@ -45,13 +45,15 @@ pub fn run(
         }
     };
     let report = hac_check::report(cluster);
-    let bundle = match hac_render::render(cluster, &pki, &secrets.render_secrets(), &report) {
-        Ok(b) => b,
-        Err(diags) => {
-            p.emit(&checked.sources, &diags);
-            return Outcome::InputError;
-        }
-    };
+    let topology = hac_check::topology_svg(cluster);
+    let bundle =
+        match hac_render::render(cluster, &pki, &secrets.render_secrets(), &report, &topology) {
+            Ok(b) => b,
+            Err(diags) => {
+                p.emit(&checked.sources, &diags);
+                return Outcome::InputError;
+            }
+        };
     if p.emit(&checked.sources, &bundle.warnings) {
         return Outcome::InputError;
     }

@@ -51,7 +51,7 @@ pub struct Bundle {
     /// node name → every file of its archive (paths relative to the node's `/`), sorted.
     pub hosts: BTreeMap<String, Vec<Artifact>>,
     /// Files beside the archives, relative to the output folder: `cloud-init/<host>.yaml`,
-    /// `ansible/inventory.yml`, `ansible/site.yml`, `report.txt`.
+    /// `ansible/inventory.yml`, `ansible/site.yml`, `report.txt`, `topology.svg`.
     pub files: Vec<Artifact>,
     /// Warnings raised while rendering (e.g. user-data over 16 KiB).
     pub warnings: Vec<Diagnostic>,

@@ -3,6 +3,10 @@
 //! holders and priorities, the control-plane endpoint, the kubeadm API version), and the
 //! plain types that flow between the later stages (issued PKI, rendered bundle).
 //!
+//! `schema` lists every attribute of a cluster file (type, default, allowed values, codes,
+//! example): the converter reads its attribute names and defaults from it, `hac reference`
+//! prints it.
+//!
 //! The model is built by `hac_check::convert` and then checked by `hac_check::rules`; code
 //! that receives a `Cluster` after checking may rely on the rules having passed.
 
@@ -11,6 +15,7 @@ mod cluster;
 mod components;
 mod derived;
 pub mod samples;
+pub mod schema;
 
 pub use artifact::{Artifact, Bundle, IssuedPki, RenderSecrets};
 pub use cluster::*;

@@ -34,11 +34,14 @@ const ETCD_MEMBER_KEYS: &[&str] = &[
     "etc/kubernetes/pki/etcd/server.key",
 ];
 
+/// The whole bundle of `cluster`. `report` and `topology_svg` (both made by hac-check from
+/// the same model) are written as they are, as `report.txt` and `topology.svg` (0644).
 pub fn render(
     cluster: &Cluster,
     pki: &IssuedPki,
     secrets: &RenderSecrets,
     report: &str,
+    topology_svg: &str,
 ) -> Result<Bundle, Vec<Diagnostic>> {
     let errors = validate(cluster, secrets, &pki.ca_cert_hash);
     if !errors.is_empty() {
@@ -111,6 +114,11 @@ pub fn render(
         "report.txt",
         0o644,
         report.as_bytes().to_vec(),
+    ));
+    bundle.files.push(Artifact::new(
+        "topology.svg",
+        0o644,
+        topology_svg.as_bytes().to_vec(),
     ));
     bundle.files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(bundle)

@@ -88,8 +88,14 @@ fn haproxy_routes_only_to_apiservers_whose_certificate_the_cluster_ca_signed() {
     }
     let ca_pem = std::fs::read_to_string(dir.join("ca.crt")).expect("ca");
     let cluster = hac_model::samples::stacked_3();
-    let bundle = hac_render::render(&cluster, &fake_pki(&cluster, &ca_pem), &secrets(), "r")
-        .expect("render");
+    let bundle = hac_render::render(
+        &cluster,
+        &fake_pki(&cluster, &ca_pem),
+        &secrets(),
+        "r",
+        "svg",
+    )
+    .expect("render");
     let cfg = text(file(&bundle, "master-0", HAPROXY_CFG).expect("haproxy.cfg"))
         .replace(
             "/etc/kubernetes/pki/ca.crt",

@@ -74,7 +74,7 @@ fn every_node_gets_exactly_what_its_roles_call_for() {
     let mut nodes_checked = 0;
     for (variant, cluster) in variants() {
         let pki = fake_pki(&cluster, &real_ca_pem());
-        let bundle = hac_render::render(&cluster, &pki, &secrets(), "r").expect("render");
+        let bundle = hac_render::render(&cluster, &pki, &secrets(), "r", "svg").expect("render");
         assert_eq!(
             bundle.hosts.keys().collect::<Vec<_>>(),
             cluster.nodes.iter().map(|n| &n.name).collect::<Vec<_>>(),
@@ -127,7 +127,7 @@ fn a_dedicated_haproxy_node_gets_the_ca_certificate_even_if_the_pki_left_it_out(
     if let Some(lb) = pki.files.get_mut("lb-0") {
         lb.clear();
     }
-    let bundle = hac_render::render(&cluster, &pki, &secrets(), "r").expect("render");
+    let bundle = hac_render::render(&cluster, &pki, &secrets(), "r", "svg").expect("render");
     let ca = file(&bundle, "lb-0", CA_CERT).expect("lb-0 has ca.crt for haproxy's ca-file");
     assert_eq!(ca.mode, 0o644);
     assert_eq!(text(ca), real_ca_pem());

@@ -14,6 +14,7 @@ fn render(cluster: &hac_model::Cluster) -> hac_model::Bundle {
         &fake_pki(cluster, "CA PEM\n"),
         &secrets(),
         "the report\n",
+        "the topology\n",
     )
     .expect("render")
 }
@@ -43,18 +44,30 @@ fn bundle_files_follow_outputs() {
             "cloud-init/master-2.yaml",
             "cloud-init/worker-0.yaml",
             "cloud-init/worker-1.yaml",
-            "report.txt"
+            "report.txt",
+            "topology.svg"
         ]
     );
+    let contents = |path: &str| {
+        bundle
+            .files
+            .iter()
+            .find(|f| f.path == path)
+            .map(|f| (f.mode, f.contents.clone()))
+    };
     assert_eq!(
-        bundle.files.last().map(|f| f.contents.as_slice()),
-        Some(&b"the report\n"[..])
+        contents("report.txt"),
+        Some((0o644, b"the report\n".to_vec()))
+    );
+    assert_eq!(
+        contents("topology.svg"),
+        Some((0o644, b"the topology\n".to_vec()))
     );
     cluster.outputs.cloud_init = false;
     cluster.outputs.ansible = false;
     let bundle = render(&cluster);
     let paths: Vec<&str> = bundle.files.iter().map(|f| f.path.as_str()).collect();
-    assert_eq!(paths, ["report.txt"]);
+    assert_eq!(paths, ["report.txt", "topology.svg"]);
 }
 
 #[test]
@@ -69,7 +82,7 @@ fn user_data_over_16_kib_is_a_warning_with_the_gzip_remedy() {
         ));
         files.sort_by(|a, b| a.path.cmp(&b.path));
     }
-    let bundle = hac_render::render(&cluster, &pki, &secrets(), "r").expect("render");
+    let bundle = hac_render::render(&cluster, &pki, &secrets(), "r", "svg").expect("render");
     let sizes: Vec<(String, usize)> = bundle
         .files
         .iter()
@@ -127,7 +140,7 @@ fn user_data_that_even_gzip_cannot_shrink_points_to_ansible() {
     if let Some(files) = pki.files.get_mut("worker-0") {
         files.push(Artifact::new("etc/kubernetes/pki/noise.bin", 0o644, noise));
     }
-    let bundle = hac_render::render(&cluster, &pki, &secrets(), "r").expect("render");
+    let bundle = hac_render::render(&cluster, &pki, &secrets(), "r", "svg").expect("render");
     let w = bundle
         .warnings
         .iter()
@@ -150,7 +163,7 @@ fn a_bad_vrrp_password_is_an_error_that_does_not_show_it() {
             bootstrap_token: TOKEN.to_string(),
             vrrp_password: password.to_string(),
         };
-        let errors = hac_render::render(&cluster, &fake_pki(&cluster, "CA"), &secrets, "r")
+        let errors = hac_render::render(&cluster, &fake_pki(&cluster, "CA"), &secrets, "r", "svg")
             .expect_err("must fail");
         assert!(
             errors.iter().all(|e| e.code.as_deref() == Some("E0702")),
@@ -170,7 +183,7 @@ fn a_bad_vrrp_password_is_an_error_that_does_not_show_it() {
 fn values_that_would_break_a_file_are_errors() {
     let mut cluster = samples::stacked_3();
     cluster.nodes[0].interface = "eth0\n    auth_type AH".to_string();
-    let errors = hac_render::render(&cluster, &fake_pki(&cluster, "CA"), &secrets(), "r")
+    let errors = hac_render::render(&cluster, &fake_pki(&cluster, "CA"), &secrets(), "r", "svg")
         .expect_err("must fail");
     assert!(
         errors.iter().any(|e| e.message.contains("interface")),
@@ -179,7 +192,7 @@ fn values_that_would_break_a_file_are_errors() {
 
     let mut cluster = samples::external_etcd();
     cluster.etcd.binary = "/usr/bin/etcd --force-new-cluster".to_string();
-    let errors = hac_render::render(&cluster, &fake_pki(&cluster, "CA"), &secrets(), "r")
+    let errors = hac_render::render(&cluster, &fake_pki(&cluster, "CA"), &secrets(), "r", "svg")
         .expect_err("must fail");
     assert!(
         errors.iter().any(|e| e.message.contains("etcd.binary")),
@@ -188,7 +201,7 @@ fn values_that_would_break_a_file_are_errors() {
 
     let mut cluster = samples::stacked_3();
     cluster.nodes.retain(|n| n.name.starts_with("worker"));
-    let errors = hac_render::render(&cluster, &fake_pki(&cluster, "CA"), &secrets(), "r")
+    let errors = hac_render::render(&cluster, &fake_pki(&cluster, "CA"), &secrets(), "r", "svg")
         .expect_err("must fail");
     assert!(
         errors
@@ -202,7 +215,7 @@ fn values_that_would_break_a_file_are_errors() {
         bootstrap_token: "nope".to_string(),
         vrrp_password: VRRP_PASSWORD.to_string(),
     };
-    let errors = hac_render::render(&cluster, &fake_pki(&cluster, "CA"), &bad_token, "r")
+    let errors = hac_render::render(&cluster, &fake_pki(&cluster, "CA"), &bad_token, "r", "svg")
         .expect_err("must fail");
     assert!(
         errors.iter().any(|e| e.message.contains("bootstrap token")),
@@ -215,7 +228,7 @@ fn values_that_would_break_a_file_are_errors() {
         files.retain(|f| !f.path.ends_with("server.key"));
     }
     cluster.outputs.cloud_init = false;
-    let errors = hac_render::render(&cluster, &pki, &secrets(), "r").expect_err("must fail");
+    let errors = hac_render::render(&cluster, &pki, &secrets(), "r", "svg").expect_err("must fail");
     assert!(
         errors
             .iter()

@@ -63,7 +63,7 @@ proptest! {
             _ => samples::masters_run_etcd(),
         };
         mutate(&mut c, prio, router, prefix, &text, mask, port, which);
-        let result = hac_render::render(&c, &fake_pki(&c, "CA"), &secrets(), "r");
+        let result = hac_render::render(&c, &fake_pki(&c, "CA"), &secrets(), "r", "svg");
         if let Err(errors) = result {
             prop_assert!(!errors.is_empty());
             prop_assert!(errors.iter().all(|e| e.is_error()));

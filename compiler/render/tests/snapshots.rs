@@ -11,7 +11,8 @@ fn snapshot_sample(name: &str, cluster: &hac_model::Cluster) {
         cluster,
         "-----BEGIN CERTIFICATE-----\nplaceholder\n-----END CERTIFICATE-----\n",
     );
-    let bundle = hac_render::render(cluster, &pki, &secrets(), "report\n").expect("render");
+    let bundle =
+        hac_render::render(cluster, &pki, &secrets(), "report\n", "<svg/>\n").expect("render");
     for (node, files) in &bundle.hosts {
         let mut out = String::new();
         for f in files {

@@ -96,7 +96,7 @@ fn every_yaml_file_reads_back_as_its_data_under_yaml_1_1_and_1_2() {
     let mut checked = 0;
     for (variant, cluster) in variants() {
         let pki = fake_pki(&cluster, "CA");
-        let bundle = hac_render::render(&cluster, &pki, &secrets(), "r").expect("render");
+        let bundle = hac_render::render(&cluster, &pki, &secrets(), "r", "svg").expect("render");
         let files = yaml_files(&cluster, &bundle, &pki);
         let inputs: BTreeMap<String, Vec<u8>> = files
             .iter()
@@ -138,7 +138,7 @@ fn yaml_1_1_look_alikes_are_quoted() {
     .map(|s| s.to_string())
     .collect();
     let pki = fake_pki(&cluster, "CA");
-    let bundle = hac_render::render(&cluster, &pki, &secrets(), "r").expect("render");
+    let bundle = hac_render::render(&cluster, &pki, &secrets(), "r", "svg").expect("render");
     let config = text(file(&bundle, "master-0", KUBEADM_CONFIG).expect("kubeadm config"));
     for s in &cluster.control_plane.cert_sans {
         assert!(
@@ -384,7 +384,7 @@ fn kubeadm_configs_use_only_fields_kubeadm_knows() {
         let api = cluster.kubeadm_api();
         let schema = kubeadm_schema(api);
         let pki = fake_pki(&cluster, "CA");
-        let bundle = hac_render::render(&cluster, &pki, &secrets(), "r").expect("render");
+        let bundle = hac_render::render(&cluster, &pki, &secrets(), "r", "svg").expect("render");
         for node in &cluster.nodes {
             let Some(f) = file(&bundle, &node.name, KUBEADM_CONFIG) else {
                 continue;

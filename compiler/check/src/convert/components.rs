@@ -6,31 +6,25 @@
 use super::{join, present, Attrs, Converter};
 use crate::codes;
 use hac_core::{Data, DataNode};
+use hac_model::schema::{self, Section};
 use hac_model::{
     ApiServerSettings, Component, Components, HostPathMount, KubeletSettings, ProxyMode,
     HOST_PATH_TYPES,
 };
 use std::collections::BTreeMap;
 
-pub(super) const API_SERVER_KEYS: &[&str] = &["extraArgs", "extraVolumes"];
-pub(super) const COMPONENT_KEYS: &[&str] = &["extraArgs"];
-pub(super) const KUBE_PROXY_KEYS: &[&str] = &["mode"];
-pub(super) const KUBELET_KEYS: &[&str] = &[
-    "maxPods",
-    "cgroupDriver",
-    "systemReserved",
-    "kubeReserved",
-    "evictionHard",
-    "serverTLSBootstrap",
+const CGROUP_DRIVERS: [(&str, &str); 2] = [
+    (schema::CGROUP_DRIVERS[0], schema::CGROUP_DRIVERS[0]),
+    (schema::CGROUP_DRIVERS[1], schema::CGROUP_DRIVERS[1]),
 ];
-const VOLUME_KEYS: &[&str] = &["name", "hostPath", "mountPath", "readOnly", "pathType"];
-const CGROUP_DRIVERS: [(&str, &str); 2] = [("systemd", "systemd"), ("cgroupfs", "cgroupfs")];
 
 /// A flag name as the components spell it: lowercase words joined by `-` (dots allowed, as
 /// in `v` or `vmodule`), without the leading `--`.
 fn flag_name_problem(name: &str) -> Option<String> {
     if let Some(rest) = name.strip_prefix("--") {
-        return Some(format!("write the flag without its leading `--`: \"{rest}\""));
+        return Some(format!(
+            "write the flag without its leading `--`: \"{rest}\""
+        ));
     }
     let ok = name.starts_with(|c: char| c.is_ascii_lowercase())
         && name
@@ -113,10 +107,9 @@ impl Converter {
             _ => None,
         };
         let api_server = cp.and_then(|cp| {
-            let set =
-                self.optional_set(cp, "apiServer", "controlPlane", API_SERVER_KEYS, &[])?;
-            let extra_args = self.extra_args(set, Component::ApiServer)?;
-            let extra_volumes = match present(set, "extraVolumes") {
+            let api = self.optional_set(cp, "apiServer", "controlPlane", Section::ApiServer)?;
+            let extra_args = self.extra_args(present(api, "extraArgs"), Component::ApiServer)?;
+            let extra_volumes = match present(api, "extraVolumes") {
                 None => Vec::new(),
                 Some(n) => self.volumes(n)?,
             };
@@ -125,21 +118,38 @@ impl Converter {
                 extra_volumes,
             })
         });
-        let controller_manager_args =
-            self.component_args(cp, "controllerManager", Component::ControllerManager);
-        let scheduler_args = self.component_args(cp, "scheduler", Component::Scheduler);
+        let controller_manager_args = match cp {
+            None => Some(BTreeMap::new()),
+            Some(cp) => self
+                .optional_set(
+                    cp,
+                    "controllerManager",
+                    "controlPlane",
+                    Section::ControllerManager,
+                )
+                .and_then(|cm| {
+                    self.extra_args(present(cm, "extraArgs"), Component::ControllerManager)
+                }),
+        };
+        let scheduler_args = match cp {
+            None => Some(BTreeMap::new()),
+            Some(cp) => self
+                .optional_set(cp, "scheduler", "controlPlane", Section::Scheduler)
+                .and_then(|sched| {
+                    self.extra_args(present(sched, "extraArgs"), Component::Scheduler)
+                }),
+        };
         let etcd_args = match present(root, "etcd") {
             Some(DataNode {
                 value: Data::Attrs(e),
                 ..
-            }) => self.extra_args(e, Component::Etcd),
+            }) => self.extra_args(present(e, "extraArgs"), Component::Etcd),
             _ => Some(BTreeMap::new()),
         };
-        let kube_proxy = self.optional_set(root, "kubeProxy", "", KUBE_PROXY_KEYS, &[]);
+        let kube_proxy = self.optional_set(root, "kubeProxy", "", Section::KubeProxy);
         let kube_proxy_mode = kube_proxy.and_then(|kp| {
-            present(kp, "mode").map(|n| {
-                self.enum_value(n, "kubeProxy.mode", "kube-proxy mode", &ProxyMode::ALL)
-            })
+            present(kp, "mode")
+                .map(|n| self.enum_value(n, "kubeProxy.mode", "kube-proxy mode", &ProxyMode::ALL))
         });
         let kube_proxy_mode = match kube_proxy_mode {
             Some(None) => {
@@ -164,19 +174,6 @@ impl Converter {
             kube_proxy_mode,
             kubelet: kubelet?,
         })
-    }
-
-    fn component_args(
-        &mut self,
-        cp: Option<&Attrs>,
-        key: &str,
-        c: Component,
-    ) -> Option<BTreeMap<String, String>> {
-        let Some(cp) = cp else {
-            return Some(BTreeMap::new());
-        };
-        let set = self.optional_set(cp, key, "controlPlane", COMPONENT_KEYS, &[])?;
-        self.extra_args(set, c)
     }
 
     fn feature_gates(&mut self, root: &Attrs) -> Option<BTreeMap<String, bool>> {
@@ -226,9 +223,13 @@ impl Converter {
 
     /// `extraArgs` of `set` (absent → none): flag names checked, values strings, integers or
     /// booleans, flags hac sets refused with the attribute that controls them.
-    fn extra_args(&mut self, set: &Attrs, c: Component) -> Option<BTreeMap<String, String>> {
+    fn extra_args(
+        &mut self,
+        node: Option<&DataNode>,
+        c: Component,
+    ) -> Option<BTreeMap<String, String>> {
         let path = c.extra_args_path();
-        let Some(n) = present(set, "extraArgs") else {
+        let Some(n) = node else {
             return Some(BTreeMap::new());
         };
         let Data::Attrs(flags) = &n.value else {
@@ -306,13 +307,14 @@ impl Converter {
                 item,
                 &p,
                 "an attribute set (a volume)",
-                VOLUME_KEYS,
-                &["name", "hostPath", "mountPath"],
+                Section::Volume.keys(),
+                Section::Volume.required(),
             ) else {
                 ok = false;
                 continue;
             };
-            let name = present(v, "name").and_then(|n| self.string(n, &join(&p, "name"), "a string"));
+            let name =
+                present(v, "name").and_then(|n| self.string(n, &join(&p, "name"), "a string"));
             let host = present(v, "hostPath")
                 .and_then(|n| self.string(n, &join(&p, "hostPath"), "an absolute path"));
             let mount = present(v, "mountPath")
@@ -382,8 +384,8 @@ impl Converter {
     }
 
     fn kubelet(&mut self, root: &Attrs) -> Option<KubeletSettings> {
-        let k = self.optional_set(root, "kubelet", "", KUBELET_KEYS, &[])?;
-        let max_pods = self.int_in(k, "maxPods", "kubelet", 1, 2500);
+        let k = self.optional_set(root, "kubelet", "", Section::Kubelet)?;
+        let max_pods = self.int_in(k, "maxPods", "kubelet", schema::MAX_PODS_RANGE);
         let cgroup_driver = match present(k, "cgroupDriver") {
             None => Some(None),
             Some(n) => self
@@ -413,7 +415,11 @@ impl Converter {
             return Some(BTreeMap::new());
         };
         let Data::Attrs(entries) = &n.value else {
-            self.wrong_type(&path, "an attribute set of names to quantities (strings)", n);
+            self.wrong_type(
+                &path,
+                "an attribute set of names to quantities (strings)",
+                n,
+            );
             return None;
         };
         let mut out = BTreeMap::new();
@@ -426,7 +432,8 @@ impl Converter {
                 continue;
             };
             let well_formed = !q.is_empty()
-                && q.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '%')
+                && q.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '%')
                 && q.starts_with(|c: char| c.is_ascii_digit());
             let name_ok = !name.is_empty()
                 && name

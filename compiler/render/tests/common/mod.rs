@@ -197,7 +197,13 @@ pub fn fake_pki(cluster: &Cluster, ca_pem: &str) -> IssuedPki {
 /// Renders `cluster` with a fake PKI whose CA is real (for haproxy's ca-file).
 pub fn render_with_real_ca(cluster: &Cluster) -> Bundle {
     let pem = real_ca_pem();
-    match hac_render::render(cluster, &fake_pki(cluster, &pem), &secrets(), "report\n") {
+    match hac_render::render(
+        cluster,
+        &fake_pki(cluster, &pem),
+        &secrets(),
+        "report\n",
+        "<svg/>\n",
+    ) {
         Ok(b) => b,
         Err(e) => panic!("render failed: {e:#?}"),
     }
