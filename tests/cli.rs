@@ -15,6 +15,7 @@ fn every_command_answers_help_with_an_example() {
         vec!["secrets", "import-ca"],
         vec!["explain"],
         vec!["inspect"],
+        vec!["diff"],
     ] {
         let o = run(hac().args(&cmd).arg("--help"));
         assert!(o.status.success(), "{cmd:?} --help");

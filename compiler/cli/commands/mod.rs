@@ -34,6 +34,35 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Explain { code } => explain(&p, &code),
         Command::Inspect { path } => inspect(&p, &path),
         Command::Fmt { files, check } => fmt::run(&p, &files, check),
+        Command::Diff { old, new } => diff(&p, &old, &new),
+    }
+}
+
+/// `hac diff`: 0 same, 1 different (like diff(1)), 2 not a bundle, 3 I/O.
+fn diff(p: &Printer, old: &std::path::Path, new: &std::path::Path) -> Outcome {
+    match hac_bundle::diff(old, new) {
+        Ok(diff) => {
+            crate::report::out(&diff.to_text());
+            if diff.is_empty() {
+                Outcome::Success
+            } else {
+                Outcome::Different
+            }
+        }
+        Err(e) => {
+            let usage = matches!(e, hac_bundle::BundleError::NotABundle { .. })
+                || matches!(&e, hac_bundle::BundleError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound);
+            p.error(
+                None,
+                &format!("cannot compare the bundles: {e}"),
+                Some("give two output folders of `hac build` (archives or `--format tree`)"),
+            );
+            if usage {
+                Outcome::UsageError
+            } else {
+                Outcome::IoError
+            }
+        }
     }
 }
 
