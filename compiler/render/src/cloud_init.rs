@@ -43,8 +43,10 @@ pub const GZ_B64: &str = "gz+b64";
 /// and it is UTF-8 without control characters except newline and tab.
 pub fn is_plain(f: &Artifact) -> bool {
     f.mode & 0o044 != 0
-        && std::str::from_utf8(&f.contents)
-            .is_ok_and(|text| text.chars().all(|c| c == '\n' || c == '\t' || !c.is_control()))
+        && std::str::from_utf8(&f.contents).is_ok_and(|text| {
+            text.chars()
+                .all(|c| c == '\n' || c == '\t' || !c.is_control())
+        })
 }
 
 /// The user-data of a node whose archive holds `files`.

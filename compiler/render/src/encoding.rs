@@ -91,7 +91,10 @@ mod tests {
         let body = &z[10..z.len() - 8];
         let back = miniz_oxide::inflate::decompress_to_vec(body).expect("inflates");
         assert_eq!(back, data);
-        assert_eq!(&z[z.len() - 8..z.len() - 4], &crc32fast::hash(&data).to_le_bytes());
+        assert_eq!(
+            &z[z.len() - 8..z.len() - 4],
+            &crc32fast::hash(&data).to_le_bytes()
+        );
         assert_eq!(&z[z.len() - 4..], &(data.len() as u32).to_le_bytes());
     }
 

@@ -267,7 +267,10 @@ mod tests {
             "single line",
         ] {
             assert!(!is_block_safe(s), "{s:?}");
-            assert!(value_to_yaml(&json!({ "k": s })).starts_with("k: \""), "{s:?}");
+            assert!(
+                value_to_yaml(&json!({ "k": s })).starts_with("k: \""),
+                "{s:?}"
+            );
         }
     }
 

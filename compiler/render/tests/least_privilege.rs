@@ -232,7 +232,11 @@ fn manifest_lists_every_other_file_and_describes_only_its_node() {
                 .keys()
                 .map(String::as_str)
                 .collect();
-            assert_eq!(keys, ["cluster", "node", "roles", "files"], "{variant}/{node}");
+            assert_eq!(
+                keys,
+                ["cluster", "node", "roles", "files"],
+                "{variant}/{node}"
+            );
         }
     }
 }

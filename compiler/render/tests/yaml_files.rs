@@ -514,9 +514,8 @@ fn cloud_init_write_files_unpack_to_exactly_the_node_files() {
                 let content = entry["content"].as_str().expect("content is a string");
                 let secret = f.mode & 0o044 == 0;
                 let text = std::str::from_utf8(&f.contents).ok();
-                let binary = text.is_none_or(|t| {
-                    t.chars().any(|c| c.is_control() && c != '\n' && c != '\t')
-                });
+                let binary = text
+                    .is_none_or(|t| t.chars().any(|c| c.is_control() && c != '\n' && c != '\t'));
                 let bytes = match entry.get("encoding") {
                     Some(encoding) => {
                         assert_eq!(encoding, "gz+b64", "{at}");
@@ -540,5 +539,8 @@ fn cloud_init_write_files_unpack_to_exactly_the_node_files() {
             }
         }
     }
-    assert!(plain > 100 && packed > 100, "{plain} plain, {packed} packed");
+    assert!(
+        plain > 100 && packed > 100,
+        "{plain} plain, {packed} packed"
+    );
 }
