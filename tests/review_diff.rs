@@ -70,6 +70,51 @@ fn one_worker_added() {
 }
 
 #[test]
+fn json_format_says_the_same_facts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (from, to) = (
+        r#"prefix = "worker"; count = 2;"#,
+        r#"prefix = "worker"; count = 3;"#,
+    );
+    build(
+        &cluster(&tmp.path().join("a"), from, from),
+        &tmp.path().join("old"),
+        "tree",
+    );
+    build(
+        &cluster(&tmp.path().join("b"), from, to),
+        &tmp.path().join("new"),
+        "tree",
+    );
+    let o = run(hac()
+        .arg("diff")
+        .arg(tmp.path().join("old"))
+        .arg(tmp.path().join("new"))
+        .args(["--format", "json"]));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(v["identical"], false);
+    assert_eq!(
+        v["hosts"],
+        serde_json::json!([{ "host": "worker-2", "change": "added", "files": 5 }])
+    );
+    let paths: Vec<&str> = v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "SHA256SUMS",
+            "ansible/inventory.yml",
+            "cloud-init/worker-2.yaml"
+        ]
+    );
+}
+
+#[test]
 fn control_plane_added() {
     let out = diff_of_change(
         r#"prefix = "master"; count = 3;"#,

@@ -58,6 +58,12 @@ pub enum OutputFormat {
     Tree,
 }
 
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DiffFormat {
+    Text,
+    Json,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Check the cluster, then write the bundle.
@@ -145,6 +151,9 @@ argument is not a readable bundle, 3 an I/O failure.",
         old: PathBuf,
         /// The bundle after the change.
         new: PathBuf,
+        /// Words for people, or one JSON object for tools.
+        #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+        format: DiffFormat,
     },
 }
 
