@@ -243,7 +243,7 @@ fn bad_arguments_are_clear_errors_not_panics() {
     let o = diff(&empty, &good);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
     assert!(
-        text(&o.stderr).contains("not a readable bundle"),
+        text(&o.stderr).contains("not a bundle of `hac build`"),
         "{}",
         text(&o.stderr)
     );

@@ -114,7 +114,7 @@ impl fmt::Display for BundleError {
                 write!(f, "cannot inspect {}: {reason}", path.display())
             }
             BundleError::NotABundle { path, reason } => {
-                write!(f, "{} is not a readable bundle: {reason}", path.display())
+                write!(f, "{}: {reason}", path.display())
             }
             BundleError::Io {
                 action,

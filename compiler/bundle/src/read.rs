@@ -53,12 +53,15 @@ pub fn read_bundle(root: &Path) -> Result<BundleContents, BundleError> {
     };
     let metadata = fs::symlink_metadata(root).map_err(|e| BundleError::io("read", root, e))?;
     if !metadata.is_dir() {
-        return Err(not_a_bundle("it is not a folder".to_string()));
+        return Err(not_a_bundle(
+            "not a bundle of `hac build`: it is not a folder".to_string(),
+        ));
     }
     let hosts_dir = root.join("hosts");
     if !root.join(SUMS_FILE).is_file() && !hosts_dir.is_dir() {
         return Err(not_a_bundle(
-            "it has neither SHA256SUMS nor a hosts/ folder".to_string(),
+            "not a bundle of `hac build`: it has neither SHA256SUMS nor a hosts/ folder"
+                .to_string(),
         ));
     }
     let mut budget = TOTAL_LIMIT;
@@ -83,7 +86,7 @@ pub fn read_bundle(root: &Path) -> Result<BundleContents, BundleError> {
                 bundle.archived.insert(node.to_string());
             } else {
                 return Err(not_a_bundle(format!(
-                    "hosts/{} is neither a host's folder nor a .tar.gz archive",
+                    "not a bundle of `hac build`: hosts/{} is neither a host's folder nor a .tar.gz archive",
                     hac_core::input::escape_name(&name)
                 )));
             }
