@@ -18,6 +18,7 @@ fn every_command_answers_help_with_an_example() {
         vec!["reference"],
         vec!["graph"],
         vec!["fmt"],
+        vec!["diff"],
     ] {
         let o = run(hac().args(&cmd).arg("--help"));
         assert!(o.status.success(), "{cmd:?} --help");

@@ -58,6 +58,12 @@ pub enum OutputFormat {
     Tree,
 }
 
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DiffFormat {
+    Text,
+    Json,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Check the cluster, then write the bundle.
@@ -153,6 +159,26 @@ pub enum Command {
     Inspect {
         /// A hosts/<node>.tar.gz archive, a hosts/<node>/ folder, or a whole output folder.
         path: PathBuf,
+    },
+    /// Say, per host and in words, what changed between two built bundles.
+    #[command(
+        long_about = "Say, per host and in words, what changed between two built bundles: files \
+added, removed or changed (modes too), each re-issued certificate and why (subject, SANs, \
+validity, issuer, key, serial), the changed lines of readable text files, and the bundle-level \
+files (cloud-init, Ansible, report.txt, SHA256SUMS). Archives and trees compare alike. Files \
+only their owner may read (keys, kubeconfigs, user-data) are only said to have changed: no \
+contents, no digests.\n\nExit status: 0 the bundles are the same, 1 they differ, 2 an \
+argument is not a readable bundle, 3 an I/O failure.",
+        after_help = "Example:\n  hac build cluster.ha -o /tmp/old --format tree\n  # … edit cluster.ha …\n  hac build cluster.ha -o /tmp/new\n  hac diff /tmp/old /tmp/new"
+    )]
+    Diff {
+        /// The bundle before the change (an output folder of `hac build`).
+        old: PathBuf,
+        /// The bundle after the change.
+        new: PathBuf,
+        /// Words for people, or one JSON object for tools.
+        #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+        format: DiffFormat,
     },
 }
 

@@ -11,6 +11,8 @@ pub enum Outcome {
     Success,
     /// 1: the input is wrong (diagnostics printed)
     InputError,
+    /// 1: `hac diff` found differences (as diff(1) says it)
+    Different,
     /// 2: the command line is wrong
     UsageError,
     /// 3: an I/O or environment failure (nothing half-written)
@@ -21,7 +23,7 @@ impl Outcome {
     pub fn code(self) -> u8 {
         match self {
             Outcome::Success => 0,
-            Outcome::InputError => 1,
+            Outcome::InputError | Outcome::Different => 1,
             Outcome::UsageError => 2,
             Outcome::IoError => 3,
         }

@@ -37,6 +37,9 @@ pub enum BundleError {
     Interrupted(i32),
     /// `inspect` was given something that is neither an archive, a file nor a folder.
     NotInspectable { path: PathBuf, reason: String },
+    /// `hac diff` was given something that is not a bundle `hac build` wrote (or a part of it
+    /// is unreadable: a truncated archive, a file too large).
+    NotABundle { path: PathBuf, reason: String },
     /// The filesystem refused an operation.
     Io {
         action: &'static str,
@@ -73,6 +76,7 @@ impl BundleError {
                 | BundleError::RefuseReplace { .. }
                 | BundleError::Interrupted(_)
                 | BundleError::NotInspectable { .. }
+                | BundleError::NotABundle { .. }
         )
     }
 }
@@ -108,6 +112,9 @@ impl fmt::Display for BundleError {
             }
             BundleError::NotInspectable { path, reason } => {
                 write!(f, "cannot inspect {}: {reason}", path.display())
+            }
+            BundleError::NotABundle { path, reason } => {
+                write!(f, "{}: {reason}", path.display())
             }
             BundleError::Io {
                 action,

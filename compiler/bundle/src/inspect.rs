@@ -73,11 +73,11 @@ fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, BundleError> {
     Ok(bytes)
 }
 
-fn is_gzip(bytes: &[u8]) -> bool {
+pub(crate) fn is_gzip(bytes: &[u8]) -> bool {
     bytes.starts_with(&[0x1f, 0x8b])
 }
 
-fn is_tar(bytes: &[u8]) -> bool {
+pub(crate) fn is_tar(bytes: &[u8]) -> bool {
     bytes.get(257..262) == Some(b"ustar")
 }
 
@@ -438,7 +438,7 @@ fn describe_certificate(der: &[u8], source: &str, depth: usize, out: &mut String
     }
 }
 
-fn non_empty(name: String) -> String {
+pub(crate) fn non_empty(name: String) -> String {
     if name.is_empty() {
         "(empty)".to_string()
     } else {
@@ -446,7 +446,7 @@ fn non_empty(name: String) -> String {
     }
 }
 
-fn describe_general_name(name: &GeneralName<'_>) -> String {
+pub(crate) fn describe_general_name(name: &GeneralName<'_>) -> String {
     match name {
         GeneralName::DNSName(dns) => format!("DNS:{dns}"),
         GeneralName::IPAddress(bytes) => match bytes.len() {

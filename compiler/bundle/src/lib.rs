@@ -1,7 +1,7 @@
 //! Writes a rendered bundle to disk — reproducible `hosts/<node>.tar.gz` archives or a plain
 //! tree, the files beside them and `SHA256SUMS` — into a temporary folder that replaces the
-//! output folder only when complete. Also reads archives and trees back for `hac inspect`.
-//! This is the only module that writes to the filesystem.
+//! output folder only when complete. Also reads archives and trees back for `hac inspect` and
+//! compares two bundles for `hac diff`. This is the only module that writes to the filesystem.
 //!
 //! Conventions the writer relies on (see `layout`):
 //! - an artifact path is relative (`etc/kubernetes/pki/ca.crt`), without `.`/`..`/empty
@@ -11,17 +11,21 @@
 //! - modes are permission bits only (at most `0o7777`).
 
 mod archive;
+pub mod diff;
 mod error;
 mod inspect;
 mod layout;
 mod output;
+pub mod read;
 mod signals;
 
 pub use archive::{host_archive, GZIP_LEVEL};
+pub use diff::{compare, BundleDiff};
 pub use error::BundleError;
 use hac_model::Bundle;
 pub use inspect::inspect;
 pub use output::{WriteOptions, MARKER_FILE};
+pub use read::{read_bundle, BundleContents};
 use std::path::Path;
 
 /// How host files are written: one reproducible archive per node, or plain folders (the form
@@ -67,4 +71,12 @@ pub fn write_with(
     options: &WriteOptions<'_>,
 ) -> Result<(), BundleError> {
     output::write(bundle, out_dir, format, epoch, options)
+}
+
+/// `hac diff`: reads the bundles at `old` and `new` (archives or trees, in any mix) and says
+/// what changed between them.
+pub fn diff(old: &Path, new: &Path) -> Result<BundleDiff, BundleError> {
+    let a = read_bundle(old)?;
+    let b = read_bundle(new)?;
+    Ok(compare(&a, &b))
 }

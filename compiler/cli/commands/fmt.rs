@@ -24,7 +24,7 @@ pub fn run(p: &Printer, files: &[PathBuf], check: bool) -> Outcome {
 fn worse(a: Outcome, b: Outcome) -> Outcome {
     let rank = |o: Outcome| match o {
         Outcome::Success => 0,
-        Outcome::InputError => 1,
+        Outcome::InputError | Outcome::Different => 1,
         Outcome::UsageError => 2,
         Outcome::IoError => 3,
     };

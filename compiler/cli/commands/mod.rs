@@ -49,6 +49,45 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Reference => reference(),
         Command::Inspect { path } => inspect(&p, &path),
         Command::Fmt { files, check } => fmt::run(&p, &files, check),
+        Command::Diff { old, new, format } => diff(&p, &old, &new, format),
+    }
+}
+
+/// `hac diff`: 0 same, 1 different (like diff(1)), 2 not a bundle, 3 I/O.
+fn diff(
+    p: &Printer,
+    old: &std::path::Path,
+    new: &std::path::Path,
+    format: crate::args::DiffFormat,
+) -> Outcome {
+    match hac_bundle::diff(old, new) {
+        Ok(diff) => {
+            match format {
+                crate::args::DiffFormat::Text => crate::report::out(&diff.to_text()),
+                crate::args::DiffFormat::Json => {
+                    crate::report::out(&format!("{}\n", diff_json(&diff)))
+                }
+            }
+            if diff.is_empty() {
+                Outcome::Success
+            } else {
+                Outcome::Different
+            }
+        }
+        Err(e) => {
+            let usage = matches!(e, hac_bundle::BundleError::NotABundle { .. })
+                || matches!(&e, hac_bundle::BundleError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound);
+            p.error(
+                None,
+                &format!("cannot compare the bundles: {e}"),
+                Some("give two output folders of `hac build` (archives or `--format tree`)"),
+            );
+            if usage {
+                Outcome::UsageError
+            } else {
+                Outcome::IoError
+            }
+        }
     }
 }
 
@@ -100,4 +139,43 @@ fn inspect(p: &Printer, path: &std::path::Path) -> Outcome {
             Outcome::IoError
         }
     }
+}
+
+/// `hac diff --format json`: the same facts as the words (never more: no contents or digests
+/// of private files), as one JSON object.
+fn diff_json(diff: &hac_bundle::BundleDiff) -> serde_json::Value {
+    use hac_bundle::diff::{ChangeKind, FileDiff, HostDiff};
+    use serde_json::json;
+    let file = |f: &FileDiff| {
+        let kind = match f.kind {
+            ChangeKind::Added => "added",
+            ChangeKind::Removed => "removed",
+            ChangeKind::Changed => "changed",
+        };
+        json!({ "path": f.path, "change": kind, "summary": f.summary, "details": f.details })
+    };
+    let hosts: Vec<serde_json::Value> = diff
+        .hosts
+        .iter()
+        .map(|h| match h {
+            HostDiff::Added { name, files } => {
+                json!({ "host": name, "change": "added", "files": files })
+            }
+            HostDiff::Removed { name, files } => {
+                json!({ "host": name, "change": "removed", "files": files })
+            }
+            HostDiff::Changed { name, changes } => json!({
+                "host": name,
+                "change": "changed",
+                "changes": changes.iter().map(file).collect::<Vec<_>>(),
+            }),
+        })
+        .collect();
+    json!({
+        "identical": diff.is_empty(),
+        "hosts": hosts,
+        "unchangedHosts": diff.unchanged_hosts,
+        "files": diff.files.iter().map(file).collect::<Vec<_>>(),
+        "sha256sumsCompared": !diff.sums_skipped,
+    })
 }

@@ -1,8 +1,14 @@
 //! cloud-init user-data per node: `#cloud-config` with every file of the node's archive in
-//! `write_files` (base64, mode as a string, owner root:root) and `runcmd` ending in the
-//! node's bootstrap script.
+//! `write_files` (mode as a string, owner root:root) and `runcmd` ending in the node's
+//! bootstrap script.
+//!
+//! A file others may read that is text (UTF-8, no control characters but newline and tab) is
+//! written as it is, a YAML block literal (`content: |`), so that a review diff of the
+//! user-data shows the line that changed. A file only its owner may read (keys, kubeconfigs,
+//! `keepalived.conf`) or a binary one is `encoding: gz+b64`: reproducible gzip, then base64 —
+//! nothing a reviewer could read anyway, and it shrinks the user-data.
 
-use crate::encoding::base64;
+use crate::encoding::{base64, gzip};
 use crate::facts::BOOTSTRAP;
 use crate::yaml::to_yaml;
 use hac_core::Diagnostic;
@@ -18,13 +24,29 @@ pub struct UserData {
     pub runcmd: Vec<String>,
 }
 
+/// One `write_files` entry; `content` comes last so that a block literal ends the entry.
 #[derive(Clone, Debug, Serialize)]
 pub struct WriteFile {
     pub path: String,
-    pub encoding: &'static str,
-    pub content: String,
     pub owner: &'static str,
     pub permissions: String,
+    /// `gz+b64` for secret or binary files; left out (plain text) otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<&'static str>,
+    pub content: String,
+}
+
+/// The encoding of secret and binary files: gzip, then base64.
+pub const GZ_B64: &str = "gz+b64";
+
+/// Whether `f` is written as plain text: others may read it (mode with group or other read)
+/// and it is UTF-8 without control characters except newline and tab.
+pub fn is_plain(f: &Artifact) -> bool {
+    f.mode & 0o044 != 0
+        && std::str::from_utf8(&f.contents).is_ok_and(|text| {
+            text.chars()
+                .all(|c| c == '\n' || c == '\t' || !c.is_control())
+        })
 }
 
 /// The user-data of a node whose archive holds `files`.
@@ -32,12 +54,19 @@ pub fn user_data(files: &[Artifact]) -> UserData {
     UserData {
         write_files: files
             .iter()
-            .map(|f| WriteFile {
-                path: format!("/{}", f.path),
-                encoding: "b64",
-                content: base64(&f.contents),
-                owner: "root:root",
-                permissions: format!("{:04o}", f.mode & 0o7777),
+            .map(|f| {
+                let (encoding, content) = if is_plain(f) {
+                    (None, String::from_utf8_lossy(&f.contents).into_owned())
+                } else {
+                    (Some(GZ_B64), base64(&gzip(&f.contents)))
+                };
+                WriteFile {
+                    path: format!("/{}", f.path),
+                    owner: "root:root",
+                    permissions: format!("{:04o}", f.mode & 0o7777),
+                    encoding,
+                    content,
+                }
             })
             .collect(),
         runcmd: vec![format!("/{BOOTSTRAP}")],

@@ -14,8 +14,9 @@ pub const EXPLANATIONS: &[(&str, &str)] = &[
         USER_DATA_TOO_LARGE,
         "W0701 cloud-init user-data over 16 KiB\n\n\
          EC2 (and several other clouds) refuse user-data larger than 16 KiB. A node's\n\
-         user-data carries every file of its archive in base64, so a control plane with its\n\
-         certificates, keys and kubeconfigs usually exceeds it.\n\n\
+         user-data carries every file of its archive (readable text as is, private and binary\n\
+         files gzipped and base64-encoded), so a control plane with its certificates, keys\n\
+         and kubeconfigs usually exceeds it.\n\n\
          Fix: compress it (`gzip -9n < cloud-init/NODE.yaml | base64 -w0`) and pass it as\n\
          gzip+base64 user-data, which cloud-init unpacks; or provision that node with the\n\
          Ansible play (outputs.ansible).",

@@ -61,7 +61,6 @@ pub fn render(
     if !errors.is_empty() {
         return Err(errors);
     }
-    let digest = manifest::cluster_digest(&hosts);
     for node in &cluster.nodes {
         let Some(files) = hosts.get_mut(&node.name) else {
             continue;
@@ -71,8 +70,6 @@ pub fn render(
             node: node.name.clone(),
             roles: node.roles.iter().map(|r| r.as_str()).collect(),
             files: manifest::entries(files),
-            cluster_digest: digest.clone(),
-            cluster_digest_rule: manifest::DIGEST_RULE,
         };
         let mut json = serde_json::to_string_pretty(&manifest)
             .map_err(|e| vec![internal(format!("manifest.json of `{}`: {e}", node.name))])?;

@@ -1,15 +1,12 @@
-//! `etc/hac/manifest.json`: a node's roles, every file of its archive with mode and sha256
+//! `etc/hac/manifest.json`: a node's roles and every file of its archive with mode and sha256
 //! (of the uncompressed bytes; none for files readable only by their owner, which hold
-//! secrets), and the cluster digest that ties all nodes' files together (it covers the private
-//! files too, but mixed with 256-bit keys that no reader can guess, so it reveals nothing).
+//! secrets). It describes this node alone: nothing in it depends on the other nodes, so adding
+//! a node leaves every other node's manifest byte-identical (a review diff shows only what
+//! changed). What ties the whole bundle together is `SHA256SUMS` at the bundle's root.
 
 use crate::encoding::sha256_hex;
 use hac_model::Artifact;
 use serde::Serialize;
-use std::collections::BTreeMap;
-
-/// How the cluster digest is computed, recorded in every manifest so anyone can recompute it.
-pub const DIGEST_RULE: &str = "sha256 over the lines '<node> <path> <sha256>\\n' of every node's files except etc/hac/manifest.json, nodes and paths in sorted order";
 
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -18,8 +15,6 @@ pub struct Manifest {
     pub node: String,
     pub roles: Vec<&'static str>,
     pub files: Vec<ManifestFile>,
-    pub cluster_digest: String,
-    pub cluster_digest_rule: &'static str,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -43,17 +38,4 @@ pub fn entries(files: &[Artifact]) -> Vec<ManifestFile> {
             sha256: (f.mode & 0o044 != 0).then(|| sha256_hex(&f.contents)),
         })
         .collect()
-}
-
-/// `sha256:<hex>` of every node's file hashes, per [`DIGEST_RULE`].
-pub fn cluster_digest(hosts: &BTreeMap<String, Vec<Artifact>>) -> String {
-    let mut lines = String::new();
-    for (node, files) in hosts {
-        let mut sorted: Vec<&Artifact> = files.iter().collect();
-        sorted.sort_by(|a, b| a.path.cmp(&b.path));
-        for f in sorted {
-            lines.push_str(&format!("{node} {} {}\n", f.path, sha256_hex(&f.contents)));
-        }
-    }
-    format!("sha256:{}", sha256_hex(lines.as_bytes()))
 }

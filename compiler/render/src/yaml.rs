@@ -4,7 +4,9 @@
 //! `yaml_serde` leaves strings such as `yes`, `on`, `no`, `2026-01-01` or `1_000` unquoted
 //! (it only quotes what YAML 1.2's core schema would misread), and YAML 1.1 readers turn
 //! those into booleans, dates and numbers. This emitter writes a string plain only when it
-//! is obviously a string in every YAML version, and double-quoted otherwise.
+//! is obviously a string in every YAML version, and double-quoted otherwise. A multi-line
+//! string of printable text is a literal block (`|` or `|-`), so that a diff of the file shows
+//! the lines that changed (cloud-init's plain `write_files` contents).
 
 use serde::Serialize;
 use serde_json::Value;
@@ -59,11 +61,57 @@ fn write_value_after_key(out: &mut String, value: &Value, level: usize) {
             out.push('\n');
             write_sequence(out, items, level);
         }
+        Value::String(s) if is_block_safe(s) => {
+            out.push(' ');
+            write_block(out, s, level + 2);
+        }
         scalar => {
             out.push(' ');
             out.push_str(&scalar_text(scalar));
             out.push('\n');
         }
+    }
+}
+
+/// Whether `s` reads back unchanged, under YAML 1.1 and 1.2, as a literal block written by
+/// [`write_block`]: it has a line break, ends in at most one, its first line starts with
+/// neither a space nor a tab (the indentation is detected from it) and is not empty, and
+/// every character is printable in YAML 1.1 (tab and newline aside; no `\r`, no NEL, LS, PS
+/// or BOM, which YAML 1.1 takes as line breaks or strips).
+pub fn is_block_safe(s: &str) -> bool {
+    let printable = |c: char| {
+        c == '\n'
+            || c == '\t'
+            || (' '..='~').contains(&c)
+            || (('\u{a0}'..='\u{fffd}').contains(&c)
+                && !matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}'))
+            || c >= '\u{10000}'
+    };
+    s.contains('\n')
+        && !s.ends_with("\n\n")
+        && !s.starts_with([' ', '\t', '\n'])
+        && s.chars().all(printable)
+}
+
+/// `|` (one final newline, kept) or `|-` (none), then every line indented by `level`; empty
+/// lines stay empty (no trailing spaces).
+fn write_block(out: &mut String, s: &str, level: usize) {
+    let body = match s.strip_suffix('\n') {
+        Some(body) => {
+            out.push_str("|\n");
+            body
+        }
+        None => {
+            out.push_str("|-\n");
+            s
+        }
+    };
+    for line in body.split('\n') {
+        if !line.is_empty() {
+            indent(out, level);
+            out.push_str(line);
+        }
+        out.push('\n');
     }
 }
 
@@ -79,6 +127,7 @@ fn write_sequence(out: &mut String, items: &[Value], level: usize) {
                 out.push('\n');
                 write_sequence(out, inner, level + 2);
             }
+            Value::String(s) if is_block_safe(s) => write_block(out, s, level + 2),
             scalar => {
                 out.push_str(&scalar_text(scalar));
                 out.push('\n');
@@ -198,6 +247,31 @@ mod tests {
             text,
             "a:\n  b:\n  - 1\n  - c: \"yes\"\n    d: []\n  e: {}\nf:\n-\n  - 1\n  - 2\n"
         );
+    }
+
+    #[test]
+    fn multi_line_text_is_a_literal_block_and_the_rest_is_quoted() {
+        let v = json!({"a": "x\n  y\n\nz\n", "b": ["p\nq"], "c": {"d": "one\ntwo"}});
+        assert_eq!(
+            value_to_yaml(&v),
+            "a: |\n  x\n    y\n\n  z\nb:\n- |-\n  p\n  q\nc:\n  d: |-\n    one\n    two\n"
+        );
+        for s in [
+            " leading space\n",
+            "\tleading tab\n",
+            "\nleading newline",
+            "two final newlines\n\n",
+            "carriage\r\nreturn\n",
+            "line\u{2028}separator\n",
+            "bell\u{7}\n",
+            "single line",
+        ] {
+            assert!(!is_block_safe(s), "{s:?}");
+            assert!(
+                value_to_yaml(&json!({ "k": s })).starts_with("k: \""),
+                "{s:?}"
+            );
+        }
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Every rendered file of every sample and variant, checked by the real tool that reads it:
 //! haproxy -c, nginx -t, keepalived -t (in a private network namespace), shellcheck,
-//! systemd-analyze verify, cloud-init schema, ansible-inventory and ansible-playbook
-//! --syntax-check. A missing tool fails the test with the install hint.
+//! systemd-analyze verify, cloud-init schema (and cloud-init's own write_files module, which
+//! must unpack every node's files), ansible-inventory and ansible-playbook --syntax-check. A
+//! missing tool fails the test with the install hint.
 
 mod common;
 
@@ -266,6 +267,75 @@ fn cloud_init_schema_accepts_every_user_data() {
         }
     }
     assert!(n >= 60, "only {n} user-data files were checked");
+}
+
+/// cloud-init's own `write_files` module (run by the Python cloud-init runs on) writes every
+/// entry of each user-data under a scratch root; each written file must be the node's file,
+/// byte for byte and mode for mode: plain text blocks and `gz+b64` alike.
+#[test]
+fn cloud_init_write_files_module_unpacks_every_node_file() {
+    let cloud_init = tool("cloud-init");
+    let shebang = std::fs::read_to_string(&cloud_init).expect("read the cloud-init script");
+    let python = shebang
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("#!"))
+        .map(|l| l.split_whitespace().next().unwrap_or("").to_string())
+        .expect("cloud-init is a Python script");
+    let script = "import sys, os\nfrom cloudinit import util\nfrom cloudinit.config import cc_write_files as w\nroot, path = sys.argv[1], sys.argv[2]\ncfg = util.load_yaml(open(path, encoding='utf-8').read())\nfiles = cfg['write_files']\nfor f in files:\n    f['path'] = root + f['path']\nw.write_files('write_files', files, 'root:root')\nprint(len(files))\n";
+    let tmp = scratch_dir("cloud-init-unpack");
+    let mut n = 0;
+    for (variant, cluster) in variants() {
+        let bundle = render_with_real_ca(&cluster);
+        for (node, files) in &bundle.hosts {
+            let f = bundle
+                .files
+                .iter()
+                .find(|f| f.path == format!("cloud-init/{node}.yaml"))
+                .expect("user-data");
+            let dir = tmp.path().join(format!("{variant}-{node}"));
+            std::fs::create_dir_all(&dir).expect("mkdir");
+            let user_data = write(
+                tmp.path(),
+                &format!("{variant}-{node}.yaml"),
+                &f.contents,
+                0o600,
+            );
+            let out = run(Command::new(&python)
+                .arg("-c")
+                .arg(script)
+                .arg(&dir)
+                .arg(&user_data));
+            assert!(
+                out.status.success(),
+                "{variant}/{node}: cloud-init cannot unpack:\n{}",
+                show(&out)
+            );
+            for artifact in files {
+                let written = dir.join(&artifact.path);
+                let bytes = std::fs::read(&written).unwrap_or_else(|e| {
+                    panic!("{variant}/{node}: {} not written: {e}", artifact.path)
+                });
+                assert!(
+                    bytes == artifact.contents,
+                    "{variant}/{node}: {} unpacks to other bytes",
+                    artifact.path
+                );
+                let mode = std::fs::metadata(&written)
+                    .expect("stat")
+                    .permissions()
+                    .mode()
+                    & 0o7777;
+                assert_eq!(
+                    mode, artifact.mode,
+                    "{variant}/{node}: {} mode",
+                    artifact.path
+                );
+                n += 1;
+            }
+        }
+    }
+    assert!(n >= 500, "only {n} files were unpacked");
 }
 
 #[test]

@@ -437,3 +437,110 @@ fn the_field_check_catches_a_misspelt_field() {
     );
     assert_eq!(errors.len(), 2, "{errors:#?}");
 }
+
+/// Standard padded base64 (RFC 4648) back to bytes; `None` for anything else.
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let bytes = text.as_bytes();
+    if !bytes.len().is_multiple_of(4) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
+    for chunk in bytes.chunks(4) {
+        let pad = chunk.iter().rev().take_while(|&&b| b == b'=').count();
+        let mut triple = 0u32;
+        for (i, &b) in chunk.iter().enumerate() {
+            let v = if i >= 4 - pad {
+                0
+            } else {
+                ALPHABET.iter().position(|&a| a == b)? as u32
+            };
+            triple = triple << 6 | v;
+        }
+        let decoded = [(triple >> 16) as u8, (triple >> 8) as u8, triple as u8];
+        out.extend_from_slice(&decoded[..3 - pad]);
+    }
+    Some(out)
+}
+
+/// One gzip member back to bytes, as cloud-init's `gz+b64` reads it: the header, the deflate
+/// stream, and the CRC-32 and length of the trailer all checked.
+fn gunzip(z: &[u8]) -> Option<Vec<u8>> {
+    if z.len() < 18 || z[..4] != [0x1f, 0x8b, 8, 0] {
+        return None;
+    }
+    let data = miniz_oxide::inflate::decompress_to_vec(&z[10..z.len() - 8]).ok()?;
+    let trailer = &z[z.len() - 8..];
+    (trailer[..4] == crc32fast::hash(&data).to_le_bytes()
+        && trailer[4..] == (data.len() as u32).to_le_bytes())
+    .then_some(data)
+}
+
+#[test]
+fn cloud_init_write_files_unpack_to_exactly_the_node_files() {
+    let (mut plain, mut packed) = (0, 0);
+    for (variant, cluster) in variants() {
+        let mut pki = fake_pki(&cluster, &real_ca_pem());
+        // A world-readable binary file must be packed too.
+        let first = cluster.nodes[0].name.clone();
+        let files = pki.files.get_mut(&first).expect("first node's PKI");
+        files.push(hac_model::Artifact::new(
+            "etc/hac/binary.bin",
+            0o644,
+            vec![0, 1, 2, 255, b'\n'],
+        ));
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        let bundle = hac_render::render(&cluster, &pki, &secrets(), "r").expect("render");
+        let inputs: BTreeMap<String, Vec<u8>> = bundle
+            .files
+            .iter()
+            .filter(|f| f.path.starts_with("cloud-init/"))
+            .map(|f| (f.path.clone(), f.contents.clone()))
+            .collect();
+        assert_eq!(inputs.len(), bundle.hosts.len(), "{variant}");
+        let parsed = pyyaml_load(&inputs);
+        for (path, docs) in &parsed {
+            let node = &path["cloud-init/".len()..path.len() - ".yaml".len()];
+            let raw = String::from_utf8(inputs[path].clone()).expect("UTF-8");
+            let entries = docs[0]["write_files"].as_array().expect("write_files");
+            let files = &bundle.hosts[node];
+            assert_eq!(entries.len(), files.len(), "{variant}/{node}");
+            for (entry, f) in entries.iter().zip(files) {
+                let at = format!("{variant}/{node}/{}", f.path);
+                assert_eq!(entry["path"], Value::from(format!("/{}", f.path)), "{at}");
+                assert_eq!(entry["owner"], Value::from("root:root"), "{at}");
+                let mode = format!("{:04o}", f.mode);
+                assert_eq!(entry["permissions"], Value::from(mode), "{at}");
+                let content = entry["content"].as_str().expect("content is a string");
+                let secret = f.mode & 0o044 == 0;
+                let text = std::str::from_utf8(&f.contents).ok();
+                let binary = text
+                    .is_none_or(|t| t.chars().any(|c| c.is_control() && c != '\n' && c != '\t'));
+                let bytes = match entry.get("encoding") {
+                    Some(encoding) => {
+                        assert_eq!(encoding, "gz+b64", "{at}");
+                        assert!(secret || binary, "{at}: readable text packed");
+                        packed += 1;
+                        gunzip(&base64_decode(content).expect("base64")).expect("gzip")
+                    }
+                    None => {
+                        assert!(!secret && !binary, "{at}: a secret or binary file in clear");
+                        plain += 1;
+                        content.as_bytes().to_vec()
+                    }
+                };
+                assert_eq!(bytes, f.contents, "{at}: unpacks to other bytes");
+                if secret {
+                    // No line of a secret file is readable in the user-data.
+                    for line in text.unwrap_or("").lines().filter(|l| l.len() > 8) {
+                        assert!(!raw.contains(line), "{at}: {line:?} readable");
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        plain > 100 && packed > 100,
+        "{plain} plain, {packed} packed"
+    );
+}
