@@ -109,7 +109,8 @@ fn json_format_says_the_same_facts() {
         [
             "SHA256SUMS",
             "ansible/inventory.yml",
-            "cloud-init/worker-2.yaml"
+            "cloud-init/worker-2.yaml",
+            "topology.svg"
         ]
     );
 }

@@ -245,6 +245,12 @@ fn describe_change(path: &str, old: &Entry, new: &Entry) -> FileDiff {
             parts.push("contents changed (readable only by its owner: not shown)".to_string());
         } else if path == SUMS_FILE || path.ends_with("/SHA256SUMS") {
             parts.push(sums_change(&old.contents, &new.contents, &mut details));
+        } else if path.ends_with(".svg") {
+            // The topology picture follows report.txt, whose lines say what changed; its SVG
+            // lines (coordinates) would only bury that.
+            parts.push(
+                "redrawn (open both pictures to compare; report.txt says what changed)".to_string(),
+            );
         } else if let (Some(a), Some(b)) = (
             (path == MANIFEST)
                 .then(|| manifest_files(&old.contents))

@@ -490,7 +490,7 @@ fn cloud_init_write_files_unpack_to_exactly_the_node_files() {
             vec![0, 1, 2, 255, b'\n'],
         ));
         files.sort_by(|a, b| a.path.cmp(&b.path));
-        let bundle = hac_render::render(&cluster, &pki, &secrets(), "r").expect("render");
+        let bundle = hac_render::render(&cluster, &pki, &secrets(), "r", "svg").expect("render");
         let inputs: BTreeMap<String, Vec<u8>> = bundle
             .files
             .iter()
