@@ -69,6 +69,7 @@ pub const CERTIFICATES_NOT_VALID_NOW: &str = "W0501";
 
 // Component settings.
 pub const WEAKENING_SETTING: &str = "W0801";
+pub const OIDC_WITHOUT_AUDIT: &str = "W0802";
 
 /// Every code this crate emits (the explanations test walks it).
 pub const ALL: &[&str] = &[
@@ -124,6 +125,7 @@ pub const ALL: &[&str] = &[
     ETCD_VERSION_UNSUPPORTED,
     CERTIFICATES_NOT_VALID_NOW,
     WEAKENING_SETTING,
+    OIDC_WITHOUT_AUDIT,
 ];
 
 /// The language's codes (hac-syntax / hac-eval), documented by `hac explain` too.

@@ -1127,6 +1127,10 @@ mod schema_tests {
             "sched" => Section::Scheduler,
             "k" => Section::Kubelet,
             "kp" => Section::KubeProxy,
+            "enc" => Section::Encryption,
+            "audit" => Section::Audit,
+            "oidc" => Section::Oidc,
+            "vip" => Section::KubeVip,
             _ => return None,
         })
     }
@@ -1212,7 +1216,8 @@ mod schema_tests {
                 "keepalived",
                 "apiServer",
                 "controllerManager",
-                "scheduler"
+                "scheduler",
+                "kubeVip"
             ]
         );
         assert_eq!(

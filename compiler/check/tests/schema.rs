@@ -16,6 +16,7 @@ fn model_value(c: &Cluster, path: &str) -> Option<String> {
     let q = |s: &str| format!("{s:?}");
     let opt = |s: &Option<String>| s.as_ref().map_or("null".to_string(), |s| q(s));
     let cp = &c.control_plane;
+    let api = &c.components.api_server;
     let node = c.node("master-0")?;
     Some(match path {
         "controlPlane.endpoint" => opt(&cp.endpoint),
@@ -41,13 +42,90 @@ fn model_value(c: &Cluster, path: &str) -> Option<String> {
         "nodes.<name>.taints" if node.taints.is_none() => "null".to_string(),
         "outputs.cloudInit" => c.outputs.cloud_init.to_string(),
         "outputs.ansible" => c.outputs.ansible.to_string(),
+        "imageRepository" => opt(&c.components.image_repository),
+        "featureGates" if c.components.feature_gates.is_empty() => "{ }".to_string(),
+        "kubelet.maxPods" => c
+            .components
+            .kubelet
+            .max_pods
+            .map_or("null".to_string(), |m| m.to_string()),
+        "kubelet.systemReserved" if c.components.kubelet.system_reserved.is_empty() => {
+            "{ }".to_string()
+        }
+        "kubelet.kubeReserved" if c.components.kubelet.kube_reserved.is_empty() => {
+            "{ }".to_string()
+        }
+        "kubelet.evictionHard" if c.components.kubelet.eviction_hard.is_empty() => {
+            "{ }".to_string()
+        }
+        "kubelet.cgroupDriver" => opt(&c.components.kubelet.cgroup_driver),
+        "kubelet.serverTLSBootstrap" => c
+            .components
+            .kubelet
+            .server_tls_bootstrap
+            .map_or("null".to_string(), |b| b.to_string()),
+        "kubeProxy.mode" => c
+            .components
+            .kube_proxy_mode
+            .map_or("null".to_string(), |m| q(m.as_str())),
+        "controlPlane.apiServer.extraArgs" if api.extra_args.is_empty() => "{ }".to_string(),
+        "controlPlane.apiServer.extraVolumes" if api.extra_volumes.is_empty() => "[ ]".to_string(),
+        "controlPlane.apiServer.extraVolumes[].readOnly" => "true".to_string(),
+        "controlPlane.apiServer.extraVolumes[].pathType" => q(""),
+        "controlPlane.controllerManager.extraArgs"
+            if c.components.controller_manager_args.is_empty() =>
+        {
+            "{ }".to_string()
+        }
+        "controlPlane.scheduler.extraArgs" if c.components.scheduler_args.is_empty() => {
+            "{ }".to_string()
+        }
+        "etcd.extraArgs" if c.components.etcd_args.is_empty() => "{ }".to_string(),
+        // The security settings: `defaults_base` sets each of them to `{ }` (OIDC to its two
+        // required attributes), so their own attributes show their defaults.
+        "controlPlane.apiServer.encryption" => "null".to_string(),
+        "controlPlane.apiServer.audit" => "null".to_string(),
+        "controlPlane.apiServer.oidc" => "null".to_string(),
+        "controlPlane.apiServer.encryption.provider" => {
+            q(api.encryption.as_ref()?.provider.as_str())
+        }
+        "controlPlane.apiServer.encryption.rotation" => {
+            api.encryption.as_ref()?.rotation.to_string()
+        }
+        "controlPlane.apiServer.audit.policy" => match api.audit.as_ref()?.policy {
+            AuditPolicy::Level(l) => q(AuditLevel::ALL.iter().find(|(_, x)| *x == l)?.0),
+            AuditPolicy::Text(_) => return None,
+        },
+        "controlPlane.apiServer.audit.logPath" => q(&api.audit.as_ref()?.log_path),
+        "controlPlane.apiServer.audit.maxAge" => api.audit.as_ref()?.max_age.to_string(),
+        "controlPlane.apiServer.audit.maxBackup" => api.audit.as_ref()?.max_backup.to_string(),
+        "controlPlane.apiServer.audit.maxSize" => api.audit.as_ref()?.max_size.to_string(),
+        "controlPlane.apiServer.oidc.usernameClaim" => q(&api.oidc.as_ref()?.username_claim),
+        "controlPlane.apiServer.oidc.groupsClaim" => opt(&api.oidc.as_ref()?.groups_claim),
+        "controlPlane.apiServer.oidc.usernamePrefix" => opt(&api.oidc.as_ref()?.username_prefix),
+        "controlPlane.apiServer.oidc.groupsPrefix" => opt(&api.oidc.as_ref()?.groups_prefix),
+        "controlPlane.apiServer.oidc.ca" => opt(&api.oidc.as_ref()?.ca),
+        "controlPlane.kubeVip.version" => {
+            let image = c.components.kube_vip_image();
+            q(image.rsplit_once(':')?.1)
+        }
         _ => return None,
     })
 }
 
 #[test]
 fn the_documented_defaults_are_the_values_a_cluster_gets() {
-    let c = build_model(&tree(base()).root).expect("the base cluster converts");
+    let bare = build_model(&tree(base()).root).expect("the base cluster converts");
+    let mut v = base();
+    set(&mut v, "controlPlane.apiServer.encryption", json!({}));
+    set(&mut v, "controlPlane.apiServer.audit", json!({}));
+    set(
+        &mut v,
+        "controlPlane.apiServer.oidc",
+        json!({ "issuerURL": "https://login.example.com", "clientID": "k" }),
+    );
+    set(&mut v, "controlPlane.kubeVip", json!({}));
+    let with_sets = build_model(&tree(v).root).expect("the cluster with empty sets converts");
     let mut checked = 0;
     for a in schema::ATTRIBUTES {
         let want = match a.default {
@@ -60,7 +138,17 @@ fn the_documented_defaults_are_the_values_a_cluster_gets() {
             _ => continue,
         };
         let path = a.path();
-        let got = model_value(&c, &path)
+        // An optional set is `null` in the base cluster; its attributes' defaults show once
+        // it is set (to `{ }`).
+        let nested = [
+            Section::Encryption,
+            Section::Audit,
+            Section::Oidc,
+            Section::KubeVip,
+        ]
+        .contains(&a.section);
+        let c = if nested { &with_sets } else { &bare };
+        let got = model_value(c, &path)
             .unwrap_or_else(|| panic!("{path}: the test does not know where the model keeps it"));
         assert_eq!(
             got, want,
@@ -97,8 +185,17 @@ fn full() -> serde_json::Value {
             "apiServerPort": 6443, "certSANs": ["k8s.example.com"],
             "loadBalancer": { "kind": "haproxy", "placement": "control-plane", "address": null },
             "keepalived": { "routerId": 51, "unicast": true },
+            "kubeVip": { "image": "registry.internal/kube-vip", "version": "v0.8.9" },
             "apiServer": {
-                "extraArgs": { "audit-log-maxage": 30 },
+                "extraArgs": { "default-not-ready-toleration-seconds": 60 },
+                "encryption": { "resources": ["secrets", "configmaps"], "provider": "secretbox",
+                                "rotation": 1 },
+                "audit": { "policy": "request", "logPath": "/var/log/kubernetes/audit/audit.log",
+                           "maxAge": 30, "maxBackup": 10, "maxSize": 100 },
+                "oidc": { "issuerURL": "https://login.example.com", "clientID": "kubernetes",
+                          "usernameClaim": "email", "groupsClaim": "groups",
+                          "usernamePrefix": "oidc:", "groupsPrefix": "oidc:",
+                          "ca": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n" },
                 "extraVolumes": [{ "name": "audit", "hostPath": "/var/log/audit",
                                    "mountPath": "/var/log/audit", "readOnly": false,
                                    "pathType": "DirectoryOrCreate" }]

@@ -19,7 +19,14 @@ pub struct Components {
     pub etcd_args: BTreeMap<String, String>,
     pub kube_proxy_mode: Option<ProxyMode>,
     pub kubelet: KubeletSettings,
+    /// `controlPlane.kubeVip`: the kube-vip image (repository and tag); `None` keeps
+    /// `DEFAULT_KUBE_VIP_REPOSITORY:DEFAULT_KUBE_VIP_VERSION` (or `<imageRepository>/kube-vip` when that is set).
+    pub kube_vip_image: Option<String>,
 }
+
+/// The kube-vip release hac pins.
+pub const DEFAULT_KUBE_VIP_REPOSITORY: &str = "ghcr.io/kube-vip/kube-vip";
+pub const DEFAULT_KUBE_VIP_VERSION: &str = "v0.8.9";
 
 impl Components {
     /// Whether a KubeletConfiguration document must be written.
@@ -40,12 +47,233 @@ impl Components {
                 .join(",")
         })
     }
+
+    /// The kube-vip image reference: `controlPlane.kubeVip`, else the mirror under
+    /// `imageRepository` (an air-gapped registry holds every image), else ghcr.io.
+    pub fn kube_vip_image(&self) -> String {
+        if let Some(image) = &self.kube_vip_image {
+            return image.clone();
+        }
+        match &self.image_repository {
+            Some(repo) => format!("{repo}/kube-vip:{DEFAULT_KUBE_VIP_VERSION}"),
+            None => format!("{DEFAULT_KUBE_VIP_REPOSITORY}:{DEFAULT_KUBE_VIP_VERSION}"),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApiServerSettings {
     pub extra_args: BTreeMap<String, String>,
     pub extra_volumes: Vec<HostPathMount>,
+    /// Encryption at rest of the named resources (`controlPlane.apiServer.encryption`).
+    pub encryption: Option<Encryption>,
+    /// The audit policy and log (`controlPlane.apiServer.audit`).
+    pub audit: Option<Audit>,
+    /// OpenID Connect authentication (`controlPlane.apiServer.oidc`).
+    pub oidc: Option<Oidc>,
+}
+
+/// Where hac places the files the security settings need on every control plane (relative to
+/// `/`). The encryption configuration and the OIDC CA live under `etc/kubernetes/pki`, which
+/// kubeadm already mounts read-only into kube-apiserver, so they need no extra volume.
+pub const ENCRYPTION_CONFIG_PATH: &str = "etc/kubernetes/pki/encryption-config.yaml";
+pub const OIDC_CA_PATH: &str = "etc/kubernetes/pki/oidc-ca.crt";
+pub const AUDIT_POLICY_PATH: &str = "etc/kubernetes/audit-policy.yaml";
+/// The apiserver volumes hac adds for the audit policy and the audit log folder.
+pub const AUDIT_POLICY_VOLUME: &str = "audit-policy";
+pub const AUDIT_LOG_VOLUME: &str = "audit-log";
+pub const DEFAULT_AUDIT_LOG_PATH: &str = "/var/log/kubernetes/audit/audit.log";
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Encryption {
+    /// Resource names (`secrets`, `configmaps`, `widgets.example.com`), in the file's order.
+    pub resources: Vec<String>,
+    pub provider: EncryptionProvider,
+    /// Bumped to rotate the key: the new key encrypts, the previous one still decrypts.
+    pub rotation: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EncryptionProvider {
+    Aescbc,
+    Aesgcm,
+    Secretbox,
+}
+
+impl EncryptionProvider {
+    pub const ALL: [(&'static str, EncryptionProvider); 3] = [
+        ("aescbc", EncryptionProvider::Aescbc),
+        ("aesgcm", EncryptionProvider::Aesgcm),
+        ("secretbox", EncryptionProvider::Secretbox),
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EncryptionProvider::Aescbc => "aescbc",
+            EncryptionProvider::Aesgcm => "aesgcm",
+            EncryptionProvider::Secretbox => "secretbox",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Audit {
+    pub policy: AuditPolicy,
+    /// Absolute path of the log file on the host (and in the container: the same path).
+    pub log_path: String,
+    pub max_age: u32,
+    pub max_backup: u32,
+    pub max_size: u32,
+}
+
+impl Audit {
+    /// The folder of the log file (mounted read-write).
+    pub fn log_folder(&self) -> &str {
+        match self.log_path.rfind('/') {
+            Some(0) | None => "/",
+            Some(i) => &self.log_path[..i],
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum AuditPolicy {
+    /// hac's policy: every request at this level, minus the noisy read-only system traffic;
+    /// secrets, configmaps and token reviews never above `Metadata` (their bodies are secret).
+    Level(AuditLevel),
+    /// A policy document given as YAML text, written as is.
+    Text(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuditLevel {
+    Metadata,
+    Request,
+    RequestResponse,
+}
+
+impl AuditLevel {
+    pub const ALL: [(&'static str, AuditLevel); 3] = [
+        ("metadata", AuditLevel::Metadata),
+        ("request", AuditLevel::Request),
+        ("requestResponse", AuditLevel::RequestResponse),
+    ];
+    /// The level as the audit API spells it.
+    pub fn api_name(self) -> &'static str {
+        match self {
+            AuditLevel::Metadata => "Metadata",
+            AuditLevel::Request => "Request",
+            AuditLevel::RequestResponse => "RequestResponse",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Oidc {
+    /// `https://…`
+    pub issuer_url: String,
+    pub client_id: String,
+    pub username_claim: String,
+    pub groups_claim: Option<String>,
+    pub username_prefix: Option<String>,
+    pub groups_prefix: Option<String>,
+    /// PEM text of the CA that signed the issuer's certificate.
+    pub ca: Option<String>,
+}
+
+/// The audit flags, reserved (E0108) when `controlPlane.apiServer.audit` is set.
+pub const AUDIT_FLAGS: &[&str] = &[
+    "audit-policy-file",
+    "audit-log-path",
+    "audit-log-maxage",
+    "audit-log-maxbackup",
+    "audit-log-maxsize",
+];
+/// The OIDC flags, reserved (E0108) when `controlPlane.apiServer.oidc` is set.
+pub const OIDC_FLAGS: &[&str] = &[
+    "oidc-issuer-url",
+    "oidc-client-id",
+    "oidc-username-claim",
+    "oidc-groups-claim",
+    "oidc-username-prefix",
+    "oidc-groups-prefix",
+    "oidc-ca-file",
+];
+
+impl ApiServerSettings {
+    /// The flags the security settings put on kube-apiserver (merged into `extraArgs`).
+    pub fn security_flags(&self) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        let mut set = |k: &str, v: String| {
+            out.insert(k.to_string(), v);
+        };
+        if self.encryption.is_some() {
+            set(
+                "encryption-provider-config",
+                format!("/{ENCRYPTION_CONFIG_PATH}"),
+            );
+        }
+        if let Some(a) = &self.audit {
+            set("audit-policy-file", format!("/{AUDIT_POLICY_PATH}"));
+            set("audit-log-path", a.log_path.clone());
+            set("audit-log-maxage", a.max_age.to_string());
+            set("audit-log-maxbackup", a.max_backup.to_string());
+            set("audit-log-maxsize", a.max_size.to_string());
+        }
+        if let Some(o) = &self.oidc {
+            set("oidc-issuer-url", o.issuer_url.clone());
+            set("oidc-client-id", o.client_id.clone());
+            set("oidc-username-claim", o.username_claim.clone());
+            if let Some(g) = &o.groups_claim {
+                set("oidc-groups-claim", g.clone());
+            }
+            if let Some(p) = &o.username_prefix {
+                set("oidc-username-prefix", p.clone());
+            }
+            if let Some(p) = &o.groups_prefix {
+                set("oidc-groups-prefix", p.clone());
+            }
+            if o.ca.is_some() {
+                set("oidc-ca-file", format!("/{OIDC_CA_PATH}"));
+            }
+        }
+        out
+    }
+
+    /// The volumes the security settings add: the audit policy (read-only) and the audit log
+    /// folder (read-write, created when missing).
+    pub fn security_volumes(&self) -> Vec<HostPathMount> {
+        let Some(a) = &self.audit else {
+            return Vec::new();
+        };
+        vec![
+            HostPathMount {
+                name: AUDIT_POLICY_VOLUME.to_string(),
+                host_path: format!("/{AUDIT_POLICY_PATH}"),
+                mount_path: format!("/{AUDIT_POLICY_PATH}"),
+                read_only: true,
+                path_type: "File".to_string(),
+            },
+            HostPathMount {
+                name: AUDIT_LOG_VOLUME.to_string(),
+                host_path: a.log_folder().to_string(),
+                mount_path: a.log_folder().to_string(),
+                read_only: false,
+                path_type: "DirectoryOrCreate".to_string(),
+            },
+        ]
+    }
+
+    /// What controls `flag` when a security setting sets it (E0108), beyond
+    /// [`RESERVED_FLAGS`].
+    pub fn reserved_by_settings(audit: bool, oidc: bool, flag: &str) -> Option<&'static str> {
+        if audit && AUDIT_FLAGS.contains(&flag) {
+            return Some("`controlPlane.apiServer.audit`");
+        }
+        if oidc && OIDC_FLAGS.contains(&flag) {
+            return Some("`controlPlane.apiServer.oidc`");
+        }
+        None
+    }
 }
 
 /// A host folder or file mounted into a static pod (kubeadm `HostPathMount`).
@@ -178,6 +406,11 @@ pub const RESERVED_FLAGS: &[(Component, &str, &str)] = &[
         "hac's PKI (pki.md)",
     ),
     (Component::ApiServer, "feature-gates", "`featureGates`"),
+    (
+        Component::ApiServer,
+        "encryption-provider-config",
+        "`controlPlane.apiServer.encryption` (its key comes from the secrets file)",
+    ),
     (
         Component::ControllerManager,
         "cluster-cidr",

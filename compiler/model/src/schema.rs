@@ -5,7 +5,10 @@
 //! docs/reference.md), so the converter and the documentation cannot drift apart.
 
 use crate::cluster::{EtcdTopology, KeyAlgorithm, LoadBalancerKind, Placement, Role};
-use crate::components::{ProxyMode, HOST_PATH_TYPES};
+use crate::components::{
+    EncryptionProvider, ProxyMode, DEFAULT_AUDIT_LOG_PATH, DEFAULT_KUBE_VIP_VERSION,
+    HOST_PATH_TYPES,
+};
 use crate::derived::{KUBERNETES_MAX, KUBERNETES_MIN};
 use std::sync::OnceLock;
 
@@ -36,6 +39,12 @@ pub const ROTATION_RANGE: (i64, i64) = (0, i64::MAX);
 pub const ROUTER_ID_RANGE: (i64, i64) = (1, 255);
 pub const PRIORITY_RANGE: (i64, i64) = (1, 254);
 
+/// `controlPlane.apiServer.audit.maxAge`, `maxBackup`, `maxSize` (E0106).
+pub const AUDIT_LIMIT_RANGE: (i64, i64) = (0, 100_000);
+
+/// `controlPlane.apiServer.encryption.provider`.
+pub const ENCRYPTION_PROVIDERS: [&str; 3] = names(EncryptionProvider::ALL);
+
 /// `kubelet.maxPods` (E0106).
 pub const MAX_PODS_RANGE: (i64, i64) = (1, 2500);
 /// `kubelet.cgroupDriver`.
@@ -63,12 +72,16 @@ pub enum Section {
     Scheduler,
     Kubelet,
     KubeProxy,
+    Encryption,
+    Audit,
+    Oidc,
+    KubeVip,
 }
 
 impl Section {
     /// In the order of the reference.
     /// (The discriminants follow this order: `keys` and `required` index by them.)
-    pub const ALL: [Section; 16] = [
+    pub const ALL: [Section; 20] = [
         Section::Root,
         Section::ControlPlane,
         Section::LoadBalancer,
@@ -85,6 +98,10 @@ impl Section {
         Section::Scheduler,
         Section::Kubelet,
         Section::KubeProxy,
+        Section::Encryption,
+        Section::Audit,
+        Section::Oidc,
+        Section::KubeVip,
     ];
 
     /// The attribute path of the set (`<name>` stands for any node name, `[]` for any list
@@ -107,6 +124,10 @@ impl Section {
             Section::Scheduler => "controlPlane.scheduler",
             Section::Kubelet => "kubelet",
             Section::KubeProxy => "kubeProxy",
+            Section::Encryption => "controlPlane.apiServer.encryption",
+            Section::Audit => "controlPlane.apiServer.audit",
+            Section::Oidc => "controlPlane.apiServer.oidc",
+            Section::KubeVip => "controlPlane.kubeVip",
         }
     }
 
@@ -129,6 +150,10 @@ impl Section {
             Section::Scheduler => "Extra flags of every kube-scheduler. hac's own flags (kubeconfigs, feature gates) are refused (E0108).",
             Section::Kubelet => "The kubelet's configuration (a `KubeletConfiguration` document beside `kubeadm init`'s, which kubeadm hands every node at join). Unset fields keep kubeadm's defaults; the feature gates come from `featureGates`.",
             Section::KubeProxy => "kube-proxy's configuration (a `KubeProxyConfiguration` document uploaded by `kubeadm init`).",
+            Section::Encryption => "Encryption at rest: kube-apiserver encrypts the listed resources before they reach etcd. hac writes an `EncryptionConfiguration` (mode 0600) to every control plane, and to no other host, at `/etc/kubernetes/pki/encryption-config.yaml` (kubeadm already mounts that folder read-only into kube-apiserver), with a 32-byte key derived from the secrets file's root secret. `--encryption-provider-config` is then hac's (E0108). To rotate: bump `rotation` and apply on every control plane (the new key encrypts, the previous one still decrypts, `identity` last reads data written before encryption was on), then rewrite every object once: `kubectl get secrets -A -o json | kubectl replace -f -`.",
+            Section::Audit => "The kube-apiserver audit log: a policy file on every control plane (`/etc/kubernetes/audit-policy.yaml`, mounted read-only) and the log folder mounted read-write. When set, the `audit-*` flags it controls are hac's (E0108).",
+            Section::Oidc => "OpenID Connect authentication of users by kube-apiserver (`--oidc-*` flags, hac's when set: E0108). Without `audit` it warns (W0802): logins from outside the cluster should leave a trace.",
+            Section::KubeVip => "The kube-vip image of load balancer kind \"kube-vip\". Without it hac pins `ghcr.io/kube-vip/kube-vip:v0.8.9`, or `<imageRepository>/kube-vip:v0.8.9` when `imageRepository` is set (an air-gapped cluster mirrors every image into one registry).",
         }
     }
 
@@ -487,6 +512,16 @@ pub const ATTRIBUTES: &[Attribute] = &[
         codes: &["E0101", "E0103"],
         doc: "Extra flags of the kube-schedulers (see `controlPlane.scheduler.*`).",
         example: "controlPlane.scheduler = { extraArgs = { v = 2; }; };",
+    },
+    Attribute {
+        section: Section::ControlPlane,
+        key: "kubeVip",
+        ty: SET,
+        default: DefaultValue::Defaults,
+        allowed: Allowed::Any,
+        codes: &["E0101", "E0103"],
+        doc: "The kube-vip image (see `controlPlane.kubeVip.*`).",
+        example: "controlPlane.kubeVip = { image = \"registry.internal/kube-vip\"; version = \"v0.8.9\"; };",
     },
     // -- controlPlane.loadBalancer ---------------------------------------------------------
     Attribute {
@@ -857,6 +892,36 @@ pub const ATTRIBUTES: &[Attribute] = &[
         doc: "Kubernetes' host-path type check (`\"\"`: none).",
         example: "controlPlane.apiServer.extraVolumes = [ { name = \"audit\"; hostPath = \"/var/log/audit\"; mountPath = \"/var/log/audit\"; pathType = \"DirectoryOrCreate\"; } ];",
     },
+    Attribute {
+        section: Section::ApiServer,
+        key: "encryption",
+        ty: "attribute set or null",
+        default: DefaultValue::Unset("off: resources are stored in etcd as plain protobuf"),
+        allowed: Allowed::Any,
+        codes: &["E0101", "E0103"],
+        doc: "Encryption at rest (see `controlPlane.apiServer.encryption.*`).",
+        example: "controlPlane.apiServer.encryption = { resources = [ \"secrets\" ]; provider = \"aescbc\"; };",
+    },
+    Attribute {
+        section: Section::ApiServer,
+        key: "audit",
+        ty: "attribute set or null",
+        default: DefaultValue::Unset("off: no audit log"),
+        allowed: Allowed::Any,
+        codes: &["E0101", "E0103"],
+        doc: "The audit log (see `controlPlane.apiServer.audit.*`).",
+        example: "controlPlane.apiServer.audit = { policy = \"metadata\"; };",
+    },
+    Attribute {
+        section: Section::ApiServer,
+        key: "oidc",
+        ty: "attribute set or null",
+        default: DefaultValue::Unset("off: no OpenID Connect users"),
+        allowed: Allowed::Any,
+        codes: &["E0101", "E0103", "W0802"],
+        doc: "OpenID Connect authentication (see `controlPlane.apiServer.oidc.*`).",
+        example: "controlPlane.apiServer.oidc = { issuerURL = \"https://login.example.com\"; clientID = \"kubernetes\"; };",
+    },
     // -- controlPlane.controllerManager / scheduler ----------------------------------------
     Attribute {
         section: Section::ControllerManager,
@@ -950,6 +1015,180 @@ pub const ATTRIBUTES: &[Attribute] = &[
         doc: "How kube-proxy programs services.",
         example: "kubeProxy.mode = \"ipvs\";",
     },
+    // -- controlPlane.apiServer.encryption -------------------------------------------------
+    Attribute {
+        section: Section::Encryption,
+        key: "resources",
+        ty: "list of strings",
+        default: DefaultValue::Computed("`[ \"secrets\" ]`"),
+        allowed: Allowed::Text("resource names (`secrets`, `configmaps`, `widgets.example.com`), lowercase, unique, not empty"),
+        codes: &["E0101", "E0107"],
+        doc: "The resources kube-apiserver encrypts before writing them to etcd.",
+        example: "controlPlane.apiServer.encryption = { resources = [ \"secrets\" \"configmaps\" ]; };",
+    },
+    Attribute {
+        section: Section::Encryption,
+        key: "provider",
+        ty: "string",
+        default: DefaultValue::Str("aescbc"),
+        allowed: Allowed::OneOf(&ENCRYPTION_PROVIDERS),
+        codes: &["E0101", "E0104"],
+        doc: "The cipher: AES-CBC with PKCS#7 padding, AES-GCM (rotate the key before 200,000 writes), or XSalsa20-Poly1305. Data is stored as `k8s:enc:<provider>:v1:key-<rotation>:…`. Changing it makes data written with the previous provider unreadable: rewrite every object under the old provider first.",
+        example: "controlPlane.apiServer.encryption = { provider = \"secretbox\"; };",
+    },
+    Attribute {
+        section: Section::Encryption,
+        key: "rotation",
+        ty: "integer",
+        default: DefaultValue::Int(0),
+        allowed: Allowed::IntRange(ROTATION_RANGE.0, ROTATION_RANGE.1),
+        codes: &["E0101", "E0106"],
+        doc: "Bump to rotate the key: key `key-<rotation>` encrypts, `key-<rotation − 1>` still decrypts; then rewrite every object (`kubectl get secrets -A -o json | kubectl replace -f -`).",
+        example: "controlPlane.apiServer.encryption = { rotation = 1; };",
+    },
+    // -- controlPlane.apiServer.audit ------------------------------------------------------
+    Attribute {
+        section: Section::Audit,
+        key: "policy",
+        ty: "string",
+        default: DefaultValue::Str("metadata"),
+        allowed: Allowed::Text("\"metadata\", \"request\", \"requestResponse\", or the YAML text of an `audit.k8s.io/v1` `Policy` (e.g. `builtins.readFile ./audit.yaml`)"),
+        codes: &["E0101", "E0107"],
+        doc: "What is logged. A level gives hac's policy: every request at that level, except health checks, kube-proxy's watches and the nodes' and system components' reads; secrets, configmaps and token reviews never above `Metadata`, so no secret reaches the log.",
+        example: "controlPlane.apiServer.audit = { policy = \"request\"; };",
+    },
+    Attribute {
+        section: Section::Audit,
+        key: "logPath",
+        ty: "string",
+        default: DefaultValue::Str(DEFAULT_AUDIT_LOG_PATH),
+        allowed: Allowed::Text("an absolute path of plain characters, in a folder other than `/`"),
+        codes: &["E0101", "E0107"],
+        doc: "The log file (`--audit-log-path`); its folder is mounted read-write into kube-apiserver.",
+        example: "controlPlane.apiServer.audit = { logPath = \"/var/log/kube-audit/audit.log\"; };",
+    },
+    Attribute {
+        section: Section::Audit,
+        key: "maxAge",
+        ty: "integer",
+        default: DefaultValue::Int(30),
+        allowed: Allowed::IntRange(AUDIT_LIMIT_RANGE.0, AUDIT_LIMIT_RANGE.1),
+        codes: &["E0101", "E0106"],
+        doc: "Days to keep rotated log files (`--audit-log-maxage`).",
+        example: "controlPlane.apiServer.audit = { maxAge = 90; };",
+    },
+    Attribute {
+        section: Section::Audit,
+        key: "maxBackup",
+        ty: "integer",
+        default: DefaultValue::Int(10),
+        allowed: Allowed::IntRange(AUDIT_LIMIT_RANGE.0, AUDIT_LIMIT_RANGE.1),
+        codes: &["E0101", "E0106"],
+        doc: "Rotated log files to keep (`--audit-log-maxbackup`).",
+        example: "controlPlane.apiServer.audit = { maxBackup = 20; };",
+    },
+    Attribute {
+        section: Section::Audit,
+        key: "maxSize",
+        ty: "integer",
+        default: DefaultValue::Int(100),
+        allowed: Allowed::IntRange(AUDIT_LIMIT_RANGE.0, AUDIT_LIMIT_RANGE.1),
+        codes: &["E0101", "E0106"],
+        doc: "Megabytes a log file grows to before it is rotated (`--audit-log-maxsize`).",
+        example: "controlPlane.apiServer.audit = { maxSize = 200; };",
+    },
+    // -- controlPlane.apiServer.oidc -------------------------------------------------------
+    Attribute {
+        section: Section::Oidc,
+        key: "issuerURL",
+        ty: "string",
+        default: DefaultValue::Required,
+        allowed: Allowed::Text("an `https://` URL without query or fragment"),
+        codes: &["E0102", "E0101", "E0107"],
+        doc: "The issuer's URL (`--oidc-issuer-url`); it must match the tokens' `iss` claim.",
+        example: "controlPlane.apiServer.oidc = { issuerURL = \"https://login.example.com/realms/k8s\"; clientID = \"kubernetes\"; };",
+    },
+    Attribute {
+        section: Section::Oidc,
+        key: "clientID",
+        ty: "string",
+        default: DefaultValue::Required,
+        allowed: Allowed::Text("not empty"),
+        codes: &["E0102", "E0101", "E0107"],
+        doc: "The audience the tokens must be issued for (`--oidc-client-id`).",
+        example: "controlPlane.apiServer.oidc = { issuerURL = \"https://login.example.com\"; clientID = \"kubernetes\"; };",
+    },
+    Attribute {
+        section: Section::Oidc,
+        key: "usernameClaim",
+        ty: "string",
+        default: DefaultValue::Str("sub"),
+        allowed: Allowed::Text("a claim name"),
+        codes: &["E0101", "E0107"],
+        doc: "The claim that names the user (`--oidc-username-claim`).",
+        example: "controlPlane.apiServer.oidc = { issuerURL = \"https://login.example.com\"; clientID = \"kubernetes\"; usernameClaim = \"email\"; };",
+    },
+    Attribute {
+        section: Section::Oidc,
+        key: "groupsClaim",
+        ty: "string or null",
+        default: DefaultValue::Unset("no groups from the token"),
+        allowed: Allowed::Text("a claim name"),
+        codes: &["E0101", "E0107"],
+        doc: "The claim that lists the user's groups (`--oidc-groups-claim`).",
+        example: "controlPlane.apiServer.oidc = { issuerURL = \"https://login.example.com\"; clientID = \"kubernetes\"; groupsClaim = \"groups\"; };",
+    },
+    Attribute {
+        section: Section::Oidc,
+        key: "usernamePrefix",
+        ty: "string or null",
+        default: DefaultValue::Unset("kube-apiserver's default (the issuer URL and `#`, unless the claim is `email`)"),
+        allowed: Allowed::Any,
+        codes: &["E0101", "E0107"],
+        doc: "Prefixed to every user name, so OIDC users cannot pose as system users (`--oidc-username-prefix`; `\"-\"` for none).",
+        example: "controlPlane.apiServer.oidc = { issuerURL = \"https://login.example.com\"; clientID = \"kubernetes\"; usernamePrefix = \"oidc:\"; };",
+    },
+    Attribute {
+        section: Section::Oidc,
+        key: "groupsPrefix",
+        ty: "string or null",
+        default: DefaultValue::Unset("none"),
+        allowed: Allowed::Any,
+        codes: &["E0101", "E0107"],
+        doc: "Prefixed to every group name (`--oidc-groups-prefix`).",
+        example: "controlPlane.apiServer.oidc = { issuerURL = \"https://login.example.com\"; clientID = \"kubernetes\"; groupsPrefix = \"oidc:\"; };",
+    },
+    Attribute {
+        section: Section::Oidc,
+        key: "ca",
+        ty: "string or null",
+        default: DefaultValue::Unset("the host's trusted CAs"),
+        allowed: Allowed::Text("PEM text of one or more certificates"),
+        codes: &["E0101", "E0107"],
+        doc: "The CA of the issuer's TLS certificate (e.g. `builtins.readFile ./oidc-ca.pem`), placed at `/etc/kubernetes/pki/oidc-ca.crt` on every control plane (`--oidc-ca-file`).",
+        example: "controlPlane.apiServer.oidc = { issuerURL = \"https://login.example.com\"; clientID = \"kubernetes\"; ca = \"-----BEGIN CERTIFICATE-----\\nMIIBszCCAVmgAwIBAgIU…\\n-----END CERTIFICATE-----\\n\"; };",
+    },
+    // -- controlPlane.kubeVip --------------------------------------------------------------
+    Attribute {
+        section: Section::KubeVip,
+        key: "image",
+        ty: "string",
+        default: DefaultValue::Computed("`<imageRepository>/kube-vip` when `imageRepository` is set, else `ghcr.io/kube-vip/kube-vip`"),
+        allowed: Allowed::Text("an image repository without tag"),
+        codes: &["E0101", "E0107"],
+        doc: "Where the kube-vip image comes from.",
+        example: "controlPlane.kubeVip = { image = \"registry.internal/kube-vip\"; };",
+    },
+    Attribute {
+        section: Section::KubeVip,
+        key: "version",
+        ty: "string",
+        default: DefaultValue::Str(DEFAULT_KUBE_VIP_VERSION),
+        allowed: Allowed::Text("an image tag, e.g. `v0.8.9`"),
+        codes: &["E0101", "E0107"],
+        doc: "The kube-vip release (the image tag).",
+        example: "controlPlane.kubeVip = { version = \"v0.8.10\"; };",
+    },
 ];
 
 #[cfg(test)]
@@ -966,7 +1205,7 @@ mod tests {
             sorted.dedup();
             assert_eq!(sorted.len(), keys.len(), "{s:?} repeats a key");
         }
-        assert_eq!(Section::ALL.len(), 10);
+        assert_eq!(Section::ALL.len(), 20);
         for (i, s) in Section::ALL.iter().enumerate() {
             assert_eq!(*s as usize, i, "Section::ALL is in declaration order");
         }

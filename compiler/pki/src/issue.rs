@@ -132,6 +132,8 @@ fn issue_inner(cluster: &Cluster, secrets: &Secrets) -> Result<IssuedPki, PkiErr
     let sa_key_pem = sa.private_key_pem()?;
     let sa_pub_pem = sa.public_key_pem()?;
 
+    let encryption_config = crate::encryption::encryption_config(cluster, iss.root_secret)?;
+
     let first_cp = cluster.first_control_plane().map(|n| n.name.clone());
     // Plan every file of every node: shared material now, leaves as jobs. The jobs then run
     // on all cores with one leaf per job, so that slow (RSA) keys spread evenly.
@@ -172,6 +174,14 @@ fn issue_inner(cluster: &Cluster, secrets: &Secrets) -> Result<IssuedPki, PkiErr
             );
             put(format!("{PKI}/sa.key"), MODE_SECRET, sa_key_pem.as_bytes());
             put(format!("{PKI}/sa.pub"), MODE_SECRET, sa_pub_pem.as_bytes());
+            // Encryption at rest: the keys of every Secret, on control planes only.
+            if let Some(config) = &encryption_config {
+                put(
+                    hac_model::ENCRYPTION_CONFIG_PATH.to_string(),
+                    MODE_SECRET,
+                    config.as_bytes(),
+                );
+            }
             jobs.push(leaf("apiserver", iss.apiserver_spec(node), CA_CLUSTER));
             let kubelet_client = iss.client_spec(
                 node,

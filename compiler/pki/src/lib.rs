@@ -8,6 +8,7 @@
 #![allow(clippy::result_large_err)]
 
 mod ca;
+mod encryption;
 pub mod error;
 mod issue;
 mod keys;

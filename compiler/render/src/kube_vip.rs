@@ -4,9 +4,6 @@
 use hac_model::{has_super_admin, Cluster, Node};
 use serde::Serialize;
 
-/// The kube-vip release the manifest pins.
-pub const KUBE_VIP_IMAGE: &str = "ghcr.io/kube-vip/kube-vip:v0.8.9";
-
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Pod {
@@ -35,7 +32,9 @@ pub struct PodSpec {
 #[serde(rename_all = "camelCase")]
 pub struct Container {
     pub name: &'static str,
-    pub image: &'static str,
+    /// `controlPlane.kubeVip`, else `<imageRepository>/kube-vip`, else ghcr.io (the model's
+    /// `Components::kube_vip_image`).
+    pub image: String,
     pub image_pull_policy: &'static str,
     pub args: Vec<&'static str>,
     pub env: Vec<EnvVar>,
@@ -125,7 +124,7 @@ pub fn pod(cluster: &Cluster, node: &Node) -> Pod {
         spec: PodSpec {
             containers: vec![Container {
                 name: "kube-vip",
-                image: KUBE_VIP_IMAGE,
+                image: cluster.components.kube_vip_image(),
                 image_pull_policy: "IfNotPresent",
                 args: vec!["manager"],
                 env: vec![

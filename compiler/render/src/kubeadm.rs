@@ -389,11 +389,18 @@ fn cluster_configuration(cluster: &Cluster) -> ClusterConfiguration {
         etcd,
         api_server: ApiServer {
             cert_sans: api_server_cert_sans(cluster),
-            extra_args: ExtraArgs::new(api, with_gates(settings.api_server.extra_args.clone())),
+            extra_args: ExtraArgs::new(api, {
+                let mut args = with_gates(settings.api_server.extra_args.clone());
+                // Encryption, audit and OIDC: flags the converter reserved (E0108), so they
+                // never collide with `extraArgs`.
+                args.extend(settings.api_server.security_flags());
+                args
+            }),
             extra_volumes: settings
                 .api_server
                 .extra_volumes
                 .iter()
+                .chain(settings.api_server.security_volumes().iter())
                 .map(|v| HostPathMount {
                     name: v.name.clone(),
                     host_path: v.host_path.clone(),

@@ -12,6 +12,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod ansible;
+pub mod audit_policy;
 pub mod cloud_init;
 pub mod codes;
 pub mod encoding;
@@ -24,7 +25,10 @@ pub mod yaml;
 
 use facts::*;
 use hac_core::Diagnostic;
-use hac_model::{Artifact, Bundle, Cluster, IssuedPki, LoadBalancerKind, Node, RenderSecrets};
+use hac_model::{
+    Artifact, Bundle, Cluster, IssuedPki, LoadBalancerKind, Node, RenderSecrets, Role,
+    AUDIT_POLICY_PATH, OIDC_CA_PATH,
+};
 use std::collections::BTreeMap;
 use templates::Templates;
 
@@ -240,6 +244,24 @@ fn node_files(
                 )?;
             }
             _ => {}
+        }
+    }
+    if node.has(Role::ControlPlane) {
+        let api = &cluster.components.api_server;
+        if let Some(audit) = &api.audit {
+            add(
+                &mut files,
+                AUDIT_POLICY_PATH,
+                0o644,
+                Ok(audit_policy::policy_text(&audit.policy)),
+            )?;
+        }
+        if let Some(ca) = api.oidc.as_ref().and_then(|o| o.ca.as_ref()) {
+            let mut pem = ca.clone();
+            if !pem.ends_with('\n') {
+                pem.push('\n');
+            }
+            add(&mut files, OIDC_CA_PATH, 0o644, Ok(pem))?;
         }
     }
     if runs_kube_vip(cluster, node) {

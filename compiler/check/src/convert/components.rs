@@ -1,6 +1,7 @@
 //! Data → model for the components' own settings (`imageRepository`, `featureGates`,
 //! `kubelet`, `kubeProxy`, the `extraArgs` of the control-plane components and etcd, the
-//! apiserver's `extraVolumes`). A flag hac sets itself is refused with the attribute that
+//! apiserver's `extraVolumes`, its security settings `encryption`, `audit` and `oidc`, and
+//! the kube-vip image). A flag hac sets itself is refused with the attribute that
 //! controls it (E0108), never overridden silently.
 
 use super::{join, present, Attrs, Converter};
@@ -8,8 +9,10 @@ use crate::codes;
 use hac_core::{Data, DataNode};
 use hac_model::schema::{self, Section};
 use hac_model::{
-    ApiServerSettings, Component, Components, HostPathMount, KubeletSettings, ProxyMode,
-    HOST_PATH_TYPES,
+    ApiServerSettings, Audit, AuditLevel, AuditPolicy, Component, Components, Encryption,
+    EncryptionProvider, HostPathMount, KubeletSettings, Oidc, ProxyMode, AUDIT_LOG_VOLUME,
+    AUDIT_POLICY_VOLUME, DEFAULT_AUDIT_LOG_PATH, DEFAULT_KUBE_VIP_REPOSITORY,
+    DEFAULT_KUBE_VIP_VERSION, HOST_PATH_TYPES,
 };
 use std::collections::BTreeMap;
 
@@ -108,16 +111,29 @@ impl Converter {
         };
         let api_server = cp.and_then(|cp| {
             let api = self.optional_set(cp, "apiServer", "controlPlane", Section::ApiServer)?;
-            let extra_args = self.extra_args(present(api, "extraArgs"), Component::ApiServer)?;
+            let encryption = self.encryption(present(api, "encryption"));
+            let audit = self.audit(present(api, "audit"));
+            let oidc = self.oidc(present(api, "oidc"));
+            let (encryption, audit, oidc) = (encryption?, audit?, oidc?);
+            let reserved = (audit.is_some(), oidc.is_some());
+            let extra_args =
+                self.extra_args_of(present(api, "extraArgs"), Component::ApiServer, reserved)?;
             let extra_volumes = match present(api, "extraVolumes") {
                 None => Vec::new(),
-                Some(n) => self.volumes(n)?,
+                Some(n) => self.volumes(n, audit.is_some())?,
             };
             Some(ApiServerSettings {
                 extra_args,
                 extra_volumes,
+                encryption,
+                audit,
+                oidc,
             })
         });
+        let kube_vip_image = match cp {
+            None => Some(None),
+            Some(cp) => self.kube_vip(cp, image_repository.as_deref()),
+        };
         let controller_manager_args = match cp {
             None => Some(BTreeMap::new()),
             Some(cp) => self
@@ -161,6 +177,7 @@ impl Converter {
         };
         let kubelet = self.kubelet(root);
         (ok && kube_proxy.is_some()).then_some(())?;
+        let kube_vip_image = kube_vip_image?;
         Some(Components {
             image_repository,
             feature_gates: feature_gates?,
@@ -173,6 +190,7 @@ impl Converter {
             etcd_args: etcd_args?,
             kube_proxy_mode,
             kubelet: kubelet?,
+            kube_vip_image,
         })
     }
 
@@ -228,6 +246,16 @@ impl Converter {
         node: Option<&DataNode>,
         c: Component,
     ) -> Option<BTreeMap<String, String>> {
+        self.extra_args_of(node, c, (false, false))
+    }
+
+    /// [`Self::extra_args`], with the audit and OIDC flags reserved when `(audit, oidc)` are set.
+    fn extra_args_of(
+        &mut self,
+        node: Option<&DataNode>,
+        c: Component,
+        (audit, oidc): (bool, bool),
+    ) -> Option<BTreeMap<String, String>> {
         let path = c.extra_args_path();
         let Some(n) = node else {
             return Some(BTreeMap::new());
@@ -254,7 +282,12 @@ impl Converter {
                 .push(problem);
                 continue;
             }
-            if let Some(by) = c.reserved(flag) {
+            let by = c.reserved(flag).or_else(|| {
+                (c == Component::ApiServer)
+                    .then(|| ApiServerSettings::reserved_by_settings(audit, oidc, flag))
+                    .flatten()
+            });
+            if let Some(by) = by {
                 ok = false;
                 let d = self.error(
                     codes::RESERVED_FLAG,
@@ -293,7 +326,7 @@ impl Converter {
         ok.then_some(out)
     }
 
-    fn volumes(&mut self, node: &DataNode) -> Option<Vec<HostPathMount>> {
+    fn volumes(&mut self, node: &DataNode, audit: bool) -> Option<Vec<HostPathMount>> {
         let path = "controlPlane.apiServer.extraVolumes";
         let Data::List(items) = &node.value else {
             self.wrong_type(path, "a list of volumes", node);
@@ -361,6 +394,17 @@ impl Converter {
             }
             if !paths_ok {
                 ok = false;
+                continue;
+            }
+            if audit && (name == AUDIT_POLICY_VOLUME || name == AUDIT_LOG_VOLUME) {
+                ok = false;
+                self.error(
+                    codes::INVALID_VALUE,
+                    format!("volume name {name:?} in `{p}` is the one hac gives the audit volumes"),
+                    present(v, "name").and_then(DataNode::best_span),
+                )
+                .hints
+                .push("rename the volume: `controlPlane.apiServer.audit` mounts the policy and the log folder itself".to_string());
                 continue;
             }
             if out.iter().any(|m: &HostPathMount| m.name == name) {
@@ -453,5 +497,360 @@ impl Converter {
             out.insert(name.clone(), q);
         }
         ok.then_some(out)
+    }
+}
+
+/// Resource names as the EncryptionConfiguration spells them: `secrets`, `widgets.example.com`,
+/// `*.apps`, `*.*`.
+fn is_resource_name(r: &str) -> bool {
+    !r.is_empty()
+        && r.len() <= 253
+        && r.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-' | '*'))
+        && !r.starts_with(['.', '-'])
+        && !r.ends_with(['.', '-'])
+}
+
+/// Text fit for a flag value: not empty, no control characters.
+fn flag_text_problem(s: &str) -> Option<&'static str> {
+    if s.is_empty() {
+        Some("it is empty")
+    } else if s.chars().any(char::is_control) {
+        Some("it holds control characters")
+    } else {
+        None
+    }
+}
+
+impl Converter {
+    /// `controlPlane.apiServer.encryption`; `Some(None)` when absent.
+    fn encryption(&mut self, node: Option<&DataNode>) -> Option<Option<Encryption>> {
+        let path = "controlPlane.apiServer.encryption";
+        let Some(n) = node else {
+            return Some(None);
+        };
+        let enc = self.set(
+            n,
+            path,
+            "an attribute set",
+            Section::Encryption.keys(),
+            Section::Encryption.required(),
+        )?;
+        let mut ok = true;
+        let resources = match present(enc, "resources") {
+            None => Some(vec!["secrets".to_string()]),
+            Some(r) => {
+                let sub = join(path, "resources");
+                let list = self.string_list(r, &sub, "a list of resource names");
+                match list {
+                    Some(list) if list.is_empty() => {
+                        self.error(
+                            codes::INVALID_VALUE,
+                            format!("`{sub}` is empty: nothing would be encrypted"),
+                            r.best_span(),
+                        )
+                        .hints
+                        .push("list what to encrypt, e.g. `resources = [ \"secrets\" ];`, or remove `encryption`".to_string());
+                        None
+                    }
+                    Some(list) => {
+                        let mut seen: Vec<String> = Vec::new();
+                        for name in list {
+                            if !is_resource_name(&name) || seen.contains(&name) {
+                                ok = false;
+                                let why = if seen.contains(&name) {
+                                    "is listed twice"
+                                } else {
+                                    "is not a resource name"
+                                };
+                                self.error(
+                                    codes::INVALID_VALUE,
+                                    format!("{name:?} in `{sub}` {why}"),
+                                    r.best_span(),
+                                )
+                                .hints
+                                .push("write plural lowercase resource names, with the API group when not core: \"secrets\", \"configmaps\", \"widgets.example.com\"".to_string());
+                            }
+                            seen.push(name);
+                        }
+                        Some(seen)
+                    }
+                    None => None,
+                }
+            }
+        };
+        let provider = match present(enc, "provider") {
+            None => Some(EncryptionProvider::Aescbc),
+            Some(p) => self.enum_value(
+                p,
+                &join(path, "provider"),
+                "encryption provider",
+                &EncryptionProvider::ALL,
+            ),
+        };
+        let rotation = self.int_in(enc, "rotation", path, schema::ROTATION_RANGE);
+        let (Some(resources), Some(provider), Ok(rotation)) = (resources, provider, rotation)
+        else {
+            return None;
+        };
+        ok.then_some(Some(Encryption {
+            resources,
+            provider,
+            rotation: rotation.unwrap_or(0) as u64,
+        }))
+    }
+
+    /// `controlPlane.apiServer.audit`; `Some(None)` when absent.
+    fn audit(&mut self, node: Option<&DataNode>) -> Option<Option<Audit>> {
+        let path = "controlPlane.apiServer.audit";
+        let Some(n) = node else {
+            return Some(None);
+        };
+        let audit = self.set(
+            n,
+            path,
+            "an attribute set",
+            Section::Audit.keys(),
+            Section::Audit.required(),
+        )?;
+        let policy = match self.opt_string(
+            audit,
+            "policy",
+            path,
+            "a level (\"metadata\", \"request\", \"requestResponse\") or a policy's YAML text",
+        ) {
+            None => None,
+            Some(None) => Some(AuditPolicy::Level(AuditLevel::Metadata)),
+            Some(Some(text)) => {
+                if let Some((_, level)) = AuditLevel::ALL.iter().find(|(name, _)| *name == text) {
+                    Some(AuditPolicy::Level(*level))
+                } else if text.contains("audit.k8s.io/v1") && text.contains("Policy") {
+                    Some(AuditPolicy::Text(text))
+                } else {
+                    let span = present(audit, "policy").and_then(DataNode::best_span);
+                    let shown: String = text.chars().take(40).collect();
+                    self.error(
+                        codes::INVALID_VALUE,
+                        format!("`{path}.policy` {shown:?} is neither a level nor an audit policy"),
+                        span,
+                    )
+                    .hints
+                    .push("write \"metadata\", \"request\" or \"requestResponse\", or the YAML of an `apiVersion: audit.k8s.io/v1`, `kind: Policy` document (e.g. `builtins.readFile ./audit.yaml`)".to_string());
+                    None
+                }
+            }
+        };
+        let log_path = match self.opt_string(audit, "logPath", path, "an absolute path") {
+            None => None,
+            Some(None) => Some(DEFAULT_AUDIT_LOG_PATH.to_string()),
+            Some(Some(p)) => {
+                let folder_ok = p.rfind('/').is_some_and(|i| i > 0) && !p.ends_with('/');
+                if hac_model::is_plain_absolute_path(&p) && folder_ok {
+                    Some(p)
+                } else {
+                    let span = present(audit, "logPath").and_then(DataNode::best_span);
+                    self.error(
+                        codes::INVALID_VALUE,
+                        format!("`{path}.logPath` must be a file's absolute path in a folder other than `/`, found {p:?}"),
+                        span,
+                    )
+                    .hints
+                    .push(format!("write e.g. {DEFAULT_AUDIT_LOG_PATH:?}: its folder is mounted into kube-apiserver"));
+                    None
+                }
+            }
+        };
+        let range = schema::AUDIT_LIMIT_RANGE;
+        let max_age = self.int_in(audit, "maxAge", path, range);
+        let max_backup = self.int_in(audit, "maxBackup", path, range);
+        let max_size = self.int_in(audit, "maxSize", path, range);
+        let (Some(policy), Some(log_path), Ok(max_age), Ok(max_backup), Ok(max_size)) =
+            (policy, log_path, max_age, max_backup, max_size)
+        else {
+            return None;
+        };
+        Some(Some(Audit {
+            policy,
+            log_path,
+            max_age: max_age.unwrap_or(30) as u32,
+            max_backup: max_backup.unwrap_or(10) as u32,
+            max_size: max_size.unwrap_or(100) as u32,
+        }))
+    }
+
+    /// `controlPlane.apiServer.oidc`; `Some(None)` when absent.
+    fn oidc(&mut self, node: Option<&DataNode>) -> Option<Option<Oidc>> {
+        let path = "controlPlane.apiServer.oidc";
+        let Some(n) = node else {
+            return Some(None);
+        };
+        let oidc = self.set(
+            n,
+            path,
+            "an attribute set",
+            Section::Oidc.keys(),
+            Section::Oidc.required(),
+        )?;
+        let mut ok = true;
+        let text = |this: &mut Self,
+                    node: Option<&DataNode>,
+                    key: &str,
+                    default: Option<&str>|
+         -> Option<Option<String>> {
+            let value = match node {
+                None => return Some(default.map(str::to_string)),
+                Some(v) => this.string(v, &join(path, key), "a string")?,
+            };
+            if let Some(p) = flag_text_problem(&value) {
+                this.error(
+                    codes::INVALID_VALUE,
+                    format!("`{path}.{key}` is not usable: {p}"),
+                    node.and_then(DataNode::best_span),
+                );
+                return None;
+            }
+            Some(Some(value))
+        };
+        let issuer = text(self, present(oidc, "issuerURL"), "issuerURL", None);
+        let client_id = text(self, present(oidc, "clientID"), "clientID", None);
+        let username_claim = text(
+            self,
+            present(oidc, "usernameClaim"),
+            "usernameClaim",
+            Some("sub"),
+        );
+        let groups_claim = text(self, present(oidc, "groupsClaim"), "groupsClaim", None);
+        let username_prefix = text(
+            self,
+            present(oidc, "usernamePrefix"),
+            "usernamePrefix",
+            None,
+        );
+        let groups_prefix = text(self, present(oidc, "groupsPrefix"), "groupsPrefix", None);
+        let ca = match present(oidc, "ca") {
+            None => Some(None),
+            Some(v) => match self.string(v, &join(path, "ca"), "PEM text") {
+                Some(pem) if pem.contains("-----BEGIN CERTIFICATE-----") => Some(Some(pem)),
+                Some(_) => {
+                    self.error(
+                        codes::INVALID_VALUE,
+                        format!("`{path}.ca` is not a PEM certificate"),
+                        v.best_span(),
+                    )
+                    .hints
+                    .push("give the issuer CA's PEM text, e.g. `ca = builtins.readFile ./oidc-ca.pem;`".to_string());
+                    None
+                }
+                None => None,
+            },
+        };
+        if let Some(Some(url)) = &issuer {
+            let problem = match url.strip_prefix("https://") {
+                None => Some("kube-apiserver accepts only an `https://` issuer"),
+                Some(rest) if rest.is_empty() || rest.starts_with('/') => Some("it names no host"),
+                Some(rest)
+                    if rest.contains(['?', '#']) || rest.chars().any(char::is_whitespace) =>
+                {
+                    Some("it holds a query, a fragment or spaces")
+                }
+                Some(_) => None,
+            };
+            if let Some(p) = problem {
+                ok = false;
+                let span = present(oidc, "issuerURL").and_then(DataNode::best_span);
+                let d = self.error(
+                    codes::INVALID_VALUE,
+                    format!("`{path}.issuerURL` {url:?} is not an OIDC issuer: {p}"),
+                    span,
+                );
+                d.hints.push("write the issuer's https URL exactly as its tokens' `iss` claim says, e.g. \"https://login.example.com/realms/k8s\"".to_string());
+            }
+        }
+        let (
+            Some(Some(issuer_url)),
+            Some(Some(client_id)),
+            Some(Some(username_claim)),
+            Some(groups_claim),
+            Some(username_prefix),
+            Some(groups_prefix),
+            Some(ca),
+        ) = (
+            issuer,
+            client_id,
+            username_claim,
+            groups_claim,
+            username_prefix,
+            groups_prefix,
+            ca,
+        )
+        else {
+            return None;
+        };
+        ok.then_some(Some(Oidc {
+            issuer_url,
+            client_id,
+            username_claim,
+            groups_claim,
+            username_prefix,
+            groups_prefix,
+            ca,
+        }))
+    }
+
+    /// `controlPlane.kubeVip`: the image reference, `Some(None)` when neither part is set.
+    fn kube_vip(&mut self, cp: &Attrs, image_repository: Option<&str>) -> Option<Option<String>> {
+        let path = "controlPlane.kubeVip";
+        let vip = self.optional_set(cp, "kubeVip", "controlPlane", Section::KubeVip)?;
+        let image = self.opt_string(vip, "image", path, "an image repository (a string)");
+        let version = self.opt_string(vip, "version", path, "an image tag (a string)");
+        let (image, version) = (image?, version?);
+        if image.is_none() && version.is_none() {
+            return Some(None);
+        }
+        let mut ok = true;
+        if let Some(i) = &image {
+            let bad = i.is_empty()
+                || i.contains("://")
+                || i.ends_with('/')
+                || i.chars()
+                    .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '@' | '"'))
+                || i.rsplit('/').next().is_some_and(|last| last.contains(':'));
+            if bad {
+                ok = false;
+                self.error(
+                    codes::INVALID_VALUE,
+                    format!("`{path}.image` {i:?} is not an image repository"),
+                    present(vip, "image").and_then(DataNode::best_span),
+                )
+                .hints
+                .push(format!("write the repository without scheme or tag, e.g. {DEFAULT_KUBE_VIP_REPOSITORY:?}, and the tag in `version`"));
+            }
+        }
+        if let Some(v) = &version {
+            let good = !v.is_empty()
+                && v.len() <= 128
+                && v.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+            if !good {
+                ok = false;
+                self.error(
+                    codes::INVALID_VALUE,
+                    format!("`{path}.version` {v:?} is not an image tag"),
+                    present(vip, "version").and_then(DataNode::best_span),
+                )
+                .hints
+                .push(format!("write a tag such as {DEFAULT_KUBE_VIP_VERSION:?}"));
+            }
+        }
+        if !ok {
+            return None;
+        }
+        let repository = image.unwrap_or_else(|| match image_repository {
+            Some(r) => format!("{r}/kube-vip"),
+            None => DEFAULT_KUBE_VIP_REPOSITORY.to_string(),
+        });
+        let tag = version.unwrap_or_else(|| DEFAULT_KUBE_VIP_VERSION.to_string());
+        Some(Some(format!("{repository}:{tag}")))
     }
 }
