@@ -536,6 +536,17 @@ fn check_bundle(ha: &Path, secrets: Option<&Path>) -> Written {
                 .or_default()
                 .insert("etcd.service".to_string(), unit);
         }
+        // The files the security settings ship (encryption keys, audit policy, OIDC CA).
+        for shipped in [
+            "etc/kubernetes/pki/encryption-config.yaml",
+            "etc/kubernetes/audit-policy.yaml",
+            "etc/kubernetes/pki/oidc-ca.crt",
+        ] {
+            if let Ok(t) = std::fs::read_to_string(root.join(shipped)) {
+                let name = shipped.rsplit('/').next().unwrap_or(shipped).to_string();
+                written.entry(host.clone()).or_default().insert(name, t);
+            }
+        }
     }
     written
 }
@@ -566,6 +577,26 @@ fn every_control_plane_has(written: &Written, file: &str, needles: &[&str]) {
     assert!(seen >= 3, "{file} found on {seen} hosts only");
 }
 
+/// Asserts that the volume `name` of `file` is mounted read-only (or not) on every host.
+fn assert_volume_mode(written: &Written, file: &str, name: &str, read_only: bool) {
+    for (host, files) in written {
+        let Some(text) = files.get(file) else {
+            continue;
+        };
+        let pod: serde_yaml::Value = serde_yaml::from_str(text).expect("a pod");
+        let mounts = pod["spec"]["containers"][0]["volumeMounts"]
+            .as_sequence()
+            .cloned()
+            .unwrap_or_default();
+        let mount = mounts
+            .iter()
+            .find(|m| m["name"].as_str() == Some(name))
+            .unwrap_or_else(|| panic!("{host}: {file} mounts no `{name}`"));
+        let got = mount["readOnly"].as_bool().unwrap_or(false);
+        assert_eq!(got, read_only, "{host}: `{name}` readOnly in {file}");
+    }
+}
+
 #[test]
 fn kubeadm_wires_the_component_settings_v1beta4() {
     let w = fixture("component-settings-1.32");
@@ -574,15 +605,52 @@ fn kubeadm_wires_the_component_settings_v1beta4() {
         &w,
         "kube-apiserver.yaml",
         &[
-            "--audit-log-maxage=30",
             "--profiling=false",
             "--default-not-ready-toleration-seconds=60",
             gates,
             "image: registry.internal:5000/k8s/kube-apiserver:v1.32.9",
+            "mountPath: /etc/hac/extra-trust",
+            // Encryption at rest: the file sits in the pki folder kubeadm already mounts.
+            "--encryption-provider-config=/etc/kubernetes/pki/encryption-config.yaml",
+            "mountPath: /etc/kubernetes/pki",
+            // The audit policy (read-only file) and log folder (read-write, created).
+            "--audit-policy-file=/etc/kubernetes/audit-policy.yaml",
+            "--audit-log-path=/var/log/kubernetes/audit/audit.log",
+            "--audit-log-maxage=30",
+            "--audit-log-maxbackup=10",
+            "--audit-log-maxsize=100",
+            "mountPath: /etc/kubernetes/audit-policy.yaml",
+            "path: /etc/kubernetes/audit-policy.yaml",
+            "type: File",
             "mountPath: /var/log/kubernetes/audit",
             "path: /var/log/kubernetes/audit",
             "type: DirectoryOrCreate",
+            // OIDC.
+            "--oidc-issuer-url=https://login.example.com/realms/k8s",
+            "--oidc-client-id=kubernetes",
+            "--oidc-username-claim=sub",
+            "--oidc-groups-claim=groups",
+            "--oidc-username-prefix=oidc:",
+            "--oidc-ca-file=/etc/kubernetes/pki/oidc-ca.crt",
         ],
+    );
+    assert_volume_mode(&w, "kube-apiserver.yaml", "audit-policy", true);
+    assert_volume_mode(&w, "kube-apiserver.yaml", "audit-log", false);
+    let mut masters = 0;
+    for (host, files) in &w {
+        let Some(config) = files.get("encryption-config.yaml") else {
+            continue;
+        };
+        masters += 1;
+        assert!(
+            config.contains("- secretbox:") && config.contains("name: key-1"),
+            "{host}: the encryption configuration has no secretbox key-1"
+        );
+        assert!(files.contains_key("oidc-ca.crt") && files.contains_key("audit-policy.yaml"));
+    }
+    assert_eq!(
+        masters, 3,
+        "every control plane, and only they, hold the encryption file"
     );
     every_control_plane_has(
         &w,
@@ -608,8 +676,23 @@ fn kubeadm_wires_the_component_settings_v1beta3() {
         "kube-apiserver.yaml",
         &[
             "--audit-log-maxbackup=10",
+            "--audit-log-path=/var/log/kube-audit/audit.log",
+            "--audit-policy-file=/etc/kubernetes/audit-policy.yaml",
+            "path: /var/log/kube-audit",
+            "--encryption-provider-config=/etc/kubernetes/pki/encryption-config.yaml",
             "image: registry.internal/k8s/kube-apiserver:v1.30.14",
         ],
+    );
+    // The operator's own policy is shipped as written; kube-vip comes from the mirror.
+    every_control_plane_has(
+        &w,
+        "audit-policy.yaml",
+        &["An audit policy of the operator's own"],
+    );
+    every_control_plane_has(
+        &w,
+        "kube-vip.yaml",
+        &["image: \"registry.internal/k8s/kube-vip:v0.8.9\""],
     );
     every_control_plane_has(&w, "kube-scheduler.yaml", &["--v=2"]);
     // External etcd: the flags go into the systemd unit hac ships.

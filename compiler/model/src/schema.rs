@@ -1052,7 +1052,7 @@ pub const ATTRIBUTES: &[Attribute] = &[
         key: "policy",
         ty: "string",
         default: DefaultValue::Str("metadata"),
-        allowed: Allowed::Text("\"metadata\", \"request\", \"requestResponse\", or the YAML text of an `audit.k8s.io/v1` `Policy` (e.g. `builtins.readFile ./audit.yaml`)"),
+        allowed: Allowed::Text("\"metadata\", \"request\", \"requestResponse\", or the YAML text of an `audit.k8s.io/v1` `Policy` (an indented string `'' … ''`; `.ha` reads no files)"),
         codes: &["E0101", "E0107"],
         doc: "What is logged. A level gives hac's policy: every request at that level, except health checks, kube-proxy's watches and the nodes' and system components' reads; secrets, configmaps and token reviews never above `Metadata`, so no secret reaches the log.",
         example: "controlPlane.apiServer.audit = { policy = \"request\"; };",
@@ -1165,7 +1165,7 @@ pub const ATTRIBUTES: &[Attribute] = &[
         default: DefaultValue::Unset("the host's trusted CAs"),
         allowed: Allowed::Text("PEM text of one or more certificates"),
         codes: &["E0101", "E0107"],
-        doc: "The CA of the issuer's TLS certificate (e.g. `builtins.readFile ./oidc-ca.pem`), placed at `/etc/kubernetes/pki/oidc-ca.crt` on every control plane (`--oidc-ca-file`).",
+        doc: "The CA of the issuer's TLS certificate (an indented string `'' … ''`), placed at `/etc/kubernetes/pki/oidc-ca.crt` on every control plane (`--oidc-ca-file`).",
         example: "controlPlane.apiServer.oidc = { issuerURL = \"https://login.example.com\"; clientID = \"kubernetes\"; ca = \"-----BEGIN CERTIFICATE-----\\nMIIBszCCAVmgAwIBAgIU…\\n-----END CERTIFICATE-----\\n\"; };",
     },
     // -- controlPlane.kubeVip --------------------------------------------------------------

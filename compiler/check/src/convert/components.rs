@@ -635,7 +635,7 @@ impl Converter {
                         span,
                     )
                     .hints
-                    .push("write \"metadata\", \"request\" or \"requestResponse\", or the YAML of an `apiVersion: audit.k8s.io/v1`, `kind: Policy` document (e.g. `builtins.readFile ./audit.yaml`)".to_string());
+                    .push("write \"metadata\", \"request\" or \"requestResponse\", or the YAML of an `apiVersion: audit.k8s.io/v1`, `kind: Policy` document as an indented string `'' … ''`".to_string());
                     None
                 }
             }
@@ -738,7 +738,7 @@ impl Converter {
                         v.best_span(),
                     )
                     .hints
-                    .push("give the issuer CA's PEM text, e.g. `ca = builtins.readFile ./oidc-ca.pem;`".to_string());
+                    .push("give the issuer CA's PEM text, as an indented string: `ca = '' -----BEGIN CERTIFICATE----- … '';`".to_string());
                     None
                 }
                 None => None,
