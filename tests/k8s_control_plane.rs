@@ -517,6 +517,22 @@ impl Live {
         doc["spec"]["nodeName"] = host.into();
         let file = self.lab.dir.join(format!("mirror-etcd-{host}.yaml"));
         std::fs::write(&file, serde_yaml::to_string(&doc).unwrap()).unwrap();
+        // A real mirror pod is exempt from the ServiceAccount admission plugin; this stand-in
+        // is not, so it waits for kube-controller-manager to create kube-system's `default`.
+        wait_until(
+            &self.lab,
+            Duration::from_secs(60),
+            "kube-system's default service account",
+            || {
+                self.kubectl_output(
+                    host,
+                    &self.admin_conf(),
+                    &["get", "serviceaccount", "default", "-n", "kube-system"],
+                )
+                .status
+                .success()
+            },
+        );
         self.kubectl(
             host,
             &self.admin_conf(),
