@@ -543,3 +543,61 @@ impl Component {
             .map(|(_, _, by)| *by)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kube_vip_follows_the_mirror_unless_given() {
+        let mut c = Components::default();
+        assert_eq!(c.kube_vip_image(), "ghcr.io/kube-vip/kube-vip:v0.8.9");
+        c.image_repository = Some("registry.internal/k8s".into());
+        assert_eq!(c.kube_vip_image(), "registry.internal/k8s/kube-vip:v0.8.9");
+        c.kube_vip_image = Some("example.org/vip:v1".into());
+        assert_eq!(c.kube_vip_image(), "example.org/vip:v1");
+    }
+
+    #[test]
+    fn security_settings_own_their_flags_and_volumes_only_when_set() {
+        let mut api = ApiServerSettings::default();
+        assert!(api.security_flags().is_empty() && api.security_volumes().is_empty());
+        assert_eq!(
+            ApiServerSettings::reserved_by_settings(false, false, "audit-log-maxage"),
+            None
+        );
+        assert!(ApiServerSettings::reserved_by_settings(true, false, "audit-log-maxage").is_some());
+        assert!(ApiServerSettings::reserved_by_settings(false, true, "oidc-ca-file").is_some());
+        assert_eq!(
+            Component::ApiServer.reserved("encryption-provider-config"),
+            Some("`controlPlane.apiServer.encryption` (its key comes from the secrets file)")
+        );
+        api.audit = Some(Audit {
+            policy: AuditPolicy::Level(AuditLevel::Metadata),
+            log_path: "/var/log/kube-audit/audit.log".into(),
+            max_age: 1,
+            max_backup: 2,
+            max_size: 3,
+        });
+        api.oidc = Some(Oidc {
+            issuer_url: "https://id.example".into(),
+            client_id: "k".into(),
+            username_claim: "sub".into(),
+            groups_claim: None,
+            username_prefix: None,
+            groups_prefix: None,
+            ca: None,
+        });
+        let flags = api.security_flags();
+        assert_eq!(flags["audit-log-path"], "/var/log/kube-audit/audit.log");
+        assert_eq!(flags["audit-log-maxsize"], "3");
+        assert_eq!(flags["oidc-issuer-url"], "https://id.example");
+        assert!(!flags.contains_key("oidc-ca-file") && !flags.contains_key("oidc-groups-claim"));
+        assert!(!flags.contains_key("encryption-provider-config"));
+        let volumes = api.security_volumes();
+        assert_eq!(volumes.len(), 2);
+        assert!(volumes[0].read_only && volumes[0].path_type == "File");
+        assert_eq!(volumes[1].host_path, "/var/log/kube-audit");
+        assert!(!volumes[1].read_only && volumes[1].path_type == "DirectoryOrCreate");
+    }
+}
