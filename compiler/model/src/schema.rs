@@ -49,20 +49,20 @@ pub const TAINT_EFFECTS: [&str; 3] = ["NoSchedule", "PreferNoSchedule", "NoExecu
 pub enum Section {
     Root,
     ControlPlane,
+    ApiServer,
+    Volume,
+    ControllerManager,
+    Scheduler,
     LoadBalancer,
     Keepalived,
     Etcd,
     Network,
     Pki,
+    Kubelet,
+    KubeProxy,
     Node,
     Taint,
     Outputs,
-    ApiServer,
-    Volume,
-    ControllerManager,
-    Scheduler,
-    Kubelet,
-    KubeProxy,
 }
 
 impl Section {
@@ -71,20 +71,20 @@ impl Section {
     pub const ALL: [Section; 16] = [
         Section::Root,
         Section::ControlPlane,
+        Section::ApiServer,
+        Section::Volume,
+        Section::ControllerManager,
+        Section::Scheduler,
         Section::LoadBalancer,
         Section::Keepalived,
         Section::Etcd,
         Section::Network,
         Section::Pki,
+        Section::Kubelet,
+        Section::KubeProxy,
         Section::Node,
         Section::Taint,
         Section::Outputs,
-        Section::ApiServer,
-        Section::Volume,
-        Section::ControllerManager,
-        Section::Scheduler,
-        Section::Kubelet,
-        Section::KubeProxy,
     ];
 
     /// The attribute path of the set (`<name>` stands for any node name, `[]` for any list
