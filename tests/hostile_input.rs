@@ -308,9 +308,7 @@ fn case04_deep_values_end_in_e0015_on_every_output_path() {
     let (_tmp, ha) = scratch_cluster(|s| {
         s.replacen(
             "  name = \"stacked-3\";",
-            &format!(
-                "  name = 1;\n  junk = (let f = n: if n == 0 then {{ }} else {{ a = f (n - 1); }}; in f 50000);"
-            ),
+            "  name = 1;\n  junk = (let f = n: if n == 0 then { } else { a = f (n - 1); }; in f 50000);",
             1,
         )
     });
@@ -658,12 +656,9 @@ fn case10_command_line_errors_are_json_and_control_characters_are_escaped() {
     let (_tmp2, ha2) = scratch_cluster(|s| {
         s.replace(
             worker,
-            &format!(
-                "{}",
-                worker.replace(
-                    "count = 2;",
-                    "count = 2; zone = \"a\nerror: forged\u{1b}[31m\";"
-                )
+            &worker.replace(
+                "count = 2;",
+                "count = 2; zone = \"a\nerror: forged\u{1b}[31m\";",
             ),
         )
     });

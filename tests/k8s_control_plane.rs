@@ -381,11 +381,7 @@ impl Live {
     /// need the live API server.
     fn init_first(&mut self, first: &str, external: bool) {
         let cfg = "/etc/kubernetes/kubeadm-config.yaml";
-        let skip = if external {
-            format!("--ignore-preflight-errors={SKIPPED}")
-        } else {
-            format!("--ignore-preflight-errors={SKIPPED}")
-        };
+        let skip = format!("--ignore-preflight-errors={SKIPPED}");
         // --dry-run skips only the image pull (no container runtime, no registry here).
         let out = self.kubeadm(
             first,

@@ -7,37 +7,12 @@
 
 mod e2e_support;
 use e2e_support::*;
+use e2e_support::{build_file as build, stacked_3_variant as cluster};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 const WORKERS: &str = r#"prefix = "worker"; count = 2;"#;
 const MASTERS: &str = r#"prefix = "master"; count = 3;"#;
-
-/// stacked-3.ha with `from` replaced by `to`, and its test-only secrets file (0600), in `dir`.
-fn cluster(dir: &Path, from: &str, to: &str) -> PathBuf {
-    let source = std::fs::read_to_string(example_file("stacked-3")).unwrap();
-    assert!(source.contains(from), "stacked-3.ha no longer has {from:?}");
-    std::fs::create_dir_all(dir).unwrap();
-    let file = dir.join("stacked-3.ha");
-    std::fs::write(&file, source.replace(from, to)).unwrap();
-    let secrets = dir.join("stacked-3.secrets");
-    std::fs::copy(example_secrets("stacked-3"), &secrets).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&secrets, std::fs::Permissions::from_mode(0o600)).unwrap();
-    file
-}
-
-fn build(file: &Path, out: &Path, format: &str) {
-    let o = run(hac()
-        .arg("build")
-        .arg(file)
-        .arg("-o")
-        .arg(out)
-        .arg("--format")
-        .arg(format)
-        .arg("-q"));
-    assert!(o.status.success(), "hac build failed:\n{}", text(&o.stderr));
-}
 
 /// (changed, added, removed) paths between two output folders; a mode change counts.
 fn changes(old: &Path, new: &Path) -> (BTreeSet<String>, BTreeSet<String>, BTreeSet<String>) {

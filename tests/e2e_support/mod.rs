@@ -117,3 +117,31 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// stacked-3.ha with `from` replaced by `to`, and a copy of its test-only secrets (0600), in
+/// `dir`: one change to a known cluster, for tests that compare two builds.
+pub fn stacked_3_variant(dir: &Path, from: &str, to: &str) -> PathBuf {
+    let source = std::fs::read_to_string(example_file("stacked-3")).unwrap();
+    assert!(source.contains(from), "stacked-3.ha no longer has {from:?}");
+    std::fs::create_dir_all(dir).unwrap();
+    let file = dir.join("stacked-3.ha");
+    std::fs::write(&file, source.replace(from, to)).unwrap();
+    let secrets = dir.join("stacked-3.secrets");
+    std::fs::copy(example_secrets("stacked-3"), &secrets).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&secrets, std::fs::Permissions::from_mode(0o600)).unwrap();
+    file
+}
+
+/// Builds `file` (its secrets beside it) into `out` in `format`; panics with hac's stderr.
+pub fn build_file(file: &Path, out: &Path, format: &str) {
+    let o = run(hac()
+        .arg("build")
+        .arg(file)
+        .arg("-o")
+        .arg(out)
+        .arg("--format")
+        .arg(format)
+        .arg("-q"));
+    assert!(o.status.success(), "hac build failed:\n{}", text(&o.stderr));
+}

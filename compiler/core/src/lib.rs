@@ -4,6 +4,7 @@
 
 pub mod data;
 pub mod diagnostic;
+pub mod gzip;
 pub mod input;
 pub mod source;
 pub mod suggest;

@@ -13,7 +13,7 @@ where
         let score = strsim::jaro_winkler(name, c);
         let dist = strsim::damerau_levenshtein(&name.to_lowercase(), &c.to_lowercase());
         let close = dist <= (name.len().max(c.len()) / 3).max(1) || score >= 0.88;
-        if close && best.map_or(true, |(s, _)| score > s) {
+        if close && best.is_none_or(|(s, _)| score > s) {
             best = Some((score, c));
         }
     }

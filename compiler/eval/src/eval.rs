@@ -218,9 +218,7 @@ impl Evaluator {
         if let ThunkState::Done(v) = &*t.0.state.borrow() {
             return Ok(v.clone());
         }
-        if let Err(e) = self.step(t.span()) {
-            return Err(e);
-        }
+        self.step(t.span())?;
         let state = std::mem::replace(&mut *t.0.state.borrow_mut(), ThunkState::Blackhole);
         if self.too_deep() {
             *t.0.state.borrow_mut() = state;

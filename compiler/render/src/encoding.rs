@@ -31,26 +31,7 @@ pub fn base64(bytes: &[u8]) -> String {
     out
 }
 
-/// The gzip level of [`gzip`]; changing it changes every user-data file holding a secret.
-pub const GZIP_LEVEL: u8 = 9;
-
-/// The gzip member header (RFC 1952), as hac-bundle writes its archives: deflate, no flags (so
-/// no file name), mtime 0, XFL 2 (maximum compression), OS 255 (unknown: the host never shows).
-const GZIP_HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 255];
-
-/// One reproducible gzip member holding `data`: miniz_oxide called directly at
-/// [`GZIP_LEVEL`] (no Cargo feature can swap the compressor), no name, mtime 0. The same bytes
-/// give the same output on any machine.
-pub fn gzip(data: &[u8]) -> Vec<u8> {
-    let deflated = miniz_oxide::deflate::compress_to_vec(data, GZIP_LEVEL);
-    let mut out = Vec::with_capacity(GZIP_HEADER.len() + deflated.len() + 8);
-    out.extend_from_slice(&GZIP_HEADER);
-    out.extend_from_slice(&deflated);
-    out.extend_from_slice(&crc32fast::hash(data).to_le_bytes());
-    // ISIZE: the input length modulo 2^32, as RFC 1952 defines it.
-    out.extend_from_slice(&((data.len() as u64 & 0xffff_ffff) as u32).to_le_bytes());
-    out
-}
+pub use hac_core::gzip::{gzip, GZIP_LEVEL};
 
 /// Lowercase hex SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -87,7 +68,7 @@ mod tests {
         let data = b"hello hello hello hello\n".repeat(50);
         let z = gzip(&data);
         assert_eq!(z, gzip(&data));
-        assert_eq!(&z[..10], &GZIP_HEADER);
+        assert_eq!(&z[..10], &hac_core::gzip::GZIP_HEADER);
         let body = &z[10..z.len() - 8];
         let back = miniz_oxide::inflate::decompress_to_vec(body).expect("inflates");
         assert_eq!(back, data);

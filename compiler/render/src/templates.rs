@@ -5,7 +5,8 @@
 use crate::facts::{self, checked_port};
 use hac_core::Diagnostic;
 use hac_model::{
-    Cluster, LoadBalancerKind, Node, RenderSecrets, Role, Version, KEEPALIVED_CHECK_WEIGHT,
+    Cluster, EtcdTopology, LoadBalancerKind, Node, RenderSecrets, Role, Version,
+    KEEPALIVED_CHECK_WEIGHT,
 };
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
@@ -344,6 +345,25 @@ pub struct BootstrapContext {
     /// kube-vip starts with super-admin.conf on this node and switches after `kubeadm init`.
     pub kube_vip_super_admin: bool,
     pub kube_vip_manifest: &'static str,
+    /// Health gates before kubeadm (bounded waits, see bootstrap.sh.j2).
+    pub gates: Gates,
+}
+
+/// What a node waits for before its kubeadm step: a join waits until the endpoint's
+/// `/readyz` answers; the first control plane waits for an external etcd's quorum and for a
+/// haproxy/nginx load balancer to accept connections. (Where the endpoint leads straight to
+/// an apiserver — keepalived alone, kube-vip — the first control plane cannot wait for it: it
+/// is that apiserver. An external load balancer may refuse connections until a backend is
+/// healthy, so it is not waited for either.)
+#[derive(Serialize, Default)]
+pub struct Gates {
+    /// `host:port` whose `/readyz` must answer before `kubeadm join`.
+    pub readyz: Option<String>,
+    /// `host:port` that must accept TCP before `kubeadm init`.
+    pub load_balancer: Option<String>,
+    /// `https://address:2379` of every etcd member: one must report health (it then has a
+    /// leader, so a quorum runs) before `kubeadm init`.
+    pub etcd: Vec<String>,
 }
 
 pub fn bootstrap_context(
@@ -388,5 +408,37 @@ pub fn bootstrap_context(
         kubeadm_summary,
         kube_vip_super_admin: crate::kube_vip::uses_super_admin(cluster, node),
         kube_vip_manifest: facts::KUBE_VIP_MANIFEST,
+        gates: gates(cluster, node),
+    }
+}
+
+fn gates(cluster: &Cluster, node: &Node) -> Gates {
+    if !facts::runs_kubelet(node) {
+        return Gates::default();
+    }
+    if !facts::is_first_control_plane(cluster, node) {
+        return Gates {
+            readyz: Some(cluster.control_plane_endpoint()),
+            ..Gates::default()
+        };
+    }
+    let lb = &cluster.control_plane.load_balancer;
+    Gates {
+        readyz: None,
+        load_balancer: match lb.kind {
+            LoadBalancerKind::Haproxy | LoadBalancerKind::Nginx => {
+                Some(cluster.control_plane_endpoint())
+            }
+            LoadBalancerKind::Keepalived
+            | LoadBalancerKind::KubeVip
+            | LoadBalancerKind::External => None,
+        },
+        etcd: match cluster.etcd.topology {
+            EtcdTopology::External => cluster
+                .etcd_members()
+                .map(|m| format!("https://{}:2379", m.address))
+                .collect(),
+            EtcdTopology::Stacked => Vec::new(),
+        },
     }
 }

@@ -21,11 +21,25 @@ const STUBBED: &[&str] = &[
     "systemctl",
     "kubeadm",
     "sed",
+    "curl",
+    "grep",
+    "sleep",
 ];
 
 /// Runs `script` with `args` where every external command is a stub that logs its call;
 /// returns (exit code, the logged calls).
 fn run_stubbed(script: &[u8], args: &[&str]) -> (Option<i32>, Vec<String>) {
+    let (code, calls, _) = run_stubbed_failing(script, args, &[]);
+    (code, calls)
+}
+
+/// `run_stubbed` where the commands in `failing` exit 1, with waits of 3 tries 0 s apart;
+/// returns the script's stdout and stderr too.
+fn run_stubbed_failing(
+    script: &[u8],
+    args: &[&str],
+    failing: &[&str],
+) -> (Option<i32>, Vec<String>, String) {
     let tmp = scratch_dir("bootstrap");
     let dir = tmp.path();
     let bin = dir.join("bin");
@@ -33,7 +47,11 @@ fn run_stubbed(script: &[u8], args: &[&str]) -> (Option<i32>, Vec<String>) {
     let log = dir.join("calls.log");
     for cmd in STUBBED {
         // `id etcd` fails, as on a fresh machine without the etcd user.
-        let status = if *cmd == "id" { 1 } else { 0 };
+        let status = if *cmd == "id" || failing.contains(cmd) {
+            1
+        } else {
+            0
+        };
         let stub = format!(
             "#!/bin/sh\necho \"{cmd} $*\" >> {}\nexit {status}\n",
             log.display()
@@ -49,13 +67,20 @@ fn run_stubbed(script: &[u8], args: &[&str]) -> (Option<i32>, Vec<String>) {
         .arg(&script_path)
         .args(args)
         .env_clear()
-        .env("PATH", &bin));
+        .env("PATH", &bin)
+        .env("HAC_WAIT_TRIES", "3")
+        .env("HAC_WAIT_SECONDS", "0"));
     let calls = std::fs::read_to_string(&log)
         .unwrap_or_default()
         .lines()
         .map(str::to_string)
         .collect();
-    (out.status.code(), calls)
+    let output = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), calls, output)
 }
 
 fn bootstrap(bundle: &hac_model::Bundle, node: &str) -> Vec<u8> {
@@ -80,6 +105,7 @@ fn bootstrap_on_the_first_master_starts_services_then_runs_kubeadm_init() {
             "systemctl reload-or-restart haproxy",
             "systemctl enable --now keepalived",
             "systemctl reload-or-restart keepalived",
+            "curl -ks --max-time 5 -o /dev/null https://10.0.2.100:8443/",
             "kubeadm init --config /etc/kubernetes/kubeadm-config.yaml",
         ]
     );
@@ -91,7 +117,10 @@ fn bootstrap_on_the_first_master_starts_services_then_runs_kubeadm_init() {
     let (_, kubeadm_only) = run_stubbed(&bootstrap(&bundle, "master-0"), &["kubeadm"]);
     assert_eq!(
         kubeadm_only,
-        ["kubeadm init --config /etc/kubernetes/kubeadm-config.yaml"]
+        [
+            "curl -ks --max-time 5 -o /dev/null https://10.0.2.100:8443/",
+            "kubeadm init --config /etc/kubernetes/kubeadm-config.yaml"
+        ]
     );
     let (code, calls) = run_stubbed(&bootstrap(&bundle, "master-0"), &["bogus"]);
     assert_eq!(
@@ -143,6 +172,7 @@ fn bootstrap_on_workers_and_other_masters_joins() {
             "modprobe overlay",
             "modprobe br_netfilter",
             "sysctl --system",
+            "curl -ksf --max-time 5 https://10.0.2.100:6443/readyz",
             "kubeadm join --config /etc/kubernetes/kubeadm-config.yaml"
         ]
     );
@@ -251,11 +281,98 @@ fn kube_vip_leaves_super_admin_conf_once_kubeadm_init_is_done() {
     let (_, calls) = run_stubbed(&bootstrap(&bundle, "master-1"), &["kubeadm"]);
     assert_eq!(
         calls,
-        ["kubeadm join --config /etc/kubernetes/kubeadm-config.yaml"]
+        [
+            "curl -ksf --max-time 5 https://10.0.2.100:6443/readyz",
+            "kubeadm join --config /etc/kubernetes/kubeadm-config.yaml"
+        ]
     );
     let pod1 = text(file(&bundle, "master-1", KUBE_VIP_MANIFEST).expect("kube-vip.yaml"));
     assert!(
         pod1.contains("path: /etc/kubernetes/admin.conf\n"),
         "{pod1}"
+    );
+}
+
+#[test]
+fn joins_wait_for_the_endpoint_and_give_up_visibly() {
+    let bundle = render_with_real_ca(&hac_model::samples::stacked_3_dedicated_lb());
+    // The API answers: one probe, then the join.
+    let (code, calls, out) =
+        run_stubbed_failing(&bootstrap(&bundle, "worker-1"), &["kubeadm"], &[]);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(
+        &calls[calls.len() - 2..],
+        [
+            "curl -ksf --max-time 5 https://10.0.2.100:6443/readyz",
+            "kubeadm join --config /etc/kubernetes/kubeadm-config.yaml"
+        ]
+    );
+    assert!(
+        out.contains("hac: the API at https://10.0.2.100:6443/readyz: ready"),
+        "{out}"
+    );
+    // It never answers: three probes with a log line each, no join, exit 1 with the reason.
+    let (code, calls, out) =
+        run_stubbed_failing(&bootstrap(&bundle, "worker-1"), &["kubeadm"], &["curl"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert_eq!(calls.iter().filter(|c| c.starts_with("curl")).count(), 3);
+    assert!(
+        !calls.iter().any(|c| c.starts_with("kubeadm")),
+        "{calls:#?}"
+    );
+    assert!(
+        out.contains("hac: waiting for the API at https://10.0.2.100:6443/readyz (try 1 of 3)"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "hac: gave up waiting for the API at https://10.0.2.100:6443/readyz after 3 tries"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn the_first_master_waits_for_external_etcd_then_the_load_balancer() {
+    let cluster = hac_model::samples::external_etcd();
+    let bundle = render_with_real_ca(&cluster);
+    let first = cluster.first_control_plane().unwrap().name.clone();
+    let (code, calls, out) = run_stubbed_failing(&bootstrap(&bundle, &first), &["kubeadm"], &[]);
+    assert_eq!(code, Some(0), "{out}");
+    let waits: Vec<&str> = calls
+        .iter()
+        .map(String::as_str)
+        .filter(|c| c.starts_with("curl") || c.starts_with("kubeadm"))
+        .collect();
+    assert_eq!(waits.len(), 3, "{calls:#?}");
+    assert!(
+        waits[0].contains("--cert /etc/kubernetes/pki/apiserver-etcd-client.crt"),
+        "{waits:#?}"
+    );
+    assert!(waits[0].ends_with(":2379/health"), "{waits:#?}");
+    assert!(
+        waits[1].starts_with("curl -ks --max-time 5 -o /dev/null https://"),
+        "{waits:#?}"
+    );
+    assert_eq!(
+        waits[2],
+        "kubeadm init --config /etc/kubernetes/kubeadm-config.yaml"
+    );
+    // No member healthy: it tries every member each round, then gives up before kubeadm.
+    let (code, calls, out) =
+        run_stubbed_failing(&bootstrap(&bundle, &first), &["kubeadm"], &["curl", "grep"]);
+    assert_eq!(code, Some(1), "{out}");
+    let members = cluster.etcd_members().count();
+    assert_eq!(
+        calls.iter().filter(|c| c.contains(":2379/health")).count(),
+        3 * members
+    );
+    assert!(
+        out.contains("hac: gave up waiting for etcd's quorum after 3 tries"),
+        "{out}"
+    );
+    assert!(
+        !calls.iter().any(|c| c.starts_with("kubeadm")),
+        "{calls:#?}"
     );
 }

@@ -6,6 +6,10 @@
 #   services  kernel settings and the node's own services (etcd) (keepalived)
 #   kubeadm   kubeadm init (the first control plane)
 #   (none)    both, in that order. Both phases are safe to run again.
+#
+# Before kubeadm it waits, at most HAC_WAIT_TRIES (default 90) times HAC_WAIT_SECONDS
+# (default 10) seconds, for etcd to have a quorum;
+# it gives up with exit code 1 (shown by `cloud-init status` as an error).
 set -eu
 
 phase="${1:-all}"
@@ -38,12 +42,43 @@ start_services() {
     systemctl enable --now keepalived
     systemctl reload-or-restart keepalived
 }
+# wait_until WHAT COMMAND...: runs COMMAND until it succeeds, a bounded number of times.
+wait_until() {
+    what=$1
+    shift
+    tries="${HAC_WAIT_TRIES:-90}"
+    n=1
+    until "$@" >/dev/null 2>&1; do
+        if [ "$n" -ge "$tries" ]; then
+            echo "hac: gave up waiting for $what after $n tries" 1>&2
+            exit 1
+        fi
+        echo "hac: waiting for $what (try $n of $tries)"
+        n=$((n + 1))
+        sleep "${HAC_WAIT_SECONDS:-10}"
+    done
+    echo "hac: $what: ready"
+}
+
+# etcd_healthy: one member reports health, so the members have elected a leader.
+etcd_healthy() {
+    for member in https://10.0.1.10:2379 https://10.0.1.11:2379 https://10.0.1.12:2379; do
+        if curl -sf --max-time 5 --cacert /etc/kubernetes/pki/etcd/ca.crt \
+            --cert /etc/kubernetes/pki/apiserver-etcd-client.crt \
+            --key /etc/kubernetes/pki/apiserver-etcd-client.key \
+            "$member/health" | grep -q '"health":"true"'; then
+            return 0
+        fi
+    done
+    return 1
+}
 
 run_kubeadm() {
     if [ -f /etc/kubernetes/kubelet.conf ]; then
         echo "master-0 is already part of the cluster; skipping kubeadm"
         return 0
     fi
+    wait_until "etcd's quorum" etcd_healthy
     kubeadm init --config /etc/kubernetes/kubeadm-config.yaml
 }
 

@@ -6,6 +6,10 @@
 #   services  kernel settings and the node's own services
 #   kubeadm   kubeadm join as a worker
 #   (none)    both, in that order. Both phases are safe to run again.
+#
+# Before kubeadm it waits, at most HAC_WAIT_TRIES (default 90) times HAC_WAIT_SECONDS
+# (default 10) seconds, for the API at k8s.europe-west1.example.internal:6443 to answer /readyz;
+# it gives up with exit code 1 (shown by `cloud-init status` as an error).
 set -eu
 
 phase="${1:-all}"
@@ -22,12 +26,30 @@ start_services() {
     modprobe br_netfilter
     sysctl --system >/dev/null
 }
+# wait_until WHAT COMMAND...: runs COMMAND until it succeeds, a bounded number of times.
+wait_until() {
+    what=$1
+    shift
+    tries="${HAC_WAIT_TRIES:-90}"
+    n=1
+    until "$@" >/dev/null 2>&1; do
+        if [ "$n" -ge "$tries" ]; then
+            echo "hac: gave up waiting for $what after $n tries" 1>&2
+            exit 1
+        fi
+        echo "hac: waiting for $what (try $n of $tries)"
+        n=$((n + 1))
+        sleep "${HAC_WAIT_SECONDS:-10}"
+    done
+    echo "hac: $what: ready"
+}
 
 run_kubeadm() {
     if [ -f /etc/kubernetes/kubelet.conf ]; then
         echo "worker-4 is already part of the cluster; skipping kubeadm"
         return 0
     fi
+    wait_until "the API at https://k8s.europe-west1.example.internal:6443/readyz" curl -ksf --max-time 5 https://k8s.europe-west1.example.internal:6443/readyz
     kubeadm join --config /etc/kubernetes/kubeadm-config.yaml
 }
 

@@ -6,6 +6,10 @@
 #   services  kernel settings and the node's own services
 #   kubeadm   kubeadm init (the first control plane)
 #   (none)    both, in that order. Both phases are safe to run again.
+#
+# Before kubeadm it waits, at most HAC_WAIT_TRIES (default 90) times HAC_WAIT_SECONDS
+# (default 10) seconds, for the load balancer at k8s.example.internal:6443 to accept connections;
+# it gives up with exit code 1 (shown by `cloud-init status` as an error).
 set -eu
 
 phase="${1:-all}"
@@ -22,12 +26,38 @@ start_services() {
     modprobe br_netfilter
     sysctl --system >/dev/null
 }
+# wait_until WHAT COMMAND...: runs COMMAND until it succeeds, a bounded number of times.
+wait_until() {
+    what=$1
+    shift
+    tries="${HAC_WAIT_TRIES:-90}"
+    n=1
+    until "$@" >/dev/null 2>&1; do
+        if [ "$n" -ge "$tries" ]; then
+            echo "hac: gave up waiting for $what after $n tries" 1>&2
+            exit 1
+        fi
+        echo "hac: waiting for $what (try $n of $tries)"
+        n=$((n + 1))
+        sleep "${HAC_WAIT_SECONDS:-10}"
+    done
+    echo "hac: $what: ready"
+}
+
+# accepts_connections HOST:PORT: the port takes TCP connections (a TLS failure is fine:
+# no apiserver serves behind the load balancer yet).
+accepts_connections() {
+    rc=0
+    curl -ks --max-time 5 -o /dev/null "https://$1/" || rc=$?
+    [ "$rc" -ne 6 ] && [ "$rc" -ne 7 ] && [ "$rc" -ne 28 ]
+}
 
 run_kubeadm() {
     if [ -f /etc/kubernetes/kubelet.conf ]; then
         echo "master-0 is already part of the cluster; skipping kubeadm"
         return 0
     fi
+    wait_until "the load balancer at k8s.example.internal:6443" accepts_connections k8s.example.internal:6443
     kubeadm init --config /etc/kubernetes/kubeadm-config.yaml
 }
 
