@@ -732,6 +732,12 @@ fn kubeadm_accepts_nginx_lb() {
 }
 
 #[test]
+fn kubeadm_accepts_hardened() {
+    // The out-example that sets every component setting (issue 11).
+    example("hardened");
+}
+
+#[test]
 fn kubeadm_accepts_kube_vip_v1beta3() {
     fixture("kube-vip-1.30");
 }

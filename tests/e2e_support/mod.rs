@@ -8,22 +8,24 @@ use std::process::{Command, Output};
 pub mod k8s;
 pub mod netlab;
 
-pub const EXAMPLES: [&str; 6] = [
+pub const EXAMPLES: [&str; 7] = [
     "stacked-3",
     "external-etcd",
     "masters-run-etcd",
     "two-masters",
     "multi-zone",
     "nginx-lb",
+    "hardened",
 ];
 
 /// The examples whose build must succeed (two-masters is rejected by design).
-pub const BUILDABLE: [&str; 5] = [
+pub const BUILDABLE: [&str; 6] = [
     "stacked-3",
     "external-etcd",
     "masters-run-etcd",
     "multi-zone",
     "nginx-lb",
+    "hardened",
 ];
 
 pub fn root() -> PathBuf {
