@@ -15,6 +15,10 @@ struct Layout {
     dedicated: bool,
     super_admin: bool,
     first_cp: String,
+    /// `controlPlane.apiServer.encryption` / `audit` / `oidc.ca` are set.
+    encryption: bool,
+    audit: bool,
+    oidc_ca: bool,
 }
 
 fn expected(layout: &Layout, name: &str, roles: &[String]) -> BTreeSet<String> {
@@ -64,6 +68,15 @@ fn expected(layout: &Layout, name: &str, roles: &[String]) -> BTreeSet<String> {
         }
         if layout.lb_kind == "kube-vip" {
             add("etc/kubernetes/manifests/kube-vip.yaml");
+        }
+        if layout.encryption {
+            add(&format!("{pki}encryption-config.yaml"));
+        }
+        if layout.audit {
+            add("etc/kubernetes/audit-policy.yaml");
+        }
+        if layout.oidc_ca {
+            add(&format!("{pki}oidc-ca.crt"));
         }
     }
     if etcd_member {
@@ -138,6 +151,9 @@ fn every_node_holds_exactly_what_its_roles_need() {
             dedicated: lb["placement"].as_str().unwrap_or("control-plane") == "dedicated",
             super_admin: minor >= 29,
             first_cp: cps[0].clone(),
+            encryption: !v["controlPlane"]["apiServer"]["encryption"].is_null(),
+            audit: !v["controlPlane"]["apiServer"]["audit"].is_null(),
+            oidc_ca: !v["controlPlane"]["apiServer"]["oidc"]["ca"].is_null(),
         };
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("b");
