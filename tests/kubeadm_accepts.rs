@@ -668,6 +668,45 @@ fn kubeadm_wires_the_component_settings_v1beta4() {
     );
 }
 
+/// A node's kubelet overrides are a kubeadm patch: `kubeadm init phase kubelet-start` (what
+/// `kubeadm init` runs on cp-0) writes the cluster's KubeletConfiguration with cp-0's
+/// overrides applied, and the other nodes carry no patch.
+#[test]
+fn kubeadm_applies_a_nodes_kubelet_overrides() {
+    let b = build_and_unpack(
+        &root().join("tests/kubeadm/component-settings-1.32.ha"),
+        None,
+    );
+    let version = KUBE_V1BETA4;
+    for (host, root) in &b.roots {
+        let patch = root.join("etc/kubernetes/patches/kubeletconfiguration+merge.yaml");
+        assert_eq!(patch.exists(), host == "cp-0", "{host}: kubelet patch");
+    }
+    let root = &b.roots["cp-0"];
+    let (ok, out) = kubeadm_in(
+        version,
+        root,
+        &[
+            "init",
+            "phase",
+            "kubelet-start",
+            "--config",
+            "/etc/kubernetes/kubeadm-config.yaml",
+        ],
+    );
+    assert!(ok, "kubeadm init phase kubelet-start:\n{out}");
+    assert!(out.contains("patch"), "kubeadm did not apply the patch:\n{out}");
+    let config = std::fs::read_to_string(root.join("var/lib/kubelet/config.yaml"))
+        .unwrap_or_else(|e| panic!("kubelet config not written ({e}):\n{out}"));
+    let v: serde_yaml::Value = serde_yaml::from_str(&config).unwrap();
+    // cp-0's own values win; the cluster's other settings stay.
+    assert_eq!(v["maxPods"].as_u64(), Some(250), "{config}");
+    assert_eq!(v["systemReserved"]["memory"].as_str(), Some("2Gi"), "{config}");
+    assert_eq!(v["systemReserved"]["cpu"].as_str(), Some("500m"), "{config}");
+    assert_eq!(v["serverTLSBootstrap"].as_bool(), Some(true), "{config}");
+    assert_eq!(v["cgroupDriver"].as_str(), Some("systemd"), "{config}");
+}
+
 #[test]
 fn kubeadm_wires_the_component_settings_v1beta3() {
     let w = fixture("component-settings-1.30");

@@ -738,6 +738,10 @@ impl Converter {
             None => Some(None),
             Some(n) => self.taints(n, &format!("{path}.taints")).map(Some),
         };
+        let kubelet = match present(attrs, "kubelet") {
+            None => Some(KubeletSettings::default()),
+            Some(_) => self.kubelet(attrs, &path),
+        };
         let interface = interface?.unwrap_or_else(|| schema::DEFAULT_INTERFACE.to_string());
         if !hac_model::is_interface_name(&interface) {
             let span = present(attrs, "interface").and_then(DataNode::best_span);
@@ -778,6 +782,7 @@ impl Converter {
             priority: priority?,
             labels: labels?,
             taints: taints?,
+            kubelet: kubelet?,
         })
     }
 
@@ -1229,7 +1234,8 @@ mod schema_tests {
                 "zone",
                 "priority",
                 "labels",
-                "taints"
+                "taints",
+                "kubelet"
             ]
         );
         assert_eq!(Section::Outputs.keys(), ["cloudInit", "ansible"]);

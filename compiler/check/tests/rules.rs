@@ -20,6 +20,7 @@ fn node(name: &str, roles: &[Role], last_octet: u8) -> Node {
         priority: None,
         labels: Default::default(),
         taints: None,
+        kubelet: Default::default(),
     }
 }
 

@@ -218,7 +218,7 @@ fn full() -> serde_json::Value {
         "pki": { "algorithm": "ecdsa-p256", "caValidityDays": 3650, "certValidityDays": 365,
                  "rotation": 0 },
         "nodes": {
-            "master-0": { "roles": ["control-plane"], "address": "10.0.2.10/24",
+            "master-0": { "roles": ["control-plane"], "address": "10.0.2.10/24", "kubelet": { "maxPods": 250 },
                           "interface": "eth0", "zone": "a", "priority": 150,
                           "labels": { "node.example.com/pool": "system" },
                           "taints": [{ "key": "dedicated", "value": "infra", "effect": "NoSchedule" }] },

@@ -249,6 +249,9 @@ pub struct Node {
     pub labels: BTreeMap<String, String>,
     /// `None` keeps kubeadm's default.
     pub taints: Option<Vec<Taint>>,
+    /// This node's overrides of the cluster's `kubelet` settings (a kubeadm patch on the
+    /// node); empty: the cluster's.
+    pub kubelet: crate::KubeletSettings,
 }
 
 impl Node {

@@ -20,6 +20,7 @@ fn node(name: &str, roles: &[Role], addr: [u8; 4], zone: Option<&str>) -> Node {
         priority: None,
         labels: BTreeMap::new(),
         taints: None,
+        kubelet: Default::default(),
     }
 }
 

@@ -769,6 +769,16 @@ pub const ATTRIBUTES: &[Attribute] = &[
         doc: "The node's taints (see `nodes.<name>.taints[].*`); `[ ]` removes every taint. A control-plane node that is also a worker is always left untainted, whatever this says.",
         example: "nodes.master-0.taints = [ { key = \"dedicated\"; value = \"infra\"; effect = \"NoSchedule\"; } ];",
     },
+    Attribute {
+        section: Section::Node,
+        key: "kubelet",
+        ty: SET,
+        default: DefaultValue::Defaults,
+        allowed: Allowed::Text("the attributes of `kubelet.*`"),
+        codes: &["E0101", "E0103", "E0106", "E0107"],
+        doc: "This node's overrides of the cluster's `kubelet` settings, written as a kubeadm patch on the node (`etc/kubernetes/patches/kubeletconfiguration+merge.yaml`, applied by `kubeadm init`/`join` on top of the cluster's KubeletConfiguration).",
+        example: "nodes.master-0.kubelet = { maxPods = 250; systemReserved = { memory = \"2Gi\"; }; };",
+    },
     // -- taints ----------------------------------------------------------------------------
     Attribute {
         section: Section::Taint,

@@ -4,7 +4,8 @@
 
 use crate::facts::{node_labels, TOKEN_GROUPS, TOKEN_TTL, TOKEN_USAGES};
 use hac_model::{
-    Cluster, EtcdTopology, KeyAlgorithm, KubeadmApi, Node, RenderSecrets, Role, Version,
+    Cluster, EtcdTopology, KeyAlgorithm, KubeadmApi, KubeletSettings, Node, RenderSecrets, Role,
+    Version,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -181,6 +182,59 @@ pub struct InitConfiguration {
     #[serde(rename = "localAPIEndpoint")]
     pub local_api_endpoint: ApiEndpoint,
     pub node_registration: NodeRegistration,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub patches: Option<Patches>,
+}
+
+/// kubeadm's `patches`: the folder of per-node patches it applies (here only the kubelet's
+/// configuration: [`KUBELET_PATCH`]).
+#[derive(Clone, Debug, Serialize)]
+pub struct Patches {
+    pub directory: &'static str,
+}
+
+/// Where a node's kubelet overrides go: kubeadm reads `<target>[+<patchtype>].yaml` files
+/// from [`Patches::directory`], target `kubeletconfiguration`, a JSON merge patch.
+pub const KUBELET_PATCH: &str = "etc/kubernetes/patches/kubeletconfiguration+merge.yaml";
+const PATCHES_DIR: &str = "/etc/kubernetes/patches";
+
+/// The `patches` of `node`'s Init/Join configuration: only where it overrides the kubelet.
+fn patches(node: &Node) -> Option<Patches> {
+    (node.kubelet != KubeletSettings::default()).then_some(Patches {
+        directory: PATCHES_DIR,
+    })
+}
+
+/// The node's kubelet overrides as a merge patch of the KubeletConfiguration (only the
+/// fields it sets), or `None` when it has none.
+pub fn kubelet_patch(node: &Node) -> Option<KubeletPatch> {
+    let k = &node.kubelet;
+    (*k != KubeletSettings::default()).then(|| KubeletPatch {
+        cgroup_driver: k.cgroup_driver.clone(),
+        max_pods: k.max_pods,
+        system_reserved: k.system_reserved.clone(),
+        kube_reserved: k.kube_reserved.clone(),
+        eviction_hard: k.eviction_hard.clone(),
+        server_tls_bootstrap: k.server_tls_bootstrap,
+    })
+}
+
+/// The fields of [`KubeletConfiguration`] a node may override.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KubeletPatch {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cgroup_driver: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_pods: Option<u32>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub system_reserved: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub kube_reserved: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub eviction_hard: BTreeMap<String, String>,
+    #[serde(rename = "serverTLSBootstrap", skip_serializing_if = "Option::is_none")]
+    pub server_tls_bootstrap: Option<bool>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -230,6 +284,8 @@ pub struct JoinConfiguration {
     pub control_plane: Option<JoinControlPlane>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeouts: Option<Timeouts>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub patches: Option<Patches>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -480,6 +536,7 @@ pub fn documents(
             }],
             local_api_endpoint: api_endpoint(cluster, node),
             node_registration: node_registration(cluster, node),
+            patches: patches(node),
         };
         let mut docs = vec![
             KubeadmDocument::Init(init),
@@ -529,6 +586,7 @@ pub fn documents(
         timeouts: v4.then_some(Timeouts {
             discovery: DISCOVERY_TIMEOUT,
         }),
+        patches: patches(node),
     };
     vec![KubeadmDocument::Join(join)]
 }

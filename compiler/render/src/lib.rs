@@ -178,6 +178,12 @@ fn node_files(
     if let Some(config) = kubeadm_config(cluster, node, pki, secrets).map_err(|e| vec![e])? {
         add(&mut files, KUBEADM_CONFIG, 0o600, Ok(config))?;
     }
+    if let Some(patch) = kubeadm::kubelet_patch(node) {
+        let text = yaml::to_yaml(&patch).map_err(|e| {
+            vec![internal(format!("kubelet patch of `{}`: {e}", node.name))]
+        })?;
+        add(&mut files, kubeadm::KUBELET_PATCH, 0o644, Ok(text))?;
+    }
     if runs_kubelet(node) {
         add(
             &mut files,

@@ -175,7 +175,7 @@ impl Converter {
             Some(Some(m)) => Some(m),
             None => None,
         };
-        let kubelet = self.kubelet(root);
+        let kubelet = self.kubelet(root, "");
         (ok && kube_proxy.is_some()).then_some(())?;
         let kube_vip_image = kube_vip_image?;
         Some(Components {
@@ -427,21 +427,24 @@ impl Converter {
         ok.then_some(out)
     }
 
-    fn kubelet(&mut self, root: &Attrs) -> Option<KubeletSettings> {
-        let k = self.optional_set(root, "kubelet", "", Section::Kubelet)?;
-        let max_pods = self.int_in(k, "maxPods", "kubelet", schema::MAX_PODS_RANGE);
+    /// The `kubelet` set of `root`, the cluster (`base` empty) or a node (`base` its path,
+    /// `nodes.<name>`: the node's overrides).
+    pub(super) fn kubelet(&mut self, root: &Attrs, base: &str) -> Option<KubeletSettings> {
+        let at = join(base, "kubelet");
+        let k = self.optional_set(root, "kubelet", base, Section::Kubelet)?;
+        let max_pods = self.int_in(k, "maxPods", &at, schema::MAX_PODS_RANGE);
         let cgroup_driver = match present(k, "cgroupDriver") {
             None => Some(None),
             Some(n) => self
-                .enum_value(n, "kubelet.cgroupDriver", "cgroup driver", &CGROUP_DRIVERS)
+                .enum_value(n, &join(&at, "cgroupDriver"), "cgroup driver", &CGROUP_DRIVERS)
                 .map(|d| Some(d.to_string())),
         };
-        let system_reserved = self.quantities(k, "systemReserved");
-        let kube_reserved = self.quantities(k, "kubeReserved");
-        let eviction_hard = self.quantities(k, "evictionHard");
+        let system_reserved = self.quantities(k, "systemReserved", &at);
+        let kube_reserved = self.quantities(k, "kubeReserved", &at);
+        let eviction_hard = self.quantities(k, "evictionHard", &at);
         let server_tls_bootstrap = present(k, "serverTLSBootstrap")
             .is_some()
-            .then(|| self.boolean(k, "serverTLSBootstrap", "kubelet", false));
+            .then(|| self.boolean(k, "serverTLSBootstrap", &at, false));
         Some(KubeletSettings {
             max_pods: max_pods.ok()?.map(|m| m as u32),
             cgroup_driver: cgroup_driver?,
@@ -453,8 +456,8 @@ impl Converter {
     }
 
     /// `kubelet.<key>`: resource or signal names to quantities (`"500m"`, `"1Gi"`, `"10%"`).
-    fn quantities(&mut self, k: &Attrs, key: &str) -> Option<BTreeMap<String, String>> {
-        let path = join("kubelet", key);
+    fn quantities(&mut self, k: &Attrs, key: &str, at: &str) -> Option<BTreeMap<String, String>> {
+        let path = join(at, key);
         let Some(n) = present(k, key) else {
             return Some(BTreeMap::new());
         };
