@@ -695,14 +695,25 @@ fn kubeadm_applies_a_nodes_kubelet_overrides() {
         ],
     );
     assert!(ok, "kubeadm init phase kubelet-start:\n{out}");
-    assert!(out.contains("patch"), "kubeadm did not apply the patch:\n{out}");
+    assert!(
+        out.contains("patch"),
+        "kubeadm did not apply the patch:\n{out}"
+    );
     let config = std::fs::read_to_string(root.join("var/lib/kubelet/config.yaml"))
         .unwrap_or_else(|e| panic!("kubelet config not written ({e}):\n{out}"));
     let v: serde_yaml::Value = serde_yaml::from_str(&config).unwrap();
     // cp-0's own values win; the cluster's other settings stay.
     assert_eq!(v["maxPods"].as_u64(), Some(250), "{config}");
-    assert_eq!(v["systemReserved"]["memory"].as_str(), Some("2Gi"), "{config}");
-    assert_eq!(v["systemReserved"]["cpu"].as_str(), Some("500m"), "{config}");
+    assert_eq!(
+        v["systemReserved"]["memory"].as_str(),
+        Some("2Gi"),
+        "{config}"
+    );
+    assert_eq!(
+        v["systemReserved"]["cpu"].as_str(),
+        Some("500m"),
+        "{config}"
+    );
     assert_eq!(v["serverTLSBootstrap"].as_bool(), Some(true), "{config}");
     assert_eq!(v["cgroupDriver"].as_str(), Some("systemd"), "{config}");
 }

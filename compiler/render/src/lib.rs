@@ -179,9 +179,8 @@ fn node_files(
         add(&mut files, KUBEADM_CONFIG, 0o600, Ok(config))?;
     }
     if let Some(patch) = kubeadm::kubelet_patch(node) {
-        let text = yaml::to_yaml(&patch).map_err(|e| {
-            vec![internal(format!("kubelet patch of `{}`: {e}", node.name))]
-        })?;
+        let text = yaml::to_yaml(&patch)
+            .map_err(|e| vec![internal(format!("kubelet patch of `{}`: {e}", node.name))])?;
         add(&mut files, kubeadm::KUBELET_PATCH, 0o644, Ok(text))?;
     }
     if runs_kubelet(node) {

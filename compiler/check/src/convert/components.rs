@@ -436,7 +436,12 @@ impl Converter {
         let cgroup_driver = match present(k, "cgroupDriver") {
             None => Some(None),
             Some(n) => self
-                .enum_value(n, &join(&at, "cgroupDriver"), "cgroup driver", &CGROUP_DRIVERS)
+                .enum_value(
+                    n,
+                    &join(&at, "cgroupDriver"),
+                    "cgroup driver",
+                    &CGROUP_DRIVERS,
+                )
                 .map(|d| Some(d.to_string())),
         };
         let system_reserved = self.quantities(k, "systemReserved", &at);
