@@ -93,15 +93,20 @@ impl Availability {
         let kind = cluster.control_plane.load_balancer.kind;
         let vip_holders = match kind {
             LoadBalancerKind::KubeVip => names(cluster.control_planes()),
-            _ => names(cluster.vip_holders()),
+            LoadBalancerKind::Haproxy
+            | LoadBalancerKind::Nginx
+            | LoadBalancerKind::Keepalived
+            | LoadBalancerKind::External => names(cluster.vip_holders()),
         };
         let priorities = match kind {
             LoadBalancerKind::KubeVip | LoadBalancerKind::External => Vec::new(),
-            _ => cluster
-                .keepalived_priorities()
-                .into_iter()
-                .map(|(n, p)| (n.name.clone(), p))
-                .collect(),
+            LoadBalancerKind::Haproxy | LoadBalancerKind::Nginx | LoadBalancerKind::Keepalived => {
+                cluster
+                    .keepalived_priorities()
+                    .into_iter()
+                    .map(|(n, p)| (n.name.clone(), p))
+                    .collect()
+            }
         };
         let load_balancers = if kind.is_tcp_proxy() {
             vip_holders.clone()
@@ -123,7 +128,10 @@ impl Availability {
             load_balancers,
             external_load_balancer: match kind {
                 LoadBalancerKind::External => cluster.control_plane.load_balancer.address.clone(),
-                _ => None,
+                LoadBalancerKind::Haproxy
+                | LoadBalancerKind::Nginx
+                | LoadBalancerKind::Keepalived
+                | LoadBalancerKind::KubeVip => None,
             },
             zones: Vec::new(),
             single_points_of_failure: Vec::new(),
@@ -259,7 +267,7 @@ impl Availability {
                     list(&self.vip_holders)
                 );
             }
-            _ => {
+            LoadBalancerKind::Haproxy | LoadBalancerKind::Nginx | LoadBalancerKind::Keepalived => {
                 let holders: Vec<String> = self
                     .priorities
                     .iter()

@@ -481,7 +481,10 @@ fn vip(c: &Cluster, out: &mut Vec<Diagnostic>) {
     let mut bad_subnets: BTreeMap<Ipv4Net, Vec<&Node>> = BTreeMap::new();
     let holders: Vec<&Node> = match kind {
         LoadBalancerKind::KubeVip => c.control_planes().collect(),
-        _ => c.vip_holders(),
+        LoadBalancerKind::Haproxy
+        | LoadBalancerKind::Nginx
+        | LoadBalancerKind::Keepalived
+        | LoadBalancerKind::External => c.vip_holders(),
     };
     for n in holders {
         let addr_at = at(c, &format!("nodes.{}.address", n.name));

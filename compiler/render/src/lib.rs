@@ -248,7 +248,10 @@ fn node_files(
                     templates.render("nginx.conf", &templates::nginx_context(cluster, node)),
                 )?;
             }
-            _ => {}
+            // keepalived alone, kube-vip and an external load balancer run no proxy here.
+            LoadBalancerKind::Keepalived
+            | LoadBalancerKind::KubeVip
+            | LoadBalancerKind::External => {}
         }
     }
     if node.has(Role::ControlPlane) {

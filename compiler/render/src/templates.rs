@@ -252,7 +252,9 @@ pub fn check_apiserver_context(cluster: &Cluster, node: &Node) -> CheckApiserver
         through: match cluster.control_plane.load_balancer.kind {
             LoadBalancerKind::Haproxy => "haproxy",
             LoadBalancerKind::Nginx => "nginx",
-            _ => "kube-apiserver",
+            LoadBalancerKind::Keepalived
+            | LoadBalancerKind::KubeVip
+            | LoadBalancerKind::External => "kube-apiserver",
         },
     }
 }
@@ -402,7 +404,11 @@ pub fn bootstrap_context(
         proxy: match cluster.control_plane.load_balancer.kind {
             LoadBalancerKind::Haproxy if runs_proxy => Some("haproxy"),
             LoadBalancerKind::Nginx if runs_proxy => Some("nginx"),
-            _ => None,
+            LoadBalancerKind::Haproxy
+            | LoadBalancerKind::Nginx
+            | LoadBalancerKind::Keepalived
+            | LoadBalancerKind::KubeVip
+            | LoadBalancerKind::External => None,
         },
         kubeadm_command,
         kubeadm_summary,
