@@ -83,6 +83,10 @@ pub const AUDIT_POLICY_PATH: &str = "etc/kubernetes/audit-policy.yaml";
 pub const AUDIT_POLICY_VOLUME: &str = "audit-policy";
 pub const AUDIT_LOG_VOLUME: &str = "audit-log";
 pub const DEFAULT_AUDIT_LOG_PATH: &str = "/var/log/kubernetes/audit/audit.log";
+/// The audit log's retention when the cluster file does not say: days, files, MiB.
+pub const DEFAULT_AUDIT_MAX_AGE: u32 = 30;
+pub const DEFAULT_AUDIT_MAX_BACKUP: u32 = 10;
+pub const DEFAULT_AUDIT_MAX_SIZE: u32 = 100;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Encryption {

@@ -6,8 +6,8 @@
 
 use crate::cluster::{EtcdTopology, KeyAlgorithm, LoadBalancerKind, Placement, Role};
 use crate::components::{
-    EncryptionProvider, ProxyMode, DEFAULT_AUDIT_LOG_PATH, DEFAULT_KUBE_VIP_VERSION,
-    HOST_PATH_TYPES,
+    EncryptionProvider, ProxyMode, DEFAULT_AUDIT_LOG_PATH, DEFAULT_AUDIT_MAX_AGE,
+    DEFAULT_AUDIT_MAX_BACKUP, DEFAULT_AUDIT_MAX_SIZE, DEFAULT_KUBE_VIP_VERSION, HOST_PATH_TYPES,
 };
 use crate::derived::{KUBERNETES_MAX, KUBERNETES_MIN};
 use std::sync::OnceLock;
@@ -1081,7 +1081,7 @@ pub const ATTRIBUTES: &[Attribute] = &[
         section: Section::Audit,
         key: "maxAge",
         ty: "integer",
-        default: DefaultValue::Int(30),
+        default: DefaultValue::Int(DEFAULT_AUDIT_MAX_AGE as i64),
         allowed: Allowed::IntRange(AUDIT_LIMIT_RANGE.0, AUDIT_LIMIT_RANGE.1),
         codes: &["E0101", "E0106"],
         doc: "Days to keep rotated log files (`--audit-log-maxage`).",
@@ -1091,7 +1091,7 @@ pub const ATTRIBUTES: &[Attribute] = &[
         section: Section::Audit,
         key: "maxBackup",
         ty: "integer",
-        default: DefaultValue::Int(10),
+        default: DefaultValue::Int(DEFAULT_AUDIT_MAX_BACKUP as i64),
         allowed: Allowed::IntRange(AUDIT_LIMIT_RANGE.0, AUDIT_LIMIT_RANGE.1),
         codes: &["E0101", "E0106"],
         doc: "Rotated log files to keep (`--audit-log-maxbackup`).",
@@ -1101,7 +1101,7 @@ pub const ATTRIBUTES: &[Attribute] = &[
         section: Section::Audit,
         key: "maxSize",
         ty: "integer",
-        default: DefaultValue::Int(100),
+        default: DefaultValue::Int(DEFAULT_AUDIT_MAX_SIZE as i64),
         allowed: Allowed::IntRange(AUDIT_LIMIT_RANGE.0, AUDIT_LIMIT_RANGE.1),
         codes: &["E0101", "E0106"],
         doc: "Megabytes a log file grows to before it is rotated (`--audit-log-maxsize`).",

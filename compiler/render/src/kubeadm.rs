@@ -139,18 +139,8 @@ pub struct HostPathMount {
 pub struct KubeletConfiguration {
     pub api_version: &'static str,
     pub kind: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cgroup_driver: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_pods: Option<u32>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub system_reserved: BTreeMap<String, String>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub kube_reserved: BTreeMap<String, String>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub eviction_hard: BTreeMap<String, String>,
-    #[serde(rename = "serverTLSBootstrap", skip_serializing_if = "Option::is_none")]
-    pub server_tls_bootstrap: Option<bool>,
+    #[serde(flatten)]
+    pub fields: KubeletFields,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub feature_gates: BTreeMap<String, bool>,
 }
@@ -207,22 +197,16 @@ fn patches(node: &Node) -> Option<Patches> {
 
 /// The node's kubelet overrides as a merge patch of the KubeletConfiguration (only the
 /// fields it sets), or `None` when it has none.
-pub fn kubelet_patch(node: &Node) -> Option<KubeletPatch> {
+pub fn kubelet_patch(node: &Node) -> Option<KubeletFields> {
     let k = &node.kubelet;
-    (*k != KubeletSettings::default()).then(|| KubeletPatch {
-        cgroup_driver: k.cgroup_driver.clone(),
-        max_pods: k.max_pods,
-        system_reserved: k.system_reserved.clone(),
-        kube_reserved: k.kube_reserved.clone(),
-        eviction_hard: k.eviction_hard.clone(),
-        server_tls_bootstrap: k.server_tls_bootstrap,
-    })
+    (*k != KubeletSettings::default()).then(|| KubeletFields::of(k))
 }
 
-/// The fields of [`KubeletConfiguration`] a node may override.
+/// The KubeletConfiguration fields hac sets: the cluster's in [`KubeletConfiguration`], a
+/// node's overrides alone in its patch.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct KubeletPatch {
+pub struct KubeletFields {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cgroup_driver: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -235,6 +219,19 @@ pub struct KubeletPatch {
     pub eviction_hard: BTreeMap<String, String>,
     #[serde(rename = "serverTLSBootstrap", skip_serializing_if = "Option::is_none")]
     pub server_tls_bootstrap: Option<bool>,
+}
+
+impl KubeletFields {
+    fn of(k: &KubeletSettings) -> KubeletFields {
+        KubeletFields {
+            cgroup_driver: k.cgroup_driver.clone(),
+            max_pods: k.max_pods,
+            system_reserved: k.system_reserved.clone(),
+            kube_reserved: k.kube_reserved.clone(),
+            eviction_hard: k.eviction_hard.clone(),
+            server_tls_bootstrap: k.server_tls_bootstrap,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -548,12 +545,7 @@ pub fn documents(
             docs.push(KubeadmDocument::Kubelet(KubeletConfiguration {
                 api_version: "kubelet.config.k8s.io/v1beta1",
                 kind: "KubeletConfiguration",
-                cgroup_driver: k.cgroup_driver.clone(),
-                max_pods: k.max_pods,
-                system_reserved: k.system_reserved.clone(),
-                kube_reserved: k.kube_reserved.clone(),
-                eviction_hard: k.eviction_hard.clone(),
-                server_tls_bootstrap: k.server_tls_bootstrap,
+                fields: KubeletFields::of(k),
                 feature_gates: settings.feature_gates.clone(),
             }));
         }

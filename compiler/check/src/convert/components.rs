@@ -11,8 +11,8 @@ use hac_model::schema::{self, Section};
 use hac_model::{
     ApiServerSettings, Audit, AuditLevel, AuditPolicy, Component, Components, Encryption,
     EncryptionProvider, HostPathMount, KubeletSettings, Oidc, ProxyMode, AUDIT_LOG_VOLUME,
-    AUDIT_POLICY_VOLUME, DEFAULT_AUDIT_LOG_PATH, DEFAULT_KUBE_VIP_REPOSITORY,
-    DEFAULT_KUBE_VIP_VERSION, HOST_PATH_TYPES,
+    AUDIT_POLICY_VOLUME, DEFAULT_AUDIT_LOG_PATH, DEFAULT_AUDIT_MAX_AGE, DEFAULT_AUDIT_MAX_BACKUP,
+    DEFAULT_AUDIT_MAX_SIZE, DEFAULT_KUBE_VIP_REPOSITORY, DEFAULT_KUBE_VIP_VERSION, HOST_PATH_TYPES,
 };
 use std::collections::BTreeMap;
 
@@ -531,19 +531,33 @@ fn flag_text_problem(s: &str) -> Option<&'static str> {
 }
 
 impl Converter {
-    /// `controlPlane.apiServer.encryption`; `Some(None)` when absent.
-    fn encryption(&mut self, node: Option<&DataNode>) -> Option<Option<Encryption>> {
-        let path = "controlPlane.apiServer.encryption";
+    /// The optional set at `path` holding `section`'s attributes: `Some(None)` when absent,
+    /// `None` when it is not a set (reported).
+    fn optional_section<'d>(
+        &mut self,
+        node: Option<&'d DataNode>,
+        path: &str,
+        section: Section,
+    ) -> Option<Option<&'d Attrs>> {
         let Some(n) = node else {
             return Some(None);
         };
-        let enc = self.set(
+        self.set(
             n,
             path,
             "an attribute set",
-            Section::Encryption.keys(),
-            Section::Encryption.required(),
-        )?;
+            section.keys(),
+            section.required(),
+        )
+        .map(Some)
+    }
+
+    /// `controlPlane.apiServer.encryption`; `Some(None)` when absent.
+    fn encryption(&mut self, node: Option<&DataNode>) -> Option<Option<Encryption>> {
+        let path = "controlPlane.apiServer.encryption";
+        let Some(enc) = self.optional_section(node, path, Section::Encryption)? else {
+            return Some(None);
+        };
         let mut ok = true;
         let resources = match present(enc, "resources") {
             None => Some(vec!["secrets".to_string()]),
@@ -611,16 +625,9 @@ impl Converter {
     /// `controlPlane.apiServer.audit`; `Some(None)` when absent.
     fn audit(&mut self, node: Option<&DataNode>) -> Option<Option<Audit>> {
         let path = "controlPlane.apiServer.audit";
-        let Some(n) = node else {
+        let Some(audit) = self.optional_section(node, path, Section::Audit)? else {
             return Some(None);
         };
-        let audit = self.set(
-            n,
-            path,
-            "an attribute set",
-            Section::Audit.keys(),
-            Section::Audit.required(),
-        )?;
         let policy = match self.opt_string(
             audit,
             "policy",
@@ -680,25 +687,18 @@ impl Converter {
         Some(Some(Audit {
             policy,
             log_path,
-            max_age: max_age.unwrap_or(30) as u32,
-            max_backup: max_backup.unwrap_or(10) as u32,
-            max_size: max_size.unwrap_or(100) as u32,
+            max_age: max_age.map_or(DEFAULT_AUDIT_MAX_AGE, |d| d as u32),
+            max_backup: max_backup.map_or(DEFAULT_AUDIT_MAX_BACKUP, |d| d as u32),
+            max_size: max_size.map_or(DEFAULT_AUDIT_MAX_SIZE, |d| d as u32),
         }))
     }
 
     /// `controlPlane.apiServer.oidc`; `Some(None)` when absent.
     fn oidc(&mut self, node: Option<&DataNode>) -> Option<Option<Oidc>> {
         let path = "controlPlane.apiServer.oidc";
-        let Some(n) = node else {
+        let Some(oidc) = self.optional_section(node, path, Section::Oidc)? else {
             return Some(None);
         };
-        let oidc = self.set(
-            n,
-            path,
-            "an attribute set",
-            Section::Oidc.keys(),
-            Section::Oidc.required(),
-        )?;
         let mut ok = true;
         let text = |this: &mut Self,
                     node: Option<&DataNode>,
