@@ -1136,18 +1136,17 @@ pub fn json_float(f: f64) -> String {
     }
 }
 
+/// E0015 of `toJSON`, `deepSeq` and `trace` (a plain message: no label, no hint).
+fn too_deep(s: Span) -> Box<EvalError> {
+    EvalError::new(
+        Diagnostic::error("evaluation too deep (depth limit reached)")
+            .with_code("E0015")
+            .with_span(s),
+    )
+}
+
 fn to_json(ev: &mut Evaluator, v: &Value, s: Span, out: &mut String) -> R<()> {
-    if ev.too_deep() {
-        return fail(
-            Diagnostic::error("evaluation too deep (depth limit reached)")
-                .with_code("E0015")
-                .with_span(s),
-        );
-    }
-    ev.depth += 1;
-    let r = to_json_inner(ev, v, s, out);
-    ev.depth -= 1;
-    r
+    to_json_inner(&mut *ev.enter_or(|| too_deep(s))?, v, s, out)
 }
 
 fn to_json_inner(ev: &mut Evaluator, v: &Value, s: Span, out: &mut String) -> R<()> {
@@ -1200,34 +1199,23 @@ fn to_json_inner(ev: &mut Evaluator, v: &Value, s: Span, out: &mut String) -> R<
 
 /// Forces a value and everything inside it.
 pub fn deep_force(ev: &mut Evaluator, v: &Value, s: Span) -> R<()> {
-    if ev.too_deep() {
-        return fail(
-            Diagnostic::error("evaluation too deep (depth limit reached)")
-                .with_code("E0015")
-                .with_span(s),
-        );
-    }
-    ev.depth += 1;
-    let r = (|| {
-        match v {
-            Value::List(items) => {
-                for t in items.iter() {
-                    let x = ev.force(t)?;
-                    deep_force(ev, &x, s)?;
-                }
+    let ev = &mut *ev.enter_or(|| too_deep(s))?;
+    match v {
+        Value::List(items) => {
+            for t in items.iter() {
+                let x = ev.force(t)?;
+                deep_force(ev, &x, s)?;
             }
-            Value::Attrs(set) => {
-                for e in &set.entries {
-                    let x = ev.force(&e.value)?;
-                    deep_force(ev, &x, s)?;
-                }
-            }
-            _ => {}
         }
-        Ok(())
-    })();
-    ev.depth -= 1;
-    r
+        Value::Attrs(set) => {
+            for e in &set.entries {
+                let x = ev.force(&e.value)?;
+                deep_force(ev, &x, s)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// The `builtins` set and the base environment's names and values.

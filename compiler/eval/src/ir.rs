@@ -11,6 +11,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
+/// One node of compiled code. Nodes a thunk or a closure can point to (list elements,
+/// arguments, attribute values, `with` scopes, defaults, lambdas) are behind an `Rc`, which
+/// those values hold: compiled code lives exactly as long as some value may still run it.
 pub struct Ir {
     pub kind: IrKind,
     pub span: Span,
@@ -32,14 +35,14 @@ pub enum IrKind {
         name: Sym,
         withs: Vec<u32>,
     },
-    List(Vec<Ir>),
+    List(Vec<Rc<Ir>>),
     Attrs(Box<AttrsIr>),
     Let {
         attrs: Box<AttrsIr>,
         body: Box<Ir>,
     },
     With {
-        scope: Box<Ir>,
+        scope: Rc<Ir>,
         body: Box<Ir>,
     },
     Assert {
@@ -51,10 +54,10 @@ pub enum IrKind {
         then: Box<Ir>,
         else_: Box<Ir>,
     },
-    Lambda(Box<LambdaIr>),
+    Lambda(Rc<LambdaIr>),
     Apply {
         func: Box<Ir>,
-        arg: Box<Ir>,
+        arg: Rc<Ir>,
         name: Option<Sym>,
     },
     Select {
@@ -89,7 +92,7 @@ pub enum KeyIr {
 pub struct AttrsIr {
     pub rec: bool,
     /// The `(from)` expressions of `inherit (from) …`, evaluated once per set.
-    pub froms: Vec<Ir>,
+    pub froms: Vec<Rc<Ir>>,
     /// Statically named attributes; in a `rec` set or `let`, slot i of the scope is statics[i].
     pub statics: Vec<StaticAttr>,
     pub dynamics: Vec<DynAttr>,
@@ -102,14 +105,14 @@ pub struct StaticAttr {
 }
 
 pub enum AttrValueIr {
-    Expr(Ir),
+    Expr(Rc<Ir>),
     InheritFrom { from: usize, name: Sym, span: Span },
 }
 
 pub struct DynAttr {
     pub key: Ir,
     pub key_span: Span,
-    pub value: Ir,
+    pub value: Rc<Ir>,
 }
 
 pub struct LambdaIr {
@@ -133,7 +136,7 @@ pub enum ParamIr {
 pub struct FormalIr {
     pub name: Sym,
     pub span: Span,
-    pub default: Option<Ir>,
+    pub default: Option<Rc<Ir>>,
 }
 
 /// Nix names that exist in Nix but are outside the `.ha` subset (E0002 when used).
@@ -322,7 +325,7 @@ impl Compiler {
             ExprKind::List(items) => IrKind::List(
                 items
                     .iter()
-                    .map(|i| self.compile(i))
+                    .map(|i| self.compile(i).map(Rc::new))
                     .collect::<CResult<Vec<_>>>()?,
             ),
             ExprKind::Attrs { rec, bindings } => {
@@ -356,7 +359,7 @@ impl Compiler {
                 let body = self.compile(body);
                 self.scopes.pop();
                 IrKind::With {
-                    scope: Box::new(scope),
+                    scope: Rc::new(scope),
                     body: Box::new(body?),
                 }
             }
@@ -370,12 +373,12 @@ impl Compiler {
                 else_: Box::new(self.compile(else_)?),
             },
             ExprKind::Lambda { param, body } => {
-                IrKind::Lambda(Box::new(self.compile_lambda(param, body, span)?))
+                IrKind::Lambda(Rc::new(self.compile_lambda(param, body, span)?))
             }
             ExprKind::Apply { func, arg } => IrKind::Apply {
                 name: func_name(func).map(Sym::from),
                 func: Box::new(self.compile(func)?),
-                arg: Box::new(self.compile(arg)?),
+                arg: Rc::new(self.compile(arg)?),
             },
             ExprKind::Select {
                 expr,
@@ -511,7 +514,7 @@ impl Compiler {
                             name: Sym::from(f.name.name.as_str()),
                             span: f.name.span,
                             default: match &f.default {
-                                Some(d) => Some(self.compile(d)?),
+                                Some(d) => Some(Rc::new(self.compile(d)?)),
                                 None => None,
                             },
                         });
@@ -586,18 +589,18 @@ impl Compiler {
         let froms = tree
             .froms
             .into_iter()
-            .map(|f| self.compile(f))
+            .map(|f| self.compile(f).map(Rc::new))
             .collect::<CResult<Vec<_>>>()?;
         let mut statics = Vec::with_capacity(tree.statics.len());
         for (name, key_span, def) in tree.statics {
             let value = match def {
-                PendingDef::Expr(e) => AttrValueIr::Expr(self.compile(e)?),
+                PendingDef::Expr(e) => AttrValueIr::Expr(Rc::new(self.compile(e)?)),
                 PendingDef::Inherit(None) => {
                     let kind = self.resolve(&name, key_span, usize::from(rec))?;
-                    AttrValueIr::Expr(Ir {
+                    AttrValueIr::Expr(Rc::new(Ir {
                         kind,
                         span: key_span,
-                    })
+                    }))
                 }
                 PendingDef::Inherit(Some(from)) => AttrValueIr::InheritFrom {
                     from,
@@ -606,10 +609,10 @@ impl Compiler {
                 },
                 PendingDef::Nested(sub, sub_span) => {
                     let attrs = self.compile_pending(*sub)?;
-                    AttrValueIr::Expr(Ir {
+                    AttrValueIr::Expr(Rc::new(Ir {
                         kind: IrKind::Attrs(Box::new(attrs)),
                         span: sub_span,
-                    })
+                    }))
                 }
             };
             statics.push(StaticAttr {
@@ -634,7 +637,7 @@ impl Compiler {
             dynamics.push(DynAttr {
                 key: self.compile_dynamic_key(key)?,
                 key_span: key.span,
-                value,
+                value: Rc::new(value),
             });
         }
         Ok(AttrsIr {
