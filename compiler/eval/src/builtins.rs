@@ -3,6 +3,7 @@
 
 use crate::diag;
 use crate::eval::{fail, missing_attr, EvalError, Evaluator, R};
+use crate::json::{self, FloatStyle};
 use crate::value::{Attr, AttrSet, PrimOp, Sym, Thunk, ThunkState, Value};
 use hac_core::{Diagnostic, Span};
 use hac_syntax::ast::BinOp;
@@ -1120,22 +1121,6 @@ fn from_json(j: crate::json::Json, s: Span) -> Value {
     }
 }
 
-/// Formats a float for `toJSON`: integral values without a fraction (as Nix prints them),
-/// others as the shortest text that reads back to the same number.
-pub fn json_float(f: f64) -> String {
-    if !f.is_finite() {
-        return "null".to_string();
-    }
-    let a = f.abs();
-    if a != 0.0 && !(1e-7..1e21).contains(&a) {
-        serde_json::Number::from_f64(f)
-            .map(|n| n.to_string())
-            .unwrap_or_else(|| "null".to_string())
-    } else {
-        format!("{f}")
-    }
-}
-
 /// E0015 of `toJSON`, `deepSeq` and `trace` (a plain message: no label, no hint).
 fn too_deep(s: Span) -> Box<EvalError> {
     EvalError::new(
@@ -1154,10 +1139,10 @@ fn to_json_inner(ev: &mut Evaluator, v: &Value, s: Span, out: &mut String) -> R<
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Int(i) => out.push_str(&i.to_string()),
-        Value::Float(f) => out.push_str(&json_float(*f)),
+        Value::Float(f) => json::write_float(*f, FloatStyle::Nix, out),
         Value::Str(x) => {
             crate::eval::check_string_len(out.len() + x.len(), s)?;
-            out.push_str(&serde_json::Value::String(x.to_string()).to_string())
+            json::write_string(x, out)
         }
         Value::Path(_) => return fail(crate::eval::path_misuse(s)),
         Value::List(items) => {
@@ -1175,7 +1160,7 @@ fn to_json_inner(ev: &mut Evaluator, v: &Value, s: Span, out: &mut String) -> R<
             if set.get("__toString").is_some() || set.get("outPath").is_some() {
                 let mut st = String::new();
                 ev.coerce_to_string(v, s, false, &mut st)?;
-                out.push_str(&serde_json::Value::String(st).to_string());
+                json::write_string(&st, out);
                 return Ok(());
             }
             out.push('{');
@@ -1183,7 +1168,7 @@ fn to_json_inner(ev: &mut Evaluator, v: &Value, s: Span, out: &mut String) -> R<
                 if i > 0 {
                     out.push(',');
                 }
-                out.push_str(&serde_json::Value::String(e.name.to_string()).to_string());
+                json::write_string(&e.name, out);
                 out.push(':');
                 let x = ev.force(&e.value)?;
                 to_json(ev, &x, s, out)?;

@@ -4,6 +4,7 @@
 
 use crate::diag;
 use crate::eval::{fail, EvalError, Evaluator, Level, R};
+use crate::json::{self, FloatStyle};
 use crate::value::{Thunk, Value};
 use hac_core::{Data, DataNode, Diagnostic, Span};
 use std::collections::BTreeMap;
@@ -150,11 +151,8 @@ impl Evaluator {
             Value::Null => out.push_str("null"),
             Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             Value::Int(i) => out.push_str(&i.to_string()),
-            Value::Float(f) => match serde_json::Number::from_f64(*f) {
-                Some(n) => out.push_str(&n.to_string()),
-                None => out.push_str("null"),
-            },
-            Value::Str(s) => write_json_string(s, out),
+            Value::Float(f) => json::write_float(*f, FloatStyle::Shortest, out),
+            Value::Str(s) => json::write_string(s, out),
             Value::List(items) => {
                 out.push('[');
                 for (i, t) in items.iter().enumerate() {
@@ -173,7 +171,7 @@ impl Evaluator {
                     if i > 0 {
                         out.push(',');
                     }
-                    write_json_string(&a.name, out);
+                    json::write_string(&a.name, out);
                     out.push(':');
                     let key_span = self.user_span(a.key_span, None);
                     let r = self.force(&a.value).and_then(|x| {
@@ -196,31 +194,4 @@ impl Evaluator {
         }
         Ok(())
     }
-}
-
-/// A JSON string literal, escaped as serde_json escapes it.
-fn write_json_string(s: &str, out: &mut String) {
-    out.push('"');
-    let mut start = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let esc: Option<&str> = match b {
-            b'"' => Some("\\\""),
-            b'\\' => Some("\\\\"),
-            b'\n' => Some("\\n"),
-            b'\r' => Some("\\r"),
-            b'\t' => Some("\\t"),
-            0x08 => Some("\\b"),
-            0x0c => Some("\\f"),
-            0..=0x1f => None,
-            _ => continue,
-        };
-        out.push_str(&s[start..i]);
-        match esc {
-            Some(e) => out.push_str(e),
-            None => out.push_str(&format!("\\u{:04x}", b)),
-        }
-        start = i + 1;
-    }
-    out.push_str(&s[start..]);
-    out.push('"');
 }
