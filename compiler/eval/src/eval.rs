@@ -3,9 +3,7 @@
 //! attribute selection, string coercion and equality/ordering of values.
 
 use crate::diag;
-use crate::ir::{
-    AttrValueIr, AttrsIr, Ir, IrKind, KeyIr, ParamIr, StrPartIr, UNSUPPORTED_NIX_NAMES,
-};
+use crate::ir::{AttrValueIr, AttrsIr, Ir, IrKind, KeyIr, ParamIr, StrPartIr};
 use crate::value::{Attr, AttrSet, Closure, Env, PrimApp, Sym, Thunk, ThunkState, Value};
 use hac_core::{suggest::did_you_mean, Diagnostic, FileId, SourceMap, Span};
 use hac_syntax::ast::BinOp;
@@ -513,7 +511,7 @@ impl Evaluator {
                     let Value::Attrs(set) = &v else {
                         return Ok(Value::Bool(false));
                     };
-                    if set.is_builtins && is_unsupported_builtin(&name) {
+                    if set.is_builtins && crate::builtins::is_unsupported(&name) {
                         return Ok(Value::Bool(false));
                     }
                     match set.get(&name) {
@@ -1177,16 +1175,12 @@ pub fn lookup(env: &Rc<Env>, up: u32, idx: u32) -> Thunk {
     }
 }
 
-pub fn is_unsupported_builtin(name: &str) -> bool {
-    UNSUPPORTED_NIX_NAMES.contains(&name)
-}
-
 pub fn missing_attr(set: &AttrSet, name: &str, span: Span) -> Diagnostic {
-    if set.is_builtins && is_unsupported_builtin(name) {
+    if set.is_builtins && crate::builtins::is_unsupported(name) {
         return diag::unsupported(
             span,
             format!("`builtins.{name}` is not supported in .ha"),
-            crate::diag::unsupported_builtin_note(name.trim_start_matches("__")),
+            crate::builtins::unsupported_note(name.trim_start_matches("__")),
         );
     }
     let mut d = Diagnostic::error(format!("attribute `{name}` missing"))

@@ -3,8 +3,8 @@
 //! attribute paths (`a.b = 1; a.c = 2;`), reports undefined variables (E0003), duplicate
 //! attributes (E0016) and unsupported Nix names (E0002) before anything runs, as Nix does.
 
-use crate::diag;
 use crate::value::{PathValue, Sym, Thunk, Value};
+use crate::{builtins, diag};
 use hac_core::{suggest::did_you_mean, Diagnostic, Span};
 use hac_syntax::ast::{self, AttrKeyKind, BinOp, Binding, ExprKind, Param, StrPart, UnaryOp};
 use std::collections::HashMap;
@@ -139,60 +139,6 @@ pub struct FormalIr {
     pub default: Option<Rc<Ir>>,
 }
 
-/// Nix names that exist in Nix but are outside the `.ha` subset (E0002 when used).
-pub const UNSUPPORTED_NIX_NAMES: &[&str] = &[
-    "currentTime",
-    "currentSystem",
-    "getEnv",
-    "fetchurl",
-    "fetchTarball",
-    "fetchGit",
-    "fetchTree",
-    "fetchMercurial",
-    "fetchClosure",
-    "derivation",
-    "derivationStrict",
-    "readFile",
-    "readDir",
-    "readFileType",
-    "pathExists",
-    "toFile",
-    "storePath",
-    "storeDir",
-    "nixPath",
-    "findFile",
-    "placeholder",
-    "scopedImport",
-    "filterSource",
-    "path",
-    "toPath",
-    "getContext",
-    "hasContext",
-    "appendContext",
-    "unsafeDiscardStringContext",
-    "unsafeDiscardOutputDependency",
-    "unsafeGetAttrPos",
-    "addDrvOutputDependencies",
-    "hashFile",
-    "nixVersion",
-    "langVersion",
-    "getFlake",
-    "exec",
-    "importNative",
-    "__curPos",
-    "traceVerbose",
-    "outputOf",
-    "convertHash",
-    "genericClosure",
-    "fromTOML",
-    "toXML",
-    "parseDrvName",
-    "break",
-    "warn",
-    "parseFlakeRef",
-    "flakeRefToString",
-];
-
 #[derive(PartialEq)]
 enum ScopeKind {
     Lexical,
@@ -261,15 +207,15 @@ impl Compiler {
                 withs,
             });
         }
-        if UNSUPPORTED_NIX_NAMES.contains(&name)
+        if builtins::is_unsupported(name)
             || name
                 .strip_prefix("__")
-                .is_some_and(|n| UNSUPPORTED_NIX_NAMES.contains(&n))
+                .is_some_and(builtins::is_unsupported)
         {
             return Err(Box::new(diag::unsupported(
                 span,
                 format!("`{name}` is not supported in .ha"),
-                crate::diag::unsupported_builtin_note(name.trim_start_matches("__")),
+                builtins::unsupported_note(name.trim_start_matches("__")),
             )));
         }
         let mut candidates: Vec<&str> = Vec::new();

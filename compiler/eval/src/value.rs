@@ -306,6 +306,8 @@ pub type PrimFn = fn(&mut crate::eval::Evaluator, &[Thunk], Span) -> crate::eval
 pub struct PrimOp {
     pub name: &'static str,
     pub arity: usize,
+    /// Also a global name (`map`, `toString`, …), not only `builtins.NAME`.
+    pub global: bool,
     pub func: PrimFn,
 }
 
