@@ -237,10 +237,21 @@ impl Compiler {
         Err(Box::new(d))
     }
 
+    /// Runs `f` with one more scope open (closed on every path out, errors included).
+    fn in_scope<T>(
+        &mut self,
+        kind: ScopeKind,
+        names: HashMap<Sym, u32>,
+        f: impl FnOnce(&mut Self) -> T,
+    ) -> T {
+        self.scopes.push(Scope { kind, names });
+        let r = f(self);
+        self.scopes.pop();
+        r
+    }
+
     fn compile(&mut self, e: &ast::Expr) -> CResult<Ir> {
-        self.depth += 1;
-        if self.depth > MAX_COMPILE_DEPTH {
-            self.depth -= 1;
+        if self.depth >= MAX_COMPILE_DEPTH {
             return Err(Box::new(
                 Diagnostic::error("expression nested too deeply")
                     .with_code("E0015")
@@ -248,6 +259,7 @@ impl Compiler {
                     .with_span_label("nesting limit reached here"),
             ));
         }
+        self.depth += 1;
         let r = self.compile_inner(e);
         self.depth -= 1;
         r
@@ -285,12 +297,7 @@ impl Compiler {
                     .enumerate()
                     .map(|(i, s)| (s.name.clone(), i as u32))
                     .collect();
-                self.scopes.push(Scope {
-                    kind: ScopeKind::Lexical,
-                    names,
-                });
-                let body = self.compile(body);
-                self.scopes.pop();
+                let body = self.in_scope(ScopeKind::Lexical, names, |c| c.compile(body));
                 IrKind::Let {
                     attrs: Box::new(attrs),
                     body: Box::new(body?),
@@ -298,12 +305,7 @@ impl Compiler {
             }
             ExprKind::With { scope, body } => {
                 let scope = self.compile(scope)?;
-                self.scopes.push(Scope {
-                    kind: ScopeKind::With,
-                    names: HashMap::new(),
-                });
-                let body = self.compile(body);
-                self.scopes.pop();
+                let body = self.in_scope(ScopeKind::With, HashMap::new(), |c| c.compile(body));
                 IrKind::With {
                     scope: Rc::new(scope),
                     body: Box::new(body?),
@@ -413,12 +415,7 @@ impl Compiler {
                 let name = Sym::from(id.name.as_str());
                 let mut names = HashMap::new();
                 names.insert(name.clone(), 0);
-                self.scopes.push(Scope {
-                    kind: ScopeKind::Lexical,
-                    names,
-                });
-                let body = self.compile(body);
-                self.scopes.pop();
+                let body = self.in_scope(ScopeKind::Lexical, names, |c| c.compile(body));
                 Ok(LambdaIr {
                     param: ParamIr::Ident(name),
                     body: body?,
@@ -449,23 +446,19 @@ impl Compiler {
                         )));
                     }
                 }
-                self.scopes.push(Scope {
-                    kind: ScopeKind::Lexical,
-                    names,
-                });
-                let r = (|| {
+                self.in_scope(ScopeKind::Lexical, names, |c| {
                     let mut fs = Vec::with_capacity(formals.len());
                     for f in formals {
                         fs.push(FormalIr {
                             name: Sym::from(f.name.name.as_str()),
                             span: f.name.span,
                             default: match &f.default {
-                                Some(d) => Some(Rc::new(self.compile(d)?)),
+                                Some(d) => Some(Rc::new(c.compile(d)?)),
                                 None => None,
                             },
                         });
                     }
-                    let body = self.compile(body)?;
+                    let body = c.compile(body)?;
                     Ok(LambdaIr {
                         param: ParamIr::Pattern {
                             formals: fs,
@@ -475,9 +468,7 @@ impl Compiler {
                         body,
                         span,
                     })
-                })();
-                self.scopes.pop();
-                r
+                })
             }
         }
     }
@@ -510,24 +501,18 @@ impl Compiler {
     }
 
     fn compile_pending(&mut self, tree: Pending<'_>) -> CResult<AttrsIr> {
-        let scoped = tree.rec;
-        if scoped {
-            let names = tree
-                .statics
-                .iter()
-                .enumerate()
-                .map(|(i, (n, _, _))| (Sym::from(n.as_str()), i as u32))
-                .collect();
-            self.scopes.push(Scope {
-                kind: ScopeKind::Lexical,
-                names,
-            });
+        if !tree.rec {
+            return self.compile_pending_in_scope(tree);
         }
-        let r = self.compile_pending_in_scope(tree);
-        if scoped {
-            self.scopes.pop();
-        }
-        r
+        let names = tree
+            .statics
+            .iter()
+            .enumerate()
+            .map(|(i, (n, _, _))| (Sym::from(n.as_str()), i as u32))
+            .collect();
+        self.in_scope(ScopeKind::Lexical, names, |c| {
+            c.compile_pending_in_scope(tree)
+        })
     }
 
     fn compile_pending_in_scope(&mut self, tree: Pending<'_>) -> CResult<AttrsIr> {
