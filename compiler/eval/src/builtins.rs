@@ -3,28 +3,42 @@
 
 use crate::diag;
 use crate::eval::{fail, missing_attr, EvalError, Evaluator, R};
-use crate::value::{Attr, AttrSet, PrimOp, Sym, Thunk, ThunkState, Value};
+use crate::json::{self, FloatStyle};
+use crate::value::{Attr, AttrSet, PrimApp, PrimOp, Sym, Thunk, ThunkState, Value};
 use hac_core::{Diagnostic, Span};
 use hac_syntax::ast::BinOp;
 use std::rc::Rc;
 
+/// Declares one builtin: `prim!(NAME, ARITY, |ev, args, span| body)`, or
+/// `prim!(global NAME, …)` for one that is also a global name (as in Nix). Inside the body
+/// `NAME` is the builtin's name, for its messages.
 macro_rules! prim {
-    ($name:expr, $arity:expr, $f:expr) => {
+    ($name:literal, $arity:literal, $f:expr) => {
+        prim!(@ $name, $arity, false, $f)
+    };
+    (global $name:literal, $arity:literal, $f:expr) => {
+        prim!(@ $name, $arity, true, $f)
+    };
+    (@ $name:literal, $arity:literal, $global:literal, $f:expr) => {{
+        const NAME: &str = $name;
         PrimOp {
-            name: $name,
+            name: NAME,
             arity: $arity,
+            global: $global,
             func: $f,
         }
-    };
+    }};
 }
 
 /// The longest list `genList` makes (each element costs memory even while unevaluated).
 const MAX_GENERATED_LIST: i64 = 1 << 24;
 
-/// Every builtin function (reachable as `builtins.NAME`).
+/// Every builtin function (reachable as `builtins.NAME`, the `global` ones also by name),
+/// declared once: the base environment, the `builtins` set and the suggestions for a
+/// misspelt name are all made from this table.
 pub static PRIMOPS: &[PrimOp] = &[
-    prim!("abort", 1, |ev, a, s| {
-        let msg = string_arg(ev, a, 0, s, "abort")?;
+    prim!(global "abort", 1, |ev, a, s| {
+        let msg = string_arg(ev, a, 0, s, NAME)?;
         fail(
             Diagnostic::error(format!("evaluation aborted: {msg}"))
                 .with_code("E0013")
@@ -36,9 +50,9 @@ pub static PRIMOPS: &[PrimOp] = &[
     prim!("addErrorContext", 2, |ev, a, _| ev.force(&a[1])),
     prim!("all", 2, |ev, a, s| {
         let f = ev.force(&a[0])?;
-        let l = list_arg(ev, a, 1, s, "all")?;
+        let l = list_arg(ev, a, 1, s, NAME)?;
         for t in l.iter() {
-            if !bool_of(ev, &f, t.clone(), s, "all")? {
+            if !bool_of(ev, &f, t.clone(), s, NAME)? {
                 return Ok(Value::Bool(false));
             }
         }
@@ -46,16 +60,16 @@ pub static PRIMOPS: &[PrimOp] = &[
     }),
     prim!("any", 2, |ev, a, s| {
         let f = ev.force(&a[0])?;
-        let l = list_arg(ev, a, 1, s, "any")?;
+        let l = list_arg(ev, a, 1, s, NAME)?;
         for t in l.iter() {
-            if bool_of(ev, &f, t.clone(), s, "any")? {
+            if bool_of(ev, &f, t.clone(), s, NAME)? {
                 return Ok(Value::Bool(true));
             }
         }
         Ok(Value::Bool(false))
     }),
     prim!("attrNames", 1, |ev, a, s| {
-        let set = attrs_arg(ev, a, 0, s, "attrNames")?;
+        let set = attrs_arg(ev, a, 0, s, NAME)?;
         Ok(Value::list(
             set.entries
                 .iter()
@@ -64,12 +78,12 @@ pub static PRIMOPS: &[PrimOp] = &[
         ))
     }),
     prim!("attrValues", 1, |ev, a, s| {
-        let set = attrs_arg(ev, a, 0, s, "attrValues")?;
+        let set = attrs_arg(ev, a, 0, s, NAME)?;
         Ok(Value::list(
             set.entries.iter().map(|e| e.value.clone()).collect(),
         ))
     }),
-    prim!("baseNameOf", 1, |ev, a, s| {
+    prim!(global "baseNameOf", 1, |ev, a, s| {
         let v = ev.force(&a[0])?;
         let mut st = String::new();
         ev.coerce_to_string(&v, s, false, &mut st)?;
@@ -81,34 +95,25 @@ pub static PRIMOPS: &[PrimOp] = &[
         Ok(Value::str(base))
     }),
     prim!("bitAnd", 2, |ev, a, s| {
-        let (x, y) = (
-            int_arg(ev, a, 0, s, "bitAnd")?,
-            int_arg(ev, a, 1, s, "bitAnd")?,
-        );
+        let (x, y) = (int_arg(ev, a, 0, s, NAME)?, int_arg(ev, a, 1, s, NAME)?);
         Ok(Value::Int(x & y))
     }),
     prim!("bitOr", 2, |ev, a, s| {
-        let (x, y) = (
-            int_arg(ev, a, 0, s, "bitOr")?,
-            int_arg(ev, a, 1, s, "bitOr")?,
-        );
+        let (x, y) = (int_arg(ev, a, 0, s, NAME)?, int_arg(ev, a, 1, s, NAME)?);
         Ok(Value::Int(x | y))
     }),
     prim!("bitXor", 2, |ev, a, s| {
-        let (x, y) = (
-            int_arg(ev, a, 0, s, "bitXor")?,
-            int_arg(ev, a, 1, s, "bitXor")?,
-        );
+        let (x, y) = (int_arg(ev, a, 0, s, NAME)?, int_arg(ev, a, 1, s, NAME)?);
         Ok(Value::Int(x ^ y))
     }),
     prim!("catAttrs", 2, |ev, a, s| {
-        let name = string_arg(ev, a, 0, s, "catAttrs")?;
-        let l = list_arg(ev, a, 1, s, "catAttrs")?;
+        let name = string_arg(ev, a, 0, s, NAME)?;
+        let l = list_arg(ev, a, 1, s, NAME)?;
         let mut out = Vec::new();
         for t in l.iter() {
             let v = ev.force(t)?;
             let Value::Attrs(set) = v else {
-                return fail(expected(s, "catAttrs", "a set", v.describe()));
+                return fail(expected(s, NAME, "a set", v.describe()));
             };
             if let Some(x) = set.get(&name) {
                 out.push(x.value.clone());
@@ -116,19 +121,19 @@ pub static PRIMOPS: &[PrimOp] = &[
         }
         Ok(Value::list(out))
     }),
-    prim!("ceil", 1, |ev, a, s| round(ev, a, s, "ceil", f64::ceil)),
+    prim!("ceil", 1, |ev, a, s| round(ev, a, s, NAME, f64::ceil)),
     prim!("compareVersions", 2, |ev, a, s| {
-        let x = string_arg(ev, a, 0, s, "compareVersions")?;
-        let y = string_arg(ev, a, 1, s, "compareVersions")?;
+        let x = string_arg(ev, a, 0, s, NAME)?;
+        let y = string_arg(ev, a, 1, s, NAME)?;
         Ok(Value::Int(compare_versions(&x, &y)))
     }),
     prim!("concatLists", 1, |ev, a, s| {
-        let l = list_arg(ev, a, 0, s, "concatLists")?;
+        let l = list_arg(ev, a, 0, s, NAME)?;
         let mut out = Vec::new();
         for t in l.iter() {
             let v = ev.force(t)?;
             let Value::List(items) = v else {
-                return fail(expected(s, "concatLists", "a list", v.describe()));
+                return fail(expected(s, NAME, "a list", v.describe()));
             };
             crate::eval::check_list_len(out.len() + items.len(), s)?;
             out.extend(items.iter().cloned());
@@ -137,12 +142,12 @@ pub static PRIMOPS: &[PrimOp] = &[
     }),
     prim!("concatMap", 2, |ev, a, s| {
         let f = ev.force(&a[0])?;
-        let l = list_arg(ev, a, 1, s, "concatMap")?;
+        let l = list_arg(ev, a, 1, s, NAME)?;
         let mut out = Vec::new();
         for t in l.iter() {
             let v = ev.call(f.clone(), t.clone(), s)?;
             let Value::List(items) = v else {
-                return fail(expected(s, "concatMap", "a list", v.describe()));
+                return fail(expected(s, NAME, "a list", v.describe()));
             };
             crate::eval::check_list_len(out.len() + items.len(), s)?;
             out.extend(items.iter().cloned());
@@ -150,8 +155,8 @@ pub static PRIMOPS: &[PrimOp] = &[
         Ok(Value::list(out))
     }),
     prim!("concatStringsSep", 2, |ev, a, s| {
-        let sep = string_arg(ev, a, 0, s, "concatStringsSep")?;
-        let l = list_arg(ev, a, 1, s, "concatStringsSep")?;
+        let sep = string_arg(ev, a, 0, s, NAME)?;
+        let l = list_arg(ev, a, 1, s, NAME)?;
         let mut out = String::new();
         for (i, t) in l.iter().enumerate() {
             if i > 0 {
@@ -167,7 +172,7 @@ pub static PRIMOPS: &[PrimOp] = &[
         deep_force(ev, &v, s)?;
         ev.force(&a[1])
     }),
-    prim!("dirOf", 1, |ev, a, s| {
+    prim!(global "dirOf", 1, |ev, a, s| {
         let v = ev.force(&a[0])?;
         let mut st = String::new();
         ev.coerce_to_string(&v, s, false, &mut st)?;
@@ -181,7 +186,7 @@ pub static PRIMOPS: &[PrimOp] = &[
     prim!("div", 2, |ev, a, s| arith(ev, a, s, BinOp::Div)),
     prim!("elem", 2, |ev, a, s| {
         let x = ev.force(&a[0])?;
-        let l = list_arg(ev, a, 1, s, "elem")?;
+        let l = list_arg(ev, a, 1, s, NAME)?;
         for t in l.iter() {
             let v = ev.force(t)?;
             if ev.equal(&x, &v, s)? {
@@ -191,8 +196,8 @@ pub static PRIMOPS: &[PrimOp] = &[
         Ok(Value::Bool(false))
     }),
     prim!("elemAt", 2, |ev, a, s| {
-        let l = list_arg(ev, a, 0, s, "elemAt")?;
-        let i = int_arg(ev, a, 1, s, "elemAt")?;
+        let l = list_arg(ev, a, 0, s, NAME)?;
+        let i = int_arg(ev, a, 1, s, NAME)?;
         match usize::try_from(i).ok().and_then(|i| l.get(i)) {
             Some(t) => {
                 let t = t.clone();
@@ -209,19 +214,19 @@ pub static PRIMOPS: &[PrimOp] = &[
     }),
     prim!("filter", 2, |ev, a, s| {
         let f = ev.force(&a[0])?;
-        let l = list_arg(ev, a, 1, s, "filter")?;
+        let l = list_arg(ev, a, 1, s, NAME)?;
         let mut out = Vec::new();
         for t in l.iter() {
-            if bool_of(ev, &f, t.clone(), s, "filter")? {
+            if bool_of(ev, &f, t.clone(), s, NAME)? {
                 out.push(t.clone());
             }
         }
         Ok(Value::list(out))
     }),
-    prim!("floor", 1, |ev, a, s| round(ev, a, s, "floor", f64::floor)),
+    prim!("floor", 1, |ev, a, s| round(ev, a, s, NAME, f64::floor)),
     prim!("foldl'", 3, |ev, a, s| {
         let f = ev.force(&a[0])?;
-        let l = list_arg(ev, a, 2, s, "foldl'")?;
+        let l = list_arg(ev, a, 2, s, NAME)?;
         let mut acc = a[1].clone();
         ev.force(&acc)?;
         for t in l.iter() {
@@ -231,7 +236,7 @@ pub static PRIMOPS: &[PrimOp] = &[
         ev.force(&acc)
     }),
     prim!("fromJSON", 1, |ev, a, s| {
-        let text = string_arg(ev, a, 0, s, "fromJSON")?;
+        let text = string_arg(ev, a, 0, s, NAME)?;
         match crate::json::parse(&text) {
             Ok(j) => Ok(from_json(j, s)),
             Err(crate::json::JsonError::Syntax(m)) => {
@@ -261,11 +266,11 @@ pub static PRIMOPS: &[PrimOp] = &[
                 _ => Ok(Value::attrs(AttrSet::default())),
             },
             Value::Prim(_) => Ok(Value::attrs(AttrSet::default())),
-            other => fail(expected(s, "functionArgs", "a function", other.describe())),
+            other => fail(expected(s, NAME, "a function", other.describe())),
         }
     }),
     prim!("genList", 2, |ev, a, s| {
-        let n = int_arg(ev, a, 1, s, "genList")?;
+        let n = int_arg(ev, a, 1, s, NAME)?;
         if n < 0 {
             return fail(diag::invalid(
                 s,
@@ -289,8 +294,8 @@ pub static PRIMOPS: &[PrimOp] = &[
         Ok(Value::list(out))
     }),
     prim!("getAttr", 2, |ev, a, s| {
-        let name = string_arg(ev, a, 0, s, "getAttr")?;
-        let set = attrs_arg(ev, a, 1, s, "getAttr")?;
+        let name = string_arg(ev, a, 0, s, NAME)?;
+        let set = attrs_arg(ev, a, 1, s, NAME)?;
         match set.get(&name) {
             Some(x) => {
                 let t = x.value.clone();
@@ -301,7 +306,7 @@ pub static PRIMOPS: &[PrimOp] = &[
     }),
     prim!("groupBy", 2, |ev, a, s| {
         let f = ev.force(&a[0])?;
-        let l = list_arg(ev, a, 1, s, "groupBy")?;
+        let l = list_arg(ev, a, 1, s, NAME)?;
         let mut groups: std::collections::HashMap<Sym, Vec<Thunk>> =
             std::collections::HashMap::new();
         for t in l.iter() {
@@ -309,7 +314,7 @@ pub static PRIMOPS: &[PrimOp] = &[
             let Value::Str(k) = k else {
                 return fail(expected(
                     s,
-                    "groupBy",
+                    NAME,
                     "the function to return a string",
                     k.describe(),
                 ));
@@ -328,17 +333,16 @@ pub static PRIMOPS: &[PrimOp] = &[
         )))
     }),
     prim!("hasAttr", 2, |ev, a, s| {
-        let name = string_arg(ev, a, 0, s, "hasAttr")?;
-        let set = attrs_arg(ev, a, 1, s, "hasAttr")?;
+        let name = string_arg(ev, a, 0, s, NAME)?;
+        let set = attrs_arg(ev, a, 1, s, NAME)?;
         Ok(Value::Bool(
-            set.get(&name).is_some()
-                && !(set.is_builtins && crate::eval::is_unsupported_builtin(&name)),
+            set.get(&name).is_some() && !(set.is_builtins && is_unsupported(&name)),
         ))
     }),
     prim!("hashString", 2, |ev, a, s| {
         use sha2::Digest;
-        let algo = string_arg(ev, a, 0, s, "hashString")?;
-        let text = string_arg(ev, a, 1, s, "hashString")?;
+        let algo = string_arg(ev, a, 0, s, NAME)?;
+        let text = string_arg(ev, a, 1, s, NAME)?;
         let bytes: Vec<u8> = match &*algo {
             "md5" => md5::Md5::digest(text.as_bytes()).to_vec(),
             "sha1" => sha1::Sha1::digest(text.as_bytes()).to_vec(),
@@ -358,7 +362,7 @@ pub static PRIMOPS: &[PrimOp] = &[
         ))
     }),
     prim!("head", 1, |ev, a, s| {
-        let l = list_arg(ev, a, 0, s, "head")?;
+        let l = list_arg(ev, a, 0, s, NAME)?;
         match l.first() {
             Some(t) => {
                 let t = t.clone();
@@ -367,13 +371,13 @@ pub static PRIMOPS: &[PrimOp] = &[
             None => fail(diag::invalid(s, "`head` of an empty list")),
         }
     }),
-    prim!("import", 1, |ev, a, s| {
+    prim!(global "import", 1, |ev, a, s| {
         let v = ev.force(&a[0])?;
         ev.import_value(&v, s)
     }),
     prim!("intersectAttrs", 2, |ev, a, s| {
-        let x = attrs_arg(ev, a, 0, s, "intersectAttrs")?;
-        let y = attrs_arg(ev, a, 1, s, "intersectAttrs")?;
+        let x = attrs_arg(ev, a, 0, s, NAME)?;
+        let y = attrs_arg(ev, a, 1, s, NAME)?;
         Ok(Value::attrs(AttrSet {
             entries: y
                 .entries
@@ -409,7 +413,7 @@ pub static PRIMOPS: &[PrimOp] = &[
         ev.force(&a[0])?,
         Value::List(_)
     )))),
-    prim!("isNull", 1, |ev, a, _| Ok(Value::Bool(matches!(
+    prim!(global "isNull", 1, |ev, a, _| Ok(Value::Bool(matches!(
         ev.force(&a[0])?,
         Value::Null
     )))),
@@ -422,7 +426,7 @@ pub static PRIMOPS: &[PrimOp] = &[
         Value::Str(_)
     )))),
     prim!("length", 1, |ev, a, s| Ok(Value::Int(
-        list_arg(ev, a, 0, s, "length")?.len() as i64
+        list_arg(ev, a, 0, s, NAME)?.len() as i64
     ))),
     prim!("lessThan", 2, |ev, a, s| {
         let x = ev.force(&a[0])?;
@@ -430,17 +434,12 @@ pub static PRIMOPS: &[PrimOp] = &[
         Ok(Value::Bool(ev.less_than(&x, &y, s)?))
     }),
     prim!("listToAttrs", 1, |ev, a, s| {
-        let l = list_arg(ev, a, 0, s, "listToAttrs")?;
+        let l = list_arg(ev, a, 0, s, NAME)?;
         let mut entries: Vec<Attr> = Vec::with_capacity(l.len());
         for t in l.iter() {
             let v = ev.force(t)?;
             let Value::Attrs(set) = &v else {
-                return fail(expected(
-                    s,
-                    "listToAttrs",
-                    "a set { name, value }",
-                    v.describe(),
-                ));
+                return fail(expected(s, NAME, "a set { name, value }", v.describe()));
             };
             let Some(n) = set.get("name").map(|x| x.value.clone()) else {
                 return fail(missing_attr(set, "name", t.span().unwrap_or(s)));
@@ -450,7 +449,7 @@ pub static PRIMOPS: &[PrimOp] = &[
                 other => {
                     return fail(expected(
                         n.span().unwrap_or(s),
-                        "listToAttrs",
+                        NAME,
                         "a string name",
                         other.describe(),
                     ))
@@ -474,9 +473,9 @@ pub static PRIMOPS: &[PrimOp] = &[
             index: Default::default(),
         }))
     }),
-    prim!("map", 2, |ev, a, s| {
+    prim!(global "map", 2, |ev, a, s| {
         ev.force(&a[0])?;
-        let l = list_arg(ev, a, 1, s, "map")?;
+        let l = list_arg(ev, a, 1, s, NAME)?;
         Ok(Value::list(
             l.iter()
                 .map(|t| Thunk::lazy(ThunkState::Apply(a[0].clone(), t.clone(), s), Some(s)))
@@ -485,7 +484,7 @@ pub static PRIMOPS: &[PrimOp] = &[
     }),
     prim!("mapAttrs", 2, |ev, a, s| {
         ev.force(&a[0])?;
-        let set = attrs_arg(ev, a, 1, s, "mapAttrs")?;
+        let set = attrs_arg(ev, a, 1, s, NAME)?;
         Ok(Value::attrs(AttrSet {
             entries: set
                 .entries
@@ -511,8 +510,8 @@ pub static PRIMOPS: &[PrimOp] = &[
         }))
     }),
     prim!("match", 2, |ev, a, s| {
-        let re = string_arg(ev, a, 0, s, "match")?;
-        let text = string_arg(ev, a, 1, s, "match")?;
+        let re = string_arg(ev, a, 0, s, NAME)?;
+        let text = string_arg(ev, a, 1, s, NAME)?;
         let rx = ev.regex(&re, true, s)?;
         match rx.captures(&text) {
             None => Ok(Value::Null),
@@ -529,10 +528,10 @@ pub static PRIMOPS: &[PrimOp] = &[
     prim!("mul", 2, |ev, a, s| arith(ev, a, s, BinOp::Mul)),
     prim!("partition", 2, |ev, a, s| {
         let f = ev.force(&a[0])?;
-        let l = list_arg(ev, a, 1, s, "partition")?;
+        let l = list_arg(ev, a, 1, s, NAME)?;
         let (mut right, mut wrong) = (Vec::new(), Vec::new());
         for t in l.iter() {
-            if bool_of(ev, &f, t.clone(), s, "partition")? {
+            if bool_of(ev, &f, t.clone(), s, NAME)? {
                 right.push(t.clone());
             } else {
                 wrong.push(t.clone());
@@ -551,9 +550,9 @@ pub static PRIMOPS: &[PrimOp] = &[
             },
         ])))
     }),
-    prim!("removeAttrs", 2, |ev, a, s| {
-        let set = attrs_arg(ev, a, 0, s, "removeAttrs")?;
-        let l = list_arg(ev, a, 1, s, "removeAttrs")?;
+    prim!(global "removeAttrs", 2, |ev, a, s| {
+        let set = attrs_arg(ev, a, 0, s, NAME)?;
+        let l = list_arg(ev, a, 1, s, NAME)?;
         let mut names = Vec::with_capacity(l.len());
         for t in l.iter() {
             match ev.force(t)? {
@@ -561,7 +560,7 @@ pub static PRIMOPS: &[PrimOp] = &[
                 other => {
                     return fail(expected(
                         s,
-                        "removeAttrs",
+                        NAME,
                         "a list of strings",
                         other.describe(),
                     ))
@@ -580,9 +579,9 @@ pub static PRIMOPS: &[PrimOp] = &[
         }))
     }),
     prim!("replaceStrings", 3, |ev, a, s| {
-        let from_l = list_arg(ev, a, 0, s, "replaceStrings")?;
-        let to_l = list_arg(ev, a, 1, s, "replaceStrings")?;
-        let text = string_arg(ev, a, 2, s, "replaceStrings")?;
+        let from_l = list_arg(ev, a, 0, s, NAME)?;
+        let to_l = list_arg(ev, a, 1, s, NAME)?;
+        let text = string_arg(ev, a, 2, s, NAME)?;
         if from_l.len() != to_l.len() {
             return fail(diag::invalid(
                 s,
@@ -593,14 +592,7 @@ pub static PRIMOPS: &[PrimOp] = &[
         for t in from_l.iter() {
             match ev.force(t)? {
                 Value::Str(x) => from.push(x),
-                other => {
-                    return fail(expected(
-                        s,
-                        "replaceStrings",
-                        "a list of strings",
-                        other.describe(),
-                    ))
-                }
+                other => return fail(expected(s, NAME, "a list of strings", other.describe())),
             }
         }
         let mut to: Vec<Option<Rc<str>>> = vec![None; to_l.len()];
@@ -618,7 +610,7 @@ pub static PRIMOPS: &[PrimOp] = &[
                             other => {
                                 return fail(expected(
                                     s,
-                                    "replaceStrings",
+                                    NAME,
                                     "a list of strings",
                                     other.describe(),
                                 ))
@@ -655,13 +647,13 @@ pub static PRIMOPS: &[PrimOp] = &[
     }),
     prim!("sort", 2, |ev, a, s| {
         let f = ev.force(&a[0])?;
-        let l = list_arg(ev, a, 1, s, "sort")?;
-        let sorted = merge_sort(ev, &f, l.to_vec(), s)?;
+        let l = list_arg(ev, a, 1, s, NAME)?;
+        let sorted = merge_sort(ev, &f, l.to_vec(), s, NAME)?;
         Ok(Value::list(sorted))
     }),
     prim!("split", 2, |ev, a, s| {
-        let re = string_arg(ev, a, 0, s, "split")?;
-        let text = string_arg(ev, a, 1, s, "split")?;
+        let re = string_arg(ev, a, 0, s, NAME)?;
+        let text = string_arg(ev, a, 1, s, NAME)?;
         let rx = ev.regex(&re, false, s)?;
         let mut out = Vec::new();
         let mut last = 0;
@@ -680,7 +672,7 @@ pub static PRIMOPS: &[PrimOp] = &[
         Ok(Value::list(out))
     }),
     prim!("splitVersion", 1, |ev, a, s| {
-        let v = string_arg(ev, a, 0, s, "splitVersion")?;
+        let v = string_arg(ev, a, 0, s, NAME)?;
         let mut p = 0;
         let mut out = Vec::new();
         loop {
@@ -700,8 +692,8 @@ pub static PRIMOPS: &[PrimOp] = &[
     }),
     prim!("sub", 2, |ev, a, s| arith(ev, a, s, BinOp::Sub)),
     prim!("substring", 3, |ev, a, s| {
-        let start = int_arg(ev, a, 0, s, "substring")?;
-        let len = int_arg(ev, a, 1, s, "substring")?;
+        let start = int_arg(ev, a, 0, s, NAME)?;
+        let len = int_arg(ev, a, 1, s, NAME)?;
         let v = ev.force(&a[2])?;
         let mut st = String::new();
         ev.coerce_to_string(&v, s, false, &mut st)?;
@@ -718,13 +710,13 @@ pub static PRIMOPS: &[PrimOp] = &[
         Ok(Value::str(&String::from_utf8_lossy(&b[start..end])))
     }),
     prim!("tail", 1, |ev, a, s| {
-        let l = list_arg(ev, a, 0, s, "tail")?;
+        let l = list_arg(ev, a, 0, s, NAME)?;
         if l.is_empty() {
             return fail(diag::invalid(s, "`tail` of an empty list"));
         }
         Ok(Value::list(l[1..].to_vec()))
     }),
-    prim!("throw", 1, |ev, a, s| {
+    prim!(global "throw", 1, |ev, a, s| {
         let v = ev.force(&a[0])?;
         let mut msg = String::new();
         ev.coerce_to_string(&v, s, false, &mut msg)?;
@@ -741,7 +733,7 @@ pub static PRIMOPS: &[PrimOp] = &[
         to_json(ev, &v, s, &mut out)?;
         Ok(Value::string(out))
     }),
-    prim!("toString", 1, |ev, a, s| {
+    prim!(global "toString", 1, |ev, a, s| {
         let v = ev.force(&a[0])?;
         let mut out = String::new();
         ev.coerce_to_string(&v, s, true, &mut out)?;
@@ -786,13 +778,13 @@ pub static PRIMOPS: &[PrimOp] = &[
     ))),
     prim!("zipAttrsWith", 2, |ev, a, s| {
         ev.force(&a[0])?;
-        let l = list_arg(ev, a, 1, s, "zipAttrsWith")?;
+        let l = list_arg(ev, a, 1, s, NAME)?;
         let mut groups: std::collections::BTreeMap<Sym, Vec<Thunk>> =
             std::collections::BTreeMap::new();
         for t in l.iter() {
             let v = ev.force(t)?;
             let Value::Attrs(set) = v else {
-                return fail(expected(s, "zipAttrsWith", "a list of sets", v.describe()));
+                return fail(expected(s, NAME, "a list of sets", v.describe()));
             };
             for e in &set.entries {
                 groups
@@ -832,60 +824,124 @@ pub static PRIMOPS: &[PrimOp] = &[
 /// The `builtins.hac` natives (the only non-Nix builtins).
 pub static HAC_PRIMOPS: &[PrimOp] = &[
     prim!("cidrHost", 2, |ev, a, s| {
-        let net = string_arg(ev, a, 0, s, "cidrHost")?;
-        let n = int_arg(ev, a, 1, s, "cidrHost")?;
+        let net = string_arg(ev, a, 0, s, NAME)?;
+        let n = int_arg(ev, a, 1, s, NAME)?;
         crate::cidr::host(&net, n)
             .map(|x| Value::str(&x))
             .map_err(|m| EvalError::new(diag::invalid(s, m)))
     }),
     prim!("cidrSubnet", 3, |ev, a, s| {
-        let net = string_arg(ev, a, 0, s, "cidrSubnet")?;
-        let bits = int_arg(ev, a, 1, s, "cidrSubnet")?;
-        let n = int_arg(ev, a, 2, s, "cidrSubnet")?;
+        let net = string_arg(ev, a, 0, s, NAME)?;
+        let bits = int_arg(ev, a, 1, s, NAME)?;
+        let n = int_arg(ev, a, 2, s, NAME)?;
         crate::cidr::subnet(&net, bits, n)
             .map(|x| Value::str(&x))
             .map_err(|m| EvalError::new(diag::invalid(s, m)))
     }),
     prim!("cidrContains", 2, |ev, a, s| {
-        let net = string_arg(ev, a, 0, s, "cidrContains")?;
-        let addr = string_arg(ev, a, 1, s, "cidrContains")?;
+        let net = string_arg(ev, a, 0, s, NAME)?;
+        let addr = string_arg(ev, a, 1, s, NAME)?;
         crate::cidr::contains(&net, &addr)
             .map(Value::Bool)
             .map_err(|m| EvalError::new(diag::invalid(s, m)))
     }),
     prim!("cidrPrefixLength", 1, |ev, a, s| {
-        let net = string_arg(ev, a, 0, s, "cidrPrefixLength")?;
+        let net = string_arg(ev, a, 0, s, NAME)?;
         crate::cidr::prefix_length(&net)
             .map(Value::Int)
             .map_err(|m| EvalError::new(diag::invalid(s, m)))
     }),
     prim!("cidrOffset", 2, |ev, a, s| {
-        let addr = string_arg(ev, a, 0, s, "cidrOffset")?;
-        let n = int_arg(ev, a, 1, s, "cidrOffset")?;
+        let addr = string_arg(ev, a, 0, s, NAME)?;
+        let n = int_arg(ev, a, 1, s, NAME)?;
         crate::cidr::offset(&addr, n)
             .map(|x| Value::str(&x))
             .map_err(|m| EvalError::new(diag::invalid(s, m)))
     }),
     prim!("cidrAddress", 1, |ev, a, s| {
-        let addr = string_arg(ev, a, 0, s, "cidrAddress")?;
+        let addr = string_arg(ev, a, 0, s, NAME)?;
         crate::cidr::address(&addr)
             .map(|x| Value::str(&x))
             .map_err(|m| EvalError::new(diag::invalid(s, m)))
     }),
 ];
 
-/// Builtins that are also global names (as in Nix).
-pub const GLOBAL_PRIMOPS: &[&str] = &[
-    "abort",
-    "baseNameOf",
-    "dirOf",
-    "import",
-    "isNull",
-    "map",
-    "removeAttrs",
-    "throw",
-    "toString",
+/// Why a Nix builtin is not part of `.ha`.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Refused {
+    /// It reads time, the environment, files, the store or the network.
+    Impure,
+    /// It is pure, but outside the language.
+    NotInLanguage,
+}
+
+/// The Nix builtins outside the `.ha` subset (E0002 when used, by name or as
+/// `builtins.NAME`), each with why.
+pub const UNSUPPORTED: &[(&str, Refused)] = &[
+    ("currentTime", Refused::Impure),
+    ("currentSystem", Refused::Impure),
+    ("getEnv", Refused::Impure),
+    ("fetchurl", Refused::Impure),
+    ("fetchTarball", Refused::Impure),
+    ("fetchGit", Refused::Impure),
+    ("fetchTree", Refused::Impure),
+    ("fetchMercurial", Refused::Impure),
+    ("fetchClosure", Refused::Impure),
+    ("derivation", Refused::Impure),
+    ("derivationStrict", Refused::Impure),
+    ("readFile", Refused::Impure),
+    ("readDir", Refused::Impure),
+    ("readFileType", Refused::Impure),
+    ("pathExists", Refused::Impure),
+    ("toFile", Refused::Impure),
+    ("storePath", Refused::Impure),
+    ("storeDir", Refused::Impure),
+    ("nixPath", Refused::Impure),
+    ("findFile", Refused::Impure),
+    ("placeholder", Refused::Impure),
+    ("scopedImport", Refused::Impure),
+    ("filterSource", Refused::Impure),
+    ("path", Refused::Impure),
+    ("toPath", Refused::Impure),
+    ("getContext", Refused::Impure),
+    ("hasContext", Refused::Impure),
+    ("appendContext", Refused::Impure),
+    ("unsafeDiscardStringContext", Refused::Impure),
+    ("unsafeDiscardOutputDependency", Refused::Impure),
+    ("unsafeGetAttrPos", Refused::Impure),
+    ("addDrvOutputDependencies", Refused::Impure),
+    ("hashFile", Refused::Impure),
+    ("nixVersion", Refused::Impure),
+    ("langVersion", Refused::Impure),
+    ("getFlake", Refused::Impure),
+    ("exec", Refused::Impure),
+    ("importNative", Refused::Impure),
+    ("__curPos", Refused::Impure),
+    ("traceVerbose", Refused::Impure),
+    ("outputOf", Refused::Impure),
+    ("convertHash", Refused::Impure),
+    ("genericClosure", Refused::NotInLanguage),
+    ("fromTOML", Refused::NotInLanguage),
+    ("toXML", Refused::NotInLanguage),
+    ("parseDrvName", Refused::NotInLanguage),
+    ("break", Refused::NotInLanguage),
+    ("warn", Refused::NotInLanguage),
+    ("parseFlakeRef", Refused::NotInLanguage),
+    ("flakeRefToString", Refused::NotInLanguage),
 ];
+
+/// True for a Nix builtin outside the `.ha` subset.
+pub fn is_unsupported(name: &str) -> bool {
+    UNSUPPORTED.iter().any(|(n, _)| *n == name)
+}
+
+/// Why a Nix builtin is refused (the note of its E0002).
+pub fn unsupported_note(name: &str) -> &'static str {
+    match UNSUPPORTED.iter().find(|(n, _)| *n == name) {
+        Some((_, Refused::NotInLanguage)) => "this Nix builtin is not part of the .ha language",
+        _ => "evaluation is hermetic: impure Nix builtins (time, environment, files, the store, fetchers) are not part of the language",
+    }
+}
 
 fn expected(span: Span, builtin: &str, what: &str, found: &str) -> Diagnostic {
     diag::type_error_msg(
@@ -996,7 +1052,13 @@ fn round(ev: &mut Evaluator, a: &[Thunk], s: Span, name: &str, f: fn(f64) -> f64
 }
 
 /// A stable merge sort with a fallible "less than" given as a `.ha` function.
-fn merge_sort(ev: &mut Evaluator, f: &Value, items: Vec<Thunk>, s: Span) -> R<Vec<Thunk>> {
+fn merge_sort(
+    ev: &mut Evaluator,
+    f: &Value,
+    items: Vec<Thunk>,
+    s: Span,
+    name: &str,
+) -> R<Vec<Thunk>> {
     let n = items.len();
     let mut src = items;
     let mut width = 1;
@@ -1014,7 +1076,7 @@ fn merge_sort(ev: &mut Evaluator, f: &Value, items: Vec<Thunk>, s: Span) -> R<Ve
                     other => {
                         return fail(expected(
                             s,
-                            "sort",
+                            name,
                             "the comparator to return a Boolean",
                             other.describe(),
                         ))
@@ -1120,34 +1182,17 @@ fn from_json(j: crate::json::Json, s: Span) -> Value {
     }
 }
 
-/// Formats a float for `toJSON`: integral values without a fraction (as Nix prints them),
-/// others as the shortest text that reads back to the same number.
-pub fn json_float(f: f64) -> String {
-    if !f.is_finite() {
-        return "null".to_string();
-    }
-    let a = f.abs();
-    if a != 0.0 && !(1e-7..1e21).contains(&a) {
-        serde_json::Number::from_f64(f)
-            .map(|n| n.to_string())
-            .unwrap_or_else(|| "null".to_string())
-    } else {
-        format!("{f}")
-    }
+/// E0015 of `toJSON`, `deepSeq` and `trace` (a plain message: no label, no hint).
+fn too_deep(s: Span) -> Box<EvalError> {
+    EvalError::new(
+        Diagnostic::error("evaluation too deep (depth limit reached)")
+            .with_code("E0015")
+            .with_span(s),
+    )
 }
 
 fn to_json(ev: &mut Evaluator, v: &Value, s: Span, out: &mut String) -> R<()> {
-    if ev.too_deep() {
-        return fail(
-            Diagnostic::error("evaluation too deep (depth limit reached)")
-                .with_code("E0015")
-                .with_span(s),
-        );
-    }
-    ev.depth += 1;
-    let r = to_json_inner(ev, v, s, out);
-    ev.depth -= 1;
-    r
+    to_json_inner(&mut *ev.enter_or(|| too_deep(s))?, v, s, out)
 }
 
 fn to_json_inner(ev: &mut Evaluator, v: &Value, s: Span, out: &mut String) -> R<()> {
@@ -1155,10 +1200,10 @@ fn to_json_inner(ev: &mut Evaluator, v: &Value, s: Span, out: &mut String) -> R<
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Int(i) => out.push_str(&i.to_string()),
-        Value::Float(f) => out.push_str(&json_float(*f)),
+        Value::Float(f) => json::write_float(*f, FloatStyle::Nix, out),
         Value::Str(x) => {
             crate::eval::check_string_len(out.len() + x.len(), s)?;
-            out.push_str(&serde_json::Value::String(x.to_string()).to_string())
+            json::write_string(x, out)
         }
         Value::Path(_) => return fail(crate::eval::path_misuse(s)),
         Value::List(items) => {
@@ -1176,7 +1221,7 @@ fn to_json_inner(ev: &mut Evaluator, v: &Value, s: Span, out: &mut String) -> R<
             if set.get("__toString").is_some() || set.get("outPath").is_some() {
                 let mut st = String::new();
                 ev.coerce_to_string(v, s, false, &mut st)?;
-                out.push_str(&serde_json::Value::String(st).to_string());
+                json::write_string(&st, out);
                 return Ok(());
             }
             out.push('{');
@@ -1184,7 +1229,7 @@ fn to_json_inner(ev: &mut Evaluator, v: &Value, s: Span, out: &mut String) -> R<
                 if i > 0 {
                     out.push(',');
                 }
-                out.push_str(&serde_json::Value::String(e.name.to_string()).to_string());
+                json::write_string(&e.name, out);
                 out.push(':');
                 let x = ev.force(&e.value)?;
                 to_json(ev, &x, s, out)?;
@@ -1200,98 +1245,122 @@ fn to_json_inner(ev: &mut Evaluator, v: &Value, s: Span, out: &mut String) -> R<
 
 /// Forces a value and everything inside it.
 pub fn deep_force(ev: &mut Evaluator, v: &Value, s: Span) -> R<()> {
-    if ev.too_deep() {
-        return fail(
-            Diagnostic::error("evaluation too deep (depth limit reached)")
-                .with_code("E0015")
-                .with_span(s),
-        );
-    }
-    ev.depth += 1;
-    let r = (|| {
-        match v {
-            Value::List(items) => {
-                for t in items.iter() {
-                    let x = ev.force(t)?;
-                    deep_force(ev, &x, s)?;
-                }
+    let ev = &mut *ev.enter_or(|| too_deep(s))?;
+    match v {
+        Value::List(items) => {
+            for t in items.iter() {
+                let x = ev.force(t)?;
+                deep_force(ev, &x, s)?;
             }
-            Value::Attrs(set) => {
-                for e in &set.entries {
-                    let x = ev.force(&e.value)?;
-                    deep_force(ev, &x, s)?;
-                }
-            }
-            _ => {}
         }
-        Ok(())
-    })();
-    ev.depth -= 1;
-    r
+        Value::Attrs(set) => {
+            for e in &set.entries {
+                let x = ev.force(&e.value)?;
+                deep_force(ev, &x, s)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
-/// The `builtins` set and the base environment's names and values.
+/// The `builtins` set and the base environment's names and values, made from [`PRIMOPS`]
+/// and [`HAC_PRIMOPS`]: `true`, `false`, `null`, `builtins`, then for every attribute of
+/// `builtins` in name order its global name (the `global` builtins) and `__NAME`.
 pub fn base_bindings() -> (Vec<Sym>, Vec<Thunk>) {
-    let mut builtins: Vec<Attr> = Vec::new();
+    let attr = |name: &str, value: Value| Attr {
+        name: Sym::from(name),
+        value: Thunk::done(value, None),
+        key_span: None,
+    };
     let prim = |op: &'static PrimOp| {
-        Value::Prim(Rc::new(crate::value::PrimApp {
+        let value = Value::Prim(Rc::new(PrimApp {
             op,
             args: Vec::new(),
-        }))
+        }));
+        attr(op.name, value)
     };
-    for op in PRIMOPS {
-        builtins.push(Attr {
-            name: Sym::from(op.name),
-            value: Thunk::done(prim(op), None),
-            key_span: None,
-        });
-    }
-    let hac: Vec<Attr> = HAC_PRIMOPS
-        .iter()
-        .map(|op| Attr {
-            name: Sym::from(op.name),
-            value: Thunk::done(prim(op), None),
-            key_span: None,
-        })
-        .collect();
-    builtins.push(Attr {
-        name: Sym::from("hac"),
-        value: Thunk::done(Value::attrs(AttrSet::from_unsorted(hac)), None),
-        key_span: None,
-    });
-    for (n, v) in [
-        ("true", Value::Bool(true)),
-        ("false", Value::Bool(false)),
-        ("null", Value::Null),
-    ] {
-        builtins.push(Attr {
-            name: Sym::from(n),
-            value: Thunk::done(v, None),
-            key_span: None,
-        });
-    }
+    let constants = || {
+        [
+            ("true", Value::Bool(true)),
+            ("false", Value::Bool(false)),
+            ("null", Value::Null),
+        ]
+        .map(|(name, value)| attr(name, value))
+    };
+    let mut builtins: Vec<Attr> = PRIMOPS.iter().map(prim).collect();
+    let hac = AttrSet::from_unsorted(HAC_PRIMOPS.iter().map(prim).collect());
+    builtins.push(attr("hac", Value::attrs(hac)));
+    builtins.extend(constants());
     let mut set = AttrSet::from_unsorted(builtins);
     set.is_builtins = true;
-    let builtins_value = Value::attrs(set.clone());
-    let mut names: Vec<Sym> = Vec::new();
-    let mut values: Vec<Thunk> = Vec::new();
-    for (n, v) in [
-        ("true", Value::Bool(true)),
-        ("false", Value::Bool(false)),
-        ("null", Value::Null),
-    ] {
-        names.push(Sym::from(n));
-        values.push(Thunk::done(v, None));
-    }
-    names.push(Sym::from("builtins"));
-    values.push(Thunk::done(builtins_value, None));
+    let mut globals: Vec<Attr> = constants().into();
+    globals.push(attr("builtins", Value::attrs(set.clone())));
     for e in &set.entries {
-        if GLOBAL_PRIMOPS.contains(&&*e.name) {
-            names.push(e.name.clone());
-            values.push(e.value.clone());
+        let global =
+            matches!(&*e.value.0.state.borrow(), ThunkState::Done(Value::Prim(p)) if p.op.global);
+        if global {
+            globals.push(e.clone());
         }
-        names.push(Sym::from(format!("__{}", e.name).as_str()));
-        values.push(e.value.clone());
+        globals.push(Attr {
+            name: Sym::from(format!("__{}", e.name).as_str()),
+            ..e.clone()
+        });
     }
-    (names, values)
+    globals.into_iter().map(|a| (a.name, a.value)).unzip()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_name_is_declared_once() {
+        let mut names: Vec<&str> = PRIMOPS
+            .iter()
+            .chain(HAC_PRIMOPS)
+            .map(|op| op.name)
+            .chain(UNSUPPORTED.iter().map(|(n, _)| *n))
+            .collect();
+        let declared = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), declared, "a builtin name is declared twice");
+        let globals: Vec<&str> = PRIMOPS
+            .iter()
+            .filter(|op| op.global)
+            .map(|op| op.name)
+            .collect();
+        assert_eq!(
+            globals,
+            [
+                "abort",
+                "baseNameOf",
+                "dirOf",
+                "import",
+                "isNull",
+                "map",
+                "removeAttrs",
+                "throw",
+                "toString"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_base_environment_binds_globals_and_underscored_names() {
+        let (names, values) = base_bindings();
+        assert_eq!(names.len(), values.len());
+        let names: Vec<&str> = names.iter().map(|n| &**n).collect();
+        assert_eq!(names[..4], ["true", "false", "null", "builtins"]);
+        for op in PRIMOPS {
+            assert_eq!(names.contains(&op.name), op.global, "{}", op.name);
+            assert!(
+                names.contains(&format!("__{}", op.name).as_str()),
+                "{}",
+                op.name
+            );
+        }
+        assert!(names.contains(&"__hac") && !names.contains(&"hac"));
+    }
 }

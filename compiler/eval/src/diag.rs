@@ -64,22 +64,3 @@ pub fn unrepresentable(span: Option<Span>, what: &str) -> Diagnostic {
         .with_span_opt(span)
         .with_span_label(format!("this is {what}"))
 }
-
-/// Why a Nix builtin is refused.
-pub fn unsupported_builtin_note(name: &str) -> &'static str {
-    const PURE_BUT_UNSUPPORTED: &[&str] = &[
-        "genericClosure",
-        "fromTOML",
-        "toXML",
-        "parseDrvName",
-        "break",
-        "warn",
-        "parseFlakeRef",
-        "flakeRefToString",
-    ];
-    if PURE_BUT_UNSUPPORTED.contains(&name) {
-        "this Nix builtin is not part of the .ha language"
-    } else {
-        "evaluation is hermetic: impure Nix builtins (time, environment, files, the store, fetchers) are not part of the language"
-    }
-}

@@ -3,9 +3,7 @@
 //! attribute selection, string coercion and equality/ordering of values.
 
 use crate::diag;
-use crate::ir::{
-    AttrValueIr, AttrsIr, Ir, IrKind, KeyIr, ParamIr, StrPartIr, UNSUPPORTED_NIX_NAMES,
-};
+use crate::ir::{AttrValueIr, AttrsIr, Ir, IrKind, KeyIr, ParamIr, StrPartIr};
 use crate::value::{Attr, AttrSet, Closure, Env, PrimApp, Sym, Thunk, ThunkState, Value};
 use hac_core::{suggest::did_you_mean, Diagnostic, FileId, SourceMap, Span};
 use hac_syntax::ast::BinOp;
@@ -53,6 +51,34 @@ impl EvalError {
 
 pub fn fail<T>(d: Diagnostic) -> R<T> {
     Err(EvalError::new(d))
+}
+
+/// One level of evaluation depth, taken by [`Evaluator::enter`] and given back when dropped
+/// (on every path out, errors included). Use the evaluator through it meanwhile.
+pub struct Level<'a> {
+    ev: &'a mut Evaluator,
+}
+
+impl std::ops::Deref for Level<'_> {
+    type Target = Evaluator;
+    #[inline]
+    fn deref(&self) -> &Evaluator {
+        self.ev
+    }
+}
+
+impl std::ops::DerefMut for Level<'_> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut Evaluator {
+        self.ev
+    }
+}
+
+impl Drop for Level<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        self.ev.depth -= 1;
+    }
 }
 
 /// The state of one evaluation run.
@@ -213,6 +239,24 @@ impl Evaluator {
             || self.stack_base.abs_diff(stack_position()) > self.stack_budget
     }
 
+    /// One level deeper (a force, a call, a step into a structure): the returned guard
+    /// counts it until it is dropped, and gives access to the evaluator meanwhile. E0015
+    /// when the depth limit is reached or the stack is nearly used up.
+    #[inline]
+    pub fn enter(&mut self, span: Option<Span>) -> R<Level<'_>> {
+        self.enter_or(|| depth_error(span))
+    }
+
+    /// [`Evaluator::enter`] with the caller's own error when it is too deep.
+    #[inline]
+    pub fn enter_or(&mut self, too_deep: impl FnOnce() -> Box<EvalError>) -> R<Level<'_>> {
+        if self.too_deep() {
+            return Err(too_deep());
+        }
+        self.depth += 1;
+        Ok(Level { ev: self })
+    }
+
     /// Forces a thunk to a value (weak head normal form), at most once.
     pub fn force(&mut self, t: &Thunk) -> R<Value> {
         if let ThunkState::Done(v) = &*t.0.state.borrow() {
@@ -220,15 +264,16 @@ impl Evaluator {
         }
         self.step(t.span())?;
         let state = std::mem::replace(&mut *t.0.state.borrow_mut(), ThunkState::Blackhole);
-        if self.too_deep() {
-            *t.0.state.borrow_mut() = state;
-            return Err(depth_error(t.span()));
-        }
-        self.depth += 1;
+        let mut ev = match self.enter(t.span()) {
+            Ok(level) => level,
+            Err(e) => {
+                *t.0.state.borrow_mut() = state;
+                return Err(e);
+            }
+        };
         let result = match &state {
             ThunkState::Done(v) => Ok(v.clone()),
             ThunkState::Blackhole => {
-                self.depth -= 1;
                 return fail(
                     Diagnostic::error("infinite recursion encountered")
                         .with_code("E0006")
@@ -236,19 +281,18 @@ impl Evaluator {
                         .with_span_label("this value depends on itself"),
                 );
             }
-            ThunkState::Expr(ir, env) => self.eval(ir, env),
+            ThunkState::Expr(ir, env) => ev.eval(ir, env),
             ThunkState::Apply(f, arg, span) => {
                 let f = f.clone();
-                self.force(&f)
-                    .and_then(|fv| self.call(fv, arg.clone(), *span))
+                ev.force(&f).and_then(|fv| ev.call(fv, arg.clone(), *span))
             }
             ThunkState::Select(from, name, span) => {
                 let from = from.clone();
-                self.force(&from)
-                    .and_then(|v| self.select_one(&v, name, *span, None))
+                ev.force(&from)
+                    .and_then(|v| ev.select_one(&v, name, *span, None))
             }
         };
-        self.depth -= 1;
+        drop(ev);
         match result {
             Ok(v) => {
                 *t.0.state.borrow_mut() = ThunkState::Done(v.clone());
@@ -262,13 +306,13 @@ impl Evaluator {
     }
 
     /// A thunk for an expression, without allocating when the value is at hand.
-    pub fn thunk(&mut self, ir: &'static Ir, env: &Rc<Env>) -> Thunk {
+    pub fn thunk(&mut self, ir: &Rc<Ir>, env: &Rc<Env>) -> Thunk {
         match &ir.kind {
             IrKind::Const(t) => t.clone(),
             IrKind::Var { up, idx, .. } => lookup(env, *up, *idx),
             IrKind::Lambda(l) => Thunk::done(
                 Value::Lambda(Rc::new(Closure {
-                    lambda: l,
+                    lambda: l.clone(),
                     env: env.clone(),
                 })),
                 Some(ir.span),
@@ -277,7 +321,7 @@ impl Evaluator {
         }
     }
 
-    pub fn eval(&mut self, ir: &'static Ir, env: &Rc<Env>) -> R<Value> {
+    pub fn eval(&mut self, ir: &Ir, env: &Rc<Env>) -> R<Value> {
         match &ir.kind {
             IrKind::Const(t) => match &*t.0.state.borrow() {
                 ThunkState::Done(v) => Ok(v.clone()),
@@ -387,7 +431,7 @@ impl Evaluator {
                 other => fail(diag::type_error(cond.span, "a Boolean", other.describe())),
             },
             IrKind::Lambda(l) => Ok(Value::Lambda(Rc::new(Closure {
-                lambda: l,
+                lambda: l.clone(),
                 env: env.clone(),
             }))),
             IrKind::Apply { func, arg, name } => {
@@ -467,7 +511,7 @@ impl Evaluator {
                     let Value::Attrs(set) = &v else {
                         return Ok(Value::Bool(false));
                     };
-                    if set.is_builtins && is_unsupported_builtin(&name) {
+                    if set.is_builtins && crate::builtins::is_unsupported(&name) {
                         return Ok(Value::Bool(false));
                     }
                     match set.get(&name) {
@@ -499,7 +543,7 @@ impl Evaluator {
         }
     }
 
-    fn key_name(&mut self, key: &'static KeyIr, env: &Rc<Env>) -> R<(Option<Sym>, Span)> {
+    fn key_name(&mut self, key: &KeyIr, env: &Rc<Env>) -> R<(Option<Sym>, Span)> {
         match key {
             KeyIr::Static(s, span) => Ok((Some(s.clone()), *span)),
             KeyIr::Dynamic(e) => match self.eval(e, env)? {
@@ -543,12 +587,7 @@ impl Evaluator {
 
     /// Builds the set of a literal (or the scope of a `let`): returns it and the environment
     /// its values see (a new one for `rec`/`let`).
-    pub fn instantiate(
-        &mut self,
-        a: &'static AttrsIr,
-        env: &Rc<Env>,
-        span: Span,
-    ) -> R<(AttrSet, Rc<Env>)> {
+    pub fn instantiate(&mut self, a: &AttrsIr, env: &Rc<Env>, span: Span) -> R<(AttrSet, Rc<Env>)> {
         let inner_env: Rc<Env>;
         let mut entries: Vec<Attr> = Vec::with_capacity(a.statics.len() + a.dynamics.len());
         let is_scope = a.rec; // `let` is compiled as rec
@@ -581,11 +620,14 @@ impl Evaluator {
                         IrKind::Lambda(l) => {
                             *slot.0.state.borrow_mut() =
                                 ThunkState::Done(Value::Lambda(Rc::new(Closure {
-                                    lambda: l,
+                                    lambda: l.clone(),
                                     env: new_env.clone(),
                                 })))
                         }
-                        _ => *slot.0.state.borrow_mut() = ThunkState::Expr(ir, new_env.clone()),
+                        _ => {
+                            *slot.0.state.borrow_mut() =
+                                ThunkState::Expr(ir.clone(), new_env.clone())
+                        }
                     },
                     AttrValueIr::InheritFrom { from, name, span } => {
                         *slot.0.state.borrow_mut() =
@@ -666,19 +708,13 @@ impl Evaluator {
     /// Applies a function value to an argument.
     pub fn call(&mut self, f: Value, arg: Thunk, span: Span) -> R<Value> {
         self.step(Some(span))?;
-        if self.too_deep() {
-            return Err(depth_error(Some(span)));
-        }
-        self.depth += 1;
-        let r = self.call_inner(f, arg, span);
-        self.depth -= 1;
-        r
+        self.enter(Some(span))?.call_inner(f, arg, span)
     }
 
     fn call_inner(&mut self, f: Value, arg: Thunk, span: Span) -> R<Value> {
         match f {
             Value::Lambda(c) => {
-                let lambda = c.lambda;
+                let lambda = &c.lambda;
                 match &lambda.param {
                     ParamIr::Ident(_) => {
                         let env = Rc::new(Env {
@@ -770,7 +806,7 @@ impl Evaluator {
                             slots,
                         });
                         for (t, d) in defaults {
-                            *t.0.state.borrow_mut() = ThunkState::Expr(d, env.clone());
+                            *t.0.state.borrow_mut() = ThunkState::Expr(d.clone(), env.clone());
                         }
                         self.eval(&lambda.body, &env)
                     }
@@ -819,9 +855,7 @@ impl Evaluator {
             {
                 if let ParamIr::Ident(_) = inner.param {
                     self.step(Some(span))?;
-                    if self.too_deep() {
-                        return Err(depth_error(Some(span)));
-                    }
+                    let mut ev = self.enter(Some(span))?;
                     let outer = Rc::new(Env {
                         parent: Some(c.env.clone()),
                         slots: smallvec::smallvec![a],
@@ -830,10 +864,7 @@ impl Evaluator {
                         parent: Some(outer),
                         slots: smallvec::smallvec![b],
                     });
-                    self.depth += 1;
-                    let r = self.eval(&inner.body, &env);
-                    self.depth -= 1;
-                    return r;
+                    return ev.eval(&inner.body, &env);
                 }
             }
         }
@@ -841,14 +872,7 @@ impl Evaluator {
         self.call(g, b, span)
     }
 
-    fn binary(
-        &mut self,
-        op: BinOp,
-        lhs: &'static Ir,
-        rhs: &'static Ir,
-        env: &Rc<Env>,
-        span: Span,
-    ) -> R<Value> {
+    fn binary(&mut self, op: BinOp, lhs: &Ir, rhs: &Ir, env: &Rc<Env>, span: Span) -> R<Value> {
         match op {
             BinOp::And | BinOp::Or | BinOp::Impl => {
                 let l = match self.eval(lhs, env)? {
@@ -981,27 +1005,20 @@ impl Evaluator {
                 if x.len() != y.len() {
                     return Ok(false);
                 }
-                self.enter(span)?;
+                let mut ev = self.enter(Some(span))?;
                 for (p, q) in x.iter().zip(y.iter()) {
                     if p.ptr_eq(q) {
                         continue;
                     }
-                    let (pv, qv) = match (self.force(p), self.force(q)) {
+                    let (pv, qv) = match (ev.force(p), ev.force(q)) {
                         (Ok(a), Ok(b)) => (a, b),
-                        (Err(e), _) | (_, Err(e)) => {
-                            self.depth -= 1;
-                            return Err(e);
-                        }
+                        (Err(e), _) | (_, Err(e)) => return Err(e),
                     };
-                    match self.equal(&pv, &qv, span) {
+                    match ev.equal(&pv, &qv, span) {
                         Ok(true) => {}
-                        other => {
-                            self.depth -= 1;
-                            return other;
-                        }
+                        other => return other,
                     }
                 }
-                self.depth -= 1;
                 true
             }
             (Value::Attrs(x), Value::Attrs(y)) => {
@@ -1018,37 +1035,21 @@ impl Evaluator {
                 {
                     return Ok(false);
                 }
-                self.enter(span)?;
+                let mut ev = self.enter(Some(span))?;
                 for (p, q) in x.entries.iter().zip(y.entries.iter()) {
                     if p.value.ptr_eq(&q.value) {
                         continue;
                     }
-                    let r = (|| {
-                        let pv = self.force(&p.value)?;
-                        let qv = self.force(&q.value)?;
-                        self.equal(&pv, &qv, span)
-                    })();
-                    match r {
-                        Ok(true) => {}
-                        other => {
-                            self.depth -= 1;
-                            return other;
-                        }
+                    let pv = ev.force(&p.value)?;
+                    let qv = ev.force(&q.value)?;
+                    if !ev.equal(&pv, &qv, span)? {
+                        return Ok(false);
                     }
                 }
-                self.depth -= 1;
                 true
             }
             _ => false,
         })
-    }
-
-    fn enter(&mut self, span: Span) -> R<()> {
-        if self.too_deep() {
-            return Err(depth_error(Some(span)));
-        }
-        self.depth += 1;
-        Ok(())
     }
 
     /// Nix `<`: numbers, strings (bytes), lists lexicographically; anything else is an error.
@@ -1060,26 +1061,22 @@ impl Evaluator {
             (Value::Float(x), Value::Int(y)) => Ok(*x < (*y as f64)),
             (Value::Str(x), Value::Str(y)) => Ok(x.as_bytes() < y.as_bytes()),
             (Value::List(x), Value::List(y)) => {
-                self.enter(span)?;
-                let r = (|| {
-                    let mut i = 0;
-                    loop {
-                        if i == y.len() {
-                            return Ok(false);
-                        }
-                        if i == x.len() {
-                            return Ok(true);
-                        }
-                        let p = self.force(&x[i])?;
-                        let q = self.force(&y[i])?;
-                        if !self.equal(&p, &q, span)? {
-                            return self.less_than(&p, &q, span);
-                        }
-                        i += 1;
+                let mut ev = self.enter(Some(span))?;
+                let mut i = 0;
+                loop {
+                    if i == y.len() {
+                        return Ok(false);
                     }
-                })();
-                self.depth -= 1;
-                r
+                    if i == x.len() {
+                        return Ok(true);
+                    }
+                    let p = ev.force(&x[i])?;
+                    let q = ev.force(&y[i])?;
+                    if !ev.equal(&p, &q, span)? {
+                        return ev.less_than(&p, &q, span);
+                    }
+                    i += 1;
+                }
             }
             _ => fail(diag::type_error_msg(
                 span,
@@ -1107,17 +1104,15 @@ impl Evaluator {
                 if let Some(f) = set.get("__toString").map(|a| a.value.clone()) {
                     let fv = self.force(&f)?;
                     let r = self.call(fv, Thunk::done(v.clone(), Some(span)), span)?;
-                    self.enter(span)?;
-                    let res = self.coerce_to_string(&r, span, to_string, out);
-                    self.depth -= 1;
-                    return res;
+                    return self
+                        .enter(Some(span))?
+                        .coerce_to_string(&r, span, to_string, out);
                 }
                 if let Some(o) = set.get("outPath").map(|a| a.value.clone()) {
                     let ov = self.force(&o)?;
-                    self.enter(span)?;
-                    let res = self.coerce_to_string(&ov, span, to_string, out);
-                    self.depth -= 1;
-                    return res;
+                    return self
+                        .enter(Some(span))?
+                        .coerce_to_string(&ov, span, to_string, out);
                 }
                 return fail(diag::type_error_msg(
                     span,
@@ -1134,10 +1129,7 @@ impl Evaluator {
             }
             Value::Null if to_string => {}
             Value::List(items) if to_string => {
-                self.enter(span)?;
-                let r = self.list_to_string(items, span, out);
-                self.depth -= 1;
-                return r;
+                return self.enter(Some(span))?.list_to_string(items, span, out);
             }
             other => {
                 return fail(diag::type_error_msg(
@@ -1183,16 +1175,12 @@ pub fn lookup(env: &Rc<Env>, up: u32, idx: u32) -> Thunk {
     }
 }
 
-pub fn is_unsupported_builtin(name: &str) -> bool {
-    UNSUPPORTED_NIX_NAMES.contains(&name)
-}
-
 pub fn missing_attr(set: &AttrSet, name: &str, span: Span) -> Diagnostic {
-    if set.is_builtins && is_unsupported_builtin(name) {
+    if set.is_builtins && crate::builtins::is_unsupported(name) {
         return diag::unsupported(
             span,
             format!("`builtins.{name}` is not supported in .ha"),
-            crate::diag::unsupported_builtin_note(name.trim_start_matches("__")),
+            crate::builtins::unsupported_note(name.trim_start_matches("__")),
         );
     }
     let mut d = Diagnostic::error(format!("attribute `{name}` missing"))

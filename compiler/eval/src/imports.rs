@@ -183,10 +183,9 @@ impl Evaluator {
             .compile_root(&ast)
             .map_err(|d| EvalError::new(*d))?;
         drop(ast);
-        // The compiled form lives as long as the run's values may point into it.
-        let ir: &'static crate::ir::Ir = Box::leak(Box::new(ir));
+        // The values made hold (`Rc`) the parts of the compiled form they may still run.
         let env = self.base_env.clone();
-        self.eval(ir, &env)
+        self.eval(&ir, &env)
     }
 
     /// A compiled regex (anchored for `match`), cached by pattern.

@@ -3,14 +3,17 @@
 //! attribute paths (`a.b = 1; a.c = 2;`), reports undefined variables (E0003), duplicate
 //! attributes (E0016) and unsupported Nix names (E0002) before anything runs, as Nix does.
 
-use crate::diag;
 use crate::value::{PathValue, Sym, Thunk, Value};
+use crate::{builtins, diag};
 use hac_core::{suggest::did_you_mean, Diagnostic, Span};
 use hac_syntax::ast::{self, AttrKeyKind, BinOp, Binding, ExprKind, Param, StrPart, UnaryOp};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
+/// One node of compiled code. Nodes a thunk or a closure can point to (list elements,
+/// arguments, attribute values, `with` scopes, defaults, lambdas) are behind an `Rc`, which
+/// those values hold: compiled code lives exactly as long as some value may still run it.
 pub struct Ir {
     pub kind: IrKind,
     pub span: Span,
@@ -32,14 +35,14 @@ pub enum IrKind {
         name: Sym,
         withs: Vec<u32>,
     },
-    List(Vec<Ir>),
+    List(Vec<Rc<Ir>>),
     Attrs(Box<AttrsIr>),
     Let {
         attrs: Box<AttrsIr>,
         body: Box<Ir>,
     },
     With {
-        scope: Box<Ir>,
+        scope: Rc<Ir>,
         body: Box<Ir>,
     },
     Assert {
@@ -51,10 +54,10 @@ pub enum IrKind {
         then: Box<Ir>,
         else_: Box<Ir>,
     },
-    Lambda(Box<LambdaIr>),
+    Lambda(Rc<LambdaIr>),
     Apply {
         func: Box<Ir>,
-        arg: Box<Ir>,
+        arg: Rc<Ir>,
         name: Option<Sym>,
     },
     Select {
@@ -89,7 +92,7 @@ pub enum KeyIr {
 pub struct AttrsIr {
     pub rec: bool,
     /// The `(from)` expressions of `inherit (from) …`, evaluated once per set.
-    pub froms: Vec<Ir>,
+    pub froms: Vec<Rc<Ir>>,
     /// Statically named attributes; in a `rec` set or `let`, slot i of the scope is statics[i].
     pub statics: Vec<StaticAttr>,
     pub dynamics: Vec<DynAttr>,
@@ -102,14 +105,14 @@ pub struct StaticAttr {
 }
 
 pub enum AttrValueIr {
-    Expr(Ir),
+    Expr(Rc<Ir>),
     InheritFrom { from: usize, name: Sym, span: Span },
 }
 
 pub struct DynAttr {
     pub key: Ir,
     pub key_span: Span,
-    pub value: Ir,
+    pub value: Rc<Ir>,
 }
 
 pub struct LambdaIr {
@@ -133,62 +136,8 @@ pub enum ParamIr {
 pub struct FormalIr {
     pub name: Sym,
     pub span: Span,
-    pub default: Option<Ir>,
+    pub default: Option<Rc<Ir>>,
 }
-
-/// Nix names that exist in Nix but are outside the `.ha` subset (E0002 when used).
-pub const UNSUPPORTED_NIX_NAMES: &[&str] = &[
-    "currentTime",
-    "currentSystem",
-    "getEnv",
-    "fetchurl",
-    "fetchTarball",
-    "fetchGit",
-    "fetchTree",
-    "fetchMercurial",
-    "fetchClosure",
-    "derivation",
-    "derivationStrict",
-    "readFile",
-    "readDir",
-    "readFileType",
-    "pathExists",
-    "toFile",
-    "storePath",
-    "storeDir",
-    "nixPath",
-    "findFile",
-    "placeholder",
-    "scopedImport",
-    "filterSource",
-    "path",
-    "toPath",
-    "getContext",
-    "hasContext",
-    "appendContext",
-    "unsafeDiscardStringContext",
-    "unsafeDiscardOutputDependency",
-    "unsafeGetAttrPos",
-    "addDrvOutputDependencies",
-    "hashFile",
-    "nixVersion",
-    "langVersion",
-    "getFlake",
-    "exec",
-    "importNative",
-    "__curPos",
-    "traceVerbose",
-    "outputOf",
-    "convertHash",
-    "genericClosure",
-    "fromTOML",
-    "toXML",
-    "parseDrvName",
-    "break",
-    "warn",
-    "parseFlakeRef",
-    "flakeRefToString",
-];
 
 #[derive(PartialEq)]
 enum ScopeKind {
@@ -258,15 +207,15 @@ impl Compiler {
                 withs,
             });
         }
-        if UNSUPPORTED_NIX_NAMES.contains(&name)
+        if builtins::is_unsupported(name)
             || name
                 .strip_prefix("__")
-                .is_some_and(|n| UNSUPPORTED_NIX_NAMES.contains(&n))
+                .is_some_and(builtins::is_unsupported)
         {
             return Err(Box::new(diag::unsupported(
                 span,
                 format!("`{name}` is not supported in .ha"),
-                crate::diag::unsupported_builtin_note(name.trim_start_matches("__")),
+                builtins::unsupported_note(name.trim_start_matches("__")),
             )));
         }
         let mut candidates: Vec<&str> = Vec::new();
@@ -288,10 +237,21 @@ impl Compiler {
         Err(Box::new(d))
     }
 
+    /// Runs `f` with one more scope open (closed on every path out, errors included).
+    fn in_scope<T>(
+        &mut self,
+        kind: ScopeKind,
+        names: HashMap<Sym, u32>,
+        f: impl FnOnce(&mut Self) -> T,
+    ) -> T {
+        self.scopes.push(Scope { kind, names });
+        let r = f(self);
+        self.scopes.pop();
+        r
+    }
+
     fn compile(&mut self, e: &ast::Expr) -> CResult<Ir> {
-        self.depth += 1;
-        if self.depth > MAX_COMPILE_DEPTH {
-            self.depth -= 1;
+        if self.depth >= MAX_COMPILE_DEPTH {
             return Err(Box::new(
                 Diagnostic::error("expression nested too deeply")
                     .with_code("E0015")
@@ -299,6 +259,7 @@ impl Compiler {
                     .with_span_label("nesting limit reached here"),
             ));
         }
+        self.depth += 1;
         let r = self.compile_inner(e);
         self.depth -= 1;
         r
@@ -322,7 +283,7 @@ impl Compiler {
             ExprKind::List(items) => IrKind::List(
                 items
                     .iter()
-                    .map(|i| self.compile(i))
+                    .map(|i| self.compile(i).map(Rc::new))
                     .collect::<CResult<Vec<_>>>()?,
             ),
             ExprKind::Attrs { rec, bindings } => {
@@ -336,12 +297,7 @@ impl Compiler {
                     .enumerate()
                     .map(|(i, s)| (s.name.clone(), i as u32))
                     .collect();
-                self.scopes.push(Scope {
-                    kind: ScopeKind::Lexical,
-                    names,
-                });
-                let body = self.compile(body);
-                self.scopes.pop();
+                let body = self.in_scope(ScopeKind::Lexical, names, |c| c.compile(body));
                 IrKind::Let {
                     attrs: Box::new(attrs),
                     body: Box::new(body?),
@@ -349,14 +305,9 @@ impl Compiler {
             }
             ExprKind::With { scope, body } => {
                 let scope = self.compile(scope)?;
-                self.scopes.push(Scope {
-                    kind: ScopeKind::With,
-                    names: HashMap::new(),
-                });
-                let body = self.compile(body);
-                self.scopes.pop();
+                let body = self.in_scope(ScopeKind::With, HashMap::new(), |c| c.compile(body));
                 IrKind::With {
-                    scope: Box::new(scope),
+                    scope: Rc::new(scope),
                     body: Box::new(body?),
                 }
             }
@@ -370,12 +321,12 @@ impl Compiler {
                 else_: Box::new(self.compile(else_)?),
             },
             ExprKind::Lambda { param, body } => {
-                IrKind::Lambda(Box::new(self.compile_lambda(param, body, span)?))
+                IrKind::Lambda(Rc::new(self.compile_lambda(param, body, span)?))
             }
             ExprKind::Apply { func, arg } => IrKind::Apply {
                 name: func_name(func).map(Sym::from),
                 func: Box::new(self.compile(func)?),
-                arg: Box::new(self.compile(arg)?),
+                arg: Rc::new(self.compile(arg)?),
             },
             ExprKind::Select {
                 expr,
@@ -464,12 +415,7 @@ impl Compiler {
                 let name = Sym::from(id.name.as_str());
                 let mut names = HashMap::new();
                 names.insert(name.clone(), 0);
-                self.scopes.push(Scope {
-                    kind: ScopeKind::Lexical,
-                    names,
-                });
-                let body = self.compile(body);
-                self.scopes.pop();
+                let body = self.in_scope(ScopeKind::Lexical, names, |c| c.compile(body));
                 Ok(LambdaIr {
                     param: ParamIr::Ident(name),
                     body: body?,
@@ -500,23 +446,19 @@ impl Compiler {
                         )));
                     }
                 }
-                self.scopes.push(Scope {
-                    kind: ScopeKind::Lexical,
-                    names,
-                });
-                let r = (|| {
+                self.in_scope(ScopeKind::Lexical, names, |c| {
                     let mut fs = Vec::with_capacity(formals.len());
                     for f in formals {
                         fs.push(FormalIr {
                             name: Sym::from(f.name.name.as_str()),
                             span: f.name.span,
                             default: match &f.default {
-                                Some(d) => Some(self.compile(d)?),
+                                Some(d) => Some(Rc::new(c.compile(d)?)),
                                 None => None,
                             },
                         });
                     }
-                    let body = self.compile(body)?;
+                    let body = c.compile(body)?;
                     Ok(LambdaIr {
                         param: ParamIr::Pattern {
                             formals: fs,
@@ -526,9 +468,7 @@ impl Compiler {
                         body,
                         span,
                     })
-                })();
-                self.scopes.pop();
-                r
+                })
             }
         }
     }
@@ -561,24 +501,18 @@ impl Compiler {
     }
 
     fn compile_pending(&mut self, tree: Pending<'_>) -> CResult<AttrsIr> {
-        let scoped = tree.rec;
-        if scoped {
-            let names = tree
-                .statics
-                .iter()
-                .enumerate()
-                .map(|(i, (n, _, _))| (Sym::from(n.as_str()), i as u32))
-                .collect();
-            self.scopes.push(Scope {
-                kind: ScopeKind::Lexical,
-                names,
-            });
+        if !tree.rec {
+            return self.compile_pending_in_scope(tree);
         }
-        let r = self.compile_pending_in_scope(tree);
-        if scoped {
-            self.scopes.pop();
-        }
-        r
+        let names = tree
+            .statics
+            .iter()
+            .enumerate()
+            .map(|(i, (n, _, _))| (Sym::from(n.as_str()), i as u32))
+            .collect();
+        self.in_scope(ScopeKind::Lexical, names, |c| {
+            c.compile_pending_in_scope(tree)
+        })
     }
 
     fn compile_pending_in_scope(&mut self, tree: Pending<'_>) -> CResult<AttrsIr> {
@@ -586,18 +520,18 @@ impl Compiler {
         let froms = tree
             .froms
             .into_iter()
-            .map(|f| self.compile(f))
+            .map(|f| self.compile(f).map(Rc::new))
             .collect::<CResult<Vec<_>>>()?;
         let mut statics = Vec::with_capacity(tree.statics.len());
         for (name, key_span, def) in tree.statics {
             let value = match def {
-                PendingDef::Expr(e) => AttrValueIr::Expr(self.compile(e)?),
+                PendingDef::Expr(e) => AttrValueIr::Expr(Rc::new(self.compile(e)?)),
                 PendingDef::Inherit(None) => {
                     let kind = self.resolve(&name, key_span, usize::from(rec))?;
-                    AttrValueIr::Expr(Ir {
+                    AttrValueIr::Expr(Rc::new(Ir {
                         kind,
                         span: key_span,
-                    })
+                    }))
                 }
                 PendingDef::Inherit(Some(from)) => AttrValueIr::InheritFrom {
                     from,
@@ -606,10 +540,10 @@ impl Compiler {
                 },
                 PendingDef::Nested(sub, sub_span) => {
                     let attrs = self.compile_pending(*sub)?;
-                    AttrValueIr::Expr(Ir {
+                    AttrValueIr::Expr(Rc::new(Ir {
                         kind: IrKind::Attrs(Box::new(attrs)),
                         span: sub_span,
-                    })
+                    }))
                 }
             };
             statics.push(StaticAttr {
@@ -634,7 +568,7 @@ impl Compiler {
             dynamics.push(DynAttr {
                 key: self.compile_dynamic_key(key)?,
                 key_span: key.span,
-                value,
+                value: Rc::new(value),
             });
         }
         Ok(AttrsIr {

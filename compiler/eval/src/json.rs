@@ -1,4 +1,5 @@
-//! A small JSON reader for `builtins.fromJSON`: integers stay integers and one that does
+//! JSON for the evaluator: the one float writer and string escaper (used by `toJSON` and by
+//! `hac eval --json`), and a small reader for `builtins.fromJSON`: integers stay integers and one that does
 //! not fit in 64 bits is an overflow (E0007), not a float; a NUL character is rejected
 //! (E0018), as current Nix does. Nesting is bounded so no input can exhaust the stack.
 
@@ -247,9 +248,103 @@ impl Parser<'_> {
     }
 }
 
+/// How a float is written as JSON.
+#[derive(Clone, Copy, PartialEq)]
+pub enum FloatStyle {
+    /// The shortest text that reads back to the same number, as serde_json prints it (and so
+    /// `DataNode::to_json`): `1.0`, `0.1`, `1e21`. `hac eval --json` prints the result so.
+    Shortest,
+    /// As Nix's `builtins.toJSON`: values from 1e-7 to 1e21 (and zero) in plain decimal,
+    /// integral ones without a fraction (`1`, `-0`), the others as [`FloatStyle::Shortest`].
+    Nix,
+}
+
+/// Appends a float as JSON (`null` for NaN and the infinities, which JSON cannot write).
+/// The one place the evaluator formats a float for JSON.
+pub fn write_float(f: f64, style: FloatStyle, out: &mut String) {
+    use std::fmt::Write;
+    let Some(n) = serde_json::Number::from_f64(f) else {
+        out.push_str("null");
+        return;
+    };
+    let a = f.abs();
+    // Writing to a String cannot fail.
+    let _ = if style == FloatStyle::Nix && (a == 0.0 || (1e-7..1e21).contains(&a)) {
+        write!(out, "{f}")
+    } else {
+        write!(out, "{n}")
+    };
+}
+
+/// Appends `s` as a JSON string literal, escaped exactly as serde_json escapes it.
+pub fn write_string(s: &str, out: &mut String) {
+    out.push('"');
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let esc: Option<&str> = match b {
+            b'"' => Some("\\\""),
+            b'\\' => Some("\\\\"),
+            b'\n' => Some("\\n"),
+            b'\r' => Some("\\r"),
+            b'\t' => Some("\\t"),
+            0x08 => Some("\\b"),
+            0x0c => Some("\\f"),
+            0..=0x1f => None,
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        match esc {
+            Some(e) => out.push_str(e),
+            None => out.push_str(&format!("\\u{:04x}", b)),
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[test]
+    fn writes_floats_in_both_styles() {
+        let w = |f: f64, style| {
+            let mut out = String::new();
+            write_float(f, style, &mut out);
+            out
+        };
+        for (f, shortest, nix) in [
+            (1.0, "1.0", "1"),
+            (-0.0, "-0.0", "-0"),
+            (0.0, "0.0", "0"),
+            (0.1, "0.1", "0.1"),
+            (2.5e20, "2.5e+20", "250000000000000000000"),
+            (1e21, "1e+21", "1e+21"),
+            (1e-7, "1e-7", "0.0000001"),
+            (1.5e-8, "1.5e-8", "1.5e-8"),
+            (f64::NAN, "null", "null"),
+            (f64::NEG_INFINITY, "null", "null"),
+        ] {
+            assert_eq!(w(f, FloatStyle::Shortest), shortest, "{f}");
+            assert_eq!(w(f, FloatStyle::Nix), nix, "{f}");
+            if f.is_finite() {
+                let serde = serde_json::Number::from_f64(f).unwrap().to_string();
+                assert_eq!(w(f, FloatStyle::Shortest), serde);
+            }
+        }
+    }
+
+    #[test]
+    fn escapes_strings_as_serde_json_does() {
+        let all: String = (0u32..0x80)
+            .filter_map(char::from_u32)
+            .chain("é😀\u{2028}".chars())
+            .collect();
+        let mut out = String::new();
+        write_string(&all, &mut out);
+        assert_eq!(out, serde_json::Value::String(all).to_string());
+    }
+
     #[test]
     fn reads_numbers_strings_and_nesting() {
         assert_eq!(parse(" 12 ").unwrap(), Json::Int(12));

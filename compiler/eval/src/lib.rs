@@ -174,14 +174,24 @@ fn run_on_big_stack(input: Input, opts: EvalOptions, json: bool) -> Outcome {
         EVAL_STACK_BYTES / 16,
     ] {
         let (input, opts) = (input.clone(), opts.clone());
+        let (send, receive) = std::sync::mpsc::sync_channel(1);
+        // The thread sends the outcome, then frees the evaluator and every value it made
+        // (a noticeable share of a big run) while the caller already goes on: the values
+        // never leave the thread that made them.
         let spawned = std::thread::Builder::new()
             .name("hac-eval".to_string())
             .stack_size(stack)
-            .spawn(move || run(input, &opts, json, stack));
+            .spawn(move || {
+                let (outcome, leftovers) = run(input, &opts, json, stack);
+                // The caller may have stopped waiting only by panicking itself.
+                let _ = send.send(outcome);
+                drop(leftovers);
+            });
         match spawned {
-            Ok(handle) => {
-                return handle
-                    .join()
+            // A closed channel without an outcome: the thread panicked before sending it.
+            Ok(_detached) => {
+                return receive
+                    .recv()
                     .unwrap_or_else(|_| internal("the evaluation thread panicked"))
             }
             Err(e) => last_error = e.to_string(),
@@ -220,7 +230,9 @@ fn new_evaluator(sandbox: Vec<PathBuf>, stack: usize, opts: &EvalOptions) -> Eva
     }
 }
 
-fn run(input: Input, opts: &EvalOptions, json: bool, stack: usize) -> Outcome {
+/// Evaluates on the current (evaluation) thread; returns the outcome and the evaluator, which
+/// the caller drops after handing the outcome over.
+fn run(input: Input, opts: &EvalOptions, json: bool, stack: usize) -> (Outcome, Evaluator) {
     let root_dir = match &input {
         Input::File(p) => {
             let abs = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
@@ -237,28 +249,7 @@ fn run(input: Input, opts: &EvalOptions, json: bool, stack: usize) -> Outcome {
     let mut ev = new_evaluator(sandbox, stack, opts);
     let result = run_in(&mut ev, input, &root_dir, opts, json).map_err(|e| finish_error(*e));
     let sources = std::mem::take(&mut ev.sources);
-    drop_in_background(ev, stack);
-    (sources, result)
-}
-
-/// The evaluator and every value it made, moved to another thread only to be dropped.
-struct Leftovers(#[allow(dead_code)] Evaluator);
-
-// SAFETY: the `Rc`s inside are reachable only from this evaluator (the evaluation thread that
-// made them has finished with them, and the compiled code they may share is never read
-// again), so dropping them on another thread cannot race with any other use.
-unsafe impl Send for Leftovers {}
-
-/// Freeing a big value graph takes a noticeable share of the run: do it on a thread of its
-/// own (with a big stack, as deep structures drop recursively) so the result returns at once.
-fn drop_in_background(ev: Evaluator, stack: usize) {
-    let leftovers = Leftovers(ev);
-    let spawned = std::thread::Builder::new()
-        .name("hac-eval-drop".to_string())
-        .stack_size(stack)
-        .spawn(move || drop(leftovers));
-    // If no thread can be started the closure (and the values) are dropped right here.
-    drop(spawned);
+    ((sources, result), ev)
 }
 
 fn run_in(

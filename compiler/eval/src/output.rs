@@ -3,7 +3,8 @@
 //! "while evaluating the attribute …" trace frames on errors.
 
 use crate::diag;
-use crate::eval::{fail, Evaluator, R};
+use crate::eval::{fail, EvalError, Evaluator, Level, R};
+use crate::json::{self, FloatStyle};
 use crate::value::{Thunk, Value};
 use hac_core::{Data, DataNode, Diagnostic, Span};
 use std::collections::BTreeMap;
@@ -22,7 +23,40 @@ fn too_deep_value(span: Option<Span>) -> Diagnostic {
     .with_hint("this is usually unbounded recursion that builds a value; check its base case")
 }
 
+/// One level of a list or set of the result: a [`Level`] of depth that also counts the
+/// nesting of the data (bounded by [`MAX_DATA_NESTING`]) until it is dropped.
+struct DataLevel<'a>(Level<'a>);
+
+impl std::ops::Deref for DataLevel<'_> {
+    type Target = Evaluator;
+    fn deref(&self) -> &Evaluator {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for DataLevel<'_> {
+    fn deref_mut(&mut self) -> &mut Evaluator {
+        &mut self.0
+    }
+}
+
+impl Drop for DataLevel<'_> {
+    fn drop(&mut self) {
+        self.0.nesting -= 1;
+    }
+}
+
 impl Evaluator {
+    /// Enters one level of the result (E0015 past the nesting limit or the depth limit).
+    fn enter_data(&mut self, span: Option<Span>) -> R<DataLevel<'_>> {
+        if self.nesting >= MAX_DATA_NESTING {
+            return fail(too_deep_value(span));
+        }
+        let mut level = self.enter_or(|| EvalError::new(too_deep_value(span)))?;
+        level.nesting += 1;
+        Ok(DataLevel(level))
+    }
+
     fn user_span(&self, s: Option<Span>, fallback: Option<Span>) -> Option<Span> {
         match s {
             Some(sp) if !self.lib_files.contains(&sp.file) => Some(sp),
@@ -48,15 +82,7 @@ impl Evaluator {
         span: Option<Span>,
         key_span: Option<Span>,
     ) -> R<DataNode> {
-        if self.too_deep() || self.nesting >= MAX_DATA_NESTING {
-            return fail(too_deep_value(span));
-        }
-        self.depth += 1;
-        self.nesting += 1;
-        let r = self.value_to_data_inner(v, span);
-        self.nesting -= 1;
-        self.depth -= 1;
-        let value = r?;
+        let value = self.enter_data(span)?.value_to_data_inner(v, span)?;
         Ok(DataNode {
             value,
             span,
@@ -117,15 +143,7 @@ impl Evaluator {
     /// `DataNode::to_json().to_string()` would print the same value (keys sorted, floats as
     /// the shortest text that reads back), without building the data tree first.
     pub fn value_to_json(&mut self, v: &Value, span: Option<Span>, out: &mut String) -> R<()> {
-        if self.too_deep() || self.nesting >= MAX_DATA_NESTING {
-            return fail(too_deep_value(span));
-        }
-        self.depth += 1;
-        self.nesting += 1;
-        let r = self.value_to_json_inner(v, span, out);
-        self.nesting -= 1;
-        self.depth -= 1;
-        r
+        self.enter_data(span)?.value_to_json_inner(v, span, out)
     }
 
     fn value_to_json_inner(&mut self, v: &Value, span: Option<Span>, out: &mut String) -> R<()> {
@@ -133,11 +151,8 @@ impl Evaluator {
             Value::Null => out.push_str("null"),
             Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             Value::Int(i) => out.push_str(&i.to_string()),
-            Value::Float(f) => match serde_json::Number::from_f64(*f) {
-                Some(n) => out.push_str(&n.to_string()),
-                None => out.push_str("null"),
-            },
-            Value::Str(s) => write_json_string(s, out),
+            Value::Float(f) => json::write_float(*f, FloatStyle::Shortest, out),
+            Value::Str(s) => json::write_string(s, out),
             Value::List(items) => {
                 out.push('[');
                 for (i, t) in items.iter().enumerate() {
@@ -156,7 +171,7 @@ impl Evaluator {
                     if i > 0 {
                         out.push(',');
                     }
-                    write_json_string(&a.name, out);
+                    json::write_string(&a.name, out);
                     out.push(':');
                     let key_span = self.user_span(a.key_span, None);
                     let r = self.force(&a.value).and_then(|x| {
@@ -179,31 +194,4 @@ impl Evaluator {
         }
         Ok(())
     }
-}
-
-/// A JSON string literal, escaped as serde_json escapes it.
-fn write_json_string(s: &str, out: &mut String) {
-    out.push('"');
-    let mut start = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let esc: Option<&str> = match b {
-            b'"' => Some("\\\""),
-            b'\\' => Some("\\\\"),
-            b'\n' => Some("\\n"),
-            b'\r' => Some("\\r"),
-            b'\t' => Some("\\t"),
-            0x08 => Some("\\b"),
-            0x0c => Some("\\f"),
-            0..=0x1f => None,
-            _ => continue,
-        };
-        out.push_str(&s[start..i]);
-        match esc {
-            Some(e) => out.push_str(e),
-            None => out.push_str(&format!("\\u{:04x}", b)),
-        }
-        start = i + 1;
-    }
-    out.push_str(&s[start..]);
-    out.push('"');
 }

@@ -52,7 +52,7 @@ pub struct ThunkCell {
 pub enum ThunkState {
     Done(Value),
     /// An expression to evaluate in an environment.
-    Expr(&'static Ir, Rc<Env>),
+    Expr(Rc<Ir>, Rc<Env>),
     /// `f arg`, applied when forced (used by `map`, `genList`, …).
     Apply(Thunk, Thunk, Span),
     /// `from.name`, selected when forced (used by `inherit (from) name`).
@@ -68,10 +68,10 @@ impl Thunk {
             span,
         }))
     }
-    pub fn expr(ir: &'static Ir, env: Rc<Env>) -> Thunk {
+    pub fn expr(ir: &Rc<Ir>, env: Rc<Env>) -> Thunk {
         Thunk(Rc::new(ThunkCell {
-            state: RefCell::new(ThunkState::Expr(ir, env)),
             span: Some(ir.span),
+            state: RefCell::new(ThunkState::Expr(ir.clone(), env)),
         }))
     }
     pub fn lazy(state: ThunkState, span: Option<Span>) -> Thunk {
@@ -296,7 +296,7 @@ impl AttrSet {
 
 /// A lambda together with the environment it was created in.
 pub struct Closure {
-    pub lambda: &'static LambdaIr,
+    pub lambda: Rc<LambdaIr>,
     pub env: Rc<Env>,
 }
 
@@ -306,6 +306,8 @@ pub type PrimFn = fn(&mut crate::eval::Evaluator, &[Thunk], Span) -> crate::eval
 pub struct PrimOp {
     pub name: &'static str,
     pub arity: usize,
+    /// Also a global name (`map`, `toString`, …), not only `builtins.NAME`.
+    pub global: bool,
     pub func: PrimFn,
 }
 
