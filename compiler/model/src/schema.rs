@@ -1255,7 +1255,7 @@ pub const ATTRIBUTES: &[Attribute] = &[
         allowed: Allowed::Text("an `http://`, `https://` or `file://` URL of a flat apt repository (the folder holding `Release`/`InRelease`, as `https://pkgs.k8s.io/core:/stable:/v1.30/deb/`), without spaces or quotes"),
         codes: &["E0101", "E0107"],
         doc: "The internal mirror of pkgs.k8s.io's repository for the cluster's minor release, written `deb [signed-by=…] <mirror> /`. Its `InRelease` must be signed by `repositoryKey` (by default pkgs.k8s.io's key: a pass-through mirror).",
-        example: "hosts.mirror = \"https://apt.internal/kubernetes/core:/stable:/v1.30/deb/\";",
+        example: "hosts = { packages = \"mirror\"; mirror = \"https://apt.internal/kubernetes/core:/stable:/v1.30/deb/\"; };",
     },
     Attribute {
         section: Section::Hosts,
@@ -1265,7 +1265,7 @@ pub const ATTRIBUTES: &[Attribute] = &[
         allowed: Allowed::Text("an ASCII-armored OpenPGP public key block (an indented string `'' … ''`)"),
         codes: &["E0101", "E0107"],
         doc: "The public key apt trusts for the Kubernetes repository (`/etc/apt/keyrings/hac-kubernetes.asc`, used by that source alone): a mirror's own key, or pkgs.k8s.io's renewed `Release.key`.",
-        example: "hosts.repositoryKey = \"-----BEGIN PGP PUBLIC KEY BLOCK-----\\n\\nmQENBGMHoXcB…\\n-----END PGP PUBLIC KEY BLOCK-----\\n\";",
+        example: "hosts.repositoryKey = \"-----BEGIN PGP PUBLIC KEY BLOCK-----\\n\\nmQENBGMHoXcBCADukGOEQyleViOgtkMVa7hKifP6POCTh+98xNW4TfHK/nBJN2sm\\n-----END PGP PUBLIC KEY BLOCK-----\\n\";",
     },
     Attribute {
         section: Section::Hosts,
