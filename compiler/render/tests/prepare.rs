@@ -612,3 +612,116 @@ fn firewall_snapshots() {
         insta::assert_snapshot!(format!("firewall_mirror__{node}"), out);
     }
 }
+
+/// Listens on `ports` (all addresses) until killed.
+const LISTEN: &str = r#"
+import socket, sys, threading, time
+def serve(port):
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("0.0.0.0", port)); s.listen(16)
+    while True:
+        c, _ = s.accept(); c.close()
+for p in sys.argv[1:]:
+    threading.Thread(target=serve, args=(int(p),), daemon=True).start()
+print("listening", flush=True)
+time.sleep(60)
+"#;
+
+/// Connects from each `source:port` pair of argv to argv[1]; prints `source port open|closed`.
+const PROBE: &str = r#"
+import socket, sys
+target = sys.argv[1]
+for pair in sys.argv[2:]:
+    src, port = pair.split(":")
+    s = socket.socket(); s.settimeout(1); s.bind((src, 0))
+    try:
+        s.connect((target, int(port))); state = "open"
+    except OSError:
+        state = "closed"
+    s.close()
+    print(src, port, state, flush=True)
+"#;
+
+#[test]
+fn the_loaded_firewall_admits_ssh_and_the_control_planes_and_keeps_workers_out_of_etcd() {
+    let (nft, unshare, nsenter, ip, python) = (
+        tool("nft"),
+        tool("unshare"),
+        tool("nsenter"),
+        tool("ip"),
+        tool("python3"),
+    );
+    let cluster = with_firewall(hac_model::samples::stacked_3());
+    let bundle = render_with_real_ca(&cluster);
+    let tmp = scratch_dir("firewall-live");
+    let dir = tmp.path();
+    let ruleset = dir.join("master-0.nft");
+    std::fs::write(
+        &ruleset,
+        &file(&bundle, "master-0", FIREWALL_RULESET)
+            .expect("ruleset")
+            .contents,
+    )
+    .expect("write");
+    std::fs::write(dir.join("listen.py"), LISTEN).expect("write");
+    std::fs::write(dir.join("probe.py"), PROBE).expect("write");
+    // The peer: a network namespace of its own, kept alive by sleep.
+    let mut peer = Command::new(&unshare)
+        .args(["-n", "sleep", "120"])
+        .spawn()
+        .expect("spawn the peer namespace");
+    let pid = peer.id();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // master-0 (10.0.2.10) in another namespace; the peer holds a worker's and master-1's
+    // addresses.
+    let (ip, nft, nsenter, python) = (
+        ip.display(),
+        nft.display(),
+        nsenter.display(),
+        python.display(),
+    );
+    let d = dir.display();
+    let probes = "10.0.2.20:22 10.0.2.20:6443 10.0.2.20:8443 10.0.2.20:2379 10.0.2.20:2380 10.0.2.20:10250 10.0.2.20:10257 10.0.2.11:22 10.0.2.11:2379 10.0.2.11:2380 10.0.2.11:10250 10.0.2.11:10257";
+    let script = format!(
+        "set -e
+{ip} link set lo up
+{ip} link add h0 type veth peer name p0 netns {pid}
+{ip} addr add 10.0.2.10/24 dev h0
+{ip} link set h0 up
+{nsenter} -t {pid} -n sh -c '{ip} link set lo up && {ip} addr add 10.0.2.20/24 dev p0 && {ip} addr add 10.0.2.11/24 dev p0 && {ip} link set p0 up'
+{nft} -f {d}/master-0.nft
+{python} {d}/listen.py 22 2379 2380 6443 8443 10250 10257 > {d}/listen.log 2>&1 &
+listener=$!
+sleep 1
+{nsenter} -t {pid} -n {python} {d}/probe.py 10.0.2.10 {probes}
+kill $listener
+"
+    );
+    let out = run(Command::new(&unshare).args(["-n", "sh", "-c", &script]));
+    let _ = peer.kill();
+    let _ = peer.wait();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout.lines().collect::<Vec<_>>(),
+        [
+            "10.0.2.20 22 open",
+            "10.0.2.20 6443 open",
+            "10.0.2.20 8443 open",
+            "10.0.2.20 2379 closed",
+            "10.0.2.20 2380 closed",
+            "10.0.2.20 10250 closed",
+            "10.0.2.20 10257 closed",
+            "10.0.2.11 22 open",
+            "10.0.2.11 2379 open",
+            "10.0.2.11 2380 open",
+            "10.0.2.11 10250 open",
+            "10.0.2.11 10257 closed",
+        ],
+        "a worker reaches SSH and the API only; a control plane reaches etcd and the kubelet"
+    );
+}
