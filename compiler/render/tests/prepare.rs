@@ -20,7 +20,9 @@ const FAKES: &[(&str, &str)] = &[
         "dpkg-query",
         r#"for last; do :; done
 [ -f "$S/pkg/$last" ] || exit 1
-echo "install ok installed $(cat "$S/pkg/$last")""#,
+selection=install
+grep -qx "$last" "$S/held" 2>/dev/null && selection=hold
+echo "$selection ok installed $(cat "$S/pkg/$last")""#,
     ),
     (
         "apt-get",

@@ -41,9 +41,11 @@ record() {
 
 export DEBIAN_FRONTEND=noninteractive
 
-# installed_version PACKAGE: the installed version, empty when not installed.
+# installed_version PACKAGE: the installed version, empty when not installed (a held
+# package's status reads "hold ok installed").
 installed_version() {
-    dpkg-query -W -f='${Status} ${Version}\n' "$1" 2>/dev/null | sed -n 's/^install ok installed //p'
+    dpkg-query -W -f='${Status} ${Version}\n' "$1" 2>/dev/null |
+        sed -n -e 's/^install ok installed //p' -e 's/^hold ok installed //p'
 }
 
 log "worker-2 (worker), Kubernetes 1.32.9, packages: upstream"
