@@ -26,7 +26,7 @@ echo "$selection ok installed $(cat "$S/pkg/$last")""#,
     ),
     (
         "apt-get",
-        r#"[ "$1" = install ] || exit 0
+        r#"case " $* " in *" install "*) ;; *) exit 0 ;; esac
 skip=0
 for a; do
     if [ "$skip" = 1 ]; then skip=0; continue; fi
@@ -209,8 +209,8 @@ fn a_blank_master_is_prepared_in_order_and_a_second_run_changes_nothing() {
             "modprobe overlay",
             "modprobe br_netfilter",
             "sysctl --system",
-            "apt-get update -q",
-            "apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold containerd keepalived haproxy nftables kubelet=1.30.2-* kubeadm=1.30.2-* kubectl=1.30.2-*",
+            "apt-get -o DPkg::Lock::Timeout=600 update -q",
+            "apt-get -o DPkg::Lock::Timeout=600 install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold containerd keepalived haproxy nftables kubelet=1.30.2-* kubeadm=1.30.2-* kubectl=1.30.2-*",
             "apt-mark hold kubelet kubeadm kubectl",
             "systemctl restart containerd",
             "systemctl enable containerd",
@@ -291,7 +291,7 @@ fn nodes_install_only_what_their_roles_need() {
     let (code, calls, output) = run_prepare(&h);
     assert_eq!(code, Some(0), "{output}");
     assert!(
-        calls.contains(&"apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold containerd kubelet=1.30.2-* kubeadm=1.30.2-* kubectl=1.30.2-*".to_string()),
+        calls.contains(&"apt-get -o DPkg::Lock::Timeout=600 install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold containerd kubelet=1.30.2-* kubeadm=1.30.2-* kubectl=1.30.2-*".to_string()),
         "{calls:#?}"
     );
     assert!(

@@ -40,6 +40,8 @@ record() {
 }
 
 export DEBIAN_FRONTEND=noninteractive
+# needrestart (Ubuntu) must not restart services behind our back.
+export NEEDRESTART_SUSPEND=1
 
 # installed_version PACKAGE: the installed version, empty when not installed (a held
 # package's status reads "hold ok installed").
@@ -107,9 +109,10 @@ if [ -n "$mismatch" ]; then
 fi
 if [ -n "$install" ]; then
     log "packages: installing$install"
-    apt-get update -q
+    # A fresh cloud image may still be running unattended-upgrades: wait for dpkg's lock.
+    apt-get -o DPkg::Lock::Timeout=600 update -q
     # shellcheck disable=SC2086 # one word per package
-    apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold $install
+    apt-get -o DPkg::Lock::Timeout=600 install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold $install
 else
     log "packages: all installed"
 fi
