@@ -727,3 +727,109 @@ kill $listener
         "a worker reaches SSH and the API only; a control plane reaches etcd and the kubelet"
     );
 }
+
+/// apt-get update with the bundle's source and key only, in folders of `dir`.
+fn apt_update(dir: &Path, source: &str, key: &[u8]) -> (bool, String) {
+    std::fs::create_dir_all(dir).expect("mkdir");
+    let key_path = dir.join("hac-kubernetes.asc");
+    std::fs::write(&key_path, key).expect("write key");
+    let parts = dir.join("sources.list.d");
+    let state = dir.join("state");
+    let cache = dir.join("cache");
+    for d in [
+        parts.clone(),
+        state.join("lists/partial"),
+        cache.join("archives/partial"),
+    ] {
+        std::fs::create_dir_all(d).expect("mkdir");
+    }
+    let source = source.replace(&format!("/{APT_KEY}"), &key_path.display().to_string());
+    std::fs::write(parts.join("hac-kubernetes.list"), source).expect("write source");
+    let out = run(Command::new(tool("apt-get"))
+        .arg("-o")
+        .arg("Dir::Etc::sourcelist=/dev/null")
+        .arg("-o")
+        .arg(format!("Dir::Etc::sourceparts={}", parts.display()))
+        .arg("-o")
+        .arg(format!("Dir::State={}", state.display()))
+        .arg("-o")
+        .arg(format!("Dir::Cache={}", cache.display()))
+        .args(["-o", "APT::Sandbox::User=root", "update"]));
+    let output = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        out.status.success() && !output.contains("W: ") && !output.contains("E: "),
+        output,
+    )
+}
+
+#[test]
+fn apt_trusts_a_mirror_through_the_bundles_key_alone() {
+    let gpg = tool("gpg");
+    let tmp = scratch_dir("apt-mirror");
+    let dir = tmp.path();
+    let home = dir.join("gnupg");
+    std::fs::create_dir_all(&home).expect("mkdir");
+    std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    let gpg_run = |args: &[&str]| {
+        let out = run(Command::new(&gpg)
+            .env("GNUPGHOME", &home)
+            .args(["--batch", "--yes", "--passphrase", ""])
+            .args(args));
+        assert!(
+            out.status.success(),
+            "gpg {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    gpg_run(&[
+        "--quick-gen-key",
+        "hac mirror <mirror@example.internal>",
+        "rsa2048",
+        "sign",
+        "never",
+    ]);
+    let key = String::from_utf8(gpg_run(&["--armor", "--export"])).expect("ascii key");
+    // A flat repository laid out as pkgs.k8s.io's: Packages and a signed InRelease.
+    let repo = dir.join("repo");
+    std::fs::create_dir_all(&repo).expect("mkdir");
+    std::fs::write(repo.join("Packages"), "").expect("Packages");
+    std::fs::write(
+        repo.join("Release"),
+        "Origin: hac-test\nLabel: hac-test\nDate: Thu, 01 Jan 2015 00:00:00 UTC\nSHA256:\n e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 0 Packages\n",
+    )
+    .expect("Release");
+    let release = repo.join("Release").display().to_string();
+    let inrelease = repo.join("InRelease").display().to_string();
+    gpg_run(&["--clearsign", "-o", &inrelease, &release]);
+    let _ = run(Command::new(tool("chmod")).args(["-R", "a+rX"]).arg(dir));
+
+    let mut c = hac_model::samples::stacked_3();
+    for n in &mut c.nodes {
+        n.hosts.packages = PackageSource::Mirror;
+        n.hosts.mirror = Some(format!("file://{}/", repo.display()));
+        n.hosts.repository_key = Some(key.clone());
+    }
+    let bundle = render_with_real_ca(&c);
+    let source = text(file(&bundle, "worker-0", APT_SOURCE).expect("source"));
+    let bundled_key = &file(&bundle, "worker-0", APT_KEY).expect("key").contents;
+    let (ok, output) = apt_update(&dir.join("with-mirror-key"), &source, bundled_key);
+    assert!(
+        ok,
+        "apt refused the mirror signed by the bundled key:\n{output}\n{source}"
+    );
+    // The pinned pkgs.k8s.io key does not vouch for this repository: apt refuses it.
+    let (ok, output) = apt_update(
+        &dir.join("with-upstream-key"),
+        &source,
+        hac_model::KUBERNETES_RELEASE_KEY.as_bytes(),
+    );
+    assert!(
+        !ok && output.contains("NO_PUBKEY"),
+        "apt accepted a repository the key did not sign:\n{output}"
+    );
+}
