@@ -181,6 +181,16 @@ impl Converter {
                 .push("add `packages = \"mirror\";` or remove `mirror`".to_string());
                 return None;
             }
+            PackageSource::Preinstalled if present(h, "repositoryKey").is_some() => {
+                self.error(
+                    codes::INVALID_VALUE,
+                    format!("`{at}.repositoryKey` is set but `packages` is \"preinstalled\", so nothing would use it"),
+                    present(h, "repositoryKey").and_then(DataNode::best_span),
+                )
+                .hints
+                .push("remove `repositoryKey`, or install packages (\"upstream\" or \"mirror\")".to_string());
+                return None;
+            }
             PackageSource::Upstream if present(h, "packages").is_some() => {
                 if let Some(v) = version.filter(|_| too_old) {
                     self.error(
