@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 mod components;
+mod hosts;
 
 /// Reads the whole cluster; `Err` holds every conversion error found.
 pub fn build_model(data: &DataNode) -> Result<Cluster, Vec<Diagnostic>> {
@@ -332,7 +333,10 @@ impl Converter {
         let kubernetes_version =
             present(root, "kubernetesVersion").and_then(|n| self.version(n, "kubernetesVersion"));
         let epoch = present(root, "epoch").and_then(|n| self.epoch(n, "epoch"));
-        let nodes = present(root, "nodes").and_then(|n| self.nodes(n));
+        let hosts = self.hosts(root, "", &Hosts::default(), kubernetes_version);
+        let inherited = hosts.clone().unwrap_or_default();
+        let nodes =
+            present(root, "nodes").and_then(|n| self.nodes(n, &inherited, kubernetes_version));
         let network = self.network(root);
         let pki = self.pki(root);
         let outputs = self.outputs(root);
@@ -384,6 +388,7 @@ impl Converter {
             nodes: nodes?,
             outputs: outputs?,
             components: components?,
+            hosts: hosts?,
             origins: Origins::default(),
         };
         // The port default depends on where the load balancer runs (cluster.md).
@@ -676,7 +681,12 @@ impl Converter {
         })
     }
 
-    fn nodes(&mut self, node: &DataNode) -> Option<Vec<Node>> {
+    fn nodes(
+        &mut self,
+        node: &DataNode,
+        hosts: &Hosts,
+        version: Option<Version>,
+    ) -> Option<Vec<Node>> {
         let Data::Attrs(attrs) = &node.value else {
             self.wrong_type(
                 "nodes",
@@ -691,7 +701,7 @@ impl Converter {
         let mut out = Vec::new();
         let mut ok = true;
         for (name, value) in attrs {
-            match self.node(name, value) {
+            match self.node(name, value, hosts, version) {
                 Some(n) => out.push(n),
                 None => ok = false,
             }
@@ -699,7 +709,13 @@ impl Converter {
         ok.then_some(out)
     }
 
-    fn node(&mut self, name: &str, node: &DataNode) -> Option<Node> {
+    fn node(
+        &mut self,
+        name: &str,
+        node: &DataNode,
+        cluster_hosts: &Hosts,
+        version: Option<Version>,
+    ) -> Option<Node> {
         let path = format!("nodes.{name}");
         if let Some(span) = node.key_span {
             self.origins.spans.insert(format!("{path}#name"), span);
@@ -742,6 +758,10 @@ impl Converter {
             None => Some(KubeletSettings::default()),
             Some(_) => self.kubelet(attrs, &path),
         };
+        let hosts = match present(attrs, "hosts") {
+            None => Some(cluster_hosts.clone()),
+            Some(_) => self.hosts(attrs, &path, cluster_hosts, version),
+        };
         let interface = interface?.unwrap_or_else(|| schema::DEFAULT_INTERFACE.to_string());
         if !hac_model::is_interface_name(&interface) {
             let span = present(attrs, "interface").and_then(DataNode::best_span);
@@ -783,6 +803,7 @@ impl Converter {
             labels: labels?,
             taints: taints?,
             kubelet: kubelet?,
+            hosts: hosts?,
         })
     }
 
@@ -1136,6 +1157,8 @@ mod schema_tests {
             "audit" => Section::Audit,
             "oidc" => Section::Oidc,
             "vip" => Section::KubeVip,
+            // convert/hosts.rs
+            "h" => Section::Hosts,
             _ => return None,
         })
     }
@@ -1147,7 +1170,11 @@ mod schema_tests {
         let own = &own[..own
             .find("#[cfg(test)]\nmod schema_tests")
             .unwrap_or(own.len())];
-        let src = format!("{own}\n{}", include_str!("convert/components.rs"));
+        let src = format!(
+            "{own}\n{}\n{}",
+            include_str!("convert/components.rs"),
+            include_str!("convert/hosts.rs")
+        );
         let src = src.as_str();
         let mut out = BTreeSet::new();
         for reader in [
@@ -1235,7 +1262,8 @@ mod schema_tests {
                 "priority",
                 "labels",
                 "taints",
-                "kubelet"
+                "kubelet",
+                "hosts"
             ]
         );
         assert_eq!(Section::Outputs.keys(), ["cloudInit", "ansible"]);

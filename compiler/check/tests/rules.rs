@@ -21,6 +21,7 @@ fn node(name: &str, roles: &[Role], last_octet: u8) -> Node {
         labels: Default::default(),
         taints: None,
         kubelet: Default::default(),
+        hosts: Default::default(),
     }
 }
 

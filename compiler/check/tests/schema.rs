@@ -41,6 +41,11 @@ fn model_value(c: &Cluster, path: &str) -> Option<String> {
         "nodes.<name>.labels" if node.labels.is_empty() => "{ }".to_string(),
         "nodes.<name>.taints" if node.taints.is_none() => "null".to_string(),
         "outputs.cloudInit" => c.outputs.cloud_init.to_string(),
+        "hosts.os" => q(c.hosts.os.as_str()),
+        "hosts.packages" => q(c.hosts.packages.as_str()),
+        "hosts.repositoryKey" => opt(&c.hosts.repository_key),
+        "hosts.firewall" => c.hosts.firewall.to_string(),
+        "hosts.sshPort" => c.hosts.ssh_port.to_string(),
         "outputs.ansible" => c.outputs.ansible.to_string(),
         "imageRepository" => opt(&c.components.image_repository),
         "featureGates" if c.components.feature_gates.is_empty() => "{ }".to_string(),
@@ -219,13 +224,17 @@ fn full() -> serde_json::Value {
                  "rotation": 0 },
         "nodes": {
             "master-0": { "roles": ["control-plane"], "address": "10.0.2.10/24", "kubelet": { "maxPods": 250 },
+                          "hosts": { "packages": "preinstalled" },
                           "interface": "eth0", "zone": "a", "priority": 150,
                           "labels": { "node.example.com/pool": "system" },
                           "taints": [{ "key": "dedicated", "value": "infra", "effect": "NoSchedule" }] },
             "master-1": { "roles": ["control-plane"], "address": "10.0.2.11/24" },
             "master-2": { "roles": ["control-plane"], "address": "10.0.2.12/24" }
         },
-        "outputs": { "cloudInit": true, "ansible": true }
+        "outputs": { "cloudInit": true, "ansible": true },
+        "hosts": { "os": "debian", "packages": "mirror", "mirror": "https://apt.internal/k8s/",
+                   "repositoryKey": "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmQENBGMHoXcB\n-----END PGP PUBLIC KEY BLOCK-----\n",
+                   "firewall": true, "sshPort": 2222 }
     })
 }
 

@@ -22,6 +22,8 @@ pub struct Cluster {
     pub outputs: Outputs,
     /// The components' own settings (flags, images, kubelet, kube-proxy).
     pub components: crate::Components,
+    /// How hosts are prepared (the cluster's `hosts`; each node carries its effective copy).
+    pub hosts: crate::Hosts,
     /// Where each attribute came from, for diagnostics.
     pub origins: Origins,
 }
@@ -252,6 +254,8 @@ pub struct Node {
     /// This node's overrides of the cluster's `kubelet` settings (a kubeadm patch on the
     /// node); empty: the cluster's.
     pub kubelet: crate::KubeletSettings,
+    /// How this host is prepared: the cluster's `hosts` with the node's overrides applied.
+    pub hosts: crate::Hosts,
 }
 
 impl Node {

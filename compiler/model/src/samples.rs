@@ -21,6 +21,7 @@ fn node(name: &str, roles: &[Role], addr: [u8; 4], zone: Option<&str>) -> Node {
         labels: BTreeMap::new(),
         taints: None,
         kubelet: Default::default(),
+        hosts: Default::default(),
     }
 }
 
@@ -78,6 +79,7 @@ pub fn stacked_3() -> Cluster {
             ansible: true,
         },
         components: Components::default(),
+        hosts: Default::default(),
         origins: Origins::default(),
     }
 }

@@ -10,6 +10,7 @@ use crate::components::{
     DEFAULT_AUDIT_MAX_BACKUP, DEFAULT_AUDIT_MAX_SIZE, DEFAULT_KUBE_VIP_VERSION, HOST_PATH_TYPES,
 };
 use crate::derived::{KUBERNETES_MAX, KUBERNETES_MIN};
+use crate::hosts::{HostOs, PackageSource, DEFAULT_SSH_PORT};
 use std::sync::OnceLock;
 
 /// The etcd minor releases the external units support (their flag spellings are known).
@@ -76,12 +77,13 @@ pub enum Section {
     Node,
     Taint,
     Outputs,
+    Hosts,
 }
 
 impl Section {
     /// In the order of the reference.
     /// (The discriminants follow this order: `keys` and `required` index by them.)
-    pub const ALL: [Section; 20] = [
+    pub const ALL: [Section; 21] = [
         Section::Root,
         Section::ControlPlane,
         Section::ApiServer,
@@ -102,6 +104,7 @@ impl Section {
         Section::Node,
         Section::Taint,
         Section::Outputs,
+        Section::Hosts,
     ];
 
     /// The attribute path of the set (`<name>` stands for any node name, `[]` for any list
@@ -128,6 +131,7 @@ impl Section {
             Section::Audit => "controlPlane.apiServer.audit",
             Section::Oidc => "controlPlane.apiServer.oidc",
             Section::KubeVip => "controlPlane.kubeVip",
+            Section::Hosts => "hosts",
         }
     }
 
@@ -153,6 +157,7 @@ impl Section {
             Section::Encryption => "Encryption at rest: kube-apiserver encrypts the listed resources before they reach etcd. hac writes an `EncryptionConfiguration` (mode 0600) to every control plane, and to no other host, at `/etc/kubernetes/pki/encryption-config.yaml` (kubeadm already mounts that folder read-only into kube-apiserver), with a 32-byte key derived from the secrets file's root secret. `--encryption-provider-config` is then hac's (E0108). To rotate: bump `rotation` and apply on every control plane (the new key encrypts, the previous one still decrypts, `identity` last reads data written before encryption was on), then rewrite every object once: `kubectl get secrets -A -o json | kubectl replace -f -`.",
             Section::Audit => "The kube-apiserver audit log: a policy file on every control plane (`/etc/kubernetes/audit-policy.yaml`, mounted read-only) and the log folder mounted read-write. When set, the `audit-*` flags it controls are hac's (E0108).",
             Section::Oidc => "OpenID Connect authentication of users by kube-apiserver (`--oidc-*` flags, hac's when set: E0108). Without `audit` it warns (W0802): logins from outside the cluster should leave a trace.",
+            Section::Hosts => "How `hac` turns a blank Debian or Ubuntu host into a node (`/etc/hac/prepare.sh`, the `prepare` phase of `bootstrap.sh`): kubelet, kubeadm and kubectl pinned to `kubernetesVersion` and held, containerd with the systemd cgroup driver and kubeadm's pause image, crictl, and keepalived / haproxy / nginx where the node's roles need them (an external etcd member's binary is checked, and installed from the distribution when `etcd.binary` is `/usr/bin/etcd`); swap off for good; and, opt-in, an nftables firewall derived from the topology. A node's `hosts` overrides these attributes for that node.",
             Section::KubeVip => "The kube-vip image of load balancer kind \"kube-vip\". Without it hac pins `ghcr.io/kube-vip/kube-vip:v0.8.9`, or `<imageRepository>/kube-vip:v0.8.9` when `imageRepository` is set (an air-gapped cluster mirrors every image into one registry).",
         }
     }
@@ -275,6 +280,8 @@ const TOPOLOGIES: [&str; 2] = names(EtcdTopology::ALL);
 const ALGORITHMS: [&str; 5] = names(KeyAlgorithm::ALL);
 const ROLES: [&str; 4] = names(Role::ALL);
 const PROXY_MODES: [&str; 3] = names(ProxyMode::ALL);
+const HOST_OS: [&str; 1] = names(HostOs::ALL);
+const PACKAGE_SOURCES: [&str; 3] = names(PackageSource::ALL);
 
 const SET: &str = "attribute set";
 
@@ -411,6 +418,16 @@ pub const ATTRIBUTES: &[Attribute] = &[
         codes: &["E0101", "E0103"],
         doc: "kube-proxy's configuration (see `kubeProxy.*`).",
         example: "kubeProxy = { mode = \"ipvs\"; };",
+    },
+    Attribute {
+        section: Section::Root,
+        key: "hosts",
+        ty: SET,
+        default: DefaultValue::Defaults,
+        allowed: Allowed::Any,
+        codes: &["E0101", "E0103"],
+        doc: "How blank hosts are prepared: packages, container runtime, swap, firewall (see `hosts.*`).",
+        example: "hosts = { packages = \"mirror\"; mirror = \"https://apt.internal/k8s/v1.30/\"; };",
     },
     // -- controlPlane --------------------------------------------------------------------
     Attribute {
@@ -778,6 +795,16 @@ pub const ATTRIBUTES: &[Attribute] = &[
         codes: &["E0101", "E0103", "E0106", "E0107"],
         doc: "This node's overrides of the cluster's `kubelet` settings, written as a kubeadm patch on the node (`etc/kubernetes/patches/kubeletconfiguration+merge.yaml`, applied by `kubeadm init`/`join` on top of the cluster's KubeletConfiguration).",
         example: "nodes.master-0.kubelet = { maxPods = 250; systemReserved = { memory = \"2Gi\"; }; };",
+    },
+    Attribute {
+        section: Section::Node,
+        key: "hosts",
+        ty: SET,
+        default: DefaultValue::Defaults,
+        allowed: Allowed::Text("the attributes of `hosts.*`"),
+        codes: &["E0101", "E0103", "E0104", "E0106", "E0107"],
+        doc: "This node's overrides of the cluster's `hosts` settings (e.g. an image with the packages preinstalled, or another SSH port).",
+        example: "nodes.master-0.hosts = { packages = \"preinstalled\"; sshPort = 2222; };",
     },
     // -- taints ----------------------------------------------------------------------------
     Attribute {
@@ -1199,6 +1226,67 @@ pub const ATTRIBUTES: &[Attribute] = &[
         doc: "The kube-vip release (the image tag).",
         example: "controlPlane.kubeVip = { version = \"v0.8.10\"; };",
     },
+    // -- hosts ---------------------------------------------------------------------------
+    Attribute {
+        section: Section::Hosts,
+        key: "os",
+        ty: "string",
+        default: DefaultValue::Str("debian"),
+        allowed: Allowed::OneOf(&HOST_OS),
+        codes: &["E0101", "E0104"],
+        doc: "The operating-system family: \"debian\" is Debian and Ubuntu (apt, dpkg, systemd). RHEL-family hosts (dnf) are not supported yet.",
+        example: "hosts.os = \"debian\";",
+    },
+    Attribute {
+        section: Section::Hosts,
+        key: "packages",
+        ty: "string",
+        default: DefaultValue::Computed("\"upstream\" (\"preinstalled\" before Kubernetes 1.24, which pkgs.k8s.io does not publish)"),
+        allowed: Allowed::OneOf(&PACKAGE_SOURCES),
+        codes: &["E0101", "E0104", "E0107"],
+        doc: "Where kubelet, kubeadm and kubectl come from. \"upstream\" (the default, as in kubeadm's own install guide): the Kubernetes project's repository of the cluster's minor release, `https://pkgs.k8s.io/core:/stable:/v<MINOR>/deb/` (Kubernetes 1.24 and later), trusted through the signing key pinned in the bundle (fingerprint `DE15B14486CD377B9E876E1A234654DA9A296436`), never fetched. \"mirror\": the apt repository at `mirror`. \"preinstalled\" (air-gapped images): nothing is installed; the script verifies that kubeadm, kubelet and kubectl are at `kubernetesVersion` and that containerd is present, and stops naming any mismatch. containerd, haproxy, keepalived, nginx and nftables always come from the host's own apt sources.",
+        example: "hosts.packages = \"preinstalled\";",
+    },
+    Attribute {
+        section: Section::Hosts,
+        key: "mirror",
+        ty: "string or null",
+        default: DefaultValue::RequiredWhen("required with `packages = \"mirror\"`, where alone it is used"),
+        allowed: Allowed::Text("an `http://`, `https://` or `file://` URL of a flat apt repository (the folder holding `Release`/`InRelease`, as `https://pkgs.k8s.io/core:/stable:/v1.30/deb/`), without spaces or quotes"),
+        codes: &["E0101", "E0107"],
+        doc: "The internal mirror of pkgs.k8s.io's repository for the cluster's minor release, written `deb [signed-by=…] <mirror> /`. Its `InRelease` must be signed by `repositoryKey` (by default pkgs.k8s.io's key: a pass-through mirror).",
+        example: "hosts = { packages = \"mirror\"; mirror = \"https://apt.internal/kubernetes/core:/stable:/v1.30/deb/\"; };",
+    },
+    Attribute {
+        section: Section::Hosts,
+        key: "repositoryKey",
+        ty: "string or null",
+        default: DefaultValue::Unset("the pkgs.k8s.io key hac pins (it expires 2026-12-29; upstream extends it under the same fingerprint)"),
+        allowed: Allowed::Text("an ASCII-armored OpenPGP public key block (an indented string `'' … ''`)"),
+        codes: &["E0101", "E0107"],
+        doc: "The public key apt trusts for the Kubernetes repository (`/etc/apt/keyrings/hac-kubernetes.asc`, used by that source alone): a mirror's own key, or pkgs.k8s.io's renewed `Release.key`.",
+        example: "hosts.repositoryKey = \"-----BEGIN PGP PUBLIC KEY BLOCK-----\\n\\nmQENBGMHoXcBCADukGOEQyleViOgtkMVa7hKifP6POCTh+98xNW4TfHK/nBJN2sm\\n-----END PGP PUBLIC KEY BLOCK-----\\n\";",
+    },
+    Attribute {
+        section: Section::Hosts,
+        key: "firewall",
+        ty: "boolean",
+        default: DefaultValue::Bool(false),
+        allowed: Allowed::Any,
+        codes: &["E0101"],
+        doc: "Install hac's nftables ruleset (table `inet hac`, `/etc/hac/firewall.nft`, loaded at boot by `hac-firewall.service`): inbound traffic is dropped except SSH (`sshPort`, accepted first), established connections, loopback, ICMP, and the ports the node's roles serve, each only from the nodes that use it (see README, \"Host preparation\"). Off by default: hosts often have a firewall of their own.",
+        example: "hosts.firewall = true;",
+    },
+    Attribute {
+        section: Section::Hosts,
+        key: "sshPort",
+        ty: "integer",
+        default: DefaultValue::Int(DEFAULT_SSH_PORT as i64),
+        allowed: Allowed::IntRange(PORT_RANGE.0, PORT_RANGE.1),
+        codes: &["E0101", "E0106"],
+        doc: "The port of the operator's SSH daemon: the firewall accepts it from anywhere, before any other rule.",
+        example: "hosts.sshPort = 2222;",
+    },
 ];
 
 #[cfg(test)]
@@ -1215,7 +1303,7 @@ mod tests {
             sorted.dedup();
             assert_eq!(sorted.len(), keys.len(), "{s:?} repeats a key");
         }
-        assert_eq!(Section::ALL.len(), 20);
+        assert_eq!(Section::ALL.len(), 21);
         for (i, s) in Section::ALL.iter().enumerate() {
             assert_eq!(*s as usize, i, "Section::ALL is in declaration order");
         }

@@ -20,6 +20,7 @@ pub mod facts;
 pub mod kube_vip;
 pub mod kubeadm;
 pub mod manifest;
+pub mod prepare;
 pub mod templates;
 pub mod yaml;
 
@@ -294,6 +295,10 @@ fn node_files(
             0o644,
             templates.render("etcd.service", &templates::etcd_unit_context(cluster, node)),
         )?;
+    }
+    for f in prepare::files(cluster, node, templates).map_err(|e| vec![e])? {
+        files.retain(|g| g.path != f.path);
+        files.push(f);
     }
     add(
         &mut files,

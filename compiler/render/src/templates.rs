@@ -45,6 +45,22 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "bootstrap.sh",
         include_str!("../../../stdlib/templates/bootstrap.sh.j2"),
     ),
+    (
+        "prepare.sh",
+        include_str!("../../../stdlib/templates/prepare.sh.j2"),
+    ),
+    (
+        "containerd.toml",
+        include_str!("../../../stdlib/templates/containerd.toml.j2"),
+    ),
+    (
+        "firewall.nft",
+        include_str!("../../../stdlib/templates/firewall.nft.j2"),
+    ),
+    (
+        "hac-firewall.service",
+        include_str!("../../../stdlib/templates/hac-firewall.service.j2"),
+    ),
 ];
 
 /// keepalived's check timings (kubeadm's "HA considerations": interval 3 s, fall 10, rise 2).

@@ -61,6 +61,16 @@ fn run_stubbed_failing(
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
             .expect("chmod stub");
     }
+    // prepare.sh (its own tests are in prepare.rs) is a stub under HAC_ROOT.
+    let prepare = dir.join("root/etc/hac/prepare.sh");
+    std::fs::create_dir_all(prepare.parent().expect("parent")).expect("mkdir");
+    std::fs::write(
+        &prepare,
+        format!("#!/bin/sh\necho prepare.sh >> {}\n", log.display()),
+    )
+    .expect("prepare stub");
+    std::fs::set_permissions(&prepare, std::fs::Permissions::from_mode(0o755))
+        .expect("chmod prepare stub");
     let script_path = dir.join("bootstrap.sh");
     std::fs::write(&script_path, script).expect("script");
     let out = run(Command::new(tool("sh"))
@@ -68,6 +78,7 @@ fn run_stubbed_failing(
         .args(args)
         .env_clear()
         .env("PATH", &bin)
+        .env("HAC_ROOT", dir.join("root"))
         .env("HAC_WAIT_TRIES", "3")
         .env("HAC_WAIT_SECONDS", "0"));
     let calls = std::fs::read_to_string(&log)
@@ -98,6 +109,7 @@ fn bootstrap_on_the_first_master_starts_services_then_runs_kubeadm_init() {
     assert_eq!(
         calls,
         [
+            "prepare.sh",
             "modprobe overlay",
             "modprobe br_netfilter",
             "sysctl --system",
@@ -113,6 +125,16 @@ fn bootstrap_on_the_first_master_starts_services_then_runs_kubeadm_init() {
     assert!(
         !services_only.iter().any(|c| c.starts_with("kubeadm")),
         "{services_only:#?}"
+    );
+    assert!(
+        !services_only.iter().any(|c| c == "prepare.sh"),
+        "{services_only:#?}"
+    );
+    let (code, prepare_only) = run_stubbed(&bootstrap(&bundle, "master-0"), &["prepare"]);
+    assert_eq!(
+        (code, prepare_only),
+        (Some(0), vec!["prepare.sh".to_string()]),
+        "the prepare phase runs /etc/hac/prepare.sh alone"
     );
     let (_, kubeadm_only) = run_stubbed(&bootstrap(&bundle, "master-0"), &["kubeadm"]);
     assert_eq!(
@@ -138,6 +160,7 @@ fn bootstrap_on_an_etcd_member_hands_it_its_keys_and_starts_it_without_waiting()
     assert_eq!(
         calls,
         [
+            "prepare.sh",
             "id etcd",
             "useradd --system --home-dir /var/lib/etcd --no-create-home --shell /usr/sbin/nologin etcd",
             "mkdir -p /var/lib/etcd",
@@ -169,6 +192,7 @@ fn bootstrap_on_workers_and_other_masters_joins() {
     assert_eq!(
         calls,
         [
+            "prepare.sh",
             "modprobe overlay",
             "modprobe br_netfilter",
             "sysctl --system",
@@ -180,6 +204,7 @@ fn bootstrap_on_workers_and_other_masters_joins() {
     assert_eq!(
         calls,
         [
+            "prepare.sh",
             "systemctl enable --now haproxy",
             "systemctl reload-or-restart haproxy",
             "systemctl enable --now keepalived",

@@ -169,7 +169,7 @@ fn shellcheck_accepts_every_script() {
     let tmp = scratch_dir("shellcheck");
     let dir = tmp.path();
     let mut n = 0;
-    for path in [BOOTSTRAP, CHECK_APISERVER] {
+    for path in [BOOTSTRAP, CHECK_APISERVER, hac_render::prepare::PREPARE] {
         n += for_each_file(path, |variant, node, f| {
             assert_eq!(f.mode, 0o755, "{variant}/{node}: {path} must be executable");
             let body = text(f);
@@ -431,4 +431,31 @@ fn ansible_reads_the_inventory_and_the_play() {
             show(&out)
         );
     }
+}
+
+#[test]
+fn systemd_analyze_verifies_every_firewall_unit() {
+    let analyze = tool("systemd-analyze");
+    let nft = tool("nft");
+    let mut n = 0;
+    n += for_each_file(hac_render::prepare::FIREWALL_UNIT, |variant, node, f| {
+        let tmp = scratch_dir("systemd-firewall");
+        let unit = text(f);
+        assert!(
+            unit.contains("ExecStart=/usr/sbin/nft -f /etc/hac/firewall.nft"),
+            "{variant}/{node}: {unit}"
+        );
+        let copy = unit.replace("/usr/sbin/nft", &nft.display().to_string());
+        let path = write(tmp.path(), "hac-firewall.service", copy.as_bytes(), 0o644);
+        let out = run(Command::new(&analyze)
+            .arg("verify")
+            .arg(&path)
+            .env("SYSTEMD_LOG_COLOR", "0"));
+        assert!(
+            out.status.success() && out.stderr.is_empty(),
+            "{variant}/{node}: systemd-analyze verify complains about hac-firewall.service:\n{}\n{copy}",
+            show(&out)
+        );
+    });
+    assert!(n >= 7, "only {n} firewall units were checked");
 }
