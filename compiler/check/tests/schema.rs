@@ -36,7 +36,7 @@ fn model_value(c: &Cluster, path: &str) -> Option<String> {
         "pki.caValidityDays" => c.pki.ca_validity_days.to_string(),
         "pki.certValidityDays" => c.pki.cert_validity_days.to_string(),
         "pki.rotation" => c.pki.rotation.to_string(),
-        "nodes.<name>.interface" => q(&node.interface),
+        "nodes.<name>.interface" => opt(&node.interface),
         "nodes.<name>.zone" => opt(&node.zone),
         "nodes.<name>.labels" if node.labels.is_empty() => "{ }".to_string(),
         "nodes.<name>.taints" if node.taints.is_none() => "null".to_string(),

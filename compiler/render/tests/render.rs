@@ -182,7 +182,7 @@ fn a_bad_vrrp_password_is_an_error_that_does_not_show_it() {
 #[test]
 fn values_that_would_break_a_file_are_errors() {
     let mut cluster = samples::stacked_3();
-    cluster.nodes[0].interface = "eth0\n    auth_type AH".to_string();
+    cluster.nodes[0].interface = Some("eth0\n    auth_type AH".to_string());
     let errors = hac_render::render(&cluster, &fake_pki(&cluster, "CA"), &secrets(), "r", "svg")
         .expect_err("must fail");
     assert!(

@@ -376,3 +376,111 @@ fn the_first_master_waits_for_external_etcd_then_the_load_balancer() {
         "{calls:#?}"
     );
 }
+
+/// Runs the `services` phase of `script` with `ip` answering `ip_output`, systemctl, chmod
+/// and mv stubbed (logged) and the interface file redirected into a scratch folder; returns
+/// (exit code, the logged calls, stdout and stderr, what was written to the interface file).
+fn run_detection(script: &[u8], ip_output: &str) -> (Option<i32>, Vec<String>, String, String) {
+    let tmp = scratch_dir("detect");
+    let dir = tmp.path();
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).expect("bin");
+    let log = dir.join("calls.log");
+    let conf = dir.join("hac-interface.conf");
+    let stub = |name: &str, body: &str| {
+        let path = bin.join(name);
+        std::fs::write(
+            &path,
+            format!("#!/bin/sh\necho \"{name} $*\" >> {}\n{body}", log.display()),
+        )
+        .expect("stub");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    };
+    stub("ip", &format!("printf '%s' '{ip_output}'\n"));
+    stub("systemctl", "");
+    stub("chmod", "");
+    // mv really moves (the stub logs it): the test reads the file that was put in place.
+    stub("mv", "shift; cat \"$1\" > \"$2\"\n");
+    let text = String::from_utf8_lossy(script).replace(
+        &format!("/{KEEPALIVED_INTERFACE_CONF}"),
+        &conf.display().to_string(),
+    );
+    let script_path = dir.join("bootstrap.sh");
+    std::fs::write(&script_path, text).expect("script");
+    let out = run(Command::new(tool("sh"))
+        .arg(&script_path)
+        .arg("services")
+        .env_clear()
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display())));
+    let calls = std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| l.replace(&dir.display().to_string(), "DIR"))
+        .collect();
+    let output = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        out.status.code(),
+        calls,
+        output,
+        std::fs::read_to_string(&conf).unwrap_or_default(),
+    )
+}
+
+#[test]
+fn bootstrap_finds_keepalived_interface_before_starting_it() {
+    let mut cluster = hac_model::samples::stacked_3_dedicated_lb();
+    cluster.nodes.iter_mut().for_each(|n| n.interface = None);
+    let bundle = render_with_real_ca(&cluster);
+    let lb = cluster.vip_holders()[0].clone();
+    let addr = lb.address.to_string();
+    let line = format!(
+        "3: ens5    inet {addr}/24 brd 10.0.2.255 scope global ens5\\       valid_lft forever preferred_lft forever\n"
+    );
+    let (code, calls, output, conf) = run_detection(&bootstrap(&bundle, &lb.name), &line);
+    assert_eq!(code, Some(0), "{output}\n{calls:#?}");
+    assert_eq!(
+        calls,
+        [
+            "systemctl enable --now haproxy".to_string(),
+            "systemctl reload-or-restart haproxy".to_string(),
+            format!("ip -o -4 addr show to {addr}"),
+            "chmod 0644 DIR/hac-interface.conf.tmp".to_string(),
+            "mv -f DIR/hac-interface.conf.tmp DIR/hac-interface.conf".to_string(),
+            "systemctl enable --now keepalived".to_string(),
+            "systemctl reload-or-restart keepalived".to_string(),
+        ]
+    );
+    assert!(
+        output.contains(&format!("hac: keepalived binds ens5 (holds {addr})")),
+        "{output}"
+    );
+    assert_eq!(conf, "    interface ens5\n");
+
+    // No interface holds the address: exit 1 with the attribute to set; keepalived not started.
+    let (code, calls, output, conf) = run_detection(&bootstrap(&bundle, &lb.name), "");
+    assert_eq!(code, Some(1), "{output}");
+    assert!(
+        output.contains(&format!("hac: no interface holds {addr}"))
+            && output.contains(&format!("nodes.{}.interface", lb.name)),
+        "{output}"
+    );
+    assert!(
+        !calls.iter().any(|c| c.contains("keepalived")),
+        "{calls:#?}"
+    );
+    assert!(conf.is_empty());
+
+    // A named interface is written as is: no detection at boot.
+    let named = render_with_real_ca(&hac_model::samples::stacked_3_dedicated_lb());
+    let script = text(file(&named, &lb.name, BOOTSTRAP).expect("bootstrap.sh"));
+    assert!(!script.contains("ip -o"), "{script}");
+    let cfg = text(file(&named, &lb.name, KEEPALIVED_CONF).expect("keepalived.conf"));
+    assert!(
+        cfg.contains("    interface eth0\n") && !cfg.contains("include"),
+        "{cfg}"
+    );
+}

@@ -120,7 +120,19 @@ fn keepalived_accepts_every_keepalived_conf_in_a_private_namespace() {
             b"#!/bin/sh\nexit 0\n",
             0o755,
         );
-        let cfg = text(f).replace(&bundle_script, &script.display().to_string());
+        let mut cfg = text(f).replace(&bundle_script, &script.display().to_string());
+        let include = format!("include /{KEEPALIVED_INTERFACE_CONF}");
+        if cfg.contains(&include) {
+            // What bootstrap.sh writes on a host where eth0 holds the node's address
+            // (keepalived_binds_the_interface_found_at_boot runs the detection itself).
+            let conf = write(
+                dir,
+                &format!("{variant}-{node}-interface.conf"),
+                b"    interface eth0\n",
+                0o644,
+            );
+            cfg = cfg.replace(&include, &format!("include {}", conf.display()));
+        }
         let path = write(
             dir,
             &format!("{variant}-{node}.conf"),
@@ -431,4 +443,141 @@ fn ansible_reads_the_inventory_and_the_play() {
             show(&out)
         );
     }
+}
+
+/// Runs the `services` phase of `node`'s bootstrap.sh in a private network namespace where
+/// `setup` (shell) made the interfaces, with the real `ip` and systemctl stubbed, the file
+/// it writes redirected into `dir`; then `keepalived -t` on the node's keepalived.conf with
+/// that file included. Returns (bootstrap's output, its exit code, keepalived's output and
+/// exit code, the systemctl calls).
+fn detect_and_check(
+    dir: &Path,
+    bundle: &hac_model::Bundle,
+    node: &str,
+    setup: &str,
+) -> (String, Option<i32>, String, Option<i32>, String) {
+    let keepalived = tool("keepalived");
+    let unshare = tool("unshare");
+    tool("ip");
+    let conf_path = dir.join(format!("{node}-hac-interface.conf"));
+    let _ = std::fs::remove_file(&conf_path);
+    let script = text(file(bundle, node, BOOTSTRAP).expect("bootstrap.sh")).replace(
+        &format!("/{KEEPALIVED_INTERFACE_CONF}"),
+        &conf_path.display().to_string(),
+    );
+    let script = write(
+        dir,
+        &format!("{node}-bootstrap.sh"),
+        script.as_bytes(),
+        0o755,
+    );
+    let check = write(
+        dir,
+        &format!("{node}-check.sh"),
+        b"#!/bin/sh\nexit 0\n",
+        0o755,
+    );
+    let cfg = text(file(bundle, node, KEEPALIVED_CONF).expect("keepalived.conf"))
+        .replace(&format!("/{CHECK_APISERVER}"), &check.display().to_string())
+        .replace(
+            &format!("/{KEEPALIVED_INTERFACE_CONF}"),
+            &conf_path.display().to_string(),
+        );
+    let cfg = write(
+        dir,
+        &format!("{node}-keepalived.conf"),
+        cfg.as_bytes(),
+        0o600,
+    );
+    let stubs = dir.join(format!("{node}-bin"));
+    std::fs::create_dir_all(&stubs).expect("stub dir");
+    let log = dir.join(format!("{node}-systemctl.log"));
+    let _ = std::fs::remove_file(&log);
+    write(
+        &stubs,
+        "systemctl",
+        format!("#!/bin/sh\necho \"systemctl $*\" >> {}\n", log.display()).as_bytes(),
+        0o755,
+    );
+    let shell = format!(
+        "{setup}\nPATH={}:/usr/sbin:/usr/bin:/sbin:/bin sh {} services > {dir}/{node}.out 2>&1; echo $? > {dir}/{node}.rc\n{} -t -f {} > {dir}/{node}.k.out 2>&1; echo $? > {dir}/{node}.k.rc",
+        stubs.display(),
+        script.display(),
+        keepalived.display(),
+        cfg.display(),
+        dir = dir.display(),
+    );
+    let out = run(Command::new(&unshare).args(["-n", "sh", "-c", &shell]));
+    assert!(
+        out.status.success(),
+        "the namespace failed:\n{}",
+        show(&out)
+    );
+    let read = |name: &str| {
+        std::fs::read_to_string(dir.join(format!("{node}.{name}"))).unwrap_or_default()
+    };
+    let code = |name: &str| read(name).trim().parse::<i32>().ok();
+    (
+        read("out"),
+        code("rc"),
+        read("k.out"),
+        code("k.rc"),
+        std::fs::read_to_string(&log).unwrap_or_default(),
+    )
+}
+
+#[test]
+fn keepalived_binds_the_interface_found_at_boot() {
+    let mut cluster = hac_model::samples::stacked_3_dedicated_lb();
+    cluster.nodes.iter_mut().for_each(|n| n.interface = None);
+    let bundle = render_with_real_ca(&cluster);
+    let tmp = scratch_dir("keepalived-detect");
+    let dir = tmp.path();
+    let holders = cluster.vip_holders();
+    assert!(!holders.is_empty());
+    for holder in holders {
+        let addr = holder.address;
+        // ens5 holds the node's address; a second interface holds another address of the
+        // same subnet, which must not be picked.
+        let setup = format!(
+            "ip link add ens4 type veth peer name p4 && ip link set ens4 up && ip addr add 10.99.0.1/24 dev ens4 && \
+             ip link add ens5 type veth peer name p5 && ip link set ens5 up && ip addr add {addr}/24 dev ens5"
+        );
+        let (out, rc, k_out, k_rc, calls) = detect_and_check(dir, &bundle, &holder.name, &setup);
+        assert_eq!(rc, Some(0), "{}: bootstrap failed:\n{out}", holder.name);
+        assert!(
+            out.contains(&format!("hac: keepalived binds ens5 (holds {addr})")),
+            "{}: no log line naming the interface:\n{out}",
+            holder.name
+        );
+        assert!(
+            calls.contains("systemctl enable --now keepalived"),
+            "{calls}"
+        );
+        assert_eq!(
+            k_rc,
+            Some(0),
+            "{}: keepalived -t rejects the result:\n{k_out}",
+            holder.name
+        );
+    }
+    // Nothing holds the address: a clear error, exit 1, and keepalived is never started.
+    let holder = &cluster.vip_holders()[0];
+    let setup = "ip link add ens5 type veth peer name p5 && ip link set ens5 up && ip addr add 10.99.0.1/24 dev ens5";
+    let (out, rc, _, k_rc, calls) = detect_and_check(dir, &bundle, &holder.name, setup);
+    assert_eq!(rc, Some(1), "{out}");
+    assert!(
+        out.contains(&format!("hac: no interface holds {}", holder.address))
+            && out.contains(&format!("nodes.{}.interface", holder.name)),
+        "{out}"
+    );
+    assert!(
+        !calls.contains("keepalived"),
+        "keepalived was started: {calls}"
+    );
+    assert_ne!(
+        k_rc,
+        Some(0),
+        "keepalived -t accepted a config whose interface file is missing"
+    );
 }
