@@ -110,23 +110,24 @@ fn user_data_encoding(files: &[Artifact], keys: CloudInitKeys, packed: &[&str]) 
 /// The user-data that fits [`USER_DATA_LIMIT`] with the fewest files packed: while it is too
 /// large, the plain file whose `gz+b64` form saves the most bytes is packed (largest saving
 /// first, ties by path), so the files a reviewer reads most stay readable where they can.
-/// Returns the text of the smallest form when even packing every file does not fit.
-fn fitting_user_data(
+/// The smallest form when even packing every file does not fit. Returns it with its text.
+pub fn fitted_user_data(
     node: &str,
     files: &[Artifact],
     keys: CloudInitKeys,
-) -> Result<String, Diagnostic> {
-    let text_of = |packed: &[&str]| {
-        to_yaml(&user_data_encoding(files, keys, packed))
-            .map(|body| format!("#cloud-config\n{body}"))
+) -> Result<(UserData, String), Diagnostic> {
+    let form = |packed: &[&str]| {
+        let data = user_data_encoding(files, keys, packed);
+        to_yaml(&data)
+            .map(|body| (data, format!("#cloud-config\n{body}")))
             .map_err(|e| {
                 Diagnostic::error(format!("cloud-init user-data of `{node}`: {e}"))
                     .with_code(crate::codes::RENDER_BUG)
             })
     };
-    let mut text = text_of(&[])?;
-    if text.len() <= USER_DATA_LIMIT {
-        return Ok(text);
+    let mut fitted = form(&[])?;
+    if fitted.1.len() <= USER_DATA_LIMIT {
+        return Ok(fitted);
     }
     let mut candidates: Vec<(usize, &str)> = files
         .iter()
@@ -141,12 +142,12 @@ fn fitting_user_data(
     let mut packed: Vec<&str> = Vec::new();
     for (_, path) in candidates {
         packed.push(path);
-        text = text_of(&packed)?;
-        if text.len() <= USER_DATA_LIMIT {
+        fitted = form(&packed)?;
+        if fitted.1.len() <= USER_DATA_LIMIT {
             break;
         }
     }
-    Ok(text)
+    Ok(fitted)
 }
 
 /// The size of `bytes` gzip-compressed at the best level (deflate stream + gzip's 18-byte
@@ -193,7 +194,7 @@ pub fn render(
     files: &[Artifact],
     keys: CloudInitKeys,
 ) -> Result<(String, Option<Diagnostic>), Diagnostic> {
-    let text = fitting_user_data(node, files, keys)?;
+    let (_, text) = fitted_user_data(node, files, keys)?;
     let warning = (text.len() > USER_DATA_LIMIT).then(|| {
         let gzipped = gzip_size(text.as_bytes());
         let warning = Diagnostic::warning(format!(

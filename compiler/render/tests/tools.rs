@@ -256,7 +256,7 @@ fn cloud_init_schema_accepts_every_user_data() {
         for f in bundle
             .files
             .iter()
-            .filter(|f| f.path.starts_with("cloud-init/"))
+            .filter(|f| f.path.starts_with("cloud-init/") && f.path.ends_with(".yaml"))
         {
             let body = text(f);
             assert!(body.starts_with("#cloud-config\n"));
@@ -323,6 +323,60 @@ fn cloud_init_write_files_module_unpacks_every_node_file() {
                 "{variant}/{node}: cloud-init cannot unpack:\n{}",
                 show(&out)
             );
+            // outputs.cloudInitKeys = "separate": the private files come from the key
+            // archive, unpacked as bootstrap.sh does, without touching existing folders.
+            let keys = format!("cloud-init/{node}-keys.tar.gz");
+            let has_private = files.iter().any(|f| f.mode & 0o044 == 0);
+            match bundle.files.iter().find(|f| f.path == keys) {
+                Some(archive) => {
+                    assert_eq!(
+                        cluster.outputs.cloud_init_keys,
+                        hac_model::CloudInitKeys::Separate
+                    );
+                    assert_eq!(archive.mode, 0o600, "{keys}");
+                    // A folder whose mode differs from the archive's 0755 must keep it.
+                    std::fs::set_permissions(
+                        dir.join("etc"),
+                        std::fs::Permissions::from_mode(0o750),
+                    )
+                    .expect("chmod etc");
+                    let folders = folder_metadata(&dir);
+                    let archive_path = write(
+                        tmp.path(),
+                        &format!("{variant}-{node}-keys.tar.gz"),
+                        &archive.contents,
+                        0o600,
+                    );
+                    let out = run(Command::new(tool("tar"))
+                        .arg("-xzf")
+                        .arg(&archive_path)
+                        .arg("-C")
+                        .arg(&dir)
+                        .arg("--no-overwrite-dir")
+                        .arg("--touch"));
+                    assert!(
+                        out.status.success(),
+                        "{variant}/{node}: tar:\n{}",
+                        show(&out)
+                    );
+                    let after = folder_metadata(&dir);
+                    for (folder, (mode, uid, mtime)) in &folders {
+                        let (mode_after, uid_after, mtime_after) = after[folder];
+                        // A new file updates its folder's mtime to now, as any write does;
+                        // the archive's epoch must never be set on an existing folder.
+                        assert!(
+                            (mode_after, uid_after) == (*mode, *uid) && mtime_after >= *mtime,
+                            "{variant}/{node}: unpacking the keys changed {folder}: {:o} {uid_after} {mtime_after} (was {mode:o} {uid} {mtime})",
+                            mode_after
+                        );
+                    }
+                }
+                None => assert!(
+                    !has_private
+                        || cluster.outputs.cloud_init_keys == hac_model::CloudInitKeys::Inline,
+                    "{variant}/{node}: no {keys}"
+                ),
+            }
             for artifact in files {
                 let written = dir.join(&artifact.path);
                 let bytes = std::fs::read(&written).unwrap_or_else(|e| {
@@ -461,10 +515,16 @@ fn detect_and_check(
     tool("ip");
     let conf_path = dir.join(format!("{node}-hac-interface.conf"));
     let _ = std::fs::remove_file(&conf_path);
-    let script = text(file(bundle, node, BOOTSTRAP).expect("bootstrap.sh")).replace(
-        &format!("/{KEEPALIVED_INTERFACE_CONF}"),
-        &conf_path.display().to_string(),
-    );
+    // Without its wait for the key archive (this machine has no keys in place; the wait
+    // has its own test in scripts.rs).
+    let script: String = text(file(bundle, node, BOOTSTRAP).expect("bootstrap.sh"))
+        .split_inclusive('\n')
+        .filter(|l| !l.starts_with("await_keys /"))
+        .collect::<String>()
+        .replace(
+            &format!("/{KEEPALIVED_INTERFACE_CONF}"),
+            &conf_path.display().to_string(),
+        );
     let script = write(
         dir,
         &format!("{node}-bootstrap.sh"),
@@ -580,4 +640,24 @@ fn keepalived_binds_the_interface_found_at_boot() {
         Some(0),
         "keepalived -t accepted a config whose interface file is missing"
     );
+}
+
+/// (mode, owner, mtime) of every folder under `root`, by path.
+fn folder_metadata(root: &Path) -> std::collections::BTreeMap<String, (u32, u32, i64)> {
+    use std::os::unix::fs::MetadataExt;
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let meta = std::fs::metadata(&dir).expect("stat folder");
+        out.insert(
+            dir.display().to_string(),
+            (meta.mode(), meta.uid(), meta.mtime()),
+        );
+        for entry in std::fs::read_dir(&dir).expect("read folder").flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                stack.push(entry.path());
+            }
+        }
+    }
+    out
 }

@@ -93,6 +93,10 @@ pub fn variants() -> Vec<(&'static str, Cluster)> {
     c.control_plane.port = 6443;
     c.nodes.iter_mut().for_each(|n| n.interface = None);
     out.push(("kube_vip_detected_interface", c));
+    // The user-data carries the private files (gz+b64), as before "separate" was the default.
+    let mut c = samples::external_etcd();
+    c.outputs.cloud_init_keys = hac_model::CloudInitKeys::Inline;
+    out.push(("inline_keys", c));
     out
 }
 
