@@ -555,8 +555,5 @@ fn cloud_init_write_files_unpack_to_exactly_the_node_files() {
             }
         }
     }
-    assert!(
-        plain > 100 && packed > 40,
-        "{plain} plain, {packed} packed"
-    );
+    assert!(plain > 100 && packed > 40, "{plain} plain, {packed} packed");
 }
