@@ -7,7 +7,7 @@ mod e2e_support;
 use e2e_support::*;
 use std::path::{Path, PathBuf};
 
-const TINY: &str = "tests/cni/tiny-cni.yaml";
+const TINY: &str = "tests/cluster/cni/tiny-cni.yaml";
 
 /// stacked-3 with `network.cni.manifest = <manifest>` in `dir`, with its secrets.
 fn cluster_with_cni(dir: &Path, manifest: &str) -> PathBuf {

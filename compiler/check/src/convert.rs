@@ -1173,6 +1173,7 @@ mod schema_tests {
             "audit" => Section::Audit,
             "oidc" => Section::Oidc,
             "vip" => Section::KubeVip,
+            "cni" => Section::Cni,
             _ => return None,
         })
     }
@@ -1275,6 +1276,9 @@ mod schema_tests {
                 "kubelet"
             ]
         );
-        assert_eq!(Section::Outputs.keys(), ["cloudInit", "ansible"]);
+        assert_eq!(
+            Section::Outputs.keys(),
+            ["cloudInit", "ansible", "cloudInitKeys"]
+        );
     }
 }

@@ -21,6 +21,44 @@ case "$phase" in
         ;;
 esac
 
+# await_keys: the cloud-init user-data leaves this node's private files out
+# (outputs.cloudInitKeys = "separate"). Unless they are in place already (the Ansible play
+# copies them), wait for their archive, cloud-init/master-2-keys.tar.gz of the bundle,
+# delivered at $HAC_KEYS_ARCHIVE (default /root/hac-keys.tar.gz), unpack it without changing
+# existing folders and delete it.
+# Arguments: the node's private files.
+await_keys() {
+    missing=""
+    for key in "$@"; do
+        [ -e "$key" ] || missing="$key"
+    done
+    if [ -z "$missing" ]; then
+        return 0
+    fi
+    archive="${HAC_KEYS_ARCHIVE:-/root/hac-keys.tar.gz}"
+    tries="${HAC_WAIT_TRIES:-90}"
+    n=1
+    # gzip -t: a copy still in progress is not complete gzip yet.
+    until [ -f "$archive" ] && gzip -t "$archive" 2>/dev/null; do
+        if [ "$n" -ge "$tries" ]; then
+            echo "hac: gave up waiting for $archive (copy cloud-init/master-2-keys.tar.gz of the bundle there) after $n tries" 1>&2
+            exit 1
+        fi
+        echo "hac: waiting for this node's keys at $archive: copy cloud-init/master-2-keys.tar.gz of the bundle there (try $n of $tries)"
+        n=$((n + 1))
+        sleep "${HAC_WAIT_SECONDS:-10}"
+    done
+    # --no-overwrite-dir --touch: existing folders keep their owner, mode and mtime (a new
+    # file in one updates its mtime to now, as any write does; never to the archive's epoch).
+    tar -xzf "$archive" -C / --no-overwrite-dir --touch
+    rm -f "$archive"
+    if [ ! -e "$missing" ]; then
+        echo "hac: $archive did not hold $missing: is it the archive of master-2?" 1>&2
+        exit 1
+    fi
+    echo "hac: unpacked this node's keys from $archive and deleted it"
+}
+
 start_services() {
     modprobe overlay
     modprobe br_netfilter
@@ -52,6 +90,7 @@ run_kubeadm() {
     wait_until "the API at https://192.168.1.10:6443/readyz" curl -ksf --max-time 5 https://192.168.1.10:6443/readyz
     kubeadm join --config /etc/kubernetes/kubeadm-config.yaml
 }
+await_keys /etc/kubernetes/admin.conf /etc/kubernetes/controller-manager.conf /etc/kubernetes/kubeadm-config.yaml /etc/kubernetes/pki/apiserver-etcd-client.key /etc/kubernetes/pki/apiserver-kubelet-client.key /etc/kubernetes/pki/apiserver.key /etc/kubernetes/pki/ca.key /etc/kubernetes/pki/front-proxy-client.key /etc/kubernetes/pki/sa.key /etc/kubernetes/pki/sa.pub /etc/kubernetes/scheduler.conf
 
 if [ "$phase" != kubeadm ]; then
     start_services
