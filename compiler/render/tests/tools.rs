@@ -661,3 +661,62 @@ fn folder_metadata(root: &Path) -> std::collections::BTreeMap<String, (u32, u32,
     }
     out
 }
+
+/// A failed bootstrap is visible in `cloud-init status`: cloud-init's runcmd module turns the
+/// user-data's `runcmd` into a script (`util.shellify`), the scripts_user module runs it
+/// (`subp.runparts`), which raises when it exits non-zero; the module's failure is recorded in
+/// the stage's errors, and `cloud-init status` then says `error` (exit 1). The runcmd script
+/// must therefore exit with bootstrap.sh's code: checked here with cloud-init's own code, for a
+/// bootstrap that fails and one that succeeds.
+#[test]
+fn cloud_init_runs_bootstrap_as_its_last_command_so_a_failure_is_an_error() {
+    let cloud_init = tool("cloud-init");
+    let shebang = std::fs::read_to_string(&cloud_init).expect("read the cloud-init script");
+    let python = shebang
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("#!"))
+        .map(|l| l.split_whitespace().next().unwrap_or("").to_string())
+        .expect("cloud-init is a Python script");
+    let script = "import sys, os\nfrom cloudinit import util, subp\nscripts, user_data, stub = sys.argv[1], sys.argv[2], sys.argv[3]\ncfg = util.load_yaml(open(user_data, encoding='utf-8').read())\ncmds = [c.replace('/etc/hac/bootstrap.sh', stub) for c in cfg['runcmd']]\nutil.write_file(os.path.join(scripts, 'runcmd'), util.shellify(cmds), 0o700)\ntry:\n    subp.runparts(scripts)\nexcept RuntimeError as e:\n    print('scripts_user failed:', e)\n    sys.exit(1)\nprint('scripts_user ok')\n";
+    let tmp = scratch_dir("cloud-init-runcmd");
+    let bundle = render_with_real_ca(&hac_model::samples::stacked_3());
+    let user_data = bundle
+        .files
+        .iter()
+        .find(|f| f.path == "cloud-init/master-0.yaml")
+        .expect("user-data");
+    let user_data = write(tmp.path(), "master-0.yaml", &user_data.contents, 0o600);
+    for (code, expect_failure) in [(1, true), (0, false)] {
+        let dir = tmp.path().join(format!("exit-{code}"));
+        let scripts = dir.join("scripts");
+        std::fs::create_dir_all(&scripts).expect("mkdir");
+        let stub = write(
+            &dir,
+            "bootstrap.sh",
+            format!("#!/bin/sh\necho 'hac: gave up' 1>&2\nexit {code}\n").as_bytes(),
+            0o755,
+        );
+        let out = run(Command::new(&python)
+            .arg("-c")
+            .arg(script)
+            .arg(&scripts)
+            .arg(&user_data)
+            .arg(&stub));
+        assert_eq!(
+            !out.status.success(),
+            expect_failure,
+            "bootstrap exit {code}:\n{}",
+            show(&out)
+        );
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            said.contains(if expect_failure {
+                "scripts_user failed"
+            } else {
+                "scripts_user ok"
+            }),
+            "{said}"
+        );
+    }
+}
