@@ -88,15 +88,29 @@ fn run_stubbed_failing(
 /// host whose keys were delivered. bootstrap_waits_for_the_key_archive_… tests the wait.
 fn without_key_wait(script: &[u8]) -> Vec<u8> {
     let text = String::from_utf8_lossy(script);
-    let kept: Vec<&str> = text
-        .split_inclusive('\n')
-        .filter(|l| !l.starts_with("await_keys /"))
-        .collect();
+    let kept = drop_key_wait(&text);
     assert!(
-        kept.len() < text.split_inclusive('\n').count(),
+        kept.len() < text.len(),
         "bootstrap.sh no longer waits for its keys"
     );
-    kept.concat().into_bytes()
+    kept.into_bytes()
+}
+
+/// `script` without the call `await_keys \ PATH…` (its continuation lines included).
+fn drop_key_wait(script: &str) -> String {
+    let mut out = String::new();
+    let mut in_call = false;
+    for line in script.split_inclusive('\n') {
+        if line.starts_with("await_keys \\") {
+            in_call = true;
+        }
+        if !in_call {
+            out.push_str(line);
+        } else if !line.trim_end().ends_with('\\') {
+            in_call = false;
+        }
+    }
+    out
 }
 
 fn bootstrap(bundle: &hac_model::Bundle, node: &str) -> Vec<u8> {

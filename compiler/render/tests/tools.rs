@@ -517,9 +517,15 @@ fn detect_and_check(
     let _ = std::fs::remove_file(&conf_path);
     // Without its wait for the key archive (this machine has no keys in place; the wait
     // has its own test in scripts.rs).
+    let mut in_call = false;
     let script: String = text(file(bundle, node, BOOTSTRAP).expect("bootstrap.sh"))
         .split_inclusive('\n')
-        .filter(|l| !l.starts_with("await_keys /"))
+        .filter(|l| {
+            in_call |= l.starts_with("await_keys \\");
+            let keep = !in_call;
+            in_call &= l.trim_end().ends_with('\\');
+            keep
+        })
         .collect::<String>()
         .replace(
             &format!("/{KEEPALIVED_INTERFACE_CONF}"),

@@ -75,7 +75,11 @@ start_services() {
 run_kubeadm() {
     :
 }
-await_keys /etc/kubernetes/pki/etcd/healthcheck-client.key /etc/kubernetes/pki/etcd/peer.key /etc/kubernetes/pki/etcd/server.key
+
+await_keys \
+    /etc/kubernetes/pki/etcd/healthcheck-client.key \
+    /etc/kubernetes/pki/etcd/peer.key \
+    /etc/kubernetes/pki/etcd/server.key
 
 if [ "$phase" != kubeadm ]; then
     start_services

@@ -71,7 +71,25 @@ run_kubeadm() {
     # its rights (Kubernetes 1.29+); from now on it uses admin.conf like every master.
     sed -i 's#path: /etc/kubernetes/super-admin.conf#path: /etc/kubernetes/admin.conf#' /etc/kubernetes/manifests/kube-vip.yaml
 }
-await_keys /etc/kubernetes/admin.conf /etc/kubernetes/controller-manager.conf /etc/kubernetes/kubeadm-config.yaml /etc/kubernetes/manifests/kube-vip.yaml /etc/kubernetes/pki/apiserver-etcd-client.key /etc/kubernetes/pki/apiserver-kubelet-client.key /etc/kubernetes/pki/apiserver.key /etc/kubernetes/pki/ca.key /etc/kubernetes/pki/encryption-config.yaml /etc/kubernetes/pki/etcd/healthcheck-client.key /etc/kubernetes/pki/etcd/peer.key /etc/kubernetes/pki/etcd/server.key /etc/kubernetes/pki/front-proxy-client.key /etc/kubernetes/pki/sa.key /etc/kubernetes/pki/sa.pub /etc/kubernetes/scheduler.conf /etc/kubernetes/super-admin.conf
+
+await_keys \
+    /etc/kubernetes/admin.conf \
+    /etc/kubernetes/controller-manager.conf \
+    /etc/kubernetes/kubeadm-config.yaml \
+    /etc/kubernetes/manifests/kube-vip.yaml \
+    /etc/kubernetes/pki/apiserver-etcd-client.key \
+    /etc/kubernetes/pki/apiserver-kubelet-client.key \
+    /etc/kubernetes/pki/apiserver.key \
+    /etc/kubernetes/pki/ca.key \
+    /etc/kubernetes/pki/encryption-config.yaml \
+    /etc/kubernetes/pki/etcd/healthcheck-client.key \
+    /etc/kubernetes/pki/etcd/peer.key \
+    /etc/kubernetes/pki/etcd/server.key \
+    /etc/kubernetes/pki/front-proxy-client.key \
+    /etc/kubernetes/pki/sa.key \
+    /etc/kubernetes/pki/sa.pub \
+    /etc/kubernetes/scheduler.conf \
+    /etc/kubernetes/super-admin.conf
 
 if [ "$phase" != kubeadm ]; then
     start_services

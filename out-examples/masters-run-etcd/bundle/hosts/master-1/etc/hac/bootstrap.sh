@@ -123,7 +123,23 @@ run_kubeadm() {
     wait_until "the API at https://10.0.1.234:6443/readyz" curl -ksf --max-time 5 https://10.0.1.234:6443/readyz
     kubeadm join --config /etc/kubernetes/kubeadm-config.yaml
 }
-await_keys /etc/keepalived/keepalived.conf /etc/kubernetes/admin.conf /etc/kubernetes/controller-manager.conf /etc/kubernetes/kubeadm-config.yaml /etc/kubernetes/pki/apiserver-etcd-client.key /etc/kubernetes/pki/apiserver-kubelet-client.key /etc/kubernetes/pki/apiserver.key /etc/kubernetes/pki/ca.key /etc/kubernetes/pki/etcd/healthcheck-client.key /etc/kubernetes/pki/etcd/peer.key /etc/kubernetes/pki/etcd/server.key /etc/kubernetes/pki/front-proxy-client.key /etc/kubernetes/pki/sa.key /etc/kubernetes/pki/sa.pub /etc/kubernetes/scheduler.conf
+
+await_keys \
+    /etc/keepalived/keepalived.conf \
+    /etc/kubernetes/admin.conf \
+    /etc/kubernetes/controller-manager.conf \
+    /etc/kubernetes/kubeadm-config.yaml \
+    /etc/kubernetes/pki/apiserver-etcd-client.key \
+    /etc/kubernetes/pki/apiserver-kubelet-client.key \
+    /etc/kubernetes/pki/apiserver.key \
+    /etc/kubernetes/pki/ca.key \
+    /etc/kubernetes/pki/etcd/healthcheck-client.key \
+    /etc/kubernetes/pki/etcd/peer.key \
+    /etc/kubernetes/pki/etcd/server.key \
+    /etc/kubernetes/pki/front-proxy-client.key \
+    /etc/kubernetes/pki/sa.key \
+    /etc/kubernetes/pki/sa.pub \
+    /etc/kubernetes/scheduler.conf
 
 if [ "$phase" != kubeadm ]; then
     start_services

@@ -90,7 +90,9 @@ run_kubeadm() {
     wait_until "the API at https://10.0.1.234:6443/readyz" curl -ksf --max-time 5 https://10.0.1.234:6443/readyz
     kubeadm join --config /etc/kubernetes/kubeadm-config.yaml
 }
-await_keys /etc/kubernetes/kubeadm-config.yaml
+
+await_keys \
+    /etc/kubernetes/kubeadm-config.yaml
 
 if [ "$phase" != kubeadm ]; then
     start_services

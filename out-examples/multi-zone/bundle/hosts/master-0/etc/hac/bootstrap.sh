@@ -68,7 +68,23 @@ run_kubeadm() {
     fi
     kubeadm init --config /etc/kubernetes/kubeadm-config.yaml
 }
-await_keys /etc/kubernetes/admin.conf /etc/kubernetes/controller-manager.conf /etc/kubernetes/kubeadm-config.yaml /etc/kubernetes/pki/apiserver-etcd-client.key /etc/kubernetes/pki/apiserver-kubelet-client.key /etc/kubernetes/pki/apiserver.key /etc/kubernetes/pki/ca.key /etc/kubernetes/pki/etcd/healthcheck-client.key /etc/kubernetes/pki/etcd/peer.key /etc/kubernetes/pki/etcd/server.key /etc/kubernetes/pki/front-proxy-client.key /etc/kubernetes/pki/sa.key /etc/kubernetes/pki/sa.pub /etc/kubernetes/scheduler.conf /etc/kubernetes/super-admin.conf
+
+await_keys \
+    /etc/kubernetes/admin.conf \
+    /etc/kubernetes/controller-manager.conf \
+    /etc/kubernetes/kubeadm-config.yaml \
+    /etc/kubernetes/pki/apiserver-etcd-client.key \
+    /etc/kubernetes/pki/apiserver-kubelet-client.key \
+    /etc/kubernetes/pki/apiserver.key \
+    /etc/kubernetes/pki/ca.key \
+    /etc/kubernetes/pki/etcd/healthcheck-client.key \
+    /etc/kubernetes/pki/etcd/peer.key \
+    /etc/kubernetes/pki/etcd/server.key \
+    /etc/kubernetes/pki/front-proxy-client.key \
+    /etc/kubernetes/pki/sa.key \
+    /etc/kubernetes/pki/sa.pub \
+    /etc/kubernetes/scheduler.conf \
+    /etc/kubernetes/super-admin.conf
 
 if [ "$phase" != kubeadm ]; then
     start_services

@@ -90,7 +90,9 @@ run_kubeadm() {
     wait_until "the API at https://k8s.europe-west1.example.internal:6443/readyz" curl -ksf --max-time 5 https://k8s.europe-west1.example.internal:6443/readyz
     kubeadm join --config /etc/kubernetes/kubeadm-config.yaml
 }
-await_keys /etc/kubernetes/kubeadm-config.yaml
+
+await_keys \
+    /etc/kubernetes/kubeadm-config.yaml
 
 if [ "$phase" != kubeadm ]; then
     start_services

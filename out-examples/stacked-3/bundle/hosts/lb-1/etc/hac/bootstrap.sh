@@ -82,7 +82,9 @@ start_services() {
 run_kubeadm() {
     :
 }
-await_keys /etc/keepalived/keepalived.conf
+
+await_keys \
+    /etc/keepalived/keepalived.conf
 
 if [ "$phase" != kubeadm ]; then
     start_services
