@@ -32,6 +32,7 @@ want systemd-analyze systemd
 want hyperfine hyperfine
 want curl curl
 want tar tar
+want gzip gzip
 want sha256sum coreutils
 want chromium chromium   # renders topology.svg to PNG (tests/topology.rs)
 # The font topology.svg's text widths are measured for (chromium alone may bring another).

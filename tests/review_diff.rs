@@ -84,6 +84,7 @@ fn json_format_says_the_same_facts() {
         [
             "SHA256SUMS",
             "ansible/inventory.yml",
+            "cloud-init/worker-2-keys.tar.gz",
             "cloud-init/worker-2.yaml",
             "topology.svg"
         ]

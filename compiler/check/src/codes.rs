@@ -15,6 +15,12 @@ pub const OUT_OF_RANGE: &str = "E0106";
 pub const INVALID_VALUE: &str = "E0107";
 /// An `extraArgs` flag that hac sets itself.
 pub const RESERVED_FLAG: &str = "E0108";
+/// `network.cni.manifest` cannot be read (missing, not a regular file, not UTF-8).
+pub const CNI_MANIFEST_UNREADABLE: &str = "E0109";
+/// `network.cni.manifest` lies outside the import sandbox.
+pub const CNI_MANIFEST_OUTSIDE: &str = "E0110";
+/// `network.cni.manifest` is not a Kubernetes manifest, or is too large.
+pub const CNI_MANIFEST_INVALID: &str = "E0111";
 
 // Quorum, topology, zones, roles.
 pub const SINGLE_ETCD_MEMBER: &str = "E0201";
@@ -81,6 +87,9 @@ pub const ALL: &[&str] = &[
     OUT_OF_RANGE,
     INVALID_VALUE,
     RESERVED_FLAG,
+    CNI_MANIFEST_UNREADABLE,
+    CNI_MANIFEST_OUTSIDE,
+    CNI_MANIFEST_INVALID,
     SINGLE_ETCD_MEMBER,
     TWO_ETCD_MEMBERS,
     EVEN_ETCD_MEMBERS,

@@ -637,6 +637,31 @@ impl Converter {
         let dns_domain = self.opt_string(net, "dnsDomain", "network", "a DNS domain (a string)");
         let node_mask_size =
             self.int_in(net, "nodeMaskSize", "network", schema::NODE_MASK_SIZE_RANGE);
+        let cni = match present(net, "cni") {
+            None => Some(None),
+            Some(n) => self
+                .set(
+                    n,
+                    "network.cni",
+                    "an attribute set such as { manifest = \"calico.yaml\"; }",
+                    Section::Cni.keys(),
+                    Section::Cni.required(),
+                )
+                .and_then(|cni| present(cni, "manifest"))
+                .and_then(|m| {
+                    self.string(
+                        m,
+                        "network.cni.manifest",
+                        "a path relative to the cluster file (a string)",
+                    )
+                })
+                .map(|manifest| {
+                    Some(Cni {
+                        manifest,
+                        contents: String::new(),
+                    })
+                }),
+        };
         Some(Network {
             pods: pods?,
             services: services?,
@@ -644,6 +669,7 @@ impl Converter {
             node_mask_size: node_mask_size
                 .ok()?
                 .map_or(schema::DEFAULT_NODE_MASK_SIZE, |m| m as u8),
+            cni: cni?,
         })
     }
 
@@ -678,6 +704,14 @@ impl Converter {
         Some(Outputs {
             cloud_init: self.boolean(o, "cloudInit", "outputs", true),
             ansible: self.boolean(o, "ansible", "outputs", true),
+            cloud_init_keys: self.opt_enum(
+                o,
+                "cloudInitKeys",
+                "outputs",
+                "cloud-init key placement",
+                &CloudInitKeys::ALL,
+                CloudInitKeys::Separate,
+            ),
         })
     }
 
@@ -762,8 +796,11 @@ impl Converter {
             None => Some(cluster_hosts.clone()),
             Some(_) => self.hosts(attrs, &path, cluster_hosts, version),
         };
-        let interface = interface?.unwrap_or_else(|| schema::DEFAULT_INTERFACE.to_string());
-        if !hac_model::is_interface_name(&interface) {
+        let interface = interface?;
+        if let Some(interface) = interface
+            .as_deref()
+            .filter(|i| !hac_model::is_interface_name(i))
+        {
             let span = present(attrs, "interface").and_then(DataNode::best_span);
             self.error(
                 codes::INVALID_VALUE,
@@ -1159,6 +1196,7 @@ mod schema_tests {
             "vip" => Section::KubeVip,
             // convert/hosts.rs
             "h" => Section::Hosts,
+            "cni" => Section::Cni,
             _ => return None,
         })
     }
@@ -1266,6 +1304,9 @@ mod schema_tests {
                 "hosts"
             ]
         );
-        assert_eq!(Section::Outputs.keys(), ["cloudInit", "ansible"]);
+        assert_eq!(
+            Section::Outputs.keys(),
+            ["cloudInit", "ansible", "cloudInitKeys"]
+        );
     }
 }

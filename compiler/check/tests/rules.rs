@@ -15,7 +15,7 @@ fn node(name: &str, roles: &[Role], last_octet: u8) -> Node {
         roles: roles.to_vec(),
         address: Ipv4Addr::new(10, 0, 2, last_octet),
         prefix_len: Some(24),
-        interface: "eth0".to_string(),
+        interface: Some("eth0".to_string()),
         zone: None,
         priority: None,
         labels: Default::default(),

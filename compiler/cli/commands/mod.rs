@@ -1,6 +1,7 @@
 //! One function per command; each returns an [`Outcome`].
 
 mod build;
+mod cni;
 mod eval;
 mod fmt;
 mod graph;

@@ -60,13 +60,18 @@ pub fn load_and_check(p: &Printer, file: &Path, flags: &EvalFlags) -> Result<Che
             return Err(Outcome::InputError);
         }
     };
-    let cluster = match hac_check::build_model(&data) {
+    let mut cluster = match hac_check::build_model(&data) {
         Ok(c) => c,
         Err(diags) => {
             p.emit(&ev.sources, &diags);
             return Err(Outcome::InputError);
         }
     };
+    let sandbox = hac_eval::sandbox_for(file, &flags.allow_paths);
+    if let Err(d) = super::cni::load(&mut cluster, &sandbox) {
+        p.emit(&ev.sources, &[*d]);
+        return Err(Outcome::InputError);
+    }
     let diags = hac_check::check(&cluster);
     if p.emit(&ev.sources, &diags) {
         return Err(Outcome::InputError);

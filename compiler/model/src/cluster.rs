@@ -197,6 +197,20 @@ pub struct Network {
     pub services: Ipv4Net,
     pub dns_domain: String,
     pub node_mask_size: u8,
+    /// The CNI manifest applied once after `kubeadm init`; `None`: no CNI (nodes stay
+    /// NotReady until the operator applies one).
+    pub cni: Option<Cni>,
+}
+
+/// `network.cni`: a manifest file the bundle carries to the first control plane.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Cni {
+    /// The path as the cluster file writes it (relative to the cluster file's folder, or
+    /// absolute under an `--allow-path` directory).
+    pub manifest: String,
+    /// The manifest's text. Conversion leaves it empty: the CLI reads the file (in the
+    /// import sandbox) before rendering, so rendering reads no file.
+    pub contents: String,
 }
 
 #[derive(Clone, Debug)]
@@ -243,8 +257,9 @@ pub struct Node {
     pub address: Ipv4Addr,
     /// The prefix length when the address was written as `a.b.c.d/len`.
     pub prefix_len: Option<u8>,
-    /// Interface keepalived binds (default `eth0`).
-    pub interface: String,
+    /// The interface keepalived (or kube-vip) binds; `None`: found at boot, the interface
+    /// that holds `address` (bootstrap.sh, see `keepalived.conf.j2`).
+    pub interface: Option<String>,
     pub zone: Option<String>,
     /// keepalived priority; `None`: the default (see [`crate::keepalived_priority`]).
     pub priority: Option<i64>,
@@ -306,6 +321,32 @@ pub struct Taint {
 pub struct Outputs {
     pub cloud_init: bool,
     pub ansible: bool,
+    /// Where the cloud-init user-data's private files (keys, kubeconfigs, tokens) go.
+    pub cloud_init_keys: CloudInitKeys,
+}
+
+/// `outputs.cloudInitKeys`: whether the user-data carries the node's private files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CloudInitKeys {
+    /// In the user-data (gz+b64): readable through the cloud's metadata service.
+    Inline,
+    /// Left out of the user-data: `cloud-init/<node>-keys.tar.gz` beside it, which the
+    /// operator copies to the host, where bootstrap.sh waits for it.
+    Separate,
+}
+
+impl CloudInitKeys {
+    pub const ALL: [(&'static str, CloudInitKeys); 2] = [
+        ("inline", CloudInitKeys::Inline),
+        ("separate", CloudInitKeys::Separate),
+    ];
+    pub fn as_str(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map(|(s, _)| *s)
+            .unwrap_or("?")
+    }
 }
 
 /// Attribute path (`controlPlane.keepalived.routerId`, `nodes.master-0.address`) → where

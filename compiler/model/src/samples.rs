@@ -15,7 +15,7 @@ fn node(name: &str, roles: &[Role], addr: [u8; 4], zone: Option<&str>) -> Node {
         roles,
         address: Ipv4Addr::from(addr),
         prefix_len: Some(24),
-        interface: "eth0".to_string(),
+        interface: Some("eth0".to_string()),
         zone: zone.map(str::to_string),
         priority: None,
         labels: BTreeMap::new(),
@@ -60,6 +60,7 @@ pub fn stacked_3() -> Cluster {
             services: "10.96.0.0/12".parse().unwrap(),
             dns_domain: "cluster.local".to_string(),
             node_mask_size: 24,
+            cni: None,
         },
         pki: PkiOptions {
             algorithm: KeyAlgorithm::EcdsaP256,
@@ -77,6 +78,7 @@ pub fn stacked_3() -> Cluster {
         outputs: Outputs {
             cloud_init: true,
             ansible: true,
+            cloud_init_keys: CloudInitKeys::Separate,
         },
         components: Components::default(),
         hosts: Default::default(),

@@ -4,7 +4,9 @@
 //! number ranges and its defaults from here, and `hac reference` prints it (as
 //! docs/reference.md), so the converter and the documentation cannot drift apart.
 
-use crate::cluster::{EtcdTopology, KeyAlgorithm, LoadBalancerKind, Placement, Role};
+use crate::cluster::{
+    CloudInitKeys, EtcdTopology, KeyAlgorithm, LoadBalancerKind, Placement, Role,
+};
 use crate::components::{
     EncryptionProvider, ProxyMode, DEFAULT_AUDIT_LOG_PATH, DEFAULT_AUDIT_MAX_AGE,
     DEFAULT_AUDIT_MAX_BACKUP, DEFAULT_AUDIT_MAX_SIZE, DEFAULT_KUBE_VIP_VERSION, HOST_PATH_TYPES,
@@ -29,7 +31,6 @@ pub const DEFAULT_NODE_MASK_SIZE: u8 = 24;
 pub const DEFAULT_CA_VALIDITY_DAYS: u32 = 3650;
 pub const DEFAULT_CERT_VALIDITY_DAYS: u32 = 365;
 pub const DEFAULT_ETCD_BINARY: &str = "/usr/local/bin/etcd";
-pub const DEFAULT_INTERFACE: &str = "eth0";
 
 /// Integer ranges the converter enforces (E0106), inclusive.
 pub const PORT_RANGE: (i64, i64) = (1, 65535);
@@ -71,6 +72,7 @@ pub enum Section {
     KubeVip,
     Etcd,
     Network,
+    Cni,
     Pki,
     Kubelet,
     KubeProxy,
@@ -98,6 +100,7 @@ impl Section {
         Section::KubeVip,
         Section::Etcd,
         Section::Network,
+        Section::Cni,
         Section::Pki,
         Section::Kubelet,
         Section::KubeProxy,
@@ -117,6 +120,7 @@ impl Section {
             Section::Keepalived => "controlPlane.keepalived",
             Section::Etcd => "etcd",
             Section::Network => "network",
+            Section::Cni => "network.cni",
             Section::Pki => "pki",
             Section::Node => "nodes.<name>",
             Section::Taint => "nodes.<name>.taints[]",
@@ -144,6 +148,7 @@ impl Section {
             Section::Keepalived => "VRRP settings of keepalived, which moves the VIP (kinds \"haproxy\", \"nginx\" and \"keepalived\"). The VRRP password comes from the secrets file, never from the `.ha` file (E0407: 1 to 8 characters).",
             Section::Etcd => "Where etcd runs. The members are the control-plane nodes when stacked, the nodes with role \"etcd\" when external; their count must be odd and at least 3 (E0201, E0202, E0203; W0201 above 7).",
             Section::Network => "The cluster's address ranges. Node addresses, the pod CIDR and the service CIDR must not overlap (E0307).",
+            Section::Cni => "The pod network (CNI) the cluster starts with. Without it, `kubeadm init` leaves every node NotReady (and CoreDNS Pending) until an operator applies one. The manifest is read at build time, like an import (relative to the cluster file, inside the sandbox that `--allow-path` widens, never a secrets file), and carried in the first control plane's archive at `/etc/kubernetes/hac/cni.yaml` (0644); `bootstrap.sh` applies it once after `kubeadm init` (`kubectl apply --server-side`, bounded retries, the marker `/etc/kubernetes/hac/cni.applied`). Nothing is downloaded at boot: images the manifest names are pulled by the kubelet as usual (mirror them for air-gapped clusters).",
             Section::Pki => "How the certificates are issued. Every key is derived from the secrets file's root secret, so the same inputs give the same certificates.",
             Section::Node => "Each attribute of `nodes` is one node. Its name is the hostname, the etcd member name and the certificates' name: a DNS-1123 label (E0303), unique (E0302). `lib.nodes` generates numbered nodes.",
             Section::Taint => "One element of a node's `taints` list.",
@@ -282,6 +287,11 @@ const ROLES: [&str; 4] = names(Role::ALL);
 const PROXY_MODES: [&str; 3] = names(ProxyMode::ALL);
 const HOST_OS: [&str; 1] = names(HostOs::ALL);
 const PACKAGE_SOURCES: [&str; 3] = names(PackageSource::ALL);
+const CLOUD_INIT_KEYS: [&str; 2] = names(CloudInitKeys::ALL);
+
+/// The largest CNI manifest read (`network.cni.manifest`): Calico's tigera-operator with its
+/// CRDs is about 1.5 MiB.
+pub const CNI_MANIFEST_LIMIT: u64 = 4 << 20;
 
 const SET: &str = "attribute set";
 
@@ -674,6 +684,27 @@ pub const ATTRIBUTES: &[Attribute] = &[
         doc: "The prefix length of each node's pod subnet: at least the pod CIDR's, at most 16 bits longer.",
         example: "network.nodeMaskSize = 24;",
     },
+    Attribute {
+        section: Section::Network,
+        key: "cni",
+        ty: SET,
+        default: DefaultValue::Unset("no CNI: the nodes stay NotReady until one is applied"),
+        allowed: Allowed::Any,
+        codes: &["E0101", "E0103"],
+        doc: "The pod network manifest applied once after `kubeadm init` (see `network.cni.*`).",
+        example: "network.cni = { manifest = \"calico.yaml\"; };",
+    },
+    // -- network.cni ---------------------------------------------------------------------
+    Attribute {
+        section: Section::Cni,
+        key: "manifest",
+        ty: "string",
+        default: DefaultValue::Required,
+        allowed: Allowed::Text("a path relative to the cluster file (or absolute under an `--allow-path` directory) of a UTF-8 Kubernetes manifest (YAML or JSON with `apiVersion` and `kind`) of at most 4 MiB; never a secrets file"),
+        codes: &["E0102", "E0101", "E0109", "E0110", "E0111", "E0610"],
+        doc: "The CNI's manifest (e.g. Calico's `calico.yaml` or `helm template cilium …` output), checked into git beside the cluster file. Its pod CIDR settings must agree with `network.pods`.",
+        example: "network.cni.manifest = \"calico.yaml\";",
+    },
     // -- pki -----------------------------------------------------------------------------
     Attribute {
         section: Section::Pki,
@@ -740,10 +771,10 @@ pub const ATTRIBUTES: &[Attribute] = &[
         section: Section::Node,
         key: "interface",
         ty: "string",
-        default: DefaultValue::Str(DEFAULT_INTERFACE),
+        default: DefaultValue::Unset("detected at boot: the interface that holds the node's address"),
         allowed: Allowed::Text("a Linux interface name: 1 to 15 of letters, digits, `_ . -`"),
         codes: &["E0101", "E0107", "E0702"],
-        doc: "The interface keepalived binds.",
+        doc: "The interface keepalived binds (and kube-vip announces the VIP on). Unset, `bootstrap.sh` finds at boot, before it starts keepalived, the interface that holds the node's address (`ip -o -4 addr show to ADDRESS`), writes it to `/etc/keepalived/hac-interface.conf` (which `keepalived.conf` includes) and logs it; it stops with exit code 1 when no interface holds the address. kube-vip without an interface picks the interface of the default route itself: name it on hosts with several interfaces.",
         example: "nodes.master-0.interface = \"ens3\";",
     },
     Attribute {
@@ -857,6 +888,16 @@ pub const ATTRIBUTES: &[Attribute] = &[
         codes: &["E0101"],
         doc: "Emit an Ansible inventory and playbook (`ansible/`).",
         example: "outputs.ansible = false;",
+    },
+    Attribute {
+        section: Section::Outputs,
+        key: "cloudInitKeys",
+        ty: "string",
+        default: DefaultValue::Str("separate"),
+        allowed: Allowed::OneOf(&CLOUD_INIT_KEYS),
+        codes: &["E0101", "E0104", "W0706"],
+        doc: "Where the user-data's private files (keys, kubeconfigs, the bootstrap token, `keepalived.conf`) go. Most clouds serve user-data to anything on the instance that reaches the metadata service. \"separate\" leaves them out: `cloud-init/<node>-keys.tar.gz` (0600) holds them, and the node's `bootstrap.sh` waits (bounded, logged) for it at `/root/hac-keys.tar.gz` (copy it with scp or a secrets manager), unpacks it and deletes it. \"inline\" writes them into the user-data (gz+b64) and warns (W0706).",
+        example: "outputs.cloudInitKeys = \"inline\";",
     },
     // -- controlPlane.apiServer ------------------------------------------------------------
     Attribute {

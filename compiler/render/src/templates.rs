@@ -176,7 +176,10 @@ pub struct KeepalivedContext {
     pub node: String,
     pub instance: String,
     pub state: &'static str,
-    pub interface: String,
+    /// The named interface; `None`: keepalived.conf includes [`Self::interface_conf`], which
+    /// bootstrap.sh writes at boot.
+    pub interface: Option<String>,
+    pub interface_conf: String,
     pub router_id: i64,
     pub priority: i64,
     pub best_peer_priority: i64,
@@ -220,6 +223,7 @@ pub fn keepalived_context(
         instance: "VI_K8S_API".to_string(),
         state: if is_master { "MASTER" } else { "BACKUP" },
         interface: node.interface.clone(),
+        interface_conf: format!("/{}", facts::KEEPALIVED_INTERFACE_CONF),
         router_id: cluster.control_plane.keepalived.router_id,
         priority,
         best_peer_priority,
@@ -365,6 +369,17 @@ pub struct BootstrapContext {
     pub kube_vip_manifest: &'static str,
     /// Health gates before kubeadm (bounded waits, see bootstrap.sh.j2).
     pub gates: Gates,
+    /// The node's private files (absolute paths) when the user-data leaves them out
+    /// (`outputs.cloudInitKeys = "separate"`): bootstrap.sh waits for their archive.
+    pub keys: Vec<String>,
+    pub keys_archive: &'static str,
+    /// The CNI manifest (absolute path) applied after `kubeadm init`, on the first control plane.
+    pub cni: Option<String>,
+    pub cni_marker: String,
+    /// keepalived runs here and no interface is named: find the one holding `address`.
+    pub detect_interface: bool,
+    pub address: String,
+    pub interface_conf: &'static str,
 }
 
 /// What a node waits for before its kubeadm step: a join waits until the endpoint's
@@ -388,6 +403,7 @@ pub fn bootstrap_context(
     cluster: &Cluster,
     node: &Node,
     etcd_keys: Vec<String>,
+    private_files: Vec<String>,
 ) -> BootstrapContext {
     let config = format!("/{}", facts::KUBEADM_CONFIG);
     let (kubeadm_command, kubeadm_summary) = if facts::is_first_control_plane(cluster, node) {
@@ -431,6 +447,20 @@ pub fn bootstrap_context(
         kube_vip_super_admin: crate::kube_vip::uses_super_admin(cluster, node),
         kube_vip_manifest: facts::KUBE_VIP_MANIFEST,
         gates: gates(cluster, node),
+        keys: if cluster.outputs.cloud_init
+            && cluster.outputs.cloud_init_keys == hac_model::CloudInitKeys::Separate
+        {
+            private_files
+        } else {
+            Vec::new()
+        },
+        keys_archive: crate::cloud_init::KEYS_ARCHIVE,
+        cni: (facts::is_first_control_plane(cluster, node) && cluster.network.cni.is_some())
+            .then(|| format!("/{}", facts::CNI_MANIFEST)),
+        cni_marker: format!("/{}", facts::CNI_MARKER),
+        detect_interface: cluster.holds_vip(node) && node.interface.is_none(),
+        address: node.address.to_string(),
+        interface_conf: facts::KEEPALIVED_INTERFACE_CONF,
     }
 }
 

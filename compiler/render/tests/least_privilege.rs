@@ -33,6 +33,7 @@ fn expected_rendered(variant: &str, node: &str) -> Vec<(&'static str, u32)> {
         (
             "stacked_3"
             | "external_etcd"
+            | "inline_keys"
             | "unicast"
             | "v1beta4_stacked"
             | "v1beta4_external_etcd_3_6"
@@ -48,10 +49,11 @@ fn expected_rendered(variant: &str, node: &str) -> Vec<(&'static str, u32)> {
             files.extend(keepalived);
             files.push((NGINX_CONF, 0o644));
         }
-        ("stacked_3_dedicated_lb" | "nginx_dedicated" | "external_lb", "master") => {
-            files.extend(kubelet.iter().copied())
-        }
-        ("kube_vip" | "kube_vip_1_28", "master") => {
+        (
+            "stacked_3_dedicated_lb" | "nginx_dedicated" | "external_lb" | "detected_interface",
+            "master",
+        ) => files.extend(kubelet.iter().copied()),
+        ("kube_vip" | "kube_vip_1_28" | "kube_vip_detected_interface", "master") => {
             files.extend(kubelet.iter().copied());
             files.push((KUBE_VIP_MANIFEST, 0o600));
         }
@@ -64,7 +66,7 @@ fn expected_rendered(variant: &str, node: &str) -> Vec<(&'static str, u32)> {
             files.extend(keepalived);
             files.push((ETCD_UNIT, 0o644));
         }
-        ("stacked_3_dedicated_lb", "lb") => {
+        ("stacked_3_dedicated_lb" | "detected_interface", "lb") => {
             files.extend(keepalived);
             files.push((HAPROXY_CFG, 0o644));
         }

@@ -84,6 +84,20 @@ pub fn variants() -> Vec<(&'static str, Cluster)> {
     c.control_plane.port = 6443;
     out.push(("kube_vip_1_28", c));
     out.push(("firewall_mirror", firewall_mirror()));
+    // No interface named: keepalived includes the file bootstrap.sh writes at boot, and
+    // kube-vip picks its own.
+    let mut c = samples::stacked_3_dedicated_lb();
+    c.nodes.iter_mut().for_each(|n| n.interface = None);
+    out.push(("detected_interface", c));
+    let mut c = samples::stacked_3();
+    c.control_plane.load_balancer.kind = LoadBalancerKind::KubeVip;
+    c.control_plane.port = 6443;
+    c.nodes.iter_mut().for_each(|n| n.interface = None);
+    out.push(("kube_vip_detected_interface", c));
+    // The user-data carries the private files (gz+b64), as before "separate" was the default.
+    let mut c = samples::external_etcd();
+    c.outputs.cloud_init_keys = hac_model::CloudInitKeys::Inline;
+    out.push(("inline_keys", c));
     out
 }
 
