@@ -347,6 +347,8 @@ pub struct BootstrapContext {
     /// kube-vip starts with super-admin.conf on this node and switches after `kubeadm init`.
     pub kube_vip_super_admin: bool,
     pub kube_vip_manifest: &'static str,
+    /// The node's manifest.json (its files, for the services' change digest).
+    pub manifest: &'static str,
     /// Health gates before kubeadm (bounded waits, see bootstrap.sh.j2).
     pub gates: Gates,
 }
@@ -414,6 +416,7 @@ pub fn bootstrap_context(
         kubeadm_summary,
         kube_vip_super_admin: crate::kube_vip::uses_super_admin(cluster, node),
         kube_vip_manifest: facts::KUBE_VIP_MANIFEST,
+        manifest: facts::MANIFEST,
         gates: gates(cluster, node),
     }
 }
