@@ -14,7 +14,8 @@
 //! - the previous run's `/etc/hac/manifest.json` says which files the node had: those the
 //!   new bundle no longer lists are removed; the new manifest is written last;
 //! - every bootstrap.sh phase prints `hac: changed` when it changed the node, so a second
-//!   run reports changed=0; commands and health gates are skipped by `--check`;
+//!   run reports changed=0; `--check` skips the commands and the health gates (they would
+//!   wait for what the skipped commands start);
 //! - every gate runs on the node it guards and reaches the other hosts over the network,
 //!   so `--limit <node>` works: it does that node's part only.
 
@@ -22,9 +23,10 @@ use crate::facts::{BOOTSTRAP, MANIFEST};
 use hac_model::{Cluster, EtcdTopology, Role};
 use serde_json::{json, Map, Value};
 
-/// Attempts and seconds between attempts of every health gate (at most 10 minutes).
-const GATE_RETRIES: u32 = 120;
-const GATE_DELAY: u32 = 5;
+/// Attempts and seconds between attempts of every health gate (by default at most 10
+/// minutes); `-e hac_gate_retries=N -e hac_gate_delay=S` changes them.
+const GATE_RETRIES: &str = "{{ hac_gate_retries | default(120) | int }}";
+const GATE_DELAY: &str = "{{ hac_gate_delay | default(5) | int }}";
 
 /// The line a bootstrap.sh phase prints when it changed the node.
 const CHANGED_MARKER: &str = "hac: changed";
@@ -77,7 +79,7 @@ fn phase_task(phase: &str) -> Value {
         "name": format!("Run bootstrap.sh {phase}"),
         "ansible.builtin.command": format!("/{BOOTSTRAP} {phase}"),
         "register": "hac_phase",
-        "changed_when": format!("'{CHANGED_MARKER}' in hac_phase.stdout"),
+        "changed_when": format!("'{CHANGED_MARKER}' in (hac_phase.stdout | default(''))"),
     })
 }
 
@@ -93,6 +95,7 @@ fn readyz_gate(what: &str, target: &str) -> Value {
             "timeout": 5,
         },
         "register": "hac_ready",
+        "when": "not ansible_check_mode",
         "until": "hac_ready.status == 200",
         "retries": GATE_RETRIES,
         "delay": GATE_DELAY,
@@ -115,22 +118,27 @@ fn etcd_gate(cluster: &Cluster) -> Option<Value> {
             "ca_path": "/etc/kubernetes/pki/etcd/ca.crt",
             "client_cert": "/etc/kubernetes/pki/apiserver-etcd-client.crt",
             "client_key": "/etc/kubernetes/pki/apiserver-etcd-client.key",
+            "return_content": true,
             "timeout": 5,
         },
         "loop": members,
         "register": "hac_etcd",
-        "until": "hac_etcd.status == 200 and (hac_etcd.json.health | default('')) == 'true'",
+        "when": "not ansible_check_mode",
+        "until": "hac_etcd.status == 200 and '\"health\":\"true\"' in (hac_etcd.content | default(''))",
         "retries": GATE_RETRIES,
         "delay": GATE_DELAY,
     }))
 }
 
-/// The controller-side tasks run without become: they only read the bundle.
+/// The controller-side tasks run without become (they only read the bundle), also under
+/// `--check`, and report no change (the node is not touched).
 fn on_controller(mut task: Value) -> Value {
     let t = task.as_object_mut().expect("a task is an object");
     t.insert("delegate_to".into(), json!("localhost"));
     t.insert("become".into(), json!(false));
     t.insert("check_mode".into(), json!(false));
+    // A private copy on the controller is no change to the node.
+    t.insert("changed_when".into(), json!(false));
     Value::Object(t.clone())
 }
 
@@ -240,7 +248,10 @@ pub fn site(cluster: &Cluster) -> Value {
     let Some(first) = cluster.first_control_plane() else {
         return Value::Array(plays);
     };
-    let first_apiserver = format!("{}:{}", first.address, cluster.control_plane.api_server_port);
+    let first_apiserver = format!(
+        "{}:{}",
+        first.address, cluster.control_plane.api_server_port
+    );
     let endpoint = cluster.control_plane_endpoint();
     let mut init = Vec::new();
     init.extend(etcd_gate(cluster));
