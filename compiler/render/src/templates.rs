@@ -367,6 +367,8 @@ pub struct BootstrapContext {
     /// kube-vip starts with super-admin.conf on this node and switches after `kubeadm init`.
     pub kube_vip_super_admin: bool,
     pub kube_vip_manifest: &'static str,
+    /// The node's manifest.json (its files, for the services' change digest).
+    pub manifest: &'static str,
     /// Health gates before kubeadm (bounded waits, see bootstrap.sh.j2).
     pub gates: Gates,
     /// The node's private files (absolute paths) when the user-data leaves them out
@@ -446,6 +448,7 @@ pub fn bootstrap_context(
         kubeadm_summary,
         kube_vip_super_admin: crate::kube_vip::uses_super_admin(cluster, node),
         kube_vip_manifest: facts::KUBE_VIP_MANIFEST,
+        manifest: facts::MANIFEST,
         gates: gates(cluster, node),
         keys: if cluster.outputs.cloud_init
             && cluster.outputs.cloud_init_keys == hac_model::CloudInitKeys::Separate
