@@ -370,6 +370,7 @@ impl Converter {
                 topology,
                 version,
                 binary,
+                existing_members: None,
             })
         });
 
@@ -656,6 +657,18 @@ impl Converter {
         let ca = self.int_in(pki, "caValidityDays", "pki", days);
         let leaf = self.int_in(pki, "certValidityDays", "pki", days);
         let rotation = self.int_in(pki, "rotation", "pki", schema::ROTATION_RANGE);
+        let warn = self.int_in(
+            pki,
+            "expiryWarningDays",
+            "pki",
+            schema::EXPIRY_WARNING_RANGE,
+        );
+        let ttl = self.int_in(
+            pki,
+            "bootstrapTokenTtlHours",
+            "pki",
+            schema::BOOTSTRAP_TOKEN_TTL_RANGE,
+        );
         Some(PkiOptions {
             algorithm,
             ca_validity_days: ca
@@ -665,6 +678,12 @@ impl Converter {
                 .ok()?
                 .map_or(schema::DEFAULT_CERT_VALIDITY_DAYS, |d| d as u32),
             rotation: rotation.ok()?.map_or(0, |r| r as u64),
+            expiry_warning_days: warn
+                .ok()?
+                .map_or(schema::DEFAULT_EXPIRY_WARNING_DAYS, |d| d as u32),
+            bootstrap_token_ttl_hours: ttl
+                .ok()?
+                .map_or(schema::DEFAULT_BOOTSTRAP_TOKEN_TTL_HOURS, |h| h as u32),
         })
     }
 

@@ -1112,6 +1112,115 @@ fn versions_and_pki(c: &Cluster, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// One certificate's (or one group's) validity window, for [`check_expiry`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertWindow {
+    /// What people call it: `the leaf certificates`, `etc/kubernetes/pki/ca.crt`, …
+    pub name: String,
+    pub not_before: i64,
+    pub not_after: i64,
+}
+
+/// The validity windows the model implies without issuing anything: every leaf from `epoch`
+/// for `certValidityDays`, the CAs for `caValidityDays` (an adopted CA's own dates are only
+/// known once issued: `hac build` passes the issued certificates instead).
+pub fn model_cert_windows(c: &Cluster) -> Vec<CertWindow> {
+    let days = |d: u32| {
+        c.epoch
+            .unix
+            .saturating_add(i64::from(d).saturating_mul(86_400))
+    };
+    vec![
+        CertWindow {
+            name: "the leaf certificates".to_string(),
+            not_before: c.epoch.unix,
+            not_after: days(c.pki.cert_validity_days),
+        },
+        CertWindow {
+            name: "the CAs".to_string(),
+            not_before: c.epoch.unix,
+            not_after: days(c.pki.ca_validity_days),
+        },
+    ]
+}
+
+/// The clock's verdict on `windows` at `now_unix` (read once, by the CLI): E0504 when one has
+/// already expired (W0501 instead with `allow_expired`), W0501 when one is not yet valid,
+/// W0502 when one expires within `pki.expiryWarningDays`. At most one diagnostic, for the
+/// earliest expiry, naming up to five certificates.
+pub fn check_expiry(
+    c: &Cluster,
+    windows: &[CertWindow],
+    now_unix: i64,
+    allow_expired: bool,
+) -> Option<Diagnostic> {
+    let fmt = crate::convert::format_rfc3339;
+    let names = |pick: &dyn Fn(&CertWindow) -> bool| -> String {
+        let hits: Vec<&str> = windows
+            .iter()
+            .filter(|w| pick(w))
+            .map(|w| w.name.as_str())
+            .collect();
+        let mut text = hits.iter().take(5).copied().collect::<Vec<_>>().join(", ");
+        if hits.len() > 5 {
+            text.push_str(&format!(" and {} more", hits.len() - 5));
+        }
+        text
+    };
+    let earliest = windows.iter().map(|w| w.not_after).min()?;
+    let renew = "move epoch forward (or bump pki.rotation with a newer epoch) to issue fresh certificates, then roll them out (`hac plan`)";
+    if now_unix >= earliest {
+        let which = names(&|w| now_unix >= w.not_after);
+        let msg = format!(
+            "certificates have already expired (on {}; now {}): {which}",
+            fmt(earliest),
+            fmt(now_unix)
+        );
+        let d = if allow_expired {
+            Diagnostic::warning(msg).with_code(codes::CERTIFICATES_NOT_VALID_NOW)
+        } else {
+            Diagnostic::error(msg)
+                .with_code(codes::CERTIFICATES_EXPIRED)
+                .with_note("a bundle with expired certificates cannot run; `--allow-expired` builds it anyway (e.g. to compare with `hac diff`)".to_string())
+        };
+        return Some(d.with_span_opt(at(c, "epoch")).with_hint(renew));
+    }
+    let latest_start = windows.iter().map(|w| w.not_before).max()?;
+    if now_unix < latest_start {
+        return Some(
+            Diagnostic::warning(format!(
+                "certificates are not yet valid: valid from {} (now {}): {}",
+                fmt(latest_start),
+                fmt(now_unix),
+                names(&|w| now_unix < w.not_before)
+            ))
+            .with_code(codes::CERTIFICATES_NOT_VALID_NOW)
+            .with_span_opt(at(c, "epoch"))
+            .with_hint("set epoch to a time in the past (it is every certificate's notBefore)"),
+        );
+    }
+    let margin = i64::from(c.pki.expiry_warning_days).saturating_mul(86_400);
+    if margin > 0 && earliest.saturating_sub(now_unix) < margin {
+        let days_left = (earliest - now_unix) / 86_400;
+        return Some(
+            Diagnostic::warning(format!(
+                "certificates expire in {days_left} days (on {}; now {}): {}",
+                fmt(earliest),
+                fmt(now_unix),
+                names(&|w| w.not_after.saturating_sub(now_unix) < margin)
+            ))
+            .with_code(codes::CERTIFICATES_EXPIRE_SOON)
+            .with_span_opt(at(c, "epoch"))
+            .with_hint(renew)
+            .with_note(format!(
+                "warned {} days ahead (pki.expiryWarningDays)",
+                c.pki.expiry_warning_days
+            )),
+        );
+    }
+    None
+}
+
 /// The one use of the clock: a warning when the certificates (valid from `epoch` for
 /// `certValidityDays`) are not yet valid or already expired at `now_unix`.
 pub fn check_validity_now(c: &Cluster, now_unix: i64) -> Option<Diagnostic> {
