@@ -145,4 +145,6 @@ pub const LANGUAGE: &[&str] = &[
 pub const OTHER_STAGES: &[&str] = &[
     "E0601", "E0602", "E0603", "E0604", "E0605", "E0606", "E0607", "E0608", "E0609", "E0610",
     "E0611", "W0601", "E0704", "E0705",
+    // hac-plan (`hac plan`): changes to a live cluster that cannot be made safely.
+    "E0901", "E0902", "E0903", "E0904", "E0905", "E0906", "E0907", "E0908", "E0909", "E0910",
 ];
