@@ -226,7 +226,7 @@ pub fn plan(prev: &State, next: &State) -> Result<Plan, Vec<Diagnostic>> {
         steps.push(Step {
             host: anchor.clone(),
             action: format!(
-                "make sure the bootstrap token {} is valid before the joins (the one of `kubeadm init` expired {})",
+                "make sure the bootstrap token {} is valid before the joins (the one of `kubeadm init` expires {})",
                 t.id, prev.bootstrap_token.expires
             ),
             commands: vec![format!(
@@ -547,6 +547,10 @@ pub fn plan(prev: &State, next: &State) -> Result<Plan, Vec<Diagnostic>> {
         });
     }
 
+    if !steps.is_empty() {
+        notes.push("`hosts/<node>.tar.gz` is the new bundle's archive for that host, copied to it first (as the Ansible play does); `--format tree` bundles hold the same files under `hosts/<node>/`".to_string());
+        notes.push("run the steps in order, one at a time, and go on only when the step's last command succeeds: it is the health gate".to_string());
+    }
     Ok(Plan {
         cluster: next.cluster.clone(),
         before,
