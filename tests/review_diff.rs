@@ -85,6 +85,7 @@ fn json_format_says_the_same_facts() {
             "SHA256SUMS",
             "ansible/inventory.yml",
             "cloud-init/worker-2.yaml",
+            "state.json",
             "topology.svg"
         ]
     );

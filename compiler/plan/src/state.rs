@@ -282,7 +282,12 @@ fn certificates(hosts: &BTreeMap<String, Vec<Artifact>>) -> Result<Vec<Certifica
             let Some(der) = der else {
                 continue;
             };
-            let cert = describe(&der).map_err(|e| format!("{host}:{}: {e}", file.path))?;
+            // hac issues every certificate it parses here; one given in the cluster file
+            // (e.g. an OIDC issuer's CA) that X.509 parsing refuses is the user's, not the
+            // cluster's, and is left out.
+            let Ok(cert) = describe(&der) else {
+                continue;
+            };
             let entry = by_id
                 .entry((cert.issuer.clone(), cert.serial.clone()))
                 .or_insert(cert);

@@ -38,7 +38,10 @@ fn without(mut c: Cluster, names: &[&str]) -> Cluster {
 fn external_5() -> Cluster {
     with(
         external_etcd(),
-        &[node("etcd-3", &[Role::Etcd], 33), node("etcd-4", &[Role::Etcd], 34)],
+        &[
+            node("etcd-3", &[Role::Etcd], 33),
+            node("etcd-4", &[Role::Etcd], 34),
+        ],
     )
 }
 
@@ -72,17 +75,28 @@ fn assert_tolerance_kept(p: &hac_plan::Plan, end_tolerates: usize) {
 fn the_state_is_deterministic_documented_and_reads_back() {
     let s = state(&stacked_3());
     let json = s.to_json();
-    assert_eq!(json, state(&stacked_3()).to_json(), "same model, same bytes");
+    assert_eq!(
+        json,
+        state(&stacked_3()).to_json(),
+        "same model, same bytes"
+    );
     assert_eq!(State::parse(json.as_bytes()).expect("reads back"), s);
     // Every certificate once, with its serial, validity and files; no key material.
     assert!(!json.contains("PRIVATE KEY") && !json.contains(".0123"));
-    assert!(s.certificates.iter().all(|c| !c.serial.is_empty() && !c.files.is_empty()));
+    assert!(s
+        .certificates
+        .iter()
+        .all(|c| !c.serial.is_empty() && !c.files.is_empty()));
     let ca = s
         .certificates
         .iter()
         .find(|c| c.subject == "CN=kubernetes" && c.issuer == c.subject)
         .expect("cluster CA");
-    assert_eq!(ca.files.len(), 3, "one entry for the CA on the three masters");
+    assert_eq!(
+        ca.files.len(),
+        3,
+        "one entry for the CA on the three masters"
+    );
     assert_eq!(s.bootstrap_token.ttl, "24h0m0s");
     // Every field is documented in docs/state.md.
     let doc = include_str!("../../../docs/state.md");
@@ -100,7 +114,9 @@ fn the_state_is_deterministic_documented_and_reads_back() {
 
 #[test]
 fn another_format_is_refused() {
-    let json = state(&stacked_3()).to_json().replace("hac-state/1", "hac-state/9");
+    let json = state(&stacked_3())
+        .to_json()
+        .replace("hac-state/1", "hac-state/9");
     let e = State::parse(json.as_bytes()).expect_err("other format");
     assert!(e.contains("hac-state/9"), "{e}");
     assert!(State::parse(b"{}").is_err());
@@ -113,7 +129,13 @@ fn the_token_ttl_reaches_kubeadm_and_the_state() {
     assert_eq!(state(&c).bootstrap_token.ttl, "2h0m0s");
     c.pki.bootstrap_token_ttl_hours = 0;
     let s = state(&c);
-    assert_eq!((s.bootstrap_token.ttl.as_str(), s.bootstrap_token.expires.as_str()), ("0s", "never"));
+    assert_eq!(
+        (
+            s.bootstrap_token.ttl.as_str(),
+            s.bootstrap_token.expires.as_str()
+        ),
+        ("0s", "never")
+    );
 }
 
 #[test]
@@ -142,17 +164,31 @@ fn external_etcd_shrinks_5_to_3_one_removal_at_a_time() {
     let p = planned(&external_5(), &external_etcd());
     assert_tolerance_kept(&p, 1);
     let members: Vec<usize> = p.steps.iter().map(|s| s.after.etcd_members).collect();
-    assert!(members.windows(2).all(|w| w[0] >= w[1] && w[0] - w[1] <= 1), "{members:?}");
+    assert!(
+        members.windows(2).all(|w| w[0] >= w[1] && w[0] - w[1] <= 1),
+        "{members:?}"
+    );
     insta::assert_snapshot!("plan_etcd_5_to_3", p.to_text());
 }
 
 #[test]
 fn a_replaced_member_is_added_before_the_old_one_is_removed() {
-    let next = with(without(external_etcd(), &["etcd-1"]), &[node("etcd-9", &[Role::Etcd], 39)]);
+    let next = with(
+        without(external_etcd(), &["etcd-1"]),
+        &[node("etcd-9", &[Role::Etcd], 39)],
+    );
     let p = planned(&external_etcd(), &next);
     assert_tolerance_kept(&p, 1);
-    let add = p.steps.iter().position(|s| s.host == "etcd-9").expect("add");
-    let remove = p.steps.iter().position(|s| s.host == "etcd-1").expect("remove");
+    let add = p
+        .steps
+        .iter()
+        .position(|s| s.host == "etcd-9")
+        .expect("add");
+    let remove = p
+        .steps
+        .iter()
+        .position(|s| s.host == "etcd-1")
+        .expect("remove");
     assert!(add < remove, "{}", p.to_text());
     insta::assert_snapshot!("plan_etcd_replace", p.to_text());
 }
@@ -178,15 +214,42 @@ fn stacked_control_planes_grow_then_the_load_balancers_follow() {
     );
     let p = planned(&stacked_3_dedicated_lb(), &next);
     assert_tolerance_kept(&p, 2);
-    let lb = p.steps.iter().position(|s| s.host.starts_with("lb-")).expect("lb");
-    let join = p.steps.iter().rposition(|s| s.host == "master-4").expect("join");
+    let lb = p
+        .steps
+        .iter()
+        .position(|s| s.host.starts_with("lb-"))
+        .expect("lb");
+    let join = p
+        .steps
+        .iter()
+        .rposition(|s| s.host == "master-4")
+        .expect("join");
     assert!(join < lb, "backends updated after the joins");
-    assert_eq!(p.steps.last().map(|s| s.after.apiservers_behind_load_balancer), Some(5));
+    assert_eq!(
+        p.steps
+            .last()
+            .map(|s| s.after.apiservers_behind_load_balancer),
+        Some(5)
+    );
     insta::assert_snapshot!("plan_stacked_3_to_5", p.to_text());
     // And back: the load balancers stop sending to master-4 before it is reset.
-    let back = planned(&next, &with(stacked_3_dedicated_lb(), &[node("master-3", &[Role::ControlPlane], 13)]));
-    let lb = back.steps.iter().position(|s| s.host.starts_with("lb-")).expect("lb");
-    let reset = back.steps.iter().position(|s| s.host == "master-4").expect("reset");
+    let back = planned(
+        &next,
+        &with(
+            stacked_3_dedicated_lb(),
+            &[node("master-3", &[Role::ControlPlane], 13)],
+        ),
+    );
+    let lb = back
+        .steps
+        .iter()
+        .position(|s| s.host.starts_with("lb-"))
+        .expect("lb");
+    let reset = back
+        .steps
+        .iter()
+        .position(|s| s.host == "master-4")
+        .expect("reset");
     assert!(lb < reset, "{}", back.to_text());
 }
 
@@ -195,7 +258,10 @@ fn kubernetes_upgrades_one_minor_with_the_config_move() {
     let mut next = stacked_3();
     next.kubernetes_version = Version::new(1, 31, 4);
     let p = planned(&stacked_3(), &next);
-    assert!(p.steps[0].commands.iter().any(|c| c.contains("kubeadm upgrade apply v1.31.4")));
+    assert!(p.steps[0]
+        .commands
+        .iter()
+        .any(|c| c.contains("kubeadm upgrade apply v1.31.4")));
     assert!(p.notes.iter().any(|n| n.contains("v1beta4")));
     insta::assert_snapshot!("plan_upgrade_1_30_to_1_31", p.to_text());
 }
@@ -230,7 +296,12 @@ fn unsafe_changes_are_refused_with_a_code() {
     assert_eq!(refused(&stacked_3(), &down), ["E0906"]);
     // Every running control plane replaced at once.
     let mut moved = stacked_3();
-    for (i, n) in moved.nodes.iter_mut().filter(|n| n.has(Role::ControlPlane)).enumerate() {
+    for (i, n) in moved
+        .nodes
+        .iter_mut()
+        .filter(|n| n.has(Role::ControlPlane))
+        .enumerate()
+    {
         n.name = format!("cp-{i}");
     }
     moved.nodes.sort_by(|a, b| a.name.cmp(&b.name));
@@ -244,8 +315,11 @@ fn unsafe_changes_are_refused_with_a_code() {
     assert!(refused(&stacked_3(), &ext).contains(&"E0902".to_string()));
     // A member moves to another address.
     let mut addr = external_etcd();
-    addr.nodes.iter_mut().find(|n| n.name == "etcd-2").expect("etcd-2").address =
-        std::net::Ipv4Addr::new(10, 0, 2, 99);
+    addr.nodes
+        .iter_mut()
+        .find(|n| n.name == "etcd-2")
+        .expect("etcd-2")
+        .address = std::net::Ipv4Addr::new(10, 0, 2, 99);
     assert!(refused(&external_etcd(), &addr).contains(&"E0904".to_string()));
     // A new epoch re-issues the CAs.
     let mut epoch = stacked_3();
@@ -264,7 +338,10 @@ fn every_plan_code_is_explained() {
             hac_check::codes::OTHER_STAGES.contains(code),
             "{code} is not listed in hac_check::codes::OTHER_STAGES"
         );
-        assert!(hac_check::explain(code).is_some(), "{code} has no explanation");
+        assert!(
+            hac_check::explain(code).is_some(),
+            "{code} has no explanation"
+        );
     }
 }
 
@@ -280,11 +357,23 @@ fn new_external_members_start_as_existing_with_the_members_they_find() {
     assert!(unit("etcd-0").contains(&"--initial-cluster-state=new".to_string()));
     let three = unit("etcd-3");
     assert!(three.contains(&"--initial-cluster-state=existing".to_string()));
-    let list = three.iter().find(|f| f.starts_with("--initial-cluster=")).expect("list");
-    assert!(list.contains("etcd-3=") && !list.contains("etcd-4="), "{list}");
+    let list = three
+        .iter()
+        .find(|f| f.starts_with("--initial-cluster="))
+        .expect("list");
+    assert!(
+        list.contains("etcd-3=") && !list.contains("etcd-4="),
+        "{list}"
+    );
     let four = unit("etcd-4");
-    let list = four.iter().find(|f| f.starts_with("--initial-cluster=")).expect("list");
-    assert!(list.contains("etcd-3=") && list.contains("etcd-4="), "{list}");
+    let list = four
+        .iter()
+        .find(|f| f.starts_with("--initial-cluster="))
+        .expect("list");
+    assert!(
+        list.contains("etcd-3=") && list.contains("etcd-4="),
+        "{list}"
+    );
     // A fresh build (no previous state) is `new` everywhere.
     c.etcd.existing_members = None;
     assert!(flags(&c, "etcd-4").contains(&"--initial-cluster-state=new".to_string()));
