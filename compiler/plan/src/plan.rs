@@ -279,12 +279,15 @@ pub fn plan(prev: &State, next: &State) -> Result<Plan, Vec<Diagnostic>> {
                 action: format!(
                     "add etcd member {name} as a learner, start it (--initial-cluster-state=existing), promote it once caught up"
                 ),
+                // Unpacked first: etcdctl uses this host's own etcd certificate.
                 commands: vec![
-                    format!("{ctl} member add {name} --learner --peer-urls={peer}"),
                     install(name),
+                    format!("{ctl} member add {name} --learner --peer-urls={peer}"),
                     "/etc/hac/bootstrap.sh services".to_string(),
+                    // etcd refuses to promote a learner that has not caught up: retry for
+                    // five minutes, then fail the step.
                     format!(
-                        "for i in $(seq 60); do {ctl} member promote \"$({ctl} member list | awk -F', ' '$3==\"{name}\"{{print $1}}')\" && break; sleep 5; done"
+                        "( n=0; until {ctl} member promote \"$({ctl} member list | awk -F', ' '$3==\"{name}\"{{print $1}}')\"; do n=$((n+1)); [ $n -lt 60 ] || exit 1; sleep 5; done )"
                     ),
                     format!("{ctl} endpoint health --cluster"),
                 ],
