@@ -12,7 +12,10 @@ fn variant(dir: &Path, name: &str, etcd: u32) -> PathBuf {
         r#"prefix = "etcd"; count = 3;"#,
         &format!(r#"prefix = "etcd"; count = {etcd};"#),
     );
-    assert!(etcd == 3 || text != src, "the example changed: update this test");
+    assert!(
+        etcd == 3 || text != src,
+        "the example changed: update this test"
+    );
     let file = dir.join(format!("{name}.ha"));
     std::fs::write(&file, text).unwrap();
     let secrets = dir.join(format!("{name}.secrets"));
@@ -49,7 +52,11 @@ fn growing_external_etcd_is_planned_and_built_with_existing_members() {
     // No change: an empty plan, exit 0.
     let o = run(hac().arg("plan").arg(&three).arg("--from").arg(&live));
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-    assert!(text(&o.stdout).contains("nothing to do"), "{}", text(&o.stdout));
+    assert!(
+        text(&o.stdout).contains("nothing to do"),
+        "{}",
+        text(&o.stdout)
+    );
 
     let sub = tmp.path().join("five");
     std::fs::create_dir(&sub).unwrap();
@@ -57,8 +64,12 @@ fn growing_external_etcd_is_planned_and_built_with_existing_members() {
     let o = run(hac().arg("plan").arg(&five).arg("--from").arg(&live));
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let plan = text(&o.stdout);
-    let add3 = plan.find("member add etcd-3 --learner").expect("etcd-3 added");
-    let add4 = plan.find("member add etcd-4 --learner").expect("etcd-4 added");
+    let add3 = plan
+        .find("member add etcd-3 --learner")
+        .expect("etcd-3 added");
+    let add4 = plan
+        .find("member add etcd-4 --learner")
+        .expect("etcd-4 added");
     assert!(add3 < add4, "{plan}");
     assert!(plan.contains("tolerates 2 failures"), "{plan}");
     let o = run(hac()
@@ -79,7 +90,10 @@ fn growing_external_etcd_is_planned_and_built_with_existing_members() {
     let u3 = unit(&next, "etcd-3");
     assert!(u3.contains("--initial-cluster-state=existing"), "{u3}");
     assert!(u3.contains("etcdctl member add etcd-3 --learner"), "{u3}");
-    assert!(!u3.contains("etcd-4=https://"), "etcd-3 finds only the old members: {u3}");
+    assert!(
+        !u3.contains("etcd-4=https://"),
+        "etcd-3 finds only the old members: {u3}"
+    );
     assert!(unit(&next, "etcd-4").contains("etcd-3=https://"));
     // A fresh build of the same file stays `new` everywhere.
     let fresh = tmp.path().join("fresh");
@@ -88,12 +102,7 @@ fn growing_external_etcd_is_planned_and_built_with_existing_members() {
 
     // The same plan from an archive bundle.
     let tar = tmp.path().join("live-tar");
-    let o = run(hac()
-        .arg("build")
-        .arg(&three)
-        .arg("-o")
-        .arg(&tar)
-        .arg("-q"));
+    let o = run(hac().arg("build").arg(&three).arg("-o").arg(&tar).arg("-q"));
     assert!(o.status.success(), "{}", text(&o.stderr));
     let o = run(hac().arg("plan").arg(&five).arg("--from").arg(&tar));
     assert_eq!(text(&o.stdout), plan);
@@ -120,13 +129,20 @@ fn unsafe_changes_and_bad_previous_bundles_are_refused() {
             .replace("1.31.4", "1.33.1"),
     )
     .unwrap();
-    std::fs::copy(tmp.path().join("external-etcd.secrets"), tmp.path().join("skip.secrets"))
-        .unwrap();
+    std::fs::copy(
+        tmp.path().join("external-etcd.secrets"),
+        tmp.path().join("skip.secrets"),
+    )
+    .unwrap();
     let o = run(hac().arg("plan").arg(&skip).arg("--from").arg(&live));
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stderr).contains("E0905"), "{}", text(&o.stderr));
     // Not a bundle: exit 2. A bundle without state.json: E0910.
-    let o = run(hac().arg("plan").arg(&three).arg("--from").arg(tmp.path().join("nope")));
+    let o = run(hac()
+        .arg("plan")
+        .arg(&three)
+        .arg("--from")
+        .arg(tmp.path().join("nope")));
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
     std::fs::remove_file(live.join("state.json")).unwrap();
     let o = run(hac().arg("plan").arg(&three).arg("--from").arg(&live));
@@ -154,11 +170,23 @@ fn expiry_warns_ahead_refuses_expired_and_never_changes_the_output() {
     assert!(!text(&calm.stderr).contains("W0502"));
     let soon = at("2026-12-15T00:00:00Z", "soon", &[]);
     assert!(soon.status.success(), "{}", text(&soon.stderr));
-    assert!(text(&soon.stderr).contains("W0502"), "{}", text(&soon.stderr));
-    assert!(text(&soon.stderr).contains("expire in 17 days"), "{}", text(&soon.stderr));
+    assert!(
+        text(&soon.stderr).contains("W0502"),
+        "{}",
+        text(&soon.stderr)
+    );
+    assert!(
+        text(&soon.stderr).contains("expire in 17 days"),
+        "{}",
+        text(&soon.stderr)
+    );
     let late = at("2027-02-01T00:00:00Z", "late", &[]);
     assert_eq!(late.status.code(), Some(1));
-    assert!(text(&late.stderr).contains("E0504"), "{}", text(&late.stderr));
+    assert!(
+        text(&late.stderr).contains("E0504"),
+        "{}",
+        text(&late.stderr)
+    );
     assert!(!tmp.path().join("late").exists(), "nothing written");
     let allowed = at("2027-02-01T00:00:00Z", "allowed", &["--allow-expired"]);
     assert!(allowed.status.success(), "{}", text(&allowed.stderr));
@@ -176,7 +204,10 @@ fn expiry_warns_ahead_refuses_expired_and_never_changes_the_output() {
         }
     }
     // `hac check` reads the same clock; `--deny-warnings` turns W0502 into an error.
-    let o = run(hac().env("HAC_NOW", "2027-02-01T00:00:00Z").arg("check").arg(&file));
+    let o = run(hac()
+        .env("HAC_NOW", "2027-02-01T00:00:00Z")
+        .arg("check")
+        .arg(&file));
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stderr).contains("E0504"));
     let o = run(hac()
