@@ -36,6 +36,8 @@ fn model_value(c: &Cluster, path: &str) -> Option<String> {
         "pki.caValidityDays" => c.pki.ca_validity_days.to_string(),
         "pki.certValidityDays" => c.pki.cert_validity_days.to_string(),
         "pki.rotation" => c.pki.rotation.to_string(),
+        "pki.expiryWarningDays" => c.pki.expiry_warning_days.to_string(),
+        "pki.bootstrapTokenTtlHours" => c.pki.bootstrap_token_ttl_hours.to_string(),
         "nodes.<name>.interface" => q(&node.interface),
         "nodes.<name>.zone" => opt(&node.zone),
         "nodes.<name>.labels" if node.labels.is_empty() => "{ }".to_string(),
@@ -216,7 +218,7 @@ fn full() -> serde_json::Value {
         "network": { "pods": "10.244.0.0/16", "services": "10.96.0.0/12",
                      "dnsDomain": "cluster.local", "nodeMaskSize": 24 },
         "pki": { "algorithm": "ecdsa-p256", "caValidityDays": 3650, "certValidityDays": 365,
-                 "rotation": 0 },
+                 "rotation": 0, "expiryWarningDays": 60, "bootstrapTokenTtlHours": 2 },
         "nodes": {
             "master-0": { "roles": ["control-plane"], "address": "10.0.2.10/24", "kubelet": { "maxPods": 250 },
                           "interface": "eth0", "zone": "a", "priority": 150,

@@ -127,6 +127,13 @@ fn the_token_ttl_reaches_kubeadm_and_the_state() {
     let mut c = stacked_3();
     c.pki.bootstrap_token_ttl_hours = 2;
     assert_eq!(state(&c).bootstrap_token.ttl, "2h0m0s");
+    let secrets = hac_pki::Secrets::parse(SECRETS).expect("test secrets");
+    let pki = hac_pki::issue(&c, &secrets).expect("pki");
+    let master = c.node("master-0").expect("master-0").clone();
+    let init = hac_render::kubeadm_config(&c, &master, &pki, &secrets.render_secrets())
+        .expect("config")
+        .expect("a kubeadm config");
+    assert!(init.contains("ttl: 2h0m0s"), "{init}");
     c.pki.bootstrap_token_ttl_hours = 0;
     let s = state(&c);
     assert_eq!(
