@@ -152,7 +152,6 @@ fn steps(plan: &str) -> Vec<(String, Vec<String>)> {
         let t = line.trim_start();
         if let Some(rest) = t
             .split_once(". [")
-            .map(|(n, r)| (n, r))
             .filter(|(n, _)| n.chars().all(|c| c.is_ascii_digit()))
         {
             let host = rest.1.split(']').next().unwrap_or_default().to_string();
@@ -455,6 +454,5 @@ fn external_etcd_grows_3_to_5_and_back_by_the_plan_while_writes_go_on() {
     );
     let o = client(&client_ns, &root0, &["endpoint", "health"]);
     assert!(o.status.success(), "{}", text(&o.stderr));
-    drop(runner);
     drop(lab);
 }

@@ -133,7 +133,7 @@ fn the_token_ttl_reaches_kubeadm_and_the_state() {
     let init = hac_render::kubeadm_config(&c, &master, &pki, &secrets.render_secrets())
         .expect("config")
         .expect("a kubeadm config");
-    assert!(init.contains("ttl: 2h0m0s"), "{init}");
+    assert!(init.contains("ttl: \"2h0m0s\""), "{init}");
     c.pki.bootstrap_token_ttl_hours = 0;
     let s = state(&c);
     assert_eq!(
