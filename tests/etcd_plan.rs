@@ -5,7 +5,7 @@
 //! namespace (nothing touches the root namespace's network), started from its archive as
 //! tests/etcd_cluster.rs does. The plan's `etcdctl` commands run verbatim (with
 //! `/etc/kubernetes` mapped into the member's unpacked root) in the namespace of the step's
-//! host; `tar -xzpf hosts/<n>.tar.gz -C /` unpacks into that root, `/etc/hac/bootstrap.sh
+//! host; `tar --no-overwrite-dir -xzpf hosts/<n>.tar.gz -C /` unpacks into that root, `/etc/hac/bootstrap.sh
 //! services` starts the unit's ExecStart, `systemctl disable --now etcd` stops it and
 //! `rm -rf /var/lib/etcd` removes its data. The plan's kube-apiserver steps (on the masters)
 //! are left out: no apiserver runs here.
@@ -229,7 +229,7 @@ impl Runner<'_> {
     /// One command of the plan, as the operator would run it on `host`.
     fn command(&mut self, bundle: &Path, host: &str, cmd: &str) {
         let bare = cmd.split("   #").next().unwrap_or(cmd).trim();
-        if bare.starts_with("tar -xzpf hosts/") {
+        if bare.starts_with("tar --no-overwrite-dir -xzpf hosts/") {
             self.unpack(bundle, host);
         } else if bare == "/etc/hac/bootstrap.sh services" {
             self.start(host);

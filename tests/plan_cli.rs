@@ -100,6 +100,40 @@ fn growing_external_etcd_is_planned_and_built_with_existing_members() {
     assert!(build(&five, &fresh, &[]).status.success());
     assert!(unit(&fresh, "etcd-4").contains("--initial-cluster-state=new"));
 
+    // The Ansible play of the same steps: one play per step, on its host; ansible reads it.
+    require_tool("ansible-playbook");
+    let play = tmp.path().join("plan.yml");
+    let o = run(hac()
+        .arg("plan")
+        .arg(&five)
+        .arg("--from")
+        .arg(&live)
+        .arg("--play")
+        .arg(&play));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let plays: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(&play).unwrap()).expect("YAML play");
+    let plays = plays.as_sequence().expect("a list of plays");
+    assert_eq!(plays.len(), v["steps"].as_array().unwrap().len());
+    assert_eq!(plays[0]["hosts"].as_str(), Some("etcd-3"));
+    assert_eq!(plays[0]["any_errors_fatal"].as_bool(), Some(true));
+    let tasks = plays[0]["tasks"].as_sequence().unwrap();
+    assert!(tasks
+        .last()
+        .and_then(|t| t["ansible.builtin.shell"].as_str())
+        .is_some_and(|c| c.contains("endpoint health")));
+    let o = run(std::process::Command::new("ansible-playbook")
+        .arg("--syntax-check")
+        .arg("-i")
+        .arg(live.join("ansible/inventory.yml"))
+        .arg("-i")
+        .arg(next.join("ansible/inventory.yml"))
+        .arg(&play)
+        .env("ANSIBLE_NOCOLOR", "1")
+        .env("ANSIBLE_LOCAL_TEMP", tmp.path().join("ansible-tmp"))
+        .env("HOME", tmp.path()));
+    assert!(o.status.success(), "{}{}", text(&o.stdout), text(&o.stderr));
+
     // The same plan from an archive bundle.
     let tar = tmp.path().join("live-tar");
     let o = run(hac().arg("build").arg(&three).arg("-o").arg(&tar).arg("-q"));

@@ -117,6 +117,10 @@ status: 0 a plan (or nothing to do) was printed, 1 the change is refused or the 
         /// Words for people, or one JSON object for tools.
         #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
         format: DiffFormat,
+        /// Also write an Ansible play running the steps in order, a health gate after each
+        /// (e.g. -o deploy/plan.yml beside the new bundle's ansible/).
+        #[arg(long, value_name = "FILE")]
+        play: Option<PathBuf>,
         #[command(flatten)]
         clock: ClockFlags,
         #[command(flatten)]

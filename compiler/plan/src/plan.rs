@@ -110,6 +110,68 @@ impl Plan {
         out
     }
 
+    /// An Ansible play running the steps in order: one play per step on its host, each
+    /// command a task (a `# on <host>` command delegated there), the step's last command its
+    /// health gate (`any_errors_fatal`: a failed step stops everything). An archive is copied
+    /// from the new bundle (`hac_bundle`, default: the folder above the play), unpacked and
+    /// removed, so none is left on the host. `HAC_BOOTSTRAP_TOKEN` comes from the variable
+    /// `hac_bootstrap_token` (pass it with `-e`, from the secrets file), when a step needs it.
+    pub fn ansible_play(&self) -> serde_json::Value {
+        use serde_json::json;
+        let plays: Vec<serde_json::Value> = self
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, step)| {
+                let mut tasks = Vec::new();
+                for cmd in &step.commands {
+                    let (bare, comment) = split_comment(cmd);
+                    if let Some(rest) = bare.strip_prefix("tar --no-overwrite-dir -xzpf hosts/") {
+                        let archive = rest.split(' ').next().unwrap_or_default();
+                        let dest = format!("/root/.hac-plan-{archive}");
+                        tasks.push(json!({
+                            "name": format!("copy hosts/{archive} from the new bundle"),
+                            "ansible.builtin.copy": {
+                                "src": format!("{{{{ hac_bundle }}}}/hosts/{archive}"),
+                                "dest": dest,
+                                "mode": "0600",
+                            },
+                        }));
+                        tasks.push(json!({
+                            "name": format!("unpack {archive} and remove it"),
+                            "ansible.builtin.shell": format!(
+                                "tar --no-overwrite-dir -xzpf {dest} -C / && rm -f {dest}"
+                            ),
+                        }));
+                        continue;
+                    }
+                    let mut task = json!({
+                        "name": bare,
+                        "ansible.builtin.shell": bare,
+                    });
+                    if bare.contains("HAC_BOOTSTRAP_TOKEN") {
+                        task["environment"] =
+                            json!({ "HAC_BOOTSTRAP_TOKEN": "{{ hac_bootstrap_token }}" });
+                    }
+                    if let Some(other) = comment.and_then(|c| c.strip_prefix("on ")) {
+                        task["delegate_to"] = json!(other);
+                    }
+                    tasks.push(task);
+                }
+                json!({
+                    "name": format!("{}. [{}] {} (after: {})", i + 1, step.host, step.action, step.after.text()),
+                    "hosts": step.host,
+                    "gather_facts": false,
+                    "become": true,
+                    "any_errors_fatal": true,
+                    "vars": { "hac_bundle": "{{ bundle | default(playbook_dir ~ '/..') }}" },
+                    "tasks": tasks,
+                })
+            })
+            .collect();
+        serde_json::Value::Array(plays)
+    }
+
     pub fn to_json(&self) -> String {
         let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
         text.push('\n');
@@ -127,8 +189,18 @@ fn etcdctl(address: &str) -> String {
     )
 }
 
+/// Unpacks a host's archive without touching the owner, mode or mtime of directories that
+/// already exist (`/etc`, `/etc/kubernetes`, …).
 fn install(host: &str) -> String {
-    format!("tar -xzpf hosts/{host}.tar.gz -C /   # the new bundle's files for {host}")
+    format!("tar --no-overwrite-dir -xzpf hosts/{host}.tar.gz -C /   # the new bundle's files for {host}")
+}
+
+/// The comment a command carries: `# on <host>` runs it on another host.
+fn split_comment(cmd: &str) -> (&str, Option<&str>) {
+    match cmd.split_once("   # ") {
+        Some((c, comment)) => (c.trim(), Some(comment.trim())),
+        None => (cmd.trim(), None),
+    }
 }
 
 fn minor(v: &str) -> Option<(u32, u32, u32)> {

@@ -164,6 +164,7 @@ fn external_etcd_grows_3_to_5_one_learner_at_a_time() {
     assert_eq!(last.after.failures_tolerated, 2);
     insta::assert_snapshot!("plan_etcd_3_to_5", p.to_text());
     insta::assert_snapshot!("plan_etcd_3_to_5_json", p.to_json());
+    insta::assert_json_snapshot!("play_etcd_3_to_5", p.ansible_play());
 }
 
 #[test]
