@@ -663,6 +663,7 @@ impl Converter {
             "pki",
             schema::EXPIRY_WARNING_RANGE,
         );
+        let leaf_epoch = present(pki, "leafEpoch").map(|n| self.epoch(n, "pki.leafEpoch"));
         let ttl = self.int_in(
             pki,
             "bootstrapTokenTtlHours",
@@ -678,6 +679,10 @@ impl Converter {
                 .ok()?
                 .map_or(schema::DEFAULT_CERT_VALIDITY_DAYS, |d| d as u32),
             rotation: rotation.ok()?.map_or(0, |r| r as u64),
+            leaf_epoch: match leaf_epoch {
+                Some(e) => Some(e?),
+                None => None,
+            },
             expiry_warning_days: warn
                 .ok()?
                 .map_or(schema::DEFAULT_EXPIRY_WARNING_DAYS, |d| d as u32),

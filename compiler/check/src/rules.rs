@@ -1109,6 +1109,28 @@ fn versions_and_pki(c: &Cluster, out: &mut Vec<Diagnostic>) {
             )
             .with_hint("shorten certValidityDays or lengthen caValidityDays"),
         );
+    } else if let Some(leaf) = pki.leaf_epoch {
+        // A moved leaf window must still lie within the CAs'.
+        let fmt = crate::convert::format_rfc3339;
+        let day = |n: u32| i64::from(n).saturating_mul(86_400);
+        let leaf_end = leaf.unix.saturating_add(day(pki.cert_validity_days));
+        let ca_end = c.epoch.unix.saturating_add(day(pki.ca_validity_days));
+        if leaf.unix < c.epoch.unix || leaf_end > ca_end {
+            out.push(
+                err(
+                    codes::LEAF_OUTLIVES_CA,
+                    format!(
+                        "the leaf certificates' window ({} to {}) is not within the CAs' ({} to {})",
+                        fmt(leaf.unix),
+                        fmt(leaf_end),
+                        fmt(c.epoch.unix),
+                        fmt(ca_end)
+                    ),
+                    at(c, "pki.leafEpoch"),
+                )
+                .with_hint("keep pki.leafEpoch at or after epoch, and leafEpoch + certValidityDays before the CAs expire (epoch + caValidityDays)"),
+            );
+        }
     }
 }
 
@@ -1121,25 +1143,22 @@ pub struct CertWindow {
     pub not_after: i64,
 }
 
-/// The validity windows the model implies without issuing anything: every leaf from `epoch`
-/// for `certValidityDays`, the CAs for `caValidityDays` (an adopted CA's own dates are only
+/// The validity windows the model implies without issuing anything: every leaf from
+/// `pki.leafEpoch` (else `epoch`) for `certValidityDays`, the CAs for `caValidityDays` (an adopted CA's own dates are only
 /// known once issued: `hac build` passes the issued certificates instead).
 pub fn model_cert_windows(c: &Cluster) -> Vec<CertWindow> {
-    let days = |d: u32| {
-        c.epoch
-            .unix
-            .saturating_add(i64::from(d).saturating_mul(86_400))
-    };
+    let days = |from: i64, d: u32| from.saturating_add(i64::from(d).saturating_mul(86_400));
+    let leaf = c.leaf_not_before();
     vec![
         CertWindow {
             name: "the leaf certificates".to_string(),
-            not_before: c.epoch.unix,
-            not_after: days(c.pki.cert_validity_days),
+            not_before: leaf,
+            not_after: days(leaf, c.pki.cert_validity_days),
         },
         CertWindow {
             name: "the CAs".to_string(),
             not_before: c.epoch.unix,
-            not_after: days(c.pki.ca_validity_days),
+            not_after: days(c.epoch.unix, c.pki.ca_validity_days),
         },
     ]
 }
@@ -1168,7 +1187,7 @@ pub fn check_expiry(
         text
     };
     let earliest = windows.iter().map(|w| w.not_after).min()?;
-    let renew = "move epoch forward (or bump pki.rotation with a newer epoch) to issue fresh certificates, then roll them out (`hac plan`)";
+    let renew = "move pki.leafEpoch forward to renew the leaves under the same CAs (a CA near its end needs a new epoch), then roll them out (`hac plan --from`)";
     if now_unix >= earliest {
         let which = names(&|w| now_unix >= w.not_after);
         let msg = format!(

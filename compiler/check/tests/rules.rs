@@ -722,3 +722,28 @@ fn expiry_warns_ahead_and_refuses_expired_at_the_given_now() {
     let d = check_expiry(&wide, &model_cert_windows(&wide), c.epoch.unix, false).expect("wide");
     assert_eq!(d.code.as_deref(), Some(codes::CERTIFICATES_EXPIRE_SOON));
 }
+
+#[test]
+fn a_leaf_epoch_must_keep_the_leaves_within_the_cas() {
+    let day = 86_400;
+    let mut c = stacked_3(); // CAs 3650 days, leaves 365
+    c.pki.leaf_epoch = Some(Epoch {
+        unix: c.epoch.unix + 300 * day,
+    });
+    assert!(!has(&c, codes::LEAF_OUTLIVES_CA));
+    c.pki.leaf_epoch = Some(Epoch {
+        unix: c.epoch.unix - day,
+    });
+    assert!(has(&c, codes::LEAF_OUTLIVES_CA), "before the CAs");
+    c.pki.leaf_epoch = Some(Epoch {
+        unix: c.epoch.unix + 3400 * day,
+    });
+    assert!(has(&c, codes::LEAF_OUTLIVES_CA), "past the CAs");
+    // The expiry check follows the moved window.
+    c.pki.leaf_epoch = Some(Epoch {
+        unix: c.epoch.unix + 300 * day,
+    });
+    let w = hac_check::model_cert_windows(&c);
+    let d = hac_check::check_expiry(&c, &w, c.epoch.unix + 360 * day, false);
+    assert!(d.is_none(), "{d:?}");
+}

@@ -217,6 +217,9 @@ pub struct PkiOptions {
     pub cert_validity_days: u32,
     /// Bump to issue new leaf keys and certificates under the same CAs.
     pub rotation: u64,
+    /// The leaves' notBefore when it differs from `epoch` (`pki.leafEpoch`): renews every
+    /// leaf certificate with a new validity window under the same CAs.
+    pub leaf_epoch: Option<Epoch>,
     /// `hac check`/`build` warn (W0502) this many days before a certificate expires.
     pub expiry_warning_days: u32,
     /// kubeadm's bootstrap token `ttl`, in hours from `kubeadm init`; 0: never expires.

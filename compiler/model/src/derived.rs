@@ -279,6 +279,10 @@ impl Cluster {
         let base = u32::from(self.network.services.network());
         Ipv4Addr::from(base.wrapping_add(1))
     }
+    /// The leaf certificates' notBefore: `pki.leafEpoch`, else `epoch`.
+    pub fn leaf_not_before(&self) -> i64 {
+        self.pki.leaf_epoch.unwrap_or(self.epoch).unix
+    }
     /// kubeadm's bootstrap token `ttl` (a Go duration): `24h0m0s`, or `0s` for a token that
     /// never expires.
     pub fn bootstrap_token_ttl(&self) -> String {

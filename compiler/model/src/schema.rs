@@ -707,6 +707,16 @@ pub const ATTRIBUTES: &[Attribute] = &[
     },
     Attribute {
         section: Section::Pki,
+        key: "leafEpoch",
+        ty: "string",
+        default: DefaultValue::Unset("`epoch`"),
+        allowed: Allowed::Text("an RFC 3339 timestamp, not before `epoch`"),
+        codes: &["E0101", "E0105", "E0502"],
+        doc: "The notBefore of the leaf certificates when it is not `epoch`: moving it renews every leaf (new validity window, new serials) under the same CAs, which `hac plan` rolls out host by host. The leaves' window (`leafEpoch` + `certValidityDays`) must lie within the CAs' (`epoch` + `caValidityDays`).",
+        example: "pki.leafEpoch = \"2026-12-01T00:00:00Z\";",
+    },
+    Attribute {
+        section: Section::Pki,
         key: "expiryWarningDays",
         ty: "integer",
         default: DefaultValue::Int(DEFAULT_EXPIRY_WARNING_DAYS as i64),

@@ -83,6 +83,9 @@ pub struct MemberState {
 pub struct PkiState {
     pub algorithm: String,
     pub rotation: u64,
+    /// RFC 3339: the leaves' notBefore (`pki.leafEpoch`, else `epoch`).
+    #[serde(default)]
+    pub leaf_epoch: String,
     pub ca_validity_days: u32,
     pub cert_validity_days: u32,
 }
@@ -197,6 +200,7 @@ impl State {
             pki: PkiState {
                 algorithm: cluster.pki.algorithm.as_str().to_string(),
                 rotation: cluster.pki.rotation,
+                leaf_epoch: hac_check::convert::format_rfc3339(cluster.leaf_not_before()),
                 ca_validity_days: cluster.pki.ca_validity_days,
                 cert_validity_days: cluster.pki.cert_validity_days,
             },

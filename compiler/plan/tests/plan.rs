@@ -291,6 +291,43 @@ fn renewed_leaves_roll_host_by_host() {
 }
 
 #[test]
+fn a_moved_leaf_epoch_renews_the_leaves_under_the_same_cas() {
+    let mut next = external_etcd();
+    next.pki.leaf_epoch = Some(Epoch {
+        unix: next.epoch.unix + 300 * 86_400,
+    });
+    let (a, b) = (state(&external_etcd()), state(&next));
+    let cas = |s: &State| -> Vec<String> {
+        s.certificates
+            .iter()
+            .filter(|c| c.subject == c.issuer)
+            .map(|c| format!("{} {} {}", c.serial, c.not_before, c.not_after))
+            .collect()
+    };
+    assert_eq!(cas(&a), cas(&b), "the CAs are untouched");
+    let leaf = |s: &State| {
+        s.certificates
+            .iter()
+            .find(|c| {
+                c.files
+                    .iter()
+                    .any(|f| f == "master-0:etc/kubernetes/pki/apiserver.crt")
+            })
+            .map(|c| (c.serial.clone(), c.not_before.clone(), c.not_after.clone()))
+            .expect("apiserver.crt")
+    };
+    assert_ne!(leaf(&a).0, leaf(&b).0, "a new serial");
+    assert_eq!(leaf(&b).1, "2026-10-28T00:00:00Z");
+    assert_eq!(leaf(&b).2, "2027-10-28T00:00:00Z");
+    let p = plan(&a, &b).unwrap_or_else(|d| panic!("{d:?}"));
+    assert_eq!(p.steps.len(), 6, "{}", p.to_text());
+    assert!(p
+        .steps
+        .iter()
+        .all(|s| s.action.starts_with("roll out renewed certificates")));
+}
+
+#[test]
 fn unsafe_changes_are_refused_with_a_code() {
     // 3 → 1 etcd members.
     let one = without(external_etcd(), &["etcd-1", "etcd-2"]);
