@@ -134,6 +134,16 @@ fn growing_external_etcd_is_planned_and_built_with_existing_members() {
         .env("HOME", tmp.path()));
     assert!(o.status.success(), "{}{}", text(&o.stdout), text(&o.stderr));
 
+    // The same plan from the previous `.ha` file (and its secrets) instead of its bundle.
+    let o = run(hac()
+        .arg("plan")
+        .arg(&five)
+        .arg("--from")
+        .arg(&three)
+        .arg("-q"));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout), plan);
+
     // The same plan from an archive bundle.
     let tar = tmp.path().join("live-tar");
     let o = run(hac().arg("build").arg(&three).arg("-o").arg(&tar).arg("-q"));

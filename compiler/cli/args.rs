@@ -82,9 +82,10 @@ pub enum Command {
         /// Archives or plain folders.
         #[arg(long, value_enum, default_value_t = OutputFormat::Tar)]
         format: OutputFormat,
-        /// The bundle running today (an output folder of `hac build`, archives or tree): its
-        /// state.json says which etcd members exist, so new ones start as `existing`.
-        #[arg(long, value_name = "BUNDLE")]
+        /// The bundle running today (an output folder of `hac build`, archives or tree, or
+        /// the `.ha` file it was built from): its state says which etcd members exist, so
+        /// new ones start as `existing`.
+        #[arg(long, value_name = "BUNDLE|FILE.ha")]
         from: Option<PathBuf>,
         #[command(flatten)]
         clock: ClockFlags,
@@ -108,8 +109,9 @@ status: 0 a plan (or nothing to do) was printed, 1 the change is refused or the 
     Plan {
         /// The cluster file (the change).
         file: PathBuf,
-        /// The bundle the live cluster runs (an output folder of `hac build`).
-        #[arg(long, value_name = "BUNDLE")]
+        /// The bundle the live cluster runs (an output folder of `hac build`), or the `.ha`
+        /// file it was built from (with its secrets file beside it).
+        #[arg(long, value_name = "BUNDLE|FILE.ha")]
         from: PathBuf,
         /// The secrets file (default: FILE with .ha replaced by .secrets).
         #[arg(long)]

@@ -12,8 +12,24 @@ pub struct Compiled {
     pub secrets_path: PathBuf,
 }
 
-/// Reads the state of the bundle at `from` (archives or tree, as `hac diff` reads them).
-pub fn read_previous_state(p: &Printer, from: &Path) -> Result<hac_plan::State, Outcome> {
+/// Reads the state of the bundle at `from` (archives or tree, as `hac diff` reads them), or
+/// computes it from a previous `.ha` file (with the secrets file beside it), building in memory.
+pub fn read_previous_state(
+    p: &Printer,
+    from: &Path,
+    flags: &EvalFlags,
+) -> Result<hac_plan::State, Outcome> {
+    if from.is_file() && from.extension().is_some_and(|e| e == "ha") {
+        // Its certificates may be past their date: that is why it is being replaced.
+        let clock = ClockFlags {
+            allow_expired: true,
+        };
+        p.say(&format!(
+            "building the previous state from {}",
+            from.display()
+        ));
+        return compile(p, from, None, None, &clock, flags).map(|c| c.state);
+    }
     let contents = match hac_bundle::read_bundle(from) {
         Ok(c) => c,
         Err(e) => {
@@ -133,7 +149,7 @@ pub fn run(
     clock: &ClockFlags,
     flags: &EvalFlags,
 ) -> Outcome {
-    let previous = match from.map(|f| read_previous_state(p, f)).transpose() {
+    let previous = match from.map(|f| read_previous_state(p, f, flags)).transpose() {
         Ok(prev) => prev,
         Err(o) => return o,
     };

@@ -15,7 +15,7 @@ pub fn run(
     clock: &ClockFlags,
     flags: &EvalFlags,
 ) -> Outcome {
-    let previous = match super::build::read_previous_state(p, from) {
+    let previous = match super::build::read_previous_state(p, from, flags) {
         Ok(s) => s,
         Err(o) => return o,
     };
