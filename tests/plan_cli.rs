@@ -95,6 +95,17 @@ fn growing_external_etcd_is_planned_and_built_with_existing_members() {
         "etcd-3 finds only the old members: {u3}"
     );
     assert!(unit(&next, "etcd-4").contains("etcd-3=https://"));
+    // Members that existed keep what they had: their units do not change (no restart).
+    for m in ["etcd-0", "etcd-1", "etcd-2"] {
+        assert_eq!(unit(&next, m), unit(&live, m), "{m}'s unit changed");
+    }
+    // And back to three from the five: still the units of the first build.
+    let back = tmp.path().join("back");
+    let o = build(&three, &back, &["--from", next.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    for m in ["etcd-0", "etcd-1", "etcd-2"] {
+        assert_eq!(unit(&back, m), unit(&live, m), "{m}'s unit changed");
+    }
     // A fresh build of the same file stays `new` everywhere.
     let fresh = tmp.path().join("fresh");
     assert!(build(&five, &fresh, &[]).status.success());

@@ -180,6 +180,12 @@ pub struct EtcdMember {
     pub name: String,
     /// `https://<address>:2380`
     pub peer_url: String,
+    /// The `--initial-cluster` entries (`name=url`) its unit was rendered with; empty when
+    /// not recorded (stacked etcd). A member that exists keeps them: etcd reads them only on
+    /// its first start, and an unchanged unit needs no restart.
+    pub initial_cluster: Vec<String>,
+    /// Its `--initial-cluster-state` (`new` or `existing`); empty when not recorded.
+    pub initial_state: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

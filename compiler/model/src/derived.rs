@@ -182,12 +182,46 @@ impl Cluster {
             members.push(EtcdMember {
                 name: m.name.clone(),
                 peer_url: Cluster::etcd_peer_url(m),
+                initial_cluster: Vec::new(),
+                initial_state: String::new(),
             });
             if m.name == node.name {
                 break;
             }
         }
         Some(members)
+    }
+    /// The `--initial-cluster` entries (`name=url`) and `--initial-cluster-state` of the
+    /// external etcd member on `node`: a fresh cluster bootstraps together (`new`, every
+    /// member); a member joining a running one lists what it will find (`existing`, see
+    /// [`Cluster::etcd_join_members`]); a member that already runs keeps what it was started
+    /// with (recorded in the previous state), so its unit does not change.
+    pub fn etcd_bootstrap(&self, node: &Node) -> (Vec<String>, String) {
+        let entry = |name: &str, url: &str| format!("{name}={url}");
+        if let Some(joining) = self.etcd_join_members(node) {
+            let list = joining
+                .iter()
+                .map(|m| entry(&m.name, &m.peer_url))
+                .collect();
+            return (list, "existing".to_string());
+        }
+        if let Some(previous) = &self.etcd.existing_members {
+            if let Some(me) = previous.iter().find(|m| m.name == node.name) {
+                if !me.initial_cluster.is_empty() && !me.initial_state.is_empty() {
+                    return (me.initial_cluster.clone(), me.initial_state.clone());
+                }
+                let list = previous
+                    .iter()
+                    .map(|m| entry(&m.name, &m.peer_url))
+                    .collect();
+                return (list, "new".to_string());
+            }
+        }
+        let list = self
+            .etcd_members()
+            .map(|m| entry(&m.name, &Cluster::etcd_peer_url(m)))
+            .collect();
+        (list, "new".to_string())
     }
     /// Whether `node` runs an etcd member.
     pub fn runs_etcd(&self, node: &Node) -> bool {

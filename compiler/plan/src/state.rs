@@ -76,6 +76,13 @@ pub struct MemberState {
     pub name: String,
     pub peer_url: String,
     pub client_url: String,
+    /// External etcd: the `--initial-cluster` entries its unit has (a member that exists
+    /// keeps them in the next build, `--from`); empty for stacked etcd (kubeadm's).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub initial_cluster: Vec<String>,
+    /// External etcd: its `--initial-cluster-state`, `new` or `existing`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub initial_cluster_state: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -190,10 +197,18 @@ impl State {
                 },
                 members: cluster
                     .etcd_members()
-                    .map(|m| MemberState {
-                        name: m.name.clone(),
-                        peer_url: Cluster::etcd_peer_url(m),
-                        client_url: format!("https://{}:2379", m.address),
+                    .map(|m| {
+                        let (initial_cluster, initial_cluster_state) = match cluster.etcd.topology {
+                            EtcdTopology::External => cluster.etcd_bootstrap(m),
+                            EtcdTopology::Stacked => (Vec::new(), String::new()),
+                        };
+                        MemberState {
+                            name: m.name.clone(),
+                            peer_url: Cluster::etcd_peer_url(m),
+                            client_url: format!("https://{}:2379", m.address),
+                            initial_cluster,
+                            initial_cluster_state,
+                        }
                     })
                     .collect(),
             },
@@ -249,6 +264,8 @@ impl State {
             .map(|m| EtcdMember {
                 name: m.name.clone(),
                 peer_url: m.peer_url.clone(),
+                initial_cluster: m.initial_cluster.clone(),
+                initial_state: m.initial_cluster_state.clone(),
             })
             .collect()
     }

@@ -274,20 +274,9 @@ pub struct EtcdUnitContext {
 pub fn etcd_flags(cluster: &Cluster, node: &Node, version: Version) -> Vec<String> {
     let pki = "/etc/kubernetes/pki/etcd";
     let addr = node.address;
-    // A member joining a running cluster lists the members it will find (what `etcdctl
-    // member add` reports) and starts as `existing`; the others bootstrap together as `new`.
-    let joining = cluster.etcd_join_members(node);
-    let initial_cluster: Vec<String> = match &joining {
-        Some(members) => members
-            .iter()
-            .map(|m| format!("{}={}", m.name, m.peer_url))
-            .collect(),
-        None => cluster
-            .etcd_members()
-            .map(|m| format!("{}={}", m.name, Cluster::etcd_peer_url(m)))
-            .collect(),
-    };
-    let state = if joining.is_some() { "existing" } else { "new" };
+    // A member joining a running cluster lists the members it will find and starts as
+    // `existing`; a running member keeps what it started with; a fresh cluster is `new`.
+    let (initial_cluster, state) = cluster.etcd_bootstrap(node);
     let mut flags = vec![
         format!("--name={}", node.name),
         "--data-dir=/var/lib/etcd".to_string(),
