@@ -86,6 +86,7 @@ fn json_format_says_the_same_facts() {
             "ansible/inventory.yml",
             "cloud-init/worker-2-keys.tar.gz",
             "cloud-init/worker-2.yaml",
+            "state.json",
             "topology.svg"
         ]
     );

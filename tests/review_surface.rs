@@ -43,7 +43,8 @@ fn set(items: &[&str]) -> BTreeSet<String> {
 /// the control planes and etcd members, not the workers — a report that grows a line per
 /// node may change too).
 fn node_list_files(old: &Path, changed: &BTreeSet<String>) -> BTreeSet<String> {
-    let mut files = set(&["SHA256SUMS", "ansible/inventory.yml"]);
+    // state.json records every node (docs/state.md).
+    let mut files = set(&["SHA256SUMS", "ansible/inventory.yml", "state.json"]);
     for optional in ["topology.svg", "report.txt"] {
         if old.join(optional).exists() && changed.contains(optional) {
             files.insert(optional.to_string());

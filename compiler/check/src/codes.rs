@@ -72,6 +72,8 @@ pub const KUBERNETES_VERSION_UNSUPPORTED: &str = "E0501";
 pub const LEAF_OUTLIVES_CA: &str = "E0502";
 pub const ETCD_VERSION_UNSUPPORTED: &str = "E0503";
 pub const CERTIFICATES_NOT_VALID_NOW: &str = "W0501";
+pub const CERTIFICATES_EXPIRED: &str = "E0504";
+pub const CERTIFICATES_EXPIRE_SOON: &str = "W0502";
 
 // Component settings.
 pub const WEAKENING_SETTING: &str = "W0801";
@@ -133,6 +135,8 @@ pub const ALL: &[&str] = &[
     LEAF_OUTLIVES_CA,
     ETCD_VERSION_UNSUPPORTED,
     CERTIFICATES_NOT_VALID_NOW,
+    CERTIFICATES_EXPIRED,
+    CERTIFICATES_EXPIRE_SOON,
     WEAKENING_SETTING,
     OIDC_WITHOUT_AUDIT,
 ];
@@ -150,4 +154,6 @@ pub const LANGUAGE: &[&str] = &[
 pub const OTHER_STAGES: &[&str] = &[
     "E0601", "E0602", "E0603", "E0604", "E0605", "E0606", "E0607", "E0608", "E0609", "E0610",
     "E0611", "W0601", "E0704", "E0705",
+    // hac-plan (`hac plan`): changes to a live cluster that cannot be made safely.
+    "E0901", "E0902", "E0903", "E0904", "E0905", "E0906", "E0907", "E0908", "E0909", "E0910",
 ];

@@ -374,6 +374,7 @@ impl Converter {
                 topology,
                 version,
                 binary,
+                existing_members: None,
             })
         });
 
@@ -687,6 +688,19 @@ impl Converter {
         let ca = self.int_in(pki, "caValidityDays", "pki", days);
         let leaf = self.int_in(pki, "certValidityDays", "pki", days);
         let rotation = self.int_in(pki, "rotation", "pki", schema::ROTATION_RANGE);
+        let warn = self.int_in(
+            pki,
+            "expiryWarningDays",
+            "pki",
+            schema::EXPIRY_WARNING_RANGE,
+        );
+        let leaf_epoch = present(pki, "leafEpoch").map(|n| self.epoch(n, "pki.leafEpoch"));
+        let ttl = self.int_in(
+            pki,
+            "bootstrapTokenTtlHours",
+            "pki",
+            schema::BOOTSTRAP_TOKEN_TTL_RANGE,
+        );
         Some(PkiOptions {
             algorithm,
             ca_validity_days: ca
@@ -696,6 +710,16 @@ impl Converter {
                 .ok()?
                 .map_or(schema::DEFAULT_CERT_VALIDITY_DAYS, |d| d as u32),
             rotation: rotation.ok()?.map_or(0, |r| r as u64),
+            leaf_epoch: match leaf_epoch {
+                Some(e) => Some(e?),
+                None => None,
+            },
+            expiry_warning_days: warn
+                .ok()?
+                .map_or(schema::DEFAULT_EXPIRY_WARNING_DAYS, |d| d as u32),
+            bootstrap_token_ttl_hours: ttl
+                .ok()?
+                .map_or(schema::DEFAULT_BOOTSTRAP_TOKEN_TTL_HOURS, |h| h as u32),
         })
     }
 

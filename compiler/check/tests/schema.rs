@@ -36,6 +36,11 @@ fn model_value(c: &Cluster, path: &str) -> Option<String> {
         "pki.caValidityDays" => c.pki.ca_validity_days.to_string(),
         "pki.certValidityDays" => c.pki.cert_validity_days.to_string(),
         "pki.rotation" => c.pki.rotation.to_string(),
+        "pki.expiryWarningDays" => c.pki.expiry_warning_days.to_string(),
+        "pki.leafEpoch" => c.pki.leaf_epoch.map_or("null".to_string(), |e| {
+            format!("{:?}", hac_check::convert::format_rfc3339(e.unix))
+        }),
+        "pki.bootstrapTokenTtlHours" => c.pki.bootstrap_token_ttl_hours.to_string(),
         "nodes.<name>.interface" => opt(&node.interface),
         "nodes.<name>.zone" => opt(&node.zone),
         "nodes.<name>.labels" if node.labels.is_empty() => "{ }".to_string(),
@@ -228,7 +233,8 @@ fn full() -> serde_json::Value {
                      "dnsDomain": "cluster.local", "nodeMaskSize": 24,
                      "cni": { "manifest": "calico.yaml" } },
         "pki": { "algorithm": "ecdsa-p256", "caValidityDays": 3650, "certValidityDays": 365,
-                 "rotation": 0 },
+                 "rotation": 0, "leafEpoch": "2026-06-01T00:00:00Z", "expiryWarningDays": 60,
+                 "bootstrapTokenTtlHours": 2 },
         "nodes": {
             "master-0": { "roles": ["control-plane"], "address": "10.0.2.10/24", "kubelet": { "maxPods": 250 },
                           "hosts": { "packages": "preinstalled" },

@@ -169,6 +169,25 @@ pub struct Etcd {
     pub version: Version,
     /// Where the external units find etcd.
     pub binary: String,
+    /// The members of the live cluster this build changes (from the previous build's
+    /// `state.json`, `hac build --from`); `None` for a cluster built from nothing. A member
+    /// not listed here joins a running cluster: its unit says `--initial-cluster-state=existing`
+    /// and it must first be added with `etcdctl member add` (`hac plan` orders that).
+    pub existing_members: Option<Vec<EtcdMember>>,
+}
+
+/// A member of a running etcd cluster, as the previous build's `state.json` recorded it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EtcdMember {
+    pub name: String,
+    /// `https://<address>:2380`
+    pub peer_url: String,
+    /// The `--initial-cluster` entries (`name=url`) its unit was rendered with; empty when
+    /// not recorded (stacked etcd). A member that exists keeps them: etcd reads them only on
+    /// its first start, and an unchanged unit needs no restart.
+    pub initial_cluster: Vec<String>,
+    /// Its `--initial-cluster-state` (`new` or `existing`); empty when not recorded.
+    pub initial_state: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -220,6 +239,13 @@ pub struct PkiOptions {
     pub cert_validity_days: u32,
     /// Bump to issue new leaf keys and certificates under the same CAs.
     pub rotation: u64,
+    /// The leaves' notBefore when it differs from `epoch` (`pki.leafEpoch`): renews every
+    /// leaf certificate with a new validity window under the same CAs.
+    pub leaf_epoch: Option<Epoch>,
+    /// `hac check`/`build` warn (W0502) this many days before a certificate expires.
+    pub expiry_warning_days: u32,
+    /// kubeadm's bootstrap token `ttl`, in hours from `kubeadm init`; 0: never expires.
+    pub bootstrap_token_ttl_hours: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

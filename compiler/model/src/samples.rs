@@ -54,6 +54,7 @@ pub fn stacked_3() -> Cluster {
             topology: EtcdTopology::Stacked,
             version: Version::new(3, 5, 16),
             binary: "/usr/local/bin/etcd".to_string(),
+            existing_members: None,
         },
         network: Network {
             pods: "10.244.0.0/16".parse().unwrap(),
@@ -67,6 +68,9 @@ pub fn stacked_3() -> Cluster {
             ca_validity_days: 3650,
             cert_validity_days: 365,
             rotation: 0,
+            leaf_epoch: None,
+            expiry_warning_days: crate::schema::DEFAULT_EXPIRY_WARNING_DAYS,
+            bootstrap_token_ttl_hours: crate::schema::DEFAULT_BOOTSTRAP_TOKEN_TTL_HOURS,
         },
         nodes: vec![
             node("master-0", &[Role::ControlPlane], [10, 0, 2, 10], None),

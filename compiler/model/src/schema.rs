@@ -30,6 +30,10 @@ pub const DEFAULT_DNS_DOMAIN: &str = "cluster.local";
 pub const DEFAULT_NODE_MASK_SIZE: u8 = 24;
 pub const DEFAULT_CA_VALIDITY_DAYS: u32 = 3650;
 pub const DEFAULT_CERT_VALIDITY_DAYS: u32 = 365;
+/// `pki.expiryWarningDays`: warn this many days before a certificate expires.
+pub const DEFAULT_EXPIRY_WARNING_DAYS: u32 = 30;
+/// `pki.bootstrapTokenTtlHours`: kubeadm's own default ttl (24h).
+pub const DEFAULT_BOOTSTRAP_TOKEN_TTL_HOURS: u32 = 24;
 pub const DEFAULT_ETCD_BINARY: &str = "/usr/local/bin/etcd";
 
 /// Integer ranges the converter enforces (E0106), inclusive.
@@ -37,6 +41,9 @@ pub const PORT_RANGE: (i64, i64) = (1, 65535);
 pub const NODE_MASK_SIZE_RANGE: (i64, i64) = (1, 32);
 pub const VALIDITY_DAYS_RANGE: (i64, i64) = (1, 36500);
 pub const ROTATION_RANGE: (i64, i64) = (0, i64::MAX);
+pub const EXPIRY_WARNING_RANGE: (i64, i64) = (0, 36500);
+/// Up to a year; 0 means the token never expires (kubeadm's `ttl: 0s`).
+pub const BOOTSTRAP_TOKEN_TTL_RANGE: (i64, i64) = (0, 8784);
 /// Ranges the rules enforce (E0402, E0403).
 pub const ROUTER_ID_RANGE: (i64, i64) = (1, 255);
 pub const PRIORITY_RANGE: (i64, i64) = (1, 254);
@@ -745,6 +752,36 @@ pub const ATTRIBUTES: &[Attribute] = &[
         codes: &["E0101", "E0106"],
         doc: "Bump it to issue new leaf keys and certificates under the same CAs.",
         example: "pki.rotation = 1;",
+    },
+    Attribute {
+        section: Section::Pki,
+        key: "leafEpoch",
+        ty: "string",
+        default: DefaultValue::Unset("`epoch`"),
+        allowed: Allowed::Text("an RFC 3339 timestamp, not before `epoch`"),
+        codes: &["E0101", "E0105", "E0502"],
+        doc: "The notBefore of the leaf certificates when it is not `epoch`: moving it renews every leaf (new validity window, new serials) under the same CAs, which `hac plan` rolls out host by host. The leaves' window (`leafEpoch` + `certValidityDays`) must lie within the CAs' (`epoch` + `caValidityDays`).",
+        example: "pki.leafEpoch = \"2026-12-01T00:00:00Z\";",
+    },
+    Attribute {
+        section: Section::Pki,
+        key: "expiryWarningDays",
+        ty: "integer",
+        default: DefaultValue::Int(DEFAULT_EXPIRY_WARNING_DAYS as i64),
+        allowed: Allowed::IntRange(EXPIRY_WARNING_RANGE.0, EXPIRY_WARNING_RANGE.1),
+        codes: &["E0101", "E0106", "W0502", "E0504"],
+        doc: "`hac check` and `hac build` warn (W0502) when a certificate expires within this many days; an already expired one is refused (E0504) unless `--allow-expired`. 0 turns the early warning off.",
+        example: "pki.expiryWarningDays = 60;",
+    },
+    Attribute {
+        section: Section::Pki,
+        key: "bootstrapTokenTtlHours",
+        ty: "integer",
+        default: DefaultValue::Int(DEFAULT_BOOTSTRAP_TOKEN_TTL_HOURS as i64),
+        allowed: Allowed::IntRange(BOOTSTRAP_TOKEN_TTL_RANGE.0, BOOTSTRAP_TOKEN_TTL_RANGE.1),
+        codes: &["E0101", "E0106"],
+        doc: "The lifetime of the kubeadm bootstrap token (its `ttl` in the InitConfiguration), counted from `kubeadm init`; 0: it never expires. Joins after it expires need a fresh token (`kubeadm token create`, which `hac plan` orders). Recorded in `state.json`.",
+        example: "pki.bootstrapTokenTtlHours = 2;",
     },
     // -- nodes.<name> --------------------------------------------------------------------
     Attribute {

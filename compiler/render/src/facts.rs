@@ -29,7 +29,6 @@ pub const CNI_MARKER: &str = "etc/kubernetes/hac/cni.applied";
 /// The bootstrap token's groups, usages and lifetime (kubeadm's defaults).
 pub const TOKEN_GROUPS: &[&str] = &["system:bootstrappers:kubeadm:default-node-token"];
 pub const TOKEN_USAGES: &[&str] = &["signing", "authentication"];
-pub const TOKEN_TTL: &str = "24h0m0s";
 
 /// The label kubelet sets from a node's `zone`.
 pub const ZONE_LABEL: &str = "topology.kubernetes.io/zone";

@@ -286,16 +286,17 @@ pub struct EtcdUnitContext {
     pub etcd_version: String,
     pub binary: String,
     pub flags: Vec<String>,
+    /// `etcdctl member add …` when this member joins a running cluster (`hac build --from`).
+    pub member_add: Option<String>,
 }
 
 /// etcd's command-line flags for member `node`, in the spelling of `version`.
 pub fn etcd_flags(cluster: &Cluster, node: &Node, version: Version) -> Vec<String> {
     let pki = "/etc/kubernetes/pki/etcd";
     let addr = node.address;
-    let initial_cluster: Vec<String> = cluster
-        .etcd_members()
-        .map(|m| format!("{}=https://{}:2380", m.name, m.address))
-        .collect();
+    // A member joining a running cluster lists the members it will find and starts as
+    // `existing`; a running member keeps what it started with; a fresh cluster is `new`.
+    let (initial_cluster, state) = cluster.etcd_bootstrap(node);
     let mut flags = vec![
         format!("--name={}", node.name),
         "--data-dir=/var/lib/etcd".to_string(),
@@ -306,7 +307,7 @@ pub fn etcd_flags(cluster: &Cluster, node: &Node, version: Version) -> Vec<Strin
         "--listen-metrics-urls=http://127.0.0.1:2381".to_string(),
         format!("--initial-cluster={}", initial_cluster.join(",")),
         format!("--initial-cluster-token={}", cluster.name),
-        "--initial-cluster-state=new".to_string(),
+        format!("--initial-cluster-state={state}"),
         format!("--cert-file={pki}/server.crt"),
         format!("--key-file={pki}/server.key"),
         format!("--trusted-ca-file={pki}/ca.crt"),
@@ -338,6 +339,13 @@ pub fn etcd_unit_context(cluster: &Cluster, node: &Node) -> EtcdUnitContext {
         etcd_version: cluster.etcd.version.to_string(),
         binary: cluster.etcd.binary.clone(),
         flags: etcd_flags(cluster, node, cluster.etcd.version),
+        member_add: cluster.etcd_join_members(node).map(|_| {
+            format!(
+                "etcdctl member add {} --learner --peer-urls={}",
+                node.name,
+                Cluster::etcd_peer_url(node)
+            )
+        }),
     }
 }
 
