@@ -566,6 +566,8 @@ fn check_bundle(ha: &Path, secrets: Option<&Path>) -> Written {
             "etc/kubernetes/pki/encryption-config.yaml",
             "etc/kubernetes/audit-policy.yaml",
             "etc/kubernetes/pki/oidc-ca.crt",
+            // kube-vip on a joining control plane, placed by bootstrap.sh after the join.
+            "etc/hac/kube-vip.yaml",
         ] {
             if let Ok(t) = std::fs::read_to_string(root.join(shipped)) {
                 let name = shipped.rsplit('/').next().unwrap_or(shipped).to_string();

@@ -75,7 +75,12 @@ fn expected(
             add("etc/kubernetes/super-admin.conf");
         }
         if layout.lb_kind == "kube-vip" {
-            add("etc/kubernetes/manifests/kube-vip.yaml");
+            // Staged on joining control planes: kubeadm join wants the manifests folder empty.
+            add(if name == layout.first_cp {
+                "etc/kubernetes/manifests/kube-vip.yaml"
+            } else {
+                "etc/hac/kube-vip.yaml"
+            });
         }
         if layout.encryption {
             add(&format!("{pki}encryption-config.yaml"));

@@ -86,7 +86,8 @@ fn manifest_problem(text: &str) -> Option<&'static str> {
                 .trim_start_matches('{')
                 .trim_start();
             l.starts_with(&format!("{key}:")) || l.starts_with(&format!("\"{key}\""))
-        })
+        }) || text.contains(&format!("\"{key}\":"))
+            || text.contains(&format!("\"{key}\" :"))
     };
     if !has("apiVersion") || !has("kind") {
         return Some("it has no `apiVersion:` and `kind:`");

@@ -92,7 +92,7 @@ pub enum Section {
 impl Section {
     /// In the order of the reference.
     /// (The discriminants follow this order: `keys` and `required` index by them.)
-    pub const ALL: [Section; 21] = [
+    pub const ALL: [Section; 22] = [
         Section::Root,
         Section::ControlPlane,
         Section::ApiServer,

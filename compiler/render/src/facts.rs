@@ -19,6 +19,9 @@ pub const KEEPALIVED_INTERFACE_CONF: &str = "etc/keepalived/hac-interface.conf";
 pub const HAPROXY_CFG: &str = "etc/haproxy/haproxy.cfg";
 pub const NGINX_CONF: &str = "etc/nginx/nginx.conf";
 pub const KUBE_VIP_MANIFEST: &str = "etc/kubernetes/manifests/kube-vip.yaml";
+/// Where a joining control plane's kube-vip manifest waits: `kubeadm join`'s preflight
+/// requires /etc/kubernetes/manifests to be empty, so bootstrap.sh moves it in after the join.
+pub const KUBE_VIP_STAGED: &str = "etc/hac/kube-vip.yaml";
 pub const ETCD_UNIT: &str = "etc/systemd/system/etcd.service";
 pub const CA_CERT: &str = "etc/kubernetes/pki/ca.crt";
 /// The CNI manifest (`network.cni.manifest`), on the first control plane only.
@@ -50,6 +53,17 @@ pub fn runs_kube_vip(cluster: &Cluster, node: &Node) -> bool {
 }
 
 /// Whether `node` is the control plane that runs `kubeadm init`.
+/// Where `node`'s kube-vip manifest is shipped: in the static-pod folder on the first control
+/// plane (`kubeadm init` starts it, and init's preflight checks only kubeadm's own manifests),
+/// staged under /etc/hac on the others (placed by bootstrap.sh after `kubeadm join`).
+pub fn kube_vip_manifest_path(cluster: &Cluster, node: &Node) -> &'static str {
+    if is_first_control_plane(cluster, node) {
+        KUBE_VIP_MANIFEST
+    } else {
+        KUBE_VIP_STAGED
+    }
+}
+
 pub fn is_first_control_plane(cluster: &Cluster, node: &Node) -> bool {
     cluster
         .first_control_plane()

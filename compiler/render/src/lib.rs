@@ -295,7 +295,7 @@ fn node_files(
     if runs_kube_vip(cluster, node) {
         let pod = yaml::to_yaml(&kube_vip::pod(cluster, node))
             .map_err(|e| internal(format!("kube-vip manifest of `{}`: {e}", node.name)));
-        add(&mut files, KUBE_VIP_MANIFEST, 0o600, pod)?;
+        add(&mut files, kube_vip_manifest_path(cluster, node), 0o600, pod)?;
     }
     let mut etcd_keys = Vec::new();
     if runs_etcd_unit(cluster, node) {

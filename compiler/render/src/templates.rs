@@ -375,6 +375,9 @@ pub struct BootstrapContext {
     /// kube-vip starts with super-admin.conf on this node and switches after `kubeadm init`.
     pub kube_vip_super_admin: bool,
     pub kube_vip_manifest: &'static str,
+    /// On a joining control plane with kube-vip: the staged manifest bootstrap.sh moves into
+    /// the static-pod folder after `kubeadm join` (see facts::KUBE_VIP_STAGED).
+    pub kube_vip_after_join: Option<&'static str>,
     /// The node's manifest.json (its files, for the services' change digest).
     pub manifest: &'static str,
     /// Health gates before kubeadm (bounded waits, see bootstrap.sh.j2).
@@ -456,6 +459,9 @@ pub fn bootstrap_context(
         kubeadm_summary,
         kube_vip_super_admin: crate::kube_vip::uses_super_admin(cluster, node),
         kube_vip_manifest: facts::KUBE_VIP_MANIFEST,
+        kube_vip_after_join: (facts::runs_kube_vip(cluster, node)
+            && !facts::is_first_control_plane(cluster, node))
+        .then_some(facts::KUBE_VIP_STAGED),
         manifest: facts::MANIFEST,
         gates: gates(cluster, node),
         keys: if cluster.outputs.cloud_init

@@ -55,7 +55,13 @@ fn expected_rendered(variant: &str, node: &str) -> Vec<(&'static str, u32)> {
         ) => files.extend(kubelet.iter().copied()),
         ("kube_vip" | "kube_vip_1_28" | "kube_vip_detected_interface", "master") => {
             files.extend(kubelet.iter().copied());
-            files.push((KUBE_VIP_MANIFEST, 0o600));
+            // Staged on joining control planes (placed after kubeadm join).
+            let manifest = if node == "master-0" {
+                KUBE_VIP_MANIFEST
+            } else {
+                KUBE_VIP_STAGED
+            };
+            files.push((manifest, 0o600));
         }
         ("keepalived_only", "master") => {
             files.extend(kubelet.iter().copied());

@@ -24,6 +24,8 @@ const STUBBED: &[&str] = &[
     "curl",
     "grep",
     "sleep",
+    "cmp",
+    "install",
 ];
 
 /// Runs `script` with `args` where every external command is a stub that logs its call;
@@ -333,15 +335,24 @@ fn kube_vip_leaves_super_admin_conf_once_kubeadm_init_is_done() {
             "sed -i s#path: /etc/kubernetes/super-admin.conf#path: /etc/kubernetes/admin.conf# /etc/kubernetes/manifests/kube-vip.yaml",
         ]
     );
-    let (_, calls) = run_stubbed(&bootstrap(&bundle, "master-1"), &["kubeadm"]);
+    // A joining control plane: kubeadm join's preflight wants /etc/kubernetes/manifests
+    // empty, so the manifest is staged in /etc/hac and placed after the join (cmp fails:
+    // not in place yet).
+    assert!(file(&bundle, "master-1", KUBE_VIP_MANIFEST).is_none());
+    let (code, calls, out) =
+        run_stubbed_failing(&bootstrap(&bundle, "master-1"), &["kubeadm"], &["cmp"]);
+    assert_eq!(code, Some(0), "{out}");
     assert_eq!(
         calls,
         [
             "curl -ksf --max-time 5 https://10.0.2.100:6443/readyz",
-            "kubeadm join --config /etc/kubernetes/kubeadm-config.yaml"
+            "kubeadm join --config /etc/kubernetes/kubeadm-config.yaml",
+            "cmp -s /etc/hac/kube-vip.yaml /etc/kubernetes/manifests/kube-vip.yaml",
+            "install -m 0600 /etc/hac/kube-vip.yaml /etc/kubernetes/manifests/kube-vip.yaml",
         ]
     );
-    let pod1 = text(file(&bundle, "master-1", KUBE_VIP_MANIFEST).expect("kube-vip.yaml"));
+    assert!(out.contains("hac: changed (kube-vip placed"), "{out}");
+    let pod1 = text(file(&bundle, "master-1", KUBE_VIP_STAGED).expect("staged kube-vip.yaml"));
     assert!(
         pod1.contains("path: /etc/kubernetes/admin.conf\n"),
         "{pod1}"

@@ -60,12 +60,13 @@ fn yaml_files(
                 expected,
             ));
         }
-        if let Some(f) = file(bundle, &node.name, KUBE_VIP_MANIFEST) {
+        let kube_vip = hac_render::facts::kube_vip_manifest_path(cluster, node);
+        if let Some(f) = file(bundle, &node.name, kube_vip) {
             let expected = vec![
                 serde_json::to_value(hac_render::kube_vip::pod(cluster, node)).expect("to_value"),
             ];
             out.push((
-                format!("{}/{KUBE_VIP_MANIFEST}", node.name),
+                format!("{}/{kube_vip}", node.name),
                 f.contents.clone(),
                 expected,
             ));

@@ -6,7 +6,8 @@
 #   prepare   /etc/hac/prepare.sh: packages, containerd, swap off, firewall (see that file)
 #   services  kernel settings and the node's own services (etcd)
 #   kubeadm   nothing (this node runs no kubelet)
-#   (none)    all three, in that order. Every phase is safe to run again.
+#   (none)    all three, in that order. Every phase is safe to run again; each prints
+#             "hac: changed" when it changed the node (the Ansible play reports it).
 set -eu
 
 phase="${1:-all}"
@@ -18,7 +19,53 @@ case "$phase" in
         ;;
 esac
 
+# await_keys: the cloud-init user-data leaves this node's private files out
+# (outputs.cloudInitKeys = "separate"). Unless they are in place already (the Ansible play
+# copies them), wait for their archive, cloud-init/etcd-2-keys.tar.gz of the bundle,
+# delivered at $HAC_KEYS_ARCHIVE (default /root/hac-keys.tar.gz), unpack it without changing
+# existing folders and delete it.
+# Arguments: the node's private files.
+await_keys() {
+    missing=""
+    for key in "$@"; do
+        [ -e "$key" ] || missing="$key"
+    done
+    if [ -z "$missing" ]; then
+        return 0
+    fi
+    archive="${HAC_KEYS_ARCHIVE:-/root/hac-keys.tar.gz}"
+    tries="${HAC_WAIT_TRIES:-90}"
+    n=1
+    # gzip -t: a copy still in progress is not complete gzip yet.
+    until [ -f "$archive" ] && gzip -t "$archive" 2>/dev/null; do
+        if [ "$n" -ge "$tries" ]; then
+            echo "hac: gave up waiting for $archive (copy cloud-init/etcd-2-keys.tar.gz of the bundle there) after $n tries" 1>&2
+            exit 1
+        fi
+        echo "hac: waiting for this node's keys at $archive: copy cloud-init/etcd-2-keys.tar.gz of the bundle there (try $n of $tries)"
+        n=$((n + 1))
+        sleep "${HAC_WAIT_SECONDS:-10}"
+    done
+    # --no-overwrite-dir --touch: existing folders keep their owner, mode and mtime (a new
+    # file in one updates its mtime to now, as any write does; never to the archive's epoch).
+    tar -xzf "$archive" -C / --no-overwrite-dir --touch
+    rm -f "$archive"
+    if [ ! -e "$missing" ]; then
+        echo "hac: $archive did not hold $missing: is it the archive of etcd-2?" 1>&2
+        exit 1
+    fi
+    echo "hac: unpacked this node's keys from $archive and deleted it"
+}
+
 start_services() {
+    # Files unchanged since the services last started, and the services running: nothing
+    # to do, so a rerun restarts nothing.
+    digest=$(bundle_digest)
+    if [ "$(cat /var/lib/hac/services.sha256 2>/dev/null || true)" = "$digest" ] \
+        && systemctl is-active --quiet etcd; then
+        echo "hac: services unchanged"
+        return 0
+    fi
     # etcd runs as its own user: a uid cannot be baked into the archive, so the user is
     # made here and handed the member's keys and data directory.
     if ! id etcd >/dev/null 2>&1; then
@@ -33,6 +80,16 @@ start_services() {
     # --no-block: a member reports ready only once a quorum of members runs, so waiting
     # here would stall the first member until the others start.
     systemctl enable --now --no-block etcd
+    mkdir -p /var/lib/hac
+    echo "$digest" >/var/lib/hac/services.sha256
+    echo "hac: changed (services)"
+}
+
+# bundle_digest: one sha256 over manifest.json and every file it lists, as installed now.
+bundle_digest() {
+    sed -n 's/^ *"path": "\([^"]*\)",*$/\1/p' /etc/hac/manifest.json |
+        while read -r f; do sha256sum "/$f" 2>&1 || true; done |
+        cat /etc/hac/manifest.json - | sha256sum | cut -d' ' -f1
 }
 
 run_kubeadm() {
@@ -42,6 +99,11 @@ run_kubeadm() {
 if [ "$phase" = all ] || [ "$phase" = prepare ]; then
     "${HAC_ROOT:-}/etc/hac/prepare.sh"
 fi
+# The key archive is not needed to install packages.
+[ "$phase" = prepare ] || await_keys \
+    /etc/kubernetes/pki/etcd/healthcheck-client.key \
+    /etc/kubernetes/pki/etcd/peer.key \
+    /etc/kubernetes/pki/etcd/server.key
 if [ "$phase" = all ] || [ "$phase" = services ]; then
     start_services
 fi

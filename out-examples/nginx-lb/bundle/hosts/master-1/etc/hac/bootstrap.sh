@@ -6,7 +6,8 @@
 #   prepare   /etc/hac/prepare.sh: packages, containerd, swap off, firewall (see that file)
 #   services  kernel settings and the node's own services (keepalived, nginx)
 #   kubeadm   kubeadm join as a control plane
-#   (none)    all three, in that order. Every phase is safe to run again.
+#   (none)    all three, in that order. Every phase is safe to run again; each prints
+#             "hac: changed" when it changed the node (the Ansible play reports it).
 #
 # Before kubeadm it waits, at most HAC_WAIT_TRIES (default 90) times HAC_WAIT_SECONDS
 # (default 10) seconds, for the API at 192.168.1.10:8443 to answer /readyz;
@@ -22,14 +23,88 @@ case "$phase" in
         ;;
 esac
 
+# keepalived_interface: the cluster file names no interface for keepalived, so the one that
+# holds 192.168.1.12 is written to /etc/keepalived/hac-interface.conf, which keepalived.conf includes.
+keepalived_interface() {
+    # shellcheck disable=SC2046 # one line of words: "INDEX: NAME inet ADDRESS/LEN ..."
+    set -- $(ip -o -4 addr show to 192.168.1.12)
+    if [ "$#" -lt 2 ]; then
+        echo "hac: no interface holds 192.168.1.12, so keepalived has none to bind; name it in the cluster file (nodes.master-1.interface)" 1>&2
+        exit 1
+    fi
+    interface="${2%%@*}"
+    printf '    interface %s\n' "$interface" >/etc/keepalived/hac-interface.conf.tmp
+    chmod 0644 /etc/keepalived/hac-interface.conf.tmp
+    mv -f /etc/keepalived/hac-interface.conf.tmp /etc/keepalived/hac-interface.conf
+    echo "hac: keepalived binds $interface (holds 192.168.1.12)"
+}
+
+# await_keys: the cloud-init user-data leaves this node's private files out
+# (outputs.cloudInitKeys = "separate"). Unless they are in place already (the Ansible play
+# copies them), wait for their archive, cloud-init/master-1-keys.tar.gz of the bundle,
+# delivered at $HAC_KEYS_ARCHIVE (default /root/hac-keys.tar.gz), unpack it without changing
+# existing folders and delete it.
+# Arguments: the node's private files.
+await_keys() {
+    missing=""
+    for key in "$@"; do
+        [ -e "$key" ] || missing="$key"
+    done
+    if [ -z "$missing" ]; then
+        return 0
+    fi
+    archive="${HAC_KEYS_ARCHIVE:-/root/hac-keys.tar.gz}"
+    tries="${HAC_WAIT_TRIES:-90}"
+    n=1
+    # gzip -t: a copy still in progress is not complete gzip yet.
+    until [ -f "$archive" ] && gzip -t "$archive" 2>/dev/null; do
+        if [ "$n" -ge "$tries" ]; then
+            echo "hac: gave up waiting for $archive (copy cloud-init/master-1-keys.tar.gz of the bundle there) after $n tries" 1>&2
+            exit 1
+        fi
+        echo "hac: waiting for this node's keys at $archive: copy cloud-init/master-1-keys.tar.gz of the bundle there (try $n of $tries)"
+        n=$((n + 1))
+        sleep "${HAC_WAIT_SECONDS:-10}"
+    done
+    # --no-overwrite-dir --touch: existing folders keep their owner, mode and mtime (a new
+    # file in one updates its mtime to now, as any write does; never to the archive's epoch).
+    tar -xzf "$archive" -C / --no-overwrite-dir --touch
+    rm -f "$archive"
+    if [ ! -e "$missing" ]; then
+        echo "hac: $archive did not hold $missing: is it the archive of master-1?" 1>&2
+        exit 1
+    fi
+    echo "hac: unpacked this node's keys from $archive and deleted it"
+}
+
 start_services() {
     modprobe overlay
     modprobe br_netfilter
     sysctl --system >/dev/null
+    # Files unchanged since the services last started, and the services running: nothing
+    # to do, so a rerun restarts nothing.
+    digest=$(bundle_digest)
+    if [ "$(cat /var/lib/hac/services.sha256 2>/dev/null || true)" = "$digest" ] \
+        && systemctl is-active --quiet nginx \
+        && systemctl is-active --quiet keepalived; then
+        echo "hac: services unchanged"
+        return 0
+    fi
     systemctl enable --now nginx
     systemctl reload-or-restart nginx
+    keepalived_interface
     systemctl enable --now keepalived
     systemctl reload-or-restart keepalived
+    mkdir -p /var/lib/hac
+    echo "$digest" >/var/lib/hac/services.sha256
+    echo "hac: changed (services)"
+}
+
+# bundle_digest: one sha256 over manifest.json and every file it lists, as installed now.
+bundle_digest() {
+    sed -n 's/^ *"path": "\([^"]*\)",*$/\1/p' /etc/hac/manifest.json |
+        while read -r f; do sha256sum "/$f" 2>&1 || true; done |
+        cat /etc/hac/manifest.json - | sha256sum | cut -d' ' -f1
 }
 # wait_until WHAT COMMAND...: runs COMMAND until it succeeds, a bounded number of times.
 wait_until() {
@@ -56,11 +131,29 @@ run_kubeadm() {
     fi
     wait_until "the API at https://192.168.1.10:8443/readyz" curl -ksf --max-time 5 https://192.168.1.10:8443/readyz
     kubeadm join --config /etc/kubernetes/kubeadm-config.yaml
+    echo "hac: changed (kubeadm)"
 }
 
 if [ "$phase" = all ] || [ "$phase" = prepare ]; then
     "${HAC_ROOT:-}/etc/hac/prepare.sh"
 fi
+# The key archive is not needed to install packages.
+[ "$phase" = prepare ] || await_keys \
+    /etc/keepalived/keepalived.conf \
+    /etc/kubernetes/admin.conf \
+    /etc/kubernetes/controller-manager.conf \
+    /etc/kubernetes/kubeadm-config.yaml \
+    /etc/kubernetes/pki/apiserver-etcd-client.key \
+    /etc/kubernetes/pki/apiserver-kubelet-client.key \
+    /etc/kubernetes/pki/apiserver.key \
+    /etc/kubernetes/pki/ca.key \
+    /etc/kubernetes/pki/etcd/healthcheck-client.key \
+    /etc/kubernetes/pki/etcd/peer.key \
+    /etc/kubernetes/pki/etcd/server.key \
+    /etc/kubernetes/pki/front-proxy-client.key \
+    /etc/kubernetes/pki/sa.key \
+    /etc/kubernetes/pki/sa.pub \
+    /etc/kubernetes/scheduler.conf
 if [ "$phase" = all ] || [ "$phase" = services ]; then
     start_services
 fi

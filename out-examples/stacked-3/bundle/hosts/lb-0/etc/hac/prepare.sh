@@ -17,6 +17,13 @@ log() {
     echo "hac prepare: $*"
 }
 
+# did MESSAGE: logs a step that changed the host (the summary line says so at the end).
+changes=0
+did() {
+    changes=$((changes + 1))
+    log "$@"
+}
+
 fail() {
     echo "hac prepare: error: $*" 1>&2
     exit 1
@@ -59,7 +66,7 @@ want() {
 want keepalived
 want haproxy
 if [ -n "$install" ]; then
-    log "packages: installing$install"
+    did "packages: installing$install"
     # A fresh cloud image may still be running unattended-upgrades: wait for dpkg's lock.
     apt-get -o DPkg::Lock::Timeout=600 update -q
     # shellcheck disable=SC2086 # one word per package
@@ -72,9 +79,13 @@ fi
 if command -v nft >/dev/null 2>&1 && nft list table inet hac >/dev/null 2>&1; then
     nft delete table inet hac
     rm -f "$state/firewall.sha256"
-    log "firewall: removed table inet hac (hosts.firewall is off)"
+    did "firewall: removed table inet hac (hosts.firewall is off)"
 else
     log "firewall: off (hosts.firewall)"
 fi
 
 log "lb-0 is prepared"
+if [ "$changes" -gt 0 ]; then
+    # bootstrap.sh's phases share this line; the Ansible play reports it as changed.
+    echo "hac: changed (prepare)"
+fi

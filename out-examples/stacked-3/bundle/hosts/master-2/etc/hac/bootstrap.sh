@@ -6,7 +6,8 @@
 #   prepare   /etc/hac/prepare.sh: packages, containerd, swap off, firewall (see that file)
 #   services  kernel settings and the node's own services
 #   kubeadm   kubeadm join as a control plane
-#   (none)    all three, in that order. Every phase is safe to run again.
+#   (none)    all three, in that order. Every phase is safe to run again; each prints
+#             "hac: changed" when it changed the node (the Ansible play reports it).
 #
 # Before kubeadm it waits, at most HAC_WAIT_TRIES (default 90) times HAC_WAIT_SECONDS
 # (default 10) seconds, for the API at k8s.example.internal:6443 to answer /readyz;
@@ -21,6 +22,44 @@ case "$phase" in
         exit 2
         ;;
 esac
+
+# await_keys: the cloud-init user-data leaves this node's private files out
+# (outputs.cloudInitKeys = "separate"). Unless they are in place already (the Ansible play
+# copies them), wait for their archive, cloud-init/master-2-keys.tar.gz of the bundle,
+# delivered at $HAC_KEYS_ARCHIVE (default /root/hac-keys.tar.gz), unpack it without changing
+# existing folders and delete it.
+# Arguments: the node's private files.
+await_keys() {
+    missing=""
+    for key in "$@"; do
+        [ -e "$key" ] || missing="$key"
+    done
+    if [ -z "$missing" ]; then
+        return 0
+    fi
+    archive="${HAC_KEYS_ARCHIVE:-/root/hac-keys.tar.gz}"
+    tries="${HAC_WAIT_TRIES:-90}"
+    n=1
+    # gzip -t: a copy still in progress is not complete gzip yet.
+    until [ -f "$archive" ] && gzip -t "$archive" 2>/dev/null; do
+        if [ "$n" -ge "$tries" ]; then
+            echo "hac: gave up waiting for $archive (copy cloud-init/master-2-keys.tar.gz of the bundle there) after $n tries" 1>&2
+            exit 1
+        fi
+        echo "hac: waiting for this node's keys at $archive: copy cloud-init/master-2-keys.tar.gz of the bundle there (try $n of $tries)"
+        n=$((n + 1))
+        sleep "${HAC_WAIT_SECONDS:-10}"
+    done
+    # --no-overwrite-dir --touch: existing folders keep their owner, mode and mtime (a new
+    # file in one updates its mtime to now, as any write does; never to the archive's epoch).
+    tar -xzf "$archive" -C / --no-overwrite-dir --touch
+    rm -f "$archive"
+    if [ ! -e "$missing" ]; then
+        echo "hac: $archive did not hold $missing: is it the archive of master-2?" 1>&2
+        exit 1
+    fi
+    echo "hac: unpacked this node's keys from $archive and deleted it"
+}
 
 start_services() {
     modprobe overlay
@@ -52,11 +91,28 @@ run_kubeadm() {
     fi
     wait_until "the API at https://k8s.example.internal:6443/readyz" curl -ksf --max-time 5 https://k8s.example.internal:6443/readyz
     kubeadm join --config /etc/kubernetes/kubeadm-config.yaml
+    echo "hac: changed (kubeadm)"
 }
 
 if [ "$phase" = all ] || [ "$phase" = prepare ]; then
     "${HAC_ROOT:-}/etc/hac/prepare.sh"
 fi
+# The key archive is not needed to install packages.
+[ "$phase" = prepare ] || await_keys \
+    /etc/kubernetes/admin.conf \
+    /etc/kubernetes/controller-manager.conf \
+    /etc/kubernetes/kubeadm-config.yaml \
+    /etc/kubernetes/pki/apiserver-etcd-client.key \
+    /etc/kubernetes/pki/apiserver-kubelet-client.key \
+    /etc/kubernetes/pki/apiserver.key \
+    /etc/kubernetes/pki/ca.key \
+    /etc/kubernetes/pki/etcd/healthcheck-client.key \
+    /etc/kubernetes/pki/etcd/peer.key \
+    /etc/kubernetes/pki/etcd/server.key \
+    /etc/kubernetes/pki/front-proxy-client.key \
+    /etc/kubernetes/pki/sa.key \
+    /etc/kubernetes/pki/sa.pub \
+    /etc/kubernetes/scheduler.conf
 if [ "$phase" = all ] || [ "$phase" = services ]; then
     start_services
 fi

@@ -22,6 +22,13 @@ log() {
     echo "hac prepare: $*"
 }
 
+# did MESSAGE: logs a step that changed the host (the summary line says so at the end).
+changes=0
+did() {
+    changes=$((changes + 1))
+    log "$@"
+}
+
 fail() {
     echo "hac prepare: error: $*" 1>&2
     exit 1
@@ -55,13 +62,13 @@ log "worker-1 (worker), Kubernetes 1.30.0, packages: upstream"
 # --- swap: the kubelet refuses to run with swap on ------------------------------------
 if [ -n "$(sed -n 2p "$root/proc/swaps" 2>/dev/null)" ]; then
     swapoff -a
-    log "swap: turned off"
+    did "swap: turned off"
 else
     log "swap: off"
 fi
 if grep -Eq '^[^#[:space:]][^#]*[[:space:]]swap[[:space:]]' "$root/etc/fstab" 2>/dev/null; then
     sed -i -E 's/^([^#[:space:]][^#]*[[:space:]]swap[[:space:]].*)$/# swap off for the kubelet (hac): \1/' "$root/etc/fstab"
-    log "swap: fstab entries commented out"
+    did "swap: fstab entries commented out"
 else
     log "swap: no fstab entry"
 fi
@@ -70,7 +77,7 @@ if [ -n "$units" ]; then
     # shellcheck disable=SC2086 # one word per unit
     systemctl mask $units >/dev/null
     # shellcheck disable=SC2086
-    log "swap: masked" $units
+    did "swap: masked" $units
 else
     log "swap: no swap unit to mask"
 fi
@@ -108,7 +115,7 @@ if [ -n "$mismatch" ]; then
     fail "installed packages are not Kubernetes 1.30.0:$mismatch upgrade them the kubeadm way (on each node in turn: apt-mark unhold kubeadm && apt-get install kubeadm=1.30.0-* && kubeadm upgrade apply|node, then kubelet and kubectl), then run this again"
 fi
 if [ -n "$install" ]; then
-    log "packages: installing$install"
+    did "packages: installing$install"
     # A fresh cloud image may still be running unattended-upgrades: wait for dpkg's lock.
     apt-get -o DPkg::Lock::Timeout=600 update -q
     # shellcheck disable=SC2086 # one word per package
@@ -127,7 +134,7 @@ done
 if [ -n "$hold" ]; then
     # shellcheck disable=SC2086 # one word per package
     apt-mark hold $hold >/dev/null
-    log "packages: held$hold"
+    did "packages: held$hold"
 else
     log "packages: kubelet, kubeadm, kubectl held"
 fi
@@ -136,22 +143,26 @@ fi
 if changed containerd "$root/etc/containerd/config.toml"; then
     systemctl restart containerd
     record containerd "$root/etc/containerd/config.toml"
-    log "containerd: restarted with /etc/containerd/config.toml (sandbox registry.k8s.io/pause:3.9, systemd cgroups)"
+    did "containerd: restarted with /etc/containerd/config.toml (sandbox registry.k8s.io/pause:3.9, systemd cgroups)"
 else
     log "containerd: configuration unchanged"
 fi
 if ! systemctl is-enabled --quiet containerd; then
     systemctl enable containerd >/dev/null
-    log "containerd: enabled at boot"
+    did "containerd: enabled at boot"
 fi
 
 # --- firewall ---------------------------------------------------------------------------
 if command -v nft >/dev/null 2>&1 && nft list table inet hac >/dev/null 2>&1; then
     nft delete table inet hac
     rm -f "$state/firewall.sha256"
-    log "firewall: removed table inet hac (hosts.firewall is off)"
+    did "firewall: removed table inet hac (hosts.firewall is off)"
 else
     log "firewall: off (hosts.firewall)"
 fi
 
 log "worker-1 is prepared"
+if [ "$changes" -gt 0 ]; then
+    # bootstrap.sh's phases share this line; the Ansible play reports it as changed.
+    echo "hac: changed (prepare)"
+fi
