@@ -133,7 +133,7 @@ fn the_documented_defaults_are_the_values_a_cluster_gets() {
             DefaultValue::EmptyList => "[ ]".to_string(),
             DefaultValue::EmptySet => "{ }".to_string(),
             DefaultValue::Unset(_) if a.section != Section::Taint => "null".to_string(),
-            _ => continue,
+            DefaultValue::Unset(_) => continue,
         };
         if a.section == Section::Volume {
             continue; // the base cluster has no volume: see the test below
