@@ -18,7 +18,7 @@ pub mod rules;
 pub mod topology;
 
 pub use availability::{Availability, LossOutcome, ZoneLoss};
-pub use rules::{check_validity_now, check_vrrp_password, planned_apiserver_sans};
+pub use rules::{check_validity_now, planned_apiserver_sans};
 
 use hac_core::{DataNode, Diagnostic};
 use hac_model::Cluster;

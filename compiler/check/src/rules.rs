@@ -1025,24 +1025,6 @@ fn keepalived(c: &Cluster, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// The VRRP password rule (the password lives in the secrets file, checked by the PKI stage):
-/// keepalived's PASS authentication uses at most 8 characters and silently truncates longer ones.
-pub fn check_vrrp_password(len: usize) -> Option<Diagnostic> {
-    if (1..=8).contains(&len) {
-        return None;
-    }
-    let msg = if len == 0 {
-        "the VRRP password is empty".to_string()
-    } else {
-        format!("the VRRP password is {len} characters; keepalived uses only the first 8 and silently drops the rest")
-    };
-    Some(
-        Diagnostic::error(msg)
-            .with_code(codes::VRRP_PASSWORD_LENGTH)
-            .with_hint("set a password of 1 to 8 characters in the secrets file (`hac secrets init` generates one)"),
-    )
-}
-
 fn versions_and_pki(c: &Cluster, out: &mut Vec<Diagnostic>) {
     let v = c.kubernetes_version;
     let (lo, hi) = (KUBERNETES_MIN, KUBERNETES_MAX);

@@ -501,7 +501,7 @@ pub fn documents(
             api_version: api.api_version(),
             kind: "InitConfiguration",
             bootstrap_tokens: vec![BootstrapToken {
-                token: secrets.bootstrap_token.clone(),
+                token: secrets.bootstrap_token.as_str().to_string(),
                 description: format!("hac: joins the nodes of cluster {}", cluster.name),
                 ttl: TOKEN_TTL,
                 usages: TOKEN_USAGES.to_vec(),
@@ -542,7 +542,7 @@ pub fn documents(
         discovery: Discovery {
             bootstrap_token: BootstrapTokenDiscovery {
                 api_server_endpoint: cluster.control_plane_endpoint(),
-                token: secrets.bootstrap_token.clone(),
+                token: secrets.bootstrap_token.as_str().to_string(),
                 ca_cert_hashes: vec![ca_cert_hash.to_string()],
             },
             timeout: (!v4).then_some(DISCOVERY_TIMEOUT),
