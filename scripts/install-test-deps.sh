@@ -19,6 +19,9 @@ want nginx nginx libnginx-mod-stream
 want etcd etcd-server
 want etcdctl etcd-client
 want shellcheck shellcheck
+want nft nftables            # checks and loads every firewall ruleset (compiler/render/tests/prepare.rs)
+want containerd containerd   # `containerd config dump` of every config.toml
+want gpg gpg                 # the pinned pkgs.k8s.io key's fingerprint
 want ansible-playbook ansible-core
 want cloud-init cloud-init
 want openssl openssl
@@ -29,6 +32,7 @@ want systemd-analyze systemd
 want hyperfine hyperfine
 want curl curl
 want tar tar
+want gzip gzip
 want sha256sum coreutils
 want chromium chromium   # renders topology.svg to PNG (tests/topology.rs)
 # The font topology.svg's text widths are measured for (chromium alone may bring another).

@@ -98,6 +98,7 @@ fn hac_check(file: &Path, extra: &[&str]) -> Result<Run, String> {
         .args(["--message-format", "json", "--color", "never"])
         .args(extra)
         .env("NO_COLOR", "1")
+        .env("HAC_NOW", "2026-07-01T00:00:00Z")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -319,11 +319,30 @@ impl Live {
             );
         }
         let conf = self.lab.dir.join(format!("{host}-keepalived.conf"));
-        std::fs::write(
-            &conf,
-            map(&std::fs::read_to_string(root.join("etc/keepalived/keepalived.conf")).unwrap()),
-        )
-        .unwrap();
+        let keepalived_conf =
+            map(&std::fs::read_to_string(root.join("etc/keepalived/keepalived.conf")).unwrap());
+        if keepalived_conf.contains("include ") {
+            // No interface named: the archive's bootstrap.sh finds the one that holds the
+            // host's address (eth0 here) and writes the file keepalived.conf includes.
+            let bootstrap = std::fs::read_to_string(root.join("etc/hac/bootstrap.sh")).unwrap();
+            let start = bootstrap
+                .find("keepalived_interface() {")
+                .expect("bootstrap.sh detects keepalived's interface");
+            let end = start
+                + bootstrap[start..]
+                    .find("\n}\n")
+                    .expect("end of the function")
+                + 3;
+            let script = format!("{}keepalived_interface\n", map(&bootstrap[start..end]));
+            let o = self.lab.exec(host, &s(&["sh", "-c", &script]));
+            assert!(
+                o.status.success() && text(&o.stdout).contains("hac: keepalived binds eth0"),
+                "{host}: interface detection failed:\n{}{}",
+                text(&o.stdout),
+                text(&o.stderr)
+            );
+        }
+        std::fs::write(&conf, keepalived_conf).unwrap();
         let dir = self.lab.dir.clone();
         self.lab.spawn(
             host,

@@ -331,6 +331,31 @@ fn check_bundle(ha: &Path, secrets: Option<&Path>) -> Written {
         .unwrap();
     let version = kubeadm_version_for(cluster_doc["kubernetesVersion"].as_str().unwrap());
     let stacked = cluster_doc["etcd"]["local"].is_mapping();
+    // containerd's sandbox image (prepare.sh's config.toml) is the pause image kubeadm expects.
+    let o = run(kubeadm(version)
+        .args(["config", "images", "list", "--config"])
+        .arg(first.1.join("etc/kubernetes/kubeadm-config.yaml")));
+    assert!(
+        o.status.success(),
+        "kubeadm config images list: {}",
+        text(&o.stderr)
+    );
+    let images = text(&o.stdout);
+    let pause = images
+        .lines()
+        .find(|l| l.contains("/pause:"))
+        .unwrap_or_else(|| panic!("kubeadm lists no pause image:\n{images}"));
+    let mut runtimes = 0;
+    for (host, root) in &b.roots {
+        if let Ok(toml) = std::fs::read_to_string(root.join("etc/containerd/config.toml")) {
+            assert!(
+                toml.contains(&format!("sandbox_image = \"{pause}\"")),
+                "{host}: containerd's sandbox image is not kubeadm's {pause}:\n{toml}"
+            );
+            runtimes += 1;
+        }
+    }
+    assert!(runtimes > 0, "no node got a containerd configuration");
     let leaf_expiry = kubeadm_date(b.epoch_days + b.cert_validity_days);
     let ca_expiry = kubeadm_date(b.epoch_days + b.ca_validity_days);
 

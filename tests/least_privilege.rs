@@ -19,9 +19,17 @@ struct Layout {
     encryption: bool,
     audit: bool,
     oidc_ca: bool,
+    /// The cluster's `hosts.packages` and `hosts.firewall` (nodes may override them).
+    packages: String,
+    firewall: bool,
 }
 
-fn expected(layout: &Layout, name: &str, roles: &[String]) -> BTreeSet<String> {
+fn expected(
+    layout: &Layout,
+    name: &str,
+    roles: &[String],
+    hosts: &serde_json::Value,
+) -> BTreeSet<String> {
     let has = |r: &str| roles.iter().any(|x| x == r);
     let mut f = BTreeSet::new();
     let mut add = |p: &str| {
@@ -93,6 +101,17 @@ fn expected(layout: &Layout, name: &str, roles: &[String]) -> BTreeSet<String> {
         add("etc/kubernetes/kubeadm-config.yaml");
         add("etc/sysctl.d/99-kubernetes.conf");
         add("etc/modules-load.d/kubernetes.conf");
+        add("etc/containerd/config.toml");
+        add("etc/crictl.yaml");
+        let packages = hosts["packages"].as_str().unwrap_or(&layout.packages);
+        if packages != "preinstalled" {
+            add("etc/apt/sources.list.d/hac-kubernetes.list");
+            add("etc/apt/keyrings/hac-kubernetes.asc");
+        }
+    }
+    if hosts["firewall"].as_bool().unwrap_or(layout.firewall) {
+        add("etc/hac/firewall.nft");
+        add("etc/systemd/system/hac-firewall.service");
     }
     if holds_vip {
         add("etc/keepalived/keepalived.conf");
@@ -113,6 +132,7 @@ fn expected(layout: &Layout, name: &str, roles: &[String]) -> BTreeSet<String> {
     }
     add("etc/hac/bootstrap.sh");
     add("etc/hac/manifest.json");
+    add("etc/hac/prepare.sh");
     f
 }
 
@@ -154,6 +174,15 @@ fn every_node_holds_exactly_what_its_roles_need() {
             encryption: !v["controlPlane"]["apiServer"]["encryption"].is_null(),
             audit: !v["controlPlane"]["apiServer"]["audit"].is_null(),
             oidc_ca: !v["controlPlane"]["apiServer"]["oidc"]["ca"].is_null(),
+            packages: v["hosts"]["packages"]
+                .as_str()
+                .unwrap_or(if minor >= 24 {
+                    "upstream"
+                } else {
+                    "preinstalled"
+                })
+                .to_string(),
+            firewall: v["hosts"]["firewall"].as_bool().unwrap_or(false),
         };
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("b");
@@ -170,7 +199,7 @@ fn every_node_holds_exactly_what_its_roles_need() {
                 .iter()
                 .map(|p| p.display().to_string())
                 .collect();
-            let want = expected(&layout, name, &roles);
+            let want = expected(&layout, name, &roles, &node["hosts"]);
             let extra: Vec<_> = got.difference(&want).collect();
             let missing: Vec<_> = want.difference(&got).collect();
             assert!(

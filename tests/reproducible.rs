@@ -18,7 +18,8 @@ fn build_in_shell(name: &str, out: &std::path::Path, cwd: &std::path::Path, tz: 
         .arg(&secrets)
         .arg(out)
         .current_dir(cwd)
-        .env("TZ", tz));
+        .env("TZ", tz)
+        .env("HAC_NOW", "2026-07-01T00:00:00Z"));
     assert!(
         o.status.success(),
         "build {name} failed: {}",

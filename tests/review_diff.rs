@@ -71,7 +71,7 @@ fn json_format_says_the_same_facts() {
     assert_eq!(v["identical"], false);
     assert_eq!(
         v["hosts"],
-        serde_json::json!([{ "host": "worker-2", "change": "added", "files": 5 }])
+        serde_json::json!([{ "host": "worker-2", "change": "added", "files": 10 }])
     );
     let paths: Vec<&str> = v["files"]
         .as_array()
@@ -84,7 +84,9 @@ fn json_format_says_the_same_facts() {
         [
             "SHA256SUMS",
             "ansible/inventory.yml",
+            "cloud-init/worker-2-keys.tar.gz",
             "cloud-init/worker-2.yaml",
+            "state.json",
             "topology.svg"
         ]
     );

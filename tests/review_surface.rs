@@ -43,7 +43,8 @@ fn set(items: &[&str]) -> BTreeSet<String> {
 /// the control planes and etcd members, not the workers — a report that grows a line per
 /// node may change too).
 fn node_list_files(old: &Path, changed: &BTreeSet<String>) -> BTreeSet<String> {
-    let mut files = set(&["SHA256SUMS", "ansible/inventory.yml"]);
+    // state.json records every node (docs/state.md).
+    let mut files = set(&["SHA256SUMS", "ansible/inventory.yml", "state.json"]);
     for optional in ["topology.svg", "report.txt"] {
         if old.join(optional).exists() && changed.contains(optional) {
             files.insert(optional.to_string());
@@ -73,7 +74,10 @@ fn adding_a_worker_changes_only_its_files_the_inventory_the_report_and_the_sums(
             "{format}: changed files"
         );
         assert!(removed.is_empty(), "{format}: removed {removed:?}");
-        let mut expected_added = set(&["cloud-init/worker-2.yaml"]);
+        let mut expected_added = set(&[
+            "cloud-init/worker-2.yaml",
+            "cloud-init/worker-2-keys.tar.gz",
+        ]);
         if format == "tar" {
             expected_added.insert("hosts/worker-2.tar.gz".to_string());
         } else {
@@ -130,7 +134,14 @@ fn adding_a_control_plane_changes_only_what_lists_the_control_planes() {
         .collect();
     assert_eq!(
         new_hosts,
-        BTreeSet::from(["master-3", "master-3.yaml", "master-4", "master-4.yaml"]),
+        BTreeSet::from([
+            "master-3",
+            "master-3-keys.tar.gz",
+            "master-3.yaml",
+            "master-4",
+            "master-4-keys.tar.gz",
+            "master-4.yaml"
+        ]),
         "{added:?}"
     );
 }

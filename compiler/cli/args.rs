@@ -82,6 +82,49 @@ pub enum Command {
         /// Archives or plain folders.
         #[arg(long, value_enum, default_value_t = OutputFormat::Tar)]
         format: OutputFormat,
+        /// The bundle running today (an output folder of `hac build`, archives or tree, or
+        /// the `.ha` file it was built from): its state says which etcd members exist, so
+        /// new ones start as `existing`.
+        #[arg(long, value_name = "BUNDLE|FILE.ha")]
+        from: Option<PathBuf>,
+        #[command(flatten)]
+        clock: ClockFlags,
+        #[command(flatten)]
+        eval: EvalFlags,
+    },
+    /// Plan the change of a live cluster: the ordered steps, per host, from the bundle it runs
+    /// (--from) to this build, each with the availability it leaves; refuses changes that
+    /// cannot be made safely.
+    #[command(
+        long_about = "Plan the change of a live cluster from the bundle it runs (--from, an output \
+folder of `hac build`) to this build: ordered steps, per host, one membership change at a time \
+(workers, external etcd members as learners, control planes, load-balancer backends, the \
+Kubernetes upgrade, renewed certificates), each with the availability after it (etcd members, \
+quorum, failures tolerated, apiservers behind the load balancer). Changes that cannot be made \
+safely are refused with an E09xx diagnostic (`hac explain E0903`). Writes nothing.\n\nExit \
+status: 0 a plan (or nothing to do) was printed, 1 the change is refused or the input is wrong, \
+2 --from is not a bundle, 3 an I/O failure.",
+        after_help = "Example:\n  hac build cluster.ha -o deploy/prod          # what runs today\n  # … edit cluster.ha: 3 → 5 etcd members …\n  hac plan cluster.ha --from deploy/prod\n  hac build cluster.ha --from deploy/prod -o deploy/prod"
+    )]
+    Plan {
+        /// The cluster file (the change).
+        file: PathBuf,
+        /// The bundle the live cluster runs (an output folder of `hac build`), or the `.ha`
+        /// file it was built from (with its secrets file beside it).
+        #[arg(long, value_name = "BUNDLE|FILE.ha")]
+        from: PathBuf,
+        /// The secrets file (default: FILE with .ha replaced by .secrets).
+        #[arg(long)]
+        secrets: Option<PathBuf>,
+        /// Words for people, or one JSON object for tools.
+        #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+        format: DiffFormat,
+        /// Also write an Ansible play running the steps in order, a health gate after each
+        /// (e.g. -o deploy/plan.yml beside the new bundle's ansible/).
+        #[arg(long, value_name = "FILE")]
+        play: Option<PathBuf>,
+        #[command(flatten)]
+        clock: ClockFlags,
         #[command(flatten)]
         eval: EvalFlags,
     },
@@ -91,6 +134,8 @@ pub enum Command {
     )]
     Check {
         file: PathBuf,
+        #[command(flatten)]
+        clock: ClockFlags,
         #[command(flatten)]
         eval: EvalFlags,
     },
@@ -202,6 +247,14 @@ pub enum SecretsCommand {
         #[arg(long)]
         key: PathBuf,
     },
+}
+
+/// The one read of the clock: certificate expiry (W0502 soon, E0504 expired).
+#[derive(Args, Debug, Clone, Default)]
+pub struct ClockFlags {
+    /// Build or check even when a certificate has already expired (E0504 becomes W0501).
+    #[arg(long)]
+    pub allow_expired: bool,
 }
 
 #[derive(Args, Debug, Clone, Default)]

@@ -40,10 +40,18 @@ pub fn example_file(name: &str) -> PathBuf {
     example_dir(name).join(format!("{name}.ha"))
 }
 
-/// A `hac` command with a stable environment (no colour).
+/// The time every test's `hac` sees (`HAC_NOW`): inside the examples' certificate validity.
+pub const TEST_NOW: &str = "2026-07-01T00:00:00Z";
+
+/// A `hac` command with a stable environment (no colour, a pinned clock).
 pub fn hac() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_hac"));
-    c.env("NO_COLOR", "1").arg("--color").arg("never");
+    // The clock is pinned (HAC_NOW, test-only): the examples' certificates run from
+    // 2026-01-01 to 2027-01-01, and no test may pass or fail by the day it runs.
+    c.env("NO_COLOR", "1")
+        .env("HAC_NOW", TEST_NOW)
+        .arg("--color")
+        .arg("never");
     c
 }
 

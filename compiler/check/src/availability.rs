@@ -37,6 +37,11 @@ pub struct Availability {
     pub zones: Vec<ZoneLoss>,
     /// Nodes whose loss alone breaks the control plane, with what it breaks.
     pub single_points_of_failure: Vec<(String, LossOutcome)>,
+    /// The interface each VIP holder binds, in words (a name, or "detected at boot");
+    /// empty when no VIP is managed.
+    pub vip_interfaces: String,
+    /// `network.cni.manifest`, when the cluster names one.
+    pub cni_manifest: Option<String>,
 }
 
 /// The loss of one zone.
@@ -84,6 +89,43 @@ fn natural(v: &[String]) -> Vec<String> {
 
 fn contains(sorted: &[String], name: &str) -> bool {
     sorted.binary_search_by(|x| x.as_str().cmp(name)).is_ok()
+}
+
+/// The interfaces the VIP holders bind, in words: "eth0", "ens3 on lb-0, eth0 on lb-1",
+/// "detected at boot (the one holding each node's address)".
+fn vip_interfaces(cluster: &Cluster) -> String {
+    let holders: Vec<&Node> = match cluster.control_plane.load_balancer.kind {
+        LoadBalancerKind::External => return String::new(),
+        LoadBalancerKind::KubeVip => cluster.control_planes().collect(),
+        LoadBalancerKind::Haproxy | LoadBalancerKind::Nginx | LoadBalancerKind::Keepalived => {
+            cluster.vip_holders()
+        }
+    };
+    let detected = if cluster.control_plane.load_balancer.kind == LoadBalancerKind::KubeVip {
+        "picked by kube-vip (the default route's)"
+    } else {
+        "detected at boot (the one holding the node's address)"
+    };
+    let mut by_interface: BTreeMap<Option<&str>, Vec<String>> = BTreeMap::new();
+    for n in &holders {
+        by_interface
+            .entry(n.interface.as_deref())
+            .or_default()
+            .push(n.name.clone());
+    }
+    let describe = |i: Option<&str>| i.map_or(detected.to_string(), str::to_string);
+    if by_interface.len() == 1 {
+        return by_interface
+            .keys()
+            .next()
+            .map(|i| describe(*i))
+            .unwrap_or_default();
+    }
+    by_interface
+        .into_iter()
+        .map(|(i, nodes)| format!("{} on {}", describe(i), natural(&nodes).join(", ")))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl Availability {
@@ -135,6 +177,8 @@ impl Availability {
             },
             zones: Vec::new(),
             single_points_of_failure: Vec::new(),
+            vip_interfaces: vip_interfaces(cluster),
+            cni_manifest: cluster.network.cni.as_ref().map(|c| c.manifest.clone()),
         };
         let mut zones: BTreeMap<&str, Vec<String>> = BTreeMap::new();
         for node in &cluster.nodes {
@@ -288,6 +332,9 @@ impl Availability {
                 );
             }
         }
+        if !self.vip_interfaces.is_empty() {
+            let _ = writeln!(out, "                interface: {}", self.vip_interfaces);
+        }
         if self.load_balancer_kind.is_tcp_proxy() {
             let _ = writeln!(
                 out,
@@ -305,6 +352,20 @@ impl Availability {
                 out,
                 "load balancer:  none; the VIP leads straight to a kube-apiserver"
             );
+        }
+        match &self.cni_manifest {
+            Some(manifest) => {
+                let _ = writeln!(
+                    out,
+                    "pod network:    {manifest}, applied once after `kubeadm init` on the first control plane"
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "pod network:    none named; nodes stay NotReady until a CNI is applied (network.cni.manifest)"
+                );
+            }
         }
         let _ = writeln!(out);
         if self.zones.is_empty() {

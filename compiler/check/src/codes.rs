@@ -15,6 +15,12 @@ pub const OUT_OF_RANGE: &str = "E0106";
 pub const INVALID_VALUE: &str = "E0107";
 /// An `extraArgs` flag that hac sets itself.
 pub const RESERVED_FLAG: &str = "E0108";
+/// `network.cni.manifest` cannot be read (missing, not a regular file, not UTF-8).
+pub const CNI_MANIFEST_UNREADABLE: &str = "E0109";
+/// `network.cni.manifest` lies outside the import sandbox.
+pub const CNI_MANIFEST_OUTSIDE: &str = "E0110";
+/// `network.cni.manifest` is not a Kubernetes manifest, or is too large.
+pub const CNI_MANIFEST_INVALID: &str = "E0111";
 
 // Quorum, topology, zones, roles.
 pub const SINGLE_ETCD_MEMBER: &str = "E0201";
@@ -65,6 +71,8 @@ pub const KUBERNETES_VERSION_UNSUPPORTED: &str = "E0501";
 pub const LEAF_OUTLIVES_CA: &str = "E0502";
 pub const ETCD_VERSION_UNSUPPORTED: &str = "E0503";
 pub const CERTIFICATES_NOT_VALID_NOW: &str = "W0501";
+pub const CERTIFICATES_EXPIRED: &str = "E0504";
+pub const CERTIFICATES_EXPIRE_SOON: &str = "W0502";
 
 // Component settings.
 pub const WEAKENING_SETTING: &str = "W0801";
@@ -80,6 +88,9 @@ pub const ALL: &[&str] = &[
     OUT_OF_RANGE,
     INVALID_VALUE,
     RESERVED_FLAG,
+    CNI_MANIFEST_UNREADABLE,
+    CNI_MANIFEST_OUTSIDE,
+    CNI_MANIFEST_INVALID,
     SINGLE_ETCD_MEMBER,
     TWO_ETCD_MEMBERS,
     EVEN_ETCD_MEMBERS,
@@ -122,6 +133,8 @@ pub const ALL: &[&str] = &[
     LEAF_OUTLIVES_CA,
     ETCD_VERSION_UNSUPPORTED,
     CERTIFICATES_NOT_VALID_NOW,
+    CERTIFICATES_EXPIRED,
+    CERTIFICATES_EXPIRE_SOON,
     WEAKENING_SETTING,
     OIDC_WITHOUT_AUDIT,
 ];
@@ -139,4 +152,6 @@ pub const LANGUAGE: &[&str] = &[
 pub const OTHER_STAGES: &[&str] = &[
     "E0601", "E0602", "E0603", "E0604", "E0605", "E0606", "E0607", "E0608", "E0609", "E0610",
     "E0611", "W0601", "E0704", "E0705",
+    // hac-plan (`hac plan`): changes to a live cluster that cannot be made safely.
+    "E0901", "E0902", "E0903", "E0904", "E0905", "E0906", "E0907", "E0908", "E0909", "E0910",
 ];

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 mod components;
+mod hosts;
 
 /// Reads the whole cluster; `Err` holds every conversion error found.
 pub fn build_model(data: &DataNode) -> Result<Cluster, Vec<Diagnostic>> {
@@ -332,7 +333,10 @@ impl Converter {
         let kubernetes_version =
             present(root, "kubernetesVersion").and_then(|n| self.version(n, "kubernetesVersion"));
         let epoch = present(root, "epoch").and_then(|n| self.epoch(n, "epoch"));
-        let nodes = present(root, "nodes").and_then(|n| self.nodes(n));
+        let hosts = self.hosts(root, "", &Hosts::default(), kubernetes_version);
+        let inherited = hosts.clone().unwrap_or_default();
+        let nodes =
+            present(root, "nodes").and_then(|n| self.nodes(n, &inherited, kubernetes_version));
         let network = self.network(root);
         let pki = self.pki(root);
         let outputs = self.outputs(root);
@@ -370,6 +374,7 @@ impl Converter {
                 topology,
                 version,
                 binary,
+                existing_members: None,
             })
         });
 
@@ -384,6 +389,7 @@ impl Converter {
             nodes: nodes?,
             outputs: outputs?,
             components: components?,
+            hosts: hosts?,
             origins: Origins::default(),
         };
         // The port default depends on where the load balancer runs (cluster.md).
@@ -632,6 +638,31 @@ impl Converter {
         let dns_domain = self.opt_string(net, "dnsDomain", "network", "a DNS domain (a string)");
         let node_mask_size =
             self.int_in(net, "nodeMaskSize", "network", schema::NODE_MASK_SIZE_RANGE);
+        let cni = match present(net, "cni") {
+            None => Some(None),
+            Some(n) => self
+                .set(
+                    n,
+                    "network.cni",
+                    "an attribute set such as { manifest = \"calico.yaml\"; }",
+                    Section::Cni.keys(),
+                    Section::Cni.required(),
+                )
+                .and_then(|cni| present(cni, "manifest"))
+                .and_then(|m| {
+                    self.string(
+                        m,
+                        "network.cni.manifest",
+                        "a path relative to the cluster file (a string)",
+                    )
+                })
+                .map(|manifest| {
+                    Some(Cni {
+                        manifest,
+                        contents: String::new(),
+                    })
+                }),
+        };
         Some(Network {
             pods: pods?,
             services: services?,
@@ -639,6 +670,7 @@ impl Converter {
             node_mask_size: node_mask_size
                 .ok()?
                 .map_or(schema::DEFAULT_NODE_MASK_SIZE, |m| m as u8),
+            cni: cni?,
         })
     }
 
@@ -656,6 +688,19 @@ impl Converter {
         let ca = self.int_in(pki, "caValidityDays", "pki", days);
         let leaf = self.int_in(pki, "certValidityDays", "pki", days);
         let rotation = self.int_in(pki, "rotation", "pki", schema::ROTATION_RANGE);
+        let warn = self.int_in(
+            pki,
+            "expiryWarningDays",
+            "pki",
+            schema::EXPIRY_WARNING_RANGE,
+        );
+        let leaf_epoch = present(pki, "leafEpoch").map(|n| self.epoch(n, "pki.leafEpoch"));
+        let ttl = self.int_in(
+            pki,
+            "bootstrapTokenTtlHours",
+            "pki",
+            schema::BOOTSTRAP_TOKEN_TTL_RANGE,
+        );
         Some(PkiOptions {
             algorithm,
             ca_validity_days: ca
@@ -665,6 +710,16 @@ impl Converter {
                 .ok()?
                 .map_or(schema::DEFAULT_CERT_VALIDITY_DAYS, |d| d as u32),
             rotation: rotation.ok()?.map_or(0, |r| r as u64),
+            leaf_epoch: match leaf_epoch {
+                Some(e) => Some(e?),
+                None => None,
+            },
+            expiry_warning_days: warn
+                .ok()?
+                .map_or(schema::DEFAULT_EXPIRY_WARNING_DAYS, |d| d as u32),
+            bootstrap_token_ttl_hours: ttl
+                .ok()?
+                .map_or(schema::DEFAULT_BOOTSTRAP_TOKEN_TTL_HOURS, |h| h as u32),
         })
     }
 
@@ -673,10 +728,23 @@ impl Converter {
         Some(Outputs {
             cloud_init: self.boolean(o, "cloudInit", "outputs", true),
             ansible: self.boolean(o, "ansible", "outputs", true),
+            cloud_init_keys: self.opt_enum(
+                o,
+                "cloudInitKeys",
+                "outputs",
+                "cloud-init key placement",
+                &CloudInitKeys::ALL,
+                CloudInitKeys::Separate,
+            ),
         })
     }
 
-    fn nodes(&mut self, node: &DataNode) -> Option<Vec<Node>> {
+    fn nodes(
+        &mut self,
+        node: &DataNode,
+        hosts: &Hosts,
+        version: Option<Version>,
+    ) -> Option<Vec<Node>> {
         let Data::Attrs(attrs) = &node.value else {
             self.wrong_type(
                 "nodes",
@@ -691,7 +759,7 @@ impl Converter {
         let mut out = Vec::new();
         let mut ok = true;
         for (name, value) in attrs {
-            match self.node(name, value) {
+            match self.node(name, value, hosts, version) {
                 Some(n) => out.push(n),
                 None => ok = false,
             }
@@ -699,7 +767,13 @@ impl Converter {
         ok.then_some(out)
     }
 
-    fn node(&mut self, name: &str, node: &DataNode) -> Option<Node> {
+    fn node(
+        &mut self,
+        name: &str,
+        node: &DataNode,
+        cluster_hosts: &Hosts,
+        version: Option<Version>,
+    ) -> Option<Node> {
         let path = format!("nodes.{name}");
         if let Some(span) = node.key_span {
             self.origins.spans.insert(format!("{path}#name"), span);
@@ -742,8 +816,15 @@ impl Converter {
             None => Some(KubeletSettings::default()),
             Some(_) => self.kubelet(attrs, &path),
         };
-        let interface = interface?.unwrap_or_else(|| schema::DEFAULT_INTERFACE.to_string());
-        if !hac_model::is_interface_name(&interface) {
+        let hosts = match present(attrs, "hosts") {
+            None => Some(cluster_hosts.clone()),
+            Some(_) => self.hosts(attrs, &path, cluster_hosts, version),
+        };
+        let interface = interface?;
+        if let Some(interface) = interface
+            .as_deref()
+            .filter(|i| !hac_model::is_interface_name(i))
+        {
             let span = present(attrs, "interface").and_then(DataNode::best_span);
             self.error(
                 codes::INVALID_VALUE,
@@ -783,6 +864,7 @@ impl Converter {
             labels: labels?,
             taints: taints?,
             kubelet: kubelet?,
+            hosts: hosts?,
         })
     }
 
@@ -1136,6 +1218,9 @@ mod schema_tests {
             "audit" => Section::Audit,
             "oidc" => Section::Oidc,
             "vip" => Section::KubeVip,
+            // convert/hosts.rs
+            "h" => Section::Hosts,
+            "cni" => Section::Cni,
             _ => return None,
         })
     }
@@ -1147,7 +1232,11 @@ mod schema_tests {
         let own = &own[..own
             .find("#[cfg(test)]\nmod schema_tests")
             .unwrap_or(own.len())];
-        let src = format!("{own}\n{}", include_str!("convert/components.rs"));
+        let src = format!(
+            "{own}\n{}\n{}",
+            include_str!("convert/components.rs"),
+            include_str!("convert/hosts.rs")
+        );
         let src = src.as_str();
         let mut out = BTreeSet::new();
         for reader in [
@@ -1235,9 +1324,13 @@ mod schema_tests {
                 "priority",
                 "labels",
                 "taints",
-                "kubelet"
+                "kubelet",
+                "hosts"
             ]
         );
-        assert_eq!(Section::Outputs.keys(), ["cloudInit", "ansible"]);
+        assert_eq!(
+            Section::Outputs.keys(),
+            ["cloudInit", "ansible", "cloudInitKeys"]
+        );
     }
 }

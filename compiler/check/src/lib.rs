@@ -18,7 +18,9 @@ pub mod rules;
 pub mod topology;
 
 pub use availability::{Availability, LossOutcome, ZoneLoss};
-pub use rules::{check_validity_now, planned_apiserver_sans};
+pub use rules::{
+    check_expiry, check_validity_now, model_cert_windows, planned_apiserver_sans, CertWindow,
+};
 
 use hac_core::{DataNode, Diagnostic};
 use hac_model::Cluster;

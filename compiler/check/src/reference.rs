@@ -319,6 +319,7 @@ mod tests {
             ("W0701", "W0701 a"),
             ("E0702", "E0702 b"),
             ("E0703", "E0703 c"),
+            ("W0706", "W0706 d"),
         ];
         for a in schema::ATTRIBUTES {
             for c in a.codes {

@@ -1076,7 +1076,135 @@ fn versions_and_pki(c: &Cluster, out: &mut Vec<Diagnostic>) {
             )
             .with_hint("shorten certValidityDays or lengthen caValidityDays"),
         );
+    } else if let Some(leaf) = pki.leaf_epoch {
+        // A moved leaf window must still lie within the CAs'.
+        let fmt = crate::convert::format_rfc3339;
+        let day = |n: u32| i64::from(n).saturating_mul(86_400);
+        let leaf_end = leaf.unix.saturating_add(day(pki.cert_validity_days));
+        let ca_end = c.epoch.unix.saturating_add(day(pki.ca_validity_days));
+        if leaf.unix < c.epoch.unix || leaf_end > ca_end {
+            out.push(
+                err(
+                    codes::LEAF_OUTLIVES_CA,
+                    format!(
+                        "the leaf certificates' window ({} to {}) is not within the CAs' ({} to {})",
+                        fmt(leaf.unix),
+                        fmt(leaf_end),
+                        fmt(c.epoch.unix),
+                        fmt(ca_end)
+                    ),
+                    at(c, "pki.leafEpoch"),
+                )
+                .with_hint("keep pki.leafEpoch at or after epoch, and leafEpoch + certValidityDays before the CAs expire (epoch + caValidityDays)"),
+            );
+        }
     }
+}
+
+/// One certificate's (or one group's) validity window, for [`check_expiry`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertWindow {
+    /// What people call it: `the leaf certificates`, `etc/kubernetes/pki/ca.crt`, …
+    pub name: String,
+    pub not_before: i64,
+    pub not_after: i64,
+}
+
+/// The validity windows the model implies without issuing anything: every leaf from
+/// `pki.leafEpoch` (else `epoch`) for `certValidityDays`, the CAs for `caValidityDays` (an adopted CA's own dates are only
+/// known once issued: `hac build` passes the issued certificates instead).
+pub fn model_cert_windows(c: &Cluster) -> Vec<CertWindow> {
+    let days = |from: i64, d: u32| from.saturating_add(i64::from(d).saturating_mul(86_400));
+    let leaf = c.leaf_not_before();
+    vec![
+        CertWindow {
+            name: "the leaf certificates".to_string(),
+            not_before: leaf,
+            not_after: days(leaf, c.pki.cert_validity_days),
+        },
+        CertWindow {
+            name: "the CAs".to_string(),
+            not_before: c.epoch.unix,
+            not_after: days(c.epoch.unix, c.pki.ca_validity_days),
+        },
+    ]
+}
+
+/// The clock's verdict on `windows` at `now_unix` (read once, by the CLI): E0504 when one has
+/// already expired (W0501 instead with `allow_expired`), W0501 when one is not yet valid,
+/// W0502 when one expires within `pki.expiryWarningDays`. At most one diagnostic, for the
+/// earliest expiry, naming up to five certificates.
+pub fn check_expiry(
+    c: &Cluster,
+    windows: &[CertWindow],
+    now_unix: i64,
+    allow_expired: bool,
+) -> Option<Diagnostic> {
+    let fmt = crate::convert::format_rfc3339;
+    let names = |pick: &dyn Fn(&CertWindow) -> bool| -> String {
+        let hits: Vec<&str> = windows
+            .iter()
+            .filter(|w| pick(w))
+            .map(|w| w.name.as_str())
+            .collect();
+        let mut text = hits.iter().take(5).copied().collect::<Vec<_>>().join(", ");
+        if hits.len() > 5 {
+            text.push_str(&format!(" and {} more", hits.len() - 5));
+        }
+        text
+    };
+    let earliest = windows.iter().map(|w| w.not_after).min()?;
+    let renew = "move pki.leafEpoch forward to renew the leaves under the same CAs (a CA near its end needs a new epoch), then roll them out (`hac plan --from`)";
+    if now_unix >= earliest {
+        let which = names(&|w| now_unix >= w.not_after);
+        let msg = format!(
+            "certificates have already expired (on {}; now {}): {which}",
+            fmt(earliest),
+            fmt(now_unix)
+        );
+        let d = if allow_expired {
+            Diagnostic::warning(msg).with_code(codes::CERTIFICATES_NOT_VALID_NOW)
+        } else {
+            Diagnostic::error(msg)
+                .with_code(codes::CERTIFICATES_EXPIRED)
+                .with_note("a bundle with expired certificates cannot run; `--allow-expired` builds it anyway (e.g. to compare with `hac diff`)".to_string())
+        };
+        return Some(d.with_span_opt(at(c, "epoch")).with_hint(renew));
+    }
+    let latest_start = windows.iter().map(|w| w.not_before).max()?;
+    if now_unix < latest_start {
+        return Some(
+            Diagnostic::warning(format!(
+                "certificates are not yet valid: valid from {} (now {}): {}",
+                fmt(latest_start),
+                fmt(now_unix),
+                names(&|w| now_unix < w.not_before)
+            ))
+            .with_code(codes::CERTIFICATES_NOT_VALID_NOW)
+            .with_span_opt(at(c, "epoch"))
+            .with_hint("set epoch to a time in the past (it is every certificate's notBefore)"),
+        );
+    }
+    let margin = i64::from(c.pki.expiry_warning_days).saturating_mul(86_400);
+    if margin > 0 && earliest.saturating_sub(now_unix) < margin {
+        let days_left = (earliest - now_unix) / 86_400;
+        return Some(
+            Diagnostic::warning(format!(
+                "certificates expire in {days_left} days (on {}; now {}): {}",
+                fmt(earliest),
+                fmt(now_unix),
+                names(&|w| w.not_after.saturating_sub(now_unix) < margin)
+            ))
+            .with_code(codes::CERTIFICATES_EXPIRE_SOON)
+            .with_span_opt(at(c, "epoch"))
+            .with_hint(renew)
+            .with_note(format!(
+                "warned {} days ahead (pki.expiryWarningDays)",
+                c.pki.expiry_warning_days
+            )),
+        );
+    }
+    None
 }
 
 /// The one use of the clock: a warning when the certificates (valid from `epoch` for

@@ -73,7 +73,7 @@ fn minimal_cluster_gets_the_defaults_of_cluster_md() {
     let m0 = &c.nodes[0];
     assert_eq!(m0.roles, vec![Role::ControlPlane]);
     assert_eq!(m0.prefix_len, Some(24));
-    assert_eq!(m0.interface, "eth0");
+    assert_eq!(m0.interface, None, "unnamed: detected at boot");
     assert_eq!(m0.priority, None);
     assert_eq!(m0.taints, None);
 }
@@ -171,7 +171,7 @@ fn explicit_values_are_read() {
             effect: "NoSchedule".into()
         }])
     );
-    assert_eq!(m0.interface, "ens3");
+    assert_eq!(m0.interface.as_deref(), Some("ens3"));
     assert_eq!(c.pki.algorithm, KeyAlgorithm::Rsa3072);
     assert_eq!(
         (

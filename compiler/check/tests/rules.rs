@@ -15,12 +15,13 @@ fn node(name: &str, roles: &[Role], last_octet: u8) -> Node {
         roles: roles.to_vec(),
         address: Ipv4Addr::new(10, 0, 2, last_octet),
         prefix_len: Some(24),
-        interface: "eth0".to_string(),
+        interface: Some("eth0".to_string()),
         zone: None,
         priority: None,
         labels: Default::default(),
         taints: None,
         kubelet: Default::default(),
+        hosts: Default::default(),
     }
 }
 
@@ -665,4 +666,68 @@ fn huge_clusters_are_checked_without_quadratic_blowup() {
     assert!(d.iter().all(|d| !d.is_error()), "{:?}", code_list(&d));
     assert_eq!(hac_check::Availability::of(&c).zones.len(), 4);
     assert!(planned_apiserver_sans(&c).len() > 20_000);
+}
+
+#[test]
+fn expiry_warns_ahead_and_refuses_expired_at_the_given_now() {
+    use hac_check::{check_expiry, model_cert_windows};
+    let c = stacked_3(); // leaves 2026-01-01 .. 2027-01-01, 30 days' warning
+    let w = model_cert_windows(&c);
+    let day = 86_400;
+    let end = c.epoch.unix + 365 * day;
+    assert!(check_expiry(&c, &w, end - 31 * day, false).is_none());
+    let soon = check_expiry(&c, &w, end - 10 * day, false).expect("soon");
+    assert_eq!(soon.code.as_deref(), Some(codes::CERTIFICATES_EXPIRE_SOON));
+    assert_eq!(soon.severity, Severity::Warning);
+    assert!(
+        soon.message.contains("expire in 10 days"),
+        "{}",
+        soon.message
+    );
+    let expired = check_expiry(&c, &w, end, false).expect("expired");
+    assert_eq!(expired.code.as_deref(), Some(codes::CERTIFICATES_EXPIRED));
+    assert_eq!(expired.severity, Severity::Error);
+    let allowed = check_expiry(&c, &w, end, true).expect("allowed");
+    assert_eq!(
+        allowed.code.as_deref(),
+        Some(codes::CERTIFICATES_NOT_VALID_NOW)
+    );
+    assert_eq!(allowed.severity, Severity::Warning);
+    let early = check_expiry(&c, &w, c.epoch.unix - 1, false).expect("not yet valid");
+    assert_eq!(
+        early.code.as_deref(),
+        Some(codes::CERTIFICATES_NOT_VALID_NOW)
+    );
+    let mut off = stacked_3();
+    off.pki.expiry_warning_days = 0;
+    assert!(check_expiry(&off, &model_cert_windows(&off), end - day, false).is_none());
+    let mut wide = stacked_3();
+    wide.pki.expiry_warning_days = 400;
+    let d = check_expiry(&wide, &model_cert_windows(&wide), c.epoch.unix, false).expect("wide");
+    assert_eq!(d.code.as_deref(), Some(codes::CERTIFICATES_EXPIRE_SOON));
+}
+
+#[test]
+fn a_leaf_epoch_must_keep_the_leaves_within_the_cas() {
+    let day = 86_400;
+    let mut c = stacked_3(); // CAs 3650 days, leaves 365
+    c.pki.leaf_epoch = Some(Epoch {
+        unix: c.epoch.unix + 300 * day,
+    });
+    assert!(!has(&c, codes::LEAF_OUTLIVES_CA));
+    c.pki.leaf_epoch = Some(Epoch {
+        unix: c.epoch.unix - day,
+    });
+    assert!(has(&c, codes::LEAF_OUTLIVES_CA), "before the CAs");
+    c.pki.leaf_epoch = Some(Epoch {
+        unix: c.epoch.unix + 3400 * day,
+    });
+    assert!(has(&c, codes::LEAF_OUTLIVES_CA), "past the CAs");
+    // The expiry check follows the moved window.
+    c.pki.leaf_epoch = Some(Epoch {
+        unix: c.epoch.unix + 300 * day,
+    });
+    let w = hac_check::model_cert_windows(&c);
+    let d = hac_check::check_expiry(&c, &w, c.epoch.unix + 360 * day, false);
+    assert!(d.is_none(), "{d:?}");
 }

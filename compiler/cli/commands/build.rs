@@ -1,61 +1,179 @@
 //! `hac build`: check, issue the PKI, render, and write the bundle atomically.
 
-use crate::args::{EvalFlags, OutputFormat};
+use crate::args::{ClockFlags, EvalFlags, OutputFormat};
 use crate::report::{Outcome, Printer};
 use std::path::{Path, PathBuf};
 
+/// A checked, issued and rendered build (state.json included), not yet written.
+pub struct Compiled {
+    pub checked: super::pipeline::Checked,
+    pub bundle: hac_model::Bundle,
+    pub state: hac_plan::State,
+    pub secrets_path: PathBuf,
+}
+
+/// Reads the state of the bundle at `from` (archives or tree, as `hac diff` reads them), or
+/// computes it from a previous `.ha` file (with the secrets file beside it), building in memory.
+pub fn read_previous_state(
+    p: &Printer,
+    from: &Path,
+    flags: &EvalFlags,
+) -> Result<hac_plan::State, Outcome> {
+    if from.is_file() && from.extension().is_some_and(|e| e == "ha") {
+        // Its certificates may be past their date: that is why it is being replaced.
+        let clock = ClockFlags {
+            allow_expired: true,
+        };
+        p.say(&format!(
+            "building the previous state from {}",
+            from.display()
+        ));
+        return compile(p, from, None, None, &clock, flags).map(|c| c.state);
+    }
+    let contents = match hac_bundle::read_bundle(from) {
+        Ok(c) => c,
+        Err(e) => {
+            let usage = matches!(e, hac_bundle::BundleError::NotABundle { .. })
+                || matches!(&e, hac_bundle::BundleError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound);
+            p.error(
+                None,
+                &format!("cannot read the previous bundle: {e}"),
+                Some("give --from the output folder of `hac build` that the live cluster runs"),
+            );
+            return Err(if usage {
+                Outcome::UsageError
+            } else {
+                Outcome::IoError
+            });
+        }
+    };
+    let Some(entry) = contents.files.get(hac_plan::STATE_FILE) else {
+        p.error(
+            Some(hac_plan::codes::STATE_UNREADABLE),
+            &format!(
+                "{} has no {}: it was built by an older hac",
+                from.display(),
+                hac_plan::STATE_FILE
+            ),
+            Some("rebuild the running version (the .ha file and secrets it was built from) with this hac, then plan from that output"),
+        );
+        return Err(Outcome::InputError);
+    };
+    hac_plan::State::parse(&entry.contents).map_err(|e| {
+        p.error(
+            Some(hac_plan::codes::STATE_UNREADABLE),
+            &format!(
+                "cannot read {}/{}: {e}",
+                from.display(),
+                hac_plan::STATE_FILE
+            ),
+            Some("rebuild the running version with this hac, then plan from that output"),
+        );
+        Outcome::InputError
+    })
+}
+
+/// check → clock → secrets → PKI → render → state: everything `build` and `plan` share.
+pub fn compile(
+    p: &Printer,
+    file: &Path,
+    secrets: Option<PathBuf>,
+    previous: Option<&hac_plan::State>,
+    clock: &ClockFlags,
+    flags: &EvalFlags,
+) -> Result<Compiled, Outcome> {
+    let mut checked = super::pipeline::load_and_check(p, file, flags)?;
+    // The live cluster's etcd members: a member not among them joins as `existing`.
+    if let Some(prev) = previous {
+        checked.cluster.etcd.existing_members = Some(prev.etcd_members());
+    }
+    let cluster = &checked.cluster;
+    let secrets_path = secrets.unwrap_or_else(|| super::secrets::secrets_path_for(file));
+    let secrets = super::secrets::load(p, &secrets_path)?;
+    // Another cluster's file (E0611), or a public test-only one (W0601).
+    if p.emit(&checked.sources, &secrets.check_for_cluster(&cluster.name)) {
+        return Err(Outcome::InputError);
+    }
+    let pki = match hac_pki::issue(cluster, &secrets) {
+        Ok(pki) => pki,
+        Err(d) => {
+            p.emit(&checked.sources, &[d]);
+            return Err(Outcome::InputError);
+        }
+    };
+    let report = hac_check::report(cluster);
+    let topology = hac_check::topology_svg(cluster);
+    let render_secrets = secrets.render_secrets();
+    let mut bundle = match hac_render::render(cluster, &pki, &render_secrets, &report, &topology) {
+        Ok(b) => b,
+        Err(diags) => {
+            p.emit(&checked.sources, &diags);
+            return Err(Outcome::InputError);
+        }
+    };
+    let state = match hac_plan::State::of(cluster, &bundle, &render_secrets) {
+        Ok(s) => s,
+        Err(e) => {
+            p.error(
+                None,
+                &format!("cannot record the cluster's state: {e}"),
+                Some("this is a bug in hac"),
+            );
+            return Err(Outcome::InputError);
+        }
+    };
+    bundle.files.push(state.artifact());
+    bundle.files.sort_by(|a, b| a.path.cmp(&b.path));
+    // The one read of the clock, on the issued certificates (an adopted CA's own dates too).
+    // It never changes what is written.
+    super::pipeline::check_expiry(p, &checked.sources, cluster, &state.cert_windows(), clock)?;
+    if p.emit(&checked.sources, &bundle.warnings) {
+        return Err(Outcome::InputError);
+    }
+    Ok(Compiled {
+        checked,
+        bundle,
+        state,
+        secrets_path,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     p: &Printer,
     file: &Path,
     output: Option<PathBuf>,
     secrets: Option<PathBuf>,
     format: OutputFormat,
+    from: Option<&Path>,
+    clock: &ClockFlags,
     flags: &EvalFlags,
 ) -> Outcome {
-    let checked = match super::pipeline::load_and_check(p, file, flags) {
+    let previous = match from.map(|f| read_previous_state(p, f, flags)).transpose() {
+        Ok(prev) => prev,
+        Err(o) => return o,
+    };
+    let compiled = match compile(p, file, secrets, previous.as_ref(), clock, flags) {
         Ok(c) => c,
         Err(o) => return o,
     };
+    let Compiled {
+        checked,
+        bundle,
+        secrets_path,
+        ..
+    } = compiled;
     let cluster = &checked.cluster;
-    let secrets_path = secrets.unwrap_or_else(|| super::secrets::secrets_path_for(file));
-    let secrets = match super::secrets::load(p, &secrets_path) {
-        Ok(s) => s,
-        Err(o) => return o,
-    };
-    // Another cluster's file (E0611), or a public test-only one (W0601).
-    if p.emit(&checked.sources, &secrets.check_for_cluster(&cluster.name)) {
-        return Outcome::InputError;
-    }
-    // The one read of the clock: a warning when the certificates are not valid today. It
-    // never changes what is written.
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    if let Some(d) = hac_check::check_validity_now(cluster, now) {
-        if p.emit(&checked.sources, &[d]) {
-            return Outcome::InputError;
-        }
-    }
-    let pki = match hac_pki::issue(cluster, &secrets) {
-        Ok(pki) => pki,
-        Err(d) => {
-            p.emit(&checked.sources, &[d]);
-            return Outcome::InputError;
-        }
-    };
     let report = hac_check::report(cluster);
-    let topology = hac_check::topology_svg(cluster);
-    let bundle =
-        match hac_render::render(cluster, &pki, &secrets.render_secrets(), &report, &topology) {
-            Ok(b) => b,
-            Err(diags) => {
-                p.emit(&checked.sources, &diags);
-                return Outcome::InputError;
-            }
-        };
-    if p.emit(&checked.sources, &bundle.warnings) {
-        return Outcome::InputError;
+    for node in cluster
+        .nodes
+        .iter()
+        .filter(|n| cluster.etcd_join_members(n).is_some())
+    {
+        p.say(&format!(
+            "  {}: joins the running etcd cluster (--initial-cluster-state=existing): add it with `etcdctl member add {} --learner` first (`hac plan --from` orders it)",
+            node.name, node.name
+        ));
     }
     let out_dir = output.unwrap_or_else(|| Path::new("out").join(&cluster.name));
     let fmt = match format {

@@ -45,7 +45,7 @@ pub fn run(p: &Printer, file: &Path, output: Option<&Path>, flags: &EvalFlags) -
 }
 
 /// Why `out` must not be written, if it must not.
-fn refusal(input: &Path, out: &Path) -> Option<String> {
+pub(super) fn refusal(input: &Path, out: &Path) -> Option<String> {
     if hac_core::input::is_secrets_name(out) {
         return Some("it is named like a secrets file".to_string());
     }
@@ -63,7 +63,7 @@ fn refusal(input: &Path, out: &Path) -> Option<String> {
     same.then(|| "it is the cluster file itself".to_string())
 }
 
-fn write_atomically(out: &Path, text: &str) -> std::io::Result<()> {
+pub(super) fn write_atomically(out: &Path, text: &str) -> std::io::Result<()> {
     let directory = match out.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),

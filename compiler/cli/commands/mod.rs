@@ -1,10 +1,12 @@
 //! One function per command; each returns an [`Outcome`].
 
 mod build;
+mod cni;
 mod eval;
 mod fmt;
 mod graph;
 mod pipeline;
+mod plan;
 mod secrets;
 
 use crate::args::{Cli, Command, SecretsCommand};
@@ -20,14 +22,43 @@ pub fn run(cli: Cli) -> Outcome {
             attr,
             eval,
         } => eval::run(&p, &file, json, yaml, attr, &eval),
-        Command::Check { file, eval } => pipeline::check(&p, &file, &eval),
+        Command::Check { file, clock, eval } => pipeline::check(&p, &file, &clock, &eval),
         Command::Build {
             file,
             output,
             secrets,
             format,
+            from,
+            clock,
             eval,
-        } => build::run(&p, &file, output, secrets, format, &eval),
+        } => build::run(
+            &p,
+            &file,
+            output,
+            secrets,
+            format,
+            from.as_deref(),
+            &clock,
+            &eval,
+        ),
+        Command::Plan {
+            file,
+            from,
+            secrets,
+            format,
+            play,
+            clock,
+            eval,
+        } => plan::run(
+            &p,
+            &file,
+            &from,
+            secrets,
+            format,
+            play.as_deref(),
+            &clock,
+            &eval,
+        ),
         Command::Graph { file, output, eval } => graph::run(&p, &file, output.as_deref(), &eval),
         Command::Secrets(SecretsCommand::Init { file }) => secrets::init(&p, &file),
         Command::Secrets(SecretsCommand::ImportCa { file, cert, key }) => {

@@ -1,6 +1,6 @@
 //! The front half of the pipeline shared by `check` and `build`: evaluate → model → check.
 
-use crate::args::EvalFlags;
+use crate::args::{ClockFlags, EvalFlags};
 use crate::report::{Outcome, Printer};
 use hac_core::SourceMap;
 use hac_eval::EvalOptions;
@@ -60,13 +60,18 @@ pub fn load_and_check(p: &Printer, file: &Path, flags: &EvalFlags) -> Result<Che
             return Err(Outcome::InputError);
         }
     };
-    let cluster = match hac_check::build_model(&data) {
+    let mut cluster = match hac_check::build_model(&data) {
         Ok(c) => c,
         Err(diags) => {
             p.emit(&ev.sources, &diags);
             return Err(Outcome::InputError);
         }
     };
+    let sandbox = hac_eval::sandbox_for(file, &flags.allow_paths);
+    if let Err(d) = super::cni::load(&mut cluster, &sandbox) {
+        p.emit(&ev.sources, &[*d]);
+        return Err(Outcome::InputError);
+    }
     let diags = hac_check::check(&cluster);
     if p.emit(&ev.sources, &diags) {
         return Err(Outcome::InputError);
@@ -77,10 +82,56 @@ pub fn load_and_check(p: &Printer, file: &Path, flags: &EvalFlags) -> Result<Che
     })
 }
 
+/// The environment variable that replaces the clock, for tests only (RFC 3339, e.g.
+/// `HAC_NOW=2026-07-01T00:00:00Z`): the tests' pass or fail must not depend on the day
+/// they run.
+pub const NOW_VARIABLE: &str = "HAC_NOW";
+
+/// The one read of the clock (seconds since 1970), in the CLI only: render never sees it.
+pub fn now(p: &Printer) -> Result<i64, Outcome> {
+    if let Some(v) = std::env::var_os(NOW_VARIABLE) {
+        let text = v.to_string_lossy();
+        return hac_check::convert::parse_rfc3339(&text).ok_or_else(|| {
+            p.error(
+                None,
+                &format!("{NOW_VARIABLE}={text} is not an RFC 3339 time"),
+                Some("it is for tests only; unset it, or write e.g. 2026-07-01T00:00:00Z"),
+            );
+            Outcome::UsageError
+        });
+    }
+    Ok(std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0))
+}
+
+/// Certificate expiry at the clock's `now`: W0502 within `pki.expiryWarningDays`, E0504 once
+/// expired (W0501 with `--allow-expired`), W0501 not yet valid. Err when it stops the command.
+pub fn check_expiry(
+    p: &Printer,
+    sources: &SourceMap,
+    cluster: &Cluster,
+    windows: &[hac_check::CertWindow],
+    clock: &ClockFlags,
+) -> Result<(), Outcome> {
+    let now = now(p)?;
+    if let Some(d) = hac_check::check_expiry(cluster, windows, now, clock.allow_expired) {
+        if p.emit(sources, &[d]) {
+            return Err(Outcome::InputError);
+        }
+    }
+    Ok(())
+}
+
 /// `hac check`: diagnostics on stderr, the availability report on stdout.
-pub fn check(p: &Printer, file: &Path, flags: &EvalFlags) -> Outcome {
+pub fn check(p: &Printer, file: &Path, clock: &ClockFlags, flags: &EvalFlags) -> Outcome {
     match load_and_check(p, file, flags) {
         Ok(checked) => {
+            let windows = hac_check::model_cert_windows(&checked.cluster);
+            if let Err(o) = check_expiry(p, &checked.sources, &checked.cluster, &windows, clock) {
+                return o;
+            }
             p.say(hac_check::report(&checked.cluster).trim_end());
             Outcome::Success
         }

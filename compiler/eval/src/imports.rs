@@ -214,6 +214,72 @@ impl Evaluator {
     }
 }
 
+/// Why a data file named by the cluster file (`network.cni.manifest`) was not read.
+#[derive(Debug)]
+pub enum DataFileError {
+    /// The path leads outside the sandbox; the note says how (absolute, symbolic link).
+    Outside(Option<String>),
+    /// It cannot be read: missing, not a regular file, over the limit, not UTF-8, or a
+    /// secrets file.
+    Input(hac_core::input::InputError),
+}
+
+/// Reads the data file `written` (as the cluster file spells it) under the rules of
+/// `import`: a relative path is resolved against the root file's directory (`sandbox[0]`),
+/// an absolute one must lie under an `--allow-path` directory (`sandbox[1..]`), and the
+/// resolved path (symbolic links followed) must stay inside the sandbox. Only a regular
+/// UTF-8 file of at most `limit` bytes that is not a secrets file is read
+/// (`hac_core::input`). Returns the canonical path and the text.
+pub fn read_data_file(
+    sandbox: &[PathBuf],
+    written: &str,
+    limit: u64,
+) -> Result<(PathBuf, String), DataFileError> {
+    use hac_core::input::{self, InputError};
+    let path = Path::new(written);
+    let Some(root) = sandbox.first() else {
+        return Err(DataFileError::Outside(None));
+    };
+    let absolute = path.is_absolute();
+    let lexical = normalize(&if absolute {
+        path.to_path_buf()
+    } else {
+        root.join(path)
+    });
+    let inside = |dirs: &[PathBuf], p: &Path| dirs.iter().any(|d| p.starts_with(d));
+    let allowed: &[PathBuf] = if absolute {
+        sandbox.get(1..).unwrap_or(&[])
+    } else {
+        sandbox
+    };
+    if !inside(allowed, &lexical) {
+        return Err(DataFileError::Outside(absolute.then(|| {
+            "absolute paths are only allowed under --allow-path directories; use a path relative to the cluster file".to_string()
+        })));
+    }
+    if input::is_secrets_name(&lexical) {
+        return Err(DataFileError::Input(InputError::Secrets));
+    }
+    let canon =
+        std::fs::canonicalize(&lexical).map_err(|e| DataFileError::Input(InputError::Io(e)))?;
+    if !inside(sandbox, &canon) {
+        return Err(DataFileError::Outside(Some(format!(
+            "`{written}` resolves to `{}` (through a symbolic link)",
+            canon.display()
+        ))));
+    }
+    if input::is_secrets_name(&canon) {
+        return Err(DataFileError::Input(InputError::Secrets));
+    }
+    let bytes = input::read_regular(&canon, limit).map_err(DataFileError::Input)?;
+    if input::looks_like_secrets(&String::from_utf8_lossy(&bytes[..bytes.len().min(8192)])) {
+        return Err(DataFileError::Input(InputError::Secrets));
+    }
+    let text = String::from_utf8(bytes)
+        .map_err(|e| DataFileError::Input(InputError::NotUtf8(e.utf8_error().valid_up_to())))?;
+    Ok((canon, text))
+}
+
 /// A short name for diagnostics: relative to the working directory when below it.
 pub fn display_name(p: &Path) -> String {
     if let Ok(cwd) = std::env::current_dir().and_then(std::fs::canonicalize) {

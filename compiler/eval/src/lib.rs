@@ -22,7 +22,7 @@ use std::rc::Rc;
 use value::{Attr, AttrSet, Env, PathValue, Sym, Thunk, ThunkState, Value};
 
 pub use builtins::compare_versions;
-pub use imports::STDLIB;
+pub use imports::{read_data_file, DataFileError, STDLIB};
 
 /// How to evaluate a root file.
 #[derive(Clone, Debug, Default)]
@@ -230,6 +230,26 @@ fn new_evaluator(sandbox: Vec<PathBuf>, stack: usize, opts: &EvalOptions) -> Eva
     }
 }
 
+/// The directories imports (and data files such as `network.cni.manifest`) may read: the
+/// root file's directory `root_dir` (canonical) first, then each `--allow-path` directory.
+pub fn sandbox_of(root_dir: &Path, allow_paths: &[PathBuf]) -> Vec<PathBuf> {
+    let mut sandbox = vec![root_dir.to_path_buf()];
+    for p in allow_paths {
+        sandbox.push(std::fs::canonicalize(p).unwrap_or_else(|_| imports::normalize(p)));
+    }
+    sandbox
+}
+
+/// [`sandbox_of`] for the root file `file`.
+pub fn sandbox_for(file: &Path, allow_paths: &[PathBuf]) -> Vec<PathBuf> {
+    let abs = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
+    let root_dir = abs
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("/"));
+    sandbox_of(&root_dir, allow_paths)
+}
+
 /// Evaluates on the current (evaluation) thread; returns the outcome and the evaluator, which
 /// the caller drops after handing the outcome over.
 fn run(input: Input, opts: &EvalOptions, json: bool, stack: usize) -> (Outcome, Evaluator) {
@@ -242,10 +262,7 @@ fn run(input: Input, opts: &EvalOptions, json: bool, stack: usize) -> (Outcome, 
         }
         Input::Text { dir, .. } => std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone()),
     };
-    let mut sandbox = vec![root_dir.clone()];
-    for p in &opts.allow_paths {
-        sandbox.push(std::fs::canonicalize(p).unwrap_or_else(|_| imports::normalize(p)));
-    }
+    let sandbox = sandbox_of(&root_dir, &opts.allow_paths);
     let mut ev = new_evaluator(sandbox, stack, opts);
     let result = run_in(&mut ev, input, &root_dir, opts, json).map_err(|e| finish_error(*e));
     let sources = std::mem::take(&mut ev.sources);

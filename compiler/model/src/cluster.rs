@@ -22,6 +22,8 @@ pub struct Cluster {
     pub outputs: Outputs,
     /// The components' own settings (flags, images, kubelet, kube-proxy).
     pub components: crate::Components,
+    /// How hosts are prepared (the cluster's `hosts`; each node carries its effective copy).
+    pub hosts: crate::Hosts,
     /// Where each attribute came from, for diagnostics.
     pub origins: Origins,
 }
@@ -167,6 +169,25 @@ pub struct Etcd {
     pub version: Version,
     /// Where the external units find etcd.
     pub binary: String,
+    /// The members of the live cluster this build changes (from the previous build's
+    /// `state.json`, `hac build --from`); `None` for a cluster built from nothing. A member
+    /// not listed here joins a running cluster: its unit says `--initial-cluster-state=existing`
+    /// and it must first be added with `etcdctl member add` (`hac plan` orders that).
+    pub existing_members: Option<Vec<EtcdMember>>,
+}
+
+/// A member of a running etcd cluster, as the previous build's `state.json` recorded it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EtcdMember {
+    pub name: String,
+    /// `https://<address>:2380`
+    pub peer_url: String,
+    /// The `--initial-cluster` entries (`name=url`) its unit was rendered with; empty when
+    /// not recorded (stacked etcd). A member that exists keeps them: etcd reads them only on
+    /// its first start, and an unchanged unit needs no restart.
+    pub initial_cluster: Vec<String>,
+    /// Its `--initial-cluster-state` (`new` or `existing`); empty when not recorded.
+    pub initial_state: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -195,6 +216,20 @@ pub struct Network {
     pub services: Ipv4Net,
     pub dns_domain: String,
     pub node_mask_size: u8,
+    /// The CNI manifest applied once after `kubeadm init`; `None`: no CNI (nodes stay
+    /// NotReady until the operator applies one).
+    pub cni: Option<Cni>,
+}
+
+/// `network.cni`: a manifest file the bundle carries to the first control plane.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Cni {
+    /// The path as the cluster file writes it (relative to the cluster file's folder, or
+    /// absolute under an `--allow-path` directory).
+    pub manifest: String,
+    /// The manifest's text. Conversion leaves it empty: the CLI reads the file (in the
+    /// import sandbox) before rendering, so rendering reads no file.
+    pub contents: String,
 }
 
 #[derive(Clone, Debug)]
@@ -204,6 +239,13 @@ pub struct PkiOptions {
     pub cert_validity_days: u32,
     /// Bump to issue new leaf keys and certificates under the same CAs.
     pub rotation: u64,
+    /// The leaves' notBefore when it differs from `epoch` (`pki.leafEpoch`): renews every
+    /// leaf certificate with a new validity window under the same CAs.
+    pub leaf_epoch: Option<Epoch>,
+    /// `hac check`/`build` warn (W0502) this many days before a certificate expires.
+    pub expiry_warning_days: u32,
+    /// kubeadm's bootstrap token `ttl`, in hours from `kubeadm init`; 0: never expires.
+    pub bootstrap_token_ttl_hours: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -241,8 +283,9 @@ pub struct Node {
     pub address: Ipv4Addr,
     /// The prefix length when the address was written as `a.b.c.d/len`.
     pub prefix_len: Option<u8>,
-    /// Interface keepalived binds (default `eth0`).
-    pub interface: String,
+    /// The interface keepalived (or kube-vip) binds; `None`: found at boot, the interface
+    /// that holds `address` (bootstrap.sh, see `keepalived.conf.j2`).
+    pub interface: Option<String>,
     pub zone: Option<String>,
     /// keepalived priority; `None`: the default (see [`crate::keepalived_priority`]).
     pub priority: Option<i64>,
@@ -252,6 +295,8 @@ pub struct Node {
     /// This node's overrides of the cluster's `kubelet` settings (a kubeadm patch on the
     /// node); empty: the cluster's.
     pub kubelet: crate::KubeletSettings,
+    /// How this host is prepared: the cluster's `hosts` with the node's overrides applied.
+    pub hosts: crate::Hosts,
 }
 
 impl Node {
@@ -302,6 +347,32 @@ pub struct Taint {
 pub struct Outputs {
     pub cloud_init: bool,
     pub ansible: bool,
+    /// Where the cloud-init user-data's private files (keys, kubeconfigs, tokens) go.
+    pub cloud_init_keys: CloudInitKeys,
+}
+
+/// `outputs.cloudInitKeys`: whether the user-data carries the node's private files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CloudInitKeys {
+    /// In the user-data (gz+b64): readable through the cloud's metadata service.
+    Inline,
+    /// Left out of the user-data: `cloud-init/<node>-keys.tar.gz` beside it, which the
+    /// operator copies to the host, where bootstrap.sh waits for it.
+    Separate,
+}
+
+impl CloudInitKeys {
+    pub const ALL: [(&'static str, CloudInitKeys); 2] = [
+        ("inline", CloudInitKeys::Inline),
+        ("separate", CloudInitKeys::Separate),
+    ];
+    pub fn as_str(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map(|(s, _)| *s)
+            .unwrap_or("?")
+    }
 }
 
 /// Attribute path (`controlPlane.keepalived.routerId`, `nodes.master-0.address`) → where

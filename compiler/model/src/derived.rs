@@ -213,6 +213,70 @@ impl Cluster {
             EtcdTopology::External => n.has(Role::Etcd),
         })
     }
+    /// The peer URL of an etcd member on `node`.
+    pub fn etcd_peer_url(node: &Node) -> String {
+        format!("https://{}:2380", node.address)
+    }
+    /// When `node`'s etcd member joins a running cluster (`hac build --from` with a previous
+    /// membership that lacks it): the members its `--initial-cluster` must list, which is
+    /// what `etcdctl member add` reports at that moment. `hac plan` adds the new members one
+    /// at a time in name order, before removing any, so a new member sees every previous
+    /// member and the new ones before it. `None`: the member is part of the initial cluster
+    /// (a fresh build, or a member that already exists).
+    pub fn etcd_join_members(&self, node: &Node) -> Option<Vec<EtcdMember>> {
+        let previous = self.etcd.existing_members.as_ref()?;
+        if !self.runs_etcd(node) || previous.iter().any(|m| m.name == node.name) {
+            return None;
+        }
+        let mut members = previous.clone();
+        for m in self.etcd_members() {
+            if previous.iter().any(|p| p.name == m.name) {
+                continue;
+            }
+            members.push(EtcdMember {
+                name: m.name.clone(),
+                peer_url: Cluster::etcd_peer_url(m),
+                initial_cluster: Vec::new(),
+                initial_state: String::new(),
+            });
+            if m.name == node.name {
+                break;
+            }
+        }
+        Some(members)
+    }
+    /// The `--initial-cluster` entries (`name=url`) and `--initial-cluster-state` of the
+    /// external etcd member on `node`: a fresh cluster bootstraps together (`new`, every
+    /// member); a member joining a running one lists what it will find (`existing`, see
+    /// [`Cluster::etcd_join_members`]); a member that already runs keeps what it was started
+    /// with (recorded in the previous state), so its unit does not change.
+    pub fn etcd_bootstrap(&self, node: &Node) -> (Vec<String>, String) {
+        let entry = |name: &str, url: &str| format!("{name}={url}");
+        if let Some(joining) = self.etcd_join_members(node) {
+            let list = joining
+                .iter()
+                .map(|m| entry(&m.name, &m.peer_url))
+                .collect();
+            return (list, "existing".to_string());
+        }
+        if let Some(previous) = &self.etcd.existing_members {
+            if let Some(me) = previous.iter().find(|m| m.name == node.name) {
+                if !me.initial_cluster.is_empty() && !me.initial_state.is_empty() {
+                    return (me.initial_cluster.clone(), me.initial_state.clone());
+                }
+                let list = previous
+                    .iter()
+                    .map(|m| entry(&m.name, &m.peer_url))
+                    .collect();
+                return (list, "new".to_string());
+            }
+        }
+        let list = self
+            .etcd_members()
+            .map(|m| entry(&m.name, &Cluster::etcd_peer_url(m)))
+            .collect();
+        (list, "new".to_string())
+    }
     /// Whether `node` runs an etcd member.
     pub fn runs_etcd(&self, node: &Node) -> bool {
         match self.etcd.topology {
@@ -358,6 +422,18 @@ impl Cluster {
     pub fn first_service_ip(&self) -> Ipv4Addr {
         let base = u32::from(self.network.services.network());
         Ipv4Addr::from(base.wrapping_add(1))
+    }
+    /// The leaf certificates' notBefore: `pki.leafEpoch`, else `epoch`.
+    pub fn leaf_not_before(&self) -> i64 {
+        self.pki.leaf_epoch.unwrap_or(self.epoch).unix
+    }
+    /// kubeadm's bootstrap token `ttl` (a Go duration): `24h0m0s`, or `0s` for a token that
+    /// never expires.
+    pub fn bootstrap_token_ttl(&self) -> String {
+        match self.pki.bootstrap_token_ttl_hours {
+            0 => "0s".to_string(),
+            h => format!("{h}h0m0s"),
+        }
     }
     pub fn kubeadm_api(&self) -> KubeadmApi {
         KubeadmApi::for_version(self.kubernetes_version)

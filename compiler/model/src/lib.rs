@@ -14,6 +14,7 @@ mod artifact;
 mod cluster;
 mod components;
 mod derived;
+mod hosts;
 pub mod samples;
 pub mod schema;
 
@@ -23,3 +24,4 @@ pub use artifact::{
 pub use cluster::*;
 pub use components::*;
 pub use derived::*;
+pub use hosts::*;

@@ -15,12 +15,13 @@ fn node(name: &str, roles: &[Role], addr: [u8; 4], zone: Option<&str>) -> Node {
         roles,
         address: Ipv4Addr::from(addr),
         prefix_len: Some(24),
-        interface: "eth0".to_string(),
+        interface: Some("eth0".to_string()),
         zone: zone.map(str::to_string),
         priority: None,
         labels: BTreeMap::new(),
         taints: None,
         kubelet: Default::default(),
+        hosts: Default::default(),
     }
 }
 
@@ -53,18 +54,23 @@ pub fn stacked_3() -> Cluster {
             topology: EtcdTopology::Stacked,
             version: Version::new(3, 5, 16),
             binary: "/usr/local/bin/etcd".to_string(),
+            existing_members: None,
         },
         network: Network {
             pods: "10.244.0.0/16".parse().unwrap(),
             services: "10.96.0.0/12".parse().unwrap(),
             dns_domain: "cluster.local".to_string(),
             node_mask_size: 24,
+            cni: None,
         },
         pki: PkiOptions {
             algorithm: KeyAlgorithm::EcdsaP256,
             ca_validity_days: 3650,
             cert_validity_days: 365,
             rotation: 0,
+            leaf_epoch: None,
+            expiry_warning_days: crate::schema::DEFAULT_EXPIRY_WARNING_DAYS,
+            bootstrap_token_ttl_hours: crate::schema::DEFAULT_BOOTSTRAP_TOKEN_TTL_HOURS,
         },
         nodes: vec![
             node("master-0", &[Role::ControlPlane], [10, 0, 2, 10], None),
@@ -76,8 +82,10 @@ pub fn stacked_3() -> Cluster {
         outputs: Outputs {
             cloud_init: true,
             ansible: true,
+            cloud_init_keys: CloudInitKeys::Separate,
         },
         components: Components::default(),
+        hosts: Default::default(),
         origins: Origins::default(),
     }
 }

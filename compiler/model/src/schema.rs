@@ -4,12 +4,15 @@
 //! number ranges and its defaults from here, and `hac reference` prints it (as
 //! docs/reference.md), so the converter and the documentation cannot drift apart.
 
-use crate::cluster::{EtcdTopology, KeyAlgorithm, LoadBalancerKind, Placement, Role};
+use crate::cluster::{
+    CloudInitKeys, EtcdTopology, KeyAlgorithm, LoadBalancerKind, Placement, Role,
+};
 use crate::components::{
     EncryptionProvider, ProxyMode, DEFAULT_AUDIT_LOG_PATH, DEFAULT_AUDIT_MAX_AGE,
     DEFAULT_AUDIT_MAX_BACKUP, DEFAULT_AUDIT_MAX_SIZE, DEFAULT_KUBE_VIP_VERSION, HOST_PATH_TYPES,
 };
 use crate::derived::{KUBERNETES_MAX, KUBERNETES_MIN};
+use crate::hosts::{HostOs, PackageSource, DEFAULT_SSH_PORT};
 use std::sync::OnceLock;
 
 /// The etcd minor releases the external units support (their flag spellings are known).
@@ -27,14 +30,20 @@ pub const DEFAULT_DNS_DOMAIN: &str = "cluster.local";
 pub const DEFAULT_NODE_MASK_SIZE: u8 = 24;
 pub const DEFAULT_CA_VALIDITY_DAYS: u32 = 3650;
 pub const DEFAULT_CERT_VALIDITY_DAYS: u32 = 365;
+/// `pki.expiryWarningDays`: warn this many days before a certificate expires.
+pub const DEFAULT_EXPIRY_WARNING_DAYS: u32 = 30;
+/// `pki.bootstrapTokenTtlHours`: kubeadm's own default ttl (24h).
+pub const DEFAULT_BOOTSTRAP_TOKEN_TTL_HOURS: u32 = 24;
 pub const DEFAULT_ETCD_BINARY: &str = "/usr/local/bin/etcd";
-pub const DEFAULT_INTERFACE: &str = "eth0";
 
 /// Integer ranges the converter enforces (E0106), inclusive.
 pub const PORT_RANGE: (i64, i64) = (1, 65535);
 pub const NODE_MASK_SIZE_RANGE: (i64, i64) = (1, 32);
 pub const VALIDITY_DAYS_RANGE: (i64, i64) = (1, 36500);
 pub const ROTATION_RANGE: (i64, i64) = (0, i64::MAX);
+pub const EXPIRY_WARNING_RANGE: (i64, i64) = (0, 36500);
+/// Up to a year; 0 means the token never expires (kubeadm's `ttl: 0s`).
+pub const BOOTSTRAP_TOKEN_TTL_RANGE: (i64, i64) = (0, 8784);
 /// Ranges the rules enforce (E0402, E0403).
 pub const ROUTER_ID_RANGE: (i64, i64) = (1, 255);
 pub const PRIORITY_RANGE: (i64, i64) = (1, 254);
@@ -70,18 +79,20 @@ pub enum Section {
     KubeVip,
     Etcd,
     Network,
+    Cni,
     Pki,
     Kubelet,
     KubeProxy,
     Node,
     Taint,
     Outputs,
+    Hosts,
 }
 
 impl Section {
     /// In the order of the reference.
     /// (The discriminants follow this order: `keys` and `required` index by them.)
-    pub const ALL: [Section; 20] = [
+    pub const ALL: [Section; 21] = [
         Section::Root,
         Section::ControlPlane,
         Section::ApiServer,
@@ -96,12 +107,14 @@ impl Section {
         Section::KubeVip,
         Section::Etcd,
         Section::Network,
+        Section::Cni,
         Section::Pki,
         Section::Kubelet,
         Section::KubeProxy,
         Section::Node,
         Section::Taint,
         Section::Outputs,
+        Section::Hosts,
     ];
 
     /// The attribute path of the set (`<name>` stands for any node name, `[]` for any list
@@ -114,6 +127,7 @@ impl Section {
             Section::Keepalived => "controlPlane.keepalived",
             Section::Etcd => "etcd",
             Section::Network => "network",
+            Section::Cni => "network.cni",
             Section::Pki => "pki",
             Section::Node => "nodes.<name>",
             Section::Taint => "nodes.<name>.taints[]",
@@ -128,6 +142,7 @@ impl Section {
             Section::Audit => "controlPlane.apiServer.audit",
             Section::Oidc => "controlPlane.apiServer.oidc",
             Section::KubeVip => "controlPlane.kubeVip",
+            Section::Hosts => "hosts",
         }
     }
 
@@ -140,6 +155,7 @@ impl Section {
             Section::Keepalived => "VRRP settings of keepalived, which moves the VIP (kinds \"haproxy\", \"nginx\" and \"keepalived\"). The VRRP password comes from the secrets file, never from the `.ha` file (E0605: 1 to 8 characters).",
             Section::Etcd => "Where etcd runs. The members are the control-plane nodes when stacked, the nodes with role \"etcd\" when external; their count must be odd and at least 3 (E0201, E0202, E0203; W0201 above 7).",
             Section::Network => "The cluster's address ranges. Node addresses, the pod CIDR and the service CIDR must not overlap (E0307).",
+            Section::Cni => "The pod network (CNI) the cluster starts with. Without it, `kubeadm init` leaves every node NotReady (and CoreDNS Pending) until an operator applies one. The manifest is read at build time, like an import (relative to the cluster file, inside the sandbox that `--allow-path` widens, never a secrets file), and carried in the first control plane's archive at `/etc/kubernetes/hac/cni.yaml` (0644); `bootstrap.sh` applies it once after `kubeadm init` (`kubectl apply --server-side`, bounded retries, the marker `/etc/kubernetes/hac/cni.applied`). Nothing is downloaded at boot: images the manifest names are pulled by the kubelet as usual (mirror them for air-gapped clusters).",
             Section::Pki => "How the certificates are issued. Every key is derived from the secrets file's root secret, so the same inputs give the same certificates.",
             Section::Node => "Each attribute of `nodes` is one node. Its name is the hostname, the etcd member name and the certificates' name: a DNS-1123 label (E0303), unique (E0302). `lib.nodes` generates numbered nodes.",
             Section::Taint => "One element of a node's `taints` list.",
@@ -153,6 +169,7 @@ impl Section {
             Section::Encryption => "Encryption at rest: kube-apiserver encrypts the listed resources before they reach etcd. hac writes an `EncryptionConfiguration` (mode 0600) to every control plane, and to no other host, at `/etc/kubernetes/pki/encryption-config.yaml` (kubeadm already mounts that folder read-only into kube-apiserver), with a 32-byte key derived from the secrets file's root secret. `--encryption-provider-config` is then hac's (E0108). To rotate: bump `rotation` and apply on every control plane (the new key encrypts, the previous one still decrypts, `identity` last reads data written before encryption was on), then rewrite every object once: `kubectl get secrets -A -o json | kubectl replace -f -`.",
             Section::Audit => "The kube-apiserver audit log: a policy file on every control plane (`/etc/kubernetes/audit-policy.yaml`, mounted read-only) and the log folder mounted read-write. When set, the `audit-*` flags it controls are hac's (E0108).",
             Section::Oidc => "OpenID Connect authentication of users by kube-apiserver (`--oidc-*` flags, hac's when set: E0108). Without `audit` it warns (W0802): logins from outside the cluster should leave a trace.",
+            Section::Hosts => "How `hac` turns a blank Debian or Ubuntu host into a node (`/etc/hac/prepare.sh`, the `prepare` phase of `bootstrap.sh`): kubelet, kubeadm and kubectl pinned to `kubernetesVersion` and held, containerd with the systemd cgroup driver and kubeadm's pause image, crictl, and keepalived / haproxy / nginx where the node's roles need them (an external etcd member's binary is checked, and installed from the distribution when `etcd.binary` is `/usr/bin/etcd`); swap off for good; and, opt-in, an nftables firewall derived from the topology. A node's `hosts` overrides these attributes for that node.",
             Section::KubeVip => "The kube-vip image of load balancer kind \"kube-vip\". Without it hac pins `ghcr.io/kube-vip/kube-vip:v0.8.9`, or `<imageRepository>/kube-vip:v0.8.9` when `imageRepository` is set (an air-gapped cluster mirrors every image into one registry).",
         }
     }
@@ -275,6 +292,13 @@ const TOPOLOGIES: [&str; 2] = names(EtcdTopology::ALL);
 const ALGORITHMS: [&str; 5] = names(KeyAlgorithm::ALL);
 const ROLES: [&str; 4] = names(Role::ALL);
 const PROXY_MODES: [&str; 3] = names(ProxyMode::ALL);
+const HOST_OS: [&str; 1] = names(HostOs::ALL);
+const PACKAGE_SOURCES: [&str; 3] = names(PackageSource::ALL);
+const CLOUD_INIT_KEYS: [&str; 2] = names(CloudInitKeys::ALL);
+
+/// The largest CNI manifest read (`network.cni.manifest`): Calico's tigera-operator with its
+/// CRDs is about 1.5 MiB.
+pub const CNI_MANIFEST_LIMIT: u64 = 4 << 20;
 
 const SET: &str = "attribute set";
 
@@ -411,6 +435,16 @@ pub const ATTRIBUTES: &[Attribute] = &[
         codes: &["E0101", "E0103"],
         doc: "kube-proxy's configuration (see `kubeProxy.*`).",
         example: "kubeProxy = { mode = \"ipvs\"; };",
+    },
+    Attribute {
+        section: Section::Root,
+        key: "hosts",
+        ty: SET,
+        default: DefaultValue::Defaults,
+        allowed: Allowed::Any,
+        codes: &["E0101", "E0103"],
+        doc: "How blank hosts are prepared: packages, container runtime, swap, firewall (see `hosts.*`).",
+        example: "hosts = { packages = \"mirror\"; mirror = \"https://apt.internal/k8s/v1.30/\"; };",
     },
     // -- controlPlane --------------------------------------------------------------------
     Attribute {
@@ -657,6 +691,27 @@ pub const ATTRIBUTES: &[Attribute] = &[
         doc: "The prefix length of each node's pod subnet: at least the pod CIDR's, at most 16 bits longer.",
         example: "network.nodeMaskSize = 24;",
     },
+    Attribute {
+        section: Section::Network,
+        key: "cni",
+        ty: SET,
+        default: DefaultValue::Unset("no CNI: the nodes stay NotReady until one is applied"),
+        allowed: Allowed::Any,
+        codes: &["E0101", "E0103"],
+        doc: "The pod network manifest applied once after `kubeadm init` (see `network.cni.*`).",
+        example: "network.cni = { manifest = \"calico.yaml\"; };",
+    },
+    // -- network.cni ---------------------------------------------------------------------
+    Attribute {
+        section: Section::Cni,
+        key: "manifest",
+        ty: "string",
+        default: DefaultValue::Required,
+        allowed: Allowed::Text("a path relative to the cluster file (or absolute under an `--allow-path` directory) of a UTF-8 Kubernetes manifest (YAML or JSON with `apiVersion` and `kind`) of at most 4 MiB; never a secrets file"),
+        codes: &["E0102", "E0101", "E0109", "E0110", "E0111", "E0610"],
+        doc: "The CNI's manifest (e.g. Calico's `calico.yaml` or `helm template cilium …` output), checked into git beside the cluster file. Its pod CIDR settings must agree with `network.pods`.",
+        example: "network.cni.manifest = \"calico.yaml\";",
+    },
     // -- pki -----------------------------------------------------------------------------
     Attribute {
         section: Section::Pki,
@@ -698,6 +753,36 @@ pub const ATTRIBUTES: &[Attribute] = &[
         doc: "Bump it to issue new leaf keys and certificates under the same CAs.",
         example: "pki.rotation = 1;",
     },
+    Attribute {
+        section: Section::Pki,
+        key: "leafEpoch",
+        ty: "string",
+        default: DefaultValue::Unset("`epoch`"),
+        allowed: Allowed::Text("an RFC 3339 timestamp, not before `epoch`"),
+        codes: &["E0101", "E0105", "E0502"],
+        doc: "The notBefore of the leaf certificates when it is not `epoch`: moving it renews every leaf (new validity window, new serials) under the same CAs, which `hac plan` rolls out host by host. The leaves' window (`leafEpoch` + `certValidityDays`) must lie within the CAs' (`epoch` + `caValidityDays`).",
+        example: "pki.leafEpoch = \"2026-12-01T00:00:00Z\";",
+    },
+    Attribute {
+        section: Section::Pki,
+        key: "expiryWarningDays",
+        ty: "integer",
+        default: DefaultValue::Int(DEFAULT_EXPIRY_WARNING_DAYS as i64),
+        allowed: Allowed::IntRange(EXPIRY_WARNING_RANGE.0, EXPIRY_WARNING_RANGE.1),
+        codes: &["E0101", "E0106", "W0502", "E0504"],
+        doc: "`hac check` and `hac build` warn (W0502) when a certificate expires within this many days; an already expired one is refused (E0504) unless `--allow-expired`. 0 turns the early warning off.",
+        example: "pki.expiryWarningDays = 60;",
+    },
+    Attribute {
+        section: Section::Pki,
+        key: "bootstrapTokenTtlHours",
+        ty: "integer",
+        default: DefaultValue::Int(DEFAULT_BOOTSTRAP_TOKEN_TTL_HOURS as i64),
+        allowed: Allowed::IntRange(BOOTSTRAP_TOKEN_TTL_RANGE.0, BOOTSTRAP_TOKEN_TTL_RANGE.1),
+        codes: &["E0101", "E0106"],
+        doc: "The lifetime of the kubeadm bootstrap token (its `ttl` in the InitConfiguration), counted from `kubeadm init`; 0: it never expires. Joins after it expires need a fresh token (`kubeadm token create`, which `hac plan` orders). Recorded in `state.json`.",
+        example: "pki.bootstrapTokenTtlHours = 2;",
+    },
     // -- nodes.<name> --------------------------------------------------------------------
     Attribute {
         section: Section::Node,
@@ -723,10 +808,10 @@ pub const ATTRIBUTES: &[Attribute] = &[
         section: Section::Node,
         key: "interface",
         ty: "string",
-        default: DefaultValue::Str(DEFAULT_INTERFACE),
+        default: DefaultValue::Unset("detected at boot: the interface that holds the node's address"),
         allowed: Allowed::Text("a Linux interface name: 1 to 15 of letters, digits, `_ . -`"),
         codes: &["E0101", "E0107", "E0702"],
-        doc: "The interface keepalived binds.",
+        doc: "The interface keepalived binds (and kube-vip announces the VIP on). Unset, `bootstrap.sh` finds at boot, before it starts keepalived, the interface that holds the node's address (`ip -o -4 addr show to ADDRESS`), writes it to `/etc/keepalived/hac-interface.conf` (which `keepalived.conf` includes) and logs it; it stops with exit code 1 when no interface holds the address. kube-vip without an interface picks the interface of the default route itself: name it on hosts with several interfaces.",
         example: "nodes.master-0.interface = \"ens3\";",
     },
     Attribute {
@@ -779,6 +864,16 @@ pub const ATTRIBUTES: &[Attribute] = &[
         doc: "This node's overrides of the cluster's `kubelet` settings, written as a kubeadm patch on the node (`etc/kubernetes/patches/kubeletconfiguration+merge.yaml`, applied by `kubeadm init`/`join` on top of the cluster's KubeletConfiguration).",
         example: "nodes.master-0.kubelet = { maxPods = 250; systemReserved = { memory = \"2Gi\"; }; };",
     },
+    Attribute {
+        section: Section::Node,
+        key: "hosts",
+        ty: SET,
+        default: DefaultValue::Defaults,
+        allowed: Allowed::Text("the attributes of `hosts.*`"),
+        codes: &["E0101", "E0103", "E0104", "E0106", "E0107"],
+        doc: "This node's overrides of the cluster's `hosts` settings (e.g. an image with the packages preinstalled, or another SSH port).",
+        example: "nodes.master-0.hosts = { packages = \"preinstalled\"; sshPort = 2222; };",
+    },
     // -- taints ----------------------------------------------------------------------------
     Attribute {
         section: Section::Taint,
@@ -830,6 +925,16 @@ pub const ATTRIBUTES: &[Attribute] = &[
         codes: &["E0101"],
         doc: "Emit an Ansible inventory and playbook (`ansible/`).",
         example: "outputs.ansible = false;",
+    },
+    Attribute {
+        section: Section::Outputs,
+        key: "cloudInitKeys",
+        ty: "string",
+        default: DefaultValue::Str("separate"),
+        allowed: Allowed::OneOf(&CLOUD_INIT_KEYS),
+        codes: &["E0101", "E0104", "W0706"],
+        doc: "Where the user-data's private files (keys, kubeconfigs, the bootstrap token, `keepalived.conf`) go. Most clouds serve user-data to anything on the instance that reaches the metadata service. \"separate\" leaves them out: `cloud-init/<node>-keys.tar.gz` (0600) holds them, and the node's `bootstrap.sh` waits (bounded, logged) for it at `/root/hac-keys.tar.gz` (copy it with scp or a secrets manager), unpacks it and deletes it. \"inline\" writes them into the user-data (gz+b64) and warns (W0706).",
+        example: "outputs.cloudInitKeys = \"inline\";",
     },
     // -- controlPlane.apiServer ------------------------------------------------------------
     Attribute {
@@ -1199,6 +1304,67 @@ pub const ATTRIBUTES: &[Attribute] = &[
         doc: "The kube-vip release (the image tag).",
         example: "controlPlane.kubeVip = { version = \"v0.8.10\"; };",
     },
+    // -- hosts ---------------------------------------------------------------------------
+    Attribute {
+        section: Section::Hosts,
+        key: "os",
+        ty: "string",
+        default: DefaultValue::Str("debian"),
+        allowed: Allowed::OneOf(&HOST_OS),
+        codes: &["E0101", "E0104"],
+        doc: "The operating-system family: \"debian\" is Debian and Ubuntu (apt, dpkg, systemd). RHEL-family hosts (dnf) are not supported yet.",
+        example: "hosts.os = \"debian\";",
+    },
+    Attribute {
+        section: Section::Hosts,
+        key: "packages",
+        ty: "string",
+        default: DefaultValue::Computed("\"upstream\" (\"preinstalled\" before Kubernetes 1.24, which pkgs.k8s.io does not publish)"),
+        allowed: Allowed::OneOf(&PACKAGE_SOURCES),
+        codes: &["E0101", "E0104", "E0107"],
+        doc: "Where kubelet, kubeadm and kubectl come from. \"upstream\" (the default, as in kubeadm's own install guide): the Kubernetes project's repository of the cluster's minor release, `https://pkgs.k8s.io/core:/stable:/v<MINOR>/deb/` (Kubernetes 1.24 and later), trusted through the signing key pinned in the bundle (fingerprint `DE15B14486CD377B9E876E1A234654DA9A296436`), never fetched. \"mirror\": the apt repository at `mirror`. \"preinstalled\" (air-gapped images): nothing is installed; the script verifies that kubeadm, kubelet and kubectl are at `kubernetesVersion` and that containerd is present, and stops naming any mismatch. containerd, haproxy, keepalived, nginx and nftables always come from the host's own apt sources.",
+        example: "hosts.packages = \"preinstalled\";",
+    },
+    Attribute {
+        section: Section::Hosts,
+        key: "mirror",
+        ty: "string or null",
+        default: DefaultValue::RequiredWhen("required with `packages = \"mirror\"`, where alone it is used"),
+        allowed: Allowed::Text("an `http://`, `https://` or `file://` URL of a flat apt repository (the folder holding `Release`/`InRelease`, as `https://pkgs.k8s.io/core:/stable:/v1.30/deb/`), without spaces or quotes"),
+        codes: &["E0101", "E0107"],
+        doc: "The internal mirror of pkgs.k8s.io's repository for the cluster's minor release, written `deb [signed-by=…] <mirror> /`. Its `InRelease` must be signed by `repositoryKey` (by default pkgs.k8s.io's key: a pass-through mirror).",
+        example: "hosts = { packages = \"mirror\"; mirror = \"https://apt.internal/kubernetes/core:/stable:/v1.30/deb/\"; };",
+    },
+    Attribute {
+        section: Section::Hosts,
+        key: "repositoryKey",
+        ty: "string or null",
+        default: DefaultValue::Unset("the pkgs.k8s.io key hac pins (it expires 2026-12-29; upstream extends it under the same fingerprint)"),
+        allowed: Allowed::Text("an ASCII-armored OpenPGP public key block (an indented string `'' … ''`)"),
+        codes: &["E0101", "E0107"],
+        doc: "The public key apt trusts for the Kubernetes repository (`/etc/apt/keyrings/hac-kubernetes.asc`, used by that source alone): a mirror's own key, or pkgs.k8s.io's renewed `Release.key`.",
+        example: "hosts.repositoryKey = \"-----BEGIN PGP PUBLIC KEY BLOCK-----\\n\\nmQENBGMHoXcBCADukGOEQyleViOgtkMVa7hKifP6POCTh+98xNW4TfHK/nBJN2sm\\n-----END PGP PUBLIC KEY BLOCK-----\\n\";",
+    },
+    Attribute {
+        section: Section::Hosts,
+        key: "firewall",
+        ty: "boolean",
+        default: DefaultValue::Bool(false),
+        allowed: Allowed::Any,
+        codes: &["E0101"],
+        doc: "Install hac's nftables ruleset (table `inet hac`, `/etc/hac/firewall.nft`, loaded at boot by `hac-firewall.service`): inbound traffic is dropped except SSH (`sshPort`, accepted first), established connections, loopback, ICMP, and the ports the node's roles serve, each only from the nodes that use it (see README, \"Host preparation\"). Off by default: hosts often have a firewall of their own.",
+        example: "hosts.firewall = true;",
+    },
+    Attribute {
+        section: Section::Hosts,
+        key: "sshPort",
+        ty: "integer",
+        default: DefaultValue::Int(DEFAULT_SSH_PORT as i64),
+        allowed: Allowed::IntRange(PORT_RANGE.0, PORT_RANGE.1),
+        codes: &["E0101", "E0106"],
+        doc: "The port of the operator's SSH daemon: the firewall accepts it from anywhere, before any other rule.",
+        example: "hosts.sshPort = 2222;",
+    },
 ];
 
 #[cfg(test)]
@@ -1215,7 +1381,7 @@ mod tests {
             sorted.dedup();
             assert_eq!(sorted.len(), keys.len(), "{s:?} repeats a key");
         }
-        assert_eq!(Section::ALL.len(), 20);
+        assert_eq!(Section::ALL.len(), 21);
         for (i, s) in Section::ALL.iter().enumerate() {
             assert_eq!(*s as usize, i, "Section::ALL is in declaration order");
         }

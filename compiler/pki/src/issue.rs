@@ -87,6 +87,8 @@ struct Issuer<'a> {
     serial_key: Zeroizing<[u8; 32]>,
     not_before: OffsetDateTime,
     ca_not_after: OffsetDateTime,
+    /// `pki.leafEpoch`, else `epoch`.
+    leaf_not_before: OffsetDateTime,
     leaf_not_after: OffsetDateTime,
 }
 
@@ -331,10 +333,10 @@ fn issue_inner(cluster: &Cluster, secrets: &Secrets) -> Result<IssuedPki, PkiErr
 
 impl<'a> Issuer<'a> {
     fn new(cluster: &'a Cluster, root_secret: &'a [u8]) -> Result<Issuer<'a>, PkiError> {
-        let at = |days: u32, what: &str| {
+        let from = |base: i64, days: u32, what: &str| {
             let secs = i64::from(days)
                 .checked_mul(86_400)
-                .and_then(|d| cluster.epoch.unix.checked_add(d));
+                .and_then(|d| base.checked_add(d));
             secs.and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
                 .ok_or_else(|| {
                     PkiError::internal(format!(
@@ -343,6 +345,8 @@ impl<'a> Issuer<'a> {
                     .with_hint("lower pki.caValidityDays / pki.certValidityDays or the epoch")
                 })
         };
+        let at = |days: u32, what: &str| from(cluster.epoch.unix, days, what);
+        let leaf_base = cluster.leaf_not_before();
         let mut serial_key = Zeroizing::new([0u8; 32]);
         hkdf_expand(
             root_secret,
@@ -355,7 +359,12 @@ impl<'a> Issuer<'a> {
             serial_key,
             not_before: at(0, "epoch")?,
             ca_not_after: at(cluster.pki.ca_validity_days, "CA validity")?,
-            leaf_not_after: at(cluster.pki.cert_validity_days, "certificate validity")?,
+            leaf_not_before: from(leaf_base, 0, "leaf epoch")?,
+            leaf_not_after: from(
+                leaf_base,
+                cluster.pki.cert_validity_days,
+                "certificate validity",
+            )?,
         })
     }
 
@@ -476,7 +485,7 @@ impl<'a> Issuer<'a> {
         sans.extend(spec.ips.iter().map(|ip| SanType::IpAddress(*ip)));
         params.subject_alt_names = sans;
         params.use_authority_key_identifier_extension = true;
-        params.not_before = self.not_before;
+        params.not_before = self.leaf_not_before;
         params.not_after = self.leaf_not_after;
         let spki_der = key.subject_public_key_info();
         let content = format!(
@@ -488,6 +497,12 @@ impl<'a> Issuer<'a> {
             spec.ips,
             ca.subject_key_id
         );
+        // A moved leaf epoch is part of the leaf's serial (only when set, so that builds
+        // without it keep their bytes): a renewed leaf never repeats an old serial.
+        let content = match self.cluster.pki.leaf_epoch {
+            Some(e) => format!("{content}|leaf-epoch={}", e.unix),
+            None => content,
+        };
         params.serial_number = Some(self.serial(&spec.identity, &content, &spki_der));
         let cert = params.signed_by(&key, &ca.issuer()).map_err(rcgen_error)?;
         Ok(IssuedLeaf {

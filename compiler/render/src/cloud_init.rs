@@ -6,13 +6,26 @@
 //! written as it is, a YAML block literal (`content: |`), so that a review diff of the
 //! user-data shows the line that changed. A file only its owner may read (keys, kubeconfigs,
 //! `keepalived.conf`) or a binary one is `encoding: gz+b64`: reproducible gzip, then base64 —
-//! nothing a reviewer could read anyway, and it shrinks the user-data.
+//! nothing a reviewer could read anyway, and it shrinks the user-data. Where the user-data
+//! would still exceed the 16 KiB EC2 accepts, the readable files that shrink most are packed
+//! `gz+b64` too, one at a time, until it fits (W0701 only when nothing makes it fit).
+//!
+//! With `outputs.cloudInitKeys = "separate"` (the default) the files only their owner may
+//! read are left out: user-data is served by the cloud's metadata service to whatever runs
+//! on the instance. They go into `cloud-init/<node>-keys.tar.gz` (0600, the reproducible
+//! archive of hac-bundle), which the operator copies to [`KEYS_ARCHIVE`] on the host;
+//! `bootstrap.sh` waits for it, unpacks it and deletes it. With "inline" they stay in the
+//! user-data and a warning (W0706) says who can read them.
+//!
+//! `runcmd` is the node's bootstrap.sh alone, so its exit code is the runcmd script's: a
+//! failed step (exit 1) makes cloud-init's `scripts_user` module fail, which `cloud-init
+//! status` reports as `error` (and `cloud-init status --long` names the module).
 
 use crate::encoding::{base64, gzip};
 use crate::facts::BOOTSTRAP;
 use crate::yaml::to_yaml;
 use hac_core::Diagnostic;
-use hac_model::Artifact;
+use hac_model::{Artifact, CloudInitKeys};
 use serde::Serialize;
 
 /// EC2's user-data limit; above it a warning suggests gzip+base64.
@@ -39,6 +52,20 @@ pub struct WriteFile {
 /// The encoding of secret and binary files: gzip, then base64.
 pub const GZ_B64: &str = "gz+b64";
 
+/// Where bootstrap.sh waits for the node's key archive (`outputs.cloudInitKeys = "separate"`).
+pub const KEYS_ARCHIVE: &str = "/root/hac-keys.tar.gz";
+
+/// The bundle path of `node`'s key archive.
+pub fn keys_archive_path(node: &str) -> String {
+    format!("cloud-init/{node}-keys.tar.gz")
+}
+
+/// Whether only its owner may read `f` (no group or other read bit): a key, a kubeconfig,
+/// a file holding a token or a password.
+pub fn is_private(f: &Artifact) -> bool {
+    f.mode & 0o044 == 0
+}
+
 /// Whether `f` is written as plain text: others may read it (mode with group or other read)
 /// and it is UTF-8 without control characters except newline and tab.
 pub fn is_plain(f: &Artifact) -> bool {
@@ -49,13 +76,20 @@ pub fn is_plain(f: &Artifact) -> bool {
         })
 }
 
-/// The user-data of a node whose archive holds `files`.
-pub fn user_data(files: &[Artifact]) -> UserData {
+/// The user-data of a node whose archive holds `files`; with `keys` "separate" without
+/// the private ones.
+pub fn user_data(files: &[Artifact], keys: CloudInitKeys) -> UserData {
+    user_data_encoding(files, keys, &[])
+}
+
+/// [`user_data`] with the plain files at `packed` (archive paths) written `gz+b64` too.
+fn user_data_encoding(files: &[Artifact], keys: CloudInitKeys, packed: &[&str]) -> UserData {
     UserData {
         write_files: files
             .iter()
+            .filter(|f| keys == CloudInitKeys::Inline || !is_private(f))
             .map(|f| {
-                let (encoding, content) = if is_plain(f) {
+                let (encoding, content) = if is_plain(f) && !packed.contains(&f.path.as_str()) {
                     (None, String::from_utf8_lossy(&f.contents).into_owned())
                 } else {
                     (Some(GZ_B64), base64(&gzip(&f.contents)))
@@ -73,19 +107,94 @@ pub fn user_data(files: &[Artifact]) -> UserData {
     }
 }
 
+/// The user-data that fits [`USER_DATA_LIMIT`] with the fewest files packed: while it is too
+/// large, the plain file whose `gz+b64` form saves the most bytes is packed (largest saving
+/// first, ties by path), so the files a reviewer reads most stay readable where they can.
+/// The smallest form when even packing every file does not fit. Returns it with its text.
+pub fn fitted_user_data(
+    node: &str,
+    files: &[Artifact],
+    keys: CloudInitKeys,
+) -> Result<(UserData, String), Diagnostic> {
+    let form = |packed: &[&str]| {
+        let data = user_data_encoding(files, keys, packed);
+        to_yaml(&data)
+            .map(|body| (data, format!("#cloud-config\n{body}")))
+            .map_err(|e| {
+                Diagnostic::error(format!("cloud-init user-data of `{node}`: {e}"))
+                    .with_code(crate::codes::RENDER_BUG)
+            })
+    };
+    let mut fitted = form(&[])?;
+    if fitted.1.len() <= USER_DATA_LIMIT {
+        return Ok(fitted);
+    }
+    let mut candidates: Vec<(usize, &str)> = files
+        .iter()
+        .filter(|f| is_plain(f) && (keys == CloudInitKeys::Inline || !is_private(f)))
+        .map(|f| {
+            let packed = base64(&gzip(&f.contents)).len();
+            (f.contents.len().saturating_sub(packed), f.path.as_str())
+        })
+        .filter(|(saving, _)| *saving > 0)
+        .collect();
+    candidates.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+    let mut packed: Vec<&str> = Vec::new();
+    for (_, path) in candidates {
+        packed.push(path);
+        fitted = form(&packed)?;
+        if fitted.1.len() <= USER_DATA_LIMIT {
+            break;
+        }
+    }
+    Ok(fitted)
+}
+
 /// The size of `bytes` gzip-compressed at the best level (deflate stream + gzip's 18-byte
 /// header and trailer): what the user would upload after following the warning's hint.
 fn gzip_size(bytes: &[u8]) -> usize {
     miniz_oxide::deflate::compress_to_vec(bytes, 10).len() + 18
 }
 
+/// W0706: the user-data of these nodes carries their private files (`keys` "inline"):
+/// one warning for the bundle, naming the nodes; `None` when no user-data carries any.
+pub fn keys_warning<'a>(
+    hosts: impl IntoIterator<Item = (&'a String, &'a Vec<Artifact>)>,
+    keys: CloudInitKeys,
+) -> Option<Diagnostic> {
+    if keys != CloudInitKeys::Inline {
+        return None;
+    }
+    let nodes: Vec<&str> = hosts
+        .into_iter()
+        .filter(|(_, files)| files.iter().any(is_private))
+        .map(|(node, _)| node.as_str())
+        .collect();
+    let first = *nodes.first()?;
+    let shown = if nodes.len() > 4 {
+        format!("{} and {} more", nodes[..4].join(", "), nodes.len() - 4)
+    } else {
+        nodes.join(", ")
+    };
+    Some(
+        Diagnostic::warning(format!(
+            "the cloud-init user-data of {shown} carries private keys, kubeconfigs or tokens, readable through the cloud's metadata service"
+        ))
+        .with_code(crate::codes::KEYS_IN_USER_DATA)
+        .with_hint(format!(
+            "set `outputs.cloudInitKeys = \"separate\";` and copy each cloud-init/<node>-keys.tar.gz to {KEYS_ARCHIVE} on its host (e.g. cloud-init/{first}-keys.tar.gz)"
+        ))
+        .with_note("anything on the instance that reaches the metadata service (pods too, unless it is blocked) can read its user-data"),
+    )
+}
+
 /// The user-data text and, where it exceeds [`USER_DATA_LIMIT`], a warning.
-pub fn render(node: &str, files: &[Artifact]) -> Result<(String, Option<Diagnostic>), Diagnostic> {
-    let body = to_yaml(&user_data(files)).map_err(|e| {
-        Diagnostic::error(format!("cloud-init user-data of `{node}`: {e}"))
-            .with_code(crate::codes::RENDER_BUG)
-    })?;
-    let text = format!("#cloud-config\n{body}");
+pub fn render(
+    node: &str,
+    files: &[Artifact],
+    keys: CloudInitKeys,
+) -> Result<(String, Option<Diagnostic>), Diagnostic> {
+    let (_, text) = fitted_user_data(node, files, keys)?;
     let warning = (text.len() > USER_DATA_LIMIT).then(|| {
         let gzipped = gzip_size(text.as_bytes());
         let warning = Diagnostic::warning(format!(

@@ -7,6 +7,8 @@ pub const USER_DATA_TOO_LARGE: &str = "W0701";
 pub const VALUE_NOT_RENDERABLE: &str = "E0702";
 /// A template or serializer failed: a bug in hac, not in the input.
 pub const RENDER_BUG: &str = "E0703";
+/// A node's user-data carries private keys (`outputs.cloudInitKeys = "inline"`).
+pub const KEYS_IN_USER_DATA: &str = "W0706";
 
 /// (code, explanation) of every render-stage code.
 pub const EXPLANATIONS: &[(&str, &str)] = &[
@@ -30,6 +32,22 @@ pub const EXPLANATIONS: &[(&str, &str)] = &[
          labels, zones and etcd.binary are checked by `hac check` itself, the VRRP password\n\
          and the bootstrap token when the secrets file is read: E0605.)\n\n\
          Fix: use a plain interface name such as `eth0`.",
+    ),
+    (
+        KEYS_IN_USER_DATA,
+        "W0706 cloud-init user-data carries private keys\n\n\
+         With `outputs.cloudInitKeys = \"inline\"` a node's user-data holds its private\n\
+         files: keys, kubeconfigs, the bootstrap token, keepalived's VRRP password (on a\n\
+         control plane: the cluster CA's key). Most clouds serve user-data through the\n\
+         instance metadata service (169.254.169.254) to any process on the instance that\n\
+         can reach it, pods included unless it is blocked (e.g. EC2's IMDSv2 with a hop\n\
+         limit of 1), keep it in their API for whoever may describe the instance, and\n\
+         cloud-init stores a copy under /var/lib/cloud.\n\n\
+         Fix: `outputs.cloudInitKeys = \"separate\";` (the default). The user-data then\n\
+         carries only readable files; `cloud-init/<node>-keys.tar.gz` (0600) holds the rest.\n\
+         Copy it to the host as /root/hac-keys.tar.gz (scp, or a secrets manager's agent):\n\
+         bootstrap.sh waits for it (HAC_WAIT_TRIES x HAC_WAIT_SECONDS, 90 x 10 s by\n\
+         default), unpacks it without touching existing folders, deletes it and goes on.",
     ),
     (
         RENDER_BUG,

@@ -13,16 +13,22 @@ pub const BOOTSTRAP: &str = "etc/hac/bootstrap.sh";
 pub const MANIFEST: &str = "etc/hac/manifest.json";
 pub const KEEPALIVED_CONF: &str = "etc/keepalived/keepalived.conf";
 pub const CHECK_APISERVER: &str = "etc/keepalived/check_apiserver.sh";
+/// Written by bootstrap.sh (never in the archive) where no interface is named: the one line
+/// `interface NAME` that keepalived.conf includes inside its `vrrp_instance`.
+pub const KEEPALIVED_INTERFACE_CONF: &str = "etc/keepalived/hac-interface.conf";
 pub const HAPROXY_CFG: &str = "etc/haproxy/haproxy.cfg";
 pub const NGINX_CONF: &str = "etc/nginx/nginx.conf";
 pub const KUBE_VIP_MANIFEST: &str = "etc/kubernetes/manifests/kube-vip.yaml";
 pub const ETCD_UNIT: &str = "etc/systemd/system/etcd.service";
 pub const CA_CERT: &str = "etc/kubernetes/pki/ca.crt";
+/// The CNI manifest (`network.cni.manifest`), on the first control plane only.
+pub const CNI_MANIFEST: &str = "etc/kubernetes/hac/cni.yaml";
+/// Made by bootstrap.sh once the CNI manifest is applied (never in the archive).
+pub const CNI_MARKER: &str = "etc/kubernetes/hac/cni.applied";
 
 /// The bootstrap token's groups, usages and lifetime (kubeadm's defaults).
 pub const TOKEN_GROUPS: &[&str] = &["system:bootstrappers:kubeadm:default-node-token"];
 pub const TOKEN_USAGES: &[&str] = &["signing", "authentication"];
-pub const TOKEN_TTL: &str = "24h0m0s";
 
 /// The label kubelet sets from a node's `zone`.
 pub const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
@@ -91,12 +97,16 @@ pub fn validate(cluster: &Cluster, ca_cert_hash: &str) -> Vec<Diagnostic> {
     };
     for node in &cluster.nodes {
         let needs_interface = cluster.holds_vip(node) || runs_kube_vip(cluster, node);
-        if needs_interface && !is_interface_name(&node.interface) {
+        let bad_interface = node
+            .interface
+            .as_deref()
+            .filter(|i| needs_interface && !is_interface_name(i));
+        if let Some(interface) = bad_interface {
             err(
                 &format!("nodes.{}.interface", node.name),
                 format!(
-                    "node `{}`: `{}` is not a network interface name",
-                    node.name, node.interface
+                    "node `{}`: `{interface}` is not a network interface name",
+                    node.name
                 ),
                 "an interface name has 1..15 letters, digits, `_`, `.` or `-`",
             );

@@ -127,10 +127,15 @@ pub fn pod(cluster: &Cluster, node: &Node) -> Pod {
                 image: cluster.components.kube_vip_image(),
                 image_pull_policy: "IfNotPresent",
                 args: vec!["manager"],
-                env: vec![
-                    env("vip_arp", "true"),
-                    env("port", &cluster.control_plane.port.to_string()),
-                    env("vip_interface", &node.interface),
+                env: [
+                    Some(env("vip_arp", "true")),
+                    Some(env("port", &cluster.control_plane.port.to_string())),
+                    // Unnamed: kube-vip takes the interface of the default route.
+                    node.interface.as_deref().map(|i| env("vip_interface", i)),
+                ]
+                .into_iter()
+                .flatten()
+                .chain([
                     env("vip_cidr", "32"),
                     env("cp_enable", "true"),
                     env("cp_namespace", "kube-system"),
@@ -140,7 +145,8 @@ pub fn pod(cluster: &Cluster, node: &Node) -> Pod {
                     env("vip_renewdeadline", "3"),
                     env("vip_retryperiod", "1"),
                     env("address", &vip),
-                ],
+                ])
+                .collect(),
                 security_context: SecurityContext {
                     capabilities: Capabilities {
                         add: vec!["NET_ADMIN", "NET_RAW"],

@@ -2,7 +2,7 @@
 //! documents each node's `etc/kubernetes/kubeadm-config.yaml` holds: Init + Cluster on the
 //! first control plane, a control-plane Join on the other masters, a Join on workers.
 
-use crate::facts::{node_labels, TOKEN_GROUPS, TOKEN_TTL, TOKEN_USAGES};
+use crate::facts::{node_labels, TOKEN_GROUPS, TOKEN_USAGES};
 use hac_model::{
     Cluster, EtcdTopology, KeyAlgorithm, KubeadmApi, KubeletSettings, Node, RenderSecrets, Role,
     Version,
@@ -239,7 +239,7 @@ impl KubeletFields {
 pub struct BootstrapToken {
     pub token: String,
     pub description: String,
-    pub ttl: &'static str,
+    pub ttl: String,
     pub usages: Vec<&'static str>,
     pub groups: Vec<&'static str>,
 }
@@ -503,7 +503,7 @@ pub fn documents(
             bootstrap_tokens: vec![BootstrapToken {
                 token: secrets.bootstrap_token.as_str().to_string(),
                 description: format!("hac: joins the nodes of cluster {}", cluster.name),
-                ttl: TOKEN_TTL,
+                ttl: cluster.bootstrap_token_ttl(),
                 usages: TOKEN_USAGES.to_vec(),
                 groups: TOKEN_GROUPS.to_vec(),
             }],

@@ -20,14 +20,15 @@ pub mod facts;
 pub mod kube_vip;
 pub mod kubeadm;
 pub mod manifest;
+pub mod prepare;
 pub mod templates;
 pub mod yaml;
 
 use facts::*;
 use hac_core::Diagnostic;
 use hac_model::{
-    Artifact, Bundle, Cluster, IssuedPki, LoadBalancerKind, Node, RenderSecrets, Role,
-    AUDIT_POLICY_PATH, OIDC_CA_PATH,
+    Artifact, Bundle, CloudInitKeys, Cluster, IssuedPki, LoadBalancerKind, Node, RenderSecrets,
+    Role, AUDIT_POLICY_PATH, OIDC_CA_PATH,
 };
 use std::collections::BTreeMap;
 use templates::Templates;
@@ -88,18 +89,37 @@ pub fn render(
         warnings: Vec::new(),
     };
     if cluster.outputs.cloud_init {
+        let keys = cluster.outputs.cloud_init_keys;
         for (node, files) in &bundle.hosts {
-            let (text, warning) = cloud_init::render(node, files).map_err(|e| vec![e])?;
+            let (text, warning) = cloud_init::render(node, files, keys).map_err(|e| vec![e])?;
             bundle.files.push(Artifact::new(
                 format!("cloud-init/{node}.yaml"),
                 0o600,
                 text,
             ));
+            let private: Vec<Artifact> = files
+                .iter()
+                .filter(|f| cloud_init::is_private(f))
+                .cloned()
+                .collect();
+            if keys == CloudInitKeys::Separate && !private.is_empty() {
+                let archive = hac_bundle::host_archive(node, &private, cluster.epoch.unix)
+                    .map_err(|e| vec![internal(format!("key archive of `{node}`: {e}"))])?;
+                bundle.files.push(Artifact::new(
+                    cloud_init::keys_archive_path(node),
+                    0o600,
+                    archive,
+                ));
+            }
             let span = cluster.origins.get(&format!("nodes.{node}"));
             bundle
                 .warnings
                 .extend(warning.map(|w| w.with_span_opt(span)));
         }
+        let span = cluster.origins.get("outputs.cloudInitKeys");
+        bundle
+            .warnings
+            .extend(cloud_init::keys_warning(&bundle.hosts, keys).map(|w| w.with_span_opt(span)));
     }
     if cluster.outputs.ansible {
         let inventory = yaml::value_to_yaml(&ansible::inventory(cluster));
@@ -295,13 +315,34 @@ fn node_files(
             templates.render("etcd.service", &templates::etcd_unit_context(cluster, node)),
         )?;
     }
+    for f in prepare::files(cluster, node, templates).map_err(|e| vec![e])? {
+        files.retain(|g| g.path != f.path);
+        files.push(f);
+    }
+    if is_first_control_plane(cluster, node) {
+        if let Some(cni) = &cluster.network.cni {
+            if cni.contents.is_empty() {
+                return Err(vec![internal(format!(
+                    "network.cni.manifest `{}` was not read before rendering",
+                    cni.manifest
+                ))]);
+            }
+            add(&mut files, CNI_MANIFEST, 0o644, Ok(cni.contents.clone()))?;
+        }
+    }
+    let mut private_files: Vec<String> = files
+        .iter()
+        .filter(|f| cloud_init::is_private(f))
+        .map(|f| format!("/{}", f.path))
+        .collect();
+    private_files.sort();
     add(
         &mut files,
         BOOTSTRAP,
         0o755,
         templates.render(
             "bootstrap.sh",
-            &templates::bootstrap_context(cluster, node, etcd_keys),
+            &templates::bootstrap_context(cluster, node, etcd_keys, private_files),
         ),
     )?;
     files.sort_by(|a, b| a.path.cmp(&b.path));

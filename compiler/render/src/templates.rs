@@ -45,6 +45,22 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "bootstrap.sh",
         include_str!("../../../stdlib/templates/bootstrap.sh.j2"),
     ),
+    (
+        "prepare.sh",
+        include_str!("../../../stdlib/templates/prepare.sh.j2"),
+    ),
+    (
+        "containerd.toml",
+        include_str!("../../../stdlib/templates/containerd.toml.j2"),
+    ),
+    (
+        "firewall.nft",
+        include_str!("../../../stdlib/templates/firewall.nft.j2"),
+    ),
+    (
+        "hac-firewall.service",
+        include_str!("../../../stdlib/templates/hac-firewall.service.j2"),
+    ),
 ];
 
 /// keepalived's check timings (kubeadm's "HA considerations": interval 3 s, fall 10, rise 2).
@@ -160,7 +176,10 @@ pub struct KeepalivedContext {
     pub node: String,
     pub instance: String,
     pub state: &'static str,
-    pub interface: String,
+    /// The named interface; `None`: keepalived.conf includes [`Self::interface_conf`], which
+    /// bootstrap.sh writes at boot.
+    pub interface: Option<String>,
+    pub interface_conf: String,
     pub router_id: i64,
     pub priority: i64,
     pub best_peer_priority: i64,
@@ -204,6 +223,7 @@ pub fn keepalived_context(
         instance: "VI_K8S_API".to_string(),
         state: if is_master { "MASTER" } else { "BACKUP" },
         interface: node.interface.clone(),
+        interface_conf: format!("/{}", facts::KEEPALIVED_INTERFACE_CONF),
         router_id: cluster.control_plane.keepalived.router_id,
         priority,
         best_peer_priority,
@@ -266,16 +286,17 @@ pub struct EtcdUnitContext {
     pub etcd_version: String,
     pub binary: String,
     pub flags: Vec<String>,
+    /// `etcdctl member add …` when this member joins a running cluster (`hac build --from`).
+    pub member_add: Option<String>,
 }
 
 /// etcd's command-line flags for member `node`, in the spelling of `version`.
 pub fn etcd_flags(cluster: &Cluster, node: &Node, version: Version) -> Vec<String> {
     let pki = "/etc/kubernetes/pki/etcd";
     let addr = node.address;
-    let initial_cluster: Vec<String> = cluster
-        .etcd_members()
-        .map(|m| format!("{}=https://{}:2380", m.name, m.address))
-        .collect();
+    // A member joining a running cluster lists the members it will find and starts as
+    // `existing`; a running member keeps what it started with; a fresh cluster is `new`.
+    let (initial_cluster, state) = cluster.etcd_bootstrap(node);
     let mut flags = vec![
         format!("--name={}", node.name),
         "--data-dir=/var/lib/etcd".to_string(),
@@ -286,7 +307,7 @@ pub fn etcd_flags(cluster: &Cluster, node: &Node, version: Version) -> Vec<Strin
         "--listen-metrics-urls=http://127.0.0.1:2381".to_string(),
         format!("--initial-cluster={}", initial_cluster.join(",")),
         format!("--initial-cluster-token={}", cluster.name),
-        "--initial-cluster-state=new".to_string(),
+        format!("--initial-cluster-state={state}"),
         format!("--cert-file={pki}/server.crt"),
         format!("--key-file={pki}/server.key"),
         format!("--trusted-ca-file={pki}/ca.crt"),
@@ -318,6 +339,13 @@ pub fn etcd_unit_context(cluster: &Cluster, node: &Node) -> EtcdUnitContext {
         etcd_version: cluster.etcd.version.to_string(),
         binary: cluster.etcd.binary.clone(),
         flags: etcd_flags(cluster, node, cluster.etcd.version),
+        member_add: cluster.etcd_join_members(node).map(|_| {
+            format!(
+                "etcdctl member add {} --learner --peer-urls={}",
+                node.name,
+                Cluster::etcd_peer_url(node)
+            )
+        }),
     }
 }
 
@@ -347,8 +375,21 @@ pub struct BootstrapContext {
     /// kube-vip starts with super-admin.conf on this node and switches after `kubeadm init`.
     pub kube_vip_super_admin: bool,
     pub kube_vip_manifest: &'static str,
+    /// The node's manifest.json (its files, for the services' change digest).
+    pub manifest: &'static str,
     /// Health gates before kubeadm (bounded waits, see bootstrap.sh.j2).
     pub gates: Gates,
+    /// The node's private files (absolute paths) when the user-data leaves them out
+    /// (`outputs.cloudInitKeys = "separate"`): bootstrap.sh waits for their archive.
+    pub keys: Vec<String>,
+    pub keys_archive: &'static str,
+    /// The CNI manifest (absolute path) applied after `kubeadm init`, on the first control plane.
+    pub cni: Option<String>,
+    pub cni_marker: String,
+    /// keepalived runs here and no interface is named: find the one holding `address`.
+    pub detect_interface: bool,
+    pub address: String,
+    pub interface_conf: &'static str,
 }
 
 /// What a node waits for before its kubeadm step: a join waits until the endpoint's
@@ -372,6 +413,7 @@ pub fn bootstrap_context(
     cluster: &Cluster,
     node: &Node,
     etcd_keys: Vec<String>,
+    private_files: Vec<String>,
 ) -> BootstrapContext {
     let config = format!("/{}", facts::KUBEADM_CONFIG);
     let (kubeadm_command, kubeadm_summary) = if facts::is_first_control_plane(cluster, node) {
@@ -414,7 +456,22 @@ pub fn bootstrap_context(
         kubeadm_summary,
         kube_vip_super_admin: crate::kube_vip::uses_super_admin(cluster, node),
         kube_vip_manifest: facts::KUBE_VIP_MANIFEST,
+        manifest: facts::MANIFEST,
         gates: gates(cluster, node),
+        keys: if cluster.outputs.cloud_init
+            && cluster.outputs.cloud_init_keys == hac_model::CloudInitKeys::Separate
+        {
+            private_files
+        } else {
+            Vec::new()
+        },
+        keys_archive: crate::cloud_init::KEYS_ARCHIVE,
+        cni: (facts::is_first_control_plane(cluster, node) && cluster.network.cni.is_some())
+            .then(|| format!("/{}", facts::CNI_MANIFEST)),
+        cni_marker: format!("/{}", facts::CNI_MARKER),
+        detect_interface: cluster.holds_vip(node) && node.interface.is_none(),
+        address: node.address.to_string(),
+        interface_conf: facts::KEEPALIVED_INTERFACE_CONF,
     }
 }
 

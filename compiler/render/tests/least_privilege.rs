@@ -6,54 +6,67 @@ mod common;
 
 use common::*;
 use hac_render::facts::*;
+use hac_render::prepare::*;
 
 /// What a node of each kind gets besides its PKI files, per variant: kind → [(path, mode)].
 fn expected_rendered(variant: &str, node: &str) -> Vec<(&'static str, u32)> {
-    let kubelet = [
+    let mut kubelet = vec![
         (KUBEADM_CONFIG, 0o600),
         (SYSCTL_CONF, 0o644),
         (MODULES_CONF, 0o644),
+        (CONTAINERD_CONFIG, 0o644),
+        (CRICTL_CONFIG, 0o644),
     ];
+    // The Kubernetes apt source, except where the image carries the packages.
+    if !(variant == "firewall_mirror" && node == "master-2") {
+        kubelet.extend([(APT_SOURCE, 0o644), (APT_KEY, 0o644)]);
+    }
     let keepalived = [(KEEPALIVED_CONF, 0o600), (CHECK_APISERVER, 0o755)];
-    let always = [(BOOTSTRAP, 0o755), (MANIFEST, 0o644)];
+    let always = [(BOOTSTRAP, 0o755), (MANIFEST, 0o644), (PREPARE, 0o755)];
     let mut files: Vec<(&'static str, u32)> = always.to_vec();
+    if variant == "firewall_mirror" {
+        files.extend([(FIREWALL_RULESET, 0o644), (FIREWALL_UNIT, 0o644)]);
+    }
     let kind = node.split('-').next().unwrap_or_default();
     match (variant, kind) {
-        (_, "worker") => files.extend(kubelet),
+        (_, "worker") => files.extend(kubelet.iter().copied()),
         (
             "stacked_3"
             | "external_etcd"
+            | "inline_keys"
             | "unicast"
             | "v1beta4_stacked"
-            | "v1beta4_external_etcd_3_6",
+            | "v1beta4_external_etcd_3_6"
+            | "firewall_mirror",
             "master",
         ) => {
-            files.extend(kubelet);
+            files.extend(kubelet.iter().copied());
             files.extend(keepalived);
             files.push((HAPROXY_CFG, 0o644));
         }
         ("nginx", "master") => {
-            files.extend(kubelet);
+            files.extend(kubelet.iter().copied());
             files.extend(keepalived);
             files.push((NGINX_CONF, 0o644));
         }
-        ("stacked_3_dedicated_lb" | "nginx_dedicated" | "external_lb", "master") => {
-            files.extend(kubelet)
-        }
-        ("kube_vip" | "kube_vip_1_28", "master") => {
-            files.extend(kubelet);
+        (
+            "stacked_3_dedicated_lb" | "nginx_dedicated" | "external_lb" | "detected_interface",
+            "master",
+        ) => files.extend(kubelet.iter().copied()),
+        ("kube_vip" | "kube_vip_1_28" | "kube_vip_detected_interface", "master") => {
+            files.extend(kubelet.iter().copied());
             files.push((KUBE_VIP_MANIFEST, 0o600));
         }
         ("keepalived_only", "master") => {
-            files.extend(kubelet);
+            files.extend(kubelet.iter().copied());
             files.extend(keepalived);
         }
         ("masters_run_etcd", "master") => {
-            files.extend(kubelet);
+            files.extend(kubelet.iter().copied());
             files.extend(keepalived);
             files.push((ETCD_UNIT, 0o644));
         }
-        ("stacked_3_dedicated_lb", "lb") => {
+        ("stacked_3_dedicated_lb" | "detected_interface", "lb") => {
             files.extend(keepalived);
             files.push((HAPROXY_CFG, 0o644));
         }

@@ -39,14 +39,91 @@ fn bundle_files_follow_outputs() {
         [
             "ansible/inventory.yml",
             "ansible/site.yml",
+            "cloud-init/master-0-keys.tar.gz",
             "cloud-init/master-0.yaml",
+            "cloud-init/master-1-keys.tar.gz",
             "cloud-init/master-1.yaml",
+            "cloud-init/master-2-keys.tar.gz",
             "cloud-init/master-2.yaml",
+            "cloud-init/worker-0-keys.tar.gz",
             "cloud-init/worker-0.yaml",
+            "cloud-init/worker-1-keys.tar.gz",
             "cloud-init/worker-1.yaml",
             "report.txt",
             "topology.svg"
         ]
+    );
+    // The key archives: 0600, exactly the node's private files, as in its host archive.
+    for node in ["master-0", "worker-0"] {
+        let archive = bundle
+            .files
+            .iter()
+            .find(|f| f.path == format!("cloud-init/{node}-keys.tar.gz"))
+            .expect("key archive");
+        assert_eq!(archive.mode, 0o600);
+        let private: Vec<hac_model::Artifact> = bundle.hosts[node]
+            .iter()
+            .filter(|f| f.mode & 0o044 == 0)
+            .cloned()
+            .collect();
+        assert!(!private.is_empty());
+        let expected =
+            hac_bundle::host_archive(node, &private, cluster.epoch.unix).expect("archive");
+        assert!(
+            archive.contents == expected,
+            "{node}: the key archive holds other files"
+        );
+        let user_data = String::from_utf8_lossy(
+            &bundle
+                .files
+                .iter()
+                .find(|f| f.path == format!("cloud-init/{node}.yaml"))
+                .expect("user-data")
+                .contents,
+        )
+        .into_owned();
+        for f in &private {
+            assert!(
+                !user_data.contains(&format!("- path: /{}\n", f.path)),
+                "{node}: {} is in the user-data",
+                f.path
+            );
+        }
+    }
+    assert!(
+        !bundle
+            .warnings
+            .iter()
+            .any(|w| w.code.as_deref() == Some("W0706")),
+        "{:#?}",
+        bundle.warnings
+    );
+    // "inline": no archives, and one warning that names the nodes whose user-data has keys.
+    let mut inline = cluster.clone();
+    inline.outputs.cloud_init_keys = hac_model::CloudInitKeys::Inline;
+    let bundle = render(&inline);
+    assert!(!bundle
+        .files
+        .iter()
+        .any(|f| f.path.ends_with("-keys.tar.gz")));
+    let keys: Vec<_> = bundle
+        .warnings
+        .iter()
+        .filter(|w| w.code.as_deref() == Some("W0706"))
+        .collect();
+    assert_eq!(keys.len(), 1, "{:#?}", bundle.warnings);
+    assert!(
+        keys[0].message.contains("master-0") && keys[0].message.contains("metadata service"),
+        "{}",
+        keys[0].message
+    );
+    assert!(
+        keys[0]
+            .hints
+            .iter()
+            .any(|h| h.contains("outputs.cloudInitKeys = \"separate\"")),
+        "{:?}",
+        keys[0].hints
     );
     let contents = |path: &str| {
         bundle
@@ -71,7 +148,7 @@ fn bundle_files_follow_outputs() {
 }
 
 #[test]
-fn user_data_over_16_kib_is_a_warning_with_the_gzip_remedy() {
+fn user_data_over_16_kib_packs_its_largest_readable_files_until_it_fits() {
     let cluster = samples::stacked_3();
     let mut pki = fake_pki(&cluster, "CA PEM\n");
     if let Some(files) = pki.files.get_mut("worker-1") {
@@ -83,46 +160,30 @@ fn user_data_over_16_kib_is_a_warning_with_the_gzip_remedy() {
         files.sort_by(|a, b| a.path.cmp(&b.path));
     }
     let bundle = hac_render::render(&cluster, &pki, &secrets(), "r", "svg").expect("render");
-    let sizes: Vec<(String, usize)> = bundle
+    assert!(
+        !bundle
+            .warnings
+            .iter()
+            .any(|w| w.code.as_deref() == Some("W0701")),
+        "{:#?}",
+        bundle.warnings
+    );
+    let user_data = bundle
         .files
         .iter()
-        .filter(|f| f.path.starts_with("cloud-init/"))
-        .map(|f| (f.path.clone(), f.contents.len()))
-        .collect();
-    let w = bundle
-        .warnings
-        .iter()
-        .find(|w| w.message.contains("`worker-1`"))
-        .expect("a warning for worker-1");
-    assert_eq!(w.code.as_deref(), Some("W0701"));
-    assert!(!w.is_error());
-    assert!(
-        w.hints
-            .iter()
-            .any(|h| h.contains("gzip") && h.contains("cloud-init/worker-1.yaml")),
-        "{:?}",
-        w.hints
-    );
-    // Exactly the nodes whose user-data exceeds 16 KiB are warned about.
-    for (path, size) in sizes {
-        let node = path
-            .trim_start_matches("cloud-init/")
-            .trim_end_matches(".yaml");
-        let warned = bundle
-            .warnings
-            .iter()
-            .any(|w| w.message.contains(&format!("`{node}`")));
-        assert_eq!(warned, size > 16 * 1024, "{path}: {size} bytes");
-    }
-    let small = render(&cluster);
-    assert!(
-        !small
-            .warnings
-            .iter()
-            .any(|w| w.message.contains("`worker-1`")),
-        "{:#?}",
-        small.warnings
-    );
+        .find(|f| f.path == "cloud-init/worker-1.yaml")
+        .expect("user-data");
+    assert!(user_data.contents.len() <= 16 * 1024);
+    let text = String::from_utf8_lossy(&user_data.contents);
+    // The big file is packed; the bootstrap script a reviewer reads stays plain text.
+    let entry = |path: &str| {
+        text.split("\n- path: ")
+            .find(|e| e.starts_with(path))
+            .unwrap_or_else(|| panic!("no {path}"))
+            .to_string()
+    };
+    assert!(entry("/etc/kubernetes/pki/big.crt").contains("encoding: gz+b64"));
+    assert!(!entry("/etc/hac/bootstrap.sh").contains("encoding:"));
 }
 
 #[test]
@@ -146,6 +207,30 @@ fn user_data_that_even_gzip_cannot_shrink_points_to_ansible() {
         .iter()
         .find(|w| w.message.contains("`worker-0`"))
         .expect("a warning for worker-0");
+    assert_eq!(w.code.as_deref(), Some("W0701"));
+    assert!(!w.is_error());
+    // Exactly the nodes whose user-data still exceeds 16 KiB are warned about.
+    for f in bundle
+        .files
+        .iter()
+        .filter(|f| f.path.ends_with(".yaml") && f.path.starts_with("cloud-init/"))
+    {
+        let node = f
+            .path
+            .trim_start_matches("cloud-init/")
+            .trim_end_matches(".yaml");
+        let warned = bundle
+            .warnings
+            .iter()
+            .any(|w| w.message.contains(&format!("`{node}`")));
+        assert_eq!(
+            warned,
+            f.contents.len() > 16 * 1024,
+            "{}: {} bytes",
+            f.path,
+            f.contents.len()
+        );
+    }
     assert!(
         w.hints
             .iter()
@@ -183,7 +268,7 @@ fn bad_secrets_cannot_reach_the_renderer_and_are_never_shown() {
 #[test]
 fn values_that_would_break_a_file_are_errors() {
     let mut cluster = samples::stacked_3();
-    cluster.nodes[0].interface = "eth0\n    auth_type AH".to_string();
+    cluster.nodes[0].interface = Some("eth0\n    auth_type AH".to_string());
     let errors = hac_render::render(&cluster, &fake_pki(&cluster, "CA"), &secrets(), "r", "svg")
         .expect_err("must fail");
     assert!(

@@ -61,13 +61,24 @@ fn run_stubbed_failing(
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
             .expect("chmod stub");
     }
+    // prepare.sh (its own tests are in prepare.rs) is a stub under HAC_ROOT.
+    let prepare = dir.join("root/etc/hac/prepare.sh");
+    std::fs::create_dir_all(prepare.parent().expect("parent")).expect("mkdir");
+    std::fs::write(
+        &prepare,
+        format!("#!/bin/sh\necho prepare.sh >> {}\n", log.display()),
+    )
+    .expect("prepare stub");
+    std::fs::set_permissions(&prepare, std::fs::Permissions::from_mode(0o755))
+        .expect("chmod prepare stub");
     let script_path = dir.join("bootstrap.sh");
-    std::fs::write(&script_path, script).expect("script");
+    std::fs::write(&script_path, without_key_wait(script)).expect("script");
     let out = run(Command::new(tool("sh"))
         .arg(&script_path)
         .args(args)
         .env_clear()
         .env("PATH", &bin)
+        .env("HAC_ROOT", dir.join("root"))
         .env("HAC_WAIT_TRIES", "3")
         .env("HAC_WAIT_SECONDS", "0"));
     let calls = std::fs::read_to_string(&log)
@@ -81,6 +92,36 @@ fn run_stubbed_failing(
         String::from_utf8_lossy(&out.stderr)
     );
     (out.status.code(), calls, output)
+}
+
+/// `script` without its call of `await_keys` (the samples keep keys out of the user-data,
+/// and this machine has none of them in place): the tests of the other steps run as on a
+/// host whose keys were delivered. bootstrap_waits_for_the_key_archive_… tests the wait.
+fn without_key_wait(script: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(script);
+    let kept = drop_key_wait(&text);
+    assert!(
+        kept.len() < text.len(),
+        "bootstrap.sh no longer waits for its keys"
+    );
+    kept.into_bytes()
+}
+
+/// `script` without the call `await_keys \ PATH…` (its continuation lines included).
+fn drop_key_wait(script: &str) -> String {
+    let mut out = String::new();
+    let mut in_call = false;
+    for line in script.split_inclusive('\n') {
+        if line.contains("await_keys \\") {
+            in_call = true;
+        }
+        if !in_call {
+            out.push_str(line);
+        } else if !line.trim_end().ends_with('\\') {
+            in_call = false;
+        }
+    }
+    out
 }
 
 fn bootstrap(bundle: &hac_model::Bundle, node: &str) -> Vec<u8> {
@@ -98,6 +139,7 @@ fn bootstrap_on_the_first_master_starts_services_then_runs_kubeadm_init() {
     assert_eq!(
         calls,
         [
+            "prepare.sh",
             "modprobe overlay",
             "modprobe br_netfilter",
             "sysctl --system",
@@ -113,6 +155,16 @@ fn bootstrap_on_the_first_master_starts_services_then_runs_kubeadm_init() {
     assert!(
         !services_only.iter().any(|c| c.starts_with("kubeadm")),
         "{services_only:#?}"
+    );
+    assert!(
+        !services_only.iter().any(|c| c == "prepare.sh"),
+        "{services_only:#?}"
+    );
+    let (code, prepare_only) = run_stubbed(&bootstrap(&bundle, "master-0"), &["prepare"]);
+    assert_eq!(
+        (code, prepare_only),
+        (Some(0), vec!["prepare.sh".to_string()]),
+        "the prepare phase runs /etc/hac/prepare.sh alone"
     );
     let (_, kubeadm_only) = run_stubbed(&bootstrap(&bundle, "master-0"), &["kubeadm"]);
     assert_eq!(
@@ -138,6 +190,7 @@ fn bootstrap_on_an_etcd_member_hands_it_its_keys_and_starts_it_without_waiting()
     assert_eq!(
         calls,
         [
+            "prepare.sh",
             "id etcd",
             "useradd --system --home-dir /var/lib/etcd --no-create-home --shell /usr/sbin/nologin etcd",
             "mkdir -p /var/lib/etcd",
@@ -169,6 +222,7 @@ fn bootstrap_on_workers_and_other_masters_joins() {
     assert_eq!(
         calls,
         [
+            "prepare.sh",
             "modprobe overlay",
             "modprobe br_netfilter",
             "sysctl --system",
@@ -180,6 +234,7 @@ fn bootstrap_on_workers_and_other_masters_joins() {
     assert_eq!(
         calls,
         [
+            "prepare.sh",
             "systemctl enable --now haproxy",
             "systemctl reload-or-restart haproxy",
             "systemctl enable --now keepalived",
@@ -374,5 +429,340 @@ fn the_first_master_waits_for_external_etcd_then_the_load_balancer() {
     assert!(
         !calls.iter().any(|c| c.starts_with("kubeadm")),
         "{calls:#?}"
+    );
+}
+
+/// Runs the `services` phase of `script` with `ip` answering `ip_output`, systemctl, chmod
+/// and mv stubbed (logged) and the interface file redirected into a scratch folder; returns
+/// (exit code, the logged calls, stdout and stderr, what was written to the interface file).
+fn run_detection(script: &[u8], ip_output: &str) -> (Option<i32>, Vec<String>, String, String) {
+    let tmp = scratch_dir("detect");
+    let dir = tmp.path();
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).expect("bin");
+    let log = dir.join("calls.log");
+    let conf = dir.join("hac-interface.conf");
+    let stub = |name: &str, body: &str| {
+        let path = bin.join(name);
+        std::fs::write(
+            &path,
+            format!("#!/bin/sh\necho \"{name} $*\" >> {}\n{body}", log.display()),
+        )
+        .expect("stub");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    };
+    stub("ip", &format!("printf '%s' '{ip_output}'\n"));
+    stub("systemctl", "");
+    stub("chmod", "");
+    // mv really moves (the stub logs it): the test reads the file that was put in place.
+    stub("mv", "shift; cat \"$1\" > \"$2\"\n");
+    let text = String::from_utf8_lossy(&without_key_wait(script)).replace(
+        &format!("/{KEEPALIVED_INTERFACE_CONF}"),
+        &conf.display().to_string(),
+    );
+    let script_path = dir.join("bootstrap.sh");
+    std::fs::write(&script_path, text).expect("script");
+    let out = run(Command::new(tool("sh"))
+        .arg(&script_path)
+        .arg("services")
+        .env_clear()
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display())));
+    let calls = std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| l.replace(&dir.display().to_string(), "DIR"))
+        .collect();
+    let output = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        out.status.code(),
+        calls,
+        output,
+        std::fs::read_to_string(&conf).unwrap_or_default(),
+    )
+}
+
+#[test]
+fn bootstrap_finds_keepalived_interface_before_starting_it() {
+    let mut cluster = hac_model::samples::stacked_3_dedicated_lb();
+    cluster.nodes.iter_mut().for_each(|n| n.interface = None);
+    let bundle = render_with_real_ca(&cluster);
+    let lb = cluster.vip_holders()[0].clone();
+    let addr = lb.address.to_string();
+    let line = format!(
+        "3: ens5    inet {addr}/24 brd 10.0.2.255 scope global ens5\\       valid_lft forever preferred_lft forever\n"
+    );
+    let (code, calls, output, conf) = run_detection(&bootstrap(&bundle, &lb.name), &line);
+    assert_eq!(code, Some(0), "{output}\n{calls:#?}");
+    assert_eq!(
+        calls,
+        [
+            "systemctl enable --now haproxy".to_string(),
+            "systemctl reload-or-restart haproxy".to_string(),
+            format!("ip -o -4 addr show to {addr}"),
+            "chmod 0644 DIR/hac-interface.conf.tmp".to_string(),
+            "mv -f DIR/hac-interface.conf.tmp DIR/hac-interface.conf".to_string(),
+            "systemctl enable --now keepalived".to_string(),
+            "systemctl reload-or-restart keepalived".to_string(),
+        ]
+    );
+    assert!(
+        output.contains(&format!("hac: keepalived binds ens5 (holds {addr})")),
+        "{output}"
+    );
+    assert_eq!(conf, "    interface ens5\n");
+
+    // No interface holds the address: exit 1 with the attribute to set; keepalived not started.
+    let (code, calls, output, conf) = run_detection(&bootstrap(&bundle, &lb.name), "");
+    assert_eq!(code, Some(1), "{output}");
+    assert!(
+        output.contains(&format!("hac: no interface holds {addr}"))
+            && output.contains(&format!("nodes.{}.interface", lb.name)),
+        "{output}"
+    );
+    assert!(
+        !calls.iter().any(|c| c.contains("keepalived")),
+        "{calls:#?}"
+    );
+    assert!(conf.is_empty());
+
+    // A named interface is written as is: no detection at boot.
+    let named = render_with_real_ca(&hac_model::samples::stacked_3_dedicated_lb());
+    let script = text(file(&named, &lb.name, BOOTSTRAP).expect("bootstrap.sh"));
+    assert!(!script.contains("ip -o"), "{script}");
+    let cfg = text(file(&named, &lb.name, KEEPALIVED_CONF).expect("keepalived.conf"));
+    assert!(
+        cfg.contains("    interface eth0\n") && !cfg.contains("include"),
+        "{cfg}"
+    );
+}
+
+/// Runs `script` (text, already pointed at scratch paths) with `args` and `env`: the
+/// [`STUBBED`] commands, `kubectl` and `sleep` are logged stubs (those in `failing` exit 1),
+/// everything else (tar, gzip, rm) is the system's. Returns (exit code, calls, output).
+fn run_with_system_tools(
+    dir: &std::path::Path,
+    script: &str,
+    args: &[&str],
+    env: &[(&str, String)],
+    failing: &[&str],
+) -> (Option<i32>, Vec<String>, String) {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).expect("bin");
+    let log = dir.join("calls.log");
+    let _ = std::fs::remove_file(&log);
+    for cmd in STUBBED.iter().chain(&["kubectl"]) {
+        let status = i32::from(*cmd == "id" || failing.contains(cmd));
+        let path = bin.join(cmd);
+        std::fs::write(
+            &path,
+            format!(
+                "#!/bin/sh\necho \"{cmd} $*\" >> {}\nexit {status}\n",
+                log.display()
+            ),
+        )
+        .expect("stub");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let script_path = dir.join("bootstrap.sh");
+    std::fs::write(&script_path, script).expect("script");
+    let mut cmd = Command::new(tool("sh"));
+    cmd.arg(&script_path)
+        .args(args)
+        .env_clear()
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .env("HAC_WAIT_TRIES", "3")
+        .env("HAC_WAIT_SECONDS", "0");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = run(&mut cmd);
+    let calls = std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| l.replace(&dir.display().to_string(), "DIR"))
+        .collect();
+    let output = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), calls, output)
+}
+
+#[test]
+fn bootstrap_waits_for_the_key_archive_unpacks_it_and_deletes_it() {
+    let cluster = hac_model::samples::stacked_3();
+    assert_eq!(
+        cluster.outputs.cloud_init_keys,
+        hac_model::CloudInitKeys::Separate
+    );
+    let bundle = render_with_real_ca(&cluster);
+    let archive = bundle
+        .files
+        .iter()
+        .find(|f| f.path == "cloud-init/master-0-keys.tar.gz")
+        .expect("the key archive of master-0");
+    let tmp = scratch_dir("keys");
+    let dir = tmp.path();
+    let root = dir.join("root");
+    std::fs::create_dir_all(&root).expect("root");
+    // The node's files as cloud-init writes them from the user-data: the public ones only.
+    let user_data = hac_render::cloud_init::user_data(
+        &bundle.hosts["master-0"],
+        hac_model::CloudInitKeys::Separate,
+    );
+    for f in &user_data.write_files {
+        assert_ne!(
+            f.permissions, "0600",
+            "{} is private but in the user-data",
+            f.path
+        );
+    }
+    let script = text(file(&bundle, "master-0", BOOTSTRAP).expect("bootstrap.sh"))
+        .replace(" /etc/", &format!(" {}/etc/", root.display()))
+        .replace("-C /", &format!("-C {}", root.display()));
+    let delivered = dir.join("hac-keys.tar.gz");
+    let env = [("HAC_KEYS_ARCHIVE", delivered.display().to_string())];
+
+    // Not delivered: a line per try, then exit 1; nothing else runs.
+    let (code, calls, output) = run_with_system_tools(dir, &script, &[], &env, &[]);
+    assert_eq!(code, Some(1), "{output}");
+    assert!(
+        output.contains("hac: waiting for this node's keys at")
+            && output
+                .contains("copy cloud-init/master-0-keys.tar.gz of the bundle there (try 1 of 3)")
+            && output.contains("hac: gave up waiting for"),
+        "{output}"
+    );
+    assert!(
+        !calls
+            .iter()
+            .any(|c| c.starts_with("kubeadm") || c.starts_with("systemctl")),
+        "{calls:#?}"
+    );
+
+    // A truncated copy is not taken for the archive.
+    std::fs::write(&delivered, &archive.contents[..archive.contents.len() / 2]).expect("partial");
+    let (code, _, output) = run_with_system_tools(dir, &script, &[], &env, &[]);
+    assert_eq!(code, Some(1), "a truncated archive was unpacked:\n{output}");
+
+    // Delivered: unpacked (the private files with their modes), deleted, then the phases run.
+    std::fs::write(&delivered, &archive.contents).expect("deliver");
+    let (code, calls, output) = run_with_system_tools(dir, &script, &[], &env, &[]);
+    assert_eq!(code, Some(0), "{output}\n{calls:#?}");
+    assert!(
+        output.contains("hac: unpacked this node's keys from"),
+        "{output}"
+    );
+    assert!(!delivered.exists(), "the archive was left on the node");
+    let key = root.join("etc/kubernetes/pki/ca.key");
+    let mode = std::fs::metadata(&key)
+        .expect("ca.key unpacked")
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600);
+    let original = file(&bundle, "master-0", "etc/kubernetes/pki/ca.key").expect("ca.key");
+    assert!(std::fs::read(&key).expect("read") == original.contents);
+    assert!(
+        calls.iter().any(|c| c.starts_with("kubeadm init")),
+        "{calls:#?}"
+    );
+
+    // Keys in place (a second run, or the Ansible play): no wait, no archive needed.
+    let (code, _, output) = run_with_system_tools(dir, &script, &[], &env, &[]);
+    assert_eq!(code, Some(0), "{output}");
+    assert!(!output.contains("waiting for this node's keys"), "{output}");
+
+    // "inline": no wait at all in bootstrap.sh.
+    let mut inline = cluster.clone();
+    inline.outputs.cloud_init_keys = hac_model::CloudInitKeys::Inline;
+    let bundle = render_with_real_ca(&inline);
+    let script = text(file(&bundle, "master-0", BOOTSTRAP).expect("bootstrap.sh"));
+    assert!(!script.contains("await_keys"), "{script}");
+    assert!(!bundle
+        .files
+        .iter()
+        .any(|f| f.path.ends_with("-keys.tar.gz")));
+}
+
+#[test]
+fn the_first_master_applies_the_cni_once_after_kubeadm_init() {
+    let mut cluster = hac_model::samples::stacked_3();
+    cluster.network.cni = Some(hac_model::Cni {
+        manifest: "cni.yaml".to_string(),
+        contents: "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: tiny-cni\n".to_string(),
+    });
+    let bundle = render_with_real_ca(&cluster);
+    let manifest = file(&bundle, "master-0", CNI_MANIFEST).expect("cni.yaml on master-0");
+    assert_eq!(manifest.mode, 0o644);
+    for node in ["master-1", "master-2", "worker-0"] {
+        assert!(
+            file(&bundle, node, CNI_MANIFEST).is_none(),
+            "{node} carries the CNI"
+        );
+        let script = text(file(&bundle, node, BOOTSTRAP).expect("bootstrap.sh"));
+        assert!(
+            !script.contains("kubectl"),
+            "{node} applies the CNI:\n{script}"
+        );
+    }
+    let tmp = scratch_dir("cni");
+    let dir = tmp.path();
+    let marker = dir.join("cni.applied");
+    let script = text(file(&bundle, "master-0", BOOTSTRAP).expect("bootstrap.sh"))
+        .replace(&format!("/{CNI_MARKER}"), &marker.display().to_string());
+    let keys = [("HAC_KEYS_ARCHIVE", dir.join("none").display().to_string())];
+    // The keys are not in place on this machine: no wait (tested above).
+    let script = String::from_utf8(without_key_wait(script.as_bytes())).expect("UTF-8");
+
+    // kubectl keeps failing: bounded retries, a clear error, no marker.
+    let (code, calls, output) =
+        run_with_system_tools(dir, &script, &["kubeadm"], &keys, &["kubectl"]);
+    assert_eq!(code, Some(1), "{output}");
+    assert!(
+        output.contains("hac: applying the CNI manifest failed (try 1 of 3); retrying"),
+        "{output}"
+    );
+    assert!(
+        output.contains("hac: gave up applying the CNI manifest"),
+        "{output}"
+    );
+    assert_eq!(
+        calls.iter().filter(|c| c.starts_with("kubectl")).count(),
+        3,
+        "{calls:#?}"
+    );
+    assert!(!marker.exists());
+
+    // kubectl works: applied right after kubeadm init, once.
+    let (code, calls, output) = run_with_system_tools(dir, &script, &["kubeadm"], &keys, &[]);
+    assert_eq!(code, Some(0), "{output}");
+    let init = calls
+        .iter()
+        .position(|c| c.starts_with("kubeadm init"))
+        .expect("kubeadm init");
+    assert_eq!(
+        calls[init + 1],
+        "kubectl --kubeconfig /etc/kubernetes/admin.conf apply --server-side --force-conflicts -f /etc/kubernetes/hac/cni.yaml"
+    );
+    assert!(
+        output.contains("hac: applied the CNI manifest /etc/kubernetes/hac/cni.yaml"),
+        "{output}"
+    );
+    assert!(marker.exists());
+    let (code, calls, output) = run_with_system_tools(dir, &script, &["kubeadm"], &keys, &[]);
+    assert_eq!(code, Some(0), "{output}");
+    assert!(
+        !calls.iter().any(|c| c.starts_with("kubectl")),
+        "applied twice: {calls:#?}"
+    );
+    assert!(
+        output.contains("the CNI manifest was applied already"),
+        "{output}"
     );
 }

@@ -83,6 +83,21 @@ pub fn variants() -> Vec<(&'static str, Cluster)> {
     c.control_plane.load_balancer.kind = LoadBalancerKind::KubeVip;
     c.control_plane.port = 6443;
     out.push(("kube_vip_1_28", c));
+    out.push(("firewall_mirror", firewall_mirror()));
+    // No interface named: keepalived includes the file bootstrap.sh writes at boot, and
+    // kube-vip picks its own.
+    let mut c = samples::stacked_3_dedicated_lb();
+    c.nodes.iter_mut().for_each(|n| n.interface = None);
+    out.push(("detected_interface", c));
+    let mut c = samples::stacked_3();
+    c.control_plane.load_balancer.kind = LoadBalancerKind::KubeVip;
+    c.control_plane.port = 6443;
+    c.nodes.iter_mut().for_each(|n| n.interface = None);
+    out.push(("kube_vip_detected_interface", c));
+    // The user-data carries the private files (gz+b64), as before "separate" was the default.
+    let mut c = samples::external_etcd();
+    c.outputs.cloud_init_keys = hac_model::CloudInitKeys::Inline;
+    out.push(("inline_keys", c));
     out
 }
 
@@ -278,4 +293,21 @@ pub fn file<'a>(bundle: &'a Bundle, node: &str, path: &str) -> Option<&'a Artifa
 
 pub fn text(a: &Artifact) -> String {
     String::from_utf8_lossy(&a.contents).into_owned()
+}
+
+/// `external_etcd` with hosts prepared from a mirror, the firewall on everywhere, SSH on
+/// port 2222, and master-2 an image with its packages preinstalled.
+pub fn firewall_mirror() -> Cluster {
+    let mut c = samples::external_etcd();
+    c.hosts.packages = PackageSource::Mirror;
+    c.hosts.mirror = Some("file:///srv/k8s-repo/".to_string());
+    c.hosts.firewall = true;
+    c.hosts.ssh_port = 2222;
+    for n in &mut c.nodes {
+        n.hosts = c.hosts.clone();
+        if n.name == "master-2" {
+            n.hosts.packages = PackageSource::Preinstalled;
+        }
+    }
+    c
 }

@@ -1,0 +1,784 @@
+//! `hac plan`: the ordered steps that move a live cluster from the previous build's state to
+//! the next one, one host and one membership change at a time, each with the availability it
+//! leaves (the availability report's terms: etcd members, quorum, failures tolerated,
+//! apiservers behind the load balancer). Changes that cannot be made safely are refused with
+//! a coded diagnostic instead (E09xx). A pure function of two [`State`]s.
+//!
+//! The order: a fresh bootstrap token when hosts join; workers added; external etcd members
+//! added (learner, start as `existing`, promote), the apiservers pointed at the new member
+//! list, external members removed; control planes added (kubeadm join); the load balancers'
+//! backends and keepalived peers updated, one host at a time, the VIP's MASTER last; control
+//! planes removed; workers removed; then the Kubernetes upgrade (one minor at a time), then
+//! renewed leaf certificates rolled out host by host.
+
+use crate::codes;
+use crate::state::{CertificateState, NodeState, State};
+use hac_core::Diagnostic;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The availability after a step.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Availability {
+    /// Voting etcd members (a learner does not count).
+    pub etcd_members: usize,
+    pub quorum: usize,
+    pub failures_tolerated: usize,
+    /// Running kube-apiservers that the endpoint sends traffic to.
+    pub apiservers_behind_load_balancer: usize,
+}
+
+impl Availability {
+    fn text(&self) -> String {
+        let s = |n: usize| if n == 1 { "" } else { "s" };
+        format!(
+            "etcd {} member{}, quorum {}, tolerates {} failure{}; {} apiserver{} behind the load balancer",
+            self.etcd_members,
+            s(self.etcd_members),
+            self.quorum,
+            self.failures_tolerated,
+            s(self.failures_tolerated),
+            self.apiservers_behind_load_balancer,
+            s(self.apiservers_behind_load_balancer)
+        )
+    }
+}
+
+/// One step: what to do on which host, the commands, and what stands afterwards.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Step {
+    /// The host the commands run on.
+    pub host: String,
+    pub action: String,
+    pub commands: Vec<String>,
+    pub after: Availability,
+}
+
+/// The whole plan.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Plan {
+    pub cluster: String,
+    pub before: Availability,
+    pub steps: Vec<Step>,
+    /// What the operator must know besides the steps.
+    pub notes: Vec<String>,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    /// The plan as people read it.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        if self.steps.is_empty() {
+            out.push_str(&format!(
+                "No change to the live cluster \"{}\": nothing to do.\n",
+                self.cluster
+            ));
+            return out;
+        }
+        out.push_str(&format!(
+            "Plan for the live cluster \"{}\": {} step{}, one at a time, each checked before the next.\n",
+            self.cluster,
+            self.steps.len(),
+            if self.steps.len() == 1 { "" } else { "s" }
+        ));
+        out.push_str(&format!("now: {}\n", self.before.text()));
+        for (i, step) in self.steps.iter().enumerate() {
+            out.push_str(&format!(
+                "\n{:>2}. [{}] {}\n",
+                i + 1,
+                step.host,
+                step.action
+            ));
+            for c in &step.commands {
+                out.push_str(&format!("      $ {c}\n"));
+            }
+            out.push_str(&format!("    after: {}\n", step.after.text()));
+        }
+        if !self.notes.is_empty() {
+            out.push('\n');
+            for n in &self.notes {
+                out.push_str(&format!("note: {n}\n"));
+            }
+        }
+        out
+    }
+
+    /// An Ansible play running the steps in order: one play per step on its host, each
+    /// command a task (a `# on <host>` command delegated there), the step's last command its
+    /// health gate (`any_errors_fatal`: a failed step stops everything). An archive is copied
+    /// from the new bundle (`hac_bundle`, default: the folder above the play), unpacked and
+    /// removed, so none is left on the host. `HAC_BOOTSTRAP_TOKEN` comes from the variable
+    /// `hac_bootstrap_token` (pass it with `-e`, from the secrets file), when a step needs it.
+    pub fn ansible_play(&self) -> serde_json::Value {
+        use serde_json::json;
+        let plays: Vec<serde_json::Value> = self
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, step)| {
+                let mut tasks = Vec::new();
+                for cmd in &step.commands {
+                    let (bare, comment) = split_comment(cmd);
+                    if let Some(rest) = bare.strip_prefix("tar --no-overwrite-dir -xzpf hosts/") {
+                        let archive = rest.split(' ').next().unwrap_or_default();
+                        let dest = format!("/root/.hac-plan-{archive}");
+                        tasks.push(json!({
+                            "name": format!("copy hosts/{archive} from the new bundle"),
+                            "ansible.builtin.copy": {
+                                "src": format!("{{{{ hac_bundle }}}}/hosts/{archive}"),
+                                "dest": dest,
+                                "mode": "0600",
+                            },
+                        }));
+                        tasks.push(json!({
+                            "name": format!("unpack {archive} and remove it"),
+                            "ansible.builtin.shell": format!(
+                                "tar --no-overwrite-dir -xzpf {dest} -C / && rm -f {dest}"
+                            ),
+                        }));
+                        continue;
+                    }
+                    let mut task = json!({
+                        "name": bare,
+                        "ansible.builtin.shell": bare,
+                    });
+                    if bare.contains("HAC_BOOTSTRAP_TOKEN") {
+                        task["environment"] =
+                            json!({ "HAC_BOOTSTRAP_TOKEN": "{{ hac_bootstrap_token }}" });
+                    }
+                    if let Some(other) = comment.and_then(|c| c.strip_prefix("on ")) {
+                        task["delegate_to"] = json!(other);
+                    }
+                    tasks.push(task);
+                }
+                json!({
+                    "name": format!("{}. [{}] {} (after: {})", i + 1, step.host, step.action, step.after.text()),
+                    "hosts": step.host,
+                    "gather_facts": false,
+                    "become": true,
+                    "any_errors_fatal": true,
+                    "vars": { "hac_bundle": "{{ bundle | default(playbook_dir ~ '/..') }}" },
+                    "tasks": tasks,
+                })
+            })
+            .collect();
+        serde_json::Value::Array(plays)
+    }
+
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+}
+
+const ETCD_PKI: &str = "/etc/kubernetes/pki/etcd";
+const KUBECTL: &str = "kubectl --kubeconfig /etc/kubernetes/admin.conf";
+
+/// `etcdctl` talking to the member at `address` with the member's own certificate.
+fn etcdctl(address: &str) -> String {
+    format!(
+        "etcdctl --endpoints=https://{address}:2379 --cacert={ETCD_PKI}/ca.crt --cert={ETCD_PKI}/peer.crt --key={ETCD_PKI}/peer.key"
+    )
+}
+
+/// Unpacks a host's archive without touching the owner, mode or mtime of directories that
+/// already exist (`/etc`, `/etc/kubernetes`, …).
+fn install(host: &str) -> String {
+    format!("tar --no-overwrite-dir -xzpf hosts/{host}.tar.gz -C /   # the new bundle's files for {host}")
+}
+
+/// The comment a command carries: `# on <host>` runs it on another host.
+fn split_comment(cmd: &str) -> (&str, Option<&str>) {
+    match cmd.split_once("   # ") {
+        Some((c, comment)) => (c.trim(), Some(comment.trim())),
+        None => (cmd.trim(), None),
+    }
+}
+
+fn minor(v: &str) -> Option<(u32, u32, u32)> {
+    let mut it = v.split('.').map(|p| p.parse::<u32>().ok());
+    Some((it.next()??, it.next()??, it.next()??))
+}
+
+/// The running cluster while the plan is simulated.
+struct Sim {
+    voting: BTreeSet<String>,
+    apiservers: BTreeSet<String>,
+    behind_lb: BTreeSet<String>,
+    /// haproxy/nginx: the backends change only when the load balancers are updated.
+    proxied: bool,
+}
+
+impl Sim {
+    fn availability(&self) -> Availability {
+        let n = self.voting.len();
+        Availability {
+            etcd_members: n,
+            quorum: n / 2 + 1,
+            failures_tolerated: n.saturating_sub(1) / 2,
+            apiservers_behind_load_balancer: if self.proxied {
+                self.behind_lb.intersection(&self.apiservers).count()
+            } else {
+                self.apiservers.len()
+            },
+        }
+    }
+}
+
+/// Plans the change from `prev` (the live cluster) to `next` (this build).
+pub fn plan(prev: &State, next: &State) -> Result<Plan, Vec<Diagnostic>> {
+    refuse_unsafe(prev, next)?;
+    let node = |s: &State, name: &str| -> Option<NodeState> {
+        s.nodes.iter().find(|n| n.name == name).cloned()
+    };
+    let has = |n: &NodeState, role: &str| n.roles.iter().any(|r| r == role);
+    let addr = |s: &State, name: &str| node(s, name).map(|n| n.address).unwrap_or_default();
+    let stacked = next.etcd.mode == "stacked";
+    let proxied = matches!(
+        next.control_plane.load_balancer.as_str(),
+        "haproxy" | "nginx"
+    );
+    let set = |v: &[String]| v.iter().cloned().collect::<BTreeSet<String>>();
+    let mut sim = Sim {
+        voting: prev.etcd.members.iter().map(|m| m.name.clone()).collect(),
+        apiservers: set(&prev.control_plane.apiservers),
+        behind_lb: set(&prev.control_plane.apiservers),
+        proxied,
+    };
+    let before = sim.availability();
+    let mut steps: Vec<Step> = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
+    let prev_cps = set(&prev.control_plane.apiservers);
+    let next_cps = set(&next.control_plane.apiservers);
+    // The control plane that stays and runs the cluster-wide commands.
+    let anchor = next_cps
+        .intersection(&prev_cps)
+        .next()
+        .cloned()
+        .unwrap_or_default();
+
+    let workers = |s: &State| -> BTreeSet<String> {
+        s.nodes
+            .iter()
+            .filter(|n| has(n, "worker") && !has(n, "control-plane"))
+            .map(|n| n.name.clone())
+            .collect()
+    };
+    let (prev_w, next_w) = (workers(prev), workers(next));
+    let added_workers: Vec<&String> = next_w.difference(&prev_w).collect();
+    let removed_workers: Vec<&String> = prev_w.difference(&next_w).collect();
+    let added_cps: Vec<&String> = next_cps.difference(&prev_cps).collect();
+    let removed_cps: Vec<&String> = prev_cps.difference(&next_cps).collect();
+
+    // A node that keeps its name but changes roles is planned as removed and added.
+    for n in &next.nodes {
+        if let Some(p) = node(prev, &n.name) {
+            if p.roles != n.roles && !(has(n, "worker") && has(&p, "worker")) {
+                notes.push(format!(
+                    "{} changes roles ({} → {}): drain and reset it, then join it again with its new bundle",
+                    n.name,
+                    p.roles.join(","),
+                    n.roles.join(",")
+                ));
+            }
+        }
+    }
+
+    // 1. Joins need a valid bootstrap token; the one of `kubeadm init` may have expired.
+    if !added_workers.is_empty() || !added_cps.is_empty() {
+        let t = &next.bootstrap_token;
+        steps.push(Step {
+            host: anchor.clone(),
+            action: format!(
+                "make sure the bootstrap token {} is valid before the joins (the one of `kubeadm init` expires {})",
+                t.id, prev.bootstrap_token.expires
+            ),
+            commands: vec![format!(
+                "kubeadm token list -o jsonpath='{{.token}}{{\"\\n\"}}' | grep -q '^{id}\\.' || kubeadm token create \"$HAC_BOOTSTRAP_TOKEN\" --ttl {ttl}   # HAC_BOOTSTRAP_TOKEN: the token of the secrets file",
+                id = t.id,
+                ttl = t.ttl
+            )],
+            after: sim.availability(),
+        });
+    }
+
+    // 2. Workers added.
+    for w in &added_workers {
+        steps.push(Step {
+            host: w.to_string(),
+            action: format!("join worker {w}"),
+            commands: vec![install(w), "/etc/hac/bootstrap.sh".to_string()],
+            after: sim.availability(),
+        });
+    }
+
+    // 3. External etcd: add the new members one at a time (learner, then promoted), point the
+    // apiservers at the new list, then remove the old members one at a time.
+    let prev_members: BTreeMap<&str, &str> = prev
+        .etcd
+        .members
+        .iter()
+        .map(|m| (m.name.as_str(), m.peer_url.as_str()))
+        .collect();
+    let next_members: BTreeMap<&str, &str> = next
+        .etcd
+        .members
+        .iter()
+        .map(|m| (m.name.as_str(), m.peer_url.as_str()))
+        .collect();
+    if !stacked {
+        for (name, peer) in next_members
+            .iter()
+            .filter(|(n, _)| !prev_members.contains_key(*n))
+        {
+            // Any member that is running and stays serves the membership commands.
+            let via = prev_members
+                .keys()
+                .find(|m| next_members.contains_key(*m))
+                .map(|m| addr(prev, m))
+                .unwrap_or_default();
+            let ctl = etcdctl(&via);
+            steps.push(Step {
+                host: name.to_string(),
+                action: format!(
+                    "add etcd member {name} as a learner, start it (--initial-cluster-state=existing), promote it once caught up"
+                ),
+                // Unpacked first: etcdctl uses this host's own etcd certificate.
+                commands: vec![
+                    install(name),
+                    format!("{ctl} member add {name} --learner --peer-urls={peer}"),
+                    "/etc/hac/bootstrap.sh services".to_string(),
+                    // etcd refuses to promote a learner that has not caught up: retry for
+                    // five minutes, then fail the step.
+                    format!(
+                        "( n=0; until {ctl} member promote \"$({ctl} member list | awk -F', ' '$3==\"{name}\"{{print $1}}')\"; do n=$((n+1)); [ $n -lt 60 ] || exit 1; sleep 5; done )"
+                    ),
+                    format!("{ctl} endpoint health --cluster"),
+                ],
+                after: {
+                    sim.voting.insert(name.to_string());
+                    sim.availability()
+                },
+            });
+        }
+        let removed: Vec<&str> = prev_members
+            .keys()
+            .filter(|n| !next_members.contains_key(*n))
+            .copied()
+            .collect();
+        let added_any = next_members.keys().any(|n| !prev_members.contains_key(n));
+        if added_any || !removed.is_empty() {
+            // kube-apiserver's --etcd-servers: the new list, before any member goes away.
+            for cp in prev_cps.intersection(&next_cps) {
+                steps.push(Step {
+                    host: cp.clone(),
+                    action: "point kube-apiserver at the new etcd member list (--etcd-servers)".to_string(),
+                    commands: vec![
+                        install(cp),
+                        "kubeadm init phase control-plane apiserver --config /etc/kubernetes/kubeadm-config.yaml".to_string(),
+                        format!("{KUBECTL} wait --for=condition=Ready pod/kube-apiserver-{cp} -n kube-system --timeout=300s"),
+                    ],
+                    after: sim.availability(),
+                });
+            }
+        }
+        for name in removed {
+            let via = next_members
+                .keys()
+                .find(|m| prev_members.contains_key(*m))
+                .map(|m| addr(prev, m))
+                .unwrap_or_default();
+            let ctl = etcdctl(&via);
+            steps.push(Step {
+                host: name.to_string(),
+                action: format!("remove etcd member {name}, then stop it"),
+                commands: vec![
+                    format!(
+                        "{ctl} member remove \"$({ctl} member list | awk -F', ' '$3==\"{name}\"{{print $1}}')\""
+                    ),
+                    "systemctl disable --now etcd".to_string(),
+                    "rm -rf /var/lib/etcd".to_string(),
+                    format!("{ctl} endpoint health --cluster"),
+                ],
+                after: {
+                    sim.voting.remove(name);
+                    sim.availability()
+                },
+            });
+        }
+    }
+
+    // 4. Control planes added (kubeadm join --control-plane; stacked: kubeadm adds the
+    // etcd member itself).
+    for cp in &added_cps {
+        steps.push(Step {
+            host: cp.to_string(),
+            action: format!("join control plane {cp} (kubeadm join --control-plane)"),
+            commands: vec![
+                install(cp),
+                "/etc/hac/bootstrap.sh".to_string(),
+                format!("{KUBECTL} wait --for=condition=Ready node/{cp} --timeout=600s"),
+            ],
+            after: {
+                sim.apiservers.insert(cp.to_string());
+                if stacked {
+                    sim.voting.insert(cp.to_string());
+                }
+                if !proxied {
+                    sim.behind_lb.insert(cp.to_string());
+                }
+                sim.availability()
+            },
+        });
+    }
+
+    // 5. Load balancers: new backends (and keepalived peers), one host at a time, the
+    // VIP's MASTER (the first holder) last so the VIP moves at most once.
+    let prev_lbs = set(&prev.control_plane.load_balancers);
+    let next_lbs = set(&next.control_plane.load_balancers);
+    let next_vip = set(&next.control_plane.vip_holders);
+    let prev_vip = set(&prev.control_plane.vip_holders);
+    let backends_changed = proxied && prev_cps != next_cps;
+    let peers_changed = prev_vip != next_vip;
+    if backends_changed || peers_changed {
+        let mut hosts: Vec<String> = next_lbs
+            .union(&next_vip)
+            .filter(|h| prev_lbs.contains(*h) || prev_vip.contains(*h))
+            .cloned()
+            .collect();
+        if let Some(master) = next.control_plane.vip_holders.first() {
+            if let Some(i) = hosts.iter().position(|h| h == master) {
+                let m = hosts.remove(i);
+                hosts.push(m);
+            }
+        }
+        let last = hosts.last().cloned();
+        for h in hosts {
+            let mut commands = vec![install(&h)];
+            if next_lbs.contains(&h) {
+                let unit = if next.control_plane.load_balancer == "nginx" {
+                    "nginx"
+                } else {
+                    "haproxy"
+                };
+                commands.push(format!("systemctl reload {unit}"));
+            }
+            if next_vip.contains(&h) && next.control_plane.load_balancer != "kube-vip" {
+                commands.push("systemctl reload keepalived".to_string());
+            }
+            commands.push(format!(
+                "curl -ks --max-time 5 https://{}/readyz",
+                next.control_plane.endpoint
+            ));
+            steps.push(Step {
+                host: h.clone(),
+                action: "update the load balancer's backends and keepalived's peers".to_string(),
+                commands,
+                after: {
+                    // Traffic follows the VIP, whose MASTER is updated last.
+                    if Some(&h) == last.as_ref() {
+                        sim.behind_lb = next_cps.clone();
+                    }
+                    sim.availability()
+                },
+            });
+        }
+    }
+
+    // 6. Control planes removed, one at a time: leave the load balancer first (done above),
+    // then `kubeadm reset` (stacked: it removes the etcd member) and delete the Node.
+    for cp in &removed_cps {
+        steps.push(Step {
+            host: cp.to_string(),
+            action: format!("remove control plane {cp}"),
+            commands: vec![
+                format!("{KUBECTL} drain {cp} --ignore-daemonsets --delete-emptydir-data   # on {anchor}"),
+                "kubeadm reset -f".to_string(),
+                format!("{KUBECTL} delete node {cp}   # on {anchor}"),
+            ],
+            after: {
+                sim.apiservers.remove(*cp);
+                sim.behind_lb.remove(*cp);
+                if stacked {
+                    sim.voting.remove(*cp);
+                }
+                sim.availability()
+            },
+        });
+    }
+
+    // 7. Workers removed.
+    for w in &removed_workers {
+        steps.push(Step {
+            host: w.to_string(),
+            action: format!("remove worker {w}"),
+            commands: vec![
+                format!("{KUBECTL} drain {w} --ignore-daemonsets --delete-emptydir-data   # on {anchor}"),
+                "kubeadm reset -f".to_string(),
+                format!("{KUBECTL} delete node {w}   # on {anchor}"),
+            ],
+            after: sim.availability(),
+        });
+    }
+
+    // 8. Kubernetes upgrade (the rules refused skipping a minor and downgrades).
+    if prev.kubernetes_version != next.kubernetes_version {
+        let v = &next.kubernetes_version;
+        let pin = |pkgs: &str| {
+            format!(
+                "apt-mark unhold {pkgs} && apt-get install -y {} && apt-mark hold {pkgs}",
+                pkgs.split(' ')
+                    .map(|p| format!("{p}={v}-*"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )
+        };
+        let cps: Vec<&String> = next.control_plane.apiservers.iter().collect();
+        for (i, cp) in cps.iter().enumerate() {
+            let mut commands = vec![pin("kubeadm")];
+            if i == 0 {
+                commands.push(format!("kubeadm upgrade plan v{v}"));
+                commands.push(format!("kubeadm upgrade apply v{v} -y"));
+            } else {
+                commands.push("kubeadm upgrade node".to_string());
+            }
+            steps.push(Step {
+                host: cp.to_string(),
+                action: format!(
+                    "upgrade the control plane to {v} ({})",
+                    if i == 0 {
+                        "kubeadm upgrade apply"
+                    } else {
+                        "kubeadm upgrade node"
+                    }
+                ),
+                commands,
+                after: sim.availability(),
+            });
+        }
+        let kubelets: Vec<String> = next
+            .nodes
+            .iter()
+            .filter(|n| has(n, "control-plane") || has(n, "worker"))
+            .map(|n| n.name.clone())
+            .collect();
+        for k in kubelets {
+            steps.push(Step {
+                host: k.clone(),
+                action: format!("upgrade kubelet and kubectl on {k} to {v}"),
+                commands: vec![
+                    format!("{KUBECTL} drain {k} --ignore-daemonsets --delete-emptydir-data"),
+                    pin("kubelet kubectl"),
+                    "systemctl daemon-reload && systemctl restart kubelet".to_string(),
+                    format!("{KUBECTL} uncordon {k}"),
+                ],
+                after: sim.availability(),
+            });
+        }
+        if prev.kubeadm_api != next.kubeadm_api {
+            notes.push(format!(
+                "the kubeadm configuration moves from {} to {}: the new bundle's kubeadm-config.yaml already uses it (`kubeadm config migrate` does the same for hand-kept files)",
+                prev.kubeadm_api, next.kubeadm_api
+            ));
+        }
+    }
+
+    // 9. Renewed leaf certificates (same CAs), host by host: static pods and etcd restart.
+    let renewed = renewed_hosts(prev, next);
+    for (host, paths) in renewed {
+        if next_cps.contains(&host) && added_cps.iter().any(|c| **c == host) {
+            continue;
+        }
+        let mut commands = vec![install(&host)];
+        let runs_etcd = next_members.contains_key(host.as_str());
+        if next_cps.contains(&host) {
+            commands.push("for m in kube-apiserver kube-controller-manager kube-scheduler; do mv /etc/kubernetes/manifests/$m.yaml /etc/kubernetes/$m.yaml.hac; done; sleep 20; for m in kube-apiserver kube-controller-manager kube-scheduler; do mv /etc/kubernetes/$m.yaml.hac /etc/kubernetes/manifests/$m.yaml; done   # restarts the static pods".to_string());
+            if stacked {
+                commands.push("mv /etc/kubernetes/manifests/etcd.yaml /etc/kubernetes/etcd.yaml.hac; sleep 20; mv /etc/kubernetes/etcd.yaml.hac /etc/kubernetes/manifests/etcd.yaml".to_string());
+            }
+            commands.push("systemctl restart kubelet".to_string());
+        } else if runs_etcd {
+            commands.push("systemctl restart etcd".to_string());
+        }
+        if runs_etcd {
+            commands.push(format!(
+                "{} endpoint health --cluster",
+                etcdctl(&addr(next, &host))
+            ));
+        }
+        steps.push(Step {
+            host: host.clone(),
+            action: format!("roll out renewed certificates ({})", paths.join(", ")),
+            commands,
+            after: sim.availability(),
+        });
+    }
+
+    if !steps.is_empty() {
+        notes.push("`hosts/<node>.tar.gz` is the new bundle's archive for that host, copied to it first (as the Ansible play does); `--format tree` bundles hold the same files under `hosts/<node>/`".to_string());
+        notes.push("run the steps in order, one at a time, and go on only when the step's last command succeeds: it is the health gate".to_string());
+    }
+    Ok(Plan {
+        cluster: next.cluster.clone(),
+        before,
+        steps,
+        notes,
+    })
+}
+
+/// Hosts whose leaf certificates (kept files, same path) changed serial, with the files.
+fn renewed_hosts(prev: &State, next: &State) -> BTreeMap<String, Vec<String>> {
+    let by_file = |certs: &[CertificateState]| -> BTreeMap<String, String> {
+        certs
+            .iter()
+            .flat_map(|c| c.files.iter().map(move |f| (f.clone(), c.serial.clone())))
+            .collect()
+    };
+    let (a, b) = (by_file(&prev.certificates), by_file(&next.certificates));
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (file, serial) in &b {
+        if a.get(file).is_some_and(|s| s != serial) {
+            if let Some((host, path)) = file.split_once(':') {
+                let short = path.rsplit('/').next().unwrap_or(path).to_string();
+                out.entry(host.to_string()).or_default().push(short);
+            }
+        }
+    }
+    out
+}
+
+fn is_ca(c: &CertificateState) -> bool {
+    c.subject == c.issuer
+}
+
+/// The changes no plan makes safely: each a coded error saying what to do instead.
+fn refuse_unsafe(prev: &State, next: &State) -> Result<(), Vec<Diagnostic>> {
+    let mut errors = Vec::new();
+    let mut refuse = |code: &str, msg: String, hint: &str| {
+        errors.push(
+            Diagnostic::error(msg)
+                .with_code(code)
+                .with_hint(hint.to_string()),
+        );
+    };
+    if prev.cluster != next.cluster {
+        refuse(
+            codes::OTHER_CLUSTER,
+            format!(
+                "the previous bundle is of cluster \"{}\", this build is \"{}\"",
+                prev.cluster, next.cluster
+            ),
+            "give `--from` the bundle last deployed to this cluster",
+        );
+        return Err(errors);
+    }
+    if prev.etcd.mode != next.etcd.mode {
+        refuse(
+            codes::ETCD_TOPOLOGY_CHANGE,
+            format!(
+                "etcd changes from {} to {}: no plan moves the data between topologies",
+                prev.etcd.mode, next.etcd.mode
+            ),
+            "keep the topology; to move, build a new cluster beside this one and migrate the workloads (or snapshot and restore etcd by hand)",
+        );
+    }
+    let (n0, n1) = (prev.etcd.members.len(), next.etcd.members.len());
+    let tol = |n: usize| n.saturating_sub(1) / 2;
+    if n1 < 3 && n0 >= 3 || (n1 < n0 && tol(n1) == 0 && tol(n0) > 0) {
+        refuse(
+            codes::ETCD_FAULT_TOLERANCE_LOST,
+            format!(
+                "etcd would shrink from {n0} to {n1} members and tolerate no failure (it tolerates {} now)",
+                tol(n0)
+            ),
+            "keep at least 3 etcd members (5 to tolerate 2 failures); to replace a member, add the new one in this build and remove the old one in the next",
+        );
+    }
+    for m in &next.etcd.members {
+        if let Some(p) = prev.etcd.members.iter().find(|p| p.name == m.name) {
+            if p.peer_url != m.peer_url {
+                refuse(
+                    codes::ETCD_MEMBER_MOVED,
+                    format!(
+                        "etcd member {} moves from {} to {}: a member's peer URL cannot change in place",
+                        m.name, p.peer_url, m.peer_url
+                    ),
+                    "replace it: add a member under a new name at the new address in one build, remove the old one in the next",
+                );
+            }
+        }
+    }
+    match (
+        minor(&prev.kubernetes_version),
+        minor(&next.kubernetes_version),
+    ) {
+        (Some(a), Some(b)) if b < a => refuse(
+            codes::KUBERNETES_DOWNGRADE,
+            format!(
+                "Kubernetes would go back from {} to {}: kubeadm does not downgrade",
+                prev.kubernetes_version, next.kubernetes_version
+            ),
+            "keep the running version (or a newer one); restoring an older version means restoring an etcd snapshot taken before the upgrade",
+        ),
+        (Some(a), Some(b)) if b.0 != a.0 || b.1 > a.1 + 1 => refuse(
+            codes::KUBERNETES_MINOR_SKIPPED,
+            format!(
+                "Kubernetes would jump from {} to {}: kubeadm upgrades one minor release at a time",
+                prev.kubernetes_version, next.kubernetes_version
+            ),
+            "upgrade to the next minor release first (build, plan and apply each step), then to the one after",
+        ),
+        _ => {}
+    }
+    let prev_cps: BTreeSet<&String> = prev.control_plane.apiservers.iter().collect();
+    if !next
+        .control_plane
+        .apiservers
+        .iter()
+        .any(|c| prev_cps.contains(c))
+    {
+        refuse(
+            codes::NO_CONTROL_PLANE_KEPT,
+            "no control plane of the running cluster is kept: new ones can only join a running one".to_string(),
+            "keep at least one running control plane in this build; remove the old ones in a later build, once the new ones have joined",
+        );
+    }
+    let cp = (&prev.control_plane, &next.control_plane);
+    if cp.0.endpoint != cp.1.endpoint || cp.0.load_balancer != cp.1.load_balancer {
+        refuse(
+            codes::ENDPOINT_CHANGE,
+            format!(
+                "the endpoint changes ({} {} → {} {}): every kubeconfig, kubelet and the cluster-info ConfigMap name it",
+                cp.0.load_balancer, cp.0.endpoint, cp.1.load_balancer, cp.1.endpoint
+            ),
+            "add the new endpoint to controlPlane.certSANs first and roll that out; move kubeconfigs, kube-proxy and cluster-info by hand (docs/plan.md), then drop the old name in a later build",
+        );
+    }
+    let cas = |s: &State| -> BTreeSet<String> {
+        s.certificates
+            .iter()
+            .filter(|c| is_ca(c))
+            .map(|c| c.serial.clone())
+            .collect()
+    };
+    if cas(prev) != cas(next) {
+        refuse(
+            codes::CA_ROTATION,
+            "a CA changes (a new epoch, CA validity, algorithm or secrets file): every certificate and kubeconfig of the cluster would be re-issued at once".to_string(),
+            "renew leaves with `pki.rotation` under the same CAs; a CA rotation is the multi-step trust-bundle procedure of docs/plan.md",
+        );
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}

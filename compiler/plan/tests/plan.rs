@@ -1,0 +1,425 @@
+//! `state.json` and `hac plan` on the model's sample clusters, with real certificates issued
+//! from a public test-only secrets file: snapshots of the plan for each kind of change, the
+//! availability invariant, and every refusal.
+
+use hac_model::samples::*;
+use hac_model::*;
+use hac_plan::{plan, State};
+
+const SECRETS: &str = include_str!("../../../out-examples/stacked-3/stacked-3.secrets");
+
+fn state(cluster: &Cluster) -> State {
+    let secrets = hac_pki::Secrets::parse(SECRETS).expect("test secrets");
+    let pki = hac_pki::issue(cluster, &secrets).expect("pki");
+    let bundle = hac_render::render(cluster, &pki, &secrets.render_secrets(), "r\n", "<svg/>\n")
+        .expect("render");
+    State::of(cluster, &bundle, &secrets.render_secrets()).expect("state")
+}
+
+fn node(name: &str, roles: &[Role], last: u8) -> Node {
+    let mut n = stacked_3().nodes[0].clone();
+    n.name = name.to_string();
+    n.roles = roles.to_vec();
+    n.address = std::net::Ipv4Addr::new(10, 0, 2, last);
+    n
+}
+
+fn with(mut c: Cluster, extra: &[Node]) -> Cluster {
+    c.nodes.extend(extra.iter().cloned());
+    c.nodes.sort_by(|a, b| a.name.cmp(&b.name));
+    c
+}
+
+fn without(mut c: Cluster, names: &[&str]) -> Cluster {
+    c.nodes.retain(|n| !names.contains(&n.name.as_str()));
+    c
+}
+
+fn external_5() -> Cluster {
+    with(
+        external_etcd(),
+        &[
+            node("etcd-3", &[Role::Etcd], 33),
+            node("etcd-4", &[Role::Etcd], 34),
+        ],
+    )
+}
+
+fn planned(a: &Cluster, b: &Cluster) -> hac_plan::Plan {
+    plan(&state(a), &state(b)).unwrap_or_else(|d| panic!("refused: {:?}", d))
+}
+
+fn refused(a: &Cluster, b: &Cluster) -> Vec<String> {
+    match plan(&state(a), &state(b)) {
+        Ok(p) => panic!("not refused:\n{}", p.to_text()),
+        Err(d) => d.into_iter().filter_map(|d| d.code).collect(),
+    }
+}
+
+/// Never below the start's tolerance, except where the end itself tolerates less.
+fn assert_tolerance_kept(p: &hac_plan::Plan, end_tolerates: usize) {
+    let floor = p.before.failures_tolerated.min(end_tolerates);
+    for s in &p.steps {
+        assert!(
+            s.after.failures_tolerated >= floor,
+            "step `{}` on {} leaves {} tolerated (floor {floor})\n{}",
+            s.action,
+            s.host,
+            s.after.failures_tolerated,
+            p.to_text()
+        );
+    }
+}
+
+#[test]
+fn the_state_is_deterministic_documented_and_reads_back() {
+    let s = state(&stacked_3());
+    let json = s.to_json();
+    assert_eq!(
+        json,
+        state(&stacked_3()).to_json(),
+        "same model, same bytes"
+    );
+    assert_eq!(State::parse(json.as_bytes()).expect("reads back"), s);
+    // Every certificate once, with its serial, validity and files; no key material.
+    assert!(!json.contains("PRIVATE KEY") && !json.contains(".0123"));
+    assert!(s
+        .certificates
+        .iter()
+        .all(|c| !c.serial.is_empty() && !c.files.is_empty()));
+    let ca = s
+        .certificates
+        .iter()
+        .find(|c| c.subject == "CN=kubernetes" && c.issuer == c.subject)
+        .expect("cluster CA");
+    assert_eq!(
+        ca.files.len(),
+        3,
+        "one entry for the CA on the three masters"
+    );
+    assert_eq!(s.bootstrap_token.ttl, "24h0m0s");
+    // Every field is documented in docs/state.md.
+    let doc = include_str!("../../../docs/state.md");
+    let value: serde_json::Value = serde_json::from_str(&json).expect("json");
+    for (k, v) in value.as_object().expect("object") {
+        assert!(doc.contains(&format!("`{k}")), "docs/state.md lacks `{k}`");
+        if let Some(o) = v.as_object() {
+            for k2 in o.keys() {
+                assert!(doc.contains(k2.as_str()), "docs/state.md lacks {k}.{k2}");
+            }
+        }
+    }
+    insta::assert_snapshot!("state_stacked_3", json);
+}
+
+#[test]
+fn another_format_is_refused() {
+    let json = state(&stacked_3())
+        .to_json()
+        .replace("hac-state/1", "hac-state/9");
+    let e = State::parse(json.as_bytes()).expect_err("other format");
+    assert!(e.contains("hac-state/9"), "{e}");
+    assert!(State::parse(b"{}").is_err());
+}
+
+#[test]
+fn the_token_ttl_reaches_kubeadm_and_the_state() {
+    let mut c = stacked_3();
+    c.pki.bootstrap_token_ttl_hours = 2;
+    assert_eq!(state(&c).bootstrap_token.ttl, "2h0m0s");
+    let secrets = hac_pki::Secrets::parse(SECRETS).expect("test secrets");
+    let pki = hac_pki::issue(&c, &secrets).expect("pki");
+    let master = c.node("master-0").expect("master-0").clone();
+    let init = hac_render::kubeadm_config(&c, &master, &pki, &secrets.render_secrets())
+        .expect("config")
+        .expect("a kubeadm config");
+    assert!(init.contains("ttl: \"2h0m0s\""), "{init}");
+    c.pki.bootstrap_token_ttl_hours = 0;
+    let s = state(&c);
+    assert_eq!(
+        (
+            s.bootstrap_token.ttl.as_str(),
+            s.bootstrap_token.expires.as_str()
+        ),
+        ("0s", "never")
+    );
+}
+
+#[test]
+fn no_change_is_an_empty_plan() {
+    let p = planned(&external_etcd(), &external_etcd());
+    assert!(p.is_empty());
+    assert_eq!(
+        p.to_text(),
+        "No change to the live cluster \"prod\": nothing to do.\n"
+    );
+}
+
+#[test]
+fn external_etcd_grows_3_to_5_one_learner_at_a_time() {
+    let p = planned(&external_etcd(), &external_5());
+    assert_tolerance_kept(&p, 2);
+    let last = p.steps.last().expect("steps");
+    assert_eq!(last.after.etcd_members, 5);
+    assert_eq!(last.after.failures_tolerated, 2);
+    insta::assert_snapshot!("plan_etcd_3_to_5", p.to_text());
+    insta::assert_snapshot!("plan_etcd_3_to_5_json", p.to_json());
+    insta::assert_json_snapshot!("play_etcd_3_to_5", p.ansible_play());
+}
+
+#[test]
+fn external_etcd_shrinks_5_to_3_one_removal_at_a_time() {
+    let p = planned(&external_5(), &external_etcd());
+    assert_tolerance_kept(&p, 1);
+    let members: Vec<usize> = p.steps.iter().map(|s| s.after.etcd_members).collect();
+    assert!(
+        members.windows(2).all(|w| w[0] >= w[1] && w[0] - w[1] <= 1),
+        "{members:?}"
+    );
+    insta::assert_snapshot!("plan_etcd_5_to_3", p.to_text());
+}
+
+#[test]
+fn a_replaced_member_is_added_before_the_old_one_is_removed() {
+    let next = with(
+        without(external_etcd(), &["etcd-1"]),
+        &[node("etcd-9", &[Role::Etcd], 39)],
+    );
+    let p = planned(&external_etcd(), &next);
+    assert_tolerance_kept(&p, 1);
+    let add = p
+        .steps
+        .iter()
+        .position(|s| s.host == "etcd-9")
+        .expect("add");
+    let remove = p
+        .steps
+        .iter()
+        .position(|s| s.host == "etcd-1")
+        .expect("remove");
+    assert!(add < remove, "{}", p.to_text());
+    insta::assert_snapshot!("plan_etcd_replace", p.to_text());
+}
+
+#[test]
+fn workers_join_and_leave() {
+    let next = with(
+        without(stacked_3(), &["worker-1"]),
+        &[node("worker-2", &[Role::Worker], 22)],
+    );
+    let p = planned(&stacked_3(), &next);
+    insta::assert_snapshot!("plan_workers", p.to_text());
+}
+
+#[test]
+fn stacked_control_planes_grow_then_the_load_balancers_follow() {
+    let next = with(
+        stacked_3_dedicated_lb(),
+        &[
+            node("master-3", &[Role::ControlPlane], 13),
+            node("master-4", &[Role::ControlPlane], 14),
+        ],
+    );
+    let p = planned(&stacked_3_dedicated_lb(), &next);
+    assert_tolerance_kept(&p, 2);
+    let lb = p
+        .steps
+        .iter()
+        .position(|s| s.host.starts_with("lb-"))
+        .expect("lb");
+    let join = p
+        .steps
+        .iter()
+        .rposition(|s| s.host == "master-4")
+        .expect("join");
+    assert!(join < lb, "backends updated after the joins");
+    assert_eq!(
+        p.steps
+            .last()
+            .map(|s| s.after.apiservers_behind_load_balancer),
+        Some(5)
+    );
+    insta::assert_snapshot!("plan_stacked_3_to_5", p.to_text());
+    // And back: the load balancers stop sending to master-4 before it is reset.
+    let back = planned(
+        &next,
+        &with(
+            stacked_3_dedicated_lb(),
+            &[node("master-3", &[Role::ControlPlane], 13)],
+        ),
+    );
+    let lb = back
+        .steps
+        .iter()
+        .position(|s| s.host.starts_with("lb-"))
+        .expect("lb");
+    let reset = back
+        .steps
+        .iter()
+        .position(|s| s.host == "master-4")
+        .expect("reset");
+    assert!(lb < reset, "{}", back.to_text());
+}
+
+#[test]
+fn kubernetes_upgrades_one_minor_with_the_config_move() {
+    let mut next = stacked_3();
+    next.kubernetes_version = Version::new(1, 31, 4);
+    let p = planned(&stacked_3(), &next);
+    assert!(p.steps[0]
+        .commands
+        .iter()
+        .any(|c| c.contains("kubeadm upgrade apply v1.31.4")));
+    assert!(p.notes.iter().any(|n| n.contains("v1beta4")));
+    insta::assert_snapshot!("plan_upgrade_1_30_to_1_31", p.to_text());
+}
+
+#[test]
+fn renewed_leaves_roll_host_by_host() {
+    let mut next = external_etcd();
+    next.pki.rotation = 1;
+    let p = planned(&external_etcd(), &next);
+    let hosts: Vec<&str> = p.steps.iter().map(|s| s.host.as_str()).collect();
+    assert_eq!(
+        hosts,
+        ["etcd-0", "etcd-1", "etcd-2", "master-0", "master-1", "master-2"],
+        "{}",
+        p.to_text()
+    );
+    assert!(p.steps.iter().all(|s| s.after.failures_tolerated == 1));
+    insta::assert_snapshot!("plan_leaf_renewal", p.to_text());
+}
+
+#[test]
+fn a_moved_leaf_epoch_renews_the_leaves_under_the_same_cas() {
+    let mut next = external_etcd();
+    next.pki.leaf_epoch = Some(Epoch {
+        unix: next.epoch.unix + 300 * 86_400,
+    });
+    let (a, b) = (state(&external_etcd()), state(&next));
+    let cas = |s: &State| -> Vec<String> {
+        s.certificates
+            .iter()
+            .filter(|c| c.subject == c.issuer)
+            .map(|c| format!("{} {} {}", c.serial, c.not_before, c.not_after))
+            .collect()
+    };
+    assert_eq!(cas(&a), cas(&b), "the CAs are untouched");
+    let leaf = |s: &State| {
+        s.certificates
+            .iter()
+            .find(|c| {
+                c.files
+                    .iter()
+                    .any(|f| f == "master-0:etc/kubernetes/pki/apiserver.crt")
+            })
+            .map(|c| (c.serial.clone(), c.not_before.clone(), c.not_after.clone()))
+            .expect("apiserver.crt")
+    };
+    assert_ne!(leaf(&a).0, leaf(&b).0, "a new serial");
+    assert_eq!(leaf(&b).1, "2026-10-28T00:00:00Z");
+    assert_eq!(leaf(&b).2, "2027-10-28T00:00:00Z");
+    let p = plan(&a, &b).unwrap_or_else(|d| panic!("{d:?}"));
+    assert_eq!(p.steps.len(), 6, "{}", p.to_text());
+    assert!(p
+        .steps
+        .iter()
+        .all(|s| s.action.starts_with("roll out renewed certificates")));
+}
+
+#[test]
+fn unsafe_changes_are_refused_with_a_code() {
+    // 3 → 1 etcd members.
+    let one = without(external_etcd(), &["etcd-1", "etcd-2"]);
+    assert!(refused(&external_etcd(), &one).contains(&"E0903".to_string()));
+    // Skipping a minor, and going back.
+    let mut skip = stacked_3();
+    skip.kubernetes_version = Version::new(1, 32, 0);
+    assert_eq!(refused(&stacked_3(), &skip), ["E0905"]);
+    let mut down = stacked_3();
+    down.kubernetes_version = Version::new(1, 29, 9);
+    assert_eq!(refused(&stacked_3(), &down), ["E0906"]);
+    // Every running control plane replaced at once.
+    let mut moved = stacked_3();
+    for (i, n) in moved
+        .nodes
+        .iter_mut()
+        .filter(|n| n.has(Role::ControlPlane))
+        .enumerate()
+    {
+        n.name = format!("cp-{i}");
+    }
+    moved.nodes.sort_by(|a, b| a.name.cmp(&b.name));
+    assert!(refused(&stacked_3(), &moved).contains(&"E0907".to_string()));
+    // The endpoint moves.
+    let mut vip = stacked_3();
+    vip.control_plane.vip = Some(std::net::Ipv4Addr::new(10, 0, 2, 200));
+    assert_eq!(refused(&stacked_3(), &vip), ["E0908"]);
+    // The topology changes.
+    let ext = external_etcd();
+    assert!(refused(&stacked_3(), &ext).contains(&"E0902".to_string()));
+    // A member moves to another address.
+    let mut addr = external_etcd();
+    addr.nodes
+        .iter_mut()
+        .find(|n| n.name == "etcd-2")
+        .expect("etcd-2")
+        .address = std::net::Ipv4Addr::new(10, 0, 2, 99);
+    assert!(refused(&external_etcd(), &addr).contains(&"E0904".to_string()));
+    // A new epoch re-issues the CAs.
+    let mut epoch = stacked_3();
+    epoch.epoch.unix += 86_400;
+    assert_eq!(refused(&stacked_3(), &epoch), ["E0909"]);
+    // Another cluster.
+    let mut other = stacked_3();
+    other.name = "other".into();
+    assert_eq!(refused(&stacked_3(), &other), ["E0901"]);
+}
+
+#[test]
+fn every_plan_code_is_explained() {
+    for code in hac_plan::codes::ALL {
+        assert!(
+            hac_check::codes::OTHER_STAGES.contains(code),
+            "{code} is not listed in hac_check::codes::OTHER_STAGES"
+        );
+        assert!(
+            hac_check::explain(code).is_some(),
+            "{code} has no explanation"
+        );
+    }
+}
+
+#[test]
+fn new_external_members_start_as_existing_with_the_members_they_find() {
+    let mut c = external_5();
+    c.etcd.existing_members = Some(state(&external_etcd()).etcd_members());
+    let flags = |c: &Cluster, name: &str| {
+        let n = c.node(name).expect("node").clone();
+        hac_render::templates::etcd_flags(c, &n, c.etcd.version)
+    };
+    let unit = |name: &str| flags(&c, name);
+    assert!(unit("etcd-0").contains(&"--initial-cluster-state=new".to_string()));
+    let three = unit("etcd-3");
+    assert!(three.contains(&"--initial-cluster-state=existing".to_string()));
+    let list = three
+        .iter()
+        .find(|f| f.starts_with("--initial-cluster="))
+        .expect("list");
+    assert!(
+        list.contains("etcd-3=") && !list.contains("etcd-4="),
+        "{list}"
+    );
+    let four = unit("etcd-4");
+    let list = four
+        .iter()
+        .find(|f| f.starts_with("--initial-cluster="))
+        .expect("list");
+    assert!(
+        list.contains("etcd-3=") && list.contains("etcd-4="),
+        "{list}"
+    );
+    // A fresh build (no previous state) is `new` everywhere.
+    c.etcd.existing_members = None;
+    assert!(flags(&c, "etcd-4").contains(&"--initial-cluster-state=new".to_string()));
+}

@@ -1,0 +1,276 @@
+//! `hac plan` and `hac build --from` end to end on the external-etcd example, and the
+//! certificate expiry check at the command line's one clock read (pinned with HAC_NOW).
+
+mod e2e_support;
+use e2e_support::*;
+use std::path::{Path, PathBuf};
+
+/// The external-etcd example with `etcd` members (3 in the example) in a temporary folder.
+fn variant(dir: &Path, name: &str, etcd: u32) -> PathBuf {
+    let src = std::fs::read_to_string(example_file("external-etcd")).unwrap();
+    let text = src.replace(
+        r#"prefix = "etcd"; count = 3;"#,
+        &format!(r#"prefix = "etcd"; count = {etcd};"#),
+    );
+    assert!(
+        etcd == 3 || text != src,
+        "the example changed: update this test"
+    );
+    let file = dir.join(format!("{name}.ha"));
+    std::fs::write(&file, text).unwrap();
+    let secrets = dir.join(format!("{name}.secrets"));
+    std::fs::copy(example_secrets("external-etcd"), &secrets).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&secrets, std::fs::Permissions::from_mode(0o600)).unwrap();
+    file
+}
+
+fn build(file: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    run(hac()
+        .arg("build")
+        .arg(file)
+        .arg("-o")
+        .arg(out)
+        .args(["--format", "tree", "-q"])
+        .args(extra))
+}
+
+fn unit(out: &Path, host: &str) -> String {
+    std::fs::read_to_string(out.join(format!("hosts/{host}/etc/systemd/system/etcd.service")))
+        .unwrap()
+}
+
+#[test]
+fn growing_external_etcd_is_planned_and_built_with_existing_members() {
+    let tmp = tempfile::tempdir().unwrap();
+    let three = variant(tmp.path(), "external-etcd", 3);
+    let live = tmp.path().join("live");
+    let o = build(&three, &live, &[]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(live.join("state.json").is_file());
+
+    // No change: an empty plan, exit 0.
+    let o = run(hac().arg("plan").arg(&three).arg("--from").arg(&live));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("nothing to do"),
+        "{}",
+        text(&o.stdout)
+    );
+
+    let sub = tmp.path().join("five");
+    std::fs::create_dir(&sub).unwrap();
+    let five = variant(&sub, "external-etcd", 5);
+    let o = run(hac().arg("plan").arg(&five).arg("--from").arg(&live));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let plan = text(&o.stdout);
+    let add3 = plan
+        .find("member add etcd-3 --learner")
+        .expect("etcd-3 added");
+    let add4 = plan
+        .find("member add etcd-4 --learner")
+        .expect("etcd-4 added");
+    assert!(add3 < add4, "{plan}");
+    assert!(plan.contains("tolerates 2 failures"), "{plan}");
+    let o = run(hac()
+        .arg("plan")
+        .arg(&five)
+        .arg("--from")
+        .arg(&live)
+        .args(["--format", "json"]));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON plan");
+    assert_eq!(v["steps"][0]["host"], "etcd-3");
+    assert_eq!(v["steps"][0]["after"]["etcdMembers"], 4);
+
+    // The new bundle, from the live one: etcd-3 and etcd-4 join; the others stay `new`.
+    let next = tmp.path().join("next");
+    let o = build(&five, &next, &["--from", live.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(unit(&next, "etcd-0").contains("--initial-cluster-state=new"));
+    let u3 = unit(&next, "etcd-3");
+    assert!(u3.contains("--initial-cluster-state=existing"), "{u3}");
+    assert!(u3.contains("etcdctl member add etcd-3 --learner"), "{u3}");
+    assert!(
+        !u3.contains("etcd-4=https://"),
+        "etcd-3 finds only the old members: {u3}"
+    );
+    assert!(unit(&next, "etcd-4").contains("etcd-3=https://"));
+    // Members that existed keep what they had: their units do not change (no restart).
+    for m in ["etcd-0", "etcd-1", "etcd-2"] {
+        assert_eq!(unit(&next, m), unit(&live, m), "{m}'s unit changed");
+    }
+    // And back to three from the five: still the units of the first build.
+    let back = tmp.path().join("back");
+    let o = build(&three, &back, &["--from", next.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    for m in ["etcd-0", "etcd-1", "etcd-2"] {
+        assert_eq!(unit(&back, m), unit(&live, m), "{m}'s unit changed");
+    }
+    // A fresh build of the same file stays `new` everywhere.
+    let fresh = tmp.path().join("fresh");
+    assert!(build(&five, &fresh, &[]).status.success());
+    assert!(unit(&fresh, "etcd-4").contains("--initial-cluster-state=new"));
+
+    // The Ansible play of the same steps: one play per step, on its host; ansible reads it.
+    require_tool("ansible-playbook");
+    let play = tmp.path().join("plan.yml");
+    let o = run(hac()
+        .arg("plan")
+        .arg(&five)
+        .arg("--from")
+        .arg(&live)
+        .arg("--play")
+        .arg(&play));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let plays: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(&play).unwrap()).expect("YAML play");
+    let plays = plays.as_sequence().expect("a list of plays");
+    assert_eq!(plays.len(), v["steps"].as_array().unwrap().len());
+    assert_eq!(plays[0]["hosts"].as_str(), Some("etcd-3"));
+    assert_eq!(plays[0]["any_errors_fatal"].as_bool(), Some(true));
+    let tasks = plays[0]["tasks"].as_sequence().unwrap();
+    assert!(tasks
+        .last()
+        .and_then(|t| t["ansible.builtin.shell"].as_str())
+        .is_some_and(|c| c.contains("endpoint health")));
+    let o = run(std::process::Command::new("ansible-playbook")
+        .arg("--syntax-check")
+        .arg("-i")
+        .arg(live.join("ansible/inventory.yml"))
+        .arg("-i")
+        .arg(next.join("ansible/inventory.yml"))
+        .arg(&play)
+        .env("ANSIBLE_NOCOLOR", "1")
+        .env("ANSIBLE_LOCAL_TEMP", tmp.path().join("ansible-tmp"))
+        .env("HOME", tmp.path()));
+    assert!(o.status.success(), "{}{}", text(&o.stdout), text(&o.stderr));
+
+    // The same plan from the previous `.ha` file (and its secrets) instead of its bundle.
+    let o = run(hac()
+        .arg("plan")
+        .arg(&five)
+        .arg("--from")
+        .arg(&three)
+        .arg("-q"));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout), plan);
+
+    // The same plan from an archive bundle.
+    let tar = tmp.path().join("live-tar");
+    let o = run(hac().arg("build").arg(&three).arg("-o").arg(&tar).arg("-q"));
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = run(hac().arg("plan").arg(&five).arg("--from").arg(&tar));
+    assert_eq!(text(&o.stdout), plan);
+}
+
+#[test]
+fn unsafe_changes_and_bad_previous_bundles_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let three = variant(tmp.path(), "external-etcd", 3);
+    let live = tmp.path().join("live");
+    assert!(build(&three, &live, &[]).status.success());
+    let sub = tmp.path().join("one");
+    std::fs::create_dir(&sub).unwrap();
+    // One member: the rules refuse it already (E0201) before any plan.
+    let one = variant(&sub, "external-etcd", 1);
+    let o = run(hac().arg("plan").arg(&one).arg("--from").arg(&live));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    // Skipping a minor release: E0905.
+    let skip = tmp.path().join("skip.ha");
+    std::fs::write(
+        &skip,
+        std::fs::read_to_string(&three)
+            .unwrap()
+            .replace("1.31.4", "1.33.1"),
+    )
+    .unwrap();
+    std::fs::copy(
+        tmp.path().join("external-etcd.secrets"),
+        tmp.path().join("skip.secrets"),
+    )
+    .unwrap();
+    let o = run(hac().arg("plan").arg(&skip).arg("--from").arg(&live));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("E0905"), "{}", text(&o.stderr));
+    // Not a bundle: exit 2. A bundle without state.json: E0910.
+    let o = run(hac()
+        .arg("plan")
+        .arg(&three)
+        .arg("--from")
+        .arg(tmp.path().join("nope")));
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    std::fs::remove_file(live.join("state.json")).unwrap();
+    let o = run(hac().arg("plan").arg(&three).arg("--from").arg(&live));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("E0910"), "{}", text(&o.stderr));
+}
+
+#[test]
+fn expiry_warns_ahead_refuses_expired_and_never_changes_the_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = variant(tmp.path(), "external-etcd", 3);
+    // The examples' leaves run from 2026-01-01 to 2027-01-01.
+    let at = |now: &str, out: &str, extra: &[&str]| {
+        run(hac()
+            .env("HAC_NOW", now)
+            .arg("build")
+            .arg(&file)
+            .arg("-o")
+            .arg(tmp.path().join(out))
+            .args(["--format", "tree", "-q"])
+            .args(extra))
+    };
+    let calm = at("2026-07-01T00:00:00Z", "calm", &[]);
+    assert!(calm.status.success());
+    assert!(!text(&calm.stderr).contains("W0502"));
+    let soon = at("2026-12-15T00:00:00Z", "soon", &[]);
+    assert!(soon.status.success(), "{}", text(&soon.stderr));
+    assert!(
+        text(&soon.stderr).contains("W0502"),
+        "{}",
+        text(&soon.stderr)
+    );
+    assert!(
+        text(&soon.stderr).contains("expire in 17 days"),
+        "{}",
+        text(&soon.stderr)
+    );
+    let late = at("2027-02-01T00:00:00Z", "late", &[]);
+    assert_eq!(late.status.code(), Some(1));
+    assert!(
+        text(&late.stderr).contains("E0504"),
+        "{}",
+        text(&late.stderr)
+    );
+    assert!(!tmp.path().join("late").exists(), "nothing written");
+    let allowed = at("2027-02-01T00:00:00Z", "allowed", &["--allow-expired"]);
+    assert!(allowed.status.success(), "{}", text(&allowed.stderr));
+    assert!(text(&allowed.stderr).contains("W0501"));
+    // The clock decides warnings, never bytes.
+    for other in ["soon", "allowed"] {
+        let (a, b) = (tmp.path().join("calm"), tmp.path().join(other));
+        for f in files_under(&a) {
+            assert_eq!(
+                std::fs::read(a.join(&f)).unwrap(),
+                std::fs::read(b.join(&f)).unwrap(),
+                "{other}: {}",
+                f.display()
+            );
+        }
+    }
+    // `hac check` reads the same clock; `--deny-warnings` turns W0502 into an error.
+    let o = run(hac()
+        .env("HAC_NOW", "2027-02-01T00:00:00Z")
+        .arg("check")
+        .arg(&file));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("E0504"));
+    let o = run(hac()
+        .env("HAC_NOW", "2026-12-15T00:00:00Z")
+        .args(["--deny-warnings", "check"])
+        .arg(&file));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    // A bad HAC_NOW is a usage error, not a silent clock.
+    let o = run(hac().env("HAC_NOW", "tomorrow").arg("check").arg(&file));
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+}
