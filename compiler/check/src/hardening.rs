@@ -51,7 +51,7 @@ pub fn check(c: &Cluster, d: &mut Vec<Diagnostic>) {
                 AuditPolicy::Text(t) if !logs_anything(t) => {
                     Some("the audit policy logs nothing (every rule is `level: None`)")
                 }
-                _ => None,
+                AuditPolicy::Text(_) | AuditPolicy::Level(_) => None,
             },
         };
         if let Some(why) = blind {

@@ -19,8 +19,7 @@ pub mod topology;
 
 pub use availability::{Availability, LossOutcome, ZoneLoss};
 pub use rules::{
-    check_expiry, check_validity_now, check_vrrp_password, model_cert_windows,
-    planned_apiserver_sans, CertWindow,
+    check_expiry, check_validity_now, model_cert_windows, planned_apiserver_sans, CertWindow,
 };
 
 use hac_core::{DataNode, Diagnostic};

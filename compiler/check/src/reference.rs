@@ -125,9 +125,10 @@ pub fn code_titles(extra: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 fn section_title(s: Section) -> String {
-    match s {
-        Section::Root => "The cluster".to_string(),
-        _ => format!("`{}`", s.path()),
+    // Titled by its path (`Section::path` names every section), the root by words.
+    match s.path() {
+        "" => "The cluster".to_string(),
+        path => format!("`{path}`"),
     }
 }
 

@@ -701,37 +701,22 @@ fn cidrs(c: &Cluster, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// The SANs of the kube-apiserver certificate, in a stable order without duplicates: the
-/// controlPlaneEndpoint host, the VIP, every control plane's name and address, the first
-/// service IP, the `kubernetes` service names, then `certSANs`.
+/// The SANs of the kube-apiserver certificates, in a stable order without duplicates: the
+/// controlPlaneEndpoint host, then every control plane's certificate's (the model's
+/// [`Cluster::apiserver_sans`]: the cluster-wide names and `certSANs`, then each control
+/// plane's name and address, the first service IP and the `kubernetes` service names).
 pub fn planned_apiserver_sans(c: &Cluster) -> Vec<String> {
-    let mut sans: Vec<String> = Vec::new();
-    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut sans = Vec::new();
     let mut push = |s: String| {
         if !s.is_empty() && seen.insert(s.clone()) {
             sans.push(s);
         }
     };
     push(c.endpoint_host());
-    if let Some(v) = c.control_plane.vip {
-        push(v.to_string());
-    }
-    if let Some(a) = &c.control_plane.load_balancer.address {
-        if c.control_plane.load_balancer.kind == LoadBalancerKind::External {
-            push(a.clone());
-        }
-    }
+    c.apiserver_cluster_sans().into_iter().for_each(&mut push);
     for n in c.control_planes() {
-        push(n.name.clone());
-        push(n.address.to_string());
-    }
-    push(c.first_service_ip().to_string());
-    push("kubernetes".to_string());
-    push("kubernetes.default".to_string());
-    push("kubernetes.default.svc".to_string());
-    push(format!("kubernetes.default.svc.{}", c.network.dns_domain));
-    for s in &c.control_plane.cert_sans {
-        push(s.clone());
+        c.apiserver_sans(n).to_strings().for_each(&mut push);
     }
     sans
 }
@@ -1038,24 +1023,6 @@ fn keepalived(c: &Cluster, out: &mut Vec<Diagnostic>) {
                 )),
         );
     }
-}
-
-/// The VRRP password rule (the password lives in the secrets file, checked by the PKI stage):
-/// keepalived's PASS authentication uses at most 8 characters and silently truncates longer ones.
-pub fn check_vrrp_password(len: usize) -> Option<Diagnostic> {
-    if (1..=8).contains(&len) {
-        return None;
-    }
-    let msg = if len == 0 {
-        "the VRRP password is empty".to_string()
-    } else {
-        format!("the VRRP password is {len} characters; keepalived uses only the first 8 and silently drops the rest")
-    };
-    Some(
-        Diagnostic::error(msg)
-            .with_code(codes::VRRP_PASSWORD_LENGTH)
-            .with_hint("set a password of 1 to 8 characters in the secrets file (`hac secrets init` generates one)"),
-    )
 }
 
 fn versions_and_pki(c: &Cluster, out: &mut Vec<Diagnostic>) {

@@ -653,7 +653,9 @@ fn front_cards(cluster: &Cluster, a: &Availability) -> Vec<Card> {
                 );
             vec![endpoint, holder, back]
         }
-        kind => {
+        kind @ (LoadBalancerKind::Haproxy
+        | LoadBalancerKind::Nginx
+        | LoadBalancerKind::Keepalived) => {
             let mut holder = Card::new("vip")
                 .para(format!("VIP {vip} (keepalived)"), 13, true, TEAL)
                 .para("failover order (keepalived priority):", 11, false, MUTED);

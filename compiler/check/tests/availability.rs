@@ -219,7 +219,10 @@ fn brute_force_survives(c: &Cluster, zone: &str) -> bool {
         (LoadBalancerKind::Haproxy | LoadBalancerKind::Nginx, Placement::Dedicated) => {
             n.roles.contains(&Role::LoadBalancer)
         }
-        _ => n.roles.contains(&Role::ControlPlane),
+        (LoadBalancerKind::Haproxy | LoadBalancerKind::Nginx, Placement::ControlPlane)
+        | (LoadBalancerKind::Keepalived | LoadBalancerKind::KubeVip, _) => {
+            n.roles.contains(&Role::ControlPlane)
+        }
     };
     let vip_ok =
         lb.kind == LoadBalancerKind::External || c.nodes.iter().any(|n| holder(n) && !gone(n));

@@ -43,7 +43,7 @@ fn explanations_cite_etcd_kubeadm_and_keepalived() {
     assert!(explain("E0203").unwrap_or_default().contains("etcd FAQ"));
     assert!(explain("E0206").unwrap_or_default().contains("kubeadm"));
     assert!(explain("E0406").unwrap_or_default().contains("150/100"));
-    assert!(explain("E0407")
+    assert!(explain("E0605")
         .unwrap_or_default()
         .contains("8 characters"));
     assert!(explain("E0002").unwrap_or_default().contains("`x: x`"));

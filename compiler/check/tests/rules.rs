@@ -2,7 +2,7 @@
 
 mod support;
 
-use hac_check::{check, check_validity_now, check_vrrp_password, codes, planned_apiserver_sans};
+use hac_check::{check, check_validity_now, codes, planned_apiserver_sans};
 use hac_core::{Diagnostic, FileId, Severity, Span};
 use hac_model::samples::*;
 use hac_model::*;
@@ -419,23 +419,6 @@ fn failover_must_be_possible() {
     c.control_plane.load_balancer.kind = LoadBalancerKind::KubeVip;
     c.control_plane.port = 6443;
     assert_eq!(codes_of(&c), Vec::<String>::new());
-}
-
-#[test]
-fn vrrp_password_length() {
-    assert_eq!(
-        check_vrrp_password(0).and_then(|d| d.code),
-        Some(codes::VRRP_PASSWORD_LENGTH.to_string())
-    );
-    assert!(check_vrrp_password(1).is_none());
-    assert!(check_vrrp_password(8).is_none());
-    let d = check_vrrp_password(19).expect("too long");
-    assert!(
-        d.message.contains("19") && d.message.contains("8"),
-        "{}",
-        d.message
-    );
-    assert!(d.is_error());
 }
 
 #[test]

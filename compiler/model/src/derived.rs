@@ -2,7 +2,8 @@
 //! checker, the PKI and the renderer cannot disagree.
 
 use crate::cluster::*;
-use std::net::Ipv4Addr;
+use std::collections::HashSet;
+use std::net::{IpAddr, Ipv4Addr};
 
 /// The weight of keepalived's `check_apiserver` track script: a holder whose check fails
 /// drops by this much (the rules require that this makes it fall below the best peer).
@@ -137,6 +138,59 @@ pub fn is_plain_absolute_path(s: &str) -> bool {
 /// `super-admin.conf` (O=system:masters) exists on the first control plane.
 pub fn has_super_admin(k8s: Version) -> bool {
     k8s.minor_release() >= (1, 29)
+}
+
+/// The names every etcd member's server and peer certificate carries besides its own name and
+/// address (pki.md); kubeadm's `serverCertSANs`/`peerCertSANs` list exactly these.
+pub const ETCD_MEMBER_COMMON_SANS: &[&str] = &["localhost", "127.0.0.1", "::1"];
+
+/// A certificate's subject alternative names: DNS names and addresses, each in the order they
+/// were given, without duplicates or empty entries. Built only from the model by
+/// [`Cluster::apiserver_sans`] and [`Node::etcd_member_sans`], which the PKI issues, kubeadm's
+/// config names and the checker reports.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SubjectAltNames {
+    pub dns_names: Vec<String>,
+    pub ips: Vec<IpAddr>,
+}
+
+impl SubjectAltNames {
+    /// Sorts `entries` into addresses (what parses as one) and DNS names, keeping the first
+    /// of each duplicate.
+    fn of(entries: impl IntoIterator<Item = String>) -> SubjectAltNames {
+        let mut sans = SubjectAltNames::default();
+        let mut seen = HashSet::new();
+        for e in entries {
+            if e.is_empty() || !seen.insert(e.clone()) {
+                continue;
+            }
+            match e.parse::<IpAddr>() {
+                Ok(ip) if !sans.ips.contains(&ip) => sans.ips.push(ip),
+                Ok(_) => {}
+                Err(_) => sans.dns_names.push(e),
+            }
+        }
+        sans
+    }
+    /// Every name and address as text: DNS names first, then addresses.
+    pub fn to_strings(&self) -> impl Iterator<Item = String> + '_ {
+        self.dns_names
+            .iter()
+            .cloned()
+            .chain(self.ips.iter().map(IpAddr::to_string))
+    }
+}
+
+impl Node {
+    /// The SANs of this etcd member's server and peer certificates: its name and address,
+    /// then [`ETCD_MEMBER_COMMON_SANS`].
+    pub fn etcd_member_sans(&self) -> SubjectAltNames {
+        SubjectAltNames::of(
+            [self.name.clone(), self.address.to_string()]
+                .into_iter()
+                .chain(ETCD_MEMBER_COMMON_SANS.iter().map(|s| s.to_string())),
+        )
+    }
 }
 
 impl Cluster {
@@ -307,6 +361,62 @@ impl Cluster {
         } else {
             Some(h)
         }
+    }
+    /// The `kubernetes` Service's DNS names, which every apiserver certificate carries.
+    pub fn kubernetes_service_names(&self) -> [String; 4] {
+        [
+            "kubernetes".to_string(),
+            "kubernetes.default".to_string(),
+            "kubernetes.default.svc".to_string(),
+            format!("kubernetes.default.svc.{}", self.network.dns_domain),
+        ]
+    }
+    /// The apiserver SANs that are the same on every control plane, in this order without
+    /// duplicates or empties: the VIP, the endpoint host, an external load balancer's own
+    /// address (clients may dial it too), then `certSANs`.
+    pub fn apiserver_cluster_sans(&self) -> Vec<String> {
+        self.cluster_san_entries(true)
+    }
+    /// kubeadm's `apiServer.certSANs`: [`apiserver_cluster_sans`](Self::apiserver_cluster_sans)
+    /// without an external load balancer's own address (kubeadm adds node names, addresses
+    /// and service names itself; hac issues the certificate, so this list only documents it).
+    pub fn kubeadm_cert_sans(&self) -> Vec<String> {
+        self.cluster_san_entries(false)
+    }
+    fn cluster_san_entries(&self, with_external_address: bool) -> Vec<String> {
+        let cp = &self.control_plane;
+        let external_address = match cp.load_balancer.kind {
+            LoadBalancerKind::External if with_external_address => cp.load_balancer.address.clone(),
+            LoadBalancerKind::External
+            | LoadBalancerKind::Haproxy
+            | LoadBalancerKind::Nginx
+            | LoadBalancerKind::Keepalived
+            | LoadBalancerKind::KubeVip => None,
+        };
+        let mut seen = HashSet::new();
+        cp.vip
+            .map(|v| v.to_string())
+            .into_iter()
+            .chain([self.endpoint_host()])
+            .chain(external_address)
+            .chain(cp.cert_sans.iter().cloned())
+            .filter(|s| !s.is_empty() && seen.insert(s.clone()))
+            .collect()
+    }
+    /// The SANs of `node`'s kube-apiserver serving certificate: its name, the `kubernetes`
+    /// Service's names, the first service IP, its address, then
+    /// [`apiserver_cluster_sans`](Self::apiserver_cluster_sans).
+    pub fn apiserver_sans(&self, node: &Node) -> SubjectAltNames {
+        SubjectAltNames::of(
+            [node.name.clone()]
+                .into_iter()
+                .chain(self.kubernetes_service_names())
+                .chain([
+                    self.first_service_ip().to_string(),
+                    node.address.to_string(),
+                ])
+                .chain(self.apiserver_cluster_sans()),
+        )
     }
     /// The first address of the service CIDR (the `kubernetes` Service's ClusterIP).
     pub fn first_service_ip(&self) -> Ipv4Addr {

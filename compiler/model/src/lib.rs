@@ -18,7 +18,9 @@ mod hosts;
 pub mod samples;
 pub mod schema;
 
-pub use artifact::{Artifact, Bundle, IssuedPki, RenderSecrets};
+pub use artifact::{
+    Artifact, BootstrapToken, Bundle, IssuedPki, RenderSecrets, VrrpPassword, VRRP_PASSWORD_MAX,
+};
 pub use cluster::*;
 pub use components::*;
 pub use derived::*;

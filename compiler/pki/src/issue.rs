@@ -10,7 +10,7 @@ use crate::keys::{hkdf_expand, KeyPair};
 use crate::kubeconfig::Kubeconfig;
 use crate::secrets::Secrets;
 use hac_core::Diagnostic;
-use hac_model::{has_super_admin, Artifact, Cluster, IssuedPki, LoadBalancerKind, Node, Role};
+use hac_model::{has_super_admin, Artifact, Cluster, IssuedPki, Node, Role};
 use hmac::{Hmac, Mac};
 use rcgen::string::Ia5String;
 use rcgen::{
@@ -20,7 +20,7 @@ use rcgen::{
 };
 use sha2::Sha256;
 use std::collections::BTreeMap;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
@@ -395,60 +395,29 @@ impl<'a> Issuer<'a> {
         }
     }
 
-    /// kube-apiserver's serving certificate with this node's SANs.
+    /// kube-apiserver's serving certificate with this node's SANs (the model's).
     fn apiserver_spec(&self, node: &Node) -> LeafSpec {
-        let c = self.cluster;
-        let mut dns = vec![
-            node.name.clone(),
-            "kubernetes".to_string(),
-            "kubernetes.default".to_string(),
-            "kubernetes.default.svc".to_string(),
-            format!("kubernetes.default.svc.{}", c.network.dns_domain),
-        ];
-        dns.extend(c.endpoint_dns_name());
-        let mut ips = vec![IpAddr::V4(c.first_service_ip()), IpAddr::V4(node.address)];
-        ips.extend(c.control_plane.vip.map(IpAddr::V4));
-        if let Ok(ip) = c.endpoint_host().parse::<IpAddr>() {
-            ips.push(ip);
-        }
-        // Clients may dial an external load balancer by its own address too.
-        if c.control_plane.load_balancer.kind == LoadBalancerKind::External {
-            if let Some(a) = &c.control_plane.load_balancer.address {
-                match a.parse::<IpAddr>() {
-                    Ok(ip) => ips.push(ip),
-                    Err(_) => dns.push(a.clone()),
-                }
-            }
-        }
-        for san in &c.control_plane.cert_sans {
-            match san.parse::<IpAddr>() {
-                Ok(ip) => ips.push(ip),
-                Err(_) => dns.push(san.clone()),
-            }
-        }
+        let sans = self.cluster.apiserver_sans(node);
         LeafSpec {
             identity: self.leaf_identity(node, "apiserver"),
             common_name: "kube-apiserver".to_string(),
             organization: None,
             usage: Usage::Server,
-            dns_names: dedup(dns),
-            ips: dedup(ips),
+            dns_names: sans.dns_names,
+            ips: sans.ips,
         }
     }
 
     /// etcd's server or peer certificate for the member on `node`.
     fn etcd_member_spec(&self, node: &Node, what: &str) -> LeafSpec {
+        let sans = node.etcd_member_sans();
         LeafSpec {
             identity: self.leaf_identity(node, what),
             common_name: node.name.clone(),
             organization: None,
             usage: Usage::ServerAndClient,
-            dns_names: dedup(vec![node.name.clone(), "localhost".to_string()]),
-            ips: dedup(vec![
-                IpAddr::V4(node.address),
-                IpAddr::V4(Ipv4Addr::LOCALHOST),
-                IpAddr::V6(Ipv6Addr::LOCALHOST),
-            ]),
+            dns_names: sans.dns_names,
+            ips: sans.ips,
         }
     }
 
@@ -652,14 +621,4 @@ fn parallel_map<T: Sync, R: Send>(
         .into_iter()
         .map(|r| r.ok_or_else(|| PkiError::internal("a PKI result is missing")))
         .collect()
-}
-
-fn dedup<T: PartialEq>(items: Vec<T>) -> Vec<T> {
-    let mut out: Vec<T> = Vec::with_capacity(items.len());
-    for i in items {
-        if !out.contains(&i) {
-            out.push(i);
-        }
-    }
-    out
 }

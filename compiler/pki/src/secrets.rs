@@ -5,7 +5,7 @@
 use crate::ca::ImportedCa;
 use crate::error::*;
 use hac_core::Diagnostic;
-use hac_model::RenderSecrets;
+use hac_model::{BootstrapToken, RenderSecrets, VrrpPassword, VRRP_PASSWORD_MAX};
 use std::collections::BTreeMap;
 use std::fmt;
 use zeroize::Zeroizing;
@@ -13,7 +13,7 @@ use zeroize::Zeroizing;
 /// The format version this crate writes and reads.
 pub const SECRETS_VERSION: u32 = 1;
 /// keepalived reads at most 8 characters of a VRRP PASS password; `init` writes exactly 8.
-pub const VRRP_PASSWORD_LEN: usize = 8;
+pub const VRRP_PASSWORD_LEN: usize = VRRP_PASSWORD_MAX;
 
 const KEY_VERSION: &str = "version";
 const KEY_ROOT: &str = "rootSecret";
@@ -37,8 +37,8 @@ const KNOWN_KEYS: [&str; 7] = [
 /// A parsed secrets file. `Debug` shows no secret.
 pub struct Secrets {
     pub(crate) root_secret: Zeroizing<[u8; 32]>,
-    vrrp_password: Zeroizing<String>,
-    bootstrap_token: Zeroizing<String>,
+    vrrp_password: VrrpPassword,
+    bootstrap_token: BootstrapToken,
     pub(crate) imported_ca: Option<ImportedCa>,
     /// `cluster:`, the cluster this file was made for.
     cluster: Option<String>,
@@ -94,10 +94,13 @@ impl Secrets {
         let vrrp = random_string(ALNUM, VRRP_PASSWORD_LEN)?;
         let token_id = random_string(LOWER_ALNUM, 6)?;
         let token_secret = random_string(LOWER_ALNUM, 16)?;
+        let generated =
+            || Diagnostic::from(PkiError::internal("a generated secret breaks its own rule"));
         let secrets = Secrets {
             root_secret: root,
-            vrrp_password: vrrp,
-            bootstrap_token: Zeroizing::new(format!("{}.{}", *token_id, *token_secret)),
+            vrrp_password: VrrpPassword::parse(&vrrp).ok_or_else(generated)?,
+            bootstrap_token: BootstrapToken::parse(&format!("{}.{}", *token_id, *token_secret))
+                .ok_or_else(generated)?,
             imported_ca: None,
             cluster,
             test_only: false,
@@ -118,14 +121,14 @@ impl Secrets {
     /// The values rendered files embed: the bootstrap token and the VRRP password.
     pub fn render_secrets(&self) -> RenderSecrets {
         RenderSecrets {
-            bootstrap_token: self.bootstrap_token.to_string(),
-            vrrp_password: self.vrrp_password.to_string(),
+            bootstrap_token: self.bootstrap_token.clone(),
+            vrrp_password: self.vrrp_password.clone(),
         }
     }
 
     /// The length of the VRRP password (the rules may check it against keepalived's 8).
     pub fn vrrp_password_len(&self) -> usize {
-        self.vrrp_password.chars().count()
+        self.vrrp_password.as_str().chars().count()
     }
 
     /// Whether the file carries an adopted cluster CA (`hac secrets import-ca`).
@@ -185,8 +188,14 @@ impl Secrets {
             "{KEY_ROOT}: \"{}\"\n",
             *hex(self.root_secret.as_ref())
         ));
-        out.push_str(&format!("{KEY_VRRP}: \"{}\"\n", *self.vrrp_password));
-        out.push_str(&format!("{KEY_TOKEN}: \"{}\"\n", *self.bootstrap_token));
+        out.push_str(&format!(
+            "{KEY_VRRP}: \"{}\"\n",
+            self.vrrp_password.as_str()
+        ));
+        out.push_str(&format!(
+            "{KEY_TOKEN}: \"{}\"\n",
+            self.bootstrap_token.as_str()
+        ));
         if let Some(ca) = &self.imported_ca {
             out.push_str(&format!("{KEY_CA_CERT}: |\n"));
             push_block(&mut out, &ca.cert_pem);
@@ -255,7 +264,7 @@ impl Secrets {
             .with_hint("create a real secrets file with `hac secrets init` (a new root secret is a new cluster identity)"));
         }
         let vrrp = required(KEY_VRRP)?;
-        if !valid_vrrp_password(&vrrp.value) {
+        let Some(vrrp_password) = VrrpPassword::parse(&vrrp.value) else {
             return Err(PkiError::new(
                 CODE_VALUE,
                 format!(
@@ -263,9 +272,9 @@ impl Secrets {
                     vrrp.line
                 ),
             ));
-        }
+        };
         let token = required(KEY_TOKEN)?;
-        if !valid_bootstrap_token(&token.value) {
+        let Some(bootstrap_token) = BootstrapToken::parse(&token.value) else {
             return Err(PkiError::new(
                 CODE_VALUE,
                 format!(
@@ -273,7 +282,7 @@ impl Secrets {
                     token.line
                 ),
             ));
-        }
+        };
         let imported_ca = match (fields.get(KEY_CA_CERT), fields.get(KEY_CA_KEY)) {
             (None, None) => None,
             (Some(c), Some(k)) => Some(ImportedCa::new(&c.value, &k.value)?),
@@ -294,8 +303,8 @@ impl Secrets {
         };
         Ok(Secrets {
             root_secret,
-            vrrp_password: Zeroizing::new(vrrp.value.to_string()),
-            bootstrap_token: Zeroizing::new(token.value.to_string()),
+            vrrp_password,
+            bootstrap_token,
             imported_ca,
             cluster: fields.get(KEY_CLUSTER).map(|c| c.value.to_string()),
             test_only: text
@@ -476,28 +485,6 @@ fn parse_root_secret(s: &str) -> Option<Zeroizing<[u8; 32]>> {
         out[i] = (hi * 16 + lo) as u8;
     }
     Some(out)
-}
-
-/// 1..=8 printable ASCII characters that keepalived.conf reads back unchanged: no blanks,
-/// quotes, backslashes or comment marks (`!`, `#`); the render stage applies the same rule.
-/// `init` writes 8 letters and digits.
-pub(crate) fn valid_vrrp_password(s: &str) -> bool {
-    (1..=VRRP_PASSWORD_LEN).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b'\'' | b'\\' | b'!' | b'#'))
-}
-
-/// `[a-z0-9]{6}.[a-z0-9]{16}`, kubeadm's bootstrap token format.
-pub(crate) fn valid_bootstrap_token(s: &str) -> bool {
-    let ok = |p: &str, n: usize| {
-        p.len() == n
-            && p.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-    };
-    match s.split_once('.') {
-        Some((id, secret)) => ok(id, 6) && ok(secret, 16),
-        None => false,
-    }
 }
 
 fn hex(bytes: &[u8]) -> Zeroizing<String> {

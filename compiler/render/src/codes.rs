@@ -26,14 +26,12 @@ pub const EXPLANATIONS: &[(&str, &str)] = &[
     (
         VALUE_NOT_RENDERABLE,
         "E0702 a value cannot be written into the file that needs it\n\n\
-         Some values are spliced into configuration syntax: interface names into\n\
-         keepalived.conf, etcd.binary into the ExecStart line of etcd.service, node labels\n\
-         into kubelet's --node-labels, the VRRP password into keepalived's PASS\n\
-         authentication. A value that would change the meaning of that file (spaces,\n\
-         quotes, comment marks, newlines) is refused rather than written. The message names\n\
-         the attribute; secret values are never shown.\n\n\
-         Fix: use a plain value (interface `eth0`, an absolute etcd path, a 1..8 character\n\
-         VRRP password from `hac secrets init`).",
+         A node's interface name is spliced into keepalived.conf and kube-vip's manifest. A\n\
+         value that would change the meaning of that file (spaces, quotes, comment marks,\n\
+         newlines) is refused rather than written. The message names the attribute. (Names,\n\
+         labels, zones and etcd.binary are checked by `hac check` itself, the VRRP password\n\
+         and the bootstrap token when the secrets file is read: E0605.)\n\n\
+         Fix: use a plain interface name such as `eth0`.",
     ),
     (
         KEYS_IN_USER_DATA,

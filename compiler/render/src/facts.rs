@@ -1,9 +1,9 @@
 //! Facts the renderer derives beyond hac-model's: the paths and modes of rendered files,
-//! bootstrap-token constants, node labels, and the checks that every value spliced into a
-//! config file or script is one that file's syntax can hold.
+//! bootstrap-token constants, node labels, and the check of the interface names spliced into
+//! keepalived.conf and kube-vip's manifest (everything else the checker guarantees).
 
 use hac_core::Diagnostic;
-use hac_model::{Cluster, LoadBalancerKind, Node, RenderSecrets, Role};
+use hac_model::{Cluster, LoadBalancerKind, Node, Role};
 use std::collections::BTreeMap;
 
 pub const KUBEADM_CONFIG: &str = "etc/kubernetes/kubeadm-config.yaml";
@@ -91,38 +91,14 @@ pub fn checked_port(cluster: &Cluster) -> u16 {
     }
 }
 
-use hac_model::{is_interface_name, is_label_value, is_plain_absolute_path as is_safe_path};
+use hac_model::is_interface_name;
 
-fn is_label_key(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 253
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'/' | b'-'))
-}
-
-fn is_bootstrap_token(s: &str) -> bool {
-    let Some((id, secret)) = s.split_once('.') else {
-        return false;
-    };
-    let ok = |p: &str, n: usize| {
-        p.len() == n
-            && p.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-    };
-    ok(id, 6) && ok(secret, 16)
-}
-
-/// A VRRP PASS password keepalived reads back unchanged: 1..8 printable characters that
-/// are not blanks, quotes, backslashes or keepalived's comment marks (`!`, `#`).
-fn is_vrrp_password(s: &str) -> bool {
-    (1..=8).contains(&s.chars().count())
-        && s.bytes()
-            .all(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b'\'' | b'\\' | b'!' | b'#'))
-}
-
-/// Every value the templates splice into config syntax, checked; errors name the attribute
-/// and never quote a secret.
-pub fn validate(cluster: &Cluster, secrets: &RenderSecrets, ca_cert_hash: &str) -> Vec<Diagnostic> {
+/// The values the templates splice into config syntax that the checker does not already
+/// guarantee, checked; errors name the attribute. Names, labels, zones, etcd.binary, the VIP,
+/// the endpoint and a control plane are hac-check's rules (E0303, E0107, E0410, E0206, …),
+/// and the secrets are typed ([`hac_model::VrrpPassword`], [`hac_model::BootstrapToken`]),
+/// so the renderer trusts them.
+pub fn validate(cluster: &Cluster, ca_cert_hash: &str) -> Vec<Diagnostic> {
     let mut errors = Vec::new();
     let at = |path: &str| cluster.origins.get(path);
     let mut err = |path: &str, message: String, hint: &str| {
@@ -133,21 +109,7 @@ pub fn validate(cluster: &Cluster, secrets: &RenderSecrets, ca_cert_hash: &str) 
                 .with_hint(hint.to_string()),
         );
     };
-    if !hac_model::is_dns1123_label(&cluster.name) {
-        err(
-            "name",
-            format!("cluster name `{}` is not a DNS-1123 label", cluster.name),
-            "use lowercase letters, digits and `-`",
-        );
-    }
     for node in &cluster.nodes {
-        if !hac_model::is_dns1123_label(&node.name) {
-            err(
-                &format!("nodes.{}", node.name),
-                format!("node name `{}` is not a DNS-1123 label", node.name),
-                "use lowercase letters, digits and `-`",
-            );
-        }
         let needs_interface = cluster.holds_vip(node) || runs_kube_vip(cluster, node);
         let bad_interface = node
             .interface
@@ -163,67 +125,6 @@ pub fn validate(cluster: &Cluster, secrets: &RenderSecrets, ca_cert_hash: &str) 
                 "an interface name has 1..15 letters, digits, `_`, `.` or `-`",
             );
         }
-        for (k, v) in &node.labels {
-            if !is_label_key(k) || !(v.is_empty() || is_label_value(v)) {
-                err(&format!("nodes.{}.labels", node.name), format!("node `{}`: label `{k}` is not a valid Kubernetes label", node.name), "label keys hold letters, digits, `.`, `_`, `-`, `/`; values at most 63 letters, digits, `.`, `_`, `-`");
-            }
-        }
-        if let Some(zone) = &node.zone {
-            if !is_label_value(zone) {
-                err(
-                    &format!("nodes.{}.zone", node.name),
-                    format!(
-                        "node `{}`: zone `{zone}` cannot be a node label value",
-                        node.name
-                    ),
-                    "a zone is at most 63 letters, digits, `.`, `_`, `-`",
-                );
-            }
-        }
-    }
-    if cluster.first_control_plane().is_none() {
-        err(
-            "nodes",
-            "the cluster has no control-plane node, so nothing runs `kubeadm init`".to_string(),
-            "give at least three nodes the role \"control-plane\"",
-        );
-    }
-    let has_etcd_unit = cluster.nodes.iter().any(|n| runs_etcd_unit(cluster, n));
-    if has_etcd_unit && !is_safe_path(&cluster.etcd.binary) {
-        err(
-            "etcd.binary",
-            format!(
-                "etcd.binary `{}` is not an absolute path of plain characters",
-                cluster.etcd.binary
-            ),
-            "write an absolute path such as /usr/local/bin/etcd",
-        );
-    }
-    let kind = cluster.control_plane.load_balancer.kind;
-    let manages_vip = !cluster.vip_holders().is_empty() || kind == LoadBalancerKind::KubeVip;
-    if manages_vip && cluster.control_plane.vip.is_none() {
-        err(
-            "controlPlane.vip",
-            format!(
-                "load balancer kind `{}` needs controlPlane.vip",
-                kind.as_str()
-            ),
-            "set controlPlane.vip to a free address in the nodes' subnet",
-        );
-    }
-    if cluster.endpoint_host().is_empty() {
-        err(
-            "controlPlane",
-            "the control plane has no endpoint (no endpoint, VIP or load-balancer address)"
-                .to_string(),
-            "set controlPlane.vip or controlPlane.endpoint",
-        );
-    }
-    if !cluster.vip_holders().is_empty() && !is_vrrp_password(&secrets.vrrp_password) {
-        err("controlPlane.keepalived", "the secrets file's VRRP password is not 1..8 plain characters".to_string(), "regenerate it with `hac secrets init` (keepalived truncates PASS passwords to 8 characters)");
-    }
-    if !is_bootstrap_token(&secrets.bootstrap_token) {
-        err("name", "the secrets file's bootstrap token does not have kubeadm's form [a-z0-9]{6}.[a-z0-9]{16}".to_string(), "regenerate it with `hac secrets init`");
     }
     if !ca_cert_hash.starts_with("sha256:") {
         err(
@@ -233,25 +134,4 @@ pub fn validate(cluster: &Cluster, secrets: &RenderSecrets, ca_cert_hash: &str) 
         );
     }
     errors
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bootstrap_token_form() {
-        assert!(is_bootstrap_token("abcdef.0123456789abcdef"));
-        assert!(!is_bootstrap_token("abcdef.0123456789abcde"));
-        assert!(!is_bootstrap_token("ABCDEF.0123456789abcdef"));
-    }
-
-    #[test]
-    fn vrrp_password_rules() {
-        assert!(is_vrrp_password("k8sPass1"));
-        assert!(!is_vrrp_password("k8sPass12"));
-        assert!(!is_vrrp_password("a b"));
-        assert!(!is_vrrp_password("a!b"));
-        assert!(!is_vrrp_password(""));
-    }
 }

@@ -345,30 +345,6 @@ fn hours(days: u32) -> String {
     format!("{}h0m0s", u64::from(days) * 24)
 }
 
-/// The apiserver certificate's extra SANs: the VIP, the endpoint and `certSANs`, in that
-/// order without duplicates (kubeadm adds node names, addresses and service names itself).
-pub fn api_server_cert_sans(cluster: &Cluster) -> Vec<String> {
-    let cp = &cluster.control_plane;
-    let mut sans: Vec<String> = Vec::new();
-    let mut push = |s: String| {
-        if !s.is_empty() && !sans.contains(&s) {
-            sans.push(s);
-        }
-    };
-    if let Some(vip) = cp.vip {
-        push(vip.to_string());
-    }
-    push(cluster.endpoint_host());
-    for s in &cp.cert_sans {
-        push(s.clone());
-    }
-    sans
-}
-
-/// The SANs every etcd member's server and peer certificate carries besides its own name and
-/// address (pki.md).
-pub const ETCD_MEMBER_COMMON_SANS: &[&str] = &["localhost", "127.0.0.1", "::1"];
-
 fn cluster_configuration(cluster: &Cluster) -> ClusterConfiguration {
     let api = cluster.kubeadm_api();
     let etcd = match cluster.etcd.topology {
@@ -376,7 +352,7 @@ fn cluster_configuration(cluster: &Cluster) -> ClusterConfiguration {
             // Joining masters read this ClusterConfiguration back from the cluster and check
             // their own etcd certificates against it, so it may only name SANs every member's
             // certificate carries (pki.md); kubeadm adds each member's name and address itself.
-            let sans: Vec<String> = ETCD_MEMBER_COMMON_SANS
+            let sans: Vec<String> = hac_model::ETCD_MEMBER_COMMON_SANS
                 .iter()
                 .map(|s| s.to_string())
                 .collect();
@@ -441,7 +417,7 @@ fn cluster_configuration(cluster: &Cluster) -> ClusterConfiguration {
         },
         etcd,
         api_server: ApiServer {
-            cert_sans: api_server_cert_sans(cluster),
+            cert_sans: cluster.kubeadm_cert_sans(),
             extra_args: ExtraArgs::new(api, {
                 let mut args = with_gates(settings.api_server.extra_args.clone());
                 // Encryption, audit and OIDC: flags the converter reserved (E0108), so they
@@ -525,7 +501,7 @@ pub fn documents(
             api_version: api.api_version(),
             kind: "InitConfiguration",
             bootstrap_tokens: vec![BootstrapToken {
-                token: secrets.bootstrap_token.clone(),
+                token: secrets.bootstrap_token.as_str().to_string(),
                 description: format!("hac: joins the nodes of cluster {}", cluster.name),
                 ttl: cluster.bootstrap_token_ttl(),
                 usages: TOKEN_USAGES.to_vec(),
@@ -566,7 +542,7 @@ pub fn documents(
         discovery: Discovery {
             bootstrap_token: BootstrapTokenDiscovery {
                 api_server_endpoint: cluster.control_plane_endpoint(),
-                token: secrets.bootstrap_token.clone(),
+                token: secrets.bootstrap_token.as_str().to_string(),
                 ca_cert_hashes: vec![ca_cert_hash.to_string()],
             },
             timeout: (!v4).then_some(DISCOVERY_TIMEOUT),

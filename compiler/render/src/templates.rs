@@ -227,7 +227,7 @@ pub fn keepalived_context(
         router_id: cluster.control_plane.keepalived.router_id,
         priority,
         best_peer_priority,
-        password: secrets.vrrp_password.clone(),
+        password: secrets.vrrp_password.as_str().to_string(),
         unicast: cluster.control_plane.keepalived.unicast,
         address: node.address.to_string(),
         peers: priorities

@@ -15,8 +15,8 @@ pub const CA_HASH: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcd
 
 pub fn secrets() -> RenderSecrets {
     RenderSecrets {
-        bootstrap_token: TOKEN.to_string(),
-        vrrp_password: VRRP_PASSWORD.to_string(),
+        bootstrap_token: BootstrapToken::parse(TOKEN).expect("a token"),
+        vrrp_password: VrrpPassword::parse(VRRP_PASSWORD).expect("a password"),
     }
 }
 
