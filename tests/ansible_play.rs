@@ -6,23 +6,47 @@
 //! (tests/fixtures/ansible-play/connection_plugins/hac_ns.py: `nsenter` into the node's
 //! namespaces and root).
 //!
-//! Real: ansible-playbook and every module it runs on the nodes, bootstrap.sh, `useradd`,
-//! `curl`, and etcd (3 members started from the rendered etcd.service, over mutual TLS: the
-//! play's etcd gate waits for them). Faked, because it cannot run in a namespace, each a
-//! script in tests/fixtures/ansible-play/fakes installed at /opt/hac-test/bin on the node:
-//! `systemctl` (no systemd as PID 1: it records calls and starts etcd from its unit),
-//! `modprobe` and `sysctl` (the kernel is the host's: recorded only), and `kubeadm` (it
-//! records the call, writes kubelet.conf and, on `init`, starts an HTTPS server answering
-//! `/readyz` with the node's apiserver certificate; tests/k8s_control_plane.rs runs the real
-//! kubeadm). The external load balancer's address is a second address of master-0.
-//! No package is installed by this play yet: the prepare phase (packages) is not wired in.
+//! Real: ansible-playbook and every module it runs on the nodes, bootstrap.sh, prepare.sh
+//! with its `apt-get update`, `apt-get install`, dpkg and `apt-mark hold` (in each node's
+//! overlay root), apt's signature check (gpgv against the bundle's `repositoryKey`),
+//! `useradd`, `curl`, and etcd (3 members started from the rendered etcd.service, over
+//! mutual TLS: the play's etcd gate waits for them).
 //!
-//! Asserted: the first run (tree output) converges with failed=0 and the kubeadm steps in
-//! order; a second run reports changed=0; `--check --diff` passes with changed=0; a changed
-//! cluster (audit off, archive output) removes the file the masters lost; no archive is
-//! ever left on a node nor its unpacked copy on the controller; pre-existing system
-//! directories keep owner and mode, and their mtime unless the play added or removed an
-//! entry in them; `--limit worker-0` touches worker-0 only.
+//! Faked, because there is no internet: only the packages' contents and the repository's
+//! location. The test builds a stand-in of pkgs.k8s.io's flat repository (`dpkg-deb
+//! --build`, a `Packages` index, an `InRelease` clearsigned by a throwaway gpg key), copies
+//! it to /opt/hac-test/repo on each node and points the cluster at it (`hosts = { packages
+//! = "mirror"; mirror = "file:///opt/hac-test/repo/"; repositoryKey = <the test key>; }`).
+//! It holds kubelet, kubeadm and kubectl 1.31.4-1.1, plus a stand-in of each distribution
+//! package prepare.sh installs that the machine lacks (containerd, etcd-server): the
+//! machine's own apt sources cannot be reached from the namespaces, so each node's overlay
+//! hides them (/etc/apt/sources.list.d emptied, sources.list blanked: whiteouts, the
+//! machine's files are untouched), and the machine's own kubelet, kubeadm or kubectl
+//! package, if any (e.g. Google Cloud SDK's kubectl 1:528), is purged in the overlay first:
+//! prepare.sh rightly refuses a kubectl of another release. The kubeadm package carries
+//! tests/fixtures/ansible-play/fakes/kubeadm as /usr/bin/kubeadm (it records the call,
+//! writes kubelet.conf and, on `init`, starts an HTTPS server answering `/readyz` with the
+//! node's apiserver certificate; tests/k8s_control_plane.rs runs the real kubeadm); kubelet,
+//! kubectl and containerd carry the answer-`--version` stubs of
+//! tests/fixtures/ansible-play/packages.
+//!
+//! Faked, because it cannot run in a namespace, each a script in
+//! tests/fixtures/ansible-play/fakes installed at /opt/hac-test/bin on the node (first in
+//! PATH): `systemctl` (no systemd as PID 1: it records calls, starts etcd from its unit,
+//! marks other units active, remembers `enable` and `mask` for `is-enabled`, lists no swap
+//! unit), `modprobe` and `sysctl` (the kernel is the host's: recorded only). The external
+//! load balancer's address is a second address of master-0.
+//!
+//! Asserted: the first run (tree output) converges with failed=0, the prepare phase reports
+//! changed everywhere, installs kubelet, kubeadm and kubectl 1.31.4-1.1 on every node from
+//! the stand-in repository and holds them, and the kubeadm steps run in order (the
+//! package's kubeadm); a second run reports changed=0 (prepare installs nothing: dpkg's
+//! database is unchanged); `--check --diff` passes with changed=0; a changed cluster (audit
+//! off, archive output) removes the file the masters lost; no archive is ever left on a
+//! node nor its unpacked copy on the controller; pre-existing system directories keep owner
+//! and mode, and their mtime unless the play added or removed an entry in them; `--limit
+//! worker-0` touches worker-0 only; the machine's apt sources and packages are the same
+//! after the test as before.
 
 mod e2e_support;
 use e2e_support::netlab::*;
@@ -43,12 +67,199 @@ const NODES: [(&str, &str); 4] = [
 /// The external load balancer's address (added to master-0, where the fake apiserver runs).
 const LB_ADDRESS: &str = "10.77.0.100/24";
 
-fn cluster(audit: bool) -> String {
+/// The Kubernetes packages prepare.sh installs on every node (all run a kubelet), and their
+/// version in the stand-in repository (pkgs.k8s.io's for Kubernetes 1.31.4).
+const K8S_PACKAGES: [&str; 3] = ["kubeadm", "kubectl", "kubelet"];
+const K8S_PACKAGE_VERSION: &str = "1.31.4-1.1";
+
+/// Where each node holds the stand-in repository (the cluster's `hosts.mirror`).
+const REPO_IN_NODE: &str = "opt/hac-test/repo";
+
+/// The PATH of the connection plugin (tests/fixtures/ansible-play/connection_plugins).
+const NODE_PATH: &str =
+    "/opt/hac-test/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// The version of `package` installed on the machine, if any.
+fn installed_version(package: &str) -> Option<String> {
+    let o = run(Command::new("dpkg-query")
+        .args(["-W", "-f", "${Status} ${Version}"])
+        .arg(package));
+    parse_installed(&text(&o.stdout))
+}
+
+/// `dpkg-query -W -f '${Status} ${Version}'` → the version, when installed (or held).
+fn parse_installed(status: &str) -> Option<String> {
+    let status = status.trim();
+    ["install ok installed ", "hold ok installed "]
+        .iter()
+        .find_map(|p| status.strip_prefix(p))
+        .map(str::to_string)
+}
+
+fn mkdir_0755(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+fn sha256sum(file: &Path) -> String {
+    let o = run(Command::new("sha256sum").arg(file));
+    assert!(o.status.success(), "sha256sum: {}", text(&o.stderr));
+    text(&o.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// The stand-in Kubernetes package repository (see the module comment).
+struct Repository {
+    dir: PathBuf,
+    /// The armored public key its InRelease is signed with (the cluster's `repositoryKey`).
+    key: String,
+    /// The distribution packages prepare.sh installs that the machine lacks, which the
+    /// repository stands in for (containerd on every node, etcd-server on the masters).
+    stand_ins: Vec<&'static str>,
+}
+
+/// Builds the stand-in repository under `tmp/repo`: a flat apt repository as pkgs.k8s.io's
+/// (`deb [signed-by=…] file:///opt/hac-test/repo/ /`) with `Packages`, `Release` and an
+/// `InRelease` clearsigned by a throwaway gpg key.
+fn build_repository(tmp: &Path) -> Repository {
+    let fixtures = root().join("tests/fixtures/ansible-play");
+    // (name, version, the file it installs as /usr/bin/<name>)
+    let mut packages: Vec<(&'static str, &str, Option<PathBuf>)> = vec![
+        (
+            "kubelet",
+            K8S_PACKAGE_VERSION,
+            Some(fixtures.join("packages/kubelet")),
+        ),
+        (
+            "kubeadm",
+            K8S_PACKAGE_VERSION,
+            Some(fixtures.join("fakes/kubeadm")),
+        ),
+        (
+            "kubectl",
+            K8S_PACKAGE_VERSION,
+            Some(fixtures.join("packages/kubectl")),
+        ),
+    ];
+    let mut stand_ins = Vec::new();
+    if installed_version("containerd").is_none() {
+        packages.push((
+            "containerd",
+            "1.6.20~ds1-1+hactest1",
+            Some(fixtures.join("packages/containerd")),
+        ));
+        stand_ins.push("containerd");
+    }
+    if installed_version("etcd-server").is_none() {
+        // Empty: the machine's etcd (the test requires one) is what the nodes run.
+        packages.push(("etcd-server", "3.4.23-4+hactest1", None));
+        stand_ins.push("etcd-server");
+    }
+    let dir = tmp.join("repo");
+    mkdir_0755(&dir);
+    let mut index = String::new();
+    for (name, version, content) in &packages {
+        let tree = tmp.join("debs").join(name);
+        mkdir_0755(&tree.join("DEBIAN"));
+        let control = format!(
+            "Package: {name}\nVersion: {version}\nArchitecture: all\nMaintainer: hac tests <tests@hac.invalid>\nSection: admin\nPriority: optional\nDescription: test stand-in for {name} (tests/ansible_play.rs)\n"
+        );
+        std::fs::write(tree.join("DEBIAN/control"), &control).unwrap();
+        if let Some(src) = content {
+            let bin = tree.join("usr/bin");
+            for d in ["usr", "usr/bin"] {
+                mkdir_0755(&tree.join(d));
+            }
+            std::fs::copy(src, bin.join(name)).unwrap();
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(bin.join(name), std::fs::Permissions::from_mode(0o755))
+                .unwrap();
+        }
+        let deb = format!("{name}_{version}_all.deb");
+        let o = run(Command::new("dpkg-deb")
+            .args(["--root-owner-group", "--build"])
+            .arg(&tree)
+            .arg(dir.join(&deb)));
+        assert!(o.status.success(), "dpkg-deb {name}: {}", text(&o.stderr));
+        let size = std::fs::metadata(dir.join(&deb)).unwrap().len();
+        let sha = sha256sum(&dir.join(&deb));
+        index.push_str(&format!(
+            "{control}Filename: {deb}\nSize: {size}\nSHA256: {sha}\n\n"
+        ));
+    }
+    std::fs::write(dir.join("Packages"), &index).unwrap();
+    let size = index.len();
+    let sha = sha256sum(&dir.join("Packages"));
+    std::fs::write(
+        dir.join("Release"),
+        format!("Origin: hac-test\nLabel: hac-test\nDate: Thu, 01 Jan 2015 00:00:00 UTC\nSHA256:\n {sha} {size} Packages\n"),
+    )
+    .unwrap();
+    // A throwaway key; its agent is stopped once InRelease is signed.
+    let home = tmp.join("gnupg");
+    std::fs::create_dir_all(&home).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let gpg = |args: &[&str]| -> Vec<u8> {
+        let o = run(Command::new("gpg")
+            .env("GNUPGHOME", &home)
+            .args(["--batch", "--yes", "--passphrase", ""])
+            .args(args));
+        assert!(o.status.success(), "gpg {args:?}: {}", text(&o.stderr));
+        o.stdout
+    };
+    gpg(&[
+        "--quick-gen-key",
+        "hac test repository <repository@hac.invalid>",
+        "rsa2048",
+        "sign",
+        "never",
+    ]);
+    let key = String::from_utf8(gpg(&["--armor", "--export"])).unwrap();
+    let release = dir.join("Release").to_string_lossy().into_owned();
+    let inrelease = dir.join("InRelease").to_string_lossy().into_owned();
+    gpg(&["--clearsign", "-o", &inrelease, &release]);
+    let _ = run(Command::new("gpgconf")
+        .env("GNUPGHOME", &home)
+        .args(["--kill", "all"]));
+    assert!(key.contains("BEGIN PGP PUBLIC KEY BLOCK"), "{key}");
+    Repository {
+        dir,
+        key,
+        stand_ins,
+    }
+}
+
+/// What of the machine's apt configuration and packages the test changes in the nodes'
+/// overlays (sources hidden, Kubernetes packages purged): the machine's own must be the
+/// same after the test as before. (Other packages are not compared: the machine may
+/// install some meanwhile, such as scripts/install-test-deps.sh run by another task.)
+fn machine_apt_state() -> (Vec<String>, Option<Vec<u8>>, Vec<Option<String>>) {
+    let mut sources: Vec<String> = std::fs::read_dir("/etc/apt/sources.list.d")
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    sources.sort();
+    let list = std::fs::read("/etc/apt/sources.list").ok();
+    let packages = K8S_PACKAGES.iter().map(|p| installed_version(p)).collect();
+    (sources, list, packages)
+}
+
+fn cluster(audit: bool, repository_key: &str) -> String {
     let audit = if audit {
         "apiServer.audit = { policy = \"metadata\"; };"
     } else {
         ""
     };
+    // A Nix string: the armored key (base64, no quote, backslash or `$`) with its newlines
+    // escaped.
+    let key = repository_key.replace('\n', "\\n");
     format!(
         r#"# Test-only cluster of tests/ansible_play.rs.
 {{ lib, ... }}:
@@ -63,6 +274,7 @@ fn cluster(audit: bool) -> String {
   }};
   etcd = {{ topology = "external"; version = "3.4.23"; binary = "/usr/bin/etcd"; }};
   network.pods = "10.244.0.0/16";
+  hosts = {{ packages = "mirror"; mirror = "file:///{REPO_IN_NODE}/"; repositoryKey = "{key}"; }};
   nodes =
     lib.nodes {{ prefix = "master"; count = 3; first = "10.77.0.11/24"; roles = [ "control-plane" "etcd" ]; }}
     // {{ worker-0 = {{ roles = [ "worker" ]; address = "10.77.0.31/24"; }}; }};
@@ -105,6 +317,53 @@ struct Node {
     upper: PathBuf,
 }
 
+fn dir_meta_at(p: &Path) -> Option<DirMeta> {
+    let m = std::fs::symlink_metadata(p).ok()?;
+    let mut entries: Vec<String> = std::fs::read_dir(p)
+        .ok()?
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    entries.sort();
+    Some(DirMeta {
+        uid: m.uid(),
+        gid: m.gid(),
+        mode: m.mode(),
+        mtime: (m.mtime(), m.mtime_nsec()),
+        entries,
+    })
+}
+
+/// The system directories under `root` (a node's root, or the machine's `/`).
+fn system_dirs_at(root: &Path) -> BTreeMap<&'static str, DirMeta> {
+    SYSTEM_DIRS
+        .iter()
+        .filter_map(|d| dir_meta_at(&root.join(d)).map(|m| (*d, m)))
+        .collect()
+}
+
+/// Every node's system directories, and the machine's own. A node's overlay has the live
+/// `/` as its lower layer, so what the machine itself changes meanwhile (another process
+/// creating /root/.kube, say) shows through in every node: such a directory is not the
+/// play's doing and is not compared.
+struct DirSnapshot {
+    machine: BTreeMap<&'static str, DirMeta>,
+    nodes: Vec<BTreeMap<&'static str, DirMeta>>,
+}
+
+impl DirSnapshot {
+    fn take(nodes: &[Node]) -> DirSnapshot {
+        DirSnapshot {
+            machine: system_dirs_at(Path::new("/")),
+            nodes: nodes.iter().map(Node::system_dirs).collect(),
+        }
+    }
+
+    /// Whether the machine changed its own `/dir` since the snapshot.
+    fn machine_changed(&self, dir: &str) -> bool {
+        dir_meta_at(&Path::new("/").join(dir)).as_ref() != self.machine.get(dir)
+    }
+}
+
 impl Node {
     /// A path inside the node's root, as the test (outside its namespaces) reaches it.
     fn path(&self, inside: &str) -> PathBuf {
@@ -112,27 +371,27 @@ impl Node {
     }
 
     fn dir_meta(&self, dir: &str) -> Option<DirMeta> {
-        let p = self.path(dir);
-        let m = std::fs::symlink_metadata(&p).ok()?;
-        let mut entries: Vec<String> = std::fs::read_dir(&p)
-            .ok()?
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        entries.sort();
-        Some(DirMeta {
-            uid: m.uid(),
-            gid: m.gid(),
-            mode: m.mode(),
-            mtime: (m.mtime(), m.mtime_nsec()),
-            entries,
-        })
+        dir_meta_at(&self.path(dir))
     }
 
     fn system_dirs(&self) -> BTreeMap<&'static str, DirMeta> {
-        SYSTEM_DIRS
-            .iter()
-            .filter_map(|d| self.dir_meta(d).map(|m| (*d, m)))
-            .collect()
+        system_dirs_at(&self.path(""))
+    }
+
+    /// Runs `argv` in the node (its namespaces and root) as the connection plugin does.
+    fn exec(&self, argv: &[&str]) -> std::process::Output {
+        run(Command::new("nsenter")
+            .args(["--target", &self.pid.to_string()])
+            .args(["--net", "--mount", "--uts", "--root", "--wd=/"])
+            .args(["env", "-i", &format!("PATH={NODE_PATH}")])
+            .args(["HOME=/root", "LANG=C.UTF-8"])
+            .args(argv))
+    }
+
+    /// The version of `package` installed in the node, if any.
+    fn package(&self, package: &str) -> Option<String> {
+        let o = self.exec(&["dpkg-query", "-W", "-f", "${Status} ${Version}", package]);
+        parse_installed(&text(&o.stdout))
     }
 
     fn calls(&self) -> String {
@@ -186,7 +445,7 @@ echo $$ >"$d/pid"
 exec chroot "$d/root" sleep infinity
 "#;
 
-fn start_nodes(tmp: &Path) -> Nodes {
+fn start_nodes(tmp: &Path, repository: &Repository) -> Nodes {
     let cidrs: Vec<(String, String)> = NODES
         .iter()
         .map(|(n, a)| (n.to_string(), a.to_string()))
@@ -242,17 +501,47 @@ fn start_nodes(tmp: &Path) -> Nodes {
             pid,
             upper: d.join("upper"),
         };
-        // The fakes (see the module comment).
+        // The fakes (see the module comment); kubeadm comes from the stand-in package.
         let bin = node.path("opt/hac-test/bin");
         std::fs::create_dir_all(&bin).unwrap();
         for (from, to) in [
             ("systemctl", "systemctl"),
-            ("kubeadm", "kubeadm"),
             ("record", "modprobe"),
             ("record", "sysctl"),
             ("fake-apiserver.py", "fake-apiserver.py"),
         ] {
             std::fs::copy(fixtures.join(from), bin.join(to)).unwrap();
+        }
+        // The stand-in repository, at the cluster's `hosts.mirror`.
+        let repo = node.path(REPO_IN_NODE);
+        mkdir_0755(&repo);
+        for entry in std::fs::read_dir(&repository.dir).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), repo.join(entry.file_name())).unwrap();
+        }
+        // The machine's apt sources cannot be reached from the node: hidden in its overlay
+        // (whiteouts; the machine's files stay).
+        if let Ok(dir) = std::fs::read_dir(node.path("etc/apt/sources.list.d")) {
+            for entry in dir {
+                std::fs::remove_file(entry.unwrap().path()).unwrap();
+            }
+        }
+        if node.path("etc/apt/sources.list").exists() {
+            std::fs::write(node.path("etc/apt/sources.list"), "").unwrap();
+        }
+        // A host without Kubernetes packages: the machine's own (another release, such as
+        // Google Cloud SDK's kubectl) are purged in the overlay.
+        for package in K8S_PACKAGES {
+            if node.package(package).is_some() {
+                let o = node.exec(&["dpkg", "--purge", package]);
+                assert!(
+                    o.status.success(),
+                    "purging the machine's {package} in {name}: {}{}",
+                    text(&o.stdout),
+                    text(&o.stderr)
+                );
+            }
+            assert_eq!(node.package(package), None, "{package} on {name}");
         }
         // A system directory that exists before the play, with an owner, mode and mtime a
         // tar extraction would reset.
@@ -289,6 +578,7 @@ fn playbook(tmp: &Path, bundle: &Path, nodes: &[Node], extra: &[&str]) -> Recap 
     std::fs::write(&inventory, hosts).unwrap();
     let controller_tmp = tmp.join("controller-tmp");
     std::fs::create_dir_all(&controller_tmp).unwrap();
+    let started = std::time::Instant::now();
     let o = run(Command::new("ansible-playbook")
         .arg("-i")
         .arg(bundle.join("ansible/inventory.yml"))
@@ -308,6 +598,10 @@ fn playbook(tmp: &Path, bundle: &Path, nodes: &[Node], extra: &[&str]) -> Recap 
         .env("ANSIBLE_HOME", tmp.join("ansible-home"))
         .env("ANSIBLE_LOCAL_TEMP", tmp.join("ansible-home/tmp"))
         .env("TMPDIR", &controller_tmp));
+    eprintln!(
+        "ansible-playbook {extra:?}: {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
     let output = format!("{}{}", text(&o.stdout), text(&o.stderr));
     let mut log = std::fs::OpenOptions::new()
         .create(true)
@@ -339,6 +633,16 @@ fn playbook(tmp: &Path, bundle: &Path, nodes: &[Node], extra: &[&str]) -> Recap 
         success: o.status.success(),
         hosts,
     }
+}
+
+/// The result lines of the task named `task` in a play's output (up to the next task).
+fn task_results<'a>(output: &'a str, task: &str) -> &'a str {
+    let start = output
+        .find(&format!("TASK [{task}]"))
+        .unwrap_or_else(|| panic!("no task {task:?} in:\n{output}"));
+    let rest = &output[start + 1..];
+    let end = rest.find("TASK [").unwrap_or(rest.len());
+    &rest[..end]
 }
 
 fn assert_converged(recap: &Recap, what: &str) {
@@ -374,9 +678,14 @@ fn assert_unchanged(recap: &Recap, what: &str) {
 
 /// Owner and mode of every pre-existing system directory unchanged; its mtime too unless
 /// the set of its entries changed (the kernel's own rule: adding or removing an entry).
-fn assert_dirs_kept(nodes: &[Node], before: &[BTreeMap<&str, DirMeta>], what: &str) {
-    for (node, before) in nodes.iter().zip(before) {
+/// A directory the machine itself changed meanwhile is skipped (see `DirSnapshot`).
+fn assert_dirs_kept(nodes: &[Node], snapshot: &DirSnapshot, what: &str) {
+    for (node, before) in nodes.iter().zip(&snapshot.nodes) {
         for (dir, old) in before {
+            if snapshot.machine_changed(dir) {
+                eprintln!("{what}: /{dir} not compared: the machine changed its own meanwhile");
+                continue;
+            }
             let new = node
                 .dir_meta(dir)
                 .unwrap_or_else(|| panic!("{what}: /{dir} vanished on {}", node.name));
@@ -425,6 +734,12 @@ fn the_play_converges_is_idempotent_checkable_and_limited() {
         "python3",
         "setpriv",
         "useradd",
+        "apt-get",
+        "dpkg-deb",
+        "dpkg-query",
+        "gpg",
+        "gpgconf",
+        "sha256sum",
     ] {
         require_tool(tool);
     }
@@ -433,13 +748,15 @@ fn the_play_converges_is_idempotent_checkable_and_limited() {
         .tempdir()
         .unwrap();
     let t = tmp.path();
+    let machine_before = machine_apt_state();
+    let repository = build_repository(t);
     let secrets = example_secrets("external-etcd");
     let mut bundles = Vec::new();
     for (version, audit, format) in [("v1", true, "tree"), ("v2", false, "tar")] {
         let dir = t.join(format!("cluster-{version}"));
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("play.ha");
-        std::fs::write(&file, cluster(audit)).unwrap();
+        std::fs::write(&file, cluster(audit, &repository.key)).unwrap();
         std::fs::copy(&secrets, dir.join("play.secrets")).unwrap();
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(
@@ -454,10 +771,24 @@ fn the_play_converges_is_idempotent_checkable_and_limited() {
     let (v1, v2) = (&bundles[0], &bundles[1]);
     assert!(v1.join("hosts/master-0").is_dir() && v2.join("hosts/master-0.tar.gz").is_file());
 
-    let lab = start_nodes(t);
+    let lab = start_nodes(t, &repository);
     let nodes = &lab.nodes;
-    let before: Vec<_> = nodes.iter().map(Node::system_dirs).collect();
-    assert!(before.iter().all(|d| d.contains_key("etc/kubernetes")));
+    for n in nodes {
+        let sources: Vec<_> = std::fs::read_dir(n.path("etc/apt/sources.list.d"))
+            .unwrap()
+            .collect();
+        assert!(sources.is_empty(), "apt sources left on {}", n.name);
+    }
+    assert_eq!(
+        machine_apt_state(),
+        machine_before,
+        "hiding the apt sources or purging packages in the nodes changed the machine's"
+    );
+    let before = DirSnapshot::take(nodes);
+    assert!(before
+        .nodes
+        .iter()
+        .all(|d| d.contains_key("etc/kubernetes")));
 
     // 1. A first run from the tree output converges.
     let first = playbook(t, v1, nodes, &[]);
@@ -467,7 +798,62 @@ fn the_play_converges_is_idempotent_checkable_and_limited() {
         "first run changed nothing somewhere:\n{}",
         first.output
     );
+    // The prepare phase installed the packages from the stand-in repository, and said so.
+    let prepare = task_results(&first.output, "Run bootstrap.sh prepare");
+    for n in nodes {
+        assert!(
+            prepare.contains(&format!("changed: [{}]", n.name)),
+            "prepare did not report changed on {}:\n{}",
+            n.name,
+            first.output
+        );
+        for package in K8S_PACKAGES {
+            assert_eq!(
+                n.package(package).as_deref(),
+                Some(K8S_PACKAGE_VERSION),
+                "{package} on {}",
+                n.name
+            );
+        }
+        let held = text(&n.exec(&["apt-mark", "showhold"]).stdout);
+        for package in K8S_PACKAGES {
+            assert!(
+                held.lines().any(|l| l == package),
+                "{package} is not held on {}: {held}",
+                n.name
+            );
+        }
+        for package in &repository.stand_ins {
+            if *package == "containerd" || n.name.starts_with("master-") {
+                assert!(
+                    n.package(package).is_some(),
+                    "the stand-in {package} is not installed on {}",
+                    n.name
+                );
+            }
+        }
+        // The play runs the package's kubeadm (the fakes hold none).
+        let which = n.exec(&["sh", "-c", "command -v kubeadm && kubelet --version"]);
+        assert_eq!(
+            text(&which.stdout),
+            "/usr/bin/kubeadm\nKubernetes v1.31.4\n",
+            "on {}: {}",
+            n.name,
+            text(&which.stderr)
+        );
+        let sources =
+            std::fs::read_to_string(n.path("etc/apt/sources.list.d/hac-kubernetes.list")).unwrap();
+        assert!(
+            sources.contains("file:///opt/hac-test/repo/ /"),
+            "{}: {sources}",
+            n.name
+        );
+    }
     let calls: Vec<String> = nodes.iter().map(Node::calls).collect();
+    for c in &calls {
+        assert!(c.contains("systemctl restart containerd"), "{c}");
+        assert!(c.contains("systemctl enable containerd"), "{c}");
+    }
     assert!(calls[0].contains("kubeadm init --config /etc/kubernetes/kubeadm-config.yaml"));
     for c in &calls[1..] {
         assert!(c.contains("kubeadm join --config"), "{c}");
@@ -500,12 +886,35 @@ fn the_play_converges_is_idempotent_checkable_and_limited() {
     // Key material is never shown.
     assert!(!first.output.contains("PRIVATE KEY"), "{}", first.output);
 
-    // 2. A second run changes nothing, not even a directory's mtime.
-    let after_first: Vec<_> = nodes.iter().map(Node::system_dirs).collect();
+    // 2. A second run changes nothing, not even a directory's mtime; prepare installs
+    //    nothing (dpkg's database is the same).
+    let after_first = DirSnapshot::take(nodes);
+    let dpkg_status = |n: &Node| std::fs::read(n.path("var/lib/dpkg/status")).unwrap();
+    let status_first: Vec<_> = nodes.iter().map(dpkg_status).collect();
     let second = playbook(t, v1, nodes, &[]);
     assert_unchanged(&second, "second run");
-    for (n, dirs) in nodes.iter().zip(&after_first) {
-        assert_eq!(&n.system_dirs(), dirs, "second run on {}", n.name);
+    for (n, dirs) in nodes.iter().zip(&after_first.nodes) {
+        let now = n.system_dirs();
+        assert_eq!(
+            now.keys().collect::<Vec<_>>(),
+            dirs.keys().collect::<Vec<_>>(),
+            "second run on {}",
+            n.name
+        );
+        for (dir, old) in dirs {
+            if after_first.machine_changed(dir) {
+                eprintln!("second run: /{dir} not compared: the machine changed its own meanwhile");
+                continue;
+            }
+            assert_eq!(&now[dir], old, "second run: /{dir} on {}", n.name);
+        }
+    }
+    for (n, status) in nodes.iter().zip(&status_first) {
+        assert!(
+            &dpkg_status(n) == status,
+            "the second run changed dpkg's database on {}",
+            n.name
+        );
     }
 
     // 3. --check --diff passes and finds nothing to do.
@@ -547,4 +956,7 @@ fn the_play_converges_is_idempotent_checkable_and_limited() {
         !nodes[0].path("etc/hac/bootstrap.sh").exists(),
         "--limit worker-0 touched master-0"
     );
+
+    // The machine's own apt sources and packages are what they were.
+    assert_eq!(machine_apt_state(), machine_before);
 }

@@ -8,7 +8,10 @@
 //! `keepalived.conf`) or a binary one is `encoding: gz+b64`: reproducible gzip, then base64 —
 //! nothing a reviewer could read anyway, and it shrinks the user-data. Where the user-data
 //! would still exceed the 16 KiB EC2 accepts, the readable files that shrink most are packed
-//! `gz+b64` too, one at a time, until it fits (W0701 only when nothing makes it fit).
+//! `gz+b64` too, one at a time, until it fits. Where that is not enough, the user-data is
+//! written readable as `cloud-init/<node>.yaml` and gzip-compressed as
+//! `cloud-init/<node>.yaml.gz`, the one to upload (cloud-init unpacks gzip user-data); W0701
+//! only when even that does not fit.
 //!
 //! With `outputs.cloudInitKeys = "separate"` (the default) the files only their owner may
 //! read are left out: user-data is served by the cloud's metadata service to whatever runs
@@ -188,13 +191,44 @@ pub fn keys_warning<'a>(
     )
 }
 
-/// The user-data text and, where it exceeds [`USER_DATA_LIMIT`], a warning.
+/// A node's user-data: the readable text (`cloud-init/<node>.yaml`), its gzip form where only
+/// that fits (`cloud-init/<node>.yaml.gz`, what to upload), and a warning where nothing fits.
+pub struct RenderedUserData {
+    /// What `text` says, as data.
+    pub data: UserData,
+    pub text: String,
+    pub gzipped: Option<Vec<u8>>,
+    pub warning: Option<Diagnostic>,
+}
+
+/// The user-data of `node`. Where even packing files does not fit [`USER_DATA_LIMIT`], the
+/// text is the readable form (nothing packed: it compresses best) and, when its gzip fits,
+/// that gzip is the user-data to upload (cloud-init unpacks gzip-compressed user-data); a
+/// warning (W0701) only when neither fits.
 pub fn render(
     node: &str,
     files: &[Artifact],
     keys: CloudInitKeys,
-) -> Result<(String, Option<Diagnostic>), Diagnostic> {
-    let (_, text) = fitted_user_data(node, files, keys)?;
+) -> Result<RenderedUserData, Diagnostic> {
+    let (data, text) = fitted_user_data(node, files, keys)?;
+    if text.len() > USER_DATA_LIMIT {
+        let readable_data = user_data(files, keys);
+        let readable = to_yaml(&readable_data)
+            .map(|body| format!("#cloud-config\n{body}"))
+            .map_err(|e| {
+                Diagnostic::error(format!("cloud-init user-data of `{node}`: {e}"))
+                    .with_code(crate::codes::RENDER_BUG)
+            })?;
+        let gzipped = gzip(readable.as_bytes());
+        if gzipped.len() <= USER_DATA_LIMIT {
+            return Ok(RenderedUserData {
+                data: readable_data,
+                text: readable,
+                gzipped: Some(gzipped),
+                warning: None,
+            });
+        }
+    }
     let warning = (text.len() > USER_DATA_LIMIT).then(|| {
         let gzipped = gzip_size(text.as_bytes());
         let warning = Diagnostic::warning(format!(
@@ -211,5 +245,21 @@ pub fn render(
         }
         .with_note("cloud-init reads gzip-compressed user-data as is")
     });
-    Ok((text, warning))
+    Ok(RenderedUserData {
+        data,
+        text,
+        gzipped: None,
+        warning,
+    })
+}
+
+/// The key archive of `node` (`cloud-init/<node>-keys.tar.gz`): its private files, as
+/// hac-bundle's reproducible archive.
+pub fn keys_archive(node: &str, private: &[Artifact], epoch: i64) -> Result<Vec<u8>, Diagnostic> {
+    let mut private = private.to_vec();
+    private.sort_by(|a, b| a.path.cmp(&b.path));
+    hac_bundle::host_archive(node, &private, epoch).map_err(|e| {
+        Diagnostic::error(format!("key archive of `{node}`: {e}"))
+            .with_code(crate::codes::RENDER_BUG)
+    })
 }

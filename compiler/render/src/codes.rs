@@ -18,10 +18,12 @@ pub const EXPLANATIONS: &[(&str, &str)] = &[
          EC2 (and several other clouds) refuse user-data larger than 16 KiB. A node's\n\
          user-data carries every file of its archive (readable text as is, private and binary\n\
          files gzipped and base64-encoded), so a control plane with its certificates, keys\n\
-         and kubeconfigs usually exceeds it.\n\n\
-         Fix: compress it (`gzip -9n < cloud-init/NODE.yaml | base64 -w0`) and pass it as\n\
-         gzip+base64 user-data, which cloud-init unpacks; or provision that node with the\n\
-         Ansible play (outputs.ansible).",
+         and kubeconfigs can exceed it. hac packs the readable files that shrink most\n\
+         (`gz+b64`) until it fits, and failing that writes cloud-init/NODE.yaml.gz beside the\n\
+         readable file, to be uploaded instead (cloud-init unpacks gzip user-data). This\n\
+         warning means even that gzip is over 16 KiB.\n\n\
+         Fix: provision that node with the Ansible play (outputs.ansible), or have its\n\
+         user-data fetch the bundle's files.",
     ),
     (
         VALUE_NOT_RENDERABLE,

@@ -91,20 +91,28 @@ pub fn render(
     if cluster.outputs.cloud_init {
         let keys = cluster.outputs.cloud_init_keys;
         for (node, files) in &bundle.hosts {
-            let (text, warning) = cloud_init::render(node, files, keys).map_err(|e| vec![e])?;
+            let rendered = cloud_init::render(node, files, keys).map_err(|e| vec![e])?;
             bundle.files.push(Artifact::new(
                 format!("cloud-init/{node}.yaml"),
                 0o600,
-                text,
+                rendered.text,
             ));
+            if let Some(gz) = rendered.gzipped {
+                bundle.files.push(Artifact::new(
+                    format!("cloud-init/{node}.yaml.gz"),
+                    0o600,
+                    gz,
+                ));
+            }
+            let warning = rendered.warning;
             let private: Vec<Artifact> = files
                 .iter()
                 .filter(|f| cloud_init::is_private(f))
                 .cloned()
                 .collect();
             if keys == CloudInitKeys::Separate && !private.is_empty() {
-                let archive = hac_bundle::host_archive(node, &private, cluster.epoch.unix)
-                    .map_err(|e| vec![internal(format!("key archive of `{node}`: {e}"))])?;
+                let archive = cloud_init::keys_archive(node, &private, cluster.epoch.unix)
+                    .map_err(|e| vec![e])?;
                 bundle.files.push(Artifact::new(
                     cloud_init::keys_archive_path(node),
                     0o600,
@@ -295,7 +303,12 @@ fn node_files(
     if runs_kube_vip(cluster, node) {
         let pod = yaml::to_yaml(&kube_vip::pod(cluster, node))
             .map_err(|e| internal(format!("kube-vip manifest of `{}`: {e}", node.name)));
-        add(&mut files, kube_vip_manifest_path(cluster, node), 0o600, pod)?;
+        add(
+            &mut files,
+            kube_vip_manifest_path(cluster, node),
+            0o600,
+            pod,
+        )?;
     }
     let mut etcd_keys = Vec::new();
     if runs_etcd_unit(cluster, node) {
@@ -336,14 +349,24 @@ fn node_files(
         .map(|f| format!("/{}", f.path))
         .collect();
     private_files.sort();
+    let mut context = templates::bootstrap_context(cluster, node, etcd_keys, private_files);
+    if !context.keys.is_empty() {
+        // The key archive's digest (not secret: it covers whole keys), so that bootstrap.sh
+        // refuses another node's or an older build's archive instead of unpacking it.
+        let private: Vec<Artifact> = files
+            .iter()
+            .filter(|f| cloud_init::is_private(f))
+            .cloned()
+            .collect();
+        let archive = cloud_init::keys_archive(&node.name, &private, cluster.epoch.unix)
+            .map_err(|e| vec![e])?;
+        context.keys_sha256 = encoding::sha256_hex(&archive);
+    }
     add(
         &mut files,
         BOOTSTRAP,
         0o755,
-        templates.render(
-            "bootstrap.sh",
-            &templates::bootstrap_context(cluster, node, etcd_keys, private_files),
-        ),
+        templates.render("bootstrap.sh", &context),
     )?;
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)

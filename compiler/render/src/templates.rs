@@ -386,6 +386,8 @@ pub struct BootstrapContext {
     /// (`outputs.cloudInitKeys = "separate"`): bootstrap.sh waits for their archive.
     pub keys: Vec<String>,
     pub keys_archive: &'static str,
+    /// The SHA-256 of the node's key archive (set by the caller when `keys` is not empty).
+    pub keys_sha256: String,
     /// The CNI manifest (absolute path) applied after `kubeadm init`, on the first control plane.
     pub cni: Option<String>,
     pub cni_marker: String,
@@ -472,6 +474,7 @@ pub fn bootstrap_context(
             Vec::new()
         },
         keys_archive: crate::cloud_init::KEYS_ARCHIVE,
+        keys_sha256: String::new(),
         cni: (facts::is_first_control_plane(cluster, node) && cluster.network.cni.is_some())
             .then(|| format!("/{}", facts::CNI_MANIFEST)),
         cni_marker: format!("/{}", facts::CNI_MARKER),

@@ -63,6 +63,10 @@ fn run_stubbed_failing(
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
             .expect("chmod stub");
     }
+    // The services' change digest (bundle_digest) runs the real cat, sha256sum and cut;
+    // its state folder is under HAC_ROOT (made here: mkdir is a stub).
+    real_tools(&bin);
+    std::fs::create_dir_all(dir.join("root/var/lib/hac")).expect("state folder");
     // prepare.sh (its own tests are in prepare.rs) is a stub under HAC_ROOT.
     let prepare = dir.join("root/etc/hac/prepare.sh");
     std::fs::create_dir_all(prepare.parent().expect("parent")).expect("mkdir");
@@ -83,17 +87,33 @@ fn run_stubbed_failing(
         .env("HAC_ROOT", dir.join("root"))
         .env("HAC_WAIT_TRIES", "3")
         .env("HAC_WAIT_SECONDS", "0"));
-    let calls = std::fs::read_to_string(&log)
-        .unwrap_or_default()
-        .lines()
-        .map(str::to_string)
-        .collect();
+    let calls = without_digest_calls(
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string),
+    );
     let output = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
     (out.status.code(), calls, output)
+}
+
+/// Links the real `cat`, `sha256sum` and `cut` into the stub folder `bin` (not logged).
+fn real_tools(bin: &std::path::Path) {
+    for t in ["cat", "sha256sum", "cut"] {
+        let _ = std::os::unix::fs::symlink(tool(t), bin.join(t));
+    }
+}
+
+/// The logged calls without the services' change-digest bookkeeping (reading the manifest's
+/// paths with sed, making the state folder), which the expectations leave out.
+fn without_digest_calls(calls: impl Iterator<Item = String>) -> Vec<String> {
+    calls
+        .filter(|c| !c.starts_with("sed -n s/^ *\"path\"") && !c.ends_with("/var/lib/hac"))
+        .collect()
 }
 
 /// `script` without its call of `await_keys` (the samples keep keys out of the user-data,
@@ -477,6 +497,7 @@ fn run_detection(script: &[u8], ip_output: &str) -> (Option<i32>, Vec<String>, S
         .arg(&script_path)
         .arg("services")
         .env_clear()
+        .env("HAC_ROOT", dir.join("root"))
         .env("PATH", format!("{}:/usr/bin:/bin", bin.display())));
     let calls = std::fs::read_to_string(&log)
         .unwrap_or_default()
@@ -637,7 +658,16 @@ fn bootstrap_waits_for_the_key_archive_unpacks_it_and_deletes_it() {
         .replace(" /etc/", &format!(" {}/etc/", root.display()))
         .replace("-C /", &format!("-C {}", root.display()));
     let delivered = dir.join("hac-keys.tar.gz");
-    let env = [("HAC_KEYS_ARCHIVE", delivered.display().to_string())];
+    // prepare.sh (tested in prepare.rs) is a no-op stand-in under HAC_ROOT.
+    let prepare = root.join("etc/hac/prepare.sh");
+    std::fs::create_dir_all(prepare.parent().expect("parent")).expect("mkdir");
+    std::fs::write(&prepare, "#!/bin/sh\nexit 0\n").expect("prepare stub");
+    std::fs::set_permissions(&prepare, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    std::fs::create_dir_all(root.join("var/lib/hac")).expect("state folder");
+    let env = [
+        ("HAC_KEYS_ARCHIVE", delivered.display().to_string()),
+        ("HAC_ROOT", root.display().to_string()),
+    ];
 
     // Not delivered: a line per try, then exit 1; nothing else runs.
     let (code, calls, output) = run_with_system_tools(dir, &script, &[], &env, &[]);
@@ -660,6 +690,28 @@ fn bootstrap_waits_for_the_key_archive_unpacks_it_and_deletes_it() {
     std::fs::write(&delivered, &archive.contents[..archive.contents.len() / 2]).expect("partial");
     let (code, _, output) = run_with_system_tools(dir, &script, &[], &env, &[]);
     assert_eq!(code, Some(1), "a truncated archive was unpacked:\n{output}");
+
+    // Another node's archive (master-1's holds the same paths): refused, nothing unpacked.
+    let other = bundle
+        .files
+        .iter()
+        .find(|f| f.path == "cloud-init/master-1-keys.tar.gz")
+        .expect("the key archive of master-1");
+    std::fs::write(&delivered, &other.contents).expect("deliver the wrong one");
+    let (code, _, output) = run_with_system_tools(dir, &script, &[], &env, &[]);
+    assert_eq!(
+        code,
+        Some(1),
+        "another node's archive was accepted:\n{output}"
+    );
+    assert!(
+        output.contains("is not cloud-init/master-0-keys.tar.gz of this build"),
+        "{output}"
+    );
+    assert!(
+        !root.join("etc/kubernetes/pki/apiserver.key").exists(),
+        "another node's keys were unpacked"
+    );
 
     // Delivered: unpacked (the private files with their modes), deleted, then the phases run.
     std::fs::write(&delivered, &archive.contents).expect("deliver");

@@ -542,6 +542,8 @@ fn detect_and_check(
     tool("ip");
     let conf_path = dir.join(format!("{node}-hac-interface.conf"));
     let _ = std::fs::remove_file(&conf_path);
+    // A fresh state folder (HAC_ROOT), so each call starts the services anew.
+    let _ = std::fs::remove_dir_all(dir.join(format!("{node}-root")));
     // Without its wait for the key archive (this machine has no keys in place; the wait
     // has its own test in scripts.rs).
     let mut in_call = false;
@@ -593,7 +595,7 @@ fn detect_and_check(
         0o755,
     );
     let shell = format!(
-        "{setup}\nPATH={}:/usr/sbin:/usr/bin:/sbin:/bin sh {} services > {dir}/{node}.out 2>&1; echo $? > {dir}/{node}.rc\n{} -t -f {} > {dir}/{node}.k.out 2>&1; echo $? > {dir}/{node}.k.rc",
+        "{setup}\nHAC_ROOT={dir}/{node}-root PATH={}:/usr/sbin:/usr/bin:/sbin:/bin sh {} services > {dir}/{node}.out 2>&1; echo $? > {dir}/{node}.rc\n{} -t -f {} > {dir}/{node}.k.out 2>&1; echo $? > {dir}/{node}.k.rc",
         stubs.display(),
         script.display(),
         keepalived.display(),

@@ -80,10 +80,9 @@ fn yaml_files(
         {
             // (cloud-init/<node>-keys.tar.gz is an archive, not YAML.)
             let keys = cluster.outputs.cloud_init_keys;
-            let (data, _) =
-                hac_render::cloud_init::fitted_user_data(node, &bundle.hosts[node], keys)
-                    .expect("user-data");
-            serde_json::to_value(data).expect("to_value")
+            let rendered =
+                hac_render::cloud_init::render(node, &bundle.hosts[node], keys).expect("user-data");
+            serde_json::to_value(rendered.data).expect("to_value")
         } else if f.path == "ansible/inventory.yml" {
             hac_render::ansible::inventory(cluster)
         } else if f.path == "ansible/site.yml" {

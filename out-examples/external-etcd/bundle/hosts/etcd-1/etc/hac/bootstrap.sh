@@ -46,6 +46,12 @@ await_keys() {
         n=$((n + 1))
         sleep "${HAC_WAIT_SECONDS:-10}"
     done
+    # Only this node's archive of this build: another's would install keys that do not match
+    # this node's certificates. (Its digest says nothing of the keys themselves.)
+    if [ "$(sha256sum <"$archive" | cut -d' ' -f1)" != "0641d397a9c3912dcb8baf1297d67cf9dfab84fab67f4abd93e27057c5ded71c" ]; then
+        echo "hac: $archive is not cloud-init/etcd-1-keys.tar.gz of this build (another node's, or an older build's): copy that file there and run this again" 1>&2
+        exit 1
+    fi
     # --no-overwrite-dir --touch: existing folders keep their owner, mode and mtime (a new
     # file in one updates its mtime to now, as any write does; never to the archive's epoch).
     tar -xzf "$archive" -C / --no-overwrite-dir --touch
@@ -61,7 +67,9 @@ start_services() {
     # Files unchanged since the services last started, and the services running: nothing
     # to do, so a rerun restarts nothing.
     digest=$(bundle_digest)
-    if [ "$(cat /var/lib/hac/services.sha256 2>/dev/null || true)" = "$digest" ] \
+    # HAC_ROOT (tests only) stands in for / in the state folder, as in prepare.sh.
+    hac_state="${HAC_ROOT:-}/var/lib/hac"
+    if [ "$(cat "$hac_state/services.sha256" 2>/dev/null || true)" = "$digest" ] \
         && systemctl is-active --quiet etcd; then
         echo "hac: services unchanged"
         return 0
@@ -80,8 +88,8 @@ start_services() {
     # --no-block: a member reports ready only once a quorum of members runs, so waiting
     # here would stall the first member until the others start.
     systemctl enable --now --no-block etcd
-    mkdir -p /var/lib/hac
-    echo "$digest" >/var/lib/hac/services.sha256
+    mkdir -p "$hac_state"
+    echo "$digest" >"$hac_state/services.sha256"
     echo "hac: changed (services)"
 }
 

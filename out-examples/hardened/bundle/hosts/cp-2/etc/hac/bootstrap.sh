@@ -50,6 +50,12 @@ await_keys() {
         n=$((n + 1))
         sleep "${HAC_WAIT_SECONDS:-10}"
     done
+    # Only this node's archive of this build: another's would install keys that do not match
+    # this node's certificates. (Its digest says nothing of the keys themselves.)
+    if [ "$(sha256sum <"$archive" | cut -d' ' -f1)" != "7e68a033e0bd1aee3402f7e1538aa98368b80fd83edfa665abd56a709fad204b" ]; then
+        echo "hac: $archive is not cloud-init/cp-2-keys.tar.gz of this build (another node's, or an older build's): copy that file there and run this again" 1>&2
+        exit 1
+    fi
     # --no-overwrite-dir --touch: existing folders keep their owner, mode and mtime (a new
     # file in one updates its mtime to now, as any write does; never to the archive's epoch).
     tar -xzf "$archive" -C / --no-overwrite-dir --touch
@@ -66,6 +72,7 @@ start_services() {
     modprobe br_netfilter
     sysctl --system >/dev/null
 }
+
 # wait_until WHAT COMMAND...: runs COMMAND until it succeeds, a bounded number of times.
 wait_until() {
     what=$1
@@ -84,13 +91,24 @@ wait_until() {
     echo "hac: $what: ready"
 }
 
+# place_kube_vip: kube-vip's static pod goes in after `kubeadm join` (whose preflight wants
+# /etc/kubernetes/manifests empty); put back when the bundle's copy changed.
+place_kube_vip() {
+    if ! cmp -s /etc/hac/kube-vip.yaml /etc/kubernetes/manifests/kube-vip.yaml; then
+        install -m 0600 /etc/hac/kube-vip.yaml /etc/kubernetes/manifests/kube-vip.yaml
+        echo "hac: changed (kube-vip placed in /etc/kubernetes/manifests/kube-vip.yaml)"
+    fi
+}
+
 run_kubeadm() {
     if [ -f /etc/kubernetes/kubelet.conf ]; then
         echo "cp-2 is already part of the cluster; skipping kubeadm"
+        place_kube_vip
         return 0
     fi
     wait_until "the API at https://api.hardened.example.internal:6443/readyz" curl -ksf --max-time 5 https://api.hardened.example.internal:6443/readyz
     kubeadm join --config /etc/kubernetes/kubeadm-config.yaml
+    place_kube_vip
     echo "hac: changed (kubeadm)"
 }
 
@@ -99,10 +117,10 @@ if [ "$phase" = all ] || [ "$phase" = prepare ]; then
 fi
 # The key archive is not needed to install packages.
 [ "$phase" = prepare ] || await_keys \
+    /etc/hac/kube-vip.yaml \
     /etc/kubernetes/admin.conf \
     /etc/kubernetes/controller-manager.conf \
     /etc/kubernetes/kubeadm-config.yaml \
-    /etc/kubernetes/manifests/kube-vip.yaml \
     /etc/kubernetes/pki/apiserver-etcd-client.key \
     /etc/kubernetes/pki/apiserver-kubelet-client.key \
     /etc/kubernetes/pki/apiserver.key \

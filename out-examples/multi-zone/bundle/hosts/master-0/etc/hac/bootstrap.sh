@@ -46,6 +46,12 @@ await_keys() {
         n=$((n + 1))
         sleep "${HAC_WAIT_SECONDS:-10}"
     done
+    # Only this node's archive of this build: another's would install keys that do not match
+    # this node's certificates. (Its digest says nothing of the keys themselves.)
+    if [ "$(sha256sum <"$archive" | cut -d' ' -f1)" != "8ad212eed8f0f2af523bb04c017ca8b6153dacd70f35735784073759965c38fd" ]; then
+        echo "hac: $archive is not cloud-init/master-0-keys.tar.gz of this build (another node's, or an older build's): copy that file there and run this again" 1>&2
+        exit 1
+    fi
     # --no-overwrite-dir --touch: existing folders keep their owner, mode and mtime (a new
     # file in one updates its mtime to now, as any write does; never to the archive's epoch).
     tar -xzf "$archive" -C / --no-overwrite-dir --touch

@@ -112,7 +112,7 @@ for pkg in kubelet kubeadm kubectl; do
     esac
 done
 if [ -n "$mismatch" ]; then
-    fail "installed packages are not Kubernetes 1.32.1:$mismatch upgrade them the kubeadm way (on each node in turn: apt-mark unhold kubeadm && apt-get install kubeadm=1.32.1-* && kubeadm upgrade apply|node, then kubelet and kubectl), then run this again"
+    fail "installed packages are not Kubernetes 1.32.1:$mismatch if one came from another repository (e.g. the Google Cloud SDK's kubectl, version 1:5xx), remove it (apt-get remove) and run this again; otherwise upgrade them the kubeadm way (on each node in turn: apt-mark unhold kubeadm && apt-get install kubeadm=1.32.1-* && kubeadm upgrade apply|node, then kubelet and kubectl), then run this again"
 fi
 if [ -n "$install" ]; then
     did "packages: installing$install"

@@ -66,6 +66,12 @@ await_keys() {
         n=$((n + 1))
         sleep "${HAC_WAIT_SECONDS:-10}"
     done
+    # Only this node's archive of this build: another's would install keys that do not match
+    # this node's certificates. (Its digest says nothing of the keys themselves.)
+    if [ "$(sha256sum <"$archive" | cut -d' ' -f1)" != "ad44a1994a84e4d88038a5fe2b8f47773523489b3b180db175444724305a164c" ]; then
+        echo "hac: $archive is not cloud-init/master-2-keys.tar.gz of this build (another node's, or an older build's): copy that file there and run this again" 1>&2
+        exit 1
+    fi
     # --no-overwrite-dir --touch: existing folders keep their owner, mode and mtime (a new
     # file in one updates its mtime to now, as any write does; never to the archive's epoch).
     tar -xzf "$archive" -C / --no-overwrite-dir --touch
@@ -84,7 +90,9 @@ start_services() {
     # Files unchanged since the services last started, and the services running: nothing
     # to do, so a rerun restarts nothing.
     digest=$(bundle_digest)
-    if [ "$(cat /var/lib/hac/services.sha256 2>/dev/null || true)" = "$digest" ] \
+    # HAC_ROOT (tests only) stands in for / in the state folder, as in prepare.sh.
+    hac_state="${HAC_ROOT:-}/var/lib/hac"
+    if [ "$(cat "$hac_state/services.sha256" 2>/dev/null || true)" = "$digest" ] \
         && systemctl is-active --quiet nginx \
         && systemctl is-active --quiet keepalived; then
         echo "hac: services unchanged"
@@ -95,8 +103,8 @@ start_services() {
     keepalived_interface
     systemctl enable --now keepalived
     systemctl reload-or-restart keepalived
-    mkdir -p /var/lib/hac
-    echo "$digest" >/var/lib/hac/services.sha256
+    mkdir -p "$hac_state"
+    echo "$digest" >"$hac_state/services.sha256"
     echo "hac: changed (services)"
 }
 
@@ -106,6 +114,7 @@ bundle_digest() {
         while read -r f; do sha256sum "/$f" 2>&1 || true; done |
         cat /etc/hac/manifest.json - | sha256sum | cut -d' ' -f1
 }
+
 # wait_until WHAT COMMAND...: runs COMMAND until it succeeds, a bounded number of times.
 wait_until() {
     what=$1

@@ -50,6 +50,12 @@ await_keys() {
         n=$((n + 1))
         sleep "${HAC_WAIT_SECONDS:-10}"
     done
+    # Only this node's archive of this build: another's would install keys that do not match
+    # this node's certificates. (Its digest says nothing of the keys themselves.)
+    if [ "$(sha256sum <"$archive" | cut -d' ' -f1)" != "a3e36161b7fc2831fdda7813e6ae005303356886eb53b1cc2a65fdefc15b0eea" ]; then
+        echo "hac: $archive is not cloud-init/worker-0-keys.tar.gz of this build (another node's, or an older build's): copy that file there and run this again" 1>&2
+        exit 1
+    fi
     # --no-overwrite-dir --touch: existing folders keep their owner, mode and mtime (a new
     # file in one updates its mtime to now, as any write does; never to the archive's epoch).
     tar -xzf "$archive" -C / --no-overwrite-dir --touch
@@ -66,6 +72,7 @@ start_services() {
     modprobe br_netfilter
     sysctl --system >/dev/null
 }
+
 # wait_until WHAT COMMAND...: runs COMMAND until it succeeds, a bounded number of times.
 wait_until() {
     what=$1
