@@ -13,29 +13,29 @@
 //! mutual TLS: the play's etcd gate waits for them).
 //!
 //! Faked, because there is no internet: only the packages' contents and the repository's
-//! location. The test builds a stand-in of pkgs.k8s.io's flat repository (`dpkg-deb
-//! --build`, a `Packages` index, an `InRelease` clearsigned by a throwaway gpg key), copies
-//! it to /opt/hac-test/repo on each node and points the cluster at it (`hosts = { packages
-//! = "mirror"; mirror = "file:///opt/hac-test/repo/"; repositoryKey = <the test key>; }`).
-//! It holds kubelet, kubeadm and kubectl 1.31.4-1.1, plus a stand-in of each distribution
-//! package prepare.sh installs that the machine lacks (containerd, etcd-server): the
-//! machine's own apt sources cannot be reached from the namespaces, so each node's overlay
-//! hides them (/etc/apt/sources.list.d emptied, sources.list blanked: whiteouts, the
-//! machine's files are untouched), and the machine's own kubelet, kubeadm or kubectl
-//! package, if any (e.g. Google Cloud SDK's kubectl 1:528), is purged in the overlay first:
-//! prepare.sh rightly refuses a kubectl of another release. The kubeadm package carries
-//! tests/fixtures/ansible-play/fakes/kubeadm as /usr/bin/kubeadm (it records the call,
-//! writes kubelet.conf and, on `init`, starts an HTTPS server answering `/readyz` with the
-//! node's apiserver certificate; tests/k8s_control_plane.rs runs the real kubeadm); kubelet,
-//! kubectl and containerd carry the answer-`--version` stubs of
-//! tests/fixtures/ansible-play/packages.
+//! location, as `e2e_support::nodes` sets the nodes up: a stand-in of pkgs.k8s.io's flat
+//! repository (`dpkg-deb --build`, a `Packages` index, an `InRelease` clearsigned by a
+//! throwaway gpg key) copied to /opt/hac-test/repo on each node, which the cluster points
+//! at (`hosts = { packages = "mirror"; mirror = "file:///opt/hac-test/repo/"; repositoryKey
+//! = <the test key>; }`). It holds kubelet, kubeadm and kubectl 1.31.4-1.1, plus a stand-in
+//! of each distribution package prepare.sh installs that the machine lacks (containerd,
+//! etcd-server): the machine's own apt sources cannot be reached from the namespaces, so
+//! each node's overlay hides them (/etc/apt/sources.list.d emptied, sources.list blanked:
+//! whiteouts, the machine's files are untouched), and the machine's own kubelet, kubeadm or
+//! kubectl package, if any (e.g. Google Cloud SDK's kubectl 1:528), is purged in the
+//! overlay first: prepare.sh rightly refuses a kubectl of another release. The kubeadm
+//! package carries tests/fixtures/e2e-nodes/fakes/kubeadm as /usr/bin/kubeadm (it records
+//! the call with the time, writes kubelet.conf and, on `init`, starts an HTTPS server,
+//! /opt/hac-test/fake-apiserver.py, answering `/readyz` with the node's apiserver
+//! certificate; tests/k8s_control_plane.rs runs the real kubeadm); kubelet, kubectl and
+//! containerd carry the answer-`--version` stubs of tests/fixtures/e2e-nodes/packages.
 //!
 //! Faked, because it cannot run in a namespace, each a script in
-//! tests/fixtures/ansible-play/fakes installed at /opt/hac-test/bin on the node (first in
-//! PATH): `systemctl` (no systemd as PID 1: it records calls, starts etcd from its unit,
-//! marks other units active, remembers `enable` and `mask` for `is-enabled`, lists no swap
-//! unit), `modprobe` and `sysctl` (the kernel is the host's: recorded only). The external
-//! load balancer's address is a second address of master-0.
+//! tests/fixtures/e2e-nodes/fakes installed at /opt/hac-test/bin on the node (first in
+//! PATH): `systemctl` (no systemd as PID 1: it records calls with the time, starts etcd
+//! from its unit, marks other units active, remembers `enable` and `mask` for `is-enabled`,
+//! lists no swap unit), `modprobe` and `sysctl` (the kernel is the host's: recorded only).
+//! The external load balancer's address is a second address of master-0.
 //!
 //! Asserted: the first run (tree output) converges with failed=0, the prepare phase reports
 //! changed everywhere, installs kubelet, kubeadm and kubectl 1.31.4-1.1 on every node from
@@ -49,13 +49,12 @@
 //! after the test as before.
 
 mod e2e_support;
-use e2e_support::netlab::*;
+use e2e_support::nodes::*;
 use e2e_support::*;
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
 
 const NODES: [(&str, &str); 4] = [
     ("master-0", "10.77.0.11/24"),
@@ -67,189 +66,18 @@ const NODES: [(&str, &str); 4] = [
 /// The external load balancer's address (added to master-0, where the fake apiserver runs).
 const LB_ADDRESS: &str = "10.77.0.100/24";
 
-/// The Kubernetes packages prepare.sh installs on every node (all run a kubelet), and their
-/// version in the stand-in repository (pkgs.k8s.io's for Kubernetes 1.31.4).
-const K8S_PACKAGES: [&str; 3] = ["kubeadm", "kubectl", "kubelet"];
-const K8S_PACKAGE_VERSION: &str = "1.31.4-1.1";
-
-/// Where each node holds the stand-in repository (the cluster's `hosts.mirror`).
-const REPO_IN_NODE: &str = "opt/hac-test/repo";
-
 /// The PATH of the connection plugin (tests/fixtures/ansible-play/connection_plugins).
 const NODE_PATH: &str =
     "/opt/hac-test/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-/// The version of `package` installed on the machine, if any.
-fn installed_version(package: &str) -> Option<String> {
-    let o = run(Command::new("dpkg-query")
-        .args(["-W", "-f", "${Status} ${Version}"])
-        .arg(package));
-    parse_installed(&text(&o.stdout))
-}
-
-/// `dpkg-query -W -f '${Status} ${Version}'` → the version, when installed (or held).
-fn parse_installed(status: &str) -> Option<String> {
-    let status = status.trim();
-    ["install ok installed ", "hold ok installed "]
-        .iter()
-        .find_map(|p| status.strip_prefix(p))
-        .map(str::to_string)
-}
-
-fn mkdir_0755(dir: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::create_dir_all(dir).unwrap();
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
-
-fn sha256sum(file: &Path) -> String {
-    let o = run(Command::new("sha256sum").arg(file));
-    assert!(o.status.success(), "sha256sum: {}", text(&o.stderr));
-    text(&o.stdout)
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string()
-}
-
-/// The stand-in Kubernetes package repository (see the module comment).
-struct Repository {
-    dir: PathBuf,
-    /// The armored public key its InRelease is signed with (the cluster's `repositoryKey`).
-    key: String,
-    /// The distribution packages prepare.sh installs that the machine lacks, which the
-    /// repository stands in for (containerd on every node, etcd-server on the masters).
-    stand_ins: Vec<&'static str>,
-}
-
-/// Builds the stand-in repository under `tmp/repo`: a flat apt repository as pkgs.k8s.io's
-/// (`deb [signed-by=…] file:///opt/hac-test/repo/ /`) with `Packages`, `Release` and an
-/// `InRelease` clearsigned by a throwaway gpg key.
-fn build_repository(tmp: &Path) -> Repository {
-    let fixtures = root().join("tests/fixtures/ansible-play");
-    // (name, version, the file it installs as /usr/bin/<name>)
-    let mut packages: Vec<(&'static str, &str, Option<PathBuf>)> = vec![
-        (
-            "kubelet",
-            K8S_PACKAGE_VERSION,
-            Some(fixtures.join("packages/kubelet")),
-        ),
-        (
-            "kubeadm",
-            K8S_PACKAGE_VERSION,
-            Some(fixtures.join("fakes/kubeadm")),
-        ),
-        (
-            "kubectl",
-            K8S_PACKAGE_VERSION,
-            Some(fixtures.join("packages/kubectl")),
-        ),
-    ];
-    let mut stand_ins = Vec::new();
-    if installed_version("containerd").is_none() {
-        packages.push((
-            "containerd",
-            "1.6.20~ds1-1+hactest1",
-            Some(fixtures.join("packages/containerd")),
-        ));
-        stand_ins.push("containerd");
-    }
-    if installed_version("etcd-server").is_none() {
-        // Empty: the machine's etcd (the test requires one) is what the nodes run.
-        packages.push(("etcd-server", "3.4.23-4+hactest1", None));
-        stand_ins.push("etcd-server");
-    }
-    let dir = tmp.join("repo");
-    mkdir_0755(&dir);
-    let mut index = String::new();
-    for (name, version, content) in &packages {
-        let tree = tmp.join("debs").join(name);
-        mkdir_0755(&tree.join("DEBIAN"));
-        let control = format!(
-            "Package: {name}\nVersion: {version}\nArchitecture: all\nMaintainer: hac tests <tests@hac.invalid>\nSection: admin\nPriority: optional\nDescription: test stand-in for {name} (tests/ansible_play.rs)\n"
-        );
-        std::fs::write(tree.join("DEBIAN/control"), &control).unwrap();
-        if let Some(src) = content {
-            let bin = tree.join("usr/bin");
-            for d in ["usr", "usr/bin"] {
-                mkdir_0755(&tree.join(d));
-            }
-            std::fs::copy(src, bin.join(name)).unwrap();
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(bin.join(name), std::fs::Permissions::from_mode(0o755))
-                .unwrap();
-        }
-        let deb = format!("{name}_{version}_all.deb");
-        let o = run(Command::new("dpkg-deb")
-            .args(["--root-owner-group", "--build"])
-            .arg(&tree)
-            .arg(dir.join(&deb)));
-        assert!(o.status.success(), "dpkg-deb {name}: {}", text(&o.stderr));
-        let size = std::fs::metadata(dir.join(&deb)).unwrap().len();
-        let sha = sha256sum(&dir.join(&deb));
-        index.push_str(&format!(
-            "{control}Filename: {deb}\nSize: {size}\nSHA256: {sha}\n\n"
-        ));
-    }
-    std::fs::write(dir.join("Packages"), &index).unwrap();
-    let size = index.len();
-    let sha = sha256sum(&dir.join("Packages"));
-    std::fs::write(
-        dir.join("Release"),
-        format!("Origin: hac-test\nLabel: hac-test\nDate: Thu, 01 Jan 2015 00:00:00 UTC\nSHA256:\n {sha} {size} Packages\n"),
-    )
-    .unwrap();
-    // A throwaway key; its agent is stopped once InRelease is signed.
-    let home = tmp.join("gnupg");
-    std::fs::create_dir_all(&home).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o700)).unwrap();
-    let gpg = |args: &[&str]| -> Vec<u8> {
-        let o = run(Command::new("gpg")
-            .env("GNUPGHOME", &home)
-            .args(["--batch", "--yes", "--passphrase", ""])
-            .args(args));
-        assert!(o.status.success(), "gpg {args:?}: {}", text(&o.stderr));
-        o.stdout
-    };
-    gpg(&[
-        "--quick-gen-key",
-        "hac test repository <repository@hac.invalid>",
-        "rsa2048",
-        "sign",
-        "never",
-    ]);
-    let key = String::from_utf8(gpg(&["--armor", "--export"])).unwrap();
-    let release = dir.join("Release").to_string_lossy().into_owned();
-    let inrelease = dir.join("InRelease").to_string_lossy().into_owned();
-    gpg(&["--clearsign", "-o", &inrelease, &release]);
-    let _ = run(Command::new("gpgconf")
-        .env("GNUPGHOME", &home)
-        .args(["--kill", "all"]));
-    assert!(key.contains("BEGIN PGP PUBLIC KEY BLOCK"), "{key}");
-    Repository {
-        dir,
-        key,
-        stand_ins,
-    }
-}
-
-/// What of the machine's apt configuration and packages the test changes in the nodes'
-/// overlays (sources hidden, Kubernetes packages purged): the machine's own must be the
-/// same after the test as before. (Other packages are not compared: the machine may
-/// install some meanwhile, such as scripts/install-test-deps.sh run by another task.)
-fn machine_apt_state() -> (Vec<String>, Option<Vec<u8>>, Vec<Option<String>>) {
-    let mut sources: Vec<String> = std::fs::read_dir("/etc/apt/sources.list.d")
-        .map(|d| {
-            d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    sources.sort();
-    let list = std::fs::read("/etc/apt/sources.list").ok();
-    let packages = K8S_PACKAGES.iter().map(|p| installed_version(p)).collect();
-    (sources, list, packages)
-}
+/// The lab: the fakes in /opt/hac-test/bin, first in the connection plugin's PATH.
+const SETUP: Setup = Setup {
+    tag: "ap",
+    nodes: &NODES,
+    lb_address: LB_ADDRESS,
+    path: NODE_PATH,
+    fakes_in: "opt/hac-test/bin",
+};
 
 fn cluster(audit: bool, repository_key: &str) -> String {
     let audit = if audit {
@@ -257,29 +85,11 @@ fn cluster(audit: bool, repository_key: &str) -> String {
     } else {
         ""
     };
-    // A Nix string: the armored key (base64, no quote, backslash or `$`) with its newlines
-    // escaped.
-    let key = repository_key.replace('\n', "\\n");
-    format!(
-        r#"# Test-only cluster of tests/ansible_play.rs.
-{{ lib, ... }}:
-{{
-  name = "play";
-  kubernetesVersion = "1.31.4";
-  epoch = "2026-01-01T00:00:00Z";
-  controlPlane = {{
-    loadBalancer = {{ kind = "external"; address = "10.77.0.100"; }};
-    port = 6443;
-    {audit}
-  }};
-  etcd = {{ topology = "external"; version = "3.4.23"; binary = "/usr/bin/etcd"; }};
-  network.pods = "10.244.0.0/16";
-  hosts = {{ packages = "mirror"; mirror = "file:///{REPO_IN_NODE}/"; repositoryKey = "{key}"; }};
-  nodes =
-    lib.nodes {{ prefix = "master"; count = 3; first = "10.77.0.11/24"; roles = [ "control-plane" "etcd" ]; }}
-    // {{ worker-0 = {{ roles = [ "worker" ]; address = "10.77.0.31/24"; }}; }};
-}}
-"#
+    SETUP.cluster(
+        "tests/ansible_play.rs",
+        "play",
+        &format!("    {audit}\n"),
+        repository_key,
     )
 }
 
@@ -308,13 +118,6 @@ struct DirMeta {
     mode: u32,
     mtime: (i64, i64),
     entries: Vec<String>,
-}
-
-/// One node: its holder process (the namespaces and root) and its overlay's upper folder.
-struct Node {
-    name: &'static str,
-    pid: u32,
-    upper: PathBuf,
 }
 
 fn dir_meta_at(p: &Path) -> Option<DirMeta> {
@@ -364,12 +167,8 @@ impl DirSnapshot {
     }
 }
 
+/// The play's own views of a node (the rest is `e2e_support::nodes`).
 impl Node {
-    /// A path inside the node's root, as the test (outside its namespaces) reaches it.
-    fn path(&self, inside: &str) -> PathBuf {
-        PathBuf::from(format!("/proc/{}/root/{inside}", self.pid))
-    }
-
     fn dir_meta(&self, dir: &str) -> Option<DirMeta> {
         dir_meta_at(&self.path(dir))
     }
@@ -377,174 +176,13 @@ impl Node {
     fn system_dirs(&self) -> BTreeMap<&'static str, DirMeta> {
         system_dirs_at(&self.path(""))
     }
-
-    /// Runs `argv` in the node (its namespaces and root) as the connection plugin does.
-    fn exec(&self, argv: &[&str]) -> std::process::Output {
-        run(Command::new("nsenter")
-            .args(["--target", &self.pid.to_string()])
-            .args(["--net", "--mount", "--uts", "--root", "--wd=/"])
-            .args(["env", "-i", &format!("PATH={NODE_PATH}")])
-            .args(["HOME=/root", "LANG=C.UTF-8"])
-            .args(argv))
-    }
-
-    /// The version of `package` installed in the node, if any.
-    fn package(&self, package: &str) -> Option<String> {
-        let o = self.exec(&["dpkg-query", "-W", "-f", "${Status} ${Version}", package]);
-        parse_installed(&text(&o.stdout))
-    }
-
-    fn calls(&self) -> String {
-        std::fs::read_to_string(self.path("var/log/hac-test/calls.log")).unwrap_or_default()
-    }
-
-    /// Files the node gained or changed (its overlay's upper folder) whose name looks like
-    /// an archive.
-    fn archives(&self) -> Vec<PathBuf> {
-        files_under(&self.upper)
-            .into_iter()
-            .filter(|p| {
-                let s = p.to_string_lossy();
-                s.ends_with(".tar.gz") || s.ends_with(".tgz") || s.contains("hac-node")
-            })
-            .collect()
-    }
 }
 
-/// The lab and the nodes; on drop every process left in a node's network namespace (etcd,
-/// the fake apiserver) is killed before the lab removes the namespaces.
-struct Nodes {
-    lab: Lab,
-    nodes: Vec<Node>,
-}
-
-impl Drop for Nodes {
-    fn drop(&mut self) {
-        for (name, _) in NODES {
-            let ns = self.lab.ns(name);
-            if let Ok(o) = Command::new("ip").args(["netns", "pids", &ns]).output() {
-                for pid in text(&o.stdout).split_whitespace() {
-                    let _ = Command::new("kill").args(["-KILL", pid]).status();
-                }
-            }
-        }
-    }
-}
-
-/// The holder: a private mount namespace with the overlay root, /proc, /dev, /sys and a
-/// fresh /run and /tmp, then `chroot` into it; it writes its PID first.
-const HOLDER: &str = r#"set -e
-d=$0
-mount -t overlay overlay -o "lowerdir=/,upperdir=$d/upper,workdir=$d/work" "$d/root"
-mount -t proc proc "$d/root/proc"
-mount --rbind /dev "$d/root/dev"
-mount --rbind /sys "$d/root/sys"
-mount -t tmpfs -o mode=0755 tmpfs "$d/root/run"
-mount -t tmpfs -o mode=1777 tmpfs "$d/root/tmp"
-echo $$ >"$d/pid"
-exec chroot "$d/root" sleep infinity
-"#;
-
-fn start_nodes(tmp: &Path, repository: &Repository) -> Nodes {
-    let cidrs: Vec<(String, String)> = NODES
-        .iter()
-        .map(|(n, a)| (n.to_string(), a.to_string()))
-        .collect();
-    let hosts_file = format!(
-        "127.0.0.1 localhost\n{}",
-        NODES
-            .iter()
-            .map(|(n, a)| format!("{} {n}\n", a.split('/').next().unwrap()))
-            .collect::<String>()
-    );
-    let mut lab = Lab::new("ap", tmp, &cidrs, &hosts_file);
-    let master0 = lab.ns("master-0");
-    let o =
-        run(Command::new("ip").args(["-n", &master0, "addr", "add", LB_ADDRESS, "dev", "eth0"]));
-    assert!(o.status.success(), "{}", text(&o.stderr));
-    let fixtures = root().join("tests/fixtures/ansible-play/fakes");
-    let mut nodes = Vec::new();
-    for (name, _) in NODES {
-        let d = tmp.join("nodes").join(name);
-        for sub in ["upper", "work", "root"] {
-            std::fs::create_dir_all(d.join(sub)).unwrap();
-        }
-        lab.spawn(
-            name,
-            &format!("holder-{name}"),
-            &[
-                "unshare".into(),
-                "--mount".into(),
-                "--propagation".into(),
-                "private".into(),
-                "sh".into(),
-                "-c".into(),
-                HOLDER.into(),
-                d.to_string_lossy().into_owned(),
-            ],
-        );
-        let pid_file = d.join("pid");
-        wait_until(&lab, Duration::from_secs(20), "node root", || {
-            std::fs::read_to_string(&pid_file).is_ok_and(|s| s.ends_with('\n'))
-        });
-        let pid: u32 = std::fs::read_to_string(&pid_file)
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap();
-        // chroot has run once /proc/PID/root is the overlay (its /opt/hac-test is ours).
-        wait_until(&lab, Duration::from_secs(20), "chroot", || {
-            std::fs::read_link(format!("/proc/{pid}/root")).is_ok_and(|r| r.ends_with("root"))
-        });
-        let node = Node {
-            name,
-            pid,
-            upper: d.join("upper"),
-        };
-        // The fakes (see the module comment); kubeadm comes from the stand-in package.
-        let bin = node.path("opt/hac-test/bin");
-        std::fs::create_dir_all(&bin).unwrap();
-        for (from, to) in [
-            ("systemctl", "systemctl"),
-            ("record", "modprobe"),
-            ("record", "sysctl"),
-            ("fake-apiserver.py", "fake-apiserver.py"),
-        ] {
-            std::fs::copy(fixtures.join(from), bin.join(to)).unwrap();
-        }
-        // The stand-in repository, at the cluster's `hosts.mirror`.
-        let repo = node.path(REPO_IN_NODE);
-        mkdir_0755(&repo);
-        for entry in std::fs::read_dir(&repository.dir).unwrap() {
-            let entry = entry.unwrap();
-            std::fs::copy(entry.path(), repo.join(entry.file_name())).unwrap();
-        }
-        // The machine's apt sources cannot be reached from the node: hidden in its overlay
-        // (whiteouts; the machine's files stay).
-        if let Ok(dir) = std::fs::read_dir(node.path("etc/apt/sources.list.d")) {
-            for entry in dir {
-                std::fs::remove_file(entry.unwrap().path()).unwrap();
-            }
-        }
-        if node.path("etc/apt/sources.list").exists() {
-            std::fs::write(node.path("etc/apt/sources.list"), "").unwrap();
-        }
-        // A host without Kubernetes packages: the machine's own (another release, such as
-        // Google Cloud SDK's kubectl) are purged in the overlay.
-        for package in K8S_PACKAGES {
-            if node.package(package).is_some() {
-                let o = node.exec(&["dpkg", "--purge", package]);
-                assert!(
-                    o.status.success(),
-                    "purging the machine's {package} in {name}: {}{}",
-                    text(&o.stdout),
-                    text(&o.stderr)
-                );
-            }
-            assert_eq!(node.package(package), None, "{package} on {name}");
-        }
-        // A system directory that exists before the play, with an owner, mode and mtime a
-        // tar extraction would reset.
+/// The nodes (see `e2e_support::nodes`), each with a system directory that exists before the
+/// play, with an owner, mode and mtime a tar extraction would reset.
+fn start_play_nodes(tmp: &Path, repository: &Repository) -> Nodes {
+    let nodes = start_nodes(tmp, &SETUP, repository);
+    for node in &nodes.nodes {
         let k8s = node.path("etc/kubernetes");
         std::fs::create_dir_all(&k8s).unwrap();
         let o = run(Command::new("sh")
@@ -552,9 +190,8 @@ fn start_nodes(tmp: &Path, repository: &Repository) -> Nodes {
             .arg("chown 0:4 \"$0\" && chmod 0751 \"$0\" && touch -d 2020-01-01T00:00:00Z \"$0\"")
             .arg(&k8s));
         assert!(o.status.success(), "{}", text(&o.stderr));
-        nodes.push(node);
     }
-    Nodes { lab, nodes }
+    nodes
 }
 
 struct Recap {
@@ -708,7 +345,12 @@ fn assert_dirs_kept(nodes: &[Node], snapshot: &DirSnapshot, what: &str) {
 
 fn assert_no_archive_left(nodes: &[Node], tmp: &Path, what: &str) {
     for n in nodes {
-        assert_eq!(n.archives(), Vec::<PathBuf>::new(), "{what}: on {}", n.name);
+        assert_eq!(
+            n.archives(&["hac-node"]),
+            Vec::<PathBuf>::new(),
+            "{what}: on {}",
+            n.name
+        );
     }
     let staging: Vec<_> = std::fs::read_dir(tmp.join("controller-tmp"))
         .unwrap()
@@ -723,26 +365,9 @@ fn assert_no_archive_left(nodes: &[Node], tmp: &Path, what: &str) {
 
 #[test]
 fn the_play_converges_is_idempotent_checkable_and_limited() {
-    for tool in [
-        "ansible-playbook",
-        "ip",
-        "unshare",
-        "nsenter",
-        "chroot",
-        "etcd",
-        "curl",
-        "python3",
-        "setpriv",
-        "useradd",
-        "apt-get",
-        "dpkg-deb",
-        "dpkg-query",
-        "gpg",
-        "gpgconf",
-        "sha256sum",
-    ] {
-        require_tool(tool);
-    }
+    require_tool("ansible-playbook");
+    require_tool("python3");
+    require_node_tools();
     let tmp = tempfile::Builder::new()
         .prefix("hac-ansible-play")
         .tempdir()
@@ -771,7 +396,7 @@ fn the_play_converges_is_idempotent_checkable_and_limited() {
     let (v1, v2) = (&bundles[0], &bundles[1]);
     assert!(v1.join("hosts/master-0").is_dir() && v2.join("hosts/master-0.tar.gz").is_file());
 
-    let lab = start_nodes(t, &repository);
+    let lab = start_play_nodes(t, &repository);
     let nodes = &lab.nodes;
     for n in nodes {
         let sources: Vec<_> = std::fs::read_dir(n.path("etc/apt/sources.list.d"))
@@ -807,14 +432,7 @@ fn the_play_converges_is_idempotent_checkable_and_limited() {
             n.name,
             first.output
         );
-        for package in K8S_PACKAGES {
-            assert_eq!(
-                n.package(package).as_deref(),
-                Some(K8S_PACKAGE_VERSION),
-                "{package} on {}",
-                n.name
-            );
-        }
+        n.assert_k8s_packages();
         let held = text(&n.exec(&["apt-mark", "showhold"]).stdout);
         for package in K8S_PACKAGES {
             assert!(
@@ -849,7 +467,7 @@ fn the_play_converges_is_idempotent_checkable_and_limited() {
             n.name
         );
     }
-    let calls: Vec<String> = nodes.iter().map(Node::calls).collect();
+    let calls: Vec<String> = nodes.iter().map(Node::calls_log).collect();
     for c in &calls {
         assert!(c.contains("systemctl restart containerd"), "{c}");
         assert!(c.contains("systemctl enable containerd"), "{c}");

@@ -7,6 +7,7 @@ use std::process::{Command, Output};
 
 pub mod k8s;
 pub mod netlab;
+pub mod nodes;
 
 pub const EXAMPLES: [&str; 7] = [
     "stacked-3",
