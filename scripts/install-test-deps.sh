@@ -22,6 +22,7 @@ want shellcheck shellcheck
 want nft nftables            # checks and loads every firewall ruleset (compiler/render/tests/prepare.rs)
 want containerd containerd   # `containerd config dump` of every config.toml
 want gpg gpg                 # the pinned pkgs.k8s.io key's fingerprint
+want gpg-agent gpg-agent     # gpg --quick-gen-key: the stand-in repositories' signing keys (e2e_support/nodes.rs)
 want ansible-playbook ansible-core
 want cloud-init cloud-init
 want openssl openssl
