@@ -121,11 +121,7 @@ impl LoadBalancerKind {
         ("external", LoadBalancerKind::External),
     ];
     pub fn as_str(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(_, k)| *k == self)
-            .map(|(s, _)| *s)
-            .unwrap_or("?")
+        name_in(&Self::ALL, self)
     }
     /// A TCP load balancer process (haproxy or nginx) runs beside keepalived.
     pub fn is_tcp_proxy(self) -> bool {
@@ -145,11 +141,7 @@ impl Placement {
         ("dedicated", Placement::Dedicated),
     ];
     pub fn as_str(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(_, k)| *k == self)
-            .map(|(s, _)| *s)
-            .unwrap_or("?")
+        name_in(&Self::ALL, self)
     }
 }
 
@@ -202,11 +194,7 @@ impl EtcdTopology {
         ("external", EtcdTopology::External),
     ];
     pub fn as_str(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(_, k)| *k == self)
-            .map(|(s, _)| *s)
-            .unwrap_or("?")
+        name_in(&Self::ALL, self)
     }
 }
 
@@ -266,11 +254,7 @@ impl KeyAlgorithm {
         ("rsa-4096", KeyAlgorithm::Rsa4096),
     ];
     pub fn as_str(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(_, k)| *k == self)
-            .map(|(s, _)| *s)
-            .unwrap_or("?")
+        name_in(&Self::ALL, self)
     }
 }
 
@@ -327,11 +311,7 @@ impl Role {
         ("load-balancer", Role::LoadBalancer),
     ];
     pub fn as_str(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(_, k)| *k == self)
-            .map(|(s, _)| *s)
-            .unwrap_or("?")
+        name_in(&Self::ALL, self)
     }
 }
 
@@ -367,11 +347,7 @@ impl CloudInitKeys {
         ("separate", CloudInitKeys::Separate),
     ];
     pub fn as_str(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(_, k)| *k == self)
-            .map(|(s, _)| *s)
-            .unwrap_or("?")
+        name_in(&Self::ALL, self)
     }
 }
 
@@ -396,4 +372,12 @@ impl Origins {
             }
         }
     }
+}
+
+/// The attribute value that names `value` in an enum's `ALL` table, where each name is
+/// written once (`"?"` if the table lacks the variant).
+fn name_in<T: Copy + PartialEq>(all: &[(&'static str, T)], value: T) -> &'static str {
+    all.iter()
+        .find(|(_, v)| *v == value)
+        .map_or("?", |(name, _)| *name)
 }
