@@ -9,16 +9,21 @@
 //!   each was restarted, the three are healthy voting members and hold the writes; the writer
 //!   keeps the old client certificate throughout (the CAs did not change).
 //!
-//! Not here: replacing a member that has failed. hac plans a replacement add-then-remove,
-//! which etcd refuses while the dead member is still a voter ("unhealthy cluster"); see
-//! docs/plan.md, "Not planned yet".
+//! - A failed member replaced (`hac plan --failed etcd-2`, `hac build --from … --failed
+//!   etcd-2`): etcd-2 is killed and its files (data included) deleted, as a dead disk
+//!   would; the plan removes its member through a live one, then etcd-2 joins again empty as
+//!   a learner (`existing`, the live members and itself) and is promoted. The writer, on the
+//!   two live members, keeps going; afterwards etcd-2 is a voting member under a new ID and
+//!   serves the data written while it was gone.
 //!
 //! Each member runs in a network namespace of its own on a bridge that lives in another
 //! namespace (nothing touches the root namespace's network), started from its archive as
 //! tests/etcd_cluster.rs does; each scenario has its own namespaces. The plan's `etcdctl`
 //! commands run verbatim (with `/etc/kubernetes` mapped into the member's unpacked root) in
 //! the namespace of the step's host; `tar --no-overwrite-dir -xzpf hosts/<n>.tar.gz -C /`
-//! unpacks into that root, `/etc/hac/bootstrap.sh services` starts the unit's ExecStart,
+//! unpacks into that root, `/etc/hac/bootstrap.sh prepare` does nothing (the packages are the
+//! test machine's own etcd and etcdctl: the one fake here), `/etc/hac/bootstrap.sh services`
+//! starts the unit's ExecStart,
 //! `systemctl restart etcd` stops the process and starts it again, returning once etcd
 //! reports READY=1 on `NOTIFY_SOCKET` (as systemd waits for the `Type=notify` unit),
 //! `systemctl disable --now etcd` stops it and `rm -rf /var/lib/etcd` removes its data. The
@@ -176,7 +181,17 @@ fn build(file: &Path, out: &Path, from: Option<&Path>) {
 }
 
 fn plan(file: &Path, from: &Path) -> String {
-    let o = run(hac().arg("plan").arg(file).arg("--from").arg(from));
+    plan_failed(file, from, &[])
+}
+
+/// `hac plan` with `--failed` for each of `failed`.
+fn plan_failed(file: &Path, from: &Path, failed: &[&str]) -> String {
+    let mut c = hac();
+    c.arg("plan").arg(file).arg("--from").arg(from);
+    for f in failed {
+        c.args(["--failed", f]);
+    }
+    let o = run(&mut c);
     assert!(o.status.success(), "plan failed: {}", text(&o.stderr));
     text(&o.stdout)
 }
@@ -308,8 +323,16 @@ impl Runner<'_> {
         let bare = cmd.split("   #").next().unwrap_or(cmd).trim();
         if bare.starts_with("tar --no-overwrite-dir -xzpf hosts/") {
             self.unpack(bundle, host);
+        } else if bare == "/etc/hac/bootstrap.sh prepare" {
+            // The packages: this machine's etcd and etcdctl.
         } else if bare == "/etc/hac/bootstrap.sh services" {
             self.start(host);
+        } else if bare == "systemctl stop etcd 2>/dev/null; rm -rf /var/lib/etcd" {
+            self.lab.stop(host);
+            let data = self.root(host).join("var/lib/etcd");
+            if data.exists() {
+                std::fs::remove_dir_all(data).unwrap();
+            }
         } else if bare == "systemctl restart etcd" {
             self.restart(host);
         } else if bare == "systemctl disable --now etcd" {
@@ -753,4 +776,124 @@ fn external_etcd_rolls_renewed_leaf_certificates_member_by_member_while_writes_g
         "writer = {value}, last successful put {last}"
     );
     drop(lab);
+}
+
+#[test]
+fn a_failed_external_member_is_removed_then_joins_again_empty_while_writes_go_on() {
+    for t in ["etcd", "etcdctl", "ip", "tar", "sh"] {
+        require_tool(t);
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let f3 = cluster_file(&tmp.path().join("c3"), 3);
+    let (b3, b3r) = (tmp.path().join("b3"), tmp.path().join("b3r"));
+    build(&f3, &b3, None);
+
+    let mut lab = Lab::new("f");
+    let client_ns = lab.ns("client");
+    let mut runner = Runner {
+        lab: &mut lab,
+        tmp: tmp.path(),
+    };
+    let pki0 = runner.root("etcd-0").join("etc/kubernetes/pki/etcd");
+    start_three(&mut runner, &b3, &client_ns, &pki0);
+    let id_of = |list: &[String], name: &str| -> String {
+        list.iter()
+            .find(|m| m.contains(&format!(", {name}, ")))
+            .and_then(|m| m.split(',').next())
+            .unwrap_or_else(|| panic!("{name} in {list:?}"))
+            .to_string()
+    };
+    let old_id = id_of(&members(&client_ns, &pki0), "etcd-2");
+    let writer = Writer::start_at(&client_ns, &pki0, &[0, 1]);
+
+    // etcd-2 dies with its disk: the process killed, every file of it gone.
+    runner.lab.stop("etcd-2");
+    std::fs::remove_dir_all(runner.root("etcd-2")).unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+
+    // Planned as every member up, etcd refuses the first membership change: with --failed,
+    // the dead member goes first.
+    let replace = plan_failed(&f3, &b3, &["etcd-2"]);
+    assert!(
+        replace.contains("now: etcd 3 members (1 down), quorum 2, tolerates 0 failures"),
+        "{replace}"
+    );
+    build_failed(&f3, &b3r, &b3, "etcd-2");
+    // Its new unit joins the live members as `existing`, and lists itself with them.
+    let unit = exec_start(&unit_of(&b3r, "etcd-2", tmp.path()));
+    assert!(
+        unit.iter().any(|w| w == "--initial-cluster-state=existing"),
+        "{unit:?}"
+    );
+    let listed = unit
+        .iter()
+        .find_map(|w| w.strip_prefix("--initial-cluster="))
+        .expect("--initial-cluster");
+    assert_eq!(listed.split(',').count(), 3, "{listed}");
+    let hosts: Vec<String> = steps(&replace).into_iter().map(|(h, _)| h).collect();
+    assert_eq!(hosts, ["etcd-0", "etcd-2"], "{replace}");
+    let ran = runner.run_plan(&b3r, &replace);
+    assert_eq!(ran, 2, "{replace}");
+    let last = writer.finish();
+
+    let list = members(&client_ns, &pki0);
+    assert_eq!(list.len(), 3, "{list:?}");
+    assert!(
+        list.iter()
+            .all(|m| m.contains(", started, ") && m.ends_with("false")),
+        "three started voting members: {list:?}"
+    );
+    assert_ne!(id_of(&list, "etcd-2"), old_id, "etcd-2 is a new member");
+    // etcd-2 alone (a serializable read, from its own copy) has what was written while it
+    // was gone, up to the writer's last put (applying the last entries may take a moment).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let o = client_at(
+            &client_ns,
+            &pki0,
+            &[2],
+            &["get", "writer", "--print-value-only", "--consistency=s"],
+        );
+        let value: Option<u64> = text(&o.stdout).trim().parse().ok();
+        if o.status.success() && value.is_some_and(|v| v >= last) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "etcd-2 serves writer = {value:?}, the last put was {last}: {}",
+            text(&o.stderr)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    drop(lab);
+}
+
+fn build_failed(file: &Path, out: &Path, from: &Path, failed: &str) {
+    let o = run(hac()
+        .arg("build")
+        .arg(file)
+        .arg("-o")
+        .arg(out)
+        .arg("-q")
+        .arg("--from")
+        .arg(from)
+        .args(["--failed", failed]));
+    assert!(o.status.success(), "build failed: {}", text(&o.stderr));
+}
+
+/// The etcd unit of `host` in the bundle `bundle` (unpacked under `tmp`).
+fn unit_of(bundle: &Path, host: &str, tmp: &Path) -> String {
+    let dir = tmp.join(format!("unit-{host}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    sh(&[
+        "tar",
+        "-xzf",
+        &bundle
+            .join(format!("hosts/{host}.tar.gz"))
+            .display()
+            .to_string(),
+        "-C",
+        &dir.display().to_string(),
+    ]);
+    std::fs::read_to_string(dir.join("etc/systemd/system/etcd.service")).unwrap()
 }

@@ -192,6 +192,53 @@ fn unsafe_changes_and_bad_previous_bundles_are_refused() {
     let o = run(hac().arg("plan").arg(&skip).arg("--from").arg(&live));
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stderr).contains("E0905"), "{}", text(&o.stderr));
+    // --failed names a node the live cluster lacks (E0911, with the close name), or a
+    // majority of etcd (E0912); build's --failed needs --from (a usage error).
+    let o = run(hac()
+        .arg("plan")
+        .arg(&three)
+        .arg("--from")
+        .arg(&live)
+        .args(["--failed", "etcd2"]));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("E0911") && err.contains("--failed etcd-2"),
+        "{err}"
+    );
+    let o = run(hac()
+        .arg("plan")
+        .arg(&three)
+        .arg("--from")
+        .arg(&live)
+        .args(["--failed", "etcd-0", "--failed", "etcd-2"]));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("E0912"), "{}", text(&o.stderr));
+    let o = build(&three, &tmp.path().join("x"), &["--failed", "etcd-2"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(!tmp.path().join("x").exists());
+    // A failed member kept: the plan removes it first, the build starts it as `existing`.
+    let o = run(hac()
+        .arg("plan")
+        .arg(&three)
+        .arg("--from")
+        .arg(&live)
+        .args(["--failed", "etcd-2"]));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("1. [etcd-0] forget the failed node etcd-2"),
+        "{}",
+        text(&o.stdout)
+    );
+    let rebuilt = tmp.path().join("rebuilt");
+    let o = build(
+        &three,
+        &rebuilt,
+        &["--from", live.to_str().unwrap(), "--failed", "etcd-2"],
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(unit(&rebuilt, "etcd-2").contains("--initial-cluster-state=existing"));
+    assert!(unit(&rebuilt, "etcd-0").contains("--initial-cluster-state=new"));
     // Not a bundle: exit 2. A bundle without state.json: E0910.
     let o = run(hac()
         .arg("plan")

@@ -87,6 +87,11 @@ pub enum Command {
         /// new ones start as `existing`.
         #[arg(long, value_name = "BUNDLE|FILE.ha")]
         from: Option<PathBuf>,
+        /// A node of the live cluster that is down for good (host gone or data lost), as
+        /// given to `hac plan --failed`: its etcd member rejoins empty, as `existing`
+        /// (repeatable; needs --from).
+        #[arg(long, value_name = "NODE", requires = "from")]
+        failed: Vec<String>,
         #[command(flatten)]
         clock: ClockFlags,
         #[command(flatten)]
@@ -113,6 +118,11 @@ status: 0 a plan (or nothing to do) was printed, 1 the change is refused or the 
         /// file it was built from (with its secrets file beside it).
         #[arg(long, value_name = "BUNDLE|FILE.ha")]
         from: PathBuf,
+        /// A node of the live cluster that is down for good (its host gone or its data
+        /// lost): its etcd member is removed and its Node deleted first, and, when this build
+        /// keeps it, it joins again as a new node (repeatable). Build with the same --failed.
+        #[arg(long, value_name = "NODE")]
+        failed: Vec<String>,
         /// The secrets file (default: FILE with .ha replaced by .secrets).
         #[arg(long)]
         secrets: Option<PathBuf>,

@@ -154,4 +154,5 @@ pub const OTHER_STAGES: &[&str] = &[
     "E0611", "W0601", "E0704", "E0705",
     // hac-plan (`hac plan`): changes to a live cluster that cannot be made safely.
     "E0901", "E0902", "E0903", "E0904", "E0905", "E0906", "E0907", "E0908", "E0909", "E0910",
+    "E0911", "E0912",
 ];

@@ -12,6 +12,13 @@ pub struct Compiled {
     pub secrets_path: PathBuf,
 }
 
+/// The live cluster a build or plan changes: the previous build's state, and the nodes the
+/// operator reports as down for good (`--failed`).
+pub struct Live {
+    pub state: hac_plan::State,
+    pub failed: std::collections::BTreeSet<String>,
+}
+
 /// Reads the state of the bundle at `from` (archives or tree, as `hac diff` reads them), or
 /// computes it from a previous `.ha` file (with the secrets file beside it), building in memory.
 pub fn read_previous_state(
@@ -78,14 +85,21 @@ pub fn compile(
     p: &Printer,
     file: &Path,
     secrets: Option<PathBuf>,
-    previous: Option<&hac_plan::State>,
+    previous: Option<&Live>,
     clock: &ClockFlags,
     flags: &EvalFlags,
 ) -> Result<Compiled, Outcome> {
     let mut checked = super::pipeline::load_and_check(p, file, flags)?;
-    // The live cluster's etcd members: a member not among them joins as `existing`.
-    if let Some(prev) = previous {
-        checked.cluster.etcd.existing_members = Some(prev.etcd_members());
+    // The live cluster's etcd members: a member not among them joins as `existing`, and so
+    // does a failed one (it rejoins empty once `hac plan` has removed it).
+    if let Some(live) = previous {
+        if let Err(diags) = hac_plan::plan::check_failed(&live.state, &live.failed) {
+            p.emit(&checked.sources, &diags);
+            return Err(Outcome::InputError);
+        }
+        let mut members = live.state.etcd_members();
+        members.retain(|m| !live.failed.contains(&m.name));
+        checked.cluster.etcd.existing_members = Some(members);
     }
     let cluster = &checked.cluster;
     let secrets_path = secrets.unwrap_or_else(|| super::secrets::secrets_path_for(file));
@@ -146,11 +160,15 @@ pub fn run(
     secrets: Option<PathBuf>,
     format: OutputFormat,
     from: Option<&Path>,
+    failed: &[String],
     clock: &ClockFlags,
     flags: &EvalFlags,
 ) -> Outcome {
     let previous = match from.map(|f| read_previous_state(p, f, flags)).transpose() {
-        Ok(prev) => prev,
+        Ok(prev) => prev.map(|state| Live {
+            state,
+            failed: failed.iter().cloned().collect(),
+        }),
         Err(o) => return o,
     };
     let compiled = match compile(p, file, secrets, previous.as_ref(), clock, flags) {

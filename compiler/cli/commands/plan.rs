@@ -9,6 +9,7 @@ pub fn run(
     p: &Printer,
     file: &Path,
     from: &Path,
+    failed: &[String],
     secrets: Option<PathBuf>,
     format: DiffFormat,
     play: Option<&Path>,
@@ -16,14 +17,17 @@ pub fn run(
     flags: &EvalFlags,
 ) -> Outcome {
     let previous = match super::build::read_previous_state(p, from, flags) {
-        Ok(s) => s,
+        Ok(state) => super::build::Live {
+            state,
+            failed: failed.iter().cloned().collect(),
+        },
         Err(o) => return o,
     };
     let compiled = match super::build::compile(p, file, secrets, Some(&previous), clock, flags) {
         Ok(c) => c,
         Err(o) => return o,
     };
-    match hac_plan::plan(&previous, &compiled.state) {
+    match hac_plan::plan::plan_with_failed(&previous.state, &compiled.state, &previous.failed) {
         Ok(plan) => {
             let text = match format {
                 DiffFormat::Text => plan.to_text(),

@@ -11,6 +11,8 @@ pub const NO_CONTROL_PLANE_KEPT: &str = "E0907";
 pub const ENDPOINT_CHANGE: &str = "E0908";
 pub const CA_ROTATION: &str = "E0909";
 pub const STATE_UNREADABLE: &str = "E0910";
+pub const FAILED_NODE_UNKNOWN: &str = "E0911";
+pub const ETCD_QUORUM_LOST: &str = "E0912";
 
 /// Every code this crate emits (the explanations test walks it).
 pub const ALL: &[&str] = &[
@@ -24,4 +26,6 @@ pub const ALL: &[&str] = &[
     ENDPOINT_CHANGE,
     CA_ROTATION,
     STATE_UNREADABLE,
+    FAILED_NODE_UNKNOWN,
+    ETCD_QUORUM_LOST,
 ];

@@ -10,6 +10,11 @@
 //! backends and keepalived peers updated, one host at a time, the VIP's MASTER last; control
 //! planes removed; workers removed; then the Kubernetes upgrade (one minor at a time), then
 //! renewed leaf certificates rolled out host by host.
+//!
+//! Nodes the operator reports as failed (`--failed`: the host is gone or its data lost) come
+//! first: their etcd member is removed through a live one and their Node deleted, which gives
+//! etcd back its tolerance before any other membership change; a failed node the build still
+//! has is then joined again like a new one (a failed etcd member rejoins empty).
 
 use crate::codes;
 use crate::state::{CertificateState, NodeState, State};
@@ -25,15 +30,28 @@ pub struct Availability {
     pub etcd_members: usize,
     pub quorum: usize,
     pub failures_tolerated: usize,
+    /// Voting members that are down (`--failed`, not yet removed): they count for the quorum
+    /// and against the failures tolerated.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub etcd_members_down: usize,
     /// Running kube-apiservers that the endpoint sends traffic to.
     pub apiservers_behind_load_balancer: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Availability {
     fn text(&self) -> String {
         let s = |n: usize| if n == 1 { "" } else { "s" };
+        let down = if self.etcd_members_down == 0 {
+            String::new()
+        } else {
+            format!(" ({} down)", self.etcd_members_down)
+        };
         format!(
-            "etcd {} member{}, quorum {}, tolerates {} failure{}; {} apiserver{} behind the load balancer",
+            "etcd {} member{}{down}, quorum {}, tolerates {} failure{}; {} apiserver{} behind the load balancer",
             self.etcd_members,
             s(self.etcd_members),
             self.quorum,
@@ -211,6 +229,8 @@ fn minor(v: &str) -> Option<(u32, u32, u32)> {
 /// The running cluster while the plan is simulated.
 struct Sim {
     voting: BTreeSet<String>,
+    /// Voting members that are down (`--failed`) until they are removed.
+    down: BTreeSet<String>,
     apiservers: BTreeSet<String>,
     behind_lb: BTreeSet<String>,
     /// haproxy/nginx: the backends change only when the load balancers are updated.
@@ -220,10 +240,12 @@ struct Sim {
 impl Sim {
     fn availability(&self) -> Availability {
         let n = self.voting.len();
+        let down = self.voting.intersection(&self.down).count();
         Availability {
             etcd_members: n,
             quorum: n / 2 + 1,
-            failures_tolerated: n.saturating_sub(1) / 2,
+            failures_tolerated: (n.saturating_sub(1) / 2).saturating_sub(down),
+            etcd_members_down: down,
             apiservers_behind_load_balancer: if self.proxied {
                 self.behind_lb.intersection(&self.apiservers).count()
             } else {
@@ -233,9 +255,21 @@ impl Sim {
     }
 }
 
-/// Plans the change from `prev` (the live cluster) to `next` (this build).
+/// Plans the change from `prev` (the live cluster, every node up) to `next` (this build).
 pub fn plan(prev: &State, next: &State) -> Result<Plan, Vec<Diagnostic>> {
-    refuse_unsafe(prev, next)?;
+    plan_with_failed(prev, next, &BTreeSet::new())
+}
+
+/// Plans the change from `prev` (the live cluster) to `next` (this build) when the nodes in
+/// `failed` are down for good (`hac plan --failed`): their etcd members are removed and
+/// their Nodes deleted first; those the build keeps join again as new.
+pub fn plan_with_failed(
+    prev: &State,
+    next: &State,
+    failed: &BTreeSet<String>,
+) -> Result<Plan, Vec<Diagnostic>> {
+    check_failed(prev, failed)?;
+    refuse_unsafe(prev, next, failed)?;
     let node = |s: &State, name: &str| -> Option<NodeState> {
         s.nodes.iter().find(|n| n.name == name).cloned()
     };
@@ -247,16 +281,21 @@ pub fn plan(prev: &State, next: &State) -> Result<Plan, Vec<Diagnostic>> {
         "haproxy" | "nginx"
     );
     let set = |v: &[String]| v.iter().cloned().collect::<BTreeSet<String>>();
+    let alive = |v: &[String]| -> BTreeSet<String> {
+        v.iter().filter(|n| !failed.contains(*n)).cloned().collect()
+    };
     let mut sim = Sim {
         voting: prev.etcd.members.iter().map(|m| m.name.clone()).collect(),
-        apiservers: set(&prev.control_plane.apiservers),
+        down: failed.clone(),
+        apiservers: alive(&prev.control_plane.apiservers),
         behind_lb: set(&prev.control_plane.apiservers),
         proxied,
     };
     let before = sim.availability();
     let mut steps: Vec<Step> = Vec::new();
     let mut notes: Vec<String> = Vec::new();
-    let prev_cps = set(&prev.control_plane.apiservers);
+    // The running control planes: a failed one that the build keeps joins again as new.
+    let prev_cps = alive(&prev.control_plane.apiservers);
     let next_cps = set(&next.control_plane.apiservers);
     // The control plane that stays and runs the cluster-wide commands.
     let anchor = next_cps
@@ -272,7 +311,8 @@ pub fn plan(prev: &State, next: &State) -> Result<Plan, Vec<Diagnostic>> {
             .map(|n| n.name.clone())
             .collect()
     };
-    let (prev_w, next_w) = (workers(prev), workers(next));
+    let (mut prev_w, next_w) = (workers(prev), workers(next));
+    prev_w.retain(|w| !failed.contains(w));
     let added_workers: Vec<&String> = next_w.difference(&prev_w).collect();
     let removed_workers: Vec<&String> = prev_w.difference(&next_w).collect();
     let added_cps: Vec<&String> = next_cps.difference(&prev_cps).collect();
@@ -280,7 +320,7 @@ pub fn plan(prev: &State, next: &State) -> Result<Plan, Vec<Diagnostic>> {
 
     // A node that keeps its name but changes roles is planned as removed and added.
     for n in &next.nodes {
-        if let Some(p) = node(prev, &n.name) {
+        if let Some(p) = node(prev, &n.name).filter(|p| !failed.contains(&p.name)) {
             if p.roles != n.roles && !(has(n, "worker") && has(&p, "worker")) {
                 notes.push(format!(
                     "{} changes roles ({} → {}): drain and reset it, then join it again with its new bundle",
@@ -290,6 +330,85 @@ pub fn plan(prev: &State, next: &State) -> Result<Plan, Vec<Diagnostic>> {
                 ));
             }
         }
+    }
+
+    // 0. Failed nodes: their etcd member removed through a live one, their Node deleted, so
+    // etcd tolerates failures again before anything else changes.
+    let prev_members: BTreeMap<&str, &str> = prev
+        .etcd
+        .members
+        .iter()
+        .map(|m| (m.name.as_str(), m.peer_url.as_str()))
+        .collect();
+    let next_members: BTreeMap<&str, &str> = next
+        .etcd
+        .members
+        .iter()
+        .map(|m| (m.name.as_str(), m.peer_url.as_str()))
+        .collect();
+    // A live member that stays serves the membership commands (the first that does, else
+    // any live one).
+    let via_member = prev_members
+        .keys()
+        .filter(|m| !failed.contains(**m))
+        .find(|m| next_members.contains_key(*m))
+        .or_else(|| prev_members.keys().find(|m| !failed.contains(**m)))
+        .map(|m| m.to_string())
+        .unwrap_or_default();
+    for f in failed {
+        let Some(p) = node(prev, f) else { continue };
+        let kubelet = has(&p, "control-plane") || has(&p, "worker");
+        let member = prev_members.contains_key(f.as_str());
+        let mut commands = Vec::new();
+        let host = if member && !stacked {
+            let ctl = etcdctl(&addr(prev, &via_member));
+            commands.push(format!(
+                "{ctl} member remove \"$({ctl} member list | awk -F', ' '$3==\"{f}\"{{print $1}}')\""
+            ));
+            commands.push(format!("{ctl} endpoint health --cluster"));
+            via_member.clone()
+        } else {
+            anchor.clone()
+        };
+        if member && stacked {
+            // Stacked etcd: etcdctl of the etcd static pod of a live control plane.
+            let ctl = format!("{KUBECTL} -n kube-system exec etcd-{anchor} -- etcdctl --endpoints=https://127.0.0.1:2379 --cacert={ETCD_PKI}/ca.crt --cert={ETCD_PKI}/peer.crt --key={ETCD_PKI}/peer.key");
+            commands.push(format!(
+                "id=$({ctl} member list | awk -F', ' '$3==\"{f}\"{{print $1}}') && {ctl} member remove \"$id\""
+            ));
+            commands.push(format!("{ctl} endpoint health --cluster"));
+        }
+        if kubelet {
+            let on = if host == anchor {
+                String::new()
+            } else {
+                format!("   # on {anchor}")
+            };
+            commands.insert(
+                0,
+                format!("{KUBECTL} delete node {f} --ignore-not-found{on}"),
+            );
+        }
+        if commands.is_empty() {
+            continue; // a load balancer: nothing of the cluster's names it
+        }
+        steps.push(Step {
+            host,
+            action: format!(
+                "forget the failed node {f}{}",
+                match (member, kubelet) {
+                    (true, true) => ": remove its etcd member, delete its Node",
+                    (true, false) => ": remove its etcd member",
+                    _ => ": delete its Node",
+                }
+            ),
+            commands,
+            after: {
+                sim.voting.remove(f);
+                sim.down.remove(f);
+                sim.availability()
+            },
+        });
     }
 
     // 1. Joins need a valid bootstrap token; the one of `kubeadm init` may have expired.
@@ -322,38 +441,22 @@ pub fn plan(prev: &State, next: &State) -> Result<Plan, Vec<Diagnostic>> {
 
     // 3. External etcd: add the new members one at a time (learner, then promoted), point the
     // apiservers at the new list, then remove the old members one at a time.
-    let prev_members: BTreeMap<&str, &str> = prev
-        .etcd
-        .members
-        .iter()
-        .map(|m| (m.name.as_str(), m.peer_url.as_str()))
-        .collect();
-    let next_members: BTreeMap<&str, &str> = next
-        .etcd
-        .members
-        .iter()
-        .map(|m| (m.name.as_str(), m.peer_url.as_str()))
-        .collect();
     if !stacked {
         for (name, peer) in next_members
             .iter()
-            .filter(|(n, _)| !prev_members.contains_key(*n))
+            .filter(|(n, _)| !prev_members.contains_key(*n) || failed.contains(**n))
         {
-            // Any member that is running and stays serves the membership commands.
-            let via = prev_members
-                .keys()
-                .find(|m| next_members.contains_key(*m))
-                .map(|m| addr(prev, m))
-                .unwrap_or_default();
-            let ctl = etcdctl(&via);
-            steps.push(Step {
-                host: name.to_string(),
-                action: format!(
-                    "add etcd member {name} as a learner, start it (--initial-cluster-state=existing), promote it once caught up"
-                ),
-                // Unpacked first: etcdctl uses this host's own etcd certificate.
-                commands: vec![
-                    install(name),
+            let ctl = etcdctl(&addr(prev, &via_member));
+            // Unpacked first: etcdctl uses this host's own etcd certificate; the packages
+            // (etcd, etcdctl) come with the prepare phase.
+            let mut commands = vec![install(name), "/etc/hac/bootstrap.sh prepare".to_string()];
+            if failed.contains(*name) {
+                commands.push(
+                    "systemctl stop etcd 2>/dev/null; rm -rf /var/lib/etcd   # what is left of the failed member: it joins empty"
+                        .to_string(),
+                );
+            }
+            commands.extend([
                     format!("{ctl} member add {name} --learner --peer-urls={peer}"),
                     "/etc/hac/bootstrap.sh services".to_string(),
                     // etcd refuses to promote a learner that has not caught up: retry for
@@ -362,20 +465,26 @@ pub fn plan(prev: &State, next: &State) -> Result<Plan, Vec<Diagnostic>> {
                         "( n=0; until {ctl} member promote \"$({ctl} member list | awk -F', ' '$3==\"{name}\"{{print $1}}')\"; do n=$((n+1)); [ $n -lt 60 ] || exit 1; sleep 5; done )"
                     ),
                     format!("{ctl} endpoint health --cluster"),
-                ],
+            ]);
+            steps.push(Step {
+                host: name.to_string(),
+                action: format!(
+                    "add etcd member {name} as a learner, start it (--initial-cluster-state=existing), promote it once caught up"
+                ),
+                commands,
                 after: {
                     sim.voting.insert(name.to_string());
                     sim.availability()
                 },
             });
         }
+        // A failed member is gone already (step 0).
         let removed: Vec<&str> = prev_members
             .keys()
-            .filter(|n| !next_members.contains_key(*n))
+            .filter(|n| !next_members.contains_key(*n) && !failed.contains(**n))
             .copied()
             .collect();
-        let added_any = next_members.keys().any(|n| !prev_members.contains_key(n));
-        if added_any || !removed.is_empty() {
+        if prev_members.keys().ne(next_members.keys()) {
             // kube-apiserver's --etcd-servers: the new list, before any member goes away.
             for cp in prev_cps.intersection(&next_cps) {
                 steps.push(Step {
@@ -391,12 +500,7 @@ pub fn plan(prev: &State, next: &State) -> Result<Plan, Vec<Diagnostic>> {
             }
         }
         for name in removed {
-            let via = next_members
-                .keys()
-                .find(|m| prev_members.contains_key(*m))
-                .map(|m| addr(prev, m))
-                .unwrap_or_default();
-            let ctl = etcdctl(&via);
+            let ctl = etcdctl(&addr(prev, &via_member));
             steps.push(Step {
                 host: name.to_string(),
                 action: format!("remove etcd member {name}, then stop it"),
@@ -419,14 +523,22 @@ pub fn plan(prev: &State, next: &State) -> Result<Plan, Vec<Diagnostic>> {
     // 4. Control planes added (kubeadm join --control-plane; stacked: kubeadm adds the
     // etcd member itself).
     for cp in &added_cps {
+        let mut commands = vec![install(cp)];
+        if stacked && failed.contains(*cp) {
+            // kubeadm join refuses a non-empty /var/lib/etcd.
+            commands.push(
+                "rm -rf /var/lib/etcd   # what is left of the failed member: it joins empty"
+                    .to_string(),
+            );
+        }
+        commands.extend([
+            "/etc/hac/bootstrap.sh".to_string(),
+            format!("{KUBECTL} wait --for=condition=Ready node/{cp} --timeout=600s"),
+        ]);
         steps.push(Step {
             host: cp.to_string(),
             action: format!("join control plane {cp} (kubeadm join --control-plane)"),
-            commands: vec![
-                install(cp),
-                "/etc/hac/bootstrap.sh".to_string(),
-                format!("{KUBECTL} wait --for=condition=Ready node/{cp} --timeout=600s"),
-            ],
+            commands,
             after: {
                 sim.apiservers.insert(cp.to_string());
                 if stacked {
@@ -440,18 +552,36 @@ pub fn plan(prev: &State, next: &State) -> Result<Plan, Vec<Diagnostic>> {
         });
     }
 
+    // 4b. Any other failed node the build keeps (a load balancer, a dedicated etcd host of
+    // stacked etcd's cluster has none): its whole bootstrap again.
+    for f in failed {
+        let rejoined = added_workers.iter().chain(&added_cps).any(|n| *n == f)
+            || (!stacked && next_members.contains_key(f.as_str()));
+        if rejoined || node(next, f).is_none() {
+            continue;
+        }
+        steps.push(Step {
+            host: f.clone(),
+            action: format!("set up the failed node {f} again from its bundle"),
+            commands: vec![install(f), "/etc/hac/bootstrap.sh".to_string()],
+            after: sim.availability(),
+        });
+    }
+
     // 5. Load balancers: new backends (and keepalived peers), one host at a time, the
-    // VIP's MASTER (the first holder) last so the VIP moves at most once.
+    // VIP's MASTER (the first holder) last so the VIP moves at most once. A failed one was
+    // set up again above.
     let prev_lbs = set(&prev.control_plane.load_balancers);
     let next_lbs = set(&next.control_plane.load_balancers);
     let next_vip = set(&next.control_plane.vip_holders);
     let prev_vip = set(&prev.control_plane.vip_holders);
-    let backends_changed = proxied && prev_cps != next_cps;
+    let backends_changed = proxied && set(&prev.control_plane.apiservers) != next_cps;
     let peers_changed = prev_vip != next_vip;
     if backends_changed || peers_changed {
         let mut hosts: Vec<String> = next_lbs
             .union(&next_vip)
             .filter(|h| prev_lbs.contains(*h) || prev_vip.contains(*h))
+            .filter(|h| !failed.contains(*h))
             .cloned()
             .collect();
         if let Some(master) = next.control_plane.vip_holders.first() {
@@ -594,7 +724,7 @@ pub fn plan(prev: &State, next: &State) -> Result<Plan, Vec<Diagnostic>> {
     // 9. Renewed leaf certificates (same CAs), host by host: static pods and etcd restart.
     let renewed = renewed_hosts(prev, next);
     for (host, paths) in renewed {
-        if next_cps.contains(&host) && added_cps.iter().any(|c| **c == host) {
+        if failed.contains(&host) || added_cps.iter().any(|c| **c == host) {
             continue;
         }
         let mut commands = vec![install(&host)];
@@ -614,9 +744,23 @@ pub fn plan(prev: &State, next: &State) -> Result<Plan, Vec<Diagnostic>> {
                 etcdctl(&addr(next, &host))
             ));
         }
+        // `after` is the state once the step's health gate passed; during the restart the
+        // member is down.
+        let during = if runs_etcd {
+            let t = sim.availability().failures_tolerated.saturating_sub(1);
+            format!(
+                "; while its etcd member restarts, etcd tolerates {t} failure{}",
+                if t == 1 { "" } else { "s" }
+            )
+        } else {
+            String::new()
+        };
         steps.push(Step {
             host: host.clone(),
-            action: format!("roll out renewed certificates ({})", paths.join(", ")),
+            action: format!(
+                "roll out renewed certificates ({}){during}",
+                paths.join(", ")
+            ),
             commands,
             after: sim.availability(),
         });
@@ -659,8 +803,59 @@ fn is_ca(c: &CertificateState) -> bool {
     c.subject == c.issuer
 }
 
+/// `--failed` names nodes of the live cluster, and etcd still has a quorum without them.
+pub fn check_failed(prev: &State, failed: &BTreeSet<String>) -> Result<(), Vec<Diagnostic>> {
+    let mut errors = Vec::new();
+    for f in failed {
+        if !prev.nodes.iter().any(|n| &n.name == f) {
+            let names: Vec<&str> = prev.nodes.iter().map(|n| n.name.as_str()).collect();
+            let mut d = Diagnostic::error(format!(
+                "--failed {f}: the live cluster has no node named so"
+            ))
+            .with_code(codes::FAILED_NODE_UNKNOWN);
+            d = match hac_core::suggest::did_you_mean(f, names.iter().copied()) {
+                Some(close) => d.with_hint(format!("did you mean `--failed {close}`?")),
+                None => d.with_hint(format!(
+                    "name a node of the bundle given to --from: {}",
+                    names.join(", ")
+                )),
+            };
+            errors.push(d);
+        }
+    }
+    let n = prev.etcd.members.len();
+    let down: Vec<&str> = prev
+        .etcd
+        .members
+        .iter()
+        .filter(|m| failed.contains(&m.name))
+        .map(|m| m.name.as_str())
+        .collect();
+    if n > 0 && n - down.len() < n / 2 + 1 {
+        errors.push(
+            Diagnostic::error(format!(
+                "etcd has lost its quorum: {} of its {n} members are down ({}), and it needs {} to change its membership",
+                down.len(),
+                down.join(", "),
+                n / 2 + 1
+            ))
+            .with_code(codes::ETCD_QUORUM_LOST)
+            .with_hint("no plan changes a cluster that cannot commit: restore etcd from a snapshot (`etcdutl snapshot restore` on every member of a new cluster, docs/plan.md), or bring a failed member back with its data"),
+        );
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
 /// The changes no plan makes safely: each a coded error saying what to do instead.
-fn refuse_unsafe(prev: &State, next: &State) -> Result<(), Vec<Diagnostic>> {
+fn refuse_unsafe(
+    prev: &State,
+    next: &State,
+    failed: &BTreeSet<String>,
+) -> Result<(), Vec<Diagnostic>> {
     let mut errors = Vec::new();
     let mut refuse = |code: &str, msg: String, hint: &str| {
         errors.push(
@@ -699,7 +894,7 @@ fn refuse_unsafe(prev: &State, next: &State) -> Result<(), Vec<Diagnostic>> {
                 "etcd would shrink from {n0} to {n1} members and tolerate no failure (it tolerates {} now)",
                 tol(n0)
             ),
-            "keep at least 3 etcd members (5 to tolerate 2 failures); to replace a member, add the new one in this build and remove the old one in the next",
+            "keep at least 3 etcd members (5 to tolerate 2 failures); to replace a member, add the new one in this build and remove the old one in the next, or, when it has failed, keep it and plan with `--failed <name>`",
         );
     }
     for m in &next.etcd.members {
@@ -738,7 +933,12 @@ fn refuse_unsafe(prev: &State, next: &State) -> Result<(), Vec<Diagnostic>> {
         ),
         _ => {}
     }
-    let prev_cps: BTreeSet<&String> = prev.control_plane.apiservers.iter().collect();
+    let prev_cps: BTreeSet<&String> = prev
+        .control_plane
+        .apiservers
+        .iter()
+        .filter(|c| !failed.contains(*c))
+        .collect();
     if !next
         .control_plane
         .apiservers
@@ -747,7 +947,7 @@ fn refuse_unsafe(prev: &State, next: &State) -> Result<(), Vec<Diagnostic>> {
     {
         refuse(
             codes::NO_CONTROL_PLANE_KEPT,
-            "no control plane of the running cluster is kept: new ones can only join a running one".to_string(),
+            "no running control plane of the cluster is kept: new ones can only join a running one".to_string(),
             "keep at least one running control plane in this build; remove the old ones in a later build, once the new ones have joined",
         );
     }

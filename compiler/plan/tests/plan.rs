@@ -4,7 +4,8 @@
 
 use hac_model::samples::*;
 use hac_model::*;
-use hac_plan::{plan, State};
+use hac_plan::{plan, plan::plan_with_failed, State};
+use std::collections::BTreeSet;
 
 const SECRETS: &str = include_str!("../../../out-examples/stacked-3/stacked-3.secrets");
 
@@ -422,4 +423,117 @@ fn new_external_members_start_as_existing_with_the_members_they_find() {
     // A fresh build (no previous state) is `new` everywhere.
     c.etcd.existing_members = None;
     assert!(flags(&c, "etcd-4").contains(&"--initial-cluster-state=new".to_string()));
+}
+
+fn failed(names: &[&str]) -> BTreeSet<String> {
+    names.iter().map(|n| n.to_string()).collect()
+}
+
+fn planned_failed(a: &Cluster, b: &Cluster, down: &[&str]) -> hac_plan::Plan {
+    plan_with_failed(&state(a), &state(b), &failed(down))
+        .unwrap_or_else(|d| panic!("refused: {:?}", d))
+}
+
+#[test]
+fn a_failed_external_member_is_removed_first_and_joins_again_empty() {
+    let c = external_etcd();
+    let p = planned_failed(&c, &c, &["etcd-1"]);
+    assert_eq!(p.before.etcd_members_down, 1);
+    assert_eq!(p.before.failures_tolerated, 0);
+    let hosts: Vec<&str> = p.steps.iter().map(|s| s.host.as_str()).collect();
+    assert_eq!(hosts, ["etcd-0", "etcd-1"], "{}", p.to_text());
+    assert!(p.steps[0].commands[0].contains("member remove"));
+    assert!(p.steps[1]
+        .commands
+        .iter()
+        .any(|c| c.starts_with("systemctl stop etcd 2>/dev/null; rm -rf /var/lib/etcd")));
+    let last = p.steps.last().expect("steps");
+    assert_eq!(last.after.failures_tolerated, 1);
+    assert_eq!(last.after.etcd_members_down, 0);
+    insta::assert_snapshot!("plan_etcd_failed_member", p.to_text());
+    insta::assert_snapshot!("plan_etcd_failed_member_json", p.to_json());
+}
+
+#[test]
+fn a_failed_member_replaced_by_another_is_removed_before_the_new_one_is_added() {
+    let next = with(
+        without(external_etcd(), &["etcd-1"]),
+        &[node("etcd-9", &[Role::Etcd], 39)],
+    );
+    let p = planned_failed(&external_etcd(), &next, &["etcd-1"]);
+    let remove = p
+        .steps
+        .iter()
+        .position(|s| s.action.contains("failed node etcd-1"))
+        .expect("remove");
+    let add = p
+        .steps
+        .iter()
+        .position(|s| s.host == "etcd-9")
+        .expect("add");
+    assert!(remove < add, "{}", p.to_text());
+    // The dead host runs nothing.
+    assert!(
+        !p.steps.iter().any(|s| s.host == "etcd-1"),
+        "{}",
+        p.to_text()
+    );
+    insta::assert_snapshot!("plan_etcd_failed_replaced", p.to_text());
+}
+
+#[test]
+fn a_failed_stacked_control_plane_is_forgotten_then_joins_again() {
+    let c = stacked_3();
+    let p = planned_failed(&c, &c, &["master-2"]);
+    assert_eq!(p.before.etcd_members_down, 1);
+    assert_eq!(p.before.apiservers_behind_load_balancer, 2);
+    let first = &p.steps[0];
+    assert_eq!(first.host, "master-0");
+    assert!(
+        first.commands[0].contains("delete node master-2"),
+        "{}",
+        p.to_text()
+    );
+    assert!(first.commands[1].contains("exec etcd-master-0 -- etcdctl"));
+    assert!(p
+        .steps
+        .iter()
+        .any(|s| s.host == "master-2" && s.action.starts_with("join control plane")));
+    let last = p.steps.last().expect("steps");
+    assert_eq!(last.after.etcd_members, 3);
+    assert_eq!(last.after.apiservers_behind_load_balancer, 3);
+    insta::assert_snapshot!("plan_stacked_failed_control_plane", p.to_text());
+}
+
+#[test]
+fn a_failed_worker_is_deleted_and_joins_again() {
+    let c = stacked_3();
+    let p = planned_failed(&c, &c, &["worker-1"]);
+    let hosts: Vec<&str> = p.steps.iter().map(|s| s.host.as_str()).collect();
+    assert_eq!(
+        hosts,
+        ["master-0", "master-0", "worker-1"],
+        "{}",
+        p.to_text()
+    );
+    insta::assert_snapshot!("plan_failed_worker", p.to_text());
+}
+
+#[test]
+fn failed_nodes_that_are_unknown_or_a_majority_are_refused() {
+    let c = external_etcd();
+    let codes = |down: &[&str]| -> Vec<String> {
+        match plan_with_failed(&state(&c), &state(&c), &failed(down)) {
+            Ok(p) => panic!("not refused:\n{}", p.to_text()),
+            Err(d) => d.into_iter().filter_map(|d| d.code).collect(),
+        }
+    };
+    assert_eq!(codes(&["etcd-7"]), ["E0911"]);
+    assert_eq!(codes(&["etcd-0", "etcd-1"]), ["E0912"]);
+    // One failed member of three: removing it leaves two, which the build must keep.
+    let two = without(c.clone(), &["etcd-2"]);
+    assert!(
+        plan_with_failed(&state(&c), &state(&two), &failed(&["etcd-2"]))
+            .is_err_and(|d| d.iter().any(|d| d.code.as_deref() == Some("E0903")))
+    );
 }
