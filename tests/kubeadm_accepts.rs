@@ -68,6 +68,8 @@ struct Built {
     cert_validity_days: i64,
     ca_validity_days: i64,
     epoch_days: i64,
+    /// The leaves' notBefore (`pki.leafEpoch`, else `epoch`).
+    leaf_epoch_days: i64,
 }
 
 /// Builds the cluster file (with its own secrets file, or a fresh one) and unpacks every
@@ -122,7 +124,16 @@ fn build_and_unpack(ha: &Path, secrets: Option<&Path>) -> Built {
     let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     let days = |k: &str, d: i64| v["pki"][k].as_i64().unwrap_or(d);
     let epoch = v["epoch"].as_str().expect("epoch");
+    let civil = |t: &str| {
+        days_from_civil(
+            t[0..4].parse().unwrap(),
+            t[5..7].parse().unwrap(),
+            t[8..10].parse().unwrap(),
+        )
+    };
+    let leaf_epoch = v["pki"]["leafEpoch"].as_str().unwrap_or(epoch);
     Built {
+        leaf_epoch_days: civil(leaf_epoch),
         cert_validity_days: days("certValidityDays", 365),
         ca_validity_days: days("caValidityDays", 3650),
         epoch_days: days_from_civil(
@@ -356,7 +367,7 @@ fn check_bundle(ha: &Path, secrets: Option<&Path>) -> Written {
         }
     }
     assert!(runtimes > 0, "no node got a containerd configuration");
-    let leaf_expiry = kubeadm_date(b.epoch_days + b.cert_validity_days);
+    let leaf_expiry = kubeadm_date(b.leaf_epoch_days + b.cert_validity_days);
     let ca_expiry = kubeadm_date(b.epoch_days + b.ca_validity_days);
 
     let mut checked_cp = 0;

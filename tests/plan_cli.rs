@@ -256,7 +256,7 @@ fn unsafe_changes_and_bad_previous_bundles_are_refused() {
 fn expiry_warns_ahead_refuses_expired_and_never_changes_the_output() {
     let tmp = tempfile::tempdir().unwrap();
     let file = variant(tmp.path(), "external-etcd", 3);
-    // The examples' leaves run from 2026-01-01 to 2027-01-01.
+    // The examples' leaves run from 2026-07-01 (pki.leafEpoch) to 2027-07-01.
     let at = |now: &str, out: &str, extra: &[&str]| {
         run(hac()
             .env("HAC_NOW", now)
@@ -270,7 +270,7 @@ fn expiry_warns_ahead_refuses_expired_and_never_changes_the_output() {
     let calm = at("2026-07-01T00:00:00Z", "calm", &[]);
     assert!(calm.status.success());
     assert!(!text(&calm.stderr).contains("W0502"));
-    let soon = at("2026-12-15T00:00:00Z", "soon", &[]);
+    let soon = at("2027-06-14T00:00:00Z", "soon", &[]);
     assert!(soon.status.success(), "{}", text(&soon.stderr));
     assert!(
         text(&soon.stderr).contains("W0502"),
@@ -282,7 +282,7 @@ fn expiry_warns_ahead_refuses_expired_and_never_changes_the_output() {
         "{}",
         text(&soon.stderr)
     );
-    let late = at("2027-02-01T00:00:00Z", "late", &[]);
+    let late = at("2027-08-01T00:00:00Z", "late", &[]);
     assert_eq!(late.status.code(), Some(1));
     assert!(
         text(&late.stderr).contains("E0504"),
@@ -290,7 +290,7 @@ fn expiry_warns_ahead_refuses_expired_and_never_changes_the_output() {
         text(&late.stderr)
     );
     assert!(!tmp.path().join("late").exists(), "nothing written");
-    let allowed = at("2027-02-01T00:00:00Z", "allowed", &["--allow-expired"]);
+    let allowed = at("2027-08-01T00:00:00Z", "allowed", &["--allow-expired"]);
     assert!(allowed.status.success(), "{}", text(&allowed.stderr));
     assert!(text(&allowed.stderr).contains("W0501"));
     // The clock decides warnings, never bytes.
@@ -307,13 +307,13 @@ fn expiry_warns_ahead_refuses_expired_and_never_changes_the_output() {
     }
     // `hac check` reads the same clock; `--deny-warnings` turns W0502 into an error.
     let o = run(hac()
-        .env("HAC_NOW", "2027-02-01T00:00:00Z")
+        .env("HAC_NOW", "2027-08-01T00:00:00Z")
         .arg("check")
         .arg(&file));
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stderr).contains("E0504"));
     let o = run(hac()
-        .env("HAC_NOW", "2026-12-15T00:00:00Z")
+        .env("HAC_NOW", "2027-06-14T00:00:00Z")
         .args(["--deny-warnings", "check"])
         .arg(&file));
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));

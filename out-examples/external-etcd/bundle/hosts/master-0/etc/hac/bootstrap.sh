@@ -52,7 +52,7 @@ await_keys() {
     done
     # Only this node's archive of this build: another's would install keys that do not match
     # this node's certificates. (Its digest says nothing of the keys themselves.)
-    if [ "$(sha256sum <"$archive" | cut -d' ' -f1)" != "6dc6652ac7c6edfef23fa043bbbaeb456f86bce816bdf26e406d514bde350035" ]; then
+    if [ "$(sha256sum <"$archive" | cut -d' ' -f1)" != "0cfdd371eae0d519e50709a4e59d4cfdef630dc7bde331a55e2507a7a6be52d6" ]; then
         echo "hac: $archive is not cloud-init/master-0-keys.tar.gz of this build (another node's, or an older build's): copy that file there and run this again" 1>&2
         exit 1
     fi

@@ -52,7 +52,7 @@ await_keys() {
     done
     # Only this node's archive of this build: another's would install keys that do not match
     # this node's certificates. (Its digest says nothing of the keys themselves.)
-    if [ "$(sha256sum <"$archive" | cut -d' ' -f1)" != "ff7bf264281f10fa3750b0e27ac1a5a61be1e2cfacd8758f1bcec1cc10c48546" ]; then
+    if [ "$(sha256sum <"$archive" | cut -d' ' -f1)" != "d795af4675b061c58bd36b4bb9e5d14146bcb966b14796b8d1de63d051b9b538" ]; then
         echo "hac: $archive is not cloud-init/master-1-keys.tar.gz of this build (another node's, or an older build's): copy that file there and run this again" 1>&2
         exit 1
     fi

@@ -52,7 +52,7 @@ await_keys() {
     done
     # Only this node's archive of this build: another's would install keys that do not match
     # this node's certificates. (Its digest says nothing of the keys themselves.)
-    if [ "$(sha256sum <"$archive" | cut -d' ' -f1)" != "d6c9efc58c524f95053d20ee0c4c3a686449d082555f4db7ddc19bc136665792" ]; then
+    if [ "$(sha256sum <"$archive" | cut -d' ' -f1)" != "e12d8b63fce37b060e91292e46ffedf202ada5848a855e0f67f2743be6379024" ]; then
         echo "hac: $archive is not cloud-init/master-2-keys.tar.gz of this build (another node's, or an older build's): copy that file there and run this again" 1>&2
         exit 1
     fi

@@ -48,7 +48,7 @@ await_keys() {
     done
     # Only this node's archive of this build: another's would install keys that do not match
     # this node's certificates. (Its digest says nothing of the keys themselves.)
-    if [ "$(sha256sum <"$archive" | cut -d' ' -f1)" != "f363c3651e7d369e1cbce11b1bcbda661d99e61bff0e7bbdc56ea94ac712b3a7" ]; then
+    if [ "$(sha256sum <"$archive" | cut -d' ' -f1)" != "ae0d6494e13abae0bd953c855b5c7f3eba20bfbcdf9937916d4cd36da58abb77" ]; then
         echo "hac: $archive is not cloud-init/cp-0-keys.tar.gz of this build (another node's, or an older build's): copy that file there and run this again" 1>&2
         exit 1
     fi

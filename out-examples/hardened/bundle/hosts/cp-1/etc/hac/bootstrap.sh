@@ -52,7 +52,7 @@ await_keys() {
     done
     # Only this node's archive of this build: another's would install keys that do not match
     # this node's certificates. (Its digest says nothing of the keys themselves.)
-    if [ "$(sha256sum <"$archive" | cut -d' ' -f1)" != "bc5047f37f2a737c29576f888e956ef89d060ef222b33ead8ca2d493f8efdd9f" ]; then
+    if [ "$(sha256sum <"$archive" | cut -d' ' -f1)" != "7c283e30b6535eab79628b59c09293cadc9111661e7b5e5abce634bcf03a0262" ]; then
         echo "hac: $archive is not cloud-init/cp-1-keys.tar.gz of this build (another node's, or an older build's): copy that file there and run this again" 1>&2
         exit 1
     fi

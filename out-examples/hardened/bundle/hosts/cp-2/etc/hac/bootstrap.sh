@@ -52,7 +52,7 @@ await_keys() {
     done
     # Only this node's archive of this build: another's would install keys that do not match
     # this node's certificates. (Its digest says nothing of the keys themselves.)
-    if [ "$(sha256sum <"$archive" | cut -d' ' -f1)" != "7e68a033e0bd1aee3402f7e1538aa98368b80fd83edfa665abd56a709fad204b" ]; then
+    if [ "$(sha256sum <"$archive" | cut -d' ' -f1)" != "70d48ba5f4f8f3910378658f0e0a832d775ff339b7a34c36d9a2c48dcd357e3f" ]; then
         echo "hac: $archive is not cloud-init/cp-2-keys.tar.gz of this build (another node's, or an older build's): copy that file there and run this again" 1>&2
         exit 1
     fi

@@ -68,7 +68,7 @@ await_keys() {
     done
     # Only this node's archive of this build: another's would install keys that do not match
     # this node's certificates. (Its digest says nothing of the keys themselves.)
-    if [ "$(sha256sum <"$archive" | cut -d' ' -f1)" != "ea6b5a139c954d9646123a7915846d775f927ff8f631ae26ddddd3a8c5b600f8" ]; then
+    if [ "$(sha256sum <"$archive" | cut -d' ' -f1)" != "f01efaaf156c2815ffdd3e2d6b50828ef1ef6d60a4ae0264401412d779b42cbd" ]; then
         echo "hac: $archive is not cloud-init/master-0-keys.tar.gz of this build (another node's, or an older build's): copy that file there and run this again" 1>&2
         exit 1
     fi

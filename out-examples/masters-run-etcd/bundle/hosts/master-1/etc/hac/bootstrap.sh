@@ -68,7 +68,7 @@ await_keys() {
     done
     # Only this node's archive of this build: another's would install keys that do not match
     # this node's certificates. (Its digest says nothing of the keys themselves.)
-    if [ "$(sha256sum <"$archive" | cut -d' ' -f1)" != "f7e43f2aef079221fc9427b9dd9151a6a1ccd547a694f7ca6fa6a4d2112b558d" ]; then
+    if [ "$(sha256sum <"$archive" | cut -d' ' -f1)" != "1e107382155ea6f160e7f6866d38ed5307493136af0d9f6d4b9b66315320bb42" ]; then
         echo "hac: $archive is not cloud-init/master-1-keys.tar.gz of this build (another node's, or an older build's): copy that file there and run this again" 1>&2
         exit 1
     fi

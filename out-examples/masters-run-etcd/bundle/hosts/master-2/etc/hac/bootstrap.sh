@@ -68,7 +68,7 @@ await_keys() {
     done
     # Only this node's archive of this build: another's would install keys that do not match
     # this node's certificates. (Its digest says nothing of the keys themselves.)
-    if [ "$(sha256sum <"$archive" | cut -d' ' -f1)" != "87d6ee7a6d844b142f3c685e3ab5d58201d98535e703eb7024a9ac33c0af5d57" ]; then
+    if [ "$(sha256sum <"$archive" | cut -d' ' -f1)" != "0efc11fd301065fb63d7e2f07783cd29fbecef653ee6532e7dda65b7594dcba1" ]; then
         echo "hac: $archive is not cloud-init/master-2-keys.tar.gz of this build (another node's, or an older build's): copy that file there and run this again" 1>&2
         exit 1
     fi

@@ -48,7 +48,7 @@ await_keys() {
     done
     # Only this node's archive of this build: another's would install keys that do not match
     # this node's certificates. (Its digest says nothing of the keys themselves.)
-    if [ "$(sha256sum <"$archive" | cut -d' ' -f1)" != "8ad212eed8f0f2af523bb04c017ca8b6153dacd70f35735784073759965c38fd" ]; then
+    if [ "$(sha256sum <"$archive" | cut -d' ' -f1)" != "ec8cc143a74ce92f63e4525d8d45a1ff9176438ad6b6832378f84648fe97021e" ]; then
         echo "hac: $archive is not cloud-init/master-0-keys.tar.gz of this build (another node's, or an older build's): copy that file there and run this again" 1>&2
         exit 1
     fi

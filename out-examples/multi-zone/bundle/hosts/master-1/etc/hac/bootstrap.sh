@@ -52,7 +52,7 @@ await_keys() {
     done
     # Only this node's archive of this build: another's would install keys that do not match
     # this node's certificates. (Its digest says nothing of the keys themselves.)
-    if [ "$(sha256sum <"$archive" | cut -d' ' -f1)" != "3307662200515a9a253dc6a1b00ff0c51092e8336c2235b48523ccbbac2a3aa2" ]; then
+    if [ "$(sha256sum <"$archive" | cut -d' ' -f1)" != "889d7e723389856a5df7a1764d763938168a0d79d075a54ab81ec95ddafaa6b7" ]; then
         echo "hac: $archive is not cloud-init/master-1-keys.tar.gz of this build (another node's, or an older build's): copy that file there and run this again" 1>&2
         exit 1
     fi

@@ -68,7 +68,7 @@ await_keys() {
     done
     # Only this node's archive of this build: another's would install keys that do not match
     # this node's certificates. (Its digest says nothing of the keys themselves.)
-    if [ "$(sha256sum <"$archive" | cut -d' ' -f1)" != "cf0a7efa5e7e14887282955091bcdf4ba5127df847a57903d99ce4733dbfaa4b" ]; then
+    if [ "$(sha256sum <"$archive" | cut -d' ' -f1)" != "423e5ce019aa053c1de178a42d832ca959e990be13e385074594d7ad0e4e1047" ]; then
         echo "hac: $archive is not cloud-init/master-0-keys.tar.gz of this build (another node's, or an older build's): copy that file there and run this again" 1>&2
         exit 1
     fi

@@ -68,7 +68,7 @@ await_keys() {
     done
     # Only this node's archive of this build: another's would install keys that do not match
     # this node's certificates. (Its digest says nothing of the keys themselves.)
-    if [ "$(sha256sum <"$archive" | cut -d' ' -f1)" != "8e28257963fa4d9a34b59efc066a195b1315b67793c02156b835549812050bcf" ]; then
+    if [ "$(sha256sum <"$archive" | cut -d' ' -f1)" != "816a25e94d4c63ee5f5fbade0313f2f5fbbd93c599989521580a6d8f14f355f0" ]; then
         echo "hac: $archive is not cloud-init/master-1-keys.tar.gz of this build (another node's, or an older build's): copy that file there and run this again" 1>&2
         exit 1
     fi

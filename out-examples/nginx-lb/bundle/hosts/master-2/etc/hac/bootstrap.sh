@@ -68,7 +68,7 @@ await_keys() {
     done
     # Only this node's archive of this build: another's would install keys that do not match
     # this node's certificates. (Its digest says nothing of the keys themselves.)
-    if [ "$(sha256sum <"$archive" | cut -d' ' -f1)" != "ad44a1994a84e4d88038a5fe2b8f47773523489b3b180db175444724305a164c" ]; then
+    if [ "$(sha256sum <"$archive" | cut -d' ' -f1)" != "d40f8012d3e61f3d0154f132ebab9517e4e781bebd206365b8ff3696e0956053" ]; then
         echo "hac: $archive is not cloud-init/master-2-keys.tar.gz of this build (another node's, or an older build's): copy that file there and run this again" 1>&2
         exit 1
     fi

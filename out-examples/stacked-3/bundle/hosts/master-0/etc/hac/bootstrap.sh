@@ -52,7 +52,7 @@ await_keys() {
     done
     # Only this node's archive of this build: another's would install keys that do not match
     # this node's certificates. (Its digest says nothing of the keys themselves.)
-    if [ "$(sha256sum <"$archive" | cut -d' ' -f1)" != "a3c8032bdfcbbeea9f5ae067e31cf5c21fe569b02cddb98de090f7acb7300aed" ]; then
+    if [ "$(sha256sum <"$archive" | cut -d' ' -f1)" != "23d34733e5bb194ad26b8192b2b1a629f72431f7d8e1a7ec44be40c0cdb2d93b" ]; then
         echo "hac: $archive is not cloud-init/master-0-keys.tar.gz of this build (another node's, or an older build's): copy that file there and run this again" 1>&2
         exit 1
     fi

@@ -52,7 +52,7 @@ await_keys() {
     done
     # Only this node's archive of this build: another's would install keys that do not match
     # this node's certificates. (Its digest says nothing of the keys themselves.)
-    if [ "$(sha256sum <"$archive" | cut -d' ' -f1)" != "1f7e1af4162025e17da48f7d77d5b4a5d9c2d07bdab880c108b0170f24efce52" ]; then
+    if [ "$(sha256sum <"$archive" | cut -d' ' -f1)" != "6cd080e57d4fd10427562a9f4455ce0c64844388409a574861f2a29437cd5a36" ]; then
         echo "hac: $archive is not cloud-init/master-1-keys.tar.gz of this build (another node's, or an older build's): copy that file there and run this again" 1>&2
         exit 1
     fi

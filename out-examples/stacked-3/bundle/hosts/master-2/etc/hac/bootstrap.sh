@@ -52,7 +52,7 @@ await_keys() {
     done
     # Only this node's archive of this build: another's would install keys that do not match
     # this node's certificates. (Its digest says nothing of the keys themselves.)
-    if [ "$(sha256sum <"$archive" | cut -d' ' -f1)" != "d5f2db1e52c62521773f678448db36c538d5a6c7ebbd83bfe2db2cee134b2502" ]; then
+    if [ "$(sha256sum <"$archive" | cut -d' ' -f1)" != "5b0bcf2aa2ad45f6d3a8ad7359df023845913e9dd365c3c4f604b3c5c09165bb" ]; then
         echo "hac: $archive is not cloud-init/master-2-keys.tar.gz of this build (another node's, or an older build's): copy that file there and run this again" 1>&2
         exit 1
     fi
