@@ -18,7 +18,11 @@
 //! mirror pods whose annotations kubeadm reads to find the etcd members, are created with
 //! kubectl from what the kubelet would have posted (the manifest kubeadm wrote).
 //!
-//! Then the seeds' failure experiments, checked against what `report.txt` predicts.
+//! Then the seeds' failure experiments, checked against what `report.txt` predicts; and a
+//! day-2 change (`tests/control-plane/grow.ha`): the control plane grown from three to five
+//! and shrunk back to three by running what `hac plan` prints, step by step, while kubectl through
+//! the endpoint runs (the stand-ins for what cannot run here are listed at
+//! `Live::plan_command`).
 
 mod e2e_support;
 use e2e_support::k8s::*;
@@ -43,6 +47,10 @@ const FAILOVER_BOUND: Duration = Duration::from_secs(25);
 struct Live {
     lab: Lab,
     _tmp: tempfile::TempDir,
+    /// The cluster file as built (a copy), and its secrets file beside it.
+    file: PathBuf,
+    /// The bundle it was built into (archives).
+    out: PathBuf,
     version: &'static str,
     roots: BTreeMap<String, PathBuf>,
     addrs: BTreeMap<String, String>,
@@ -59,6 +67,13 @@ fn s(v: &[&str]) -> Vec<String> {
 
 impl Live {
     fn new(fixture: &str, tag: &str) -> Live {
+        Live::with_spare_hosts(fixture, tag, &[])
+    }
+
+    /// The lab also holds `spare` hosts (name, address/prefix) that the first build lacks
+    /// and a later one adds: their namespaces exist, their roots are empty until a plan's
+    /// step unpacks their archive.
+    fn with_spare_hosts(fixture: &str, tag: &str, spare: &[(&str, &str)]) -> Live {
         for t in [
             "tar",
             "ip",
@@ -119,8 +134,16 @@ impl Live {
             addrs.insert(name.clone(), addr);
             cidrs.push((name.clone(), cidr));
         }
+        for (name, cidr) in spare {
+            let addr = cidr.split('/').next().unwrap().to_string();
+            hosts_file.push_str(&format!("{addr} {name}\n"));
+            roots.insert(name.to_string(), tmp.path().join("roots").join(name));
+            addrs.insert(name.to_string(), addr);
+            cidrs.push((name.to_string(), cidr.to_string()));
+        }
         // kubeadm --rootfs chroots into the host's root: it resolves names there.
         for r in roots.values() {
+            std::fs::create_dir_all(r.join("etc")).unwrap();
             std::fs::write(r.join("etc/hosts"), &hosts_file).unwrap();
         }
         let lab = Lab::new(tag, tmp.path(), &cidrs, &hosts_file);
@@ -142,6 +165,8 @@ impl Live {
         Live {
             lab,
             _tmp: tmp,
+            file: copy,
+            out,
             version,
             roots,
             addrs,
@@ -308,15 +333,8 @@ impl Live {
                 &format!("{}/etc/keepalived/", root.display()),
             )
         };
-        let haproxy = root.join("etc/haproxy/haproxy.cfg");
-        if haproxy.exists() {
-            let cfg = self.lab.dir.join(format!("{host}-haproxy.cfg"));
-            std::fs::write(&cfg, map(&std::fs::read_to_string(&haproxy).unwrap())).unwrap();
-            self.lab.spawn(
-                host,
-                &format!("{host}-haproxy"),
-                &s(&["haproxy", "-db", "-f", &cfg.display().to_string()]),
-            );
+        if root.join("etc/haproxy/haproxy.cfg").exists() {
+            self.start_haproxy(host);
         }
         let conf = self.lab.dir.join(format!("{host}-keepalived.conf"));
         let keepalived_conf =
@@ -361,6 +379,24 @@ impl Live {
                     dir.join(format!("{host}.vrrp.pid")).display()
                 ),
             ],
+        );
+    }
+
+    /// haproxy with the archive's config, its paths mapped into the host's root.
+    fn start_haproxy(&mut self, host: &str) {
+        let root = self.root(host).to_path_buf();
+        let text = std::fs::read_to_string(root.join("etc/haproxy/haproxy.cfg"))
+            .unwrap()
+            .replace(
+                "/etc/kubernetes/pki",
+                &format!("{}/etc/kubernetes/pki", root.display()),
+            );
+        let cfg = self.lab.dir.join(format!("{host}-haproxy.cfg"));
+        std::fs::write(&cfg, text).unwrap();
+        self.lab.spawn(
+            host,
+            &format!("{host}-haproxy"),
+            &s(&["haproxy", "-db", "-f", &cfg.display().to_string()]),
         );
     }
 
@@ -525,12 +561,23 @@ impl Live {
     /// Stand-in for the kubelet's mirror pod of a stacked etcd member: kubeadm finds the etcd
     /// members through these pods' annotations.
     fn create_etcd_mirror_pod(&self, host: &str) {
-        let manifest = self.root(host).join("etc/kubernetes/manifests/etcd.yaml");
+        self.create_mirror_pod(host, "etcd");
+    }
+
+    /// Stand-in for the kubelet's mirror pod of the static pod `component` (kubeadm reads
+    /// kube-apiserver's advertise address from its mirror pod's annotation).
+    fn create_mirror_pod(&self, host: &str, component: &str) {
+        let manifest = self
+            .root(host)
+            .join(format!("etc/kubernetes/manifests/{component}.yaml"));
         let mut doc: serde_yaml::Value =
             serde_yaml::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
-        doc["metadata"]["name"] = format!("etcd-{host}").into();
+        doc["metadata"]["name"] = format!("{component}-{host}").into();
+        // What makes a pod a mirror pod (kubectl drain leaves those alone, as it must).
+        doc["metadata"]["annotations"]["kubernetes.io/config.mirror"] =
+            "stand-in-for-the-kubelet".into();
         doc["spec"]["nodeName"] = host.into();
-        let file = self.lab.dir.join(format!("mirror-etcd-{host}.yaml"));
+        let file = self.lab.dir.join(format!("mirror-{component}-{host}.yaml"));
         std::fs::write(&file, serde_yaml::to_string(&doc).unwrap()).unwrap();
         // A real mirror pod is exempt from the ServiceAccount admission plugin; this stand-in
         // is not, so it waits for kube-controller-manager to create kube-system's `default`.
@@ -821,6 +868,345 @@ impl Live {
     fn stop_host(&mut self, host: &str) {
         self.lab.stop(&format!("{host}-"));
     }
+
+    /// Stand-in for the kubelet's status updates: the Node Ready, as a running kubelet posts
+    /// it (`kubectl wait --for=condition=Ready node/…` in the plan waits for it).
+    fn mark_node_ready(&self, host: &str) {
+        let patch = r#"{"status":{"conditions":[{"type":"Ready","status":"True","reason":"KubeletReady","message":"stand-in for the kubelet (tests/k8s_control_plane.rs)"}]}}"#;
+        let m0 = self.masters()[0].clone();
+        self.kubectl(
+            &m0,
+            &self.admin_conf(),
+            &[
+                "patch",
+                "node",
+                host,
+                "--subresource=status",
+                "--type=merge",
+                "-p",
+                patch,
+            ],
+        );
+    }
+
+    /// What `kubeadm join`'s kubelet-start phase writes on the Node once the kubelet has
+    /// registered it (`kubeadm reset` reads it back to find the node's configuration).
+    fn annotate_cri_socket(&self, host: &str) {
+        let m0 = self.masters()[0].clone();
+        self.kubectl(
+            &m0,
+            &self.admin_conf(),
+            &[
+                "annotate",
+                "node",
+                host,
+                "kubeadm.alpha.kubernetes.io/cri-socket=unix:///var/run/containerd/containerd.sock",
+            ],
+        );
+    }
+
+    /// The fixture with `count` control planes, beside the first build's file (same secrets).
+    fn variant(&self, count: usize) -> PathBuf {
+        let text = std::fs::read_to_string(&self.file).unwrap();
+        let from = r#"prefix = "master"; count = 3;"#;
+        assert!(text.contains(from), "the fixture changed: update this test");
+        let file = self
+            .file
+            .with_file_name(format!("{}-{count}.ha", self.file_stem()));
+        std::fs::write(
+            &file,
+            text.replace(from, &format!(r#"prefix = "master"; count = {count};"#)),
+        )
+        .unwrap();
+        file
+    }
+
+    fn file_stem(&self) -> String {
+        self.file
+            .file_stem()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    fn secrets(&self) -> PathBuf {
+        self.file.with_extension("secrets")
+    }
+
+    /// `hac build file --from previous` into a new folder (archives).
+    fn build_from(&self, file: &Path, previous: &Path) -> PathBuf {
+        let out = self.file.with_file_name(format!(
+            "out-{}",
+            file.file_stem().unwrap().to_string_lossy()
+        ));
+        let o = run(hac()
+            .arg("build")
+            .arg(file)
+            .arg("--secrets")
+            .arg(self.secrets())
+            .arg("--from")
+            .arg(previous)
+            .arg("-o")
+            .arg(&out)
+            .arg("-q"));
+        assert!(o.status.success(), "hac build --from: {}", text(&o.stderr));
+        out
+    }
+
+    /// `hac plan file --from previous`: its text.
+    fn plan(&self, file: &Path, previous: &Path) -> String {
+        let o = run(hac()
+            .arg("plan")
+            .arg(file)
+            .arg("--secrets")
+            .arg(self.secrets())
+            .arg("--from")
+            .arg(previous));
+        assert!(o.status.success(), "hac plan: {}", text(&o.stderr));
+        text(&o.stdout)
+    }
+
+    /// The token of the secrets file (the plan's `HAC_BOOTSTRAP_TOKEN`).
+    fn bootstrap_token(&self) -> String {
+        std::fs::read_to_string(self.secrets())
+            .unwrap()
+            .lines()
+            .find_map(|l| l.strip_prefix("bootstrapToken: "))
+            .expect("bootstrapToken in the secrets file")
+            .trim_matches('"')
+            .to_string()
+    }
+
+    /// What `tar --no-overwrite-dir -xzpf hosts/<host>.tar.gz -C /` does: the new bundle's
+    /// files over the host's root (the lab's /etc/hosts kept).
+    fn install(&mut self, bundle: &Path, host: &str) {
+        let root = self.root(host).to_path_buf();
+        let hosts = std::fs::read_to_string(root.join("etc/hosts")).unwrap();
+        unpack(&bundle.join(format!("hosts/{host}.tar.gz")), &root);
+        std::fs::write(root.join("etc/hosts"), hosts).unwrap();
+        self.roles.insert(host.to_string(), host_roles(&root));
+    }
+
+    /// Runs every step of a plan's text in order, each command as the operator would on the
+    /// step's host. Returns the steps run.
+    fn run_plan(&mut self, bundle: &Path, plan: &str) -> usize {
+        let token = self.bootstrap_token();
+        let steps = plan_steps(plan);
+        for (host, commands) in &steps {
+            for cmd in commands {
+                self.plan_command(bundle, host, cmd, &token);
+            }
+        }
+        steps.len()
+    }
+
+    /// One command of a plan step. Where the real thing cannot run here, the stand-in is
+    /// the one of the rest of this file: `/etc/hac/bootstrap.sh` on a joining control plane
+    /// is kubeadm's join phases plus the kubelet's Node (with the CRI socket annotation
+    /// `kubeadm join` adds), mirror pods (etcd, kube-apiserver) and Ready status;
+    /// `kubectl exec etcd-<host> -- etcdctl` is the host's etcdctl with the same certificates;
+    /// `systemctl reload haproxy` stops haproxy and starts it with the new config (no
+    /// seamless reload: the endpoint may miss a request on that host); `systemctl reload
+    /// keepalived` must find keepalived's config unchanged (the VIP holders stay);
+    /// after the real `kubeadm reset -f` the host's processes stop, as the kubelet stops
+    /// static pods whose manifests are gone. Everything else (kubectl, kubeadm token, curl)
+    /// runs verbatim in the host's namespace, kubeadm chrooted into the host's root and
+    /// kubectl's `/etc/kubernetes` mapped into it.
+    fn plan_command(&mut self, bundle: &Path, host: &str, cmd: &str, token: &str) {
+        let (bare, comment) = match cmd.split_once("   # ") {
+            Some((c, comment)) => (c.trim(), Some(comment.trim())),
+            None => (cmd.trim(), None),
+        };
+        let at = comment
+            .and_then(|c| c.strip_prefix("on "))
+            .unwrap_or(host)
+            .to_string();
+        if bare.starts_with("tar --no-overwrite-dir -xzpf hosts/") {
+            self.install(bundle, host);
+        } else if bare == "/etc/hac/bootstrap.sh" {
+            assert!(
+                self.roles[host].iter().any(|r| r == "control-plane"),
+                "{host}: only control planes join in this test"
+            );
+            self.join_control_plane(host, false);
+            self.create_node(host);
+            self.annotate_cri_socket(host);
+            self.create_etcd_mirror_pod(host);
+            self.create_mirror_pod(host, "kube-apiserver");
+            self.mark_node_ready(host);
+        } else if bare == "systemctl reload haproxy" {
+            self.lab.stop(&format!("{host}-haproxy"));
+            self.start_haproxy(host);
+            // systemctl returns once the new haproxy serves.
+            let port = self
+                .endpoint
+                .rsplit(':')
+                .next()
+                .unwrap_or("6443")
+                .to_string();
+            let h = host.to_string();
+            wait_until(
+                &self.lab,
+                Duration::from_secs(20),
+                &format!("{host}: haproxy serves again"),
+                || {
+                    self.lab
+                        .exec(
+                            &h,
+                            &s(&[
+                                "curl",
+                                "-fks",
+                                "--max-time",
+                                "2",
+                                &format!("https://127.0.0.1:{port}/readyz"),
+                            ]),
+                        )
+                        .status
+                        .success()
+                },
+            );
+        } else if bare == "systemctl reload keepalived" {
+            let running =
+                std::fs::read_to_string(self.lab.dir.join(format!("{host}-keepalived.conf")))
+                    .unwrap();
+            let root = self.root(host).display().to_string();
+            let new =
+                std::fs::read_to_string(self.root(host).join("etc/keepalived/keepalived.conf"))
+                    .unwrap()
+                    .replace("/etc/kubernetes/pki", &format!("{root}/etc/kubernetes/pki"))
+                    .replace("/etc/keepalived/", &format!("{root}/etc/keepalived/"));
+            assert_eq!(running, new, "{host}: keepalived's config changed");
+        } else if bare == "kubeadm reset -f" {
+            let out = self.kubeadm(host, &["reset", "-f"]);
+            eprintln!("{host}: kubeadm reset -f:\n{out}");
+            self.stop_host(host);
+        } else {
+            let root = self.root(&at).display().to_string();
+            // `kubectl exec etcd-<host> -- etcdctl …` runs etcdctl in the etcd static pod,
+            // which has the host's network and its /etc/kubernetes/pki/etcd: the host's
+            // etcdctl with the same certificates (no kubelet runs pods here).
+            let bare = bare.replace(
+                &format!("kubectl --kubeconfig /etc/kubernetes/admin.conf -n kube-system exec etcd-{at} -- etcdctl"),
+                "ETCDCTL_API=3 etcdctl",
+            );
+            let bare = if bare.contains("etcdctl") {
+                bare.replace("/etc/kubernetes/pki", &format!("{root}/etc/kubernetes/pki"))
+            } else {
+                bare
+            };
+            let script = format!(
+                "kubeadm() {{ {} \"$@\" --rootfs {root}; }}\nkubectl() {{ {} \"$@\"; }}\n{}",
+                self.bin("kubeadm"),
+                self.bin("kubectl"),
+                bare.replace(
+                    "--kubeconfig /etc/kubernetes/",
+                    &format!("--kubeconfig {root}/etc/kubernetes/")
+                )
+            );
+            let o = run(self
+                .lab
+                .command(&at, &s(&["sh", "-c", &script]))
+                .env("HAC_BOOTSTRAP_TOKEN", token));
+            assert!(
+                o.status.success(),
+                "on {at}: {cmd}\n{}{}\n{}",
+                text(&o.stdout),
+                text(&o.stderr),
+                self.lab.logs(15)
+            );
+        }
+    }
+
+    /// kubectl through the endpoint from `host` every 500 ms, in the background, each
+    /// attempt's time and result logged (`label`: a log of its own).
+    fn start_load(&mut self, host: &str, label: &str) {
+        let script = format!(
+            "while :; do if {} --kubeconfig={} --request-timeout=4s get namespaces -o name >/dev/null 2>&1; then r=ok; else r=fail; fi; echo \"$(date +%s.%N) $r\"; sleep 0.5; done",
+            self.bin("kubectl"),
+            self.admin_conf().display()
+        );
+        self.lab.spawn(host, label, &s(&["sh", "-c", &script]));
+    }
+
+    /// Stops the load: (attempts, failed, longest run of failures).
+    fn finish_load(&mut self, label: &str) -> (usize, usize, Duration) {
+        std::thread::sleep(Duration::from_secs(1));
+        self.lab.stop(label);
+        let log = self.lab.log(label);
+        let mut results: Vec<(f64, bool)> = Vec::new();
+        for line in log.lines() {
+            if let Some((t, r)) = line.split_once(' ') {
+                if let Ok(t) = t.parse::<f64>() {
+                    results.push((t, r == "ok"));
+                }
+            }
+        }
+        // The attempt cut short by the stop.
+        results.pop();
+        let failed = results.iter().filter(|(_, ok)| !ok).count();
+        let mut longest = 0f64;
+        let mut since: Option<f64> = None;
+        for (t, ok) in &results {
+            match (ok, since) {
+                (false, None) => since = Some(*t),
+                (true, Some(f)) => {
+                    longest = longest.max(t - f);
+                    since = None;
+                }
+                _ => {}
+            }
+        }
+        if let (Some(f), Some((last, _))) = (since, results.last()) {
+            longest = longest.max(last - f);
+        }
+        (results.len(), failed, Duration::from_secs_f64(longest))
+    }
+
+    /// The names of the etcd members, through master-0's etcd.
+    fn etcd_members(&self) -> Vec<String> {
+        let m0 = self.masters()[0].clone();
+        let pki = self.root(&m0).join("etc/kubernetes/pki");
+        let o = self.lab.exec(
+            &m0,
+            &s(&[
+                "etcdctl",
+                &format!("--endpoints=https://{}:2379", self.addrs[&m0]),
+                &format!("--cacert={}", pki.join("etcd/ca.crt").display()),
+                &format!("--cert={}", pki.join("apiserver-etcd-client.crt").display()),
+                &format!("--key={}", pki.join("apiserver-etcd-client.key").display()),
+                "member",
+                "list",
+            ]),
+        );
+        assert!(
+            o.status.success(),
+            "etcdctl member list: {}",
+            text(&o.stderr)
+        );
+        text(&o.stdout).lines().map(str::to_string).collect()
+    }
+}
+
+/// `(host, commands)` of each step of a plan's text.
+fn plan_steps(plan: &str) -> Vec<(String, Vec<String>)> {
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for line in plan.lines() {
+        let t = line.trim_start();
+        if let Some((n, rest)) = t.split_once(". [") {
+            if !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()) {
+                let host = rest.split(']').next().unwrap_or_default().to_string();
+                out.push((host, Vec::new()));
+                continue;
+            }
+        }
+        if let Some(cmd) = t.strip_prefix("$ ") {
+            out.last_mut()
+                .expect("a command inside a step")
+                .1
+                .push(cmd.to_string());
+        }
+    }
+    out
 }
 
 fn report_says(report: &str, needle: &str) {
@@ -1039,4 +1425,128 @@ fn external_etcd_control_plane_runs_and_fails_over_the_vip() {
                     .is_some_and(|h| h != m0 && masters.contains(&h))
             })
     });
+}
+
+/// Growing and shrinking the live control plane by running what `hac plan` prints: three
+/// stacked control planes grow to five (a 4th and a 5th joined one at a time, the load
+/// balancers' backends rolled, the VIP's MASTER last) and shrink back to three (the two leave
+/// the load balancers, then one at a time each is drained, `kubeadm reset` removes its etcd
+/// member, its Node is deleted), while kubectl through the endpoint runs every 500 ms.
+#[test]
+fn stacked_control_plane_grows_to_5_and_back_to_3_by_the_plan_while_kubectl_works() {
+    let spare = [
+        ("master-3", "172.30.3.14/24"),
+        ("master-4", "172.30.3.15/24"),
+    ];
+    let mut c = Live::with_spare_hosts("grow", "g", &spare);
+    let masters = c.masters();
+    let lbs = c.with_role("load-balancer");
+    assert_eq!(masters.len(), 3);
+    assert_eq!(lbs.len(), 2);
+    for lb in &lbs {
+        c.start_load_balancer(lb);
+    }
+    c.init_first(&masters[0], false);
+    c.init_live_phases(&masters[0]);
+    c.create_etcd_mirror_pod(&masters[0]);
+    c.mark_node_ready(&masters[0]);
+    for m in &masters[1..] {
+        c.join_control_plane(m, false);
+        c.create_node(m);
+        c.create_etcd_mirror_pod(m);
+        c.mark_node_ready(m);
+    }
+    assert_eq!(c.etcd_members().len(), 3);
+
+    // 3 → 5.
+    let out3 = c.out.clone();
+    let five = c.variant(5);
+    let out5 = c.build_from(&five, &out3);
+    let grow = c.plan(&five, &out3);
+    eprintln!("{grow}");
+    let hosts: Vec<String> = plan_steps(&grow).into_iter().map(|(h, _)| h).collect();
+    assert_eq!(
+        hosts,
+        ["master-0", "master-3", "master-4", "lb-1", "lb-0"],
+        "token, two joins one at a time, then the load balancers with the VIP's MASTER last:\n{grow}"
+    );
+    assert!(
+        grow.trim_end().contains(
+            "after: etcd 5 members, quorum 3, tolerates 2 failures; 5 apiservers behind the load balancer"
+        ),
+        "{grow}"
+    );
+    c.start_load("master-0", "load-grow");
+    let started = Instant::now();
+    assert_eq!(c.run_plan(&out5, &grow), 5);
+    let (attempts, failed, longest) = c.finish_load("load-grow");
+    eprintln!(
+        "3 → 5 control planes in {:?}: {failed} of {attempts} kubectl calls through the endpoint failed, longest run {longest:?}",
+        started.elapsed()
+    );
+    assert!(attempts > 20, "the load ran: {attempts}");
+    assert!(
+        longest <= FAILOVER_BOUND,
+        "kubectl through the endpoint failed for {longest:?}"
+    );
+    let members = c.etcd_members();
+    assert_eq!(members.len(), 5, "{members:?}");
+    assert!(
+        members
+            .iter()
+            .all(|m| m.contains(", started, ") && m.ends_with("false")),
+        "five started voting members: {members:?}"
+    );
+    for m in c.masters() {
+        assert!(c.readyz(&m), "{m} ready");
+    }
+    let cfg = std::fs::read_to_string(c.root("lb-0").join("etc/haproxy/haproxy.cfg")).unwrap();
+    for i in 0..5 {
+        assert!(cfg.contains(&format!("172.30.3.{}:6443", 11 + i)), "{cfg}");
+    }
+
+    // 5 → 3: master-3 and master-4 leave, one at a time (an even member count is refused
+    // by the rules, E0203, so 4 is only a step of the plan, never a build).
+    let three = c.variant(3);
+    let back = c.build_from(&three, &out5);
+    let shrink = c.plan(&three, &out5);
+    eprintln!("{shrink}");
+    let hosts: Vec<String> = plan_steps(&shrink).into_iter().map(|(h, _)| h).collect();
+    assert_eq!(
+        hosts,
+        ["lb-1", "lb-0", "master-3", "master-4"],
+        "the load balancers first, then one removal at a time:\n{shrink}"
+    );
+    c.start_load("master-0", "load-shrink");
+    let started = Instant::now();
+    assert_eq!(c.run_plan(&back, &shrink), 4);
+    let (attempts, failed, longest) = c.finish_load("load-shrink");
+    eprintln!(
+        "5 → 3 control planes in {:?}: {failed} of {attempts} kubectl calls through the endpoint failed, longest run {longest:?}",
+        started.elapsed()
+    );
+    assert!(attempts > 5, "the load ran: {attempts}");
+    assert!(
+        longest <= FAILOVER_BOUND,
+        "kubectl through the endpoint failed for {longest:?}"
+    );
+    let members = c.etcd_members();
+    assert_eq!(members.len(), 3, "{members:?}");
+    assert!(
+        !members
+            .iter()
+            .any(|m| m.contains("master-3") || m.contains("master-4")),
+        "{members:?}"
+    );
+    let nodes = c.kubectl("master-0", &c.admin_conf(), &["get", "nodes", "-o", "name"]);
+    assert!(
+        !nodes.contains("node/master-3") && !nodes.contains("node/master-4"),
+        "{nodes}"
+    );
+    let cfg = std::fs::read_to_string(c.root("lb-0").join("etc/haproxy/haproxy.cfg")).unwrap();
+    assert!(
+        !cfg.contains("172.30.3.14:6443") && !cfg.contains("172.30.3.15:6443"),
+        "{cfg}"
+    );
+    assert!(c.api_works_from("lb-1"));
 }

@@ -207,6 +207,12 @@ fn etcdctl(address: &str) -> String {
     )
 }
 
+/// Stacked etcd: `etcdctl` in the etcd static pod of the control plane `anchor` (its image
+/// has etcdctl; the pod mounts the host's etcd certificates and uses the host's network).
+fn stacked_etcdctl(anchor: &str) -> String {
+    format!("{KUBECTL} -n kube-system exec etcd-{anchor} -- etcdctl --endpoints=https://127.0.0.1:2379 --cacert={ETCD_PKI}/ca.crt --cert={ETCD_PKI}/peer.crt --key={ETCD_PKI}/peer.key")
+}
+
 /// Unpacks a host's archive without touching the owner, mode or mtime of directories that
 /// already exist (`/etc`, `/etc/kubernetes`, …).
 fn install(host: &str) -> String {
@@ -371,8 +377,7 @@ pub fn plan_with_failed(
             anchor.clone()
         };
         if member && stacked {
-            // Stacked etcd: etcdctl of the etcd static pod of a live control plane.
-            let ctl = format!("{KUBECTL} -n kube-system exec etcd-{anchor} -- etcdctl --endpoints=https://127.0.0.1:2379 --cacert={ETCD_PKI}/ca.crt --cert={ETCD_PKI}/peer.crt --key={ETCD_PKI}/peer.key");
+            let ctl = stacked_etcdctl(&anchor);
             commands.push(format!(
                 "id=$({ctl} member list | awk -F', ' '$3==\"{f}\"{{print $1}}') && {ctl} member remove \"$id\""
             ));
@@ -604,8 +609,10 @@ pub fn plan_with_failed(
             if next_vip.contains(&h) && next.control_plane.load_balancer != "kube-vip" {
                 commands.push("systemctl reload keepalived".to_string());
             }
+            // The endpoint serves again (the VIP may move while its holder reloads): retried
+            // for a minute.
             commands.push(format!(
-                "curl -ks --max-time 5 https://{}/readyz",
+                "( n=0; until curl -fks --max-time 5 https://{}/readyz; do n=$((n+1)); [ $n -lt 12 ] || exit 1; sleep 5; done )",
                 next.control_plane.endpoint
             ));
             steps.push(Step {
@@ -626,14 +633,31 @@ pub fn plan_with_failed(
     // 6. Control planes removed, one at a time: leave the load balancer first (done above),
     // then `kubeadm reset` (stacked: it removes the etcd member) and delete the Node.
     for cp in &removed_cps {
+        let mut commands = vec![
+            format!(
+                "{KUBECTL} drain {cp} --ignore-daemonsets --delete-emptydir-data   # on {anchor}"
+            ),
+            "kubeadm reset -f".to_string(),
+        ];
+        if stacked {
+            // kubeadm reset removes the member only when it can read the node's
+            // configuration from the cluster, and only warns when it cannot: make sure.
+            let ctl = stacked_etcdctl(&anchor);
+            commands.push(format!(
+                "id=$({ctl} member list | awk -F', ' '$3==\"{cp}\"{{print $1}}'); [ -z \"$id\" ] || {ctl} member remove \"$id\"   # on {anchor}"
+            ));
+        }
+        commands.push(format!("{KUBECTL} delete node {cp}   # on {anchor}"));
+        if stacked {
+            commands.push(format!(
+                "{} endpoint health --cluster   # on {anchor}",
+                stacked_etcdctl(&anchor)
+            ));
+        }
         steps.push(Step {
             host: cp.to_string(),
             action: format!("remove control plane {cp}"),
-            commands: vec![
-                format!("{KUBECTL} drain {cp} --ignore-daemonsets --delete-emptydir-data   # on {anchor}"),
-                "kubeadm reset -f".to_string(),
-                format!("{KUBECTL} delete node {cp}   # on {anchor}"),
-            ],
+            commands,
             after: {
                 sim.apiservers.remove(*cp);
                 sim.behind_lb.remove(*cp);

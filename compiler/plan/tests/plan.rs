@@ -260,6 +260,19 @@ fn stacked_control_planes_grow_then_the_load_balancers_follow() {
         .position(|s| s.host == "master-4")
         .expect("reset");
     assert!(lb < reset, "{}", back.to_text());
+    // kubeadm reset only warns when it cannot remove the member: the step makes sure, and
+    // its gate is etcd's health.
+    let removal = &back.steps[reset];
+    assert!(
+        removal.commands.iter().any(|c| c.contains("member remove")),
+        "{}",
+        back.to_text()
+    );
+    assert!(removal
+        .commands
+        .last()
+        .is_some_and(|c| c.contains("endpoint health --cluster")));
+    insta::assert_snapshot!("plan_stacked_5_to_4", back.to_text());
 }
 
 #[test]
