@@ -416,6 +416,61 @@ pub fn plan_with_failed(
         });
     }
 
+    // 0b. A new name for the endpoint (same load balancer, VIP and port; the refusals made
+    // sure the running apiservers serve it and the new ones still serve the old one): the
+    // cluster's configuration, cluster-info and kube-proxy first, then each kubelet, before
+    // any join of this plan (the new nodes' files name the new endpoint).
+    let (old_ep, new_ep) = (&prev.control_plane.endpoint, &next.control_plane.endpoint);
+    if old_ep != new_ep {
+        let swap = format!("s#server: https://{old_ep}#server: https://{new_ep}#");
+        let kubelet =
+            format!("sed -i '{swap}' /etc/kubernetes/kubelet.conf && systemctl restart kubelet");
+        steps.push(Step {
+            host: anchor.clone(),
+            action: format!(
+                "serve and publish the new endpoint {new_ep} (clients of {old_ep} keep working)"
+            ),
+            commands: vec![
+                format!("curl -fks --max-time 5 https://{new_ep}/readyz   # the new name resolves to the load balancer and is served"),
+                install(&anchor),
+                "kubeadm init phase upload-config kubeadm --config /etc/kubernetes/kubeadm-config.yaml".to_string(),
+                format!("{KUBECTL} -n kube-public get configmap cluster-info -o yaml | sed '{swap}' | {KUBECTL} replace -f -"),
+                format!("if {KUBECTL} -n kube-system get configmap kube-proxy >/dev/null 2>&1; then {KUBECTL} -n kube-system get configmap kube-proxy -o yaml | sed '{swap}' | {KUBECTL} replace -f - && {KUBECTL} -n kube-system rollout restart daemonset kube-proxy; fi"),
+                kubelet.clone(),
+                format!("{KUBECTL} get --raw=/readyz"),
+            ],
+            after: sim.availability(),
+        });
+        let moving: Vec<&NodeState> = prev
+            .nodes
+            .iter()
+            .filter(|n| {
+                (has(n, "control-plane") || has(n, "worker"))
+                    && n.name != anchor
+                    && !failed.contains(&n.name)
+                    && node(next, &n.name).is_some_and(|m| m.roles == n.roles)
+            })
+            .collect();
+        for n in moving {
+            steps.push(Step {
+                host: n.name.clone(),
+                action: format!("move {}'s kubelet to {new_ep}", n.name),
+                commands: vec![
+                    install(&n.name),
+                    kubelet.clone(),
+                    format!(
+                        "{KUBECTL} wait --for=condition=Ready node/{} --timeout=300s   # on {anchor}",
+                        n.name
+                    ),
+                ],
+                after: sim.availability(),
+            });
+        }
+        notes.push(format!(
+            "kubeconfigs handed out to people and tools still name {old_ep}: move them to {new_ep}; once none does, drop the old name from controlPlane.certSANs in a later build (the plan then rolls out the renewed apiserver certificates)"
+        ));
+    }
+
     // 1. Joins need a valid bootstrap token; the one of `kubeadm init` may have expired.
     if !added_workers.is_empty() || !added_cps.is_empty() {
         let t = &next.bootstrap_token;
@@ -752,21 +807,34 @@ pub fn plan_with_failed(
             continue;
         }
         let mut commands = vec![install(&host)];
-        let runs_etcd = next_members.contains_key(host.as_str());
+        // The etcd member restarts only when its own certificates changed (a stacked
+        // control plane's apiserver certificate alone restarts the apiserver).
+        let runs_etcd = next_members.contains_key(host.as_str())
+            && (!stacked || paths.iter().any(|p| p.contains("/pki/etcd/")));
         if next_cps.contains(&host) {
             commands.push("for m in kube-apiserver kube-controller-manager kube-scheduler; do mv /etc/kubernetes/manifests/$m.yaml /etc/kubernetes/$m.yaml.hac; done; sleep 20; for m in kube-apiserver kube-controller-manager kube-scheduler; do mv /etc/kubernetes/$m.yaml.hac /etc/kubernetes/manifests/$m.yaml; done   # restarts the static pods".to_string());
-            if stacked {
+            if stacked && runs_etcd {
                 commands.push("mv /etc/kubernetes/manifests/etcd.yaml /etc/kubernetes/etcd.yaml.hac; sleep 20; mv /etc/kubernetes/etcd.yaml.hac /etc/kubernetes/manifests/etcd.yaml".to_string());
             }
             commands.push("systemctl restart kubelet".to_string());
+            // Its kube-apiserver serves again (with the renewed certificate) before the next
+            // host restarts: retried for five minutes.
+            commands.push(format!(
+                "( n=0; until curl -fks --max-time 5 https://{}:{}/readyz; do n=$((n+1)); [ $n -lt 60 ] || exit 1; sleep 5; done )",
+                addr(next, &host),
+                next.control_plane.api_server_port
+            ));
         } else if runs_etcd {
             commands.push("systemctl restart etcd".to_string());
         }
         if runs_etcd {
-            commands.push(format!(
-                "{} endpoint health --cluster",
+            // Stacked: the host has no etcdctl of its own; its etcd pod has.
+            let ctl = if stacked {
+                stacked_etcdctl(&host)
+            } else {
                 etcdctl(&addr(next, &host))
-            ));
+            };
+            commands.push(format!("{ctl} endpoint health --cluster"));
         }
         // `after` is the state once the step's health gate passed; during the restart the
         // member is down.
@@ -783,7 +851,11 @@ pub fn plan_with_failed(
             host: host.clone(),
             action: format!(
                 "roll out renewed certificates ({}){during}",
-                paths.join(", ")
+                paths
+                    .iter()
+                    .map(|p| p.rsplit('/').next().unwrap_or(p))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             commands,
             after: sim.availability(),
@@ -802,7 +874,8 @@ pub fn plan_with_failed(
     })
 }
 
-/// Hosts whose leaf certificates (kept files, same path) changed serial, with the files.
+/// Hosts whose leaf certificates (kept files, same path) changed serial, with the files'
+/// paths.
 fn renewed_hosts(prev: &State, next: &State) -> BTreeMap<String, Vec<String>> {
     let by_file = |certs: &[CertificateState]| -> BTreeMap<String, String> {
         certs
@@ -815,12 +888,37 @@ fn renewed_hosts(prev: &State, next: &State) -> BTreeMap<String, Vec<String>> {
     for (file, serial) in &b {
         if a.get(file).is_some_and(|s| s != serial) {
             if let Some((host, path)) = file.split_once(':') {
-                let short = path.rsplit('/').next().unwrap_or(path).to_string();
-                out.entry(host.to_string()).or_default().push(short);
+                out.entry(host.to_string())
+                    .or_default()
+                    .push(path.to_string());
             }
         }
     }
     out
+}
+
+/// `host` and `port` of an endpoint `host:port`.
+fn host_port(endpoint: &str) -> (&str, &str) {
+    endpoint.rsplit_once(':').unwrap_or((endpoint, ""))
+}
+
+/// Whether every kube-apiserver certificate of `s` carries `host` as a SAN.
+fn served(s: &State, host: &str) -> bool {
+    let san = if host.parse::<std::net::IpAddr>().is_ok() {
+        format!("IP:{host}")
+    } else {
+        format!("DNS:{host}")
+    };
+    let mut certs = s
+        .certificates
+        .iter()
+        .filter(|c| {
+            c.files
+                .iter()
+                .any(|f| f.ends_with(":etc/kubernetes/pki/apiserver.crt"))
+        })
+        .peekable();
+    certs.peek().is_some() && certs.all(|c| c.sans.contains(&san))
 }
 
 fn is_ca(c: &CertificateState) -> bool {
@@ -976,15 +1074,37 @@ fn refuse_unsafe(
         );
     }
     let cp = (&prev.control_plane, &next.control_plane);
-    if cp.0.endpoint != cp.1.endpoint || cp.0.load_balancer != cp.1.load_balancer {
+    let (old, new) = (host_port(&cp.0.endpoint), host_port(&cp.1.endpoint));
+    if cp.0.load_balancer != cp.1.load_balancer || cp.0.vip != cp.1.vip || old.1 != new.1 {
         refuse(
             codes::ENDPOINT_CHANGE,
             format!(
-                "the endpoint changes ({} {} → {} {}): every kubeconfig, kubelet and the cluster-info ConfigMap name it",
+                "the load balancer, its VIP or the endpoint's port changes ({} {} → {} {}): the address every kubeconfig, kubelet and the cluster-info ConfigMap reach would move at once",
                 cp.0.load_balancer, cp.0.endpoint, cp.1.load_balancer, cp.1.endpoint
             ),
-            "add the new endpoint to controlPlane.certSANs first and roll that out; move kubeconfigs, kube-proxy and cluster-info by hand (docs/plan.md), then drop the old name in a later build",
+            "keep the load balancer, VIP and port; to move them, follow the manual procedure of docs/plan.md (a new name for the same address is planned: change controlPlane.endpoint only)",
         );
+    } else if old.0 != new.0 {
+        if !served(prev, new.0) {
+            refuse(
+                codes::ENDPOINT_CHANGE,
+                format!(
+                    "the new endpoint {} is not a name the running apiservers' certificates carry: clients moved to it would be refused",
+                    new.0
+                ),
+                "first add it to controlPlane.certSANs (keeping the endpoint), build and plan that (the apiserver certificates are renewed), then change the endpoint",
+            );
+        }
+        if !served(next, old.0) {
+            refuse(
+                codes::ENDPOINT_CHANGE,
+                format!(
+                    "the old endpoint {} would stop being a name of the apiserver certificates while kubeconfigs still use it",
+                    old.0
+                ),
+                "keep the old name in controlPlane.certSANs in this build; drop it in a later build, once no kubeconfig names it",
+            );
+        }
     }
     let cas = |s: &State| -> BTreeSet<String> {
         s.certificates

@@ -550,3 +550,44 @@ fn failed_nodes_that_are_unknown_or_a_majority_are_refused() {
             .is_err_and(|d| d.iter().any(|d| d.code.as_deref() == Some("E0903")))
     );
 }
+
+#[test]
+fn a_new_endpoint_name_is_published_then_every_kubelet_moves() {
+    // Before: the endpoint is k8s.old.example, and the new name is already a SAN (a
+    // previous build added it to certSANs and rolled it out); after, the old name stays a
+    // SAN until no client uses it.
+    let mut a = stacked_3();
+    a.control_plane.endpoint = Some("k8s.old.example".into());
+    a.control_plane.cert_sans = vec!["api.prod.example".into()];
+    let mut b = stacked_3();
+    b.control_plane.endpoint = Some("api.prod.example".into());
+    b.control_plane.cert_sans = vec!["k8s.old.example".into()];
+    let p = planned(&a, &b);
+    assert_tolerance_kept(&p, 1);
+    let first = &p.steps[0];
+    assert!(first
+        .action
+        .starts_with("serve and publish the new endpoint"));
+    assert!(first.commands[0].starts_with("curl -fks --max-time 5 https://api.prod.example:"));
+    assert!(first
+        .commands
+        .iter()
+        .any(|c| c.contains("upload-config kubeadm")));
+    // Every other kubelet moves, one node at a time.
+    let moved: Vec<&str> = p
+        .steps
+        .iter()
+        .filter(|s| s.action.contains("'s kubelet to"))
+        .map(|s| s.host.as_str())
+        .collect();
+    assert_eq!(moved, ["master-1", "master-2", "worker-0", "worker-1"]);
+    insta::assert_snapshot!("plan_endpoint_renamed", p.to_text());
+
+    // The new name must be served first, and the old one kept while clients use it.
+    let mut unserved = a.clone();
+    unserved.control_plane.cert_sans.clear();
+    assert_eq!(refused(&unserved, &b), ["E0908"]);
+    let mut dropped = b.clone();
+    dropped.control_plane.cert_sans.clear();
+    assert_eq!(refused(&a, &dropped), ["E0908"]);
+}
