@@ -123,6 +123,19 @@ impl Live {
         if let Some(name) = &endpoint_name {
             hosts_file.push_str(&format!("{vip} {name}\n"));
         }
+        // Other names of the apiservers resolve to the VIP too, as DNS would.
+        for san in v["controlPlane"]["certSANs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            if let Some(name) = san
+                .as_str()
+                .filter(|n| n.parse::<std::net::IpAddr>().is_err())
+            {
+                hosts_file.push_str(&format!("{vip} {name}\n"));
+            }
+        }
         for (name, node) in v["nodes"].as_object().unwrap() {
             let cidr = node["address"].as_str().unwrap().to_string();
             let addr = cidr.split('/').next().unwrap().to_string();
@@ -1076,6 +1089,21 @@ impl Live {
                     .replace("/etc/kubernetes/pki", &format!("{root}/etc/kubernetes/pki"))
                     .replace("/etc/keepalived/", &format!("{root}/etc/keepalived/"));
             assert_eq!(running, new, "{host}: keepalived's config changed");
+        } else if bare
+            .starts_with("for m in kube-apiserver kube-controller-manager kube-scheduler; do mv ")
+        {
+            // The kubelet stops the static pods whose manifests left and starts them again
+            // when they are back: here, the processes, with the renewed files.
+            for c in [
+                "kube-apiserver",
+                "kube-controller-manager",
+                "kube-scheduler",
+            ] {
+                self.lab.stop(&format!("{host}-{c}"));
+            }
+            self.start_control_plane(host);
+        } else if bare == "systemctl restart kubelet" {
+            // No kubelet runs here (see the file's header).
         } else if bare == "kubeadm reset -f" {
             let out = self.kubeadm(host, &["reset", "-f"]);
             eprintln!("{host}: kubeadm reset -f:\n{out}");
@@ -1094,13 +1122,18 @@ impl Live {
             } else {
                 bare
             };
+            // No kubelet runs here: restarting it is nothing; any other systemctl is an error.
             let script = format!(
-                "kubeadm() {{ {} \"$@\" --rootfs {root}; }}\nkubectl() {{ {} \"$@\"; }}\n{}",
+                "kubeadm() {{ {} \"$@\" --rootfs {root}; }}\nkubectl() {{ {} \"$@\"; }}\nsystemctl() {{ [ \"$*\" = 'restart kubelet' ] || {{ echo \"unexpected: systemctl $*\" >&2; return 1; }}; }}\n{}",
                 self.bin("kubeadm"),
                 self.bin("kubectl"),
                 bare.replace(
                     "--kubeconfig /etc/kubernetes/",
                     &format!("--kubeconfig {root}/etc/kubernetes/")
+                )
+                .replace(
+                    " /etc/kubernetes/kubelet.conf",
+                    &format!(" {root}/etc/kubernetes/kubelet.conf")
                 )
             );
             let o = run(self
@@ -1431,9 +1464,12 @@ fn external_etcd_control_plane_runs_and_fails_over_the_vip() {
 /// stacked control planes grow to five (a 4th and a 5th joined one at a time, the load
 /// balancers' backends rolled, the VIP's MASTER last) and shrink back to three (the two leave
 /// the load balancers, then one at a time each is drained, `kubeadm reset` removes its etcd
-/// member, its Node is deleted), while kubectl through the endpoint runs every 500 ms.
+/// member, its Node is deleted), then give the endpoint a new name (published, every
+/// kubelet moved, the apiserver certificates rolled out), while kubectl through the endpoint
+/// runs every 500 ms.
 #[test]
-fn stacked_control_plane_grows_to_5_and_back_to_3_by_the_plan_while_kubectl_works() {
+fn stacked_control_plane_grows_to_5_back_to_3_and_renames_its_endpoint_by_the_plan_while_kubectl_works(
+) {
     let spare = [
         ("master-3", "172.30.3.14/24"),
         ("master-4", "172.30.3.15/24"),
@@ -1548,5 +1584,111 @@ fn stacked_control_plane_grows_to_5_and_back_to_3_by_the_plan_while_kubectl_work
         !cfg.contains("172.30.3.14:6443") && !cfg.contains("172.30.3.15:6443"),
         "{cfg}"
     );
+
+    // A new name for the endpoint: the fixture's certSANs carry api2 since day 0 (the first
+    // of a rename's three builds); this build makes it the endpoint and keeps the old name.
+    // Stand-in: the joined control planes' kubelet.conf, which the kubelet's TLS bootstrap
+    // writes (a kubeconfig naming the endpoint).
+    for m in &masters[1..] {
+        std::fs::copy(
+            c.admin_conf(),
+            c.root(m).join("etc/kubernetes/kubelet.conf"),
+        )
+        .unwrap();
+    }
+    let old_admin = c.lab.dir.join("admin-old-endpoint.conf");
+    std::fs::copy(c.admin_conf(), &old_admin).unwrap();
+    let renamed = c.file.with_file_name("grow-renamed.ha");
+    let source = std::fs::read_to_string(&three).unwrap();
+    let source = source
+        .replace(
+            r#"endpoint = "api.live-grow.test";"#,
+            r#"endpoint = "api2.live-grow.test";"#,
+        )
+        .replace(
+            r#"certSANs = [ "api2.live-grow.test" ];"#,
+            r#"certSANs = [ "api.live-grow.test" ];"#,
+        );
+    assert!(
+        source.contains(r#"endpoint = "api2.live-grow.test";"#),
+        "the fixture changed"
+    );
+    std::fs::write(&renamed, source).unwrap();
+    let out_renamed = c.build_from(&renamed, &back);
+    let rename = c.plan(&renamed, &back);
+    eprintln!("{rename}");
+    let hosts: Vec<String> = plan_steps(&rename).into_iter().map(|(h, _)| h).collect();
+    assert_eq!(
+        hosts[..3],
+        ["master-0", "master-1", "master-2"],
+        "published on master-0, then each kubelet:\n{rename}"
+    );
+    c.start_load("master-0", "load-rename");
+    let started = Instant::now();
+    c.run_plan(&out_renamed, &rename);
+    let (attempts, failed, longest) = c.finish_load("load-rename");
+    eprintln!(
+        "endpoint renamed in {:?}: {failed} of {attempts} kubectl calls through the endpoint failed, longest run {longest:?}",
+        started.elapsed()
+    );
+    assert!(
+        longest <= FAILOVER_BOUND,
+        "kubectl through the endpoint failed for {longest:?}"
+    );
+    let admin = c.admin_conf();
+    let info = c.kubectl(
+        "master-0",
+        &admin,
+        &[
+            "-n",
+            "kube-public",
+            "get",
+            "configmap",
+            "cluster-info",
+            "-o",
+            "yaml",
+        ],
+    );
+    assert!(
+        info.contains("server: https://api2.live-grow.test:6443"),
+        "cluster-info:\n{info}"
+    );
+    let kubeadm_config = c.kubectl(
+        "master-0",
+        &admin,
+        &[
+            "-n",
+            "kube-system",
+            "get",
+            "configmap",
+            "kubeadm-config",
+            "-o",
+            "yaml",
+        ],
+    );
+    assert!(
+        kubeadm_config.contains("controlPlaneEndpoint: api2.live-grow.test:6443"),
+        "{kubeadm_config}"
+    );
+    for m in &masters {
+        let conf = std::fs::read_to_string(c.root(m).join("etc/kubernetes/kubelet.conf")).unwrap();
+        assert!(
+            conf.contains("server: https://api2.live-grow.test:6443"),
+            "{m}: kubelet.conf:\n{conf}"
+        );
+    }
+    // Both names are served: the new admin.conf and a kubeconfig that still names the old.
+    assert!(std::fs::read_to_string(&admin)
+        .unwrap()
+        .contains("https://api2.live-grow.test:6443"));
+    for conf in [&admin, &old_admin] {
+        let o = c.kubectl_output("lb-1", conf, &["get", "namespaces", "-o", "name"]);
+        assert!(
+            o.status.success(),
+            "{}: {}",
+            conf.display(),
+            text(&o.stderr)
+        );
+    }
     assert!(c.api_works_from("lb-1"));
 }
