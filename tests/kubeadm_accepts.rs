@@ -329,8 +329,7 @@ fn check_bundle(ha: &Path, secrets: Option<&Path>) -> Written {
         .iter()
         .find(|(_, r)| {
             std::fs::read_to_string(r.join("etc/kubernetes/kubeadm-config.yaml"))
-                .map(|t| t.contains("kind: InitConfiguration"))
-                .unwrap_or(false)
+                .is_ok_and(|t| t.contains("kind: InitConfiguration"))
         })
         .map(|(h, r)| (h.clone(), r.clone()))
         .expect("one host runs kubeadm init");

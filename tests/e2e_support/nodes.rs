@@ -353,10 +353,10 @@ impl Node {
             "LANG=C.UTF-8",
         ]
         .iter()
-        .map(|s| s.to_string())
+        .map(std::string::ToString::to_string)
         .collect();
         v.extend(env.iter().cloned());
-        v.extend(argv.iter().map(|s| s.to_string()));
+        v.extend(argv.iter().map(std::string::ToString::to_string));
         v
     }
 

@@ -314,7 +314,7 @@ fn zones(c: &Cluster, out: &mut Vec<Diagnostic>) {
         if z.outcome.survives() {
             continue;
         }
-        let first = z.nodes.first().map(String::as_str).unwrap_or("");
+        let first = z.nodes.first().map_or("", String::as_str);
         out.push(
             warn(
                 codes::ZONE_LOSS_BREAKS_CONTROL_PLANE,
@@ -1002,8 +1002,7 @@ fn keepalived(c: &Cluster, out: &mut Vec<Diagnostic>) {
         let second_name = prios
             .iter()
             .find(|(n, p)| *p == second && n.name != master.name)
-            .map(|(n, _)| n.name.as_str())
-            .unwrap_or("");
+            .map_or("", |(n, _)| n.name.as_str());
         let d = err(
             codes::FAILOVER_IMPOSSIBLE,
             format!(

@@ -607,8 +607,7 @@ fn front_cards(cluster: &Cluster, a: &Availability) -> Vec<Card> {
     let vip = cluster
         .control_plane
         .vip
-        .map(|v| v.to_string())
-        .unwrap_or_else(|| "(none)".to_string());
+        .map_or_else(|| "(none)".to_string(), |v| v.to_string());
     let backends = format!("kube-apiserver :{port} on {}", name_list(&a.control_planes));
     match a.load_balancer_kind {
         LoadBalancerKind::External => {
@@ -908,13 +907,11 @@ fn node_cards(nodes: &[&Node], f: &Facts) -> Vec<Card> {
         let first = workers
             .iter()
             .min_by(|x, y| natural_cmp(&x.name, &y.name))
-            .map(|n| n.name.as_str())
-            .unwrap_or("");
+            .map_or("", |n| n.name.as_str());
         let last = workers
             .iter()
             .max_by(|x, y| natural_cmp(&x.name, &y.name))
-            .map(|n| n.name.as_str())
-            .unwrap_or("");
+            .map_or("", |n| n.name.as_str());
         cards.push(
             Card::new("workers")
                 .wide(format!("{} workers", workers.len()), 13, true, INK)

@@ -45,7 +45,7 @@ impl EvalError {
     }
     /// `tryEval` catches only `throw` and failed assertions.
     pub fn catchable(&self) -> bool {
-        matches!(self.diag.code.as_deref(), Some("E0012") | Some("E0014"))
+        matches!(self.diag.code.as_deref(), Some("E0012" | "E0014"))
     }
 }
 
@@ -131,8 +131,8 @@ pub fn check_string_len(len: usize, span: Span) -> R<()> {
     if len > MAX_STRING_BYTES {
         return fail(too_large(
             span,
-            format!("a string of {len} bytes"),
-            format!("{} MiB", MAX_STRING_BYTES >> 20),
+            &format!("a string of {len} bytes"),
+            &format!("{} MiB", MAX_STRING_BYTES >> 20),
         ));
     }
     Ok(())
@@ -144,15 +144,15 @@ pub fn check_list_len(len: usize, span: Span) -> R<()> {
     if len > MAX_LIST_LEN {
         return fail(too_large(
             span,
-            format!("a list of {len} elements"),
-            format!("{MAX_LIST_LEN} elements"),
+            &format!("a list of {len} elements"),
+            &format!("{MAX_LIST_LEN} elements"),
         ));
     }
     Ok(())
 }
 
 #[cold]
-fn too_large(span: Span, what: String, limit: String) -> Diagnostic {
+fn too_large(span: Span, what: &str, limit: &str) -> Diagnostic {
     Diagnostic::error(format!("{what} is too large (at most {limit})"))
         .with_code("E0022")
         .with_span(span)
@@ -622,16 +622,16 @@ impl Evaluator {
                                 ThunkState::Done(Value::Lambda(Rc::new(Closure {
                                     lambda: l.clone(),
                                     env: new_env.clone(),
-                                })))
+                                })));
                         }
                         _ => {
                             *slot.0.state.borrow_mut() =
-                                ThunkState::Expr(ir.clone(), new_env.clone())
+                                ThunkState::Expr(ir.clone(), new_env.clone());
                         }
                     },
                     AttrValueIr::InheritFrom { from, name, span } => {
                         *slot.0.state.borrow_mut() =
-                            ThunkState::Select(froms[*from].clone(), name.clone(), *span)
+                            ThunkState::Select(froms[*from].clone(), name.clone(), *span);
                     }
                 }
                 entries.push(Attr {
@@ -1097,7 +1097,7 @@ impl Evaluator {
         match v {
             Value::Str(s) => {
                 check_string_len(out.len() + s.len(), span)?;
-                out.push_str(s)
+                out.push_str(s);
             }
             Value::Path(_) => return fail(path_misuse(span)),
             Value::Attrs(set) => {
@@ -1124,7 +1124,7 @@ impl Evaluator {
             Value::Float(f) if to_string => out.push_str(&format!("{f:.6}")),
             Value::Bool(b) if to_string => {
                 if *b {
-                    out.push('1')
+                    out.push('1');
                 }
             }
             Value::Null if to_string => {}

@@ -447,7 +447,7 @@ impl<'a> Issuer<'a> {
         let spki_der = key.subject_public_key_info();
         params.serial_number =
             Some(self.serial(&format!("ca={id}"), &format!("{cn}|ca"), &spki_der));
-        let cert = params.self_signed(&key).map_err(rcgen_error)?;
+        let cert = params.self_signed(&key).map_err(|e| rcgen_error(&e))?;
         Ok(CaMaterial {
             subject: params.distinguished_name.clone(),
             subject_key_id: ski,
@@ -504,7 +504,9 @@ impl<'a> Issuer<'a> {
             None => content,
         };
         params.serial_number = Some(self.serial(&spec.identity, &content, &spki_der));
-        let cert = params.signed_by(&key, &ca.issuer()).map_err(rcgen_error)?;
+        let cert = params
+            .signed_by(&key, &ca.issuer())
+            .map_err(|e| rcgen_error(&e))?;
         Ok(IssuedLeaf {
             cert_pem: cert.pem(),
             key_pem: key.private_key_pem()?,
@@ -515,10 +517,9 @@ impl<'a> Issuer<'a> {
     /// certificate's identity, content, validity and public key, so that two different
     /// certificates never share one and the same certificate always gets the same.
     fn serial(&self, identity: &str, content: &str, spki_der: &[u8]) -> SerialNumber {
-        let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(self.serial_key.as_ref()) {
-            Ok(m) => m,
-            // HMAC accepts keys of any length; this arm is never taken.
-            Err(_) => return SerialNumber::from_slice(&[0x40; 16]),
+        // HMAC accepts keys of any length; the `else` is never taken.
+        let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(self.serial_key.as_ref()) else {
+            return SerialNumber::from_slice(&[0x40; 16]);
         };
         for part in [identity.as_bytes(), content.as_bytes(), spki_der] {
             mac.update(&(part.len() as u64).to_be_bytes());
@@ -545,7 +546,7 @@ pub(crate) fn probe_issuer_name(ca: &CaMaterial) -> Result<Vec<u8>, PkiError> {
     params.not_after = OffsetDateTime::UNIX_EPOCH;
     let cert = params
         .signed_by(&ca.key, &ca.issuer())
-        .map_err(rcgen_error)?;
+        .map_err(|e| rcgen_error(&e))?;
     let (_, parsed) = x509_parser::parse_x509_certificate(cert.der())
         .map_err(|_| PkiError::internal("cannot read back a probe certificate"))?;
     Ok(parsed.issuer().as_raw().to_vec())
@@ -573,7 +574,7 @@ fn ia5(s: &str) -> Result<Ia5String, PkiError> {
     })
 }
 
-fn rcgen_error(e: rcgen::Error) -> PkiError {
+fn rcgen_error(e: &rcgen::Error) -> PkiError {
     PkiError::internal(format!("cannot build a certificate: {e}"))
 }
 
@@ -584,8 +585,7 @@ fn parallel_map<T: Sync, R: Send>(
     f: impl Fn(&T) -> R + Sync,
 ) -> Result<Vec<R>, PkiError> {
     let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
+        .map_or(1, std::num::NonZero::get)
         .clamp(1, 16);
     if threads == 1 || items.len() < 2 {
         return Ok(items.iter().map(&f).collect());

@@ -353,7 +353,7 @@ pub fn plan_with_failed(
         .filter(|m| !failed.contains(**m))
         .find(|m| next_members.contains_key(*m))
         .or_else(|| prev_members.keys().find(|m| !failed.contains(**m)))
-        .map(|m| m.to_string())
+        .map(std::string::ToString::to_string)
         .unwrap_or_default();
     for f in failed {
         let Some(p) = node(prev, f) else { continue };
@@ -432,7 +432,7 @@ pub fn plan_with_failed(
     // 2. Workers added.
     for w in &added_workers {
         steps.push(Step {
-            host: w.to_string(),
+            host: (*w).clone(),
             action: format!("join worker {w}"),
             commands: vec![install(w), "/etc/hac/bootstrap.sh".to_string()],
             after: sim.availability(),
@@ -536,16 +536,16 @@ pub fn plan_with_failed(
             format!("{KUBECTL} wait --for=condition=Ready node/{cp} --timeout=600s"),
         ]);
         steps.push(Step {
-            host: cp.to_string(),
+            host: (*cp).clone(),
             action: format!("join control plane {cp} (kubeadm join --control-plane)"),
             commands,
             after: {
-                sim.apiservers.insert(cp.to_string());
+                sim.apiservers.insert((*cp).clone());
                 if stacked {
-                    sim.voting.insert(cp.to_string());
+                    sim.voting.insert((*cp).clone());
                 }
                 if !proxied {
-                    sim.behind_lb.insert(cp.to_string());
+                    sim.behind_lb.insert((*cp).clone());
                 }
                 sim.availability()
             },
@@ -627,7 +627,7 @@ pub fn plan_with_failed(
     // then `kubeadm reset` (stacked: it removes the etcd member) and delete the Node.
     for cp in &removed_cps {
         steps.push(Step {
-            host: cp.to_string(),
+            host: (*cp).clone(),
             action: format!("remove control plane {cp}"),
             commands: vec![
                 format!("{KUBECTL} drain {cp} --ignore-daemonsets --delete-emptydir-data   # on {anchor}"),
@@ -648,7 +648,7 @@ pub fn plan_with_failed(
     // 7. Workers removed.
     for w in &removed_workers {
         steps.push(Step {
-            host: w.to_string(),
+            host: (*w).clone(),
             action: format!("remove worker {w}"),
             commands: vec![
                 format!("{KUBECTL} drain {w} --ignore-daemonsets --delete-emptydir-data   # on {anchor}"),
@@ -681,7 +681,7 @@ pub fn plan_with_failed(
                 commands.push("kubeadm upgrade node".to_string());
             }
             steps.push(Step {
-                host: cp.to_string(),
+                host: (*cp).clone(),
                 action: format!(
                     "upgrade the control plane to {v} ({})",
                     if i == 0 {

@@ -43,7 +43,7 @@ fn haproxy_routes_only_to_apiservers_whose_certificate_the_cluster_ca_signed() {
     };
     let args = |v: Vec<String>, extra: &[&str]| -> Vec<String> {
         v.into_iter()
-            .chain(extra.iter().map(|s| s.to_string()))
+            .chain(extra.iter().map(std::string::ToString::to_string))
             .collect()
     };
     // The cluster CA and another CA.

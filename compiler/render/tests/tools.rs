@@ -366,8 +366,7 @@ fn cloud_init_write_files_module_unpacks_every_node_file() {
                         // the archive's epoch must never be set on an existing folder.
                         assert!(
                             (mode_after, uid_after) == (*mode, *uid) && mtime_after >= *mtime,
-                            "{variant}/{node}: unpacking the keys changed {folder}: {:o} {uid_after} {mtime_after} (was {mode:o} {uid} {mtime})",
-                            mode_after
+                            "{variant}/{node}: unpacking the keys changed {folder}: {mode_after:o} {uid_after} {mtime_after} (was {mode:o} {uid} {mtime})"
                         );
                     }
                 }

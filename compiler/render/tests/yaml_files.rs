@@ -139,7 +139,7 @@ fn yaml_1_1_look_alikes_are_quoted() {
         "y",
     ]
     .iter()
-    .map(|s| s.to_string())
+    .map(std::string::ToString::to_string)
     .collect();
     let pki = fake_pki(&cluster, "CA");
     let bundle = hac_render::render(&cluster, &pki, &secrets(), "r", "svg").expect("render");

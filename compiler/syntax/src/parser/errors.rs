@@ -56,8 +56,7 @@ fn found_at(text: &str, offset: usize) -> (String, usize) {
     let word_len = rest
         .char_indices()
         .find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '_' || c == '\'' || c == '-'))
-        .map(|(index, _)| index)
-        .unwrap_or(rest.len());
+        .map_or(rest.len(), |(index, _)| index);
     if (first.is_ascii_alphabetic() || first == '_') && word_len > 0 {
         let word = &rest[..word_len];
         let shown: String = word.chars().take(40).collect();
