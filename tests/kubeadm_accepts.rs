@@ -17,6 +17,9 @@
 //! - on joining control planes and workers, `kubeadm join phase preflight` passes every check
 //!   that looks at the bundle's files (the list of skipped checks is below, with why); for a
 //!   control plane it then starts discovery, which needs a live cluster (`tests/k8s_control_plane.rs`).
+// Tests read as one scenario, from the setup to the last assertion; cut into
+// pieces they would only scatter it, so long test functions are allowed here.
+#![allow(clippy::too_many_lines)]
 
 mod e2e_support;
 use e2e_support::k8s::*;

@@ -1,6 +1,9 @@
 //! The attribute schema (`hac_model::schema`) agrees with what the converter does: the
 //! defaults it documents are the values a cluster gets, every attribute it lists is accepted,
 //! any other name is refused with the schema's list, and every code it names is explained.
+// Tests read as one scenario, from the setup to the last assertion; cut into
+// pieces they would only scatter it, so long test functions are allowed here.
+#![allow(clippy::too_many_lines)]
 
 mod support;
 

@@ -3,6 +3,9 @@
 //! the root namespace's network). The first master holds the VIP; when its health check
 //! fails, the VIP moves to the next priority within fall × interval; when it recovers, it
 //! takes the VIP back. Run for multicast and unicast VRRP.
+// Tests read as one scenario, from the setup to the last assertion; cut into
+// pieces they would only scatter it, so long test functions are allowed here.
+#![allow(clippy::too_many_lines)]
 
 mod common;
 
