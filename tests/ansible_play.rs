@@ -47,6 +47,9 @@
 //! and mode, and their mtime unless the play added or removed an entry in them; `--limit
 //! worker-0` touches worker-0 only; the machine's apt sources and packages are the same
 //! after the test as before.
+// Tests read as one scenario, from the setup to the last assertion; cut into
+// pieces they would only scatter it, so long test functions are allowed here.
+#![allow(clippy::too_many_lines)]
 
 mod e2e_support;
 use e2e_support::nodes::*;

@@ -102,7 +102,7 @@ fn secrets() -> impl Strategy<Value = Vec<u8>> {
         2 => (line, 0usize..3).prop_map(|(at, kind)| {
             let lines: Vec<&str> = SECRETS.lines().collect();
             let i = at.index(lines.len());
-            let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+            let mut out: Vec<String> = lines.iter().map(std::string::ToString::to_string).collect();
             match kind {
                 0 => {
                     out.remove(i);
@@ -162,7 +162,7 @@ fn check_invariants(dir: &Path, state: &OutState) {
     }
     let leftovers: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
-        .filter_map(|e| e.ok())
+        .filter_map(std::result::Result::ok)
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| n.contains(".hac-tmp-") || n.contains(".hac-old-"))
         .collect();

@@ -141,7 +141,11 @@ fn every_block_of_the_cookbook_is_what_hac_prints() {
     let mut stale = Vec::new();
     let mut next = 0;
     for b in &found {
-        rebuilt.extend(lines[next..b.content.start].iter().map(|s| s.to_string()));
+        rebuilt.extend(
+            lines[next..b.content.start]
+                .iter()
+                .map(std::string::ToString::to_string),
+        );
         let want = expected(&b.marker, b.line);
         let have: String = lines[b.content.clone()]
             .iter()
@@ -153,7 +157,7 @@ fn every_block_of_the_cookbook_is_what_hac_prints() {
         rebuilt.extend(want.lines().map(str::to_string));
         next = b.content.end;
     }
-    rebuilt.extend(lines[next..].iter().map(|s| s.to_string()));
+    rebuilt.extend(lines[next..].iter().map(std::string::ToString::to_string));
     if std::env::var_os("HAC_UPDATE_DOCS").is_some() {
         std::fs::write(&path, rebuilt.join("\n") + "\n").unwrap();
         return;

@@ -298,7 +298,10 @@ fn explain_list_names_every_code_once_sorted_with_its_title() {
     for (c, _) in hac_render::codes::EXPLANATIONS {
         expected.insert(c.to_string());
     }
-    let listed: BTreeSet<String> = listed.iter().map(|s| s.to_string()).collect();
+    let listed: BTreeSet<String> = listed
+        .iter()
+        .map(std::string::ToString::to_string)
+        .collect();
     let missing: Vec<_> = expected.difference(&listed).collect();
     assert!(missing.is_empty(), "hac explain --list lacks {missing:?}");
     let stray: Vec<_> = listed.difference(&expected).collect();

@@ -33,6 +33,9 @@
 //! The bound: membership changes one at a time keep quorum, and so do restarts one member at
 //! a time, so at most a leader election's worth of writes may fail. No run of failed writes
 //! may last longer than 3 seconds, and at most 5% of all writes may fail.
+// Tests read as one scenario, from the setup to the last assertion; cut into
+// pieces they would only scatter it, so long test functions are allowed here.
+#![allow(clippy::too_many_lines)]
 
 mod e2e_support;
 use e2e_support::*;

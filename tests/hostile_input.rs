@@ -526,8 +526,7 @@ fn case07_a_signal_during_the_write_removes_the_temporary_folder() {
         }
         if let Some(t) = seen {
             let mode = std::fs::metadata(tmp.path().join(&t))
-                .map(|m| m.permissions().mode() & 0o777)
-                .unwrap_or(0o700);
+                .map_or(0o700, |m| m.permissions().mode() & 0o777);
             assert_eq!(mode, 0o700, "the temporary folder holds keys: {mode:o}");
             let _ = Command::new("kill")
                 .arg(format!("-{signal}"))

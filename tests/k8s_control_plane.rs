@@ -20,9 +20,12 @@
 //!
 //! Then the seeds' failure experiments, checked against what `report.txt` predicts; and a
 //! day-2 change (`tests/control-plane/grow.ha`): the control plane grown from three to five
-//! and shrunk back to three by running what `hac plan` prints, step by step, while kubectl through
-//! the endpoint runs (the stand-ins for what cannot run here are listed at
+//! and shrunk back to three by running what `hac plan` prints, step by step, while kubectl
+//! through the endpoint runs (the stand-ins for what cannot run here are listed at
 //! `Live::plan_command`).
+// Tests read as one scenario, from the setup to the last assertion; cut into
+// pieces they would only scatter it, so long test functions are allowed here.
+#![allow(clippy::too_many_lines)]
 
 mod e2e_support;
 use e2e_support::k8s::*;
@@ -62,7 +65,7 @@ struct Live {
 }
 
 fn s(v: &[&str]) -> Vec<String> {
-    v.iter().map(|x| x.to_string()).collect()
+    v.iter().map(std::string::ToString::to_string).collect()
 }
 
 impl Live {

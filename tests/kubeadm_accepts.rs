@@ -17,6 +17,9 @@
 //! - on joining control planes and workers, `kubeadm join phase preflight` passes every check
 //!   that looks at the bundle's files (the list of skipped checks is below, with why); for a
 //!   control plane it then starts discovery, which needs a live cluster (`tests/k8s_control_plane.rs`).
+// Tests read as one scenario, from the setup to the last assertion; cut into
+// pieces they would only scatter it, so long test functions are allowed here.
+#![allow(clippy::too_many_lines)]
 
 mod e2e_support;
 use e2e_support::k8s::*;
@@ -329,8 +332,7 @@ fn check_bundle(ha: &Path, secrets: Option<&Path>) -> Written {
         .iter()
         .find(|(_, r)| {
             std::fs::read_to_string(r.join("etc/kubernetes/kubeadm-config.yaml"))
-                .map(|t| t.contains("kind: InitConfiguration"))
-                .unwrap_or(false)
+                .is_ok_and(|t| t.contains("kind: InitConfiguration"))
         })
         .map(|(h, r)| (h.clone(), r.clone()))
         .expect("one host runs kubeadm init");

@@ -90,7 +90,10 @@ fn success_cases_print_the_expected_json() {
 #[test]
 fn error_cases_report_the_expected_code() {
     let dir = corpus_dir();
-    let cases: Vec<Case> = cases().into_iter().filter(|c| c.is_error()).collect();
+    let cases: Vec<Case> = cases()
+        .into_iter()
+        .filter(lang_support::Case::is_error)
+        .collect();
     let failures: Vec<String> = parallel_map(&cases, THREADS, |case| {
         let Expected::Error(code) = &case.expected else {
             return None;
@@ -145,7 +148,10 @@ fn error_cases_report_the_expected_code() {
             Some(actual) => Some(format!(
                 "{}: expected {code}, got {actual}: {}",
                 case.rel_path,
-                diags.first().map(|d| d.to_string()).unwrap_or_default()
+                diags
+                    .first()
+                    .map(std::string::ToString::to_string)
+                    .unwrap_or_default()
             )),
             None => Some(format!(
                 "{}: expected {code}, no JSON diagnostic; {}",
@@ -249,7 +255,10 @@ impl DescribeCode for Run {
 
 #[test]
 fn error_renderings_match_snapshots() {
-    let cases: Vec<Case> = cases().into_iter().filter(|c| c.is_error()).collect();
+    let cases: Vec<Case> = cases()
+        .into_iter()
+        .filter(lang_support::Case::is_error)
+        .collect();
     let renderings = parallel_map(&cases, THREADS, human_rendering);
     let mut failures = Vec::new();
     for (case, rendering) in cases.iter().zip(renderings) {

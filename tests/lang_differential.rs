@@ -7,6 +7,9 @@
 //! compared element-wise. The seed is fixed (HAC_DIFF_SEED overrides it, HAC_DIFF_CASES the
 //! number of programs), so a failure reproduces; on a mismatch the smallest failing program
 //! is printed.
+// Tests read as one scenario, from the setup to the last assertion; cut into
+// pieces they would only scatter it, so long test functions are allowed here.
+#![allow(clippy::too_many_lines)]
 
 mod lang_support;
 

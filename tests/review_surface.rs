@@ -35,7 +35,7 @@ fn changes(old: &Path, new: &Path) -> (BTreeSet<String>, BTreeSet<String>, BTree
 }
 
 fn set(items: &[&str]) -> BTreeSet<String> {
-    items.iter().map(|s| s.to_string()).collect()
+    items.iter().map(std::string::ToString::to_string).collect()
 }
 
 /// The bundle-level files any change of the node list touches: `topology.svg` only where

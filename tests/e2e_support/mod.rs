@@ -102,8 +102,7 @@ pub fn require_tool(tool: &str) {
         .arg("-c")
         .arg(format!("command -v {tool}"))
         .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
+        .is_ok_and(|o| o.status.success());
     assert!(
         found,
         "`{tool}` is not installed: run scripts/install-test-deps.sh"

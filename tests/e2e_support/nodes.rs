@@ -33,6 +33,9 @@
 //! When `Nodes` is dropped, also when the test fails, every process left in a node's
 //! network namespace (etcd, the fake apiserver, whatever else the test started there) is
 //! killed before the lab removes the namespaces.
+// Tests read as one scenario, from the setup to the last assertion; cut into
+// pieces they would only scatter it, so long test functions are allowed here.
+#![allow(clippy::too_many_lines)]
 
 use super::netlab::*;
 use super::*;
@@ -353,10 +356,10 @@ impl Node {
             "LANG=C.UTF-8",
         ]
         .iter()
-        .map(|s| s.to_string())
+        .map(std::string::ToString::to_string)
         .collect();
         v.extend(env.iter().cloned());
-        v.extend(argv.iter().map(|s| s.to_string()));
+        v.extend(argv.iter().map(std::string::ToString::to_string));
         v
     }
 

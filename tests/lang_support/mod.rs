@@ -259,8 +259,7 @@ pub fn hac_eval(cwd: &Path, file: &str, extra: &[&str], timeout: Duration) -> Re
 /// Fails (with the install hint) when `tool` is not on PATH.
 pub fn require_tool(tool: &str) {
     let found = std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(tool).is_file()))
-        .unwrap_or(false);
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(tool).is_file()));
     assert!(found, "`{tool}` is not installed: {INSTALL_HINT}");
 }
 

@@ -106,9 +106,7 @@ fn list_line(
             perms.push(if set { char::from(*letter) } else { '-' });
         }
     }
-    let size = size
-        .map(|s| s.to_string())
-        .unwrap_or_else(|| "-".to_string());
+    let size = size.map_or_else(|| "-".to_string(), |s| s.to_string());
     let _ = write!(out, "{perms} {:04o}", mode & 0o7777);
     if let Some(owner) = owner {
         let _ = write!(out, " {owner}");
@@ -126,7 +124,7 @@ fn list_folder(
         .map_err(|e| BundleError::io("list", dir, e))?
         .map(|child| child.map_err(|e| BundleError::io("list", dir, e)))
         .collect::<Result<_, _>>()?;
-    children.sort_by_key(|child| child.file_name());
+    children.sort_by_key(std::fs::DirEntry::file_name);
     for child in children {
         let path = child.path();
         let name = format!("{prefix}{}", child.file_name().to_string_lossy());
@@ -204,10 +202,10 @@ fn list_tar(reader: impl Read, depth: usize, out: &mut String) -> Result<(), Str
             .or_else(|| header.gid().ok().map(|g| g.to_string()));
         let owner = format!("{}/{}", user.unwrap_or_default(), group.unwrap_or_default());
         let entry_type = header.entry_type();
-        let path = entry
-            .path()
-            .map(|p| hac_core::input::escape_name(&p.display().to_string()).into_owned())
-            .unwrap_or_else(|_| "<unreadable path>".to_string());
+        let path = entry.path().map_or_else(
+            |_| "<unreadable path>".to_string(),
+            |p| hac_core::input::escape_name(&p.display().to_string()).into_owned(),
+        );
         if entry_type.is_dir() {
             let shown = if path.ends_with('/') {
                 path

@@ -7,7 +7,7 @@ use crate::archive::host_archive;
 use crate::error::BundleError;
 use crate::layout::{plan_tree, validate_node_name, EntryKind};
 use crate::Format;
-use hac_model::Bundle;
+use hac_model::{Artifact, Bundle};
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
@@ -134,8 +134,7 @@ fn plan_output(
     format: Format,
     epoch: i64,
 ) -> Result<Vec<OutputEntry<'_>>, BundleError> {
-    let bundle_owner = "bundle files";
-    let top = plan_tree(bundle_owner, &bundle.files)?;
+    let top = plan_tree(BUNDLE_OWNER, &bundle.files)?;
     let top_files: BTreeSet<&str> = top
         .iter()
         .filter(|e| e.kind == EntryKind::File)
@@ -149,14 +148,14 @@ fn plan_output(
     let reserved_file = |path: &str, owner: &str| -> Result<(), BundleError> {
         if top_files.contains(path) || top_dirs.contains_key(path) {
             return Err(BundleError::PathCollision {
-                owner: bundle_owner.to_string(),
+                owner: BUNDLE_OWNER.to_string(),
                 path: path.to_string(),
                 other: owner.to_string(),
             });
         }
         if let Some(ancestor) = crate::layout::ancestors(path).find(|a| top_files.contains(a)) {
             return Err(BundleError::PathCollision {
-                owner: bundle_owner.to_string(),
+                owner: BUNDLE_OWNER.to_string(),
                 path: ancestor.to_string(),
                 other: path.to_string(),
             });
@@ -188,39 +187,14 @@ fn plan_output(
                 });
             }
             Format::Tree => {
-                let root = format!("hosts/{node}");
-                let owner = format!("the files of node {node}");
-                if top_files.contains(root.as_str()) || top_dirs.contains_key(root.as_str()) {
-                    return Err(BundleError::PathCollision {
-                        owner: bundle_owner.to_string(),
-                        path: root,
-                        other: owner,
-                    });
-                }
-                let prefix = format!("{root}/");
-                let first_inside = top_files.range(prefix.as_str()..).next();
-                if let Some(inside) = first_inside.filter(|p| p.starts_with(&prefix)) {
-                    return Err(BundleError::PathCollision {
-                        owner: bundle_owner.to_string(),
-                        path: inside.to_string(),
-                        other: owner,
-                    });
-                }
-                host_dirs.insert(root, FOLDER_MODE);
-                for entry in plan_tree(&format!("node {node}"), artifacts)? {
-                    let path = format!("{prefix}{}", entry.path);
-                    match entry.kind {
-                        EntryKind::Dir => {
-                            host_dirs.insert(path, entry.mode);
-                        }
-                        EntryKind::File => entries.push(OutputEntry {
-                            path,
-                            mode: entry.mode,
-                            kind: EntryKind::File,
-                            contents: Cow::Borrowed(entry.contents),
-                        }),
-                    }
-                }
+                plan_host_tree(
+                    node,
+                    artifacts,
+                    &top_files,
+                    &top_dirs,
+                    &mut host_dirs,
+                    &mut entries,
+                )?;
             }
         }
     }
@@ -228,7 +202,7 @@ fn plan_output(
         // Nothing reserved under hosts/: the bundle's own files may use it freely.
     } else if top_files.contains("hosts") {
         return Err(BundleError::PathCollision {
-            owner: bundle_owner.to_string(),
+            owner: BUNDLE_OWNER.to_string(),
             path: "hosts".to_string(),
             other: "the hosts/ folder".to_string(),
         });
@@ -261,6 +235,55 @@ fn plan_output(
         contents: Cow::Owned(sums),
     });
     Ok(entries)
+}
+
+/// Whose paths the bundle's own (top-level) files are, in a collision.
+const BUNDLE_OWNER: &str = "bundle files";
+
+/// The files and folders of node `node` under `hosts/<node>/` (the tree format), which must
+/// not collide with the bundle's own files.
+fn plan_host_tree<'a>(
+    node: &str,
+    artifacts: &'a [Artifact],
+    top_files: &BTreeSet<&str>,
+    top_dirs: &BTreeMap<&str, u32>,
+    host_dirs: &mut BTreeMap<String, u32>,
+    entries: &mut Vec<OutputEntry<'a>>,
+) -> Result<(), BundleError> {
+    let root = format!("hosts/{node}");
+    let owner = format!("the files of node {node}");
+    if top_files.contains(root.as_str()) || top_dirs.contains_key(root.as_str()) {
+        return Err(BundleError::PathCollision {
+            owner: BUNDLE_OWNER.to_string(),
+            path: root,
+            other: owner,
+        });
+    }
+    let prefix = format!("{root}/");
+    let first_inside = top_files.range(prefix.as_str()..).next();
+    if let Some(inside) = first_inside.filter(|p| p.starts_with(&prefix)) {
+        return Err(BundleError::PathCollision {
+            owner: BUNDLE_OWNER.to_string(),
+            path: inside.to_string(),
+            other: owner,
+        });
+    }
+    host_dirs.insert(root, FOLDER_MODE);
+    for entry in plan_tree(&format!("node {node}"), artifacts)? {
+        let path = format!("{prefix}{}", entry.path);
+        match entry.kind {
+            EntryKind::Dir => {
+                host_dirs.insert(path, entry.mode);
+            }
+            EntryKind::File => entries.push(OutputEntry {
+                path,
+                mode: entry.mode,
+                kind: EntryKind::File,
+                contents: Cow::Borrowed(entry.contents),
+            }),
+        }
+    }
+    Ok(())
 }
 
 /// `sha256sum` format: `<hex>  <path>` per file, sorted by path (entries are sorted already).

@@ -258,13 +258,6 @@ impl Availability {
     /// The plain-text report.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let list = |v: &[String]| {
-            if v.is_empty() {
-                "none".to_string()
-            } else {
-                natural(v).join(", ")
-            }
-        };
         let _ = writeln!(
             out,
             "Availability of cluster \"{}\" (Kubernetes {})",
@@ -297,6 +290,37 @@ impl Availability {
             list(&self.control_planes)
         );
         let _ = writeln!(out, "endpoint:       {}", self.endpoint);
+        self.write_vip(&mut out);
+        self.write_load_balancer(&mut out);
+        match &self.cni_manifest {
+            Some(manifest) => {
+                let _ = writeln!(
+                    out,
+                    "pod network:    {manifest}, applied once after `kubeadm init` on the first control plane"
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "pod network:    none named; nodes stay NotReady until a CNI is applied (network.cni.manifest)"
+                );
+            }
+        }
+        let _ = writeln!(out);
+        self.write_zones(&mut out);
+        let _ = writeln!(out);
+        self.write_single_points_of_failure(&mut out);
+        if self.load_balancer_kind == LoadBalancerKind::External {
+            let _ = writeln!(
+                out,
+                "note: the external load balancer is outside this analysis; make it redundant too"
+            );
+        }
+        out
+    }
+
+    /// The VIP line: who holds it (keepalived with MASTER/BACKUP and priorities, kube-vip, or none).
+    fn write_vip(&self, out: &mut String) {
         match self.load_balancer_kind {
             LoadBalancerKind::External => {
                 let _ = writeln!(
@@ -335,6 +359,10 @@ impl Availability {
         if !self.vip_interfaces.is_empty() {
             let _ = writeln!(out, "                interface: {}", self.vip_interfaces);
         }
+    }
+
+    /// The load balancer line: the TCP proxy and where it runs, an external one, or none.
+    fn write_load_balancer(&self, out: &mut String) {
         if self.load_balancer_kind.is_tcp_proxy() {
             let _ = writeln!(
                 out,
@@ -353,21 +381,10 @@ impl Availability {
                 "load balancer:  none; the VIP leads straight to a kube-apiserver"
             );
         }
-        match &self.cni_manifest {
-            Some(manifest) => {
-                let _ = writeln!(
-                    out,
-                    "pod network:    {manifest}, applied once after `kubeadm init` on the first control plane"
-                );
-            }
-            None => {
-                let _ = writeln!(
-                    out,
-                    "pod network:    none named; nodes stay NotReady until a CNI is applied (network.cni.manifest)"
-                );
-            }
-        }
-        let _ = writeln!(out);
+    }
+
+    /// Each named zone and whether the cluster survives its loss.
+    fn write_zones(&self, out: &mut String) {
         if self.zones.is_empty() {
             let _ = writeln!(
                 out,
@@ -388,7 +405,10 @@ impl Availability {
                 }
             }
         }
-        let _ = writeln!(out);
+    }
+
+    /// The nodes whose loss alone loses something, in natural order.
+    fn write_single_points_of_failure(&self, out: &mut String) {
         if self.single_points_of_failure.is_empty() {
             let _ = writeln!(out, "single points of failure: none");
         } else {
@@ -400,13 +420,6 @@ impl Availability {
                 let _ = writeln!(out, "  {node}: its loss loses {}", outcome.lost.join(", "));
             }
         }
-        if self.load_balancer_kind == LoadBalancerKind::External {
-            let _ = writeln!(
-                out,
-                "note: the external load balancer is outside this analysis; make it redundant too"
-            );
-        }
-        out
     }
 
     /// Index in `priorities` of the VIP holder that starts as MASTER (first with the highest).
@@ -441,6 +454,15 @@ impl Availability {
             parts.push(format!("{l} load balancer{}", s(l)));
         }
         parts.join(", ")
+    }
+}
+
+/// The names joined by commas in natural order, or "none".
+fn list(v: &[String]) -> String {
+    if v.is_empty() {
+        "none".to_string()
+    } else {
+        natural(v).join(", ")
     }
 }
 

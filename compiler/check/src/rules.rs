@@ -314,7 +314,7 @@ fn zones(c: &Cluster, out: &mut Vec<Diagnostic>) {
         if z.outcome.survives() {
             continue;
         }
-        let first = z.nodes.first().map(String::as_str).unwrap_or("");
+        let first = z.nodes.first().map_or("", String::as_str);
         out.push(
             warn(
                 codes::ZONE_LOSS_BREAKS_CONTROL_PLANE,
@@ -506,40 +506,56 @@ fn vip(c: &Cluster, out: &mut Vec<Diagnostic>) {
     }
     // One error per subnet, naming every VIP holder in it.
     for (net, holders) in bad_subnets {
-        let why = if net.contains(&vip) {
-            format!(
-                "it is the {} address of {net}",
-                if vip == net.network() {
-                    "network"
-                } else {
-                    "broadcast"
-                }
-            )
-        } else {
-            format!("it lies outside {net}")
-        };
-        let names: Vec<&str> = holders.iter().map(|n| n.name.as_str()).collect();
-        let mut d = err(
-            codes::VIP_OUTSIDE_SUBNET,
-            format!(
-                "the VIP {vip} is not a usable address in {net}, the subnet of VIP holder{} {}: {why}",
-                if names.len() == 1 { "" } else { "s" },
-                names.join(", ")
-            ),
-            vip_at,
-        )
-        .with_span_label("the VIP");
-        for n in &holders {
-            d = label(
-                d,
-                at(c, &format!("nodes.{}.address", n.name)),
-                format!("{} holds the VIP", n.name),
-            );
-        }
-        out.push(d.with_hint(format!(
-            "pick a free host address of {net} for the VIP; keepalived moves it between nodes of one subnet (VRRP is a link-local protocol)"
-        )));
+        out.push(vip_outside_subnet(c, vip, net, &holders, vip_at));
     }
+    vip_collisions(c, vip, vip_at, out);
+}
+
+/// VIP_OUTSIDE_SUBNET: the VIP is not a usable address of `net`, the subnet of `holders`.
+fn vip_outside_subnet(
+    c: &Cluster,
+    vip: Ipv4Addr,
+    net: Ipv4Net,
+    holders: &[&Node],
+    vip_at: Option<Span>,
+) -> Diagnostic {
+    let why = if net.contains(&vip) {
+        format!(
+            "it is the {} address of {net}",
+            if vip == net.network() {
+                "network"
+            } else {
+                "broadcast"
+            }
+        )
+    } else {
+        format!("it lies outside {net}")
+    };
+    let names: Vec<&str> = holders.iter().map(|n| n.name.as_str()).collect();
+    let mut d = err(
+        codes::VIP_OUTSIDE_SUBNET,
+        format!(
+            "the VIP {vip} is not a usable address in {net}, the subnet of VIP holder{} {}: {why}",
+            if names.len() == 1 { "" } else { "s" },
+            names.join(", ")
+        ),
+        vip_at,
+    )
+    .with_span_label("the VIP");
+    for n in holders {
+        d = label(
+            d,
+            at(c, &format!("nodes.{}.address", n.name)),
+            format!("{} holds the VIP", n.name),
+        );
+    }
+    d.with_hint(format!(
+        "pick a free host address of {net} for the VIP; keepalived moves it between nodes of one subnet (VRRP is a link-local protocol)"
+    ))
+}
+
+/// The VIP taken by a node's address, or inside the pod or service CIDR.
+fn vip_collisions(c: &Cluster, vip: Ipv4Addr, vip_at: Option<Span>, out: &mut Vec<Diagnostic>) {
     for n in c.nodes.iter().filter(|n| n.address == vip) {
         let d = err(
             codes::VIP_IS_NODE_ADDRESS,
@@ -649,6 +665,13 @@ fn cidrs(c: &Cluster, out: &mut Vec<Diagnostic>) {
             .with_hint("use a /12 or smaller range, e.g. 10.96.0.0/12"),
         );
     }
+    node_subnets(c, out);
+}
+
+/// POD_CIDR_TOO_SMALL: `nodeMaskSize` against the pod CIDR, and enough per-node subnets for
+/// every node that runs a kubelet.
+fn node_subnets(c: &Cluster, out: &mut Vec<Diagnostic>) {
+    let net = &c.network;
     let kubelets = c
         .nodes
         .iter()
@@ -785,45 +808,57 @@ fn sans(c: &Cluster, out: &mut Vec<Diagnostic>) {
 }
 
 fn load_balancer(c: &Cluster, out: &mut Vec<Diagnostic>) {
-    let cp = &c.control_plane;
-    let lb = &cp.load_balancer;
-    if lb.placement == Placement::Dedicated {
-        if !lb.kind.is_tcp_proxy() {
-            out.push(
+    if c.control_plane.load_balancer.placement == Placement::Dedicated {
+        dedicated_load_balancer(c, out);
+    }
+    endpoint_address(c, out);
+    load_balancer_ports(c, out);
+}
+
+/// placement = "dedicated": a TCP proxy on at least one (better two) load-balancer nodes.
+fn dedicated_load_balancer(c: &Cluster, out: &mut Vec<Diagnostic>) {
+    let lb = &c.control_plane.load_balancer;
+    if !lb.kind.is_tcp_proxy() {
+        out.push(
+            err(
+                codes::DEDICATED_WITHOUT_PROXY,
+                format!("placement \"dedicated\" needs a TCP load balancer (\"haproxy\" or \"nginx\"), but kind is \"{}\"", lb.kind.as_str()),
+                at(c, "controlPlane.loadBalancer.placement"),
+            )
+            .with_hint("set kind = \"haproxy\" or \"nginx\", or placement = \"control-plane\""),
+        );
+    } else {
+        let lbs: Vec<&Node> = c
+            .nodes
+            .iter()
+            .filter(|n| n.has(Role::LoadBalancer))
+            .collect();
+        match lbs.as_slice() {
+            [] => out.push(
                 err(
-                    codes::DEDICATED_WITHOUT_PROXY,
-                    format!("placement \"dedicated\" needs a TCP load balancer (\"haproxy\" or \"nginx\"), but kind is \"{}\"", lb.kind.as_str()),
+                    codes::DEDICATED_WITHOUT_LOAD_BALANCER,
+                    "placement \"dedicated\" but no node has the role \"load-balancer\": nothing would hold the VIP".to_string(),
                     at(c, "controlPlane.loadBalancer.placement"),
                 )
-                .with_hint("set kind = \"haproxy\" or \"nginx\", or placement = \"control-plane\""),
-            );
-        } else {
-            let lbs: Vec<&Node> = c
-                .nodes
-                .iter()
-                .filter(|n| n.has(Role::LoadBalancer))
-                .collect();
-            match lbs.as_slice() {
-                [] => out.push(
-                    err(
-                        codes::DEDICATED_WITHOUT_LOAD_BALANCER,
-                        "placement \"dedicated\" but no node has the role \"load-balancer\": nothing would hold the VIP".to_string(),
-                        at(c, "controlPlane.loadBalancer.placement"),
-                    )
-                    .with_hint("give two nodes the role \"load-balancer\", or set placement = \"control-plane\""),
-                ),
-                [only] => out.push(
-                    warn(
-                        codes::SINGLE_DEDICATED_LOAD_BALANCER,
-                        format!("{} is the only load-balancer node: a single point of failure for the control-plane endpoint", only.name),
-                        at(c, &format!("nodes.{}.roles", only.name)),
-                    )
-                    .with_hint("add a second node with role \"load-balancer\"; keepalived then moves the VIP to it when this one fails"),
-                ),
-                _ => {}
-            }
+                .with_hint("give two nodes the role \"load-balancer\", or set placement = \"control-plane\""),
+            ),
+            [only] => out.push(
+                warn(
+                    codes::SINGLE_DEDICATED_LOAD_BALANCER,
+                    format!("{} is the only load-balancer node: a single point of failure for the control-plane endpoint", only.name),
+                    at(c, &format!("nodes.{}.roles", only.name)),
+                )
+                .with_hint("add a second node with role \"load-balancer\"; keepalived then moves the VIP to it when this one fails"),
+            ),
+            _ => {}
         }
     }
+}
+
+/// What the endpoint leads to: an external load balancer's address, or else a VIP.
+fn endpoint_address(c: &Cluster, out: &mut Vec<Diagnostic>) {
+    let cp = &c.control_plane;
+    let lb = &cp.load_balancer;
     if lb.kind == LoadBalancerKind::External {
         if lb.address.is_none() {
             out.push(
@@ -862,6 +897,13 @@ fn load_balancer(c: &Cluster, out: &mut Vec<Diagnostic>) {
             .with_hint("set controlPlane.vip to a free address in the control-plane nodes' subnet, or use kind = \"external\" with an address"),
         );
     }
+}
+
+/// The frontend port against kube-apiserver's: apart where a proxy shares the host, equal
+/// where the VIP leads straight to kube-apiserver.
+fn load_balancer_ports(c: &Cluster, out: &mut Vec<Diagnostic>) {
+    let cp = &c.control_plane;
+    let lb = &cp.load_balancer;
     // haproxy/nginx shares a host with kube-apiserver: placed on the masters, or a dedicated
     // load-balancer node that is also a control plane.
     let proxy_on_masters = lb.kind.is_tcp_proxy()
@@ -987,6 +1029,17 @@ fn keepalived(c: &Cluster, out: &mut Vec<Diagnostic>) {
     if !ok || prios.len() < 2 {
         return;
     }
+    vip_can_fail_over(c, &prios, best, out);
+}
+
+/// FAILOVER_IMPOSSIBLE: a failing health check must drop the MASTER below the best backup.
+fn vip_can_fail_over(
+    c: &Cluster,
+    prios: &[(&Node, i64)],
+    best: Option<i64>,
+    out: &mut Vec<Diagnostic>,
+) {
+    let prio_at = |name: &str| at(c, &format!("nodes.{name}.priority"));
     let Some(master) = c.keepalived_master() else {
         return;
     };
@@ -1002,8 +1055,7 @@ fn keepalived(c: &Cluster, out: &mut Vec<Diagnostic>) {
         let second_name = prios
             .iter()
             .find(|(n, p)| *p == second && n.name != master.name)
-            .map(|(n, _)| n.name.as_str())
-            .unwrap_or("");
+            .map_or("", |(n, _)| n.name.as_str());
         let d = err(
             codes::FAILOVER_IMPOSSIBLE,
             format!(
@@ -1058,6 +1110,12 @@ fn versions_and_pki(c: &Cluster, out: &mut Vec<Diagnostic>) {
             )),
         );
     }
+    certificate_windows(c, out);
+}
+
+/// LEAF_OUTLIVES_CA: the leaf certificates' validity (from `leafEpoch` when it is moved)
+/// must lie within the CAs'.
+fn certificate_windows(c: &Cluster, out: &mut Vec<Diagnostic>) {
     let pki = &c.pki;
     if pki.cert_validity_days > pki.ca_validity_days {
         let d = err(

@@ -101,60 +101,10 @@ pub fn topology_svg(cluster: &Cluster) -> String {
     let mut y = MARGIN;
 
     // Header: the cluster, its version and endpoint.
-    for line in wrap(&format!("Cluster {}", cluster.name), content_w, 20, true) {
-        svg.text(x0, y + 20, 20, true, INK, &line);
-        y += 25;
-    }
-    let placement = if a.load_balancer_kind.is_tcp_proxy() {
-        format!(
-            " ({})",
-            cluster.control_plane.load_balancer.placement.as_str()
-        )
-    } else {
-        String::new()
-    };
-    let header = [
-        format!(
-            "Kubernetes {} · endpoint {}",
-            a.kubernetes_version, a.endpoint
-        ),
-        format!(
-            "load balancer {}{} · etcd {} · {} node{}, {}",
-            a.load_balancer_kind.as_str(),
-            placement,
-            a.etcd_topology.as_str(),
-            cluster.nodes.len(),
-            s(cluster.nodes.len()),
-            match a.zones.len() {
-                0 => "no zones".to_string(),
-                n => format!("{n} zone{}", s(n)),
-            }
-        ),
-    ];
-    for line in header.iter().flat_map(|h| wrap(h, content_w, 13, false)) {
-        svg.text(x0, y + 13 + 4, 13, false, MUTED, &line);
-        y += 18;
-    }
-    y += 14;
+    y = draw_header(&mut svg, cluster, &a, x0, y, content_w);
 
     // How clients reach the API servers: endpoint → VIP or external load balancer → backends.
-    y = section(
-        &mut svg,
-        x0,
-        y,
-        content_w,
-        "How clients reach the kube-apiservers",
-    );
-    let box_w = (content_w - 2 * ARROW) / 3;
-    let front_h = front.iter().map(|c| c.height(box_w)).max().unwrap_or(0);
-    for (i, card) in front.iter().enumerate() {
-        let x = x0 + i as i64 * (box_w + ARROW);
-        card.draw(&mut svg, x, y, box_w, front_h, "front");
-        if i + 1 < front.len() {
-            svg.arrow(x + box_w + 4, x + box_w + ARROW - 4, y + front_h / 2, SLATE);
-        }
-    }
-    y += front_h + GAP;
+    y = draw_front(&mut svg, &front, x0, y, content_w);
 
     // The etcd quorum.
     y = section(&mut svg, x0, y, content_w, "etcd quorum");
@@ -206,6 +156,76 @@ pub fn topology_svg(cluster: &Cluster) -> String {
     out.push_str(&svg.body);
     out.push_str("</svg>\n");
     out
+}
+
+/// The header (the cluster, its version, endpoint and shape) from `y`; returns the `y` below it.
+fn draw_header(
+    svg: &mut Svg,
+    cluster: &Cluster,
+    a: &Availability,
+    x0: i64,
+    mut y: i64,
+    content_w: i64,
+) -> i64 {
+    for line in wrap(&format!("Cluster {}", cluster.name), content_w, 20, true) {
+        svg.text(x0, y + 20, 20, true, INK, &line);
+        y += 25;
+    }
+    let placement = if a.load_balancer_kind.is_tcp_proxy() {
+        format!(
+            " ({})",
+            cluster.control_plane.load_balancer.placement.as_str()
+        )
+    } else {
+        String::new()
+    };
+    let header = [
+        format!(
+            "Kubernetes {} · endpoint {}",
+            a.kubernetes_version, a.endpoint
+        ),
+        format!(
+            "load balancer {}{} · etcd {} · {} node{}, {}",
+            a.load_balancer_kind.as_str(),
+            placement,
+            a.etcd_topology.as_str(),
+            cluster.nodes.len(),
+            s(cluster.nodes.len()),
+            match a.zones.len() {
+                0 => "no zones".to_string(),
+                n => format!("{n} zone{}", s(n)),
+            }
+        ),
+    ];
+    for line in header.iter().flat_map(|h| wrap(h, content_w, 13, false)) {
+        svg.text(x0, y + 13 + 4, 13, false, MUTED, &line);
+        y += 18;
+    }
+    y += 14;
+    y
+}
+
+/// The section on how clients reach the kube-apiservers, one card per hop with arrows
+/// between; returns the `y` below it.
+fn draw_front(svg: &mut Svg, front: &[Card], x0: i64, mut y: i64, content_w: i64) -> i64 {
+    y = section(
+        svg,
+        x0,
+        y,
+        content_w,
+        "How clients reach the kube-apiservers",
+    );
+    let box_w = (content_w - 2 * ARROW) / 3;
+    let front_h = front.iter().map(|c| c.height(box_w)).max().unwrap_or(0);
+    for (i, card) in front.iter().enumerate() {
+        let x = x0 + i as i64 * (box_w + ARROW);
+        card.draw(svg, x, y, box_w, front_h, "front");
+        if i + 1 < front.len() {
+            svg.arrow(x + box_w + 4, x + box_w + ARROW - 4, y + front_h / 2, SLATE);
+        }
+    }
+    y += front_h + GAP;
+    y
 }
 
 /// Lookups of what each node does, built once (so the picture stays linear in nodes).
@@ -607,8 +627,7 @@ fn front_cards(cluster: &Cluster, a: &Availability) -> Vec<Card> {
     let vip = cluster
         .control_plane
         .vip
-        .map(|v| v.to_string())
-        .unwrap_or_else(|| "(none)".to_string());
+        .map_or_else(|| "(none)".to_string(), |v| v.to_string());
     let backends = format!("kube-apiserver :{port} on {}", name_list(&a.control_planes));
     match a.load_balancer_kind {
         LoadBalancerKind::External => {
@@ -656,27 +675,7 @@ fn front_cards(cluster: &Cluster, a: &Availability) -> Vec<Card> {
         kind @ (LoadBalancerKind::Haproxy
         | LoadBalancerKind::Nginx
         | LoadBalancerKind::Keepalived) => {
-            let mut holder = Card::new("vip")
-                .para(format!("VIP {vip} (keepalived)"), 13, true, TEAL)
-                .para("failover order (keepalived priority):", 11, false, MUTED);
-            let order = failover_order(a);
-            for (i, (name, p)) in order.iter().take(NAMES_LISTED).enumerate() {
-                let state = if i == 0 { "MASTER" } else { "BACKUP" };
-                holder = holder.para(
-                    format!("{}. {name}: {state}, priority {p}", i + 1),
-                    12,
-                    i == 0,
-                    TEAL,
-                );
-            }
-            if order.len() > NAMES_LISTED {
-                holder = holder.para(
-                    format!("… and {} more", order.len() - NAMES_LISTED),
-                    12,
-                    false,
-                    TEAL,
-                );
-            }
+            let holder = keepalived_card(&vip, a);
             let back = if kind.is_tcp_proxy() {
                 Card::new("load-balancers")
                     .para(
@@ -702,6 +701,32 @@ fn front_cards(cluster: &Cluster, a: &Availability) -> Vec<Card> {
             vec![endpoint, holder, back]
         }
     }
+}
+
+/// The VIP held by keepalived: its failover order (MASTER first) with the priorities.
+fn keepalived_card(vip: &str, a: &Availability) -> Card {
+    let mut holder = Card::new("vip")
+        .para(format!("VIP {vip} (keepalived)"), 13, true, TEAL)
+        .para("failover order (keepalived priority):", 11, false, MUTED);
+    let order = failover_order(a);
+    for (i, (name, p)) in order.iter().take(NAMES_LISTED).enumerate() {
+        let state = if i == 0 { "MASTER" } else { "BACKUP" };
+        holder = holder.para(
+            format!("{}. {name}: {state}, priority {p}", i + 1),
+            12,
+            i == 0,
+            TEAL,
+        );
+    }
+    if order.len() > NAMES_LISTED {
+        holder = holder.para(
+            format!("… and {} more", order.len() - NAMES_LISTED),
+            12,
+            false,
+            TEAL,
+        );
+    }
+    holder
 }
 
 fn etcd_card(a: &Availability) -> Card {
@@ -908,13 +933,11 @@ fn node_cards(nodes: &[&Node], f: &Facts) -> Vec<Card> {
         let first = workers
             .iter()
             .min_by(|x, y| natural_cmp(&x.name, &y.name))
-            .map(|n| n.name.as_str())
-            .unwrap_or("");
+            .map_or("", |n| n.name.as_str());
         let last = workers
             .iter()
             .max_by(|x, y| natural_cmp(&x.name, &y.name))
-            .map(|n| n.name.as_str())
-            .unwrap_or("");
+            .map_or("", |n| n.name.as_str());
         cards.push(
             Card::new("workers")
                 .wide(format!("{} workers", workers.len()), 13, true, INK)

@@ -115,7 +115,7 @@ fn three_zones_survive_any_one_and_two_zones_do_not() {
     assert!(a.zones.iter().all(|z| z.outcome.survives()));
     assert!(report(&c).contains("  b: master-0, worker-0\n    survives its loss: etcd 2 of 3 members left (quorum 2), 2 kube-apiservers, 2 VIP holders, 2 load balancers"), "{}", report(&c));
 
-    for n in c.nodes.iter_mut() {
+    for n in &mut c.nodes {
         n.zone = Some(if n.name == "master-2" { "y" } else { "x" }.to_string());
     }
     let a = Availability::of(&c);

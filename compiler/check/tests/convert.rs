@@ -8,12 +8,12 @@ use hac_model::*;
 use serde_json::json;
 use support::*;
 
-fn convert(v: serde_json::Value) -> (Result<Cluster, Vec<Diagnostic>>, Tree) {
+fn convert(v: &serde_json::Value) -> (Result<Cluster, Vec<Diagnostic>>, Tree) {
     let t = tree(v);
     (build_model(&t.root), t)
 }
 
-fn errors(v: serde_json::Value) -> (Vec<Diagnostic>, Tree) {
+fn errors(v: &serde_json::Value) -> (Vec<Diagnostic>, Tree) {
     let (r, t) = convert(v);
     match r {
         Ok(_) => panic!("expected conversion errors"),
@@ -28,7 +28,7 @@ fn only(diags: &[Diagnostic], code: &str) -> Diagnostic {
 
 #[test]
 fn minimal_cluster_gets_the_defaults_of_cluster_md() {
-    let (r, _) = convert(base());
+    let (r, _) = convert(&base());
     let c = r.expect("valid");
     assert_eq!(c.name, "prod");
     assert_eq!(c.kubernetes_version, Version::new(1, 30, 2));
@@ -94,7 +94,7 @@ fn port_default_follows_the_load_balancer_placement() {
             "controlPlane.loadBalancer",
             json!({ "kind": kind, "placement": placement }),
         );
-        let (r, _) = convert(v);
+        let (r, _) = convert(&v);
         assert_eq!(
             r.expect("valid").control_plane.port,
             expected,
@@ -103,7 +103,7 @@ fn port_default_follows_the_load_balancer_placement() {
     }
     let mut v = base();
     set(&mut v, "controlPlane.port", json!(9443));
-    assert_eq!(convert(v).0.expect("valid").control_plane.port, 9443);
+    assert_eq!(convert(&v).0.expect("valid").control_plane.port, 9443);
 }
 
 #[test]
@@ -151,7 +151,7 @@ fn explicit_values_are_read() {
         json!({ "routerId": 7, "unicast": true }),
     );
     set(&mut v, "epoch", json!("2026-01-01T01:00:00+01:00"));
-    let c = convert(v).0.expect("valid");
+    let c = convert(&v).0.expect("valid");
     assert_eq!(c.etcd.version, Version::new(3, 6, 1));
     assert_eq!(c.etcd.binary, "/opt/etcd/etcd");
     let m0 = &c.nodes[0];
@@ -206,14 +206,14 @@ fn null_means_default_for_optional_attributes() {
         "controlPlane.loadBalancer",
         json!({ "kind": "haproxy", "address": null }),
     );
-    let c = convert(v).0.expect("valid");
+    let c = convert(&v).0.expect("valid");
     assert_eq!(c.nodes[0].priority, None);
     assert_eq!(c.control_plane.load_balancer.address, None);
 }
 
 #[test]
 fn origins_record_every_written_attribute() {
-    let (r, t) = convert(base());
+    let (r, t) = convert(&base());
     let c = r.expect("valid");
     for path in [
         "name",
@@ -239,7 +239,7 @@ fn origins_record_every_written_attribute() {
 fn wrong_type_names_expected_and_found() {
     let mut v = base();
     set(&mut v, "nodes.master-0.roles", json!("control-plane"));
-    let (d, t) = errors(v);
+    let (d, t) = errors(&v);
     let d = only(&d, codes::WRONG_TYPE);
     assert!(
         d.message
@@ -256,7 +256,7 @@ fn wrong_type_names_expected_and_found() {
 
     let mut v = base();
     set(&mut v, "controlPlane.port", json!("8443"));
-    let (d, t) = errors(v);
+    let (d, t) = errors(&v);
     let d = only(&d, codes::WRONG_TYPE);
     assert!(
         d.message
@@ -266,10 +266,10 @@ fn wrong_type_names_expected_and_found() {
     );
     assert_eq!(d.span, t.value("controlPlane.port"));
 
-    let (d, _) = errors(json!([1, 2]));
+    let (d, _) = errors(&json!([1, 2]));
     assert_eq!(codes(&d), vec![codes::WRONG_TYPE]);
     let (d, _) = errors(
-        json!({ "name": "x", "kubernetesVersion": "1.30.0", "epoch": "2026-01-01T00:00:00Z", "network": 3, "nodes": {} }),
+        &json!({ "name": "x", "kubernetesVersion": "1.30.0", "epoch": "2026-01-01T00:00:00Z", "network": 3, "nodes": {} }),
     );
     assert!(only(&d, codes::WRONG_TYPE)
         .message
@@ -280,14 +280,14 @@ fn wrong_type_names_expected_and_found() {
 fn missing_required_attribute_points_at_the_enclosing_set() {
     let mut v = base();
     remove(&mut v, "name");
-    let (d, t) = errors(v);
+    let (d, t) = errors(&v);
     let d = only(&d, codes::MISSING_ATTRIBUTE);
     assert!(d.message.contains("`name`"), "{}", d.message);
     assert_eq!(d.span, t.value(""));
 
     let mut v = base();
     remove(&mut v, "nodes.worker-0.address");
-    let (d, t) = errors(v);
+    let (d, t) = errors(&v);
     let d = only(&d, codes::MISSING_ATTRIBUTE);
     assert!(
         d.message.contains("nodes.worker-0.address"),
@@ -298,7 +298,7 @@ fn missing_required_attribute_points_at_the_enclosing_set() {
 
     let mut v = base();
     set(&mut v, "epoch", json!(null));
-    let (d, t) = errors(v);
+    let (d, t) = errors(&v);
     assert_eq!(only(&d, codes::MISSING_ATTRIBUTE).span, t.value("epoch"));
 }
 
@@ -308,7 +308,7 @@ fn unknown_attribute_suggests_the_closest_name() {
     let pods = v["network"].clone();
     remove(&mut v, "network");
     set(&mut v, "netwrok", pods);
-    let (d, t) = errors(v);
+    let (d, t) = errors(&v);
     // The misspelt set is unknown, and the required `network` is then missing.
     let unknown = d
         .iter()
@@ -323,13 +323,13 @@ fn unknown_attribute_suggests_the_closest_name() {
 
     let mut v = base();
     set(&mut v, "nodes.master-0.adress", json!("x"));
-    let (d, _) = errors(v);
+    let (d, _) = errors(&v);
     let d = only(&d, codes::UNKNOWN_ATTRIBUTE);
     assert_eq!(d.hints, vec!["did you mean `address`?".to_string()]);
 
     let mut v = base();
     set(&mut v, "zzzzzz", json!(1));
-    let (d, _) = errors(v);
+    let (d, _) = errors(&v);
     assert!(only(&d, codes::UNKNOWN_ATTRIBUTE).hints[0].contains("controlPlane"));
 }
 
@@ -337,7 +337,7 @@ fn unknown_attribute_suggests_the_closest_name() {
 fn invalid_enum_lists_the_valid_values() {
     let mut v = base();
     set(&mut v, "controlPlane.loadBalancer.kind", json!("haproxi"));
-    let (d, t) = errors(v);
+    let (d, t) = errors(&v);
     let d = only(&d, codes::INVALID_ENUM);
     assert!(
         d.message
@@ -350,7 +350,7 @@ fn invalid_enum_lists_the_valid_values() {
 
     let mut v = base();
     set(&mut v, "nodes.master-0.roles", json!(["controlplane"]));
-    let (d, t) = errors(v);
+    let (d, t) = errors(&v);
     let d = only(&d, codes::INVALID_ENUM);
     assert_eq!(d.span, t.value("nodes.master-0.roles.0"));
     assert_eq!(d.hints, vec!["did you mean \"control-plane\"?".to_string()]);
@@ -362,7 +362,7 @@ fn invalid_enum_lists_the_valid_values() {
     ] {
         let mut v = base();
         set(&mut v, path, json!(value));
-        assert_eq!(codes(&errors(v).0), vec![codes::INVALID_ENUM], "{path}");
+        assert_eq!(codes(&errors(&v).0), vec![codes::INVALID_ENUM], "{path}");
     }
     let mut v = base();
     set(
@@ -370,13 +370,13 @@ fn invalid_enum_lists_the_valid_values() {
         "nodes.master-0.taints",
         json!([{ "key": "k", "effect": "NoSchedul" }]),
     );
-    assert_eq!(codes(&errors(v).0), vec![codes::INVALID_ENUM]);
+    assert_eq!(codes(&errors(&v).0), vec![codes::INVALID_ENUM]);
 }
 
-fn malformed(path: &str, value: serde_json::Value) -> Diagnostic {
+fn malformed(path: &str, value: &serde_json::Value) -> Diagnostic {
     let mut v = base();
     set(&mut v, path, value.clone());
-    let (d, t) = errors(v);
+    let (d, t) = errors(&v);
     let d = only(&d, codes::MALFORMED);
     assert_eq!(d.span, t.value(path), "{path} = {value}");
     d
@@ -384,35 +384,35 @@ fn malformed(path: &str, value: serde_json::Value) -> Diagnostic {
 
 #[test]
 fn malformed_addresses_cidrs_versions_and_timestamps() {
-    malformed("controlPlane.vip", json!("10.0.2.300"));
-    malformed("controlPlane.vip", json!("10.0.2"));
-    malformed("nodes.master-0.address", json!("10.0.2.10/33"));
-    malformed("nodes.master-0.address", json!("10.0.2.10/"));
-    malformed("nodes.master-0.address", json!("10.0.2.010/24"));
-    let d = malformed("nodes.master-0.address", json!("fd00::10/64"));
+    malformed("controlPlane.vip", &json!("10.0.2.300"));
+    malformed("controlPlane.vip", &json!("10.0.2"));
+    malformed("nodes.master-0.address", &json!("10.0.2.10/33"));
+    malformed("nodes.master-0.address", &json!("10.0.2.10/"));
+    malformed("nodes.master-0.address", &json!("10.0.2.010/24"));
+    let d = malformed("nodes.master-0.address", &json!("fd00::10/64"));
     assert!(
         d.message.contains("IPv6") && d.message.contains("IPv4 only"),
         "{d:?}"
     );
-    let d = malformed("controlPlane.vip", json!("fd00::1"));
+    let d = malformed("controlPlane.vip", &json!("fd00::1"));
     assert!(d.message.contains("IPv4 only"), "{d:?}");
-    let d = malformed("network.pods", json!("fd00::/64"));
+    let d = malformed("network.pods", &json!("fd00::/64"));
     assert!(d.message.contains("IPv4 only"), "{d:?}");
-    malformed("network.pods", json!("10.244.0.0"));
-    malformed("network.pods", json!("10.244.0.0/40"));
-    let d = malformed("network.services", json!("10.96.0.1/12"));
+    malformed("network.pods", &json!("10.244.0.0"));
+    malformed("network.pods", &json!("10.244.0.0/40"));
+    let d = malformed("network.services", &json!("10.96.0.1/12"));
     assert_eq!(d.hints, vec!["did you mean \"10.96.0.0/12\"?".to_string()]);
-    let d = malformed("kubernetesVersion", json!("1.30"));
+    let d = malformed("kubernetesVersion", &json!("1.30"));
     assert!(d.hints[0].contains("1.30.0"), "{:?}", d.hints);
-    malformed("kubernetesVersion", json!("1.30.2.1"));
-    malformed("kubernetesVersion", json!("latest"));
-    malformed("etcd.version", json!("3.5"));
-    malformed("epoch", json!("2026-01-01"));
-    malformed("epoch", json!("2026-13-01T00:00:00Z"));
-    malformed("epoch", json!("2026-02-29T00:00:00Z"));
-    malformed("epoch", json!("2026-01-01T24:00:00Z"));
-    malformed("epoch", json!("2026-01-01T00:00:00"));
-    malformed("epoch", json!("2026-01-01T00:00:00+1:00"));
+    malformed("kubernetesVersion", &json!("1.30.2.1"));
+    malformed("kubernetesVersion", &json!("latest"));
+    malformed("etcd.version", &json!("3.5"));
+    malformed("epoch", &json!("2026-01-01"));
+    malformed("epoch", &json!("2026-13-01T00:00:00Z"));
+    malformed("epoch", &json!("2026-02-29T00:00:00Z"));
+    malformed("epoch", &json!("2026-01-01T24:00:00Z"));
+    malformed("epoch", &json!("2026-01-01T00:00:00"));
+    malformed("epoch", &json!("2026-01-01T00:00:00+1:00"));
 }
 
 #[test]
@@ -459,7 +459,7 @@ fn numbers_outside_their_range() {
         for b in bad {
             let mut v = base();
             set(&mut v, path, json!(b));
-            let (d, t) = errors(v);
+            let (d, t) = errors(&v);
             let d = only(&d, codes::OUT_OF_RANGE);
             assert_eq!(d.span, t.value(path));
             assert!(d.message.contains(&b.to_string()), "{}", d.message);
@@ -467,7 +467,7 @@ fn numbers_outside_their_range() {
         for g in good {
             let mut v = base();
             set(&mut v, path, json!(g));
-            assert!(convert(v).0.is_ok(), "{path} = {g}");
+            assert!(convert(&v).0.is_ok(), "{path} = {g}");
         }
     }
 }
@@ -476,14 +476,14 @@ fn numbers_outside_their_range() {
 fn invalid_strings() {
     let mut v = base();
     set(&mut v, "etcd.binary", json!("etcd"));
-    assert_eq!(codes(&errors(v).0), vec![codes::INVALID_VALUE]);
+    assert_eq!(codes(&errors(&v).0), vec![codes::INVALID_VALUE]);
     let mut v = base();
     set(
         &mut v,
         "nodes.master-0.interface",
         json!("a very long interface name"),
     );
-    assert_eq!(codes(&errors(v).0), vec![codes::INVALID_VALUE]);
+    assert_eq!(codes(&errors(&v).0), vec![codes::INVALID_VALUE]);
 }
 
 #[test]
@@ -494,7 +494,7 @@ fn every_error_is_collected_not_just_the_first() {
     set(&mut v, "nodes.worker-1.address", json!("10.0.2.999/24"));
     set(&mut v, "network.dnsDomian", json!("x"));
     set(&mut v, "pki.algorithm", json!("dsa"));
-    let (d, _) = errors(v);
+    let (d, _) = errors(&v);
     let mut got = codes(&d);
     got.sort();
     assert_eq!(
@@ -540,7 +540,7 @@ fn floats_and_other_types_never_panic() {
         ] {
             let mut v = base();
             set(&mut v, path, weird.clone());
-            let _ = convert(v).0;
+            let _ = convert(&v).0;
         }
     }
     let huge = DataNode::new(Data::Int(i64::MIN), None);
@@ -564,7 +564,7 @@ fn label_and_taint_keys_and_values_follow_kubernetes_syntax() {
     ] {
         let mut v = base();
         set(&mut v, "nodes.worker-0.labels", labels.clone());
-        let r = convert(v).0;
+        let r = convert(&v).0;
         assert_eq!(r.is_ok(), ok, "{labels}");
         if let Err(d) = r {
             assert_eq!(codes(&d), vec![codes::INVALID_VALUE], "{labels}");
@@ -576,14 +576,14 @@ fn label_and_taint_keys_and_values_follow_kubernetes_syntax() {
         "nodes.worker-0.taints",
         json!([{ "key": "dedicated", "value": "gpu", "effect": "NoSchedule" }]),
     );
-    assert!(convert(v).0.is_ok());
+    assert!(convert(&v).0.is_ok());
     for taint in [
         json!([{ "key": "bad key", "effect": "NoSchedule" }]),
         json!([{ "key": "k", "value": "bad value", "effect": "NoExecute" }]),
     ] {
         let mut v = base();
         set(&mut v, "nodes.worker-0.taints", taint.clone());
-        let (d, _) = errors(v);
+        let (d, _) = errors(&v);
         assert_eq!(codes(&d), vec![codes::INVALID_VALUE], "{taint}");
     }
 }
@@ -636,7 +636,7 @@ proptest::proptest! {
     ) {
         let mut v = base();
         set(&mut v, path, value);
-        match convert(v).0 {
+        match convert(&v).0 {
             Ok(c) => {
                 let _ = hac_check::check(&c);
                 let _ = hac_check::report(&c);
@@ -658,7 +658,7 @@ fn rules_point_at_the_attributes_conversion_recorded() {
     remove(&mut v, "nodes.master-2");
     set(&mut v, "controlPlane.vip", json!("10.0.3.100"));
     set(&mut v, "controlPlane.keepalived.routerId", json!(0));
-    let (r, t) = convert(v);
+    let (r, t) = convert(&v);
     let d = hac_check::check(&r.expect("converts"));
     let at = |code: &str| {
         d.iter()

@@ -1,6 +1,9 @@
 //! The attribute schema (`hac_model::schema`) agrees with what the converter does: the
 //! defaults it documents are the values a cluster gets, every attribute it lists is accepted,
 //! any other name is refused with the schema's list, and every code it names is explained.
+// Tests read as one scenario, from the setup to the last assertion; cut into
+// pieces they would only scatter it, so long test functions are allowed here.
+#![allow(clippy::too_many_lines)]
 
 mod support;
 
@@ -129,7 +132,7 @@ fn model_value(c: &Cluster, path: &str) -> Option<String> {
 
 #[test]
 fn the_documented_defaults_are_the_values_a_cluster_gets() {
-    let bare = build_model(&tree(base()).root).expect("the base cluster converts");
+    let bare = build_model(&tree(&base()).root).expect("the base cluster converts");
     let mut v = base();
     set(&mut v, "controlPlane.apiServer.encryption", json!({}));
     set(&mut v, "controlPlane.apiServer.audit", json!({}));
@@ -139,7 +142,7 @@ fn the_documented_defaults_are_the_values_a_cluster_gets() {
         json!({ "issuerURL": "https://login.example.com", "clientID": "k" }),
     );
     set(&mut v, "controlPlane.kubeVip", json!({}));
-    let with_sets = build_model(&tree(v).root).expect("the cluster with empty sets converts");
+    let with_sets = build_model(&tree(&v).root).expect("the cluster with empty sets converts");
     let mut checked = 0;
     for a in schema::ATTRIBUTES {
         let want = match a.default {
@@ -183,7 +186,7 @@ fn the_documented_defaults_are_the_values_a_cluster_gets() {
 
 #[test]
 fn the_computed_port_default_follows_the_load_balancer() {
-    let c = build_model(&tree(base()).root).expect("converts");
+    let c = build_model(&tree(&base()).root).expect("converts");
     assert_eq!(c.control_plane.port, schema::DEFAULT_PROXY_PORT);
     let mut v = base();
     set(
@@ -191,7 +194,7 @@ fn the_computed_port_default_follows_the_load_balancer() {
         "controlPlane.loadBalancer.kind",
         json!("keepalived"),
     );
-    let c = build_model(&tree(v).root).expect("converts");
+    let c = build_model(&tree(&v).root).expect("converts");
     assert_eq!(c.control_plane.port, schema::DEFAULT_PORT);
     assert_eq!(c.etcd.version, default_etcd_version(c.kubernetes_version));
 }
@@ -279,7 +282,7 @@ fn every_schema_attribute_is_accepted_and_the_full_cluster_passes_the_rules() {
             a.path()
         );
     }
-    let c = build_model(&tree(v).root).unwrap_or_else(|d| panic!("{d:#?}"));
+    let c = build_model(&tree(&v).root).unwrap_or_else(|d| panic!("{d:#?}"));
     let diags = hac_check::check(&c);
     assert!(diags.is_empty(), "{diags:#?}");
 }
@@ -308,7 +311,7 @@ fn an_unknown_name_in_any_section_is_refused_with_the_schema_list() {
             }
         };
         target["zzzzzzzzzz"] = json!(1);
-        let diags = build_model(&tree(v).root).expect_err("an unknown attribute is an error");
+        let diags = build_model(&tree(&v).root).expect_err("an unknown attribute is an error");
         assert_eq!(
             codes(&diags),
             [codes::UNKNOWN_ATTRIBUTE],
@@ -357,7 +360,7 @@ fn a_volume_takes_the_documented_defaults() {
         "controlPlane.apiServer.extraVolumes",
         json!([{ "name": "audit", "hostPath": "/var/log/audit", "mountPath": "/var/log/audit" }]),
     );
-    let c = build_model(&tree(v).root).expect("converts");
+    let c = build_model(&tree(&v).root).expect("converts");
     let vol = &c.components.api_server.extra_volumes[0];
     let want = |key: &str| {
         schema::attributes_of(Section::Volume)

@@ -10,13 +10,13 @@ pub fn run(
     file: &Path,
     json: bool,
     yaml: bool,
-    attr: Option<String>,
+    attr: Option<&str>,
     flags: &EvalFlags,
 ) -> Outcome {
     if let Err(o) = super::pipeline::check_input(p, file, "give the path of a .ha file") {
         return o;
     }
-    let opts = super::pipeline::eval_options(flags, attr.as_deref());
+    let opts = super::pipeline::eval_options(flags, attr);
     if json {
         // The direct path: JSON text straight from the evaluated value, without building the
         // spanned data tree (same text, same errors; about half the time and a third of the memory).

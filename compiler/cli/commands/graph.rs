@@ -68,10 +68,10 @@ pub(super) fn write_atomically(out: &Path, text: &str) -> std::io::Result<()> {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "topology.svg".to_string());
+    let name = out.file_name().map_or_else(
+        || "topology.svg".to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     let temporary = directory.join(format!(".{name}.hac-graph-{}.tmp", std::process::id()));
     let written = (|| {
         let mut f = fs::OpenOptions::new()

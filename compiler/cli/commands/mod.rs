@@ -21,7 +21,7 @@ pub fn run(cli: Cli) -> Outcome {
             yaml,
             attr,
             eval,
-        } => eval::run(&p, &file, json, yaml, attr, &eval),
+        } => eval::run(&p, &file, json, yaml, attr.as_deref(), &eval),
         Command::Check { file, clock, eval } => pipeline::check(&p, &file, &clock, &eval),
         Command::Build {
             file,
@@ -100,7 +100,7 @@ fn diff(
             match format {
                 crate::args::DiffFormat::Text => crate::report::out(&diff.to_text()),
                 crate::args::DiffFormat::Json => {
-                    crate::report::out(&format!("{}\n", diff_json(&diff)))
+                    crate::report::out(&format!("{}\n", diff_json(&diff)));
                 }
             }
             if diff.is_empty() {

@@ -102,8 +102,7 @@ pub fn now(p: &Printer) -> Result<i64, Outcome> {
     }
     Ok(std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0))
+        .map_or(0, |d| d.as_secs() as i64))
 }
 
 /// Certificate expiry at the clock's `now`: W0502 within `pki.expiryWarningDays`, E0504 once

@@ -215,9 +215,8 @@ pub fn import_ca(p: &Printer, file: &Path, cert: &Path, key: &Path) -> Outcome {
             Outcome::IoError
         })
     };
-    let (text, cert_pem, key_pem) = match (read(&path), read(cert), read(key)) {
-        (Ok(a), Ok(b), Ok(c)) => (a, b, c),
-        _ => return Outcome::IoError,
+    let (Ok(text), Ok(cert_pem), Ok(key_pem)) = (read(&path), read(cert), read(key)) else {
+        return Outcome::IoError;
     };
     let new_text = match Secrets::import_ca(&text, &cert_pem, &key_pem) {
         Ok(t) => t,

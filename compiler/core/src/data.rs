@@ -69,9 +69,7 @@ impl Data {
             Data::Null => J::Null,
             Data::Bool(b) => J::Bool(*b),
             Data::Int(i) => J::from(*i),
-            Data::Float(f) => serde_json::Number::from_f64(*f)
-                .map(J::Number)
-                .unwrap_or(J::Null),
+            Data::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
             Data::String(s) => J::String(s.clone()),
             Data::List(items) => J::Array(items.iter().map(DataNode::to_json).collect()),
             Data::Attrs(attrs) => J::Object(

@@ -62,8 +62,7 @@ impl SourceFile {
         let col = self
             .text
             .get(start..offset)
-            .map(|s| s.chars().count())
-            .unwrap_or(offset - start);
+            .map_or(offset - start, |s| s.chars().count());
         (line + 1, col + 1)
     }
     pub fn line_starts(&self) -> &[usize] {

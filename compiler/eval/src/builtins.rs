@@ -747,8 +747,7 @@ pub static PRIMOPS: &[PrimOp] = &[
                 let mut out = String::new();
                 deep_force(ev, other, s)?;
                 to_json(ev, other, s, &mut out)
-                    .map(|_| out)
-                    .unwrap_or_else(|_| format!("<{}>", other.type_name()))
+                    .map_or_else(|_| format!("<{}>", other.type_name()), |_| out)
             }
         };
         eprintln!("trace: {text}");
@@ -1203,7 +1202,7 @@ fn to_json_inner(ev: &mut Evaluator, v: &Value, s: Span, out: &mut String) -> R<
         Value::Float(f) => json::write_float(*f, FloatStyle::Nix, out),
         Value::Str(x) => {
             crate::eval::check_string_len(out.len() + x.len(), s)?;
-            json::write_string(x, out)
+            json::write_string(x, out);
         }
         Value::Path(_) => return fail(crate::eval::path_misuse(s)),
         Value::List(items) => {

@@ -3,7 +3,7 @@
 //! attribute selection, string coercion and equality/ordering of values.
 
 use crate::diag;
-use crate::ir::{AttrValueIr, AttrsIr, Ir, IrKind, KeyIr, ParamIr, StrPartIr};
+use crate::ir::{AttrValueIr, AttrsIr, DynAttr, Ir, IrKind, KeyIr, ParamIr, StrPartIr};
 use crate::value::{Attr, AttrSet, Closure, Env, PrimApp, Sym, Thunk, ThunkState, Value};
 use hac_core::{suggest::did_you_mean, Diagnostic, FileId, SourceMap, Span};
 use hac_syntax::ast::BinOp;
@@ -45,7 +45,7 @@ impl EvalError {
     }
     /// `tryEval` catches only `throw` and failed assertions.
     pub fn catchable(&self) -> bool {
-        matches!(self.diag.code.as_deref(), Some("E0012") | Some("E0014"))
+        matches!(self.diag.code.as_deref(), Some("E0012" | "E0014"))
     }
 }
 
@@ -131,8 +131,8 @@ pub fn check_string_len(len: usize, span: Span) -> R<()> {
     if len > MAX_STRING_BYTES {
         return fail(too_large(
             span,
-            format!("a string of {len} bytes"),
-            format!("{} MiB", MAX_STRING_BYTES >> 20),
+            &format!("a string of {len} bytes"),
+            &format!("{} MiB", MAX_STRING_BYTES >> 20),
         ));
     }
     Ok(())
@@ -144,15 +144,15 @@ pub fn check_list_len(len: usize, span: Span) -> R<()> {
     if len > MAX_LIST_LEN {
         return fail(too_large(
             span,
-            format!("a list of {len} elements"),
-            format!("{MAX_LIST_LEN} elements"),
+            &format!("a list of {len} elements"),
+            &format!("{MAX_LIST_LEN} elements"),
         ));
     }
     Ok(())
 }
 
 #[cold]
-fn too_large(span: Span, what: String, limit: String) -> Diagnostic {
+fn too_large(span: Span, what: &str, limit: &str) -> Diagnostic {
     Diagnostic::error(format!("{what} is too large (at most {limit})"))
         .with_code("E0022")
         .with_span(span)
@@ -321,6 +321,8 @@ impl Evaluator {
         }
     }
 
+    // One match over the IR's kinds: the evaluator's dispatch, read as a table of cases.
+    #[allow(clippy::too_many_lines)]
     pub fn eval(&mut self, ir: &Ir, env: &Rc<Env>) -> R<Value> {
         match &ir.kind {
             IrKind::Const(t) => match &*t.0.state.borrow() {
@@ -622,16 +624,16 @@ impl Evaluator {
                                 ThunkState::Done(Value::Lambda(Rc::new(Closure {
                                     lambda: l.clone(),
                                     env: new_env.clone(),
-                                })))
+                                })));
                         }
                         _ => {
                             *slot.0.state.borrow_mut() =
-                                ThunkState::Expr(ir.clone(), new_env.clone())
+                                ThunkState::Expr(ir.clone(), new_env.clone());
                         }
                     },
                     AttrValueIr::InheritFrom { from, name, span } => {
                         *slot.0.state.borrow_mut() =
-                            ThunkState::Select(froms[*from].clone(), name.clone(), *span)
+                            ThunkState::Select(froms[*from].clone(), name.clone(), *span);
                     }
                 }
                 entries.push(Attr {
@@ -661,38 +663,7 @@ impl Evaluator {
         }
         entries.sort_by(|x, y| x.name.cmp(&y.name));
         if !a.dynamics.is_empty() {
-            for d in &a.dynamics {
-                let name = match self.eval(&d.key, &inner_env)? {
-                    Value::Str(s) => s,
-                    Value::Null => continue,
-                    other => {
-                        return fail(diag::type_error(d.key.span, "a string", other.describe()))
-                    }
-                };
-                match entries.binary_search_by(|e| e.name.cmp(&name)) {
-                    Ok(i) => {
-                        let mut diag = diag::duplicate(
-                            d.key_span,
-                            format!("attribute `{name}` already defined"),
-                        );
-                        if let Some(prev) = entries[i].key_span {
-                            diag = diag.with_label(prev, "first defined here");
-                        }
-                        return fail(diag);
-                    }
-                    Err(i) => {
-                        let value = self.thunk(&d.value, &inner_env);
-                        entries.insert(
-                            i,
-                            Attr {
-                                name,
-                                value,
-                                key_span: Some(d.key_span),
-                            },
-                        );
-                    }
-                }
-            }
+            self.add_dynamics(&mut entries, &a.dynamics, &inner_env)?;
         }
         let _ = span;
         Ok((
@@ -705,12 +676,53 @@ impl Evaluator {
         ))
     }
 
+    /// Adds the attributes with computed names (`${k} = …`) to the sorted `entries`; a name
+    /// that evaluates to `null` adds nothing, one already defined is an error.
+    fn add_dynamics(
+        &mut self,
+        entries: &mut Vec<Attr>,
+        dynamics: &[DynAttr],
+        env: &Rc<Env>,
+    ) -> R<()> {
+        for d in dynamics {
+            let name = match self.eval(&d.key, env)? {
+                Value::Str(s) => s,
+                Value::Null => continue,
+                other => return fail(diag::type_error(d.key.span, "a string", other.describe())),
+            };
+            match entries.binary_search_by(|e| e.name.cmp(&name)) {
+                Ok(i) => {
+                    let mut diag =
+                        diag::duplicate(d.key_span, format!("attribute `{name}` already defined"));
+                    if let Some(prev) = entries[i].key_span {
+                        diag = diag.with_label(prev, "first defined here");
+                    }
+                    return fail(diag);
+                }
+                Err(i) => {
+                    let value = self.thunk(&d.value, env);
+                    entries.insert(
+                        i,
+                        Attr {
+                            name,
+                            value,
+                            key_span: Some(d.key_span),
+                        },
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Applies a function value to an argument.
     pub fn call(&mut self, f: Value, arg: Thunk, span: Span) -> R<Value> {
         self.step(Some(span))?;
         self.enter(Some(span))?.call_inner(f, arg, span)
     }
 
+    // One match over what is applied (lambda, pattern lambda, builtin, functor): the table of calls.
+    #[allow(clippy::too_many_lines)]
     fn call_inner(&mut self, f: Value, arg: Thunk, span: Span) -> R<Value> {
         match f {
             Value::Lambda(c) => {
@@ -1097,7 +1109,7 @@ impl Evaluator {
         match v {
             Value::Str(s) => {
                 check_string_len(out.len() + s.len(), span)?;
-                out.push_str(s)
+                out.push_str(s);
             }
             Value::Path(_) => return fail(path_misuse(span)),
             Value::Attrs(set) => {
@@ -1124,7 +1136,7 @@ impl Evaluator {
             Value::Float(f) if to_string => out.push_str(&format!("{f:.6}")),
             Value::Bool(b) if to_string => {
                 if *b {
-                    out.push('1')
+                    out.push('1');
                 }
             }
             Value::Null if to_string => {}

@@ -146,8 +146,7 @@ impl Evaluator {
         };
         let dir = canon
             .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| PathBuf::from("/"));
+            .map_or_else(|| PathBuf::from("/"), Path::to_path_buf);
         self.importing.push(canon.clone());
         let r = self.load_source(&display_name(&canon), &text, &dir, false);
         self.importing.pop();

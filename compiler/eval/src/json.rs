@@ -295,7 +295,7 @@ pub fn write_string(s: &str, out: &mut String) {
         out.push_str(&s[start..i]);
         match esc {
             Some(e) => out.push_str(e),
-            None => out.push_str(&format!("\\u{:04x}", b)),
+            None => out.push_str(&format!("\\u{b:04x}")),
         }
         start = i + 1;
     }

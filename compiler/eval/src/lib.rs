@@ -89,7 +89,7 @@ enum Input {
 /// function `{ lib, ... }:` is called with the library), selects `attr_path`, and forces
 /// the value deeply.
 pub fn evaluate(root: &Path, opts: &EvalOptions) -> Evaluation {
-    let (sources, result) = run_on_big_stack(Input::File(root.to_path_buf()), opts.clone(), false);
+    let (sources, result) = run_on_big_stack(&Input::File(root.to_path_buf()), opts, false);
     Evaluation {
         sources,
         result: result.map(data_of),
@@ -99,7 +99,7 @@ pub fn evaluate(root: &Path, opts: &EvalOptions) -> Evaluation {
 /// As [`evaluate`], but prints the value as compact JSON directly from the evaluator's
 /// values (no intermediate data tree): the fast path for `hac eval --json`.
 pub fn evaluate_to_json(root: &Path, opts: &EvalOptions) -> JsonEvaluation {
-    let (sources, result) = run_on_big_stack(Input::File(root.to_path_buf()), opts.clone(), true);
+    let (sources, result) = run_on_big_stack(&Input::File(root.to_path_buf()), opts, true);
     JsonEvaluation {
         sources,
         result: result.map(json_of),
@@ -127,7 +127,7 @@ pub fn evaluate_source(name: &str, text: &str, dir: &Path, opts: &EvalOptions) -
         text: text.to_string(),
         dir: dir.to_path_buf(),
     };
-    let (sources, result) = run_on_big_stack(input, opts.clone(), false);
+    let (sources, result) = run_on_big_stack(&input, opts, false);
     Evaluation {
         sources,
         result: result.map(data_of),
@@ -146,7 +146,7 @@ pub fn evaluate_source_to_json(
         text: text.to_string(),
         dir: dir.to_path_buf(),
     };
-    let (sources, result) = run_on_big_stack(input, opts.clone(), true);
+    let (sources, result) = run_on_big_stack(&input, opts, true);
     JsonEvaluation {
         sources,
         result: result.map(json_of),
@@ -155,7 +155,7 @@ pub fn evaluate_source_to_json(
 
 type Outcome = (SourceMap, Result<Output, Diagnostic>);
 
-fn run_on_big_stack(input: Input, opts: EvalOptions, json: bool) -> Outcome {
+fn run_on_big_stack(input: &Input, opts: &EvalOptions, json: bool) -> Outcome {
     let internal = |what: &str| {
         (
             SourceMap::new(),
@@ -245,8 +245,7 @@ pub fn sandbox_for(file: &Path, allow_paths: &[PathBuf]) -> Vec<PathBuf> {
     let abs = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
     let root_dir = abs
         .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("/"));
+        .map_or_else(|| PathBuf::from("/"), Path::to_path_buf);
     sandbox_of(&root_dir, allow_paths)
 }
 
@@ -257,8 +256,7 @@ fn run(input: Input, opts: &EvalOptions, json: bool, stack: usize) -> (Outcome, 
         Input::File(p) => {
             let abs = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
             abs.parent()
-                .map(Path::to_path_buf)
-                .unwrap_or_else(|| PathBuf::from("/"))
+                .map_or_else(|| PathBuf::from("/"), Path::to_path_buf)
         }
         Input::Text { dir, .. } => std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone()),
     };

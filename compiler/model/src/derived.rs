@@ -188,7 +188,11 @@ impl Node {
         SubjectAltNames::of(
             [self.name.clone(), self.address.to_string()]
                 .into_iter()
-                .chain(ETCD_MEMBER_COMMON_SANS.iter().map(|s| s.to_string())),
+                .chain(
+                    ETCD_MEMBER_COMMON_SANS
+                        .iter()
+                        .map(std::string::ToString::to_string),
+                ),
         )
     }
 }

@@ -183,7 +183,7 @@ impl Section {
                 .map(|s| attributes_of(*s).map(|a| a.key).collect())
                 .collect()
         });
-        all.get(self as usize).map(Vec::as_slice).unwrap_or(&[])
+        all.get(self as usize).map_or(&[], Vec::as_slice)
     }
 
     /// The attributes of the set that must be present (E0102).
@@ -200,7 +200,7 @@ impl Section {
                 })
                 .collect()
         });
-        all.get(self as usize).map(Vec::as_slice).unwrap_or(&[])
+        all.get(self as usize).map_or(&[], Vec::as_slice)
     }
 }
 

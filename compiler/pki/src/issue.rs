@@ -94,43 +94,7 @@ struct Issuer<'a> {
 
 fn issue_inner(cluster: &Cluster, secrets: &Secrets) -> Result<IssuedPki, PkiError> {
     let iss = Issuer::new(cluster, secrets.root_secret.as_ref())?;
-    // The CAs and the service-account key are independent: derive them side by side (RSA
-    // key generation dominates the run time).
-    enum Root {
-        Ca(Box<CaMaterial>),
-        ServiceAccount(KeyPair),
-        Adopted,
-    }
-    let sa_identity = format!("cluster={} sa", cluster.name);
-    let roots = ["ca", "front-proxy-ca", "etcd-ca", "sa"];
-    let derived = parallel_map(&roots, |id| -> Result<Root, PkiError> {
-        let ca = |id: &str, cn: &str| iss.derived_ca(id, cn).map(|m| Root::Ca(Box::new(m)));
-        match *id {
-            "ca" if secrets.imported_ca.is_some() => Ok(Root::Adopted),
-            "ca" => ca("ca", "kubernetes"),
-            "front-proxy-ca" => ca("front-proxy-ca", "front-proxy-ca"),
-            "etcd-ca" => ca("etcd-ca", "etcd-ca"),
-            _ => KeyPair::derive(iss.root_secret, cluster.pki.algorithm, &sa_identity)
-                .map(Root::ServiceAccount),
-        }
-    })?;
-    let (mut cas, mut sa, mut adopted) = (Vec::new(), None, false);
-    for root in derived {
-        match root? {
-            Root::Ca(m) => cas.push(*m),
-            Root::ServiceAccount(k) => sa = Some(k),
-            Root::Adopted => adopted = true,
-        }
-    }
-    let missing = || PkiError::internal("a CA or the service-account key is missing");
-    let sa = sa.ok_or_else(missing)?;
-    let mut cas = cas.into_iter();
-    let cluster_ca = match (&secrets.imported_ca, adopted) {
-        (Some(imported), true) => imported.material()?,
-        _ => cas.next().ok_or_else(missing)?,
-    };
-    let front_proxy_ca = cas.next().ok_or_else(missing)?;
-    let etcd_ca = cas.next().ok_or_else(missing)?;
+    let (cluster_ca, front_proxy_ca, etcd_ca, sa) = derive_roots(&iss, cluster, secrets)?;
     let sa_key_pem = sa.private_key_pem()?;
     let sa_pub_pem = sa.public_key_pem()?;
 
@@ -184,63 +148,12 @@ fn issue_inner(cluster: &Cluster, secrets: &Secrets) -> Result<IssuedPki, PkiErr
                     config.as_bytes(),
                 );
             }
-            jobs.push(leaf("apiserver", iss.apiserver_spec(node), CA_CLUSTER));
-            let kubelet_client = iss.client_spec(
+            jobs.extend(control_plane_jobs(
+                &iss,
                 node,
-                "apiserver-kubelet-client",
-                "kube-apiserver-kubelet-client",
-                Some(iss.admin_group()),
-            );
-            jobs.push(leaf("apiserver-kubelet-client", kubelet_client, CA_CLUSTER));
-            let front_proxy =
-                iss.client_spec(node, "front-proxy-client", "front-proxy-client", None);
-            jobs.push(leaf("front-proxy-client", front_proxy, CA_FRONT_PROXY));
-            let etcd_client = iss.client_spec(
-                node,
-                "apiserver-etcd-client",
-                "kube-apiserver-etcd-client",
-                None,
-            );
-            jobs.push(leaf("apiserver-etcd-client", etcd_client, CA_ETCD));
-            let endpoint = format!("https://{}", cluster.control_plane_endpoint());
-            let local = format!(
-                "https://{}:{}",
-                node.address, cluster.control_plane.api_server_port
-            );
-            let mut kubeconfigs = vec![
-                (
-                    "admin",
-                    "kubernetes-admin",
-                    Some(iss.admin_group()),
-                    endpoint.clone(),
-                ),
-                (
-                    "controller-manager",
-                    "system:kube-controller-manager",
-                    None,
-                    local.clone(),
-                ),
-                ("scheduler", "system:kube-scheduler", None, local),
-            ];
-            if has_super_admin(cluster.kubernetes_version)
-                && first_cp.as_deref() == Some(node.name.as_str())
-            {
-                kubeconfigs.push((
-                    "super-admin",
-                    "kubernetes-super-admin",
-                    Some("system:masters"),
-                    endpoint,
-                ));
-            }
-            for (file, user, group, server) in kubeconfigs {
-                jobs.push(Job {
-                    node_index,
-                    path: format!("{KUBE}/{file}.conf"),
-                    spec: iss.client_spec(node, &format!("kubeconfig-{file}"), user, group),
-                    ca_index: CA_CLUSTER,
-                    kubeconfig: Some((user, server)),
-                });
-            }
+                node_index,
+                first_cp.as_deref(),
+            ));
         }
         if cluster.runs_etcd(node) {
             put(
@@ -276,42 +189,21 @@ fn issue_inner(cluster: &Cluster, secrets: &Secrets) -> Result<IssuedPki, PkiErr
         placed.push(out);
     }
     let cas = [&cluster_ca, &front_proxy_ca, &etcd_ca];
-    let results = parallel_map(&jobs, |job| -> Result<Vec<Artifact>, PkiError> {
-        let ca = cas
-            .get(job.ca_index)
-            .ok_or_else(|| PkiError::internal("a job names no CA"))?;
-        let leaf = iss.leaf(&job.spec, ca)?;
-        Ok(match &job.kubeconfig {
-            None => vec![
-                Artifact::new(
-                    format!("{}.crt", job.path),
-                    MODE_CERT,
-                    leaf.cert_pem.into_bytes(),
-                ),
-                Artifact::new(
-                    format!("{}.key", job.path),
-                    MODE_SECRET,
-                    leaf.key_pem.as_bytes().to_vec(),
-                ),
-            ],
-            Some((user, server)) => {
-                let text = Kubeconfig {
-                    cluster_name: &cluster.name,
-                    server,
-                    user,
-                    ca_cert_pem: &ca.cert_pem,
-                    client_cert_pem: &leaf.cert_pem,
-                    client_key_pem: &leaf.key_pem,
-                }
-                .to_yaml();
-                vec![Artifact::new(
-                    job.path.clone(),
-                    MODE_SECRET,
-                    text.as_bytes().to_vec(),
-                )]
-            }
-        })
-    })?;
+    let results = parallel_map(&jobs, |job| job_files(&iss, &cas, job))?;
+    Ok(IssuedPki {
+        files: node_files(cluster, placed, &jobs, results)?,
+        ca_cert_hash: cluster_ca.cert_hash(),
+        ca_cert_pem: cluster_ca.cert_pem.clone(),
+    })
+}
+
+/// Each node's files sorted by path: what was placed for it, with the files of its jobs.
+fn node_files(
+    cluster: &Cluster,
+    mut placed: Vec<BTreeMap<String, Artifact>>,
+    jobs: &[Job],
+    results: Vec<Result<Vec<Artifact>, PkiError>>,
+) -> Result<BTreeMap<String, Vec<Artifact>>, PkiError> {
     for (job, result) in jobs.iter().zip(results) {
         let out = placed
             .get_mut(job.node_index)
@@ -324,10 +216,168 @@ fn issue_inner(cluster: &Cluster, secrets: &Secrets) -> Result<IssuedPki, PkiErr
     for (node, out) in cluster.nodes.iter().zip(placed) {
         files.insert(node.name.clone(), out.into_values().collect());
     }
-    Ok(IssuedPki {
-        files,
-        ca_cert_hash: cluster_ca.cert_hash(),
-        ca_cert_pem: cluster_ca.cert_pem.clone(),
+    Ok(files)
+}
+
+/// The three CAs (cluster, front-proxy, etcd) and the service-account key: derived side by
+/// side (RSA key generation dominates the run time), the cluster CA adopted when imported.
+fn derive_roots(
+    iss: &Issuer<'_>,
+    cluster: &Cluster,
+    secrets: &Secrets,
+) -> Result<(CaMaterial, CaMaterial, CaMaterial, KeyPair), PkiError> {
+    enum Root {
+        Ca(Box<CaMaterial>),
+        ServiceAccount(KeyPair),
+        Adopted,
+    }
+    let sa_identity = format!("cluster={} sa", cluster.name);
+    let roots = ["ca", "front-proxy-ca", "etcd-ca", "sa"];
+    let derived = parallel_map(&roots, |id| -> Result<Root, PkiError> {
+        let ca = |id: &str, cn: &str| iss.derived_ca(id, cn).map(|m| Root::Ca(Box::new(m)));
+        match *id {
+            "ca" if secrets.imported_ca.is_some() => Ok(Root::Adopted),
+            "ca" => ca("ca", "kubernetes"),
+            "front-proxy-ca" => ca("front-proxy-ca", "front-proxy-ca"),
+            "etcd-ca" => ca("etcd-ca", "etcd-ca"),
+            _ => KeyPair::derive(iss.root_secret, cluster.pki.algorithm, &sa_identity)
+                .map(Root::ServiceAccount),
+        }
+    })?;
+    let (mut cas, mut sa, mut adopted) = (Vec::new(), None, false);
+    for root in derived {
+        match root? {
+            Root::Ca(m) => cas.push(*m),
+            Root::ServiceAccount(k) => sa = Some(k),
+            Root::Adopted => adopted = true,
+        }
+    }
+    let missing = || PkiError::internal("a CA or the service-account key is missing");
+    let sa = sa.ok_or_else(missing)?;
+    let mut cas = cas.into_iter();
+    let cluster_ca = match (&secrets.imported_ca, adopted) {
+        (Some(imported), true) => imported.material()?,
+        _ => cas.next().ok_or_else(missing)?,
+    };
+    let front_proxy_ca = cas.next().ok_or_else(missing)?;
+    let etcd_ca = cas.next().ok_or_else(missing)?;
+    Ok((cluster_ca, front_proxy_ca, etcd_ca, sa))
+}
+
+/// The leaves of a control plane: kube-apiserver's serving and client certificates, and the
+/// kubeconfigs (super-admin on the first control plane of releases that have it).
+fn control_plane_jobs(
+    iss: &Issuer<'_>,
+    node: &Node,
+    node_index: usize,
+    first_cp: Option<&str>,
+) -> Vec<Job> {
+    let cluster = iss.cluster;
+    let mut jobs = Vec::new();
+    let leaf = |name: &str, spec: LeafSpec, ca_index: usize| Job {
+        node_index,
+        path: format!("{PKI}/{name}"),
+        spec,
+        ca_index,
+        kubeconfig: None,
+    };
+    jobs.push(leaf("apiserver", iss.apiserver_spec(node), CA_CLUSTER));
+    let kubelet_client = iss.client_spec(
+        node,
+        "apiserver-kubelet-client",
+        "kube-apiserver-kubelet-client",
+        Some(iss.admin_group()),
+    );
+    jobs.push(leaf("apiserver-kubelet-client", kubelet_client, CA_CLUSTER));
+    let front_proxy = iss.client_spec(node, "front-proxy-client", "front-proxy-client", None);
+    jobs.push(leaf("front-proxy-client", front_proxy, CA_FRONT_PROXY));
+    let etcd_client = iss.client_spec(
+        node,
+        "apiserver-etcd-client",
+        "kube-apiserver-etcd-client",
+        None,
+    );
+    jobs.push(leaf("apiserver-etcd-client", etcd_client, CA_ETCD));
+    let endpoint = format!("https://{}", cluster.control_plane_endpoint());
+    let local = format!(
+        "https://{}:{}",
+        node.address, cluster.control_plane.api_server_port
+    );
+    let mut kubeconfigs = vec![
+        (
+            "admin",
+            "kubernetes-admin",
+            Some(iss.admin_group()),
+            endpoint.clone(),
+        ),
+        (
+            "controller-manager",
+            "system:kube-controller-manager",
+            None,
+            local.clone(),
+        ),
+        ("scheduler", "system:kube-scheduler", None, local),
+    ];
+    if has_super_admin(cluster.kubernetes_version) && first_cp == Some(node.name.as_str()) {
+        kubeconfigs.push((
+            "super-admin",
+            "kubernetes-super-admin",
+            Some("system:masters"),
+            endpoint,
+        ));
+    }
+    for (file, user, group, server) in kubeconfigs {
+        jobs.push(Job {
+            node_index,
+            path: format!("{KUBE}/{file}.conf"),
+            spec: iss.client_spec(node, &format!("kubeconfig-{file}"), user, group),
+            ca_index: CA_CLUSTER,
+            kubeconfig: Some((user, server)),
+        });
+    }
+    jobs
+}
+
+/// The files of one job: a leaf's certificate and key, or a kubeconfig embedding them.
+fn job_files(
+    iss: &Issuer<'_>,
+    cas: &[&CaMaterial; 3],
+    job: &Job,
+) -> Result<Vec<Artifact>, PkiError> {
+    let cluster = iss.cluster;
+    let ca = cas
+        .get(job.ca_index)
+        .ok_or_else(|| PkiError::internal("a job names no CA"))?;
+    let leaf = iss.leaf(&job.spec, ca)?;
+    Ok(match &job.kubeconfig {
+        None => vec![
+            Artifact::new(
+                format!("{}.crt", job.path),
+                MODE_CERT,
+                leaf.cert_pem.into_bytes(),
+            ),
+            Artifact::new(
+                format!("{}.key", job.path),
+                MODE_SECRET,
+                leaf.key_pem.as_bytes().to_vec(),
+            ),
+        ],
+        Some((user, server)) => {
+            let text = Kubeconfig {
+                cluster_name: &cluster.name,
+                server,
+                user,
+                ca_cert_pem: &ca.cert_pem,
+                client_cert_pem: &leaf.cert_pem,
+                client_key_pem: &leaf.key_pem,
+            }
+            .to_yaml();
+            vec![Artifact::new(
+                job.path.clone(),
+                MODE_SECRET,
+                text.as_bytes().to_vec(),
+            )]
+        }
     })
 }
 
@@ -447,7 +497,7 @@ impl<'a> Issuer<'a> {
         let spki_der = key.subject_public_key_info();
         params.serial_number =
             Some(self.serial(&format!("ca={id}"), &format!("{cn}|ca"), &spki_der));
-        let cert = params.self_signed(&key).map_err(rcgen_error)?;
+        let cert = params.self_signed(&key).map_err(|e| rcgen_error(&e))?;
         Ok(CaMaterial {
             subject: params.distinguished_name.clone(),
             subject_key_id: ski,
@@ -504,7 +554,9 @@ impl<'a> Issuer<'a> {
             None => content,
         };
         params.serial_number = Some(self.serial(&spec.identity, &content, &spki_der));
-        let cert = params.signed_by(&key, &ca.issuer()).map_err(rcgen_error)?;
+        let cert = params
+            .signed_by(&key, &ca.issuer())
+            .map_err(|e| rcgen_error(&e))?;
         Ok(IssuedLeaf {
             cert_pem: cert.pem(),
             key_pem: key.private_key_pem()?,
@@ -515,10 +567,9 @@ impl<'a> Issuer<'a> {
     /// certificate's identity, content, validity and public key, so that two different
     /// certificates never share one and the same certificate always gets the same.
     fn serial(&self, identity: &str, content: &str, spki_der: &[u8]) -> SerialNumber {
-        let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(self.serial_key.as_ref()) {
-            Ok(m) => m,
-            // HMAC accepts keys of any length; this arm is never taken.
-            Err(_) => return SerialNumber::from_slice(&[0x40; 16]),
+        // HMAC accepts keys of any length; the `else` is never taken.
+        let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(self.serial_key.as_ref()) else {
+            return SerialNumber::from_slice(&[0x40; 16]);
         };
         for part in [identity.as_bytes(), content.as_bytes(), spki_der] {
             mac.update(&(part.len() as u64).to_be_bytes());
@@ -545,7 +596,7 @@ pub(crate) fn probe_issuer_name(ca: &CaMaterial) -> Result<Vec<u8>, PkiError> {
     params.not_after = OffsetDateTime::UNIX_EPOCH;
     let cert = params
         .signed_by(&ca.key, &ca.issuer())
-        .map_err(rcgen_error)?;
+        .map_err(|e| rcgen_error(&e))?;
     let (_, parsed) = x509_parser::parse_x509_certificate(cert.der())
         .map_err(|_| PkiError::internal("cannot read back a probe certificate"))?;
     Ok(parsed.issuer().as_raw().to_vec())
@@ -573,7 +624,7 @@ fn ia5(s: &str) -> Result<Ia5String, PkiError> {
     })
 }
 
-fn rcgen_error(e: rcgen::Error) -> PkiError {
+fn rcgen_error(e: &rcgen::Error) -> PkiError {
     PkiError::internal(format!("cannot build a certificate: {e}"))
 }
 
@@ -584,8 +635,7 @@ fn parallel_map<T: Sync, R: Send>(
     f: impl Fn(&T) -> R + Sync,
 ) -> Result<Vec<R>, PkiError> {
     let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
+        .map_or(1, std::num::NonZero::get)
         .clamp(1, 16);
     if threads == 1 || items.len() < 2 {
         return Ok(items.iter().map(&f).collect());

@@ -212,17 +212,14 @@ impl KeyPair {
     /// algorithm OID) is this key's public key.
     pub(crate) fn matches_public_key(&self, spki_bits: &[u8]) -> bool {
         match &self.key {
-            PrivateKey::P256(_, public) => p256::PublicKey::from_sec1_bytes(spki_bits)
-                .map(|p| p.as_affine() == public)
-                .unwrap_or(false),
+            PrivateKey::P256(_, public) => {
+                p256::PublicKey::from_sec1_bytes(spki_bits).is_ok_and(|p| p.as_affine() == public)
+            }
             PrivateKey::P384(k) => p384::PublicKey::from_sec1_bytes(spki_bits)
-                .map(|p| p == p384::PublicKey::from(k.verifying_key()))
-                .unwrap_or(false),
+                .is_ok_and(|p| p == p384::PublicKey::from(k.verifying_key())),
             PrivateKey::Rsa(k) => {
                 use rsa::pkcs1::DecodeRsaPublicKey;
-                rsa::RsaPublicKey::from_pkcs1_der(spki_bits)
-                    .map(|p| p == k.to_public_key())
-                    .unwrap_or(false)
+                rsa::RsaPublicKey::from_pkcs1_der(spki_bits).is_ok_and(|p| p == k.to_public_key())
             }
         }
     }

@@ -208,37 +208,7 @@ impl Secrets {
     fn parse_inner(text: &str) -> Result<Secrets, PkiError> {
         reject_encrypted(text)?;
         let fields = parse_fields(text)?;
-        for key in fields.keys() {
-            if !KNOWN_KEYS.contains(&key.as_str()) {
-                let mut e = PkiError::new(
-                    CODE_UNKNOWN_KEY,
-                    format!("the secrets file has an unknown key `{key}`"),
-                );
-                e = match hac_core::suggest::did_you_mean(key, KNOWN_KEYS.iter().copied()) {
-                    Some(s) => e.with_hint(format!("did you mean `{s}`?")),
-                    None => e.with_hint(format!(
-                        "the keys of version 1 are: {}",
-                        KNOWN_KEYS.join(", ")
-                    )),
-                };
-                return Err(e);
-            }
-        }
-        let version = fields.get(KEY_VERSION).ok_or_else(|| {
-            PkiError::new(CODE_VERSION, "the secrets file has no `version` line").with_hint(
-                "the file is truncated or not a hac secrets file; `version: 1` comes first",
-            )
-        })?;
-        if version.value.as_str() != SECRETS_VERSION.to_string() {
-            return Err(PkiError::new(
-                CODE_VERSION,
-                format!(
-                    "the secrets file has an unsupported version (line {})",
-                    version.line
-                ),
-            )
-            .with_hint("this hac reads `version: 1`; a newer hac may have written it"));
-        }
+        check_keys_and_version(&fields)?;
         let required = |key: &str| {
             fields.get(key).ok_or_else(|| {
                 PkiError::new(CODE_VALUE, format!("the secrets file has no `{key}`"))
@@ -319,6 +289,41 @@ impl Secrets {
 struct Field {
     value: Zeroizing<String>,
     line: usize,
+}
+
+/// Every key of the file is known, and `version` is the one this hac reads.
+fn check_keys_and_version(fields: &BTreeMap<String, Field>) -> Result<(), PkiError> {
+    for key in fields.keys() {
+        if !KNOWN_KEYS.contains(&key.as_str()) {
+            let mut e = PkiError::new(
+                CODE_UNKNOWN_KEY,
+                format!("the secrets file has an unknown key `{key}`"),
+            );
+            e = match hac_core::suggest::did_you_mean(key, KNOWN_KEYS.iter().copied()) {
+                Some(s) => e.with_hint(format!("did you mean `{s}`?")),
+                None => e.with_hint(format!(
+                    "the keys of version 1 are: {}",
+                    KNOWN_KEYS.join(", ")
+                )),
+            };
+            return Err(e);
+        }
+    }
+    let version = fields.get(KEY_VERSION).ok_or_else(|| {
+        PkiError::new(CODE_VERSION, "the secrets file has no `version` line")
+            .with_hint("the file is truncated or not a hac secrets file; `version: 1` comes first")
+    })?;
+    if version.value.as_str() != SECRETS_VERSION.to_string() {
+        return Err(PkiError::new(
+            CODE_VERSION,
+            format!(
+                "the secrets file has an unsupported version (line {})",
+                version.line
+            ),
+        )
+        .with_hint("this hac reads `version: 1`; a newer hac may have written it"));
+    }
+    Ok(())
 }
 
 /// Files that were handed over still encrypted: say so instead of a syntax error.

@@ -276,40 +276,22 @@ pub fn plan_with_failed(
 ) -> Result<Plan, Vec<Diagnostic>> {
     check_failed(prev, failed)?;
     refuse_unsafe(prev, next, failed)?;
-    let node = |s: &State, name: &str| -> Option<NodeState> {
-        s.nodes.iter().find(|n| n.name == name).cloned()
-    };
-    let has = |n: &NodeState, role: &str| n.roles.iter().any(|r| r == role);
-    let addr = |s: &State, name: &str| node(s, name).map(|n| n.address).unwrap_or_default();
-    let stacked = next.etcd.mode == "stacked";
+    let ctx = Ctx::new(prev, next, failed);
     let proxied = matches!(
         next.control_plane.load_balancer.as_str(),
         "haproxy" | "nginx"
     );
-    let set = |v: &[String]| v.iter().cloned().collect::<BTreeSet<String>>();
-    let alive = |v: &[String]| -> BTreeSet<String> {
-        v.iter().filter(|n| !failed.contains(*n)).cloned().collect()
-    };
     let mut sim = Sim {
         voting: prev.etcd.members.iter().map(|m| m.name.clone()).collect(),
         down: failed.clone(),
-        apiservers: alive(&prev.control_plane.apiservers),
+        apiservers: ctx.prev_cps.clone(),
         behind_lb: set(&prev.control_plane.apiservers),
         proxied,
     };
     let before = sim.availability();
     let mut steps: Vec<Step> = Vec::new();
-    let mut notes: Vec<String> = Vec::new();
-    // The running control planes: a failed one that the build keeps joins again as new.
-    let prev_cps = alive(&prev.control_plane.apiservers);
-    let next_cps = set(&next.control_plane.apiservers);
-    // The control plane that stays and runs the cluster-wide commands.
-    let anchor = next_cps
-        .intersection(&prev_cps)
-        .next()
-        .cloned()
-        .unwrap_or_default();
-
+    // A node that keeps its name but changes roles is planned as removed and added.
+    let mut notes: Vec<String> = role_change_notes(&ctx);
     let workers = |s: &State| -> BTreeSet<String> {
         s.nodes
             .iter()
@@ -321,10 +303,128 @@ pub fn plan_with_failed(
     prev_w.retain(|w| !failed.contains(w));
     let added_workers: Vec<&String> = next_w.difference(&prev_w).collect();
     let removed_workers: Vec<&String> = prev_w.difference(&next_w).collect();
-    let added_cps: Vec<&String> = next_cps.difference(&prev_cps).collect();
-    let removed_cps: Vec<&String> = prev_cps.difference(&next_cps).collect();
+    let added_cps: Vec<&String> = ctx.next_cps.difference(&ctx.prev_cps).collect();
+    let removed_cps: Vec<&String> = ctx.prev_cps.difference(&ctx.next_cps).collect();
 
-    // A node that keeps its name but changes roles is planned as removed and added.
+    // 0. Failed nodes forgotten, so etcd tolerates failures again before anything else.
+    forget_failed_nodes(&ctx, &mut sim, &mut steps);
+    // 0b. A new endpoint name published, every kubelet moved.
+    move_endpoint(&ctx, &sim, &mut steps, &mut notes);
+    // 1–2. The bootstrap token made valid, then the workers added.
+    join_workers(&ctx, &added_workers, &added_cps, &sim, &mut steps);
+    // 3. External etcd: members added, the apiservers pointed at them, old ones removed.
+    if !ctx.stacked {
+        replace_etcd_members(&ctx, &mut sim, &mut steps);
+    }
+    // 4. Control planes added; other failed nodes the build keeps set up again.
+    join_control_planes(&ctx, &added_workers, &added_cps, &mut sim, &mut steps);
+    // 5. Load balancers' backends and keepalived's peers, the VIP's MASTER last.
+    update_load_balancers(&ctx, &mut sim, &mut steps);
+    // 6–7. Control planes, then workers, removed.
+    remove_nodes(&ctx, &removed_cps, &removed_workers, &mut sim, &mut steps);
+    // 8. Kubernetes upgrade.
+    if prev.kubernetes_version != next.kubernetes_version {
+        upgrade_kubernetes(&ctx, &sim, &mut steps, &mut notes);
+    }
+    // 9. Renewed leaf certificates rolled out.
+    roll_out_renewals(&ctx, &added_cps, &sim, &mut steps);
+
+    if !steps.is_empty() {
+        notes.push("`hosts/<node>.tar.gz` is the new bundle's archive for that host, copied to it first (as the Ansible play does); `--format tree` bundles hold the same files under `hosts/<node>/`".to_string());
+        notes.push("run the steps in order, one at a time, and go on only when the step's last command succeeds: it is the health gate".to_string());
+    }
+    Ok(Plan {
+        cluster: next.cluster.clone(),
+        before,
+        steps,
+        notes,
+    })
+}
+
+/// What every step of a plan reads: both states, the failed nodes, and what follows from them.
+struct Ctx<'a> {
+    prev: &'a State,
+    next: &'a State,
+    failed: &'a BTreeSet<String>,
+    stacked: bool,
+    /// The running control planes: a failed one that the build keeps joins again as new.
+    prev_cps: BTreeSet<String>,
+    next_cps: BTreeSet<String>,
+    /// The control plane that stays and runs the cluster-wide commands.
+    anchor: String,
+    prev_members: BTreeMap<&'a str, &'a str>,
+    next_members: BTreeMap<&'a str, &'a str>,
+    /// A live member that stays serves the membership commands (the first that does, else
+    /// any live one).
+    via_member: String,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(prev: &'a State, next: &'a State, failed: &'a BTreeSet<String>) -> Ctx<'a> {
+        let alive = |v: &[String]| -> BTreeSet<String> {
+            v.iter().filter(|n| !failed.contains(*n)).cloned().collect()
+        };
+        let prev_cps = alive(&prev.control_plane.apiservers);
+        let next_cps = set(&next.control_plane.apiservers);
+        let anchor = next_cps
+            .intersection(&prev_cps)
+            .next()
+            .cloned()
+            .unwrap_or_default();
+        let prev_members: BTreeMap<&str, &str> = prev
+            .etcd
+            .members
+            .iter()
+            .map(|m| (m.name.as_str(), m.peer_url.as_str()))
+            .collect();
+        let next_members: BTreeMap<&str, &str> = next
+            .etcd
+            .members
+            .iter()
+            .map(|m| (m.name.as_str(), m.peer_url.as_str()))
+            .collect();
+        let via_member = prev_members
+            .keys()
+            .filter(|m| !failed.contains(**m))
+            .find(|m| next_members.contains_key(*m))
+            .or_else(|| prev_members.keys().find(|m| !failed.contains(**m)))
+            .map(std::string::ToString::to_string)
+            .unwrap_or_default();
+        Ctx {
+            prev,
+            next,
+            failed,
+            stacked: next.etcd.mode == "stacked",
+            prev_cps,
+            next_cps,
+            anchor,
+            prev_members,
+            next_members,
+            via_member,
+        }
+    }
+}
+
+fn node(s: &State, name: &str) -> Option<NodeState> {
+    s.nodes.iter().find(|n| n.name == name).cloned()
+}
+
+fn has(n: &NodeState, role: &str) -> bool {
+    n.roles.iter().any(|r| r == role)
+}
+
+fn addr(s: &State, name: &str) -> String {
+    node(s, name).map(|n| n.address).unwrap_or_default()
+}
+
+fn set(v: &[String]) -> BTreeSet<String> {
+    v.iter().cloned().collect()
+}
+
+/// Notes for the nodes that keep their name but change roles.
+fn role_change_notes(ctx: &Ctx<'_>) -> Vec<String> {
+    let (prev, next, failed) = (ctx.prev, ctx.next, ctx.failed);
+    let mut notes = Vec::new();
     for n in &next.nodes {
         if let Some(p) = node(prev, &n.name).filter(|p| !failed.contains(&p.name)) {
             if p.roles != n.roles && !(has(n, "worker") && has(&p, "worker")) {
@@ -337,37 +437,22 @@ pub fn plan_with_failed(
             }
         }
     }
+    notes
+}
 
-    // 0. Failed nodes: their etcd member removed through a live one, their Node deleted, so
-    // etcd tolerates failures again before anything else changes.
-    let prev_members: BTreeMap<&str, &str> = prev
-        .etcd
-        .members
-        .iter()
-        .map(|m| (m.name.as_str(), m.peer_url.as_str()))
-        .collect();
-    let next_members: BTreeMap<&str, &str> = next
-        .etcd
-        .members
-        .iter()
-        .map(|m| (m.name.as_str(), m.peer_url.as_str()))
-        .collect();
-    // A live member that stays serves the membership commands (the first that does, else
-    // any live one).
-    let via_member = prev_members
-        .keys()
-        .filter(|m| !failed.contains(**m))
-        .find(|m| next_members.contains_key(*m))
-        .or_else(|| prev_members.keys().find(|m| !failed.contains(**m)))
-        .map(|m| m.to_string())
-        .unwrap_or_default();
+/// Failed nodes: their etcd member removed through a live one, their Node deleted, so
+/// etcd tolerates failures again before anything else changes.
+fn forget_failed_nodes(ctx: &Ctx<'_>, sim: &mut Sim, steps: &mut Vec<Step>) {
+    let (prev, failed, stacked) = (ctx.prev, ctx.failed, ctx.stacked);
+    let (anchor, via_member) = (&ctx.anchor, &ctx.via_member);
+    let prev_members = &ctx.prev_members;
     for f in failed {
         let Some(p) = node(prev, f) else { continue };
         let kubelet = has(&p, "control-plane") || has(&p, "worker");
         let member = prev_members.contains_key(f.as_str());
         let mut commands = Vec::new();
         let host = if member && !stacked {
-            let ctl = etcdctl(&addr(prev, &via_member));
+            let ctl = etcdctl(&addr(prev, via_member));
             commands.push(format!(
                 "{ctl} member remove \"$({ctl} member list | awk -F', ' '$3==\"{f}\"{{print $1}}')\""
             ));
@@ -377,14 +462,14 @@ pub fn plan_with_failed(
             anchor.clone()
         };
         if member && stacked {
-            let ctl = stacked_etcdctl(&anchor);
+            let ctl = stacked_etcdctl(anchor);
             commands.push(format!(
                 "id=$({ctl} member list | awk -F', ' '$3==\"{f}\"{{print $1}}') && {ctl} member remove \"$id\""
             ));
             commands.push(format!("{ctl} endpoint health --cluster"));
         }
         if kubelet {
-            let on = if host == anchor {
+            let on = if host == *anchor {
                 String::new()
             } else {
                 format!("   # on {anchor}")
@@ -415,11 +500,15 @@ pub fn plan_with_failed(
             },
         });
     }
+}
 
-    // 0b. A new name for the endpoint (same load balancer, VIP and port; the refusals made
-    // sure the running apiservers serve it and the new ones still serve the old one): the
-    // cluster's configuration, cluster-info and kube-proxy first, then each kubelet, before
-    // any join of this plan (the new nodes' files name the new endpoint).
+/// A new name for the endpoint (same load balancer, VIP and port; the refusals made sure the
+/// running apiservers serve it and the new ones still serve the old one): the cluster's
+/// configuration, cluster-info and kube-proxy first, then each kubelet, before any join of
+/// this plan (the new nodes' files name the new endpoint).
+fn move_endpoint(ctx: &Ctx<'_>, sim: &Sim, steps: &mut Vec<Step>, notes: &mut Vec<String>) {
+    let (prev, next, failed) = (ctx.prev, ctx.next, ctx.failed);
+    let anchor = &ctx.anchor;
     let (old_ep, new_ep) = (&prev.control_plane.endpoint, &next.control_plane.endpoint);
     if old_ep != new_ep {
         let swap = format!("s#server: https://{old_ep}#server: https://{new_ep}#");
@@ -432,7 +521,7 @@ pub fn plan_with_failed(
             ),
             commands: vec![
                 format!("curl -fks --max-time 5 https://{new_ep}/readyz   # the new name resolves to the load balancer and is served"),
-                install(&anchor),
+                install(anchor),
                 "kubeadm init phase upload-config kubeadm --config /etc/kubernetes/kubeadm-config.yaml".to_string(),
                 format!("{KUBECTL} -n kube-public get configmap cluster-info -o yaml | sed '{swap}' | {KUBECTL} replace -f -"),
                 format!("if {KUBECTL} -n kube-system get configmap kube-proxy >/dev/null 2>&1; then {KUBECTL} -n kube-system get configmap kube-proxy -o yaml | sed '{swap}' | {KUBECTL} replace -f - && {KUBECTL} -n kube-system rollout restart daemonset kube-proxy; fi"),
@@ -446,7 +535,7 @@ pub fn plan_with_failed(
             .iter()
             .filter(|n| {
                 (has(n, "control-plane") || has(n, "worker"))
-                    && n.name != anchor
+                    && n.name != *anchor
                     && !failed.contains(&n.name)
                     && node(next, &n.name).is_some_and(|m| m.roles == n.roles)
             })
@@ -470,8 +559,19 @@ pub fn plan_with_failed(
             "kubeconfigs handed out to people and tools still name {old_ep}: move them to {new_ep}; once none does, drop the old name from controlPlane.certSANs in a later build (the plan then rolls out the renewed apiserver certificates)"
         ));
     }
+}
 
-    // 1. Joins need a valid bootstrap token; the one of `kubeadm init` may have expired.
+/// Joins need a valid bootstrap token (the one of `kubeadm init` may have expired): a step
+/// that makes sure of it, then the new workers joined.
+fn join_workers(
+    ctx: &Ctx<'_>,
+    added_workers: &[&String],
+    added_cps: &[&String],
+    sim: &Sim,
+    steps: &mut Vec<Step>,
+) {
+    let (prev, next) = (ctx.prev, ctx.next);
+    let anchor = &ctx.anchor;
     if !added_workers.is_empty() || !added_cps.is_empty() {
         let t = &next.bootstrap_token;
         steps.push(Step {
@@ -490,99 +590,114 @@ pub fn plan_with_failed(
     }
 
     // 2. Workers added.
-    for w in &added_workers {
+    for w in added_workers {
         steps.push(Step {
-            host: w.to_string(),
+            host: (*w).clone(),
             action: format!("join worker {w}"),
             commands: vec![install(w), "/etc/hac/bootstrap.sh".to_string()],
             after: sim.availability(),
         });
     }
+}
 
-    // 3. External etcd: add the new members one at a time (learner, then promoted), point the
-    // apiservers at the new list, then remove the old members one at a time.
-    if !stacked {
-        for (name, peer) in next_members
-            .iter()
-            .filter(|(n, _)| !prev_members.contains_key(*n) || failed.contains(**n))
-        {
-            let ctl = etcdctl(&addr(prev, &via_member));
-            // Unpacked first: etcdctl uses this host's own etcd certificate; the packages
-            // (etcd, etcdctl) come with the prepare phase.
-            let mut commands = vec![install(name), "/etc/hac/bootstrap.sh prepare".to_string()];
-            if failed.contains(*name) {
-                commands.push(
-                    "systemctl stop etcd 2>/dev/null; rm -rf /var/lib/etcd   # what is left of the failed member: it joins empty"
-                        .to_string(),
-                );
-            }
-            commands.extend([
-                    format!("{ctl} member add {name} --learner --peer-urls={peer}"),
-                    "/etc/hac/bootstrap.sh services".to_string(),
-                    // etcd refuses to promote a learner that has not caught up: retry for
-                    // five minutes, then fail the step.
-                    format!(
-                        "( n=0; until {ctl} member promote \"$({ctl} member list | awk -F', ' '$3==\"{name}\"{{print $1}}')\"; do n=$((n+1)); [ $n -lt 60 ] || exit 1; sleep 5; done )"
-                    ),
-                    format!("{ctl} endpoint health --cluster"),
-            ]);
-            steps.push(Step {
-                host: name.to_string(),
-                action: format!(
-                    "add etcd member {name} as a learner, start it (--initial-cluster-state=existing), promote it once caught up"
+/// External etcd: add the new members one at a time (learner, then promoted), point the
+/// apiservers at the new list, then remove the old members one at a time.
+fn replace_etcd_members(ctx: &Ctx<'_>, sim: &mut Sim, steps: &mut Vec<Step>) {
+    let (prev, failed) = (ctx.prev, ctx.failed);
+    let via_member = &ctx.via_member;
+    let (prev_members, next_members) = (&ctx.prev_members, &ctx.next_members);
+    let (prev_cps, next_cps) = (&ctx.prev_cps, &ctx.next_cps);
+    for (name, peer) in next_members
+        .iter()
+        .filter(|(n, _)| !prev_members.contains_key(*n) || failed.contains(**n))
+    {
+        let ctl = etcdctl(&addr(prev, via_member));
+        // Unpacked first: etcdctl uses this host's own etcd certificate; the packages
+        // (etcd, etcdctl) come with the prepare phase.
+        let mut commands = vec![install(name), "/etc/hac/bootstrap.sh prepare".to_string()];
+        if failed.contains(*name) {
+            commands.push(
+                "systemctl stop etcd 2>/dev/null; rm -rf /var/lib/etcd   # what is left of the failed member: it joins empty"
+                    .to_string(),
+            );
+        }
+        commands.extend([
+                format!("{ctl} member add {name} --learner --peer-urls={peer}"),
+                "/etc/hac/bootstrap.sh services".to_string(),
+                // etcd refuses to promote a learner that has not caught up: retry for
+                // five minutes, then fail the step.
+                format!(
+                    "( n=0; until {ctl} member promote \"$({ctl} member list | awk -F', ' '$3==\"{name}\"{{print $1}}')\"; do n=$((n+1)); [ $n -lt 60 ] || exit 1; sleep 5; done )"
                 ),
-                commands,
-                after: {
-                    sim.voting.insert(name.to_string());
-                    sim.availability()
-                },
-            });
-        }
-        // A failed member is gone already (step 0).
-        let removed: Vec<&str> = prev_members
-            .keys()
-            .filter(|n| !next_members.contains_key(*n) && !failed.contains(**n))
-            .copied()
-            .collect();
-        if prev_members.keys().ne(next_members.keys()) {
-            // kube-apiserver's --etcd-servers: the new list, before any member goes away.
-            for cp in prev_cps.intersection(&next_cps) {
-                steps.push(Step {
-                    host: cp.clone(),
-                    action: "point kube-apiserver at the new etcd member list (--etcd-servers)".to_string(),
-                    commands: vec![
-                        install(cp),
-                        "kubeadm init phase control-plane apiserver --config /etc/kubernetes/kubeadm-config.yaml".to_string(),
-                        format!("{KUBECTL} wait --for=condition=Ready pod/kube-apiserver-{cp} -n kube-system --timeout=300s"),
-                    ],
-                    after: sim.availability(),
-                });
-            }
-        }
-        for name in removed {
-            let ctl = etcdctl(&addr(prev, &via_member));
+                format!("{ctl} endpoint health --cluster"),
+        ]);
+        steps.push(Step {
+            host: name.to_string(),
+            action: format!(
+                "add etcd member {name} as a learner, start it (--initial-cluster-state=existing), promote it once caught up"
+            ),
+            commands,
+            after: {
+                sim.voting.insert(name.to_string());
+                sim.availability()
+            },
+        });
+    }
+    // A failed member is gone already (step 0).
+    let removed: Vec<&str> = prev_members
+        .keys()
+        .filter(|n| !next_members.contains_key(*n) && !failed.contains(**n))
+        .copied()
+        .collect();
+    if prev_members.keys().ne(next_members.keys()) {
+        // kube-apiserver's --etcd-servers: the new list, before any member goes away.
+        for cp in prev_cps.intersection(next_cps) {
             steps.push(Step {
-                host: name.to_string(),
-                action: format!("remove etcd member {name}, then stop it"),
+                host: cp.clone(),
+                action: "point kube-apiserver at the new etcd member list (--etcd-servers)".to_string(),
                 commands: vec![
-                    format!(
-                        "{ctl} member remove \"$({ctl} member list | awk -F', ' '$3==\"{name}\"{{print $1}}')\""
-                    ),
-                    "systemctl disable --now etcd".to_string(),
-                    "rm -rf /var/lib/etcd".to_string(),
-                    format!("{ctl} endpoint health --cluster"),
+                    install(cp),
+                    "kubeadm init phase control-plane apiserver --config /etc/kubernetes/kubeadm-config.yaml".to_string(),
+                    format!("{KUBECTL} wait --for=condition=Ready pod/kube-apiserver-{cp} -n kube-system --timeout=300s"),
                 ],
-                after: {
-                    sim.voting.remove(name);
-                    sim.availability()
-                },
+                after: sim.availability(),
             });
         }
     }
+    for name in removed {
+        let ctl = etcdctl(&addr(prev, via_member));
+        steps.push(Step {
+            host: name.to_string(),
+            action: format!("remove etcd member {name}, then stop it"),
+            commands: vec![
+                format!(
+                    "{ctl} member remove \"$({ctl} member list | awk -F', ' '$3==\"{name}\"{{print $1}}')\""
+                ),
+                "systemctl disable --now etcd".to_string(),
+                "rm -rf /var/lib/etcd".to_string(),
+                format!("{ctl} endpoint health --cluster"),
+            ],
+            after: {
+                sim.voting.remove(name);
+                sim.availability()
+            },
+        });
+    }
+}
 
-    // 4. Control planes added (kubeadm join --control-plane; stacked: kubeadm adds the
-    // etcd member itself).
-    for cp in &added_cps {
+/// Control planes added (kubeadm join --control-plane; stacked: kubeadm adds the
+/// etcd member itself).
+fn join_control_planes(
+    ctx: &Ctx<'_>,
+    added_workers: &[&String],
+    added_cps: &[&String],
+    sim: &mut Sim,
+    steps: &mut Vec<Step>,
+) {
+    let (next, failed, stacked) = (ctx.next, ctx.failed, ctx.stacked);
+    let next_members = &ctx.next_members;
+    let proxied = sim.proxied;
+    for cp in added_cps {
         let mut commands = vec![install(cp)];
         if stacked && failed.contains(*cp) {
             // kubeadm join refuses a non-empty /var/lib/etcd.
@@ -596,16 +711,16 @@ pub fn plan_with_failed(
             format!("{KUBECTL} wait --for=condition=Ready node/{cp} --timeout=600s"),
         ]);
         steps.push(Step {
-            host: cp.to_string(),
+            host: (*cp).clone(),
             action: format!("join control plane {cp} (kubeadm join --control-plane)"),
             commands,
             after: {
-                sim.apiservers.insert(cp.to_string());
+                sim.apiservers.insert((*cp).clone());
                 if stacked {
-                    sim.voting.insert(cp.to_string());
+                    sim.voting.insert((*cp).clone());
                 }
                 if !proxied {
-                    sim.behind_lb.insert(cp.to_string());
+                    sim.behind_lb.insert((*cp).clone());
                 }
                 sim.availability()
             },
@@ -615,7 +730,7 @@ pub fn plan_with_failed(
     // 4b. Any other failed node the build keeps (a load balancer, a dedicated etcd host of
     // stacked etcd's cluster has none): its whole bootstrap again.
     for f in failed {
-        let rejoined = added_workers.iter().chain(&added_cps).any(|n| *n == f)
+        let rejoined = added_workers.iter().chain(added_cps).any(|n| *n == f)
             || (!stacked && next_members.contains_key(f.as_str()));
         if rejoined || node(next, f).is_none() {
             continue;
@@ -627,15 +742,20 @@ pub fn plan_with_failed(
             after: sim.availability(),
         });
     }
+}
 
-    // 5. Load balancers: new backends (and keepalived peers), one host at a time, the
-    // VIP's MASTER (the first holder) last so the VIP moves at most once. A failed one was
-    // set up again above.
+/// Load balancers: new backends (and keepalived peers), one host at a time, the
+/// VIP's MASTER (the first holder) last so the VIP moves at most once. A failed one was
+/// set up again above.
+fn update_load_balancers(ctx: &Ctx<'_>, sim: &mut Sim, steps: &mut Vec<Step>) {
+    let (prev, next, failed) = (ctx.prev, ctx.next, ctx.failed);
+    let next_cps = &ctx.next_cps;
+    let proxied = sim.proxied;
     let prev_lbs = set(&prev.control_plane.load_balancers);
     let next_lbs = set(&next.control_plane.load_balancers);
     let next_vip = set(&next.control_plane.vip_holders);
     let prev_vip = set(&prev.control_plane.vip_holders);
-    let backends_changed = proxied && set(&prev.control_plane.apiservers) != next_cps;
+    let backends_changed = proxied && set(&prev.control_plane.apiservers) != *next_cps;
     let peers_changed = prev_vip != next_vip;
     if backends_changed || peers_changed {
         let mut hosts: Vec<String> = next_lbs
@@ -684,10 +804,21 @@ pub fn plan_with_failed(
             });
         }
     }
+}
 
-    // 6. Control planes removed, one at a time: leave the load balancer first (done above),
-    // then `kubeadm reset` (stacked: it removes the etcd member) and delete the Node.
-    for cp in &removed_cps {
+/// Control planes removed, one at a time: leave the load balancer first (done above),
+/// then `kubeadm reset` (stacked: the etcd member removed, by it or by the step) and delete
+/// the Node; then the workers removed.
+fn remove_nodes(
+    ctx: &Ctx<'_>,
+    removed_cps: &[&String],
+    removed_workers: &[&String],
+    sim: &mut Sim,
+    steps: &mut Vec<Step>,
+) {
+    let stacked = ctx.stacked;
+    let anchor = &ctx.anchor;
+    for cp in removed_cps {
         let mut commands = vec![
             format!(
                 "{KUBECTL} drain {cp} --ignore-daemonsets --delete-emptydir-data   # on {anchor}"
@@ -697,7 +828,7 @@ pub fn plan_with_failed(
         if stacked {
             // kubeadm reset removes the member only when it can read the node's
             // configuration from the cluster, and only warns when it cannot: make sure.
-            let ctl = stacked_etcdctl(&anchor);
+            let ctl = stacked_etcdctl(anchor);
             commands.push(format!(
                 "id=$({ctl} member list | awk -F', ' '$3==\"{cp}\"{{print $1}}'); [ -z \"$id\" ] || {ctl} member remove \"$id\"   # on {anchor}"
             ));
@@ -706,11 +837,11 @@ pub fn plan_with_failed(
         if stacked {
             commands.push(format!(
                 "{} endpoint health --cluster   # on {anchor}",
-                stacked_etcdctl(&anchor)
+                stacked_etcdctl(anchor)
             ));
         }
         steps.push(Step {
-            host: cp.to_string(),
+            host: (*cp).clone(),
             action: format!("remove control plane {cp}"),
             commands,
             after: {
@@ -725,9 +856,9 @@ pub fn plan_with_failed(
     }
 
     // 7. Workers removed.
-    for w in &removed_workers {
+    for w in removed_workers {
         steps.push(Step {
-            host: w.to_string(),
+            host: (*w).clone(),
             action: format!("remove worker {w}"),
             commands: vec![
                 format!("{KUBECTL} drain {w} --ignore-daemonsets --delete-emptydir-data   # on {anchor}"),
@@ -737,70 +868,76 @@ pub fn plan_with_failed(
             after: sim.availability(),
         });
     }
+}
 
-    // 8. Kubernetes upgrade (the rules refused skipping a minor and downgrades).
-    if prev.kubernetes_version != next.kubernetes_version {
-        let v = &next.kubernetes_version;
-        let pin = |pkgs: &str| {
-            format!(
-                "apt-mark unhold {pkgs} && apt-get install -y {} && apt-mark hold {pkgs}",
-                pkgs.split(' ')
-                    .map(|p| format!("{p}={v}-*"))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            )
-        };
-        let cps: Vec<&String> = next.control_plane.apiservers.iter().collect();
-        for (i, cp) in cps.iter().enumerate() {
-            let mut commands = vec![pin("kubeadm")];
-            if i == 0 {
-                commands.push(format!("kubeadm upgrade plan v{v}"));
-                commands.push(format!("kubeadm upgrade apply v{v} -y"));
-            } else {
-                commands.push("kubeadm upgrade node".to_string());
-            }
-            steps.push(Step {
-                host: cp.to_string(),
-                action: format!(
-                    "upgrade the control plane to {v} ({})",
-                    if i == 0 {
-                        "kubeadm upgrade apply"
-                    } else {
-                        "kubeadm upgrade node"
-                    }
-                ),
-                commands,
-                after: sim.availability(),
-            });
+/// Kubernetes upgrade (the rules refused skipping a minor and downgrades).
+fn upgrade_kubernetes(ctx: &Ctx<'_>, sim: &Sim, steps: &mut Vec<Step>, notes: &mut Vec<String>) {
+    let (prev, next) = (ctx.prev, ctx.next);
+    let v = &next.kubernetes_version;
+    let pin = |pkgs: &str| {
+        format!(
+            "apt-mark unhold {pkgs} && apt-get install -y {} && apt-mark hold {pkgs}",
+            pkgs.split(' ')
+                .map(|p| format!("{p}={v}-*"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        )
+    };
+    let cps: Vec<&String> = next.control_plane.apiservers.iter().collect();
+    for (i, cp) in cps.iter().enumerate() {
+        let mut commands = vec![pin("kubeadm")];
+        if i == 0 {
+            commands.push(format!("kubeadm upgrade plan v{v}"));
+            commands.push(format!("kubeadm upgrade apply v{v} -y"));
+        } else {
+            commands.push("kubeadm upgrade node".to_string());
         }
-        let kubelets: Vec<String> = next
-            .nodes
-            .iter()
-            .filter(|n| has(n, "control-plane") || has(n, "worker"))
-            .map(|n| n.name.clone())
-            .collect();
-        for k in kubelets {
-            steps.push(Step {
-                host: k.clone(),
-                action: format!("upgrade kubelet and kubectl on {k} to {v}"),
-                commands: vec![
-                    format!("{KUBECTL} drain {k} --ignore-daemonsets --delete-emptydir-data"),
-                    pin("kubelet kubectl"),
-                    "systemctl daemon-reload && systemctl restart kubelet".to_string(),
-                    format!("{KUBECTL} uncordon {k}"),
-                ],
-                after: sim.availability(),
-            });
-        }
-        if prev.kubeadm_api != next.kubeadm_api {
-            notes.push(format!(
-                "the kubeadm configuration moves from {} to {}: the new bundle's kubeadm-config.yaml already uses it (`kubeadm config migrate` does the same for hand-kept files)",
-                prev.kubeadm_api, next.kubeadm_api
-            ));
-        }
+        steps.push(Step {
+            host: (*cp).clone(),
+            action: format!(
+                "upgrade the control plane to {v} ({})",
+                if i == 0 {
+                    "kubeadm upgrade apply"
+                } else {
+                    "kubeadm upgrade node"
+                }
+            ),
+            commands,
+            after: sim.availability(),
+        });
     }
+    let kubelets: Vec<String> = next
+        .nodes
+        .iter()
+        .filter(|n| has(n, "control-plane") || has(n, "worker"))
+        .map(|n| n.name.clone())
+        .collect();
+    for k in kubelets {
+        steps.push(Step {
+            host: k.clone(),
+            action: format!("upgrade kubelet and kubectl on {k} to {v}"),
+            commands: vec![
+                format!("{KUBECTL} drain {k} --ignore-daemonsets --delete-emptydir-data"),
+                pin("kubelet kubectl"),
+                "systemctl daemon-reload && systemctl restart kubelet".to_string(),
+                format!("{KUBECTL} uncordon {k}"),
+            ],
+            after: sim.availability(),
+        });
+    }
+    if prev.kubeadm_api != next.kubeadm_api {
+        notes.push(format!(
+            "the kubeadm configuration moves from {} to {}: the new bundle's kubeadm-config.yaml already uses it (`kubeadm config migrate` does the same for hand-kept files)",
+            prev.kubeadm_api, next.kubeadm_api
+        ));
+    }
+}
 
-    // 9. Renewed leaf certificates (same CAs), host by host: static pods and etcd restart.
+/// Renewed leaf certificates (same CAs), host by host: static pods and etcd restart.
+fn roll_out_renewals(ctx: &Ctx<'_>, added_cps: &[&String], sim: &Sim, steps: &mut Vec<Step>) {
+    let (prev, next, failed, stacked) = (ctx.prev, ctx.next, ctx.failed, ctx.stacked);
+    let next_members = &ctx.next_members;
+    let next_cps = &ctx.next_cps;
     let renewed = renewed_hosts(prev, next);
     for (host, paths) in renewed {
         if failed.contains(&host) || added_cps.iter().any(|c| **c == host) {
@@ -836,6 +973,7 @@ pub fn plan_with_failed(
             };
             commands.push(format!("{ctl} endpoint health --cluster"));
         }
+
         // `after` is the state once the step's health gate passed; during the restart the
         // member is down.
         let during = if runs_etcd {
@@ -861,17 +999,6 @@ pub fn plan_with_failed(
             after: sim.availability(),
         });
     }
-
-    if !steps.is_empty() {
-        notes.push("`hosts/<node>.tar.gz` is the new bundle's archive for that host, copied to it first (as the Ansible play does); `--format tree` bundles hold the same files under `hosts/<node>/`".to_string());
-        notes.push("run the steps in order, one at a time, and go on only when the step's last command succeeds: it is the health gate".to_string());
-    }
-    Ok(Plan {
-        cluster: next.cluster.clone(),
-        before,
-        steps,
-        notes,
-    })
 }
 
 /// Hosts whose leaf certificates (kept files, same path) changed serial, with the files'
@@ -973,6 +1100,8 @@ pub fn check_failed(prev: &State, failed: &BTreeSet<String>) -> Result<(), Vec<D
 }
 
 /// The changes no plan makes safely: each a coded error saying what to do instead.
+// A flat list of independent refusals, each a condition and its coded error.
+#[allow(clippy::too_many_lines)]
 fn refuse_unsafe(
     prev: &State,
     next: &State,

@@ -47,7 +47,7 @@ fn external_5() -> Cluster {
 }
 
 fn planned(a: &Cluster, b: &Cluster) -> hac_plan::Plan {
-    plan(&state(a), &state(b)).unwrap_or_else(|d| panic!("refused: {:?}", d))
+    plan(&state(a), &state(b)).unwrap_or_else(|d| panic!("refused: {d:?}"))
 }
 
 fn refused(a: &Cluster, b: &Cluster) -> Vec<String> {
@@ -439,12 +439,12 @@ fn new_external_members_start_as_existing_with_the_members_they_find() {
 }
 
 fn failed(names: &[&str]) -> BTreeSet<String> {
-    names.iter().map(|n| n.to_string()).collect()
+    names.iter().map(std::string::ToString::to_string).collect()
 }
 
 fn planned_failed(a: &Cluster, b: &Cluster, down: &[&str]) -> hac_plan::Plan {
     plan_with_failed(&state(a), &state(b), &failed(down))
-        .unwrap_or_else(|d| panic!("refused: {:?}", d))
+        .unwrap_or_else(|d| panic!("refused: {d:?}"))
 }
 
 #[test]

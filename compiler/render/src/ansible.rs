@@ -144,7 +144,7 @@ fn on_controller(mut task: Value) -> Value {
 
 /// The play that installs each node's files.
 fn install_play() -> Value {
-    let manifest_dir = MANIFEST.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+    let manifest_dir = MANIFEST.rsplit_once('/').map_or("", |(d, _)| d);
     let copy = |name: &str, filter: &str, diff: bool| -> Value {
         let mut task = json!({
             "name": name,

@@ -70,8 +70,7 @@ rules:
         name = AuditLevel::ALL
             .iter()
             .find(|(_, l)| *l == level)
-            .map(|(n, _)| *n)
-            .unwrap_or("metadata"),
+            .map_or("metadata", |(n, _)| *n),
         level = level.api_name(),
     )
 }

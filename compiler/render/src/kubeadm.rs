@@ -354,7 +354,7 @@ fn cluster_configuration(cluster: &Cluster) -> ClusterConfiguration {
             // certificate carries (pki.md); kubeadm adds each member's name and address itself.
             let sans: Vec<String> = hac_model::ETCD_MEMBER_COMMON_SANS
                 .iter()
-                .map(|s| s.to_string())
+                .map(std::string::ToString::to_string)
                 .collect();
             EtcdConfig {
                 local: Some(LocalEtcd {
@@ -529,7 +529,7 @@ pub fn documents(
             docs.push(KubeadmDocument::KubeProxy(KubeProxyConfiguration {
                 api_version: "kubeproxy.config.k8s.io/v1alpha1",
                 kind: "KubeProxyConfiguration",
-                mode: settings.kube_proxy_mode.map(|m| m.as_str()),
+                mode: settings.kube_proxy_mode.map(hac_model::ProxyMode::as_str),
                 feature_gates: settings.feature_gates.clone(),
             }));
         }

@@ -66,22 +66,7 @@ pub fn render(
     if !errors.is_empty() {
         return Err(errors);
     }
-    for node in &cluster.nodes {
-        let Some(files) = hosts.get_mut(&node.name) else {
-            continue;
-        };
-        let manifest = manifest::Manifest {
-            cluster: cluster.name.clone(),
-            node: node.name.clone(),
-            roles: node.roles.iter().map(|r| r.as_str()).collect(),
-            files: manifest::entries(files),
-        };
-        let mut json = serde_json::to_string_pretty(&manifest)
-            .map_err(|e| vec![internal(format!("manifest.json of `{}`: {e}", node.name))])?;
-        json.push('\n');
-        files.push(Artifact::new(MANIFEST, 0o644, json));
-        files.sort_by(|a, b| a.path.cmp(&b.path));
-    }
+    add_manifests(cluster, &mut hosts)?;
 
     let mut bundle = Bundle {
         hosts,
@@ -89,45 +74,7 @@ pub fn render(
         warnings: Vec::new(),
     };
     if cluster.outputs.cloud_init {
-        let keys = cluster.outputs.cloud_init_keys;
-        for (node, files) in &bundle.hosts {
-            let rendered = cloud_init::render(node, files, keys).map_err(|e| vec![e])?;
-            bundle.files.push(Artifact::new(
-                format!("cloud-init/{node}.yaml"),
-                0o600,
-                rendered.text,
-            ));
-            if let Some(gz) = rendered.gzipped {
-                bundle.files.push(Artifact::new(
-                    format!("cloud-init/{node}.yaml.gz"),
-                    0o600,
-                    gz,
-                ));
-            }
-            let warning = rendered.warning;
-            let private: Vec<Artifact> = files
-                .iter()
-                .filter(|f| cloud_init::is_private(f))
-                .cloned()
-                .collect();
-            if keys == CloudInitKeys::Separate && !private.is_empty() {
-                let archive = cloud_init::keys_archive(node, &private, cluster.epoch.unix)
-                    .map_err(|e| vec![e])?;
-                bundle.files.push(Artifact::new(
-                    cloud_init::keys_archive_path(node),
-                    0o600,
-                    archive,
-                ));
-            }
-            let span = cluster.origins.get(&format!("nodes.{node}"));
-            bundle
-                .warnings
-                .extend(warning.map(|w| w.with_span_opt(span)));
-        }
-        let span = cluster.origins.get("outputs.cloudInitKeys");
-        bundle
-            .warnings
-            .extend(cloud_init::keys_warning(&bundle.hosts, keys).map(|w| w.with_span_opt(span)));
+        add_cloud_init(cluster, &mut bundle)?;
     }
     if cluster.outputs.ansible {
         let inventory = yaml::value_to_yaml(&ansible::inventory(cluster));
@@ -151,6 +98,76 @@ pub fn render(
     ));
     bundle.files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(bundle)
+}
+
+/// Adds each node's manifest.json (the list of its other files) to its archive, then sorts
+/// the archive by path.
+fn add_manifests(
+    cluster: &Cluster,
+    hosts: &mut BTreeMap<String, Vec<Artifact>>,
+) -> Result<(), Vec<Diagnostic>> {
+    for node in &cluster.nodes {
+        let Some(files) = hosts.get_mut(&node.name) else {
+            continue;
+        };
+        let manifest = manifest::Manifest {
+            cluster: cluster.name.clone(),
+            node: node.name.clone(),
+            roles: node.roles.iter().map(|r| r.as_str()).collect(),
+            files: manifest::entries(files),
+        };
+        let mut json = serde_json::to_string_pretty(&manifest)
+            .map_err(|e| vec![internal(format!("manifest.json of `{}`: {e}", node.name))])?;
+        json.push('\n');
+        files.push(Artifact::new(MANIFEST, 0o644, json));
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+    }
+    Ok(())
+}
+
+/// Adds `cloud-init/`: each node's user-data (and its gzip), the separate key archives
+/// when `outputs.cloudInitKeys` asks for them, and their warnings.
+fn add_cloud_init(cluster: &Cluster, bundle: &mut Bundle) -> Result<(), Vec<Diagnostic>> {
+    let keys = cluster.outputs.cloud_init_keys;
+    for (node, files) in &bundle.hosts {
+        let rendered = cloud_init::render(node, files, keys).map_err(|e| vec![e])?;
+        bundle.files.push(Artifact::new(
+            format!("cloud-init/{node}.yaml"),
+            0o600,
+            rendered.text,
+        ));
+        if let Some(gz) = rendered.gzipped {
+            bundle.files.push(Artifact::new(
+                format!("cloud-init/{node}.yaml.gz"),
+                0o600,
+                gz,
+            ));
+        }
+        let warning = rendered.warning;
+        let private: Vec<Artifact> = files
+            .iter()
+            .filter(|f| cloud_init::is_private(f))
+            .cloned()
+            .collect();
+        if keys == CloudInitKeys::Separate && !private.is_empty() {
+            let archive = cloud_init::keys_archive(node, &private, cluster.epoch.unix)
+                .map_err(|e| vec![e])?;
+            bundle.files.push(Artifact::new(
+                cloud_init::keys_archive_path(node),
+                0o600,
+                archive,
+            ));
+        }
+        let span = cluster.origins.get(&format!("nodes.{node}"));
+        bundle
+            .warnings
+            .extend(warning.map(|w| w.with_span_opt(span)));
+    }
+    let span = cluster.origins.get("outputs.cloudInitKeys");
+    bundle
+        .warnings
+        .extend(cloud_init::keys_warning(&bundle.hosts, keys).map(|w| w.with_span_opt(span)));
+    Ok(())
 }
 
 fn internal(message: String) -> Diagnostic {
@@ -191,18 +208,6 @@ fn node_files(
     templates: &Templates,
 ) -> Result<Vec<Artifact>, Vec<Diagnostic>> {
     let mut files: Vec<Artifact> = pki.files.get(&node.name).cloned().unwrap_or_default();
-    let has = |files: &[Artifact], path: &str| files.iter().any(|f| f.path == path);
-    let add = |files: &mut Vec<Artifact>,
-               path: &str,
-               mode: u32,
-               contents: Result<String, Diagnostic>|
-     -> Result<(), Vec<Diagnostic>> {
-        let text = contents.map_err(|e| vec![e])?;
-        files.retain(|f| f.path != path);
-        files.push(Artifact::new(path, mode, text));
-        Ok(())
-    };
-
     if let Some(config) = kubeadm_config(cluster, node, pki, secrets).map_err(|e| vec![e])? {
         add(&mut files, KUBEADM_CONFIG, 0o600, Ok(config))?;
     }
@@ -229,76 +234,13 @@ fn node_files(
         )?;
     }
     if cluster.holds_vip(node) {
-        add(
-            &mut files,
-            KEEPALIVED_CONF,
-            0o600,
-            templates.render(
-                "keepalived.conf",
-                &templates::keepalived_context(cluster, node, secrets),
-            ),
-        )?;
-        add(
-            &mut files,
-            CHECK_APISERVER,
-            0o755,
-            templates.render(
-                "check_apiserver.sh",
-                &templates::check_apiserver_context(cluster, node),
-            ),
-        )?;
+        add_vip_files(&mut files, cluster, node, secrets, templates)?;
     }
     if cluster.runs_tcp_proxy(node) {
-        match cluster.control_plane.load_balancer.kind {
-            LoadBalancerKind::Haproxy => {
-                add(
-                    &mut files,
-                    HAPROXY_CFG,
-                    0o644,
-                    templates.render("haproxy.cfg", &templates::haproxy_context(cluster, node)),
-                )?;
-                // haproxy verifies each kube-apiserver against the cluster CA.
-                if !has(&files, CA_CERT) {
-                    if pki.ca_cert_pem.is_empty() {
-                        return Err(vec![internal(format!(
-                            "node `{}` runs haproxy but the issued PKI has no CA certificate",
-                            node.name
-                        ))]);
-                    }
-                    files.push(Artifact::new(CA_CERT, 0o644, pki.ca_cert_pem.clone()));
-                }
-            }
-            LoadBalancerKind::Nginx => {
-                add(
-                    &mut files,
-                    NGINX_CONF,
-                    0o644,
-                    templates.render("nginx.conf", &templates::nginx_context(cluster, node)),
-                )?;
-            }
-            // keepalived alone, kube-vip and an external load balancer run no proxy here.
-            LoadBalancerKind::Keepalived
-            | LoadBalancerKind::KubeVip
-            | LoadBalancerKind::External => {}
-        }
+        add_proxy_files(&mut files, cluster, node, pki, templates)?;
     }
     if node.has(Role::ControlPlane) {
-        let api = &cluster.components.api_server;
-        if let Some(audit) = &api.audit {
-            add(
-                &mut files,
-                AUDIT_POLICY_PATH,
-                0o644,
-                Ok(audit_policy::policy_text(&audit.policy)),
-            )?;
-        }
-        if let Some(ca) = api.oidc.as_ref().and_then(|o| o.ca.as_ref()) {
-            let mut pem = ca.clone();
-            if !pem.ends_with('\n') {
-                pem.push('\n');
-            }
-            add(&mut files, OIDC_CA_PATH, 0o644, Ok(pem))?;
-        }
+        add_api_server_files(&mut files, cluster)?;
     }
     if runs_kube_vip(cluster, node) {
         let pod = yaml::to_yaml(&kube_vip::pod(cluster, node))
@@ -310,24 +252,11 @@ fn node_files(
             pod,
         )?;
     }
-    let mut etcd_keys = Vec::new();
-    if runs_etcd_unit(cluster, node) {
-        for key in ETCD_MEMBER_KEYS {
-            if !has(&files, key) {
-                return Err(vec![internal(format!(
-                    "node `{}` runs etcd but the issued PKI has no {key}",
-                    node.name
-                ))]);
-            }
-            etcd_keys.push(format!("/{key}"));
-        }
-        add(
-            &mut files,
-            ETCD_UNIT,
-            0o644,
-            templates.render("etcd.service", &templates::etcd_unit_context(cluster, node)),
-        )?;
-    }
+    let etcd_keys = if runs_etcd_unit(cluster, node) {
+        add_etcd_unit(&mut files, cluster, node, templates)?
+    } else {
+        Vec::new()
+    };
     for f in prepare::files(cluster, node, templates).map_err(|e| vec![e])? {
         files.retain(|g| g.path != f.path);
         files.push(f);
@@ -343,6 +272,156 @@ fn node_files(
             add(&mut files, CNI_MANIFEST, 0o644, Ok(cni.contents.clone()))?;
         }
     }
+    add_bootstrap(&mut files, cluster, node, templates, etcd_keys)?;
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
+}
+
+fn has(files: &[Artifact], path: &str) -> bool {
+    files.iter().any(|f| f.path == path)
+}
+
+/// Puts `contents` at `path`, replacing a file of the same path.
+fn add(
+    files: &mut Vec<Artifact>,
+    path: &str,
+    mode: u32,
+    contents: Result<String, Diagnostic>,
+) -> Result<(), Vec<Diagnostic>> {
+    let text = contents.map_err(|e| vec![e])?;
+    files.retain(|f| f.path != path);
+    files.push(Artifact::new(path, mode, text));
+    Ok(())
+}
+
+/// keepalived.conf and its health check, on a node that holds the VIP.
+fn add_vip_files(
+    files: &mut Vec<Artifact>,
+    cluster: &Cluster,
+    node: &Node,
+    secrets: &RenderSecrets,
+    templates: &Templates,
+) -> Result<(), Vec<Diagnostic>> {
+    add(
+        files,
+        KEEPALIVED_CONF,
+        0o600,
+        templates.render(
+            "keepalived.conf",
+            &templates::keepalived_context(cluster, node, secrets),
+        ),
+    )?;
+    add(
+        files,
+        CHECK_APISERVER,
+        0o755,
+        templates.render(
+            "check_apiserver.sh",
+            &templates::check_apiserver_context(cluster, node),
+        ),
+    )?;
+    Ok(())
+}
+
+/// The TCP proxy's configuration (haproxy with the CA it verifies against, or nginx).
+fn add_proxy_files(
+    files: &mut Vec<Artifact>,
+    cluster: &Cluster,
+    node: &Node,
+    pki: &IssuedPki,
+    templates: &Templates,
+) -> Result<(), Vec<Diagnostic>> {
+    match cluster.control_plane.load_balancer.kind {
+        LoadBalancerKind::Haproxy => {
+            add(
+                files,
+                HAPROXY_CFG,
+                0o644,
+                templates.render("haproxy.cfg", &templates::haproxy_context(cluster, node)),
+            )?;
+            // haproxy verifies each kube-apiserver against the cluster CA.
+            if !has(files, CA_CERT) {
+                if pki.ca_cert_pem.is_empty() {
+                    return Err(vec![internal(format!(
+                        "node `{}` runs haproxy but the issued PKI has no CA certificate",
+                        node.name
+                    ))]);
+                }
+                files.push(Artifact::new(CA_CERT, 0o644, pki.ca_cert_pem.clone()));
+            }
+        }
+        LoadBalancerKind::Nginx => {
+            add(
+                files,
+                NGINX_CONF,
+                0o644,
+                templates.render("nginx.conf", &templates::nginx_context(cluster, node)),
+            )?;
+        }
+        // keepalived alone, kube-vip and an external load balancer run no proxy here.
+        LoadBalancerKind::Keepalived | LoadBalancerKind::KubeVip | LoadBalancerKind::External => {}
+    }
+    Ok(())
+}
+
+/// The kube-apiserver's audit policy and OIDC CA, when configured.
+fn add_api_server_files(
+    files: &mut Vec<Artifact>,
+    cluster: &Cluster,
+) -> Result<(), Vec<Diagnostic>> {
+    let api = &cluster.components.api_server;
+    if let Some(audit) = &api.audit {
+        add(
+            files,
+            AUDIT_POLICY_PATH,
+            0o644,
+            Ok(audit_policy::policy_text(&audit.policy)),
+        )?;
+    }
+    if let Some(ca) = api.oidc.as_ref().and_then(|o| o.ca.as_ref()) {
+        let mut pem = ca.clone();
+        if !pem.ends_with('\n') {
+            pem.push('\n');
+        }
+        add(files, OIDC_CA_PATH, 0o644, Ok(pem))?;
+    }
+    Ok(())
+}
+
+/// etcd.service; the member's key files (which the PKI must have issued) as absolute paths.
+fn add_etcd_unit(
+    files: &mut Vec<Artifact>,
+    cluster: &Cluster,
+    node: &Node,
+    templates: &Templates,
+) -> Result<Vec<String>, Vec<Diagnostic>> {
+    let mut etcd_keys = Vec::new();
+    for key in ETCD_MEMBER_KEYS {
+        if !has(files, key) {
+            return Err(vec![internal(format!(
+                "node `{}` runs etcd but the issued PKI has no {key}",
+                node.name
+            ))]);
+        }
+        etcd_keys.push(format!("/{key}"));
+    }
+    add(
+        files,
+        ETCD_UNIT,
+        0o644,
+        templates.render("etcd.service", &templates::etcd_unit_context(cluster, node)),
+    )?;
+    Ok(etcd_keys)
+}
+
+/// bootstrap.sh, which knows the node's private files and the digest of their archive.
+fn add_bootstrap(
+    files: &mut Vec<Artifact>,
+    cluster: &Cluster,
+    node: &Node,
+    templates: &Templates,
+    etcd_keys: Vec<String>,
+) -> Result<(), Vec<Diagnostic>> {
     let mut private_files: Vec<String> = files
         .iter()
         .filter(|f| cloud_init::is_private(f))
@@ -363,11 +442,10 @@ fn node_files(
         context.keys_sha256 = encoding::sha256_hex(&archive);
     }
     add(
-        &mut files,
+        files,
         BOOTSTRAP,
         0o755,
         templates.render("bootstrap.sh", &context),
     )?;
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(files)
+    Ok(())
 }

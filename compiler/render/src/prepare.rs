@@ -129,7 +129,7 @@ pub fn prepare_context(cluster: &Cluster, node: &Node) -> PrepareContext {
     if kubelet {
         verified.push(format!("kubeadm, kubelet and kubectl v{k8s_version}"));
     }
-    verified.extend(commands.iter().map(|c| c.to_string()));
+    verified.extend(commands.iter().map(std::string::ToString::to_string));
     if !kubelet && commands.is_empty() {
         verified.push("nothing else".to_string());
     }

@@ -206,8 +206,7 @@ pub fn keepalived_context(
     let priority = priorities
         .iter()
         .find(|(n, _)| n.name == node.name)
-        .map(|(_, p)| *p)
-        .unwrap_or(1);
+        .map_or(1, |(_, p)| *p);
     let best_peer_priority = priorities
         .iter()
         .filter(|(n, _)| n.name != node.name)

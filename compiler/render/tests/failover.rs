@@ -3,6 +3,9 @@
 //! the root namespace's network). The first master holds the VIP; when its health check
 //! fails, the VIP moves to the next priority within fall × interval; when it recovers, it
 //! takes the VIP back. Run for multicast and unicast VRRP.
+// Tests read as one scenario, from the setup to the last assertion; cut into
+// pieces they would only scatter it, so long test functions are allowed here.
+#![allow(clippy::too_many_lines)]
 
 mod common;
 
@@ -90,10 +93,10 @@ fn wait_for_holder(lab: &Lab, want: usize, vip: &str, what: &str) {
     }
 }
 
-fn failover(variant: &str, cluster: hac_model::Cluster, tag: &str) {
+fn failover(variant: &str, cluster: &hac_model::Cluster, tag: &str) {
     let keepalived = tool("keepalived");
     tool("ip");
-    let bundle = render_with_real_ca(&cluster);
+    let bundle = render_with_real_ca(cluster);
     let holders: Vec<&hac_model::Node> = cluster.vip_holders();
     assert_eq!(holders.len(), 3, "{variant}: three VIP holders");
     let vip = cluster
@@ -227,11 +230,11 @@ fn the_vip_fails_over_and_back_multicast_and_unicast() {
     let a = std::thread::spawn(|| {
         failover(
             "stacked_3 (multicast)",
-            hac_model::samples::stacked_3(),
+            &hac_model::samples::stacked_3(),
             "mc",
-        )
+        );
     });
-    let b = std::thread::spawn(move || failover("unicast", unicast, "uc"));
+    let b = std::thread::spawn(move || failover("unicast", &unicast, "uc"));
     let ra = a.join();
     let rb = b.join();
     assert!(

@@ -66,7 +66,7 @@ proptest! {
         let result = hac_render::render(&c, &fake_pki(&c, "CA"), &secrets(), "r", "svg");
         if let Err(errors) = result {
             prop_assert!(!errors.is_empty());
-            prop_assert!(errors.iter().all(|e| e.is_error()));
+            prop_assert!(errors.iter().all(hac_core::diagnostic::Diagnostic::is_error));
         }
     }
 }

@@ -82,7 +82,7 @@ fn multi_line_samples() -> Vec<String> {
         "x\r\ny\n",
     ]
     .iter()
-    .map(|s| s.to_string())
+    .map(std::string::ToString::to_string)
     .collect();
     let mut state: u32 = 7;
     let mut next = |n: usize| {
@@ -162,7 +162,7 @@ fn tricky_strings_round_trip_through_pyyaml() {
         "kube-system",
     ]
     .iter()
-    .map(|s| s.to_string())
+    .map(std::string::ToString::to_string)
     .chain(multi_line_samples())
     .collect();
     let doc = json!({ "items": samples, "keys": samples.iter().map(|s| (s.clone(), json!(s))).collect::<serde_json::Map<_, _>>() });

@@ -34,7 +34,7 @@ pub fn parse(file: FileId, text: &str) -> Result<Expr, Vec<Diagnostic>> {
                 .name("hac-parser".to_string())
                 .stack_size(stack_bytes)
                 .spawn_scoped(scope, || parse_here(file, text))
-                .map(|handle| handle.join())
+                .map(std::thread::ScopedJoinHandle::join)
         });
         match outcome {
             Ok(Ok(result)) => return result,

@@ -138,12 +138,7 @@ fn parse_in_map(text: &str) -> (SourceMap, Result<(), Vec<hac_core::Diagnostic>>
 fn line_col(text: &str, span: Span) -> String {
     let before = &text[..(span.start as usize).min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let col = before
-        .rsplit('\n')
-        .next()
-        .map(|s| s.chars().count())
-        .unwrap_or(0)
-        + 1;
+    let col = before.rsplit('\n').next().map_or(0, |s| s.chars().count()) + 1;
     format!("{line}:{col}")
 }
 

@@ -25,7 +25,7 @@ const SEPARATORS: [&str; 10] = [
 type Tokens = Vec<String>;
 
 fn tokens(parts: &[&str]) -> Tokens {
-    parts.iter().map(|part| part.to_string()).collect()
+    parts.iter().map(std::string::ToString::to_string).collect()
 }
 
 fn joined(pieces: Vec<Tokens>) -> Tokens {

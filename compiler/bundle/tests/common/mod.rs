@@ -102,8 +102,7 @@ pub fn tool(name: &str) -> Command {
     let found = Command::new("sh")
         .args(["-c", &format!("command -v {name}")])
         .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
+        .is_ok_and(|o| o.status.success());
     assert!(
         found,
         "`{name}` is not installed: run scripts/install-test-deps.sh"

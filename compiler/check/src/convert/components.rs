@@ -59,48 +59,10 @@ impl Converter {
     /// Every component setting of the cluster file; `None` when any was wrong.
     pub(super) fn components(&mut self, root: &Attrs) -> Option<Components> {
         let mut ok = true;
-        let image_repository = match self.opt_string(
-            root,
-            "imageRepository",
-            "",
-            "a registry path (a string), e.g. \"registry.internal/k8s\"",
-        ) {
-            Some(Some(repo)) => {
-                let problem = if repo.is_empty() {
-                    Some("it is empty")
-                } else if repo.contains("://") {
-                    Some("it names a scheme; write the registry host and path only")
-                } else if repo.ends_with('/') {
-                    Some("it ends with `/`")
-                } else if repo
-                    .chars()
-                    .any(|c| c.is_whitespace() || c.is_control() || c == '@' || c == '"')
-                {
-                    Some("it holds spaces, quotes, `@` or control characters")
-                } else {
-                    None
-                };
-                if let Some(p) = problem {
-                    ok = false;
-                    let span = present(root, "imageRepository").and_then(DataNode::best_span);
-                    self.error(
-                        codes::INVALID_VALUE,
-                        format!("`imageRepository` {repo:?} is not a registry path: {p}"),
-                        span,
-                    )
-                    .hints
-                    .push("write the registry host and path every image is pulled from, e.g. \"registry.internal:5000/k8s\"".to_string());
-                    None
-                } else {
-                    Some(repo)
-                }
-            }
-            Some(None) => None,
-            None => {
-                ok = false;
-                None
-            }
-        };
+        let image_repository = self.image_repository(root).unwrap_or_else(|| {
+            ok = false;
+            None
+        });
         let feature_gates = self.feature_gates(root);
         let cp = match present(root, "controlPlane") {
             Some(DataNode {
@@ -109,27 +71,7 @@ impl Converter {
             }) => Some(a),
             _ => None,
         };
-        let api_server = cp.and_then(|cp| {
-            let api = self.optional_set(cp, "apiServer", "controlPlane", Section::ApiServer)?;
-            let encryption = self.encryption(present(api, "encryption"));
-            let audit = self.audit(present(api, "audit"));
-            let oidc = self.oidc(present(api, "oidc"));
-            let (encryption, audit, oidc) = (encryption?, audit?, oidc?);
-            let reserved = (audit.is_some(), oidc.is_some());
-            let extra_args =
-                self.extra_args_of(present(api, "extraArgs"), Component::ApiServer, reserved)?;
-            let extra_volumes = match present(api, "extraVolumes") {
-                None => Vec::new(),
-                Some(n) => self.volumes(n, audit.is_some())?,
-            };
-            Some(ApiServerSettings {
-                extra_args,
-                extra_volumes,
-                encryption,
-                audit,
-                oidc,
-            })
-        });
+        let api_server = cp.and_then(|cp| self.api_server(cp));
         let kube_vip_image = match cp {
             None => Some(None),
             Some(cp) => self.kube_vip(cp, image_repository.as_deref()),
@@ -191,6 +133,69 @@ impl Converter {
             kube_proxy_mode,
             kubelet: kubelet?,
             kube_vip_image,
+        })
+    }
+
+    /// `imageRepository`: `Some(None)` when absent, `None` when it is not a registry path.
+    fn image_repository(&mut self, root: &Attrs) -> Option<Option<String>> {
+        let Some(repo) = self.opt_string(
+            root,
+            "imageRepository",
+            "",
+            "a registry path (a string), e.g. \"registry.internal/k8s\"",
+        )?
+        else {
+            return Some(None);
+        };
+        let problem = if repo.is_empty() {
+            Some("it is empty")
+        } else if repo.contains("://") {
+            Some("it names a scheme; write the registry host and path only")
+        } else if repo.ends_with('/') {
+            Some("it ends with `/`")
+        } else if repo
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '@' || c == '"')
+        {
+            Some("it holds spaces, quotes, `@` or control characters")
+        } else {
+            None
+        };
+        if let Some(p) = problem {
+            let span = present(root, "imageRepository").and_then(DataNode::best_span);
+            self.error(
+                codes::INVALID_VALUE,
+                format!("`imageRepository` {repo:?} is not a registry path: {p}"),
+                span,
+            )
+            .hints
+            .push("write the registry host and path every image is pulled from, e.g. \"registry.internal:5000/k8s\"".to_string());
+            None
+        } else {
+            Some(Some(repo))
+        }
+    }
+
+    /// `controlPlane.apiServer`: its extra arguments and volumes, encryption, audit and OIDC.
+    fn api_server(&mut self, cp: &Attrs) -> Option<ApiServerSettings> {
+        let api = self.optional_set(cp, "apiServer", "controlPlane", Section::ApiServer)?;
+        let encryption = self.encryption(present(api, "encryption"));
+        let audit = self.audit(present(api, "audit"));
+        let oidc = self.oidc(present(api, "oidc"));
+        let (encryption, audit, oidc) = (encryption?, audit?, oidc?);
+        let reserved = (audit.is_some(), oidc.is_some());
+        let extra_args =
+            self.extra_args_of(present(api, "extraArgs"), Component::ApiServer, reserved)?;
+        let extra_volumes = match present(api, "extraVolumes") {
+            None => Vec::new(),
+            Some(n) => self.volumes(n, audit.is_some())?,
+        };
+        Some(ApiServerSettings {
+            extra_args,
+            extra_volumes,
+            encryption,
+            audit,
+            oidc,
         })
     }
 
@@ -735,44 +740,9 @@ impl Converter {
             None,
         );
         let groups_prefix = text(self, present(oidc, "groupsPrefix"), "groupsPrefix", None);
-        let ca = match present(oidc, "ca") {
-            None => Some(None),
-            Some(v) => match self.string(v, &join(path, "ca"), "PEM text") {
-                Some(pem) if pem.contains("-----BEGIN CERTIFICATE-----") => Some(Some(pem)),
-                Some(_) => {
-                    self.error(
-                        codes::INVALID_VALUE,
-                        format!("`{path}.ca` is not a PEM certificate"),
-                        v.best_span(),
-                    )
-                    .hints
-                    .push("give the issuer CA's PEM text, as an indented string: `ca = '' -----BEGIN CERTIFICATE----- … '';`".to_string());
-                    None
-                }
-                None => None,
-            },
-        };
+        let ca = self.oidc_ca(present(oidc, "ca"));
         if let Some(Some(url)) = &issuer {
-            let problem = match url.strip_prefix("https://") {
-                None => Some("kube-apiserver accepts only an `https://` issuer"),
-                Some(rest) if rest.is_empty() || rest.starts_with('/') => Some("it names no host"),
-                Some(rest)
-                    if rest.contains(['?', '#']) || rest.chars().any(char::is_whitespace) =>
-                {
-                    Some("it holds a query, a fragment or spaces")
-                }
-                Some(_) => None,
-            };
-            if let Some(p) = problem {
-                ok = false;
-                let span = present(oidc, "issuerURL").and_then(DataNode::best_span);
-                let d = self.error(
-                    codes::INVALID_VALUE,
-                    format!("`{path}.issuerURL` {url:?} is not an OIDC issuer: {p}"),
-                    span,
-                );
-                d.hints.push("write the issuer's https URL exactly as its tokens' `iss` claim says, e.g. \"https://login.example.com/realms/k8s\"".to_string());
-            }
+            ok &= self.oidc_issuer_ok(oidc, url);
         }
         let (
             Some(Some(issuer_url)),
@@ -803,6 +773,53 @@ impl Converter {
             groups_prefix,
             ca,
         }))
+    }
+
+    /// `controlPlane.apiServer.oidc.ca`: PEM text of a certificate; `Some(None)` when absent.
+    fn oidc_ca(&mut self, node: Option<&DataNode>) -> Option<Option<String>> {
+        let path = "controlPlane.apiServer.oidc";
+        match node {
+            None => Some(None),
+            Some(v) => match self.string(v, &join(path, "ca"), "PEM text") {
+                Some(pem) if pem.contains("-----BEGIN CERTIFICATE-----") => Some(Some(pem)),
+                Some(_) => {
+                    self.error(
+                        codes::INVALID_VALUE,
+                        format!("`{path}.ca` is not a PEM certificate"),
+                        v.best_span(),
+                    )
+                    .hints
+                    .push("give the issuer CA's PEM text, as an indented string: `ca = '' -----BEGIN CERTIFICATE----- … '';`".to_string());
+                    None
+                }
+                None => None,
+            },
+        }
+    }
+
+    /// Whether `url` is an issuer kube-apiserver accepts (https, a host, no query); an error
+    /// at `issuerURL` when not.
+    fn oidc_issuer_ok(&mut self, oidc: &Attrs, url: &str) -> bool {
+        let path = "controlPlane.apiServer.oidc";
+        let problem = match url.strip_prefix("https://") {
+            None => Some("kube-apiserver accepts only an `https://` issuer"),
+            Some(rest) if rest.is_empty() || rest.starts_with('/') => Some("it names no host"),
+            Some(rest) if rest.contains(['?', '#']) || rest.chars().any(char::is_whitespace) => {
+                Some("it holds a query, a fragment or spaces")
+            }
+            Some(_) => None,
+        };
+        if let Some(p) = problem {
+            let span = present(oidc, "issuerURL").and_then(DataNode::best_span);
+            let d = self.error(
+                codes::INVALID_VALUE,
+                format!("`{path}.issuerURL` {url:?} is not an OIDC issuer: {p}"),
+                span,
+            );
+            d.hints.push("write the issuer's https URL exactly as its tokens' `iss` claim says, e.g. \"https://login.example.com/realms/k8s\"".to_string());
+            return false;
+        }
+        true
     }
 
     /// `controlPlane.kubeVip`: the image reference, `Some(None)` when neither part is set.

@@ -153,6 +153,21 @@ impl Converter {
         if !ok {
             return None;
         }
+        self.check_package_combination(root, h, &at, &out, version.filter(|_| too_old))?;
+        Some(out)
+    }
+
+    /// Checks that `packages`, `mirror` and `repositoryKey` (after inheritance, in `out`)
+    /// make sense together; `too_old_version` is the cluster's release when pkgs.k8s.io has
+    /// no packages of it.
+    fn check_package_combination(
+        &mut self,
+        root: &Attrs,
+        h: &Attrs,
+        at: &str,
+        out: &Hosts,
+        too_old_version: Option<Version>,
+    ) -> Option<()> {
         // The combination, where this set (or the cluster's) decided it.
         let span = present(root, "hosts").and_then(DataNode::best_span);
         match out.packages {
@@ -192,7 +207,7 @@ impl Converter {
                 return None;
             }
             PackageSource::Upstream if present(h, "packages").is_some() => {
-                if let Some(v) = version.filter(|_| too_old) {
+                if let Some(v) = too_old_version {
                     self.error(
                         codes::INVALID_VALUE,
                         format!(
@@ -208,6 +223,6 @@ impl Converter {
             }
             PackageSource::Upstream | PackageSource::Mirror | PackageSource::Preinstalled => {}
         }
-        Some(out)
+        Some(())
     }
 }

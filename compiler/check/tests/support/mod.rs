@@ -23,14 +23,14 @@ impl Tree {
     }
 }
 
-pub fn tree(v: serde_json::Value) -> Tree {
+pub fn tree(v: &serde_json::Value) -> Tree {
     let mut t = Tree {
         root: DataNode::new(Data::Null, None),
         value_spans: BTreeMap::new(),
         key_spans: BTreeMap::new(),
     };
     let mut counter = 0usize;
-    t.root = build(&v, "", &mut counter, &mut t.value_spans, &mut t.key_spans);
+    t.root = build(v, "", &mut counter, &mut t.value_spans, &mut t.key_spans);
     t
 }
 

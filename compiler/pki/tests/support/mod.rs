@@ -62,8 +62,7 @@ pub fn text(pki: &IssuedPki, node: &str, path: &str) -> String {
 /// Fails loudly when `tool` is not installed.
 pub fn require_tool(tool: &str) {
     let found = std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).any(|d| d.join(tool).is_file()))
-        .unwrap_or(false);
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(tool).is_file()));
     assert!(found, "`{tool}` is not installed: {INSTALL_HINT}");
 }
 

@@ -253,7 +253,7 @@ pub fn tool(name: &str) -> PathBuf {
 /// Runs `cmd` under `timeout 120` (a hang becomes a failure, not a stuck test).
 pub fn run(cmd: &mut Command) -> Output {
     let program = cmd.get_program().to_owned();
-    let args: Vec<_> = cmd.get_args().map(|a| a.to_owned()).collect();
+    let args: Vec<_> = cmd.get_args().map(std::borrow::ToOwned::to_owned).collect();
     let mut wrapped = Command::new(tool("timeout"));
     wrapped.arg("120").arg(&program).args(&args);
     for (k, v) in cmd.get_envs() {

@@ -356,6 +356,8 @@ impl Output {
 }
 
 /// Formats tokens without checking that the input parses (see [`format_source`]).
+// One pass over the tokens whose state (open brackets, pending breaks) every branch shares.
+#[allow(clippy::too_many_lines)]
 fn format_tokens(text: &str) -> String {
     let tokens = lexer::tokenize(text);
     let facts = token_facts(text, &tokens);

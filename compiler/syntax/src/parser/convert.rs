@@ -421,60 +421,64 @@ impl Converter {
                 })
             })
             .map_infix(|lhs: Fallible<Operand>, op, rhs: Fallible<Operand>| {
-                let (lhs, rhs) = (lhs?, rhs?);
-                let (binop, class) = match op.as_rule() {
-                    Rule::op_impl => (BinOp::Impl, None),
-                    Rule::op_or => (BinOp::Or, None),
-                    Rule::op_and => (BinOp::And, None),
-                    Rule::op_eq => (BinOp::Eq, Some(NonAssoc::Equality)),
-                    Rule::op_ne => (BinOp::Ne, Some(NonAssoc::Equality)),
-                    Rule::op_lt => (BinOp::Lt, Some(NonAssoc::Comparison)),
-                    Rule::op_le => (BinOp::Le, Some(NonAssoc::Comparison)),
-                    Rule::op_gt => (BinOp::Gt, Some(NonAssoc::Comparison)),
-                    Rule::op_ge => (BinOp::Ge, Some(NonAssoc::Comparison)),
-                    Rule::op_update => (BinOp::Update, None),
-                    Rule::op_concat => (BinOp::Concat, None),
-                    Rule::op_add => (BinOp::Add, None),
-                    Rule::op_sub => (BinOp::Sub, None),
-                    Rule::op_mul => (BinOp::Mul, None),
-                    Rule::op_div => (BinOp::Div, None),
-                    _ => return Err(self.unexpected(&op)),
-                };
-                if class.is_some() && (lhs.bare == class || rhs.bare == class) {
-                    let what = if class == Some(NonAssoc::Comparison) {
-                        "comparison operators"
-                    } else {
-                        "`==` and `!=`"
-                    };
-                    return Err(Box::new(
-                        Diagnostic::error(format!(
-                            "syntax error: {what} cannot be chained (found `{}` after another one)",
-                            op.as_str()
-                        ))
-                        .with_code("E0001")
-                        .with_span(self.span(&op))
-                        .with_hint("add parentheses, or combine the comparisons with `&&`"),
-                    ));
-                }
-                let whole = Span::new(
-                    self.file,
-                    lhs.expr.span.start as usize,
-                    rhs.expr.span.end as usize,
-                );
-                Ok(Operand {
-                    expr: Expr {
-                        kind: ExprKind::Binary {
-                            op: binop,
-                            lhs: boxed(lhs.expr),
-                            rhs: boxed(rhs.expr),
-                        },
-                        span: whole,
-                    },
-                    bare: class,
-                })
+                self.binary(lhs?, &op, rhs?)
             })
             .parse(items.into_iter())?;
         Ok(result.expr)
+    }
+
+    /// `lhs op rhs`; comparisons and equalities do not chain (`a < b < c` is an error).
+    fn binary(&self, lhs: Operand, op: &Pair<'_, Rule>, rhs: Operand) -> Fallible<Operand> {
+        let (binop, class) = match op.as_rule() {
+            Rule::op_impl => (BinOp::Impl, None),
+            Rule::op_or => (BinOp::Or, None),
+            Rule::op_and => (BinOp::And, None),
+            Rule::op_eq => (BinOp::Eq, Some(NonAssoc::Equality)),
+            Rule::op_ne => (BinOp::Ne, Some(NonAssoc::Equality)),
+            Rule::op_lt => (BinOp::Lt, Some(NonAssoc::Comparison)),
+            Rule::op_le => (BinOp::Le, Some(NonAssoc::Comparison)),
+            Rule::op_gt => (BinOp::Gt, Some(NonAssoc::Comparison)),
+            Rule::op_ge => (BinOp::Ge, Some(NonAssoc::Comparison)),
+            Rule::op_update => (BinOp::Update, None),
+            Rule::op_concat => (BinOp::Concat, None),
+            Rule::op_add => (BinOp::Add, None),
+            Rule::op_sub => (BinOp::Sub, None),
+            Rule::op_mul => (BinOp::Mul, None),
+            Rule::op_div => (BinOp::Div, None),
+            _ => return Err(self.unexpected(op)),
+        };
+        if class.is_some() && (lhs.bare == class || rhs.bare == class) {
+            let what = if class == Some(NonAssoc::Comparison) {
+                "comparison operators"
+            } else {
+                "`==` and `!=`"
+            };
+            return Err(Box::new(
+                Diagnostic::error(format!(
+                    "syntax error: {what} cannot be chained (found `{}` after another one)",
+                    op.as_str()
+                ))
+                .with_code("E0001")
+                .with_span(self.span(op))
+                .with_hint("add parentheses, or combine the comparisons with `&&`"),
+            ));
+        }
+        let whole = Span::new(
+            self.file,
+            lhs.expr.span.start as usize,
+            rhs.expr.span.end as usize,
+        );
+        Ok(Operand {
+            expr: Expr {
+                kind: ExprKind::Binary {
+                    op: binop,
+                    lhs: boxed(lhs.expr),
+                    rhs: boxed(rhs.expr),
+                },
+                span: whole,
+            },
+            bare: class,
+        })
     }
 
     /// `app`: `f a b` is `(f a) b`.
@@ -678,6 +682,8 @@ impl Converter {
             .collect()
     }
 
+    // One match over the grammar's primary expressions, read as a table of cases.
+    #[allow(clippy::too_many_lines)]
     fn primary(&self, pair: Pair<'_, Rule>) -> Fallible<Expr> {
         let span = self.span(&pair);
         let text = pair.as_str();

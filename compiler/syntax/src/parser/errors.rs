@@ -56,8 +56,7 @@ fn found_at(text: &str, offset: usize) -> (String, usize) {
     let word_len = rest
         .char_indices()
         .find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '_' || c == '\'' || c == '-'))
-        .map(|(index, _)| index)
-        .unwrap_or(rest.len());
+        .map_or(rest.len(), |(index, _)| index);
     if (first.is_ascii_alphabetic() || first == '_') && word_len > 0 {
         let word = &rest[..word_len];
         let shown: String = word.chars().take(40).collect();
@@ -90,30 +89,12 @@ fn join_alternatives(names: &[&str]) -> String {
     }
 }
 
-pub(super) fn from_pest(file: FileId, text: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
-    let offset = match error.location {
-        InputLocation::Pos(position) => position,
-        InputLocation::Span((start, _)) => start,
-    };
-    let positives: Vec<Rule> = match &error.variant {
-        ErrorVariant::ParsingError { positives, .. } => positives.clone(),
-        ErrorVariant::CustomError { message } => {
-            if message.contains("stack limit") {
-                return Diagnostic::error(format!(
-                    "expression nested too deeply (limit {MAX_DEPTH})"
-                ))
-                .with_code("E0001")
-                .with_span(Span::new(file, offset, offset))
-                .with_hint("split the expression with `let` bindings or into several files");
-            }
-            return Diagnostic::error(format!("syntax error: {message}"))
-                .with_code("E0001")
-                .with_span(Span::new(file, offset, offset));
-        }
-    };
-
-    let mut expected: Vec<&str> = Vec::new();
-    for rule in &positives {
+/// What the parser expected, named for people: without duplicates, without the
+/// continuations of an operand when a closing token would also do, punctuation and
+/// keywords first.
+fn expected_names(positives: &[Rule]) -> Vec<&'static str> {
+    let mut expected: Vec<&'static str> = Vec::new();
+    for rule in positives {
         if let Some(name) = friendly(*rule) {
             if !expected.contains(&name) {
                 expected.push(name);
@@ -150,6 +131,32 @@ pub(super) fn from_pest(file: FileId, text: &str, error: &pest::error::Error<Rul
     }
     // Lead with the punctuation and keywords: they are the more useful suggestion.
     expected.sort_by_key(|name| !name.starts_with('`'));
+    expected
+}
+
+pub(super) fn from_pest(file: FileId, text: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
+    let offset = match error.location {
+        InputLocation::Pos(position) => position,
+        InputLocation::Span((start, _)) => start,
+    };
+    let positives: Vec<Rule> = match &error.variant {
+        ErrorVariant::ParsingError { positives, .. } => positives.clone(),
+        ErrorVariant::CustomError { message } => {
+            if message.contains("stack limit") {
+                return Diagnostic::error(format!(
+                    "expression nested too deeply (limit {MAX_DEPTH})"
+                ))
+                .with_code("E0001")
+                .with_span(Span::new(file, offset, offset))
+                .with_hint("split the expression with `let` bindings or into several files");
+            }
+            return Diagnostic::error(format!("syntax error: {message}"))
+                .with_code("E0001")
+                .with_span(Span::new(file, offset, offset));
+        }
+    };
+
+    let expected = expected_names(&positives);
 
     let (found, found_len) = found_at(text, offset);
     let at_end = offset >= text.len();
