@@ -236,8 +236,28 @@ fn rs_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     }
 }
 
-/// Every `pub const NAME: &str = "E0123";` (or `"W…"`) under compiler/*/src.
-fn code_constants() -> BTreeSet<String> {
+/// Every code hac can raise, stage by stage: the union of the stages' kinds (what the
+/// CLI's registry joins for `hac explain`).
+fn registry() -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let codes = hac_core::LanguageCode::ALL
+        .iter()
+        .map(|k| k.code())
+        .chain(hac_core::InputCode::ALL.iter().map(|k| k.code()))
+        .chain(hac_check::codes::CheckCode::ALL.iter().map(|k| k.code()))
+        .chain(hac_pki::PkiCode::ALL.iter().map(|k| k.code()))
+        .chain(hac_render::codes::RenderCode::ALL.iter().map(|k| k.code()))
+        .chain(hac_bundle::BundleCode::ALL.iter().map(|k| k.code()))
+        .chain(hac_plan::codes::PlanCode::ALL.iter().map(|k| k.code()));
+    for c in codes {
+        assert!(out.insert(c.to_string()), "{c} is declared twice");
+    }
+    out
+}
+
+/// Code strings written outside the stages' kinds: `pub const X: &str = "E0…"` or a
+/// literal handed to `with_code`. Codes are declared once, as kinds.
+fn stray_code_literals() -> Vec<String> {
     let mut files = Vec::new();
     for krate in std::fs::read_dir(root().join("compiler"))
         .expect("compiler/")
@@ -245,19 +265,21 @@ fn code_constants() -> BTreeSet<String> {
     {
         rs_files(&krate.path().join("src"), &mut files);
     }
-    let mut out = BTreeSet::new();
+    rs_files(&root().join("compiler/cli"), &mut files);
+    let mut out = Vec::new();
     for f in files {
         let src = std::fs::read_to_string(&f).unwrap_or_default();
         for line in src.lines().map(str::trim) {
-            if !(line.starts_with("pub const ") && line.contains(": &str = \"")) {
-                continue;
-            }
-            let value = line.split('"').nth(1).unwrap_or_default();
-            let is_code = value.len() == 5
-                && (value.starts_with('E') || value.starts_with('W'))
-                && value[1..].bytes().all(|b| b.is_ascii_digit());
-            if is_code {
-                out.insert(value.to_string());
+            let constant = line.starts_with("pub const ") && line.contains(": &str = \"");
+            let literal = line.contains("with_code(\"") || line.contains("Some(\"E0");
+            if constant || literal {
+                let value = line.split('"').nth(1).unwrap_or_default();
+                let is_code = value.len() == 5
+                    && (value.starts_with('E') || value.starts_with('W'))
+                    && value[1..].bytes().all(|b| b.is_ascii_digit());
+                if is_code {
+                    out.push(format!("{}: {line}", f.display()));
+                }
             }
         }
     }
@@ -282,21 +304,21 @@ fn explain_list_names_every_code_once_sorted_with_its_title() {
     sorted.dedup();
     assert_eq!(listed, sorted, "not sorted, or a code is listed twice");
 
-    let constants = code_constants();
+    let stray = stray_code_literals();
     assert!(
-        constants.len() > 50 && constants.contains("E0202") && constants.contains("E0611"),
-        "the scan of compiler/*/src found too little: {constants:?}"
+        stray.is_empty(),
+        "codes written outside the kinds: {stray:?}"
     );
-    let mut expected: BTreeSet<String> = constants;
-    for c in hac_check::codes::ALL
-        .iter()
-        .chain(hac_check::codes::LANGUAGE)
-        .chain(hac_check::codes::OTHER_STAGES)
+    let expected = registry();
+    assert!(
+        expected.len() > 100 && expected.contains("E0202") && expected.contains("E0611"),
+        "the registry is too small: {expected:?}"
+    );
+    // Every explanation belongs to a declared code.
+    for c in
+        hac_check::explain::codes().chain(hac_render::codes::EXPLANATIONS.iter().map(|(c, _)| *c))
     {
-        expected.insert(c.to_string());
-    }
-    for (c, _) in hac_render::codes::EXPLANATIONS {
-        expected.insert(c.to_string());
+        assert!(expected.contains(c), "stray explanation {c}");
     }
     let listed: BTreeSet<String> = listed
         .iter()

@@ -48,6 +48,16 @@ pub enum BundleError {
     },
 }
 
+hac_core::diagnostic_kinds! {
+    /// The bundle writer's refusals (E07xx, beside the render stage's).
+    pub enum BundleCode {
+        /// The output folder holds something that is not an earlier bundle of this cluster.
+        RefuseReplace = "E0704",
+        /// An epoch before 1970 cannot be an archive entry's time.
+        InvalidEpoch = "E0705",
+    }
+}
+
 impl BundleError {
     pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
         BundleError::Io {
@@ -57,12 +67,12 @@ impl BundleError {
         }
     }
 
-    /// The diagnostic code: E0704 for an output folder that must not be replaced, E0705 for
-    /// a negative epoch; `None` for plain I/O failures.
+    /// The diagnostic code: an output folder that must not be replaced, a negative epoch;
+    /// `None` for plain I/O failures.
     pub fn code(&self) -> Option<&'static str> {
         match self {
-            BundleError::RefuseReplace { .. } => Some("E0704"),
-            BundleError::InvalidEpoch(_) => Some("E0705"),
+            BundleError::RefuseReplace { .. } => Some(BundleCode::RefuseReplace.code()),
+            BundleError::InvalidEpoch(_) => Some(BundleCode::InvalidEpoch.code()),
             _ => None,
         }
     }

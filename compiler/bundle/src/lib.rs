@@ -21,7 +21,7 @@ mod signals;
 
 pub use archive::{host_archive, GZIP_LEVEL};
 pub use diff::{compare, BundleDiff};
-pub use error::BundleError;
+pub use error::{BundleCode, BundleError};
 use hac_model::Bundle;
 pub use inspect::inspect;
 pub use output::{WriteOptions, MARKER_FILE};

@@ -3,7 +3,7 @@
 //! attribute was written. Every problem found is collected (not just the first), each
 //! pointing at the attribute at fault.
 
-use crate::codes;
+use crate::codes::CheckCode;
 use hac_core::suggest::did_you_mean;
 use hac_core::{Data, DataNode, Diagnostic, Span};
 use hac_model::schema::{self, Section};
@@ -28,7 +28,7 @@ pub fn build_model(data: &DataNode) -> Result<Cluster, Vec<Diagnostic>> {
             if conv.diags.is_empty() {
                 conv.diags.push(
                     Diagnostic::error("the cluster description could not be read")
-                        .with_code(codes::WRONG_TYPE)
+                        .with_code(CheckCode::WrongType)
                         .with_span_opt(data.best_span()),
                 );
             }
@@ -83,7 +83,7 @@ fn present<'d>(attrs: &'d Attrs, key: &str) -> Option<&'d DataNode> {
 }
 
 impl Converter {
-    fn error(&mut self, code: &str, message: String, span: Option<Span>) -> &mut Diagnostic {
+    fn error(&mut self, code: CheckCode, message: String, span: Option<Span>) -> &mut Diagnostic {
         self.diags.push(
             Diagnostic::error(message)
                 .with_code(code)
@@ -96,7 +96,7 @@ impl Converter {
     fn wrong_type(&mut self, path: &str, expected: &str, node: &DataNode) {
         let found = describe(node);
         self.error(
-            codes::WRONG_TYPE,
+            CheckCode::WrongType,
             format!("wrong type for `{path}`: expected {expected}, found {found}"),
             node.best_span(),
         )
@@ -137,7 +137,7 @@ impl Converter {
                 };
                 let suggestion = did_you_mean(key, known.iter().copied());
                 let d = self.error(
-                    codes::UNKNOWN_ATTRIBUTE,
+                    CheckCode::UnknownAttribute,
                     format!("unknown attribute `{key}` in {where_}"),
                     value.key_span.or(value.span),
                 );
@@ -169,7 +169,7 @@ impl Converter {
                         }),
                     ),
                 };
-                self.error(codes::MISSING_ATTRIBUTE, msg, span)
+                self.error(CheckCode::MissingAttribute, msg, span)
                     .hints
                     .push(format!("add `{key} = …;` (see cluster.md for its meaning)"));
             }
@@ -250,7 +250,7 @@ impl Converter {
             Data::Int(i) if (lo..=hi).contains(&i) => Ok(Some(i)),
             Data::Int(i) => {
                 self.error(
-                    codes::OUT_OF_RANGE,
+                    CheckCode::OutOfRange,
                     format!("`{sub}` is {i}, outside the valid range {lo}..{hi}"),
                     n.best_span(),
                 )
@@ -289,7 +289,7 @@ impl Converter {
         let suggestion = did_you_mean(s, names.iter().copied());
         let quoted: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
         let d = self.error(
-            codes::INVALID_ENUM,
+            CheckCode::InvalidEnum,
             format!(
                 "invalid {what} {s:?} for `{path}`: expected one of {}",
                 quoted.join(", ")
@@ -362,7 +362,7 @@ impl Converter {
             if !hac_model::is_plain_absolute_path(&binary) {
                 let span = present(e, "binary").and_then(DataNode::best_span);
                 self.error(
-                    codes::INVALID_VALUE,
+                    CheckCode::InvalidValue,
                     format!("`etcd.binary` must be an absolute path, found {binary:?}"),
                     span,
                 )
@@ -412,7 +412,7 @@ impl Converter {
             Some(v) if s.trim() == s && !s.contains('+') => Some(v),
             _ => {
                 let d = self.error(
-                    codes::MALFORMED,
+                    CheckCode::Malformed,
                     format!("`{path}` is {s:?}, not a version of the form MAJOR.MINOR.PATCH"),
                     node.best_span(),
                 );
@@ -438,7 +438,7 @@ impl Converter {
                 // Archive entries carry the epoch as their mtime: tar cannot store a time
                 // before 1970, so `hac build` could not write the bundle.
                 self.error(
-                    codes::MALFORMED,
+                    CheckCode::Malformed,
                     format!("`{path}` is {s:?}, before 1970-01-01T00:00:00Z"),
                     node.best_span(),
                 )
@@ -448,7 +448,7 @@ impl Converter {
             }
             None => {
                 self.error(
-                    codes::MALFORMED,
+                    CheckCode::Malformed,
                     format!("`{path}` is {s:?}, not an RFC 3339 timestamp"),
                     node.best_span(),
                 )
@@ -475,7 +475,7 @@ impl Converter {
     fn malformed_address(&mut self, node: &DataNode, path: &str, s: &str, expected: &str) {
         if s.contains(':') {
             self.error(
-                codes::MALFORMED,
+                CheckCode::Malformed,
                 format!("`{path}` is {s:?}, an IPv6 address: hac supports IPv4 only"),
                 node.best_span(),
             )
@@ -484,7 +484,7 @@ impl Converter {
             return;
         }
         let d = self.error(
-            codes::MALFORMED,
+            CheckCode::Malformed,
             format!("`{path}` is {s:?}, not {expected}"),
             node.best_span(),
         );
@@ -500,7 +500,7 @@ impl Converter {
             Ok(net) if net.trunc() == net => Some(net),
             Ok(net) => {
                 self.error(
-                    codes::MALFORMED,
+                    CheckCode::Malformed,
                     format!("`{path}` is {s:?}, which has host bits set"),
                     node.best_span(),
                 )
@@ -827,7 +827,7 @@ impl Converter {
         {
             let span = present(attrs, "interface").and_then(DataNode::best_span);
             self.error(
-                codes::INVALID_VALUE,
+                CheckCode::InvalidValue,
                 format!("`{path}.interface` is {interface:?}, not a network interface name"),
                 span,
             )
@@ -844,7 +844,7 @@ impl Converter {
             let span = present(attrs, "zone").and_then(DataNode::best_span);
             let problem = label_value_problem(z).unwrap_or_else(|| "it is empty".to_string());
             self.error(
-                codes::INVALID_VALUE,
+                CheckCode::InvalidValue,
                 format!("`{path}.zone` is {z:?}, not a valid Kubernetes label value: {problem}"),
                 span,
             )
@@ -872,7 +872,7 @@ impl Converter {
         let Data::List(items) = &node.value else {
             let d_found = describe(node);
             let d = self.error(
-                codes::WRONG_TYPE,
+                CheckCode::WrongType,
                 format!("wrong type for `{path}`: expected a list of roles, found {d_found}"),
                 node.best_span(),
             );
@@ -943,7 +943,7 @@ impl Converter {
                     if let Some(problem) = qualified_name_problem(k) {
                         ok = false;
                         self.error(
-                            codes::INVALID_VALUE,
+                            CheckCode::InvalidValue,
                             format!("label name {k:?} in `{path}` is not a valid Kubernetes label key: {problem}"),
                             v.key_span.or(v.span),
                         )
@@ -952,7 +952,7 @@ impl Converter {
                     } else if let Some(problem) = label_value_problem(&s) {
                         ok = false;
                         self.error(
-                            codes::INVALID_VALUE,
+                            CheckCode::InvalidValue,
                             format!("the value of label {k:?} in `{path}` is not a valid Kubernetes label value: {problem}"),
                             v.best_span(),
                         )
@@ -1000,7 +1000,7 @@ impl Converter {
                 Some(problem) => {
                     let span = present(t, "key").and_then(DataNode::best_span);
                     self.error(
-                        codes::INVALID_VALUE,
+                        CheckCode::InvalidValue,
                         format!("taint key {k:?} in `{sub}` is not valid: {problem}"),
                         span,
                     );
@@ -1012,7 +1012,7 @@ impl Converter {
                 Some(problem) => {
                     let span = present(t, "value").and_then(DataNode::best_span);
                     self.error(
-                        codes::INVALID_VALUE,
+                        CheckCode::InvalidValue,
                         format!("taint value in `{sub}` is not valid: {problem}"),
                         span,
                     );

@@ -3,7 +3,7 @@
 //! where it was set; `hac explain W0801` says why and what to write instead. W0802: OIDC
 //! users without an audit log (or a policy that logs nothing).
 
-use crate::codes;
+use crate::codes::CheckCode;
 use crate::rules::at;
 use hac_core::Diagnostic;
 use hac_model::{AuditPolicy, Cluster, Component};
@@ -59,7 +59,7 @@ pub fn check(c: &Cluster, d: &mut Vec<Diagnostic>) {
                 Diagnostic::warning(format!(
                     "OIDC users can reach the API but {why}: their actions leave no trace"
                 ))
-                .with_code(codes::OIDC_WITHOUT_AUDIT)
+                .with_code(CheckCode::OidcWithoutAudit)
                 .with_span_opt(at(c, "controlPlane.apiServer.oidc"))
                 .with_hint("add `controlPlane.apiServer.audit = { policy = \"metadata\"; };` (see `hac explain W0802`)"),
             );
@@ -82,7 +82,7 @@ pub fn check(c: &Cluster, d: &mut Vec<Diagnostic>) {
             let path = format!("{}.\"{flag}\"", component.extra_args_path());
             d.push(
                 Diagnostic::warning(format!("`--{flag}={value}` weakens the cluster: {why}"))
-                    .with_code(codes::WEAKENING_SETTING)
+                    .with_code(CheckCode::WeakeningSetting)
                     .with_span_opt(at(c, &path))
                     .with_hint(format!(
                         "remove `{flag}` from `{}` unless you need it (see `hac explain W0801`)",

@@ -111,9 +111,13 @@ mod merge_tests {
     #[test]
     fn the_same_problem_at_the_same_place_is_reported_once() {
         let at = Span::new(FileId(0), 10, 20);
-        let d = |m: &str| Diagnostic::error(m).with_code("E0101").with_span(at);
+        let d = |m: &str| {
+            Diagnostic::error(m)
+                .with_code(crate::codes::CheckCode::WrongType)
+                .with_span(at)
+        };
         let other = Diagnostic::error("elsewhere")
-            .with_code("E0101")
+            .with_code(crate::codes::CheckCode::WrongType)
             .with_span(Span::new(FileId(0), 30, 40));
         let out = sort_diagnostics(vec![d("master-0"), other, d("master-1"), d("master-2")]);
         assert_eq!(out.len(), 2);

@@ -4,7 +4,7 @@
 //! points at the attribute at fault (through `cluster.origins`) and says how to fix it.
 
 use crate::availability::Availability;
-use crate::codes;
+use crate::codes::CheckCode;
 use hac_core::{Diagnostic, Span};
 use hac_model::schema;
 use hac_model::*;
@@ -81,7 +81,7 @@ fn kubelet_labels(c: &Cluster, out: &mut Vec<Diagnostic>) {
             let path = format!("nodes.{}.labels", n.name);
             out.push(
                 err(
-                    codes::KUBELET_RESTRICTED_LABEL,
+                    CheckCode::KubeletRestrictedLabel,
                     format!(
                         "node {} asks for label {key:?}, which the kubelet may not set on its own node",
                         n.name
@@ -130,13 +130,13 @@ fn node_at(c: &Cluster, name: &str) -> Option<Span> {
         .or_else(|| at(c, &format!("nodes.{name}")))
 }
 
-fn err(code: &str, message: String, span: Option<Span>) -> Diagnostic {
+fn err(code: CheckCode, message: String, span: Option<Span>) -> Diagnostic {
     Diagnostic::error(message)
         .with_code(code)
         .with_span_opt(span)
 }
 
-fn warn(code: &str, message: String, span: Option<Span>) -> Diagnostic {
+fn warn(code: CheckCode, message: String, span: Option<Span>) -> Diagnostic {
     Diagnostic::warning(message)
         .with_code(code)
         .with_span_opt(span)
@@ -170,7 +170,7 @@ fn quorum(c: &Cluster, out: &mut Vec<Diagnostic>) {
         0 => {} // reported by the topology rules
         1 => out.push(
             err(
-                codes::SINGLE_ETCD_MEMBER,
+                CheckCode::SingleEtcdMember,
                 format!("etcd has a single member ({}): no high availability, its loss loses the cluster", names[0]),
                 last,
             )
@@ -179,7 +179,7 @@ fn quorum(c: &Cluster, out: &mut Vec<Diagnostic>) {
         ),
         2 => {
             let mut d = err(
-                codes::TWO_ETCD_MEMBERS,
+                CheckCode::TwoEtcdMembers,
                 format!(
                     "etcd has 2 members ({}): quorum is 2, so a 2-member etcd tolerates no failure and is less available than a single member",
                     names.join(", ")
@@ -197,7 +197,7 @@ fn quorum(c: &Cluster, out: &mut Vec<Diagnostic>) {
         }
         _ if n.is_multiple_of(2) => out.push(
             err(
-                codes::EVEN_ETCD_MEMBERS,
+                CheckCode::EvenEtcdMembers,
                 format!(
                     "etcd has {n} members, an even count: quorum is {}, so it tolerates {} failure{}, no more than {} members would",
                     n / 2 + 1,
@@ -215,7 +215,7 @@ fn quorum(c: &Cluster, out: &mut Vec<Diagnostic>) {
     if n > 7 {
         out.push(
             warn(
-                codes::TOO_MANY_ETCD_MEMBERS,
+                CheckCode::TooManyEtcdMembers,
                 format!("etcd has {n} members; etcd advises at most 7: every write waits for a quorum of {}", n / 2 + 1),
                 last,
             )
@@ -232,7 +232,7 @@ fn topology_and_roles(c: &Cluster, out: &mut Vec<Diagnostic>) {
             if etcd_nodes == 0 {
                 out.push(
                     err(
-                        codes::EXTERNAL_TOO_FEW_ETCD,
+                        CheckCode::ExternalTooFewEtcd,
                         "the external etcd topology needs at least 3 nodes with role \"etcd\", found none".to_string(),
                         at(c, "etcd.topology"),
                     )
@@ -242,7 +242,7 @@ fn topology_and_roles(c: &Cluster, out: &mut Vec<Diagnostic>) {
             if cps < 2 {
                 out.push(
                     err(
-                        codes::EXTERNAL_TOO_FEW_CONTROL_PLANES,
+                        CheckCode::ExternalTooFewControlPlanes,
                         format!(
                             "the external etcd topology needs at least 2 control-plane nodes, found {cps}"
                         ),
@@ -256,7 +256,7 @@ fn topology_and_roles(c: &Cluster, out: &mut Vec<Diagnostic>) {
             if cps == 0 {
                 out.push(
                     err(
-                        codes::NO_CONTROL_PLANE,
+                        CheckCode::NoControlPlane,
                         "no node has the role \"control-plane\": the stacked topology needs at least 3".to_string(),
                         at(c, "nodes"),
                     )
@@ -271,14 +271,14 @@ fn topology_and_roles(c: &Cluster, out: &mut Vec<Diagnostic>) {
         let roles_at = at(c, &format!("nodes.{}.roles", n.name));
         if n.roles.is_empty() {
             out.push(
-                err(codes::NODE_WITHOUT_ROLE, format!("node {} has no role", n.name), roles_at)
+                err(CheckCode::NodeWithoutRole, format!("node {} has no role", n.name), roles_at)
                     .with_hint("give it at least one of \"control-plane\", \"etcd\", \"worker\", \"load-balancer\", or remove it"),
             );
         }
         if n.has(Role::Etcd) && c.etcd.topology == EtcdTopology::Stacked {
             out.push(
                 err(
-                    codes::ETCD_ROLE_WITH_STACKED,
+                    CheckCode::EtcdRoleWithStacked,
                     format!("node {} has the role \"etcd\", but etcd.topology is \"stacked\"", n.name),
                     roles_at,
                 )
@@ -288,7 +288,7 @@ fn topology_and_roles(c: &Cluster, out: &mut Vec<Diagnostic>) {
         if n.has(Role::LoadBalancer) && !lb_role_used {
             out.push(
                 err(
-                    codes::LOAD_BALANCER_ROLE_UNUSED,
+                    CheckCode::LoadBalancerRoleUnused,
                     format!(
                         "node {} has the role \"load-balancer\", but the load balancer is {} placed on \"{}\"",
                         n.name,
@@ -317,7 +317,7 @@ fn zones(c: &Cluster, out: &mut Vec<Diagnostic>) {
         let first = z.nodes.first().map_or("", String::as_str);
         out.push(
             warn(
-                codes::ZONE_LOSS_BREAKS_CONTROL_PLANE,
+                CheckCode::ZoneLossBreaksControlPlane,
                 format!(
                     "losing zone \"{}\" ({}) breaks the control plane: it loses {}",
                     z.zone,
@@ -360,7 +360,7 @@ fn names_and_addresses(c: &Cluster, out: &mut Vec<Diagnostic>) {
     if !is_dns1123_label(&c.name) {
         out.push(
             err(
-                codes::INVALID_NAME,
+                CheckCode::InvalidName,
                 format!(
                     "the cluster name {:?} is not a DNS-1123 label: {}",
                     c.name,
@@ -377,7 +377,7 @@ fn names_and_addresses(c: &Cluster, out: &mut Vec<Diagnostic>) {
     if !is_dns1123_subdomain(&c.network.dns_domain) {
         out.push(
             err(
-                codes::INVALID_DNS_DOMAIN,
+                CheckCode::InvalidDnsDomain,
                 format!(
                     "network.dnsDomain {:?} is not a DNS-1123 subdomain",
                     c.network.dns_domain
@@ -393,7 +393,7 @@ fn names_and_addresses(c: &Cluster, out: &mut Vec<Diagnostic>) {
         if !is_dns1123_label(&n.name) {
             out.push(
                 err(
-                    codes::INVALID_NAME,
+                    CheckCode::InvalidName,
                     format!(
                         "node name {:?} is not a DNS-1123 label (it becomes the hostname): {}",
                         n.name,
@@ -409,7 +409,7 @@ fn names_and_addresses(c: &Cluster, out: &mut Vec<Diagnostic>) {
         }
         if !seen_names.insert(&n.name) {
             out.push(err(
-                codes::DUPLICATE_NAME,
+                CheckCode::DuplicateName,
                 format!("two nodes are named {}", n.name),
                 node_at(c, &n.name),
             ));
@@ -417,7 +417,7 @@ fn names_and_addresses(c: &Cluster, out: &mut Vec<Diagnostic>) {
         let addr_at = at(c, &format!("nodes.{}.address", n.name));
         if let Some(other) = seen_addr.get(&n.address) {
             let d = err(
-                codes::DUPLICATE_ADDRESS,
+                CheckCode::DuplicateAddress,
                 format!(
                     "nodes {other} and {} both have the address {}",
                     n.name, n.address
@@ -491,7 +491,7 @@ fn vip(c: &Cluster, out: &mut Vec<Diagnostic>) {
         match n.subnet() {
             None => out.push(
                 err(
-                    codes::ADDRESS_WITHOUT_PREFIX,
+                    CheckCode::AddressWithoutPrefix,
                     format!(
                         "node {} holds the VIP {vip}, but its address {} has no prefix length, so the VIP cannot be placed in its subnet",
                         n.name, n.address
@@ -533,7 +533,7 @@ fn vip_outside_subnet(
     };
     let names: Vec<&str> = holders.iter().map(|n| n.name.as_str()).collect();
     let mut d = err(
-        codes::VIP_OUTSIDE_SUBNET,
+        CheckCode::VipOutsideSubnet,
         format!(
             "the VIP {vip} is not a usable address in {net}, the subnet of VIP holder{} {}: {why}",
             if names.len() == 1 { "" } else { "s" },
@@ -558,7 +558,7 @@ fn vip_outside_subnet(
 fn vip_collisions(c: &Cluster, vip: Ipv4Addr, vip_at: Option<Span>, out: &mut Vec<Diagnostic>) {
     for n in c.nodes.iter().filter(|n| n.address == vip) {
         let d = err(
-            codes::VIP_IS_NODE_ADDRESS,
+            CheckCode::VipIsNodeAddress,
             format!("the VIP {vip} is also the address of node {}", n.name),
             vip_at,
         );
@@ -579,7 +579,7 @@ fn vip_collisions(c: &Cluster, vip: Ipv4Addr, vip_at: Option<Span>, out: &mut Ve
     ] {
         if net.contains(&vip) {
             let d = err(
-                codes::VIP_IN_CLUSTER_CIDR,
+                CheckCode::VipInClusterCidr,
                 format!("the VIP {vip} lies inside the {what} CIDR {net}"),
                 vip_at,
             );
@@ -603,7 +603,7 @@ fn cidrs(c: &Cluster, out: &mut Vec<Diagnostic>) {
     let net = &c.network;
     if overlaps(net.pods, net.services) {
         let d = err(
-            codes::CIDR_OVERLAP,
+            CheckCode::CidrOverlap,
             format!(
                 "the service CIDR {} overlaps the pod CIDR {}",
                 net.services, net.pods
@@ -632,7 +632,7 @@ fn cidrs(c: &Cluster, out: &mut Vec<Diagnostic>) {
             .map(|n| format!("{} ({})", n.name, n.address))
             .collect();
         let mut d = err(
-            codes::CIDR_OVERLAP,
+            CheckCode::CidrOverlap,
             format!(
                 "the {what} CIDR {cidr} contains the address{} of {}",
                 if inside.len() == 1 { "" } else { "es" },
@@ -655,7 +655,7 @@ fn cidrs(c: &Cluster, out: &mut Vec<Diagnostic>) {
     if net.services.prefix_len() < SERVICE_CIDR_MIN_PREFIX {
         out.push(
             err(
-                codes::SERVICE_CIDR_TOO_LARGE,
+                CheckCode::ServiceCidrTooLarge,
                 format!(
                     "the service CIDR {} is larger than kube-apiserver accepts (at most a /{SERVICE_CIDR_MIN_PREFIX} for IPv4)",
                     net.services
@@ -681,7 +681,7 @@ fn node_subnets(c: &Cluster, out: &mut Vec<Diagnostic>) {
     if net.node_mask_size < net.pods.prefix_len() {
         out.push(
             err(
-                codes::POD_CIDR_TOO_SMALL,
+                CheckCode::PodCidrTooSmall,
                 format!(
                     "network.nodeMaskSize is {}, but the pod CIDR {} is only a /{}: it holds no per-node subnet",
                     net.node_mask_size,
@@ -695,7 +695,7 @@ fn node_subnets(c: &Cluster, out: &mut Vec<Diagnostic>) {
     } else if net.node_mask_size - net.pods.prefix_len() > MAX_NODE_MASK_DIFF {
         out.push(
             err(
-                codes::POD_CIDR_TOO_SMALL,
+                CheckCode::PodCidrTooSmall,
                 format!(
                     "network.nodeMaskSize {} is more than {MAX_NODE_MASK_DIFF} bits longer than the pod CIDR {}: kube-controller-manager refuses it",
                     net.node_mask_size, net.pods
@@ -709,7 +709,7 @@ fn node_subnets(c: &Cluster, out: &mut Vec<Diagnostic>) {
         if (kubelets as u64) > capacity {
             out.push(
                 err(
-                    codes::POD_CIDR_TOO_SMALL,
+                    CheckCode::PodCidrTooSmall,
                     format!(
                         "the pod CIDR {} holds {capacity} /{} node subnet{}, but {kubelets} nodes need one each",
                         net.pods,
@@ -765,7 +765,7 @@ fn sans(c: &Cluster, out: &mut Vec<Diagnostic>) {
     for (i, s) in c.control_plane.cert_sans.iter().enumerate() {
         if !valid_san(s) {
             let mut d = err(
-                codes::INVALID_SAN,
+                CheckCode::InvalidSan,
                 format!("certSANs entry {s:?} is neither an IPv4 address nor a DNS name"),
                 at(c, &format!("controlPlane.certSANs.{i}")),
             );
@@ -789,7 +789,7 @@ fn sans(c: &Cluster, out: &mut Vec<Diagnostic>) {
         let Some(v) = value else { continue };
         if !valid_san(v) || v.starts_with("*.") {
             let mut d = err(
-                codes::INVALID_ENDPOINT,
+                CheckCode::InvalidEndpoint,
                 format!("{path} {v:?} is neither an IPv4 address nor a DNS name; it must be one to be the certificate's SAN"),
                 at(c, path),
             );
@@ -821,7 +821,7 @@ fn dedicated_load_balancer(c: &Cluster, out: &mut Vec<Diagnostic>) {
     if !lb.kind.is_tcp_proxy() {
         out.push(
             err(
-                codes::DEDICATED_WITHOUT_PROXY,
+                CheckCode::DedicatedWithoutProxy,
                 format!("placement \"dedicated\" needs a TCP load balancer (\"haproxy\" or \"nginx\"), but kind is \"{}\"", lb.kind.as_str()),
                 at(c, "controlPlane.loadBalancer.placement"),
             )
@@ -836,7 +836,7 @@ fn dedicated_load_balancer(c: &Cluster, out: &mut Vec<Diagnostic>) {
         match lbs.as_slice() {
             [] => out.push(
                 err(
-                    codes::DEDICATED_WITHOUT_LOAD_BALANCER,
+                    CheckCode::DedicatedWithoutLoadBalancer,
                     "placement \"dedicated\" but no node has the role \"load-balancer\": nothing would hold the VIP".to_string(),
                     at(c, "controlPlane.loadBalancer.placement"),
                 )
@@ -844,7 +844,7 @@ fn dedicated_load_balancer(c: &Cluster, out: &mut Vec<Diagnostic>) {
             ),
             [only] => out.push(
                 warn(
-                    codes::SINGLE_DEDICATED_LOAD_BALANCER,
+                    CheckCode::SingleDedicatedLoadBalancer,
                     format!("{} is the only load-balancer node: a single point of failure for the control-plane endpoint", only.name),
                     at(c, &format!("nodes.{}.roles", only.name)),
                 )
@@ -863,7 +863,7 @@ fn endpoint_address(c: &Cluster, out: &mut Vec<Diagnostic>) {
         if lb.address.is_none() {
             out.push(
                 err(
-                    codes::EXTERNAL_WITHOUT_ADDRESS,
+                    CheckCode::ExternalWithoutAddress,
                     "loadBalancer.kind is \"external\" but loadBalancer.address is not set".to_string(),
                     at(c, "controlPlane.loadBalancer.kind"),
                 )
@@ -872,7 +872,7 @@ fn endpoint_address(c: &Cluster, out: &mut Vec<Diagnostic>) {
         }
         if let (Some(vip), Some(address)) = (cp.vip, &lb.address) {
             let d = err(
-                    codes::VIP_WITH_EXTERNAL_LOAD_BALANCER,
+                    CheckCode::VipWithExternalLoadBalancer,
                     format!(
                         "controlPlane.vip ({vip}) is set, but with loadBalancer.kind = \"external\" no VIP is managed: the endpoint would be {vip}, not the load balancer at {address}"
                     ),
@@ -890,7 +890,7 @@ fn endpoint_address(c: &Cluster, out: &mut Vec<Diagnostic>) {
     } else if cp.vip.is_none() {
         out.push(
             err(
-                codes::MISSING_VIP,
+                CheckCode::MissingVip,
                 format!("controlPlane.vip is required with load balancer kind \"{}\"", lb.kind.as_str()),
                 at(c, "controlPlane"),
             )
@@ -913,7 +913,7 @@ fn load_balancer_ports(c: &Cluster, out: &mut Vec<Diagnostic>) {
                 .any(|n| n.has(Role::LoadBalancer) && n.has(Role::ControlPlane)));
     if proxy_on_masters && cp.port == cp.api_server_port {
         let d = err(
-            codes::PORT_CONFLICT,
+            CheckCode::PortConflict,
             format!(
                 "controlPlane.port and apiServerPort are both {}, but {} runs on the control-plane nodes: its frontend and kube-apiserver would bind the same socket",
                 cp.port,
@@ -944,7 +944,7 @@ fn load_balancer_ports(c: &Cluster, out: &mut Vec<Diagnostic>) {
     {
         out.push(
             err(
-                codes::VIP_PORT_MISMATCH,
+                CheckCode::VipPortMismatch,
                 format!(
                     "with kind \"{}\" the VIP leads straight to kube-apiserver, so controlPlane.port ({}) must equal apiServerPort ({})",
                     lb.kind.as_str(),
@@ -968,7 +968,7 @@ fn keepalived(c: &Cluster, out: &mut Vec<Diagnostic>) {
     if !(lo..=hi).contains(&rid) {
         out.push(
             err(
-                codes::ROUTER_ID_OUT_OF_RANGE,
+                CheckCode::RouterIdOutOfRange,
                 format!("controlPlane.keepalived.routerId is {rid}, outside VRRP's virtual_router_id range {lo}..{hi}"),
                 at(c, "controlPlane.keepalived.routerId"),
             )
@@ -984,7 +984,7 @@ fn keepalived(c: &Cluster, out: &mut Vec<Diagnostic>) {
             ok = false;
             out.push(
                 err(
-                    codes::PRIORITY_OUT_OF_RANGE,
+                    CheckCode::PriorityOutOfRange,
                     format!(
                         "keepalived priority of {} is {p}, outside {lo}..{hi}",
                         n.name
@@ -1005,12 +1005,12 @@ fn keepalived(c: &Cluster, out: &mut Vec<Diagnostic>) {
             let top = Some(*p) == best;
             let (code, msg) = if top {
                 (
-                    codes::NOT_ONE_MASTER,
+                    CheckCode::NotOneMaster,
                     format!("{first} and {} share the highest keepalived priority {p}: exactly one node must start as MASTER", n.name),
                 )
             } else {
                 (
-                    codes::DUPLICATE_PRIORITY,
+                    CheckCode::DuplicatePriority,
                     format!(
                         "{first} and {} have the same keepalived priority {p}",
                         n.name
@@ -1057,7 +1057,7 @@ fn vip_can_fail_over(
             .find(|(n, p)| *p == second && n.name != master.name)
             .map_or("", |(n, _)| n.name.as_str());
         let d = err(
-            codes::FAILOVER_IMPOSSIBLE,
+            CheckCode::FailoverImpossible,
             format!(
                 "the VIP can never fail over: {} (priority {top}) drops only to {} when its health check fails (weight {KEEPALIVED_CHECK_WEIGHT}), still not below {second_name} (priority {second})",
                 master.name,
@@ -1083,7 +1083,7 @@ fn versions_and_pki(c: &Cluster, out: &mut Vec<Diagnostic>) {
     if v.minor_release() < lo || v.minor_release() > hi {
         out.push(
             err(
-                codes::KUBERNETES_VERSION_UNSUPPORTED,
+                CheckCode::KubernetesVersionUnsupported,
                 format!(
                     "kubernetesVersion {v} is outside the supported range {}.{}–{}.{} (kubeadm config v1beta3 for 1.22–1.30, v1beta4 from 1.31)",
                     lo.0, lo.1, hi.0, hi.1
@@ -1097,7 +1097,7 @@ fn versions_and_pki(c: &Cluster, out: &mut Vec<Diagnostic>) {
     if e.minor_release() < ETCD_MIN || e.minor_release() > ETCD_MAX {
         out.push(
             err(
-                codes::ETCD_VERSION_UNSUPPORTED,
+                CheckCode::EtcdVersionUnsupported,
                 format!(
                     "etcd.version {e} is outside the supported range {}.{}–{}.{}",
                     ETCD_MIN.0, ETCD_MIN.1, ETCD_MAX.0, ETCD_MAX.1
@@ -1119,7 +1119,7 @@ fn certificate_windows(c: &Cluster, out: &mut Vec<Diagnostic>) {
     let pki = &c.pki;
     if pki.cert_validity_days > pki.ca_validity_days {
         let d = err(
-            codes::LEAF_OUTLIVES_CA,
+            CheckCode::LeafOutlivesCa,
             format!(
                 "pki.certValidityDays ({}) is longer than pki.caValidityDays ({}): certificates would outlive the CA that signs them",
                 pki.cert_validity_days, pki.ca_validity_days
@@ -1143,7 +1143,7 @@ fn certificate_windows(c: &Cluster, out: &mut Vec<Diagnostic>) {
         if leaf.unix < c.epoch.unix || leaf_end > ca_end {
             out.push(
                 err(
-                    codes::LEAF_OUTLIVES_CA,
+                    CheckCode::LeafOutlivesCa,
                     format!(
                         "the leaf certificates' window ({} to {}) is not within the CAs' ({} to {})",
                         fmt(leaf.unix),
@@ -1221,10 +1221,10 @@ pub fn check_expiry(
             fmt(now_unix)
         );
         let d = if allow_expired {
-            Diagnostic::warning(msg).with_code(codes::CERTIFICATES_NOT_VALID_NOW)
+            Diagnostic::warning(msg).with_code(CheckCode::CertificatesNotValidNow)
         } else {
             Diagnostic::error(msg)
-                .with_code(codes::CERTIFICATES_EXPIRED)
+                .with_code(CheckCode::CertificatesExpired)
                 .with_note("a bundle with expired certificates cannot run; `--allow-expired` builds it anyway (e.g. to compare with `hac diff`)".to_string())
         };
         return Some(d.with_span_opt(at(c, "epoch")).with_hint(renew));
@@ -1238,7 +1238,7 @@ pub fn check_expiry(
                 fmt(now_unix),
                 names(&|w| now_unix < w.not_before)
             ))
-            .with_code(codes::CERTIFICATES_NOT_VALID_NOW)
+            .with_code(CheckCode::CertificatesNotValidNow)
             .with_span_opt(at(c, "epoch"))
             .with_hint("set epoch to a time in the past (it is every certificate's notBefore)"),
         );
@@ -1253,7 +1253,7 @@ pub fn check_expiry(
                 fmt(now_unix),
                 names(&|w| w.not_after.saturating_sub(now_unix) < margin)
             ))
-            .with_code(codes::CERTIFICATES_EXPIRE_SOON)
+            .with_code(CheckCode::CertificatesExpireSoon)
             .with_span_opt(at(c, "epoch"))
             .with_hint(renew)
             .with_note(format!(
@@ -1297,7 +1297,7 @@ pub fn check_validity_now(c: &Cluster, now_unix: i64) -> Option<Diagnostic> {
     };
     Some(
         Diagnostic::warning(msg)
-            .with_code(codes::CERTIFICATES_NOT_VALID_NOW)
+            .with_code(CheckCode::CertificatesNotValidNow)
             .with_span_opt(at(c, "epoch"))
             .with_hint(hint),
     )

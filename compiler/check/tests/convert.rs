@@ -2,7 +2,8 @@
 
 mod support;
 
-use hac_check::{build_model, codes};
+use hac_check::build_model;
+use hac_check::codes::CheckCode;
 use hac_core::{Data, DataNode, Diagnostic};
 use hac_model::*;
 use serde_json::json;
@@ -240,7 +241,7 @@ fn wrong_type_names_expected_and_found() {
     let mut v = base();
     set(&mut v, "nodes.master-0.roles", json!("control-plane"));
     let (d, t) = errors(&v);
-    let d = only(&d, codes::WRONG_TYPE);
+    let d = only(&d, CheckCode::WrongType.code());
     assert!(
         d.message
             .contains("expected a list of roles, found the string \"control-plane\""),
@@ -257,7 +258,7 @@ fn wrong_type_names_expected_and_found() {
     let mut v = base();
     set(&mut v, "controlPlane.port", json!("8443"));
     let (d, t) = errors(&v);
-    let d = only(&d, codes::WRONG_TYPE);
+    let d = only(&d, CheckCode::WrongType.code());
     assert!(
         d.message
             .contains("expected an integer, found the string \"8443\""),
@@ -267,11 +268,11 @@ fn wrong_type_names_expected_and_found() {
     assert_eq!(d.span, t.value("controlPlane.port"));
 
     let (d, _) = errors(&json!([1, 2]));
-    assert_eq!(codes(&d), vec![codes::WRONG_TYPE]);
+    assert_eq!(codes(&d), vec![CheckCode::WrongType.code()]);
     let (d, _) = errors(
         &json!({ "name": "x", "kubernetesVersion": "1.30.0", "epoch": "2026-01-01T00:00:00Z", "network": 3, "nodes": {} }),
     );
-    assert!(only(&d, codes::WRONG_TYPE)
+    assert!(only(&d, CheckCode::WrongType.code())
         .message
         .contains("found the integer 3"));
 }
@@ -281,14 +282,14 @@ fn missing_required_attribute_points_at_the_enclosing_set() {
     let mut v = base();
     remove(&mut v, "name");
     let (d, t) = errors(&v);
-    let d = only(&d, codes::MISSING_ATTRIBUTE);
+    let d = only(&d, CheckCode::MissingAttribute.code());
     assert!(d.message.contains("`name`"), "{}", d.message);
     assert_eq!(d.span, t.value(""));
 
     let mut v = base();
     remove(&mut v, "nodes.worker-0.address");
     let (d, t) = errors(&v);
-    let d = only(&d, codes::MISSING_ATTRIBUTE);
+    let d = only(&d, CheckCode::MissingAttribute.code());
     assert!(
         d.message.contains("nodes.worker-0.address"),
         "{}",
@@ -299,7 +300,10 @@ fn missing_required_attribute_points_at_the_enclosing_set() {
     let mut v = base();
     set(&mut v, "epoch", json!(null));
     let (d, t) = errors(&v);
-    assert_eq!(only(&d, codes::MISSING_ATTRIBUTE).span, t.value("epoch"));
+    assert_eq!(
+        only(&d, CheckCode::MissingAttribute.code()).span,
+        t.value("epoch")
+    );
 }
 
 #[test]
@@ -312,25 +316,25 @@ fn unknown_attribute_suggests_the_closest_name() {
     // The misspelt set is unknown, and the required `network` is then missing.
     let unknown = d
         .iter()
-        .find(|d| d.code.as_deref() == Some(codes::UNKNOWN_ATTRIBUTE))
+        .find(|d| d.code.as_deref() == Some(CheckCode::UnknownAttribute.code()))
         .expect("unknown");
     assert!(unknown.message.contains("`netwrok`"));
     assert_eq!(unknown.hints, vec!["did you mean `network`?".to_string()]);
     assert_eq!(unknown.span, t.key("netwrok"));
     assert!(d
         .iter()
-        .any(|d| d.code.as_deref() == Some(codes::MISSING_ATTRIBUTE)));
+        .any(|d| d.code.as_deref() == Some(CheckCode::MissingAttribute.code())));
 
     let mut v = base();
     set(&mut v, "nodes.master-0.adress", json!("x"));
     let (d, _) = errors(&v);
-    let d = only(&d, codes::UNKNOWN_ATTRIBUTE);
+    let d = only(&d, CheckCode::UnknownAttribute.code());
     assert_eq!(d.hints, vec!["did you mean `address`?".to_string()]);
 
     let mut v = base();
     set(&mut v, "zzzzzz", json!(1));
     let (d, _) = errors(&v);
-    assert!(only(&d, codes::UNKNOWN_ATTRIBUTE).hints[0].contains("controlPlane"));
+    assert!(only(&d, CheckCode::UnknownAttribute.code()).hints[0].contains("controlPlane"));
 }
 
 #[test]
@@ -338,7 +342,7 @@ fn invalid_enum_lists_the_valid_values() {
     let mut v = base();
     set(&mut v, "controlPlane.loadBalancer.kind", json!("haproxi"));
     let (d, t) = errors(&v);
-    let d = only(&d, codes::INVALID_ENUM);
+    let d = only(&d, CheckCode::InvalidEnum.code());
     assert!(
         d.message
             .contains("\"haproxy\", \"nginx\", \"keepalived\", \"kube-vip\", \"external\""),
@@ -351,7 +355,7 @@ fn invalid_enum_lists_the_valid_values() {
     let mut v = base();
     set(&mut v, "nodes.master-0.roles", json!(["controlplane"]));
     let (d, t) = errors(&v);
-    let d = only(&d, codes::INVALID_ENUM);
+    let d = only(&d, CheckCode::InvalidEnum.code());
     assert_eq!(d.span, t.value("nodes.master-0.roles.0"));
     assert_eq!(d.hints, vec!["did you mean \"control-plane\"?".to_string()]);
 
@@ -362,7 +366,11 @@ fn invalid_enum_lists_the_valid_values() {
     ] {
         let mut v = base();
         set(&mut v, path, json!(value));
-        assert_eq!(codes(&errors(&v).0), vec![codes::INVALID_ENUM], "{path}");
+        assert_eq!(
+            codes(&errors(&v).0),
+            vec![CheckCode::InvalidEnum.code()],
+            "{path}"
+        );
     }
     let mut v = base();
     set(
@@ -370,14 +378,14 @@ fn invalid_enum_lists_the_valid_values() {
         "nodes.master-0.taints",
         json!([{ "key": "k", "effect": "NoSchedul" }]),
     );
-    assert_eq!(codes(&errors(&v).0), vec![codes::INVALID_ENUM]);
+    assert_eq!(codes(&errors(&v).0), vec![CheckCode::InvalidEnum.code()]);
 }
 
 fn malformed(path: &str, value: &serde_json::Value) -> Diagnostic {
     let mut v = base();
     set(&mut v, path, value.clone());
     let (d, t) = errors(&v);
-    let d = only(&d, codes::MALFORMED);
+    let d = only(&d, CheckCode::Malformed.code());
     assert_eq!(d.span, t.value(path), "{path} = {value}");
     d
 }
@@ -460,7 +468,7 @@ fn numbers_outside_their_range() {
             let mut v = base();
             set(&mut v, path, json!(b));
             let (d, t) = errors(&v);
-            let d = only(&d, codes::OUT_OF_RANGE);
+            let d = only(&d, CheckCode::OutOfRange.code());
             assert_eq!(d.span, t.value(path));
             assert!(d.message.contains(&b.to_string()), "{}", d.message);
         }
@@ -476,14 +484,14 @@ fn numbers_outside_their_range() {
 fn invalid_strings() {
     let mut v = base();
     set(&mut v, "etcd.binary", json!("etcd"));
-    assert_eq!(codes(&errors(&v).0), vec![codes::INVALID_VALUE]);
+    assert_eq!(codes(&errors(&v).0), vec![CheckCode::InvalidValue.code()]);
     let mut v = base();
     set(
         &mut v,
         "nodes.master-0.interface",
         json!("a very long interface name"),
     );
-    assert_eq!(codes(&errors(&v).0), vec![codes::INVALID_VALUE]);
+    assert_eq!(codes(&errors(&v).0), vec![CheckCode::InvalidValue.code()]);
 }
 
 #[test]
@@ -500,11 +508,11 @@ fn every_error_is_collected_not_just_the_first() {
     assert_eq!(
         got,
         vec![
-            codes::WRONG_TYPE,
-            codes::UNKNOWN_ATTRIBUTE,
-            codes::INVALID_ENUM,
-            codes::MALFORMED,
-            codes::MALFORMED
+            CheckCode::WrongType.code(),
+            CheckCode::UnknownAttribute.code(),
+            CheckCode::InvalidEnum.code(),
+            CheckCode::Malformed.code(),
+            CheckCode::Malformed.code()
         ]
     );
     // Sorted by source position.
@@ -567,7 +575,7 @@ fn label_and_taint_keys_and_values_follow_kubernetes_syntax() {
         let r = convert(&v).0;
         assert_eq!(r.is_ok(), ok, "{labels}");
         if let Err(d) = r {
-            assert_eq!(codes(&d), vec![codes::INVALID_VALUE], "{labels}");
+            assert_eq!(codes(&d), vec![CheckCode::InvalidValue.code()], "{labels}");
         }
     }
     let mut v = base();
@@ -584,7 +592,7 @@ fn label_and_taint_keys_and_values_follow_kubernetes_syntax() {
         let mut v = base();
         set(&mut v, "nodes.worker-0.taints", taint.clone());
         let (d, _) = errors(&v);
-        assert_eq!(codes(&d), vec![codes::INVALID_VALUE], "{taint}");
+        assert_eq!(codes(&d), vec![CheckCode::InvalidValue.code()], "{taint}");
     }
 }
 
@@ -666,18 +674,21 @@ fn rules_point_at_the_attributes_conversion_recorded() {
             .and_then(|x| x.span)
     };
     assert_eq!(
-        at(codes::TWO_ETCD_MEMBERS),
+        at(CheckCode::TwoEtcdMembers.code()),
         t.key("nodes.master-1"),
         "the second member's name"
     );
-    assert_eq!(at(codes::VIP_OUTSIDE_SUBNET), t.value("controlPlane.vip"));
     assert_eq!(
-        at(codes::ROUTER_ID_OUT_OF_RANGE),
+        at(CheckCode::VipOutsideSubnet.code()),
+        t.value("controlPlane.vip")
+    );
+    assert_eq!(
+        at(CheckCode::RouterIdOutOfRange.code()),
         t.value("controlPlane.keepalived.routerId")
     );
     let two = d
         .iter()
-        .find(|x| x.code.as_deref() == Some(codes::TWO_ETCD_MEMBERS))
+        .find(|x| x.code.as_deref() == Some(CheckCode::TwoEtcdMembers.code()))
         .expect("E0202");
     assert_eq!(two.labels.first().map(|l| l.span), t.key("nodes.master-0"));
     // Sorted by source position.

@@ -2,7 +2,8 @@
 
 mod support;
 
-use hac_check::{check, check_validity_now, codes, planned_apiserver_sans};
+use hac_check::codes::CheckCode;
+use hac_check::{check, check_validity_now, planned_apiserver_sans};
 use hac_core::{Diagnostic, FileId, Severity, Span};
 use hac_model::samples::*;
 use hac_model::*;
@@ -67,15 +68,21 @@ fn the_samples_are_clean() {
 #[test]
 fn etcd_member_counts() {
     let expect: &[(u8, &[&str])] = &[
-        (1, &[codes::SINGLE_ETCD_MEMBER]),
-        (2, &[codes::TWO_ETCD_MEMBERS]),
+        (1, &[CheckCode::SingleEtcdMember.code()]),
+        (2, &[CheckCode::TwoEtcdMembers.code()]),
         (3, &[]),
-        (4, &[codes::EVEN_ETCD_MEMBERS]),
+        (4, &[CheckCode::EvenEtcdMembers.code()]),
         (5, &[]),
-        (6, &[codes::EVEN_ETCD_MEMBERS]),
+        (6, &[CheckCode::EvenEtcdMembers.code()]),
         (7, &[]),
-        (8, &[codes::EVEN_ETCD_MEMBERS, codes::TOO_MANY_ETCD_MEMBERS]),
-        (9, &[codes::TOO_MANY_ETCD_MEMBERS]),
+        (
+            8,
+            &[
+                CheckCode::EvenEtcdMembers.code(),
+                CheckCode::TooManyEtcdMembers.code(),
+            ],
+        ),
+        (9, &[CheckCode::TooManyEtcdMembers.code()]),
     ];
     for (n, want) in expect {
         let mut got = codes_of(&with_masters(*n));
@@ -86,7 +93,7 @@ fn etcd_member_counts() {
 
 #[test]
 fn two_masters_are_rejected_with_the_fix() {
-    let d = find(&with_masters(2), codes::TWO_ETCD_MEMBERS);
+    let d = find(&with_masters(2), CheckCode::TwoEtcdMembers.code());
     assert_eq!(d.severity, Severity::Error);
     assert!(d.message.contains("master-0, master-1"), "{}", d.message);
     assert!(d.message.contains("tolerates no failure"), "{}", d.message);
@@ -97,7 +104,7 @@ fn two_masters_are_rejected_with_the_fix() {
         "{:?}",
         d.hints
     );
-    let w = find(&with_masters(9), codes::TOO_MANY_ETCD_MEMBERS);
+    let w = find(&with_masters(9), CheckCode::TooManyEtcdMembers.code());
     assert_eq!(w.severity, Severity::Warning);
 }
 
@@ -105,36 +112,36 @@ fn two_masters_are_rejected_with_the_fix() {
 fn external_topology_needs_etcd_nodes_and_two_control_planes() {
     let mut c = stacked_3();
     c.etcd.topology = EtcdTopology::External;
-    assert!(has(&c, codes::EXTERNAL_TOO_FEW_ETCD));
+    assert!(has(&c, CheckCode::ExternalTooFewEtcd.code()));
     let mut c = external_etcd();
     c.nodes
         .retain(|n| n.name != "master-1" && n.name != "master-2");
-    assert!(has(&c, codes::EXTERNAL_TOO_FEW_CONTROL_PLANES));
+    assert!(has(&c, CheckCode::ExternalTooFewControlPlanes.code()));
     let mut c = external_etcd();
     c.nodes.retain(|n| n.name != "master-2");
     assert!(
-        !has(&c, codes::EXTERNAL_TOO_FEW_CONTROL_PLANES),
+        !has(&c, CheckCode::ExternalTooFewControlPlanes.code()),
         "2 control planes suffice"
     );
     let mut c = external_etcd();
     c.nodes.retain(|n| n.name != "etcd-2");
-    assert!(has(&c, codes::TWO_ETCD_MEMBERS));
+    assert!(has(&c, CheckCode::TwoEtcdMembers.code()));
     let mut c = stacked_3();
     c.nodes.retain(|n| !n.has(Role::ControlPlane));
-    assert!(has(&c, codes::NO_CONTROL_PLANE));
+    assert!(has(&c, CheckCode::NoControlPlane.code()));
 }
 
 #[test]
 fn roles() {
     let mut c = stacked_3();
     c.nodes[3].roles = vec![Role::Worker, Role::Etcd];
-    assert!(has(&c, codes::ETCD_ROLE_WITH_STACKED));
+    assert!(has(&c, CheckCode::EtcdRoleWithStacked.code()));
     let mut c = stacked_3();
     c.nodes[3].roles.clear();
-    assert!(has(&c, codes::NODE_WITHOUT_ROLE));
+    assert!(has(&c, CheckCode::NodeWithoutRole.code()));
     let mut c = stacked_3();
     c.nodes[3].roles = vec![Role::LoadBalancer];
-    assert!(has(&c, codes::LOAD_BALANCER_ROLE_UNUSED));
+    assert!(has(&c, CheckCode::LoadBalancerRoleUnused.code()));
     let mut c = stacked_3();
     c.nodes[0].roles = vec![Role::ControlPlane, Role::Worker];
     assert_eq!(
@@ -161,12 +168,12 @@ fn zoned(zones: &[&str]) -> Cluster {
 fn zones() {
     assert!(!has(
         &zoned(&["a", "b", "c"]),
-        codes::ZONE_LOSS_BREAKS_CONTROL_PLANE
+        CheckCode::ZoneLossBreaksControlPlane.code()
     ));
     let c = zoned(&["a", "a", "b"]);
     let warnings: Vec<Diagnostic> = check(&c)
         .into_iter()
-        .filter(|d| d.code.as_deref() == Some(codes::ZONE_LOSS_BREAKS_CONTROL_PLANE))
+        .filter(|d| d.code.as_deref() == Some(CheckCode::ZoneLossBreaksControlPlane.code()))
         .collect();
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(
@@ -188,21 +195,24 @@ fn zones() {
     // With 2 members etcd tolerates no failure at all: E0202 says so, no zone warning repeats it.
     let mut two = with_masters(2);
     two.nodes.iter_mut().for_each(|n| n.zone = Some("a".into()));
-    assert_eq!(codes_of(&two), vec![codes::TWO_ETCD_MEMBERS.to_string()]);
+    assert_eq!(
+        codes_of(&two),
+        vec![CheckCode::TwoEtcdMembers.code().to_string()]
+    );
 }
 
 #[test]
 fn dedicated_load_balancers() {
     let mut c = stacked_3_dedicated_lb();
     c.nodes.retain(|n| n.name != "lb-1");
-    let d = find(&c, codes::SINGLE_DEDICATED_LOAD_BALANCER);
+    let d = find(&c, CheckCode::SingleDedicatedLoadBalancer.code());
     assert_eq!(d.severity, Severity::Warning);
     assert!(d.message.contains("lb-0"));
     c.nodes.retain(|n| n.name != "lb-0");
-    assert!(has(&c, codes::DEDICATED_WITHOUT_LOAD_BALANCER));
+    assert!(has(&c, CheckCode::DedicatedWithoutLoadBalancer.code()));
     let mut c = stacked_3_dedicated_lb();
     c.control_plane.load_balancer.kind = LoadBalancerKind::Keepalived;
-    assert!(has(&c, codes::DEDICATED_WITHOUT_PROXY));
+    assert!(has(&c, CheckCode::DedicatedWithoutProxy.code()));
 }
 
 fn with_vip(v: [u8; 4]) -> Cluster {
@@ -214,19 +224,28 @@ fn with_vip(v: [u8; 4]) -> Cluster {
 #[test]
 fn vip_at_the_subnet_edges() {
     assert!(
-        has(&with_vip([10, 0, 2, 0]), codes::VIP_OUTSIDE_SUBNET),
+        has(&with_vip([10, 0, 2, 0]), CheckCode::VipOutsideSubnet.code()),
         "network address"
     );
     assert!(
-        has(&with_vip([10, 0, 2, 255]), codes::VIP_OUTSIDE_SUBNET),
+        has(
+            &with_vip([10, 0, 2, 255]),
+            CheckCode::VipOutsideSubnet.code()
+        ),
         "broadcast address"
     );
-    assert!(!has(&with_vip([10, 0, 2, 1]), codes::VIP_OUTSIDE_SUBNET));
-    assert!(!has(&with_vip([10, 0, 2, 254]), codes::VIP_OUTSIDE_SUBNET));
+    assert!(!has(
+        &with_vip([10, 0, 2, 1]),
+        CheckCode::VipOutsideSubnet.code()
+    ));
+    assert!(!has(
+        &with_vip([10, 0, 2, 254]),
+        CheckCode::VipOutsideSubnet.code()
+    ));
     let outside = check(&with_vip([10, 0, 3, 1]));
     let outside: Vec<&Diagnostic> = outside
         .iter()
-        .filter(|d| d.code.as_deref() == Some(codes::VIP_OUTSIDE_SUBNET))
+        .filter(|d| d.code.as_deref() == Some(CheckCode::VipOutsideSubnet.code()))
         .collect();
     assert_eq!(outside.len(), 1, "one per subnet");
     assert!(
@@ -238,7 +257,7 @@ fn vip_at_the_subnet_edges() {
     c.nodes[2].address = Ipv4Addr::new(10, 0, 3, 12);
     let split: Vec<Diagnostic> = check(&c)
         .into_iter()
-        .filter(|d| d.code.as_deref() == Some(codes::VIP_OUTSIDE_SUBNET))
+        .filter(|d| d.code.as_deref() == Some(CheckCode::VipOutsideSubnet.code()))
         .collect();
     assert_eq!(split.len(), 1, "only master-2's subnet misses the VIP");
     assert!(
@@ -248,7 +267,7 @@ fn vip_at_the_subnet_edges() {
     );
     let mut c = stacked_3();
     c.nodes[1].prefix_len = None;
-    assert!(has(&c, codes::ADDRESS_WITHOUT_PREFIX));
+    assert!(has(&c, CheckCode::AddressWithoutPrefix.code()));
     let mut c = stacked_3();
     c.nodes[4].prefix_len = None;
     assert_eq!(
@@ -256,16 +275,19 @@ fn vip_at_the_subnet_edges() {
         Vec::<String>::new(),
         "a worker's bare address is fine"
     );
-    assert!(has(&with_vip([10, 0, 2, 11]), codes::VIP_IS_NODE_ADDRESS));
+    assert!(has(
+        &with_vip([10, 0, 2, 11]),
+        CheckCode::VipIsNodeAddress.code()
+    ));
     let mut c = stacked_3_dedicated_lb();
     c.control_plane.vip = Some(Ipv4Addr::new(10, 0, 2, 10));
     assert!(
-        has(&c, codes::VIP_IS_NODE_ADDRESS),
+        has(&c, CheckCode::VipIsNodeAddress.code()),
         "any node, not only holders"
     );
     let mut c = stacked_3();
     c.network.services = "10.0.2.0/24".parse().unwrap();
-    assert!(has(&c, codes::VIP_IN_CLUSTER_CIDR));
+    assert!(has(&c, CheckCode::VipInClusterCidr.code()));
 }
 
 #[test]
@@ -274,16 +296,16 @@ fn cidrs_touching_but_not_overlapping() {
     c.network.pods = "10.112.0.0/16".parse().unwrap(); // right after 10.96.0.0/12
     assert_eq!(codes_of(&c), Vec::<String>::new());
     c.network.pods = "10.111.0.0/16".parse().unwrap(); // the last /16 of 10.96.0.0/12
-    assert!(has(&c, codes::CIDR_OVERLAP));
+    assert!(has(&c, CheckCode::CidrOverlap.code()));
     let mut c = stacked_3();
     c.network.services = "10.0.0.0/12".parse().unwrap();
     assert!(
-        has(&c, codes::CIDR_OVERLAP),
+        has(&c, CheckCode::CidrOverlap.code()),
         "node addresses inside the service CIDR"
     );
     let overlap: Vec<Diagnostic> = check(&c)
         .into_iter()
-        .filter(|d| d.code.as_deref() == Some(codes::CIDR_OVERLAP))
+        .filter(|d| d.code.as_deref() == Some(CheckCode::CidrOverlap.code()))
         .collect();
     assert_eq!(overlap.len(), 1, "one error for the CIDR, not one per node");
     assert!(
@@ -295,7 +317,7 @@ fn cidrs_touching_but_not_overlapping() {
     let mut c = stacked_3();
     c.network.services = "10.0.3.0/24".parse().unwrap();
     assert!(
-        !has(&c, codes::CIDR_OVERLAP),
+        !has(&c, CheckCode::CidrOverlap.code()),
         "adjacent to the nodes' subnet"
     );
 }
@@ -304,27 +326,27 @@ fn cidrs_touching_but_not_overlapping() {
 fn service_cidr_size() {
     let mut c = stacked_3();
     c.network.services = "10.96.0.0/12".parse().unwrap();
-    assert!(!has(&c, codes::SERVICE_CIDR_TOO_LARGE));
+    assert!(!has(&c, CheckCode::ServiceCidrTooLarge.code()));
     c.network.services = "10.64.0.0/11".parse().unwrap();
-    assert!(has(&c, codes::SERVICE_CIDR_TOO_LARGE));
+    assert!(has(&c, CheckCode::ServiceCidrTooLarge.code()));
 }
 
 #[test]
 fn pod_cidr_holds_a_subnet_per_node() {
     let mut c = stacked_3(); // 5 kubelets
     c.network.pods = "10.244.0.0/22".parse().unwrap(); // 4 × /24
-    assert!(has(&c, codes::POD_CIDR_TOO_SMALL));
+    assert!(has(&c, CheckCode::PodCidrTooSmall.code()));
     c.network.pods = "10.244.0.0/21".parse().unwrap(); // 8 × /24
-    assert!(!has(&c, codes::POD_CIDR_TOO_SMALL));
+    assert!(!has(&c, CheckCode::PodCidrTooSmall.code()));
     c.network.node_mask_size = 20;
     assert!(
-        has(&c, codes::POD_CIDR_TOO_SMALL),
+        has(&c, CheckCode::PodCidrTooSmall.code()),
         "node mask shorter than the pod CIDR"
     );
     c.network.node_mask_size = 21;
     c.nodes.truncate(1);
     assert!(
-        !has(&c, codes::POD_CIDR_TOO_SMALL),
+        !has(&c, CheckCode::PodCidrTooSmall.code()),
         "exactly one subnet for one node"
     );
     let mut c = stacked_3();
@@ -336,7 +358,7 @@ fn pod_cidr_holds_a_subnet_per_node() {
         "16 bits difference is the limit"
     );
     c.network.node_mask_size = 26;
-    assert!(has(&c, codes::POD_CIDR_TOO_SMALL));
+    assert!(has(&c, CheckCode::PodCidrTooSmall.code()));
 }
 
 #[test]
@@ -344,7 +366,11 @@ fn router_id_range() {
     for (id, bad) in [(0, true), (1, false), (255, false), (256, true), (-1, true)] {
         let mut c = stacked_3();
         c.control_plane.keepalived.router_id = id;
-        assert_eq!(has(&c, codes::ROUTER_ID_OUT_OF_RANGE), bad, "routerId {id}");
+        assert_eq!(
+            has(&c, CheckCode::RouterIdOutOfRange.code()),
+            bad,
+            "routerId {id}"
+        );
     }
 }
 
@@ -366,22 +392,22 @@ fn priorities_range_uniqueness_and_one_master() {
     // The highest priority at the boundary, the others 10 and 15 below it (within failover reach).
     for (p, bad) in [(254, false), (255, true)] {
         let c = with_priorities(&[Some(p), Some(p - 10), Some(p - 15)]);
-        assert_eq!(has(&c, codes::PRIORITY_OUT_OF_RANGE), bad, "{p}");
+        assert_eq!(has(&c, CheckCode::PriorityOutOfRange.code()), bad, "{p}");
     }
     // The lowest priority at the boundary.
     for (p, bad) in [(1, false), (0, true)] {
         let c = with_priorities(&[Some(20), Some(15), Some(p)]);
-        assert_eq!(has(&c, codes::PRIORITY_OUT_OF_RANGE), bad, "{p}");
+        assert_eq!(has(&c, CheckCode::PriorityOutOfRange.code()), bad, "{p}");
     }
     let c = with_priorities(&[Some(254), Some(240), Some(1)]);
-    assert!(!has(&c, codes::PRIORITY_OUT_OF_RANGE));
+    assert!(!has(&c, CheckCode::PriorityOutOfRange.code()));
     assert!(has(
         &with_priorities(&[Some(150), Some(140), Some(140)]),
-        codes::DUPLICATE_PRIORITY
+        CheckCode::DuplicatePriority.code()
     ));
     let tie = with_priorities(&[Some(150), Some(150), Some(140)]);
-    assert!(has(&tie, codes::NOT_ONE_MASTER));
-    assert!(!has(&tie, codes::DUPLICATE_PRIORITY));
+    assert!(has(&tie, CheckCode::NotOneMaster.code()));
+    assert!(!has(&tie, CheckCode::DuplicatePriority.code()));
     assert_eq!(
         codes_of(&with_priorities(&[None, None, None])),
         Vec::<String>::new()
@@ -393,7 +419,7 @@ fn failover_must_be_possible() {
     assert_eq!(KEEPALIVED_CHECK_WEIGHT, -20);
     let d = find(
         &with_priorities(&[Some(150), Some(100), Some(90)]),
-        codes::FAILOVER_IMPOSSIBLE,
+        CheckCode::FailoverImpossible.code(),
     );
     assert!(
         d.message.contains("master-0 (priority 150)")
@@ -405,15 +431,17 @@ fn failover_must_be_possible() {
     // 150 − 20 = 130: must be strictly below the best other priority.
     assert!(has(
         &with_priorities(&[Some(150), Some(130), Some(120)]),
-        codes::FAILOVER_IMPOSSIBLE
+        CheckCode::FailoverImpossible.code()
     ));
     assert!(!has(
         &with_priorities(&[Some(150), Some(131), Some(120)]),
-        codes::FAILOVER_IMPOSSIBLE
+        CheckCode::FailoverImpossible.code()
     ));
     // The seed-003 layout: 2 masters at 200/100 (also a 2-member etcd).
     let c = with_priorities(&[Some(200), Some(100)]);
-    assert!(has(&c, codes::FAILOVER_IMPOSSIBLE) && has(&c, codes::TWO_ETCD_MEMBERS));
+    assert!(
+        has(&c, CheckCode::FailoverImpossible.code()) && has(&c, CheckCode::TwoEtcdMembers.code())
+    );
     // Not applicable without keepalived.
     let mut c = with_priorities(&[Some(150), Some(100), Some(90)]);
     c.control_plane.load_balancer.kind = LoadBalancerKind::KubeVip;
@@ -425,11 +453,11 @@ fn failover_must_be_possible() {
 fn ports() {
     let mut c = stacked_3();
     c.control_plane.port = 6443;
-    assert!(has(&c, codes::PORT_CONFLICT));
+    assert!(has(&c, CheckCode::PortConflict.code()));
     let mut c = stacked_3_dedicated_lb();
     c.control_plane.port = 6443;
     assert!(
-        !has(&c, codes::PORT_CONFLICT),
+        !has(&c, CheckCode::PortConflict.code()),
         "the dedicated load balancer runs elsewhere"
     );
     c.nodes
@@ -437,12 +465,12 @@ fn ports() {
         .filter(|n| n.name == "lb-0")
         .for_each(|n| n.roles.push(Role::ControlPlane));
     assert!(
-        has(&c, codes::PORT_CONFLICT),
+        has(&c, CheckCode::PortConflict.code()),
         "a load-balancer node that is also a control plane"
     );
     let mut c = masters_run_etcd();
     c.control_plane.port = 8443;
-    assert!(has(&c, codes::VIP_PORT_MISMATCH));
+    assert!(has(&c, CheckCode::VipPortMismatch.code()));
 }
 
 #[test]
@@ -451,12 +479,12 @@ fn external_load_balancer_address_and_vip() {
     c.control_plane.load_balancer.kind = LoadBalancerKind::External;
     c.control_plane.port = 6443;
     c.control_plane.vip = None;
-    assert!(has(&c, codes::EXTERNAL_WITHOUT_ADDRESS));
+    assert!(has(&c, CheckCode::ExternalWithoutAddress.code()));
     c.control_plane.load_balancer.address = Some("lb.example.com".into());
     assert_eq!(codes_of(&c), Vec::<String>::new());
     let mut c = stacked_3();
     c.control_plane.vip = None;
-    assert!(has(&c, codes::MISSING_VIP));
+    assert!(has(&c, CheckCode::MissingVip.code()));
 }
 
 #[test]
@@ -470,9 +498,13 @@ fn kubernetes_version_range() {
     ] {
         let mut c = stacked_3();
         c.kubernetes_version = Version::new(v.0, v.1, v.2);
-        assert_eq!(has(&c, codes::KUBERNETES_VERSION_UNSUPPORTED), bad, "{v:?}");
+        assert_eq!(
+            has(&c, CheckCode::KubernetesVersionUnsupported.code()),
+            bad,
+            "{v:?}"
+        );
         if bad {
-            assert!(find(&c, codes::KUBERNETES_VERSION_UNSUPPORTED)
+            assert!(find(&c, CheckCode::KubernetesVersionUnsupported.code())
                 .message
                 .contains("1.22–1.35"));
         }
@@ -485,7 +517,11 @@ fn kubernetes_version_range() {
     ] {
         let mut c = stacked_3();
         c.etcd.version = Version::new(v.0, v.1, v.2);
-        assert_eq!(has(&c, codes::ETCD_VERSION_UNSUPPORTED), bad, "{v:?}");
+        assert_eq!(
+            has(&c, CheckCode::EtcdVersionUnsupported.code()),
+            bad,
+            "{v:?}"
+        );
     }
 }
 
@@ -493,9 +529,9 @@ fn kubernetes_version_range() {
 fn leaf_validity_within_ca_validity() {
     let mut c = stacked_3();
     c.pki.cert_validity_days = 3650;
-    assert!(!has(&c, codes::LEAF_OUTLIVES_CA));
+    assert!(!has(&c, CheckCode::LeafOutlivesCa.code()));
     c.pki.cert_validity_days = 3651;
-    assert!(has(&c, codes::LEAF_OUTLIVES_CA));
+    assert!(has(&c, CheckCode::LeafOutlivesCa.code()));
 }
 
 #[test]
@@ -524,20 +560,20 @@ fn validity_now() {
 fn names_and_addresses() {
     let mut c = stacked_3();
     c.name = "Prod".into();
-    assert!(has(&c, codes::INVALID_NAME));
+    assert!(has(&c, CheckCode::InvalidName.code()));
     c.name = "a".repeat(63);
-    assert!(!has(&c, codes::INVALID_NAME));
+    assert!(!has(&c, CheckCode::InvalidName.code()));
     c.name = "a".repeat(64);
-    assert!(has(&c, codes::INVALID_NAME));
+    assert!(has(&c, CheckCode::InvalidName.code()));
     let mut c = stacked_3();
     c.nodes[4].name = "worker_1".into();
-    assert!(has(&c, codes::INVALID_NAME));
+    assert!(has(&c, CheckCode::InvalidName.code()));
     let mut c = stacked_3();
     c.nodes[4].name = "-w".into();
-    assert!(has(&c, codes::INVALID_NAME));
+    assert!(has(&c, CheckCode::InvalidName.code()));
     let mut c = stacked_3();
     c.nodes[4].address = c.nodes[3].address;
-    let d = find(&c, codes::DUPLICATE_ADDRESS);
+    let d = find(&c, CheckCode::DuplicateAddress.code());
     assert!(
         d.message.contains("worker-0")
             && d.message.contains("worker-1")
@@ -545,10 +581,10 @@ fn names_and_addresses() {
     );
     let mut c = stacked_3();
     c.nodes[4].name = "worker-0".into();
-    assert!(has(&c, codes::DUPLICATE_NAME));
+    assert!(has(&c, CheckCode::DuplicateName.code()));
     let mut c = stacked_3();
     c.network.dns_domain = "Cluster_Local".into();
-    assert!(has(&c, codes::INVALID_DNS_DOMAIN));
+    assert!(has(&c, CheckCode::InvalidDnsDomain.code()));
 }
 
 #[test]
@@ -563,11 +599,11 @@ fn sans() {
     for bad in ["fd00::1", "Bad_Name", "", "10.0.2.300", "a..b"] {
         let mut c = stacked_3();
         c.control_plane.cert_sans = vec![bad.into()];
-        assert!(has(&c, codes::INVALID_SAN), "{bad:?}");
+        assert!(has(&c, CheckCode::InvalidSan.code()), "{bad:?}");
     }
     let mut c = stacked_3();
     c.control_plane.endpoint = Some("k8s.example.internal:6443".into());
-    assert!(has(&c, codes::INVALID_ENDPOINT));
+    assert!(has(&c, CheckCode::InvalidEndpoint.code()));
     c.control_plane.endpoint = Some("k8s.example.internal".into());
     c.control_plane.cert_sans = vec!["extra.example.com".into(), "k8s.example.internal".into()];
     let sans = planned_apiserver_sans(&c);
@@ -617,7 +653,10 @@ fn diagnostics_point_at_origins_and_are_sorted() {
     let d = check(&c);
     assert_eq!(
         code_list(&d),
-        vec![codes::ROUTER_ID_OUT_OF_RANGE, codes::TWO_ETCD_MEMBERS]
+        vec![
+            CheckCode::RouterIdOutOfRange.code(),
+            CheckCode::TwoEtcdMembers.code()
+        ]
     );
     assert_eq!(d[0].span, Some(span(50)));
     assert_eq!(d[1].span, Some(span(90)));
@@ -677,7 +716,10 @@ fn expiry_warns_ahead_and_refuses_expired_at_the_given_now() {
     let end = c.epoch.unix + 365 * day;
     assert!(check_expiry(&c, &w, end - 31 * day, false).is_none());
     let soon = check_expiry(&c, &w, end - 10 * day, false).expect("soon");
-    assert_eq!(soon.code.as_deref(), Some(codes::CERTIFICATES_EXPIRE_SOON));
+    assert_eq!(
+        soon.code.as_deref(),
+        Some(CheckCode::CertificatesExpireSoon.code())
+    );
     assert_eq!(soon.severity, Severity::Warning);
     assert!(
         soon.message.contains("expire in 10 days"),
@@ -685,18 +727,21 @@ fn expiry_warns_ahead_and_refuses_expired_at_the_given_now() {
         soon.message
     );
     let expired = check_expiry(&c, &w, end, false).expect("expired");
-    assert_eq!(expired.code.as_deref(), Some(codes::CERTIFICATES_EXPIRED));
+    assert_eq!(
+        expired.code.as_deref(),
+        Some(CheckCode::CertificatesExpired.code())
+    );
     assert_eq!(expired.severity, Severity::Error);
     let allowed = check_expiry(&c, &w, end, true).expect("allowed");
     assert_eq!(
         allowed.code.as_deref(),
-        Some(codes::CERTIFICATES_NOT_VALID_NOW)
+        Some(CheckCode::CertificatesNotValidNow.code())
     );
     assert_eq!(allowed.severity, Severity::Warning);
     let early = check_expiry(&c, &w, c.epoch.unix - 1, false).expect("not yet valid");
     assert_eq!(
         early.code.as_deref(),
-        Some(codes::CERTIFICATES_NOT_VALID_NOW)
+        Some(CheckCode::CertificatesNotValidNow.code())
     );
     let mut off = stacked_3();
     off.pki.expiry_warning_days = 0;
@@ -704,7 +749,10 @@ fn expiry_warns_ahead_and_refuses_expired_at_the_given_now() {
     let mut wide = stacked_3();
     wide.pki.expiry_warning_days = 400;
     let d = check_expiry(&wide, &model_cert_windows(&wide), c.epoch.unix, false).expect("wide");
-    assert_eq!(d.code.as_deref(), Some(codes::CERTIFICATES_EXPIRE_SOON));
+    assert_eq!(
+        d.code.as_deref(),
+        Some(CheckCode::CertificatesExpireSoon.code())
+    );
 }
 
 #[test]
@@ -714,15 +762,15 @@ fn a_leaf_epoch_must_keep_the_leaves_within_the_cas() {
     c.pki.leaf_epoch = Some(Epoch {
         unix: c.epoch.unix + 300 * day,
     });
-    assert!(!has(&c, codes::LEAF_OUTLIVES_CA));
+    assert!(!has(&c, CheckCode::LeafOutlivesCa.code()));
     c.pki.leaf_epoch = Some(Epoch {
         unix: c.epoch.unix - day,
     });
-    assert!(has(&c, codes::LEAF_OUTLIVES_CA), "before the CAs");
+    assert!(has(&c, CheckCode::LeafOutlivesCa.code()), "before the CAs");
     c.pki.leaf_epoch = Some(Epoch {
         unix: c.epoch.unix + 3400 * day,
     });
-    assert!(has(&c, codes::LEAF_OUTLIVES_CA), "past the CAs");
+    assert!(has(&c, CheckCode::LeafOutlivesCa.code()), "past the CAs");
     // The expiry check follows the moved window.
     c.pki.leaf_epoch = Some(Epoch {
         unix: c.epoch.unix + 300 * day,

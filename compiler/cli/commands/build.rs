@@ -56,7 +56,7 @@ pub fn read_previous_state(
     };
     let Some(entry) = contents.files.get(hac_plan::STATE_FILE) else {
         p.error(
-            Some(hac_plan::codes::STATE_UNREADABLE),
+            Some(hac_plan::codes::PlanCode::StateUnreadable.code()),
             &format!(
                 "{} has no {}: it was built by an older hac",
                 from.display(),
@@ -68,7 +68,7 @@ pub fn read_previous_state(
     };
     hac_plan::State::parse(&entry.contents).map_err(|e| {
         p.error(
-            Some(hac_plan::codes::STATE_UNREADABLE),
+            Some(hac_plan::codes::PlanCode::StateUnreadable.code()),
             &format!(
                 "cannot read {}/{}: {e}",
                 from.display(),

@@ -1,7 +1,7 @@
 //! `network.cni.manifest`: the CLI reads the file (under the import sandbox's rules, through
 //! `hac_core::input`) and hands its text to the model, so rendering stays a pure function.
 
-use hac_check::codes;
+use hac_check::codes::CheckCode;
 use hac_core::input::InputError;
 use hac_core::Diagnostic;
 use hac_eval::DataFileError;
@@ -27,7 +27,7 @@ pub fn load(cluster: &mut Cluster, sandbox: &[PathBuf]) -> Result<(), Box<Diagno
                     Diagnostic::error(format!(
                         "network.cni.manifest `{shown}` is not a Kubernetes manifest: {problem}"
                     ))
-                    .with_code(codes::CNI_MANIFEST_INVALID)
+                    .with_code(CheckCode::CniManifestInvalid)
                     .with_hint("name the rendered manifest (the CNI's release YAML, `helm template …` output), not a chart or values file"),
                 );
             }
@@ -39,7 +39,7 @@ pub fn load(cluster: &mut Cluster, sandbox: &[PathBuf]) -> Result<(), Box<Diagno
             let mut d = Diagnostic::error(format!(
                 "network.cni.manifest `{shown}` is outside the folders a build may read"
             ))
-            .with_code(codes::CNI_MANIFEST_OUTSIDE)
+            .with_code(CheckCode::CniManifestOutside)
             .with_note(format!("readable: {}", dirs.join(", ")))
             .with_hint("move the manifest under the cluster file's folder, or widen the sandbox with --allow-path DIR");
             if let Some(note) = note {
@@ -52,7 +52,7 @@ pub fn load(cluster: &mut Cluster, sandbox: &[PathBuf]) -> Result<(), Box<Diagno
                 "network.cni.manifest `{shown}` is {n} bytes, more than the {} MiB a CNI manifest may have",
                 CNI_MANIFEST_LIMIT >> 20
             ))
-            .with_code(codes::CNI_MANIFEST_INVALID)
+            .with_code(CheckCode::CniManifestInvalid)
             .with_hint("apply a manifest that large yourself, after `kubeadm init`"),
         ),
         Err(DataFileError::Input(InputError::Secrets)) => fail(
@@ -63,7 +63,7 @@ pub fn load(cluster: &mut Cluster, sandbox: &[PathBuf]) -> Result<(), Box<Diagno
                 "cannot read network.cni.manifest `{shown}`: {}",
                 e.reason()
             ))
-            .with_code(codes::CNI_MANIFEST_UNREADABLE)
+            .with_code(CheckCode::CniManifestUnreadable)
             .with_hint("the path is relative to the cluster file's folder: put the manifest there (e.g. calico.yaml) and commit it"),
         ),
     }

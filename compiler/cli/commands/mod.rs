@@ -2,6 +2,7 @@
 
 mod build;
 mod cni;
+mod codes;
 mod eval;
 mod fmt;
 mod graph;
@@ -128,7 +129,7 @@ fn diff(
 
 fn explain(p: &Printer, code: &str) -> Outcome {
     let code = code.trim().to_ascii_uppercase();
-    match hac_check::explain(&code).or_else(|| hac_render::codes::explain(&code)) {
+    match codes::explanation(&code) {
         Some(text) => {
             crate::report::out(&format!("{}\n", text.trim_end()));
             Outcome::Success
@@ -143,7 +144,9 @@ fn explain(p: &Printer, code: &str) -> Outcome {
 /// `hac explain --list`: every code with its title, one a line, sorted.
 fn explain_list() -> Outcome {
     let mut text = String::new();
-    for (code, title) in hac_check::reference::code_titles(hac_render::codes::EXPLANATIONS) {
+    for code in codes::registry() {
+        let title = hac_check::reference::code_title(code, hac_render::codes::EXPLANATIONS)
+            .unwrap_or_default();
         text.push_str(&format!("{code} {title}\n"));
     }
     crate::report::out(&text);

@@ -35,7 +35,7 @@ pub fn check_input(p: &Printer, file: &Path, hint: &str) -> Result<(), Outcome> 
         None => return Ok(()),
     };
     p.error(
-        Some(hac_core::input::CODE_NOT_SOURCE),
+        Some(hac_core::LanguageCode::ImportFailed.code()),
         &format!("cannot read {}: {reason}", file.display()),
         Some(hint),
     );

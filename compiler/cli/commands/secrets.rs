@@ -24,7 +24,7 @@ pub fn load(p: &Printer, path: &Path) -> Result<Secrets, Outcome> {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             p.error(
-                Some("E0601"),
+                Some(hac_pki::PkiCode::NoSecretsFile.code()),
                 &format!("no secrets file at {}", path.display()),
                 Some(&format!("create one with `hac secrets init {}` (and keep it out of git), or pass --secrets FILE", path.with_extension("ha").display())),
             );
@@ -38,7 +38,7 @@ pub fn load(p: &Printer, path: &Path) -> Result<Secrets, Outcome> {
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
         p.error(
-            Some("E0602"),
+            Some(hac_pki::PkiCode::SecretsReadableByOthers.code()),
             &format!(
                 "the secrets file {} is readable by others (mode {mode:04o})",
                 path.display()
@@ -52,7 +52,7 @@ pub fn load(p: &Printer, path: &Path) -> Result<Secrets, Outcome> {
     }
     if !meta.is_file() {
         p.error(
-            Some("E0601"),
+            Some(hac_pki::PkiCode::NoSecretsFile.code()),
             &format!("the secrets file {} is not a regular file", path.display()),
             Some("pass the secrets file itself with --secrets FILE"),
         );
@@ -62,7 +62,7 @@ pub fn load(p: &Printer, path: &Path) -> Result<Secrets, Outcome> {
         Ok(b) => b,
         Err(e) => {
             p.error(
-                Some("E0601"),
+                Some(hac_pki::PkiCode::NoSecretsFile.code()),
                 &format!("cannot read {}: {}", path.display(), e.reason()),
                 None,
             );
@@ -71,7 +71,7 @@ pub fn load(p: &Printer, path: &Path) -> Result<Secrets, Outcome> {
     };
     let Ok(text) = String::from_utf8(bytes) else {
         p.error(
-            Some("E0603"),
+            Some(hac_pki::PkiCode::Syntax.code()),
             &format!("the secrets file {} is not UTF-8 text", path.display()),
             Some("it may be encrypted or corrupt; decrypt it (sops, age) or restore it from where you keep it"),
         );

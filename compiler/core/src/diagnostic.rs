@@ -298,13 +298,13 @@ mod tests {
         let mut sm = SourceMap::new();
         let f = sm.add("cluster.ha", "{\n  netwrok = 1;\n}\n");
         let d = Diagnostic::error("unknown attribute `netwrok`")
-            .with_code("E0301")
+            .with_code(crate::LanguageCode::Syntax)
             .with_span(Span::new(f, 4, 11))
             .with_span_label("not a cluster attribute")
             .with_hint("did you mean `network`?");
         let text = d.render(&sm, false);
         assert!(
-            text.contains("error[E0301]: unknown attribute `netwrok`"),
+            text.contains("error[E0001]: unknown attribute `netwrok`"),
             "{text}"
         );
         assert!(text.contains("cluster.ha:2:3"), "{text}");
@@ -313,6 +313,6 @@ mod tests {
         let json: serde_json::Value = serde_json::from_str(&d.to_json(&sm)).unwrap();
         assert_eq!(json["location"]["line"], 2);
         assert_eq!(json["location"]["column"], 3);
-        assert_eq!(json["code"], "E0301");
+        assert_eq!(json["code"], "E0001");
     }
 }

@@ -13,13 +13,6 @@ use std::path::Path;
 /// when written with `lib.nodes`, a few megabytes when every node is spelled out).
 pub const MAX_SOURCE_BYTES: u64 = 8 << 20;
 
-/// Code of "this is a secrets file, not a `.ha` file": a source file that is a secrets file.
-pub const CODE_SECRETS_AS_SOURCE: &str = "E0610";
-/// Code of "too large" (a source file, a string, a list).
-pub const CODE_TOO_LARGE: &str = "E0022";
-/// Code of "this input cannot be read as a source file": not a regular file, too large, not UTF-8.
-pub const CODE_NOT_SOURCE: &str = "E0011";
-
 /// Why a source file was not read.
 #[derive(Debug)]
 pub enum InputError {
@@ -64,12 +57,12 @@ impl InputError {
     pub fn diagnostic(&self, what: &str) -> Diagnostic {
         let d = Diagnostic::error(format!("{what}: {}", self.reason()));
         match self {
-            InputError::TooLarge(_) => d.with_code(CODE_TOO_LARGE),
+            InputError::TooLarge(_) => d.with_code(crate::LanguageCode::TooLarge),
             InputError::Secrets => d
-                .with_code(CODE_SECRETS_AS_SOURCE)
+                .with_code(crate::InputCode::SecretsAsSource)
                 .with_hint("give the .ha cluster file; hac finds the secrets file beside it (or use --secrets FILE with `hac build`)")
                 .with_note("hac never reads a secrets file as source, so no message can show its contents"),
-            _ => d.with_code(CODE_NOT_SOURCE),
+            _ => d.with_code(crate::LanguageCode::ImportFailed),
         }
     }
 }

@@ -6,9 +6,11 @@ pub mod data;
 pub mod diagnostic;
 pub mod gzip;
 pub mod input;
+pub mod kind;
 pub mod source;
 pub mod suggest;
 
 pub use data::{Data, DataNode};
 pub use diagnostic::{Diagnostic, Label, Severity, TraceFrame};
+pub use kind::{InputCode, LanguageCode};
 pub use source::{FileId, SourceFile, SourceMap, Span};

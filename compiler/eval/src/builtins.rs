@@ -41,7 +41,7 @@ pub static PRIMOPS: &[PrimOp] = &[
         let msg = string_arg(ev, a, 0, s, NAME)?;
         fail(
             Diagnostic::error(format!("evaluation aborted: {msg}"))
-                .with_code("E0013")
+                .with_code(hac_core::LanguageCode::Abort)
                 .with_span(s)
                 .with_span_label("aborted here"),
         )
@@ -722,7 +722,7 @@ pub static PRIMOPS: &[PrimOp] = &[
         ev.coerce_to_string(&v, s, false, &mut msg)?;
         fail(
             Diagnostic::error(msg)
-                .with_code("E0012")
+                .with_code(hac_core::LanguageCode::Throw)
                 .with_span(s)
                 .with_span_label("thrown here"),
         )
@@ -1185,7 +1185,7 @@ fn from_json(j: crate::json::Json, s: Span) -> Value {
 fn too_deep(s: Span) -> Box<EvalError> {
     EvalError::new(
         Diagnostic::error("evaluation too deep (depth limit reached)")
-            .with_code("E0015")
+            .with_code(hac_core::LanguageCode::TooDeep)
             .with_span(s),
     )
 }

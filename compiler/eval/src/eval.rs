@@ -45,7 +45,8 @@ impl EvalError {
     }
     /// `tryEval` catches only `throw` and failed assertions.
     pub fn catchable(&self) -> bool {
-        matches!(self.diag.code.as_deref(), Some("E0012" | "E0014"))
+        hac_core::LanguageCode::Throw.matches(&self.diag)
+            || hac_core::LanguageCode::AssertionFailed.matches(&self.diag)
     }
 }
 
@@ -154,7 +155,7 @@ pub fn check_list_len(len: usize, span: Span) -> R<()> {
 #[cold]
 fn too_large(span: Span, what: &str, limit: &str) -> Diagnostic {
     Diagnostic::error(format!("{what} is too large (at most {limit})"))
-        .with_code("E0022")
+        .with_code(hac_core::LanguageCode::TooLarge)
         .with_span(span)
         .with_span_label("this value would be too large")
         .with_hint("this is usually a runaway doubling or repetition; check the expression")
@@ -181,7 +182,7 @@ impl Evaluator {
                     "evaluation step limit reached ({} steps)",
                     self.max_steps
                 ))
-                .with_code("E0020")
+                .with_code(hac_core::LanguageCode::StepLimit)
                 .with_span_opt(span)
                 .with_span_label("evaluation was here when the limit was reached")
                 .with_hint("this is usually runaway or exponential recursion; raise the limit with --max-eval-steps if the work is real"),
@@ -194,7 +195,7 @@ impl Evaluator {
                     "evaluation memory limit reached (about {} MiB of values)",
                     used >> 20
                 ))
-                .with_code("E0021")
+                .with_code(hac_core::LanguageCode::MemoryLimit)
                 .with_span_opt(span)
                 .with_span_label("evaluation was here when the limit was reached")
                 .with_hint("this is usually a runaway string or list; raise the limit with --max-memory MIB if the values are real"),
@@ -207,7 +208,7 @@ impl Evaluator {
 fn depth_error(span: Option<Span>) -> Box<EvalError> {
     EvalError::new(
         Diagnostic::error("evaluation too deep (depth limit reached)")
-            .with_code("E0015")
+            .with_code(hac_core::LanguageCode::TooDeep)
             .with_span_opt(span)
             .with_span_label("the depth limit was reached here")
             .with_hint("this is usually unbounded recursion; check the function's base case"),
@@ -276,7 +277,7 @@ impl Evaluator {
             ThunkState::Blackhole => {
                 return fail(
                     Diagnostic::error("infinite recursion encountered")
-                        .with_code("E0006")
+                        .with_code(hac_core::LanguageCode::InfiniteRecursion)
                         .with_span_opt(t.span())
                         .with_span_label("this value depends on itself"),
                 );
@@ -386,7 +387,7 @@ impl Evaluator {
                 }
                 fail(
                     Diagnostic::error(format!("undefined variable `{name}`"))
-                        .with_code("E0003")
+                        .with_code(hac_core::LanguageCode::UndefinedVariable)
                         .with_span(ir.span)
                         .with_span_label("not defined here nor by an enclosing `with`"),
                 )
@@ -420,7 +421,7 @@ impl Evaluator {
                     Value::Bool(true) => self.eval(body, env),
                     Value::Bool(false) => fail(
                         Diagnostic::error("assertion failed")
-                            .with_code("E0014")
+                            .with_code(hac_core::LanguageCode::AssertionFailed)
                             .with_span(cond.span)
                             .with_span_label("this condition is false"),
                     ),
@@ -767,7 +768,7 @@ impl Evaluator {
                                                 "function called without required argument `{}`",
                                                 f.name
                                             ))
-                                            .with_code("E0017")
+                                            .with_code(hac_core::LanguageCode::WrongArguments)
                                             .with_span(span)
                                             .with_span_label(format!(
                                                 "argument `{}` is missing",
@@ -786,7 +787,7 @@ impl Evaluator {
                                         "function called with unexpected argument `{}`",
                                         a.name
                                     ))
-                                    .with_code("E0017")
+                                    .with_code(hac_core::LanguageCode::WrongArguments)
                                     .with_span(
                                         a.key_span
                                             .filter(|k| !self.lib_files.contains(&k.file))
@@ -1196,7 +1197,7 @@ pub fn missing_attr(set: &AttrSet, name: &str, span: Span) -> Diagnostic {
         );
     }
     let mut d = Diagnostic::error(format!("attribute `{name}` missing"))
-        .with_code("E0005")
+        .with_code(hac_core::LanguageCode::MissingAttribute)
         .with_span(span)
         .with_span_label(format!("the set has no attribute `{name}`"));
     if let Some(s) = did_you_mean(name, set.names()) {

@@ -64,7 +64,7 @@ impl Evaluator {
         let Some((_, text)) = STDLIB.iter().find(|(n, _)| *n == short) else {
             let names: Vec<String> = STDLIB.iter().map(|(n, _)| format!("<hac/{n}>")).collect();
             let mut d = Diagnostic::error(format!("no library file `<{name}>`"))
-                .with_code("E0011")
+                .with_code(hac_core::LanguageCode::ImportFailed)
                 .with_span(span)
                 .with_span_label("unknown library name")
                 .with_note(format!("available: {}", names.join(", ")));
@@ -166,7 +166,8 @@ impl Evaluator {
             Err(mut ds) => {
                 if ds.is_empty() {
                     return fail(
-                        Diagnostic::error(format!("cannot parse `{name}`")).with_code("E0001"),
+                        Diagnostic::error(format!("cannot parse `{name}`"))
+                            .with_code(hac_core::LanguageCode::Syntax),
                     );
                 }
                 let mut first = ds.remove(0);
@@ -292,7 +293,7 @@ pub fn display_name(p: &Path) -> String {
 fn outside(span: Span, shown: &str, sandbox: &[PathBuf]) -> Diagnostic {
     let dirs: Vec<String> = sandbox.iter().map(|d| d.display().to_string()).collect();
     Diagnostic::error(format!("import of `{shown}` is outside the sandbox"))
-        .with_code("E0009")
+        .with_code(hac_core::LanguageCode::ImportOutsideSandbox)
         .with_span(span)
         .with_span_label("this file is outside the directories imports may read")
         .with_note(format!("imports may read: {}", dirs.join(", ")))
@@ -310,7 +311,7 @@ fn cycle(span: Span, target: &Path, chain: &[PathBuf]) -> Diagnostic {
         "import cycle: `{}` imports itself",
         display_name(target)
     ))
-    .with_code("E0010")
+    .with_code(hac_core::LanguageCode::ImportCycle)
     .with_span(span)
     .with_span_label("this import closes the cycle")
     .with_note(format!("cycle: {}", names.join(" → ")))

@@ -228,7 +228,7 @@ impl Compiler {
             );
         }
         let mut d = Diagnostic::error(format!("undefined variable `{name}`"))
-            .with_code("E0003")
+            .with_code(hac_core::LanguageCode::UndefinedVariable)
             .with_span(span)
             .with_span_label("not defined here");
         if let Some(s) = did_you_mean(name, candidates) {
@@ -254,7 +254,7 @@ impl Compiler {
         if self.depth >= MAX_COMPILE_DEPTH {
             return Err(Box::new(
                 Diagnostic::error("expression nested too deeply")
-                    .with_code("E0015")
+                    .with_code(hac_core::LanguageCode::TooDeep)
                     .with_span(e.span)
                     .with_span_label("nesting limit reached here"),
             ));
@@ -492,7 +492,7 @@ impl Compiler {
         if is_let && !tree.dynamics.is_empty() {
             return Err(Box::new(
                 Diagnostic::error("dynamic attributes are not allowed in `let`")
-                    .with_code("E0001")
+                    .with_code(hac_core::LanguageCode::Syntax)
                     .with_span(tree.dynamics[0].0.span),
             ));
         }
@@ -656,7 +656,7 @@ impl<'a> Pending<'a> {
                     let Some(name) = static_key(k) else {
                         return Err(Box::new(
                             Diagnostic::error("dynamic attributes are not allowed in `inherit`")
-                                .with_code("E0001")
+                                .with_code(hac_core::LanguageCode::Syntax)
                                 .with_span(k.span),
                         ));
                     };

@@ -316,7 +316,7 @@ fn run_in(
         value = ev
             .call(value, Thunk::done(arg, None), root_span)
             .map_err(|mut e| {
-                if e.diag.code.as_deref() == Some("E0017") {
+                if hac_core::LanguageCode::WrongArguments.matches(&e.diag) {
                     e.diag = e
                         .diag
                         .with_note("the root file's function is called with `{ lib }` only");
@@ -333,7 +333,7 @@ fn run_in(
                     "cannot select `{shown}` (-A): expected a set, found {}",
                     value.describe()
                 ))
-                .with_code("E0004")
+                .with_code(hac_core::LanguageCode::TypeError)
                 .with_span_opt(span),
             );
         };

@@ -17,7 +17,7 @@ fn too_deep_value(span: Option<Span>) -> Diagnostic {
     Diagnostic::error(format!(
         "value nested too deeply (more than {MAX_DATA_NESTING} levels of lists and sets)"
     ))
-    .with_code("E0015")
+    .with_code(hac_core::LanguageCode::TooDeep)
     .with_span_opt(span)
     .with_span_label("the nesting limit was reached here")
     .with_hint("this is usually unbounded recursion that builds a value; check its base case")

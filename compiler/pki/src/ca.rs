@@ -69,10 +69,10 @@ impl ImportedCa {
 
     /// Parses and checks the CA and builds its issuing material.
     pub(crate) fn material(&self) -> Result<CaMaterial, PkiError> {
-        let bad = |m: &str| PkiError::new(CODE_CA, format!("the adopted cluster CA {m}"));
+        let bad = |m: &str| PkiError::new(PkiCode::Ca, format!("the adopted cluster CA {m}"));
         let key = KeyPair::from_pem(&self.key_pem).map_err(|m| {
             PkiError::new(
-                CODE_CA,
+                PkiCode::Ca,
                 format!("the adopted cluster CA's key is unusable: {m}"),
             )
         })?;
@@ -100,7 +100,7 @@ impl ImportedCa {
         let spki = cert.public_key();
         if !key.matches_public_key(&spki.subject_public_key.data) {
             return Err(PkiError::new(
-                CODE_CA,
+                PkiCode::Ca,
                 "the adopted cluster CA's key does not match its certificate",
             )
             .with_hint("pass the ca.key that belongs to this ca.crt"));
@@ -135,7 +135,12 @@ impl ImportedCa {
 
 /// The first `CERTIFICATE` PEM block of `text`, normalized (LF line ends, trailing newline).
 fn first_certificate_pem(text: &str) -> Result<String, PkiError> {
-    let bad = |m: &str| PkiError::new(CODE_CA, format!("the adopted cluster CA certificate {m}"));
+    let bad = |m: &str| {
+        PkiError::new(
+            PkiCode::Ca,
+            format!("the adopted cluster CA certificate {m}"),
+        )
+    };
     match pem_label(text) {
         Some(l) if l == "CERTIFICATE" => {}
         Some(_) => {

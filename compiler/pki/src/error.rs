@@ -5,33 +5,50 @@
 
 use hac_core::Diagnostic;
 
-/// The secrets file is not in the expected syntax (a line that is not `key: value`, a
-/// duplicate key, a file still encrypted by sops or age).
-pub const CODE_SYNTAX: &str = "E0603";
-/// The secrets file has no `version`, or one this `hac` does not read.
-pub const CODE_VERSION: &str = "E0604";
-/// A required value is missing or malformed (root secret, VRRP password, bootstrap token).
-pub const CODE_VALUE: &str = "E0605";
-/// A key this version of the format does not have.
-pub const CODE_UNKNOWN_KEY: &str = "E0606";
-/// The adopted CA is unusable: not PEM, not a CA, or its key does not match its certificate.
-pub const CODE_CA: &str = "E0607";
-/// The operating system's secure random source failed (`hac secrets init`).
-pub const CODE_RANDOM: &str = "E0608";
-/// A certificate could not be issued (a validity beyond what X.509 can express, a name that
-/// is not ASCII, an internal signing failure).
-pub const CODE_ISSUE: &str = "E0609";
+hac_core::diagnostic_kinds! {
+    /// The codes of the secrets file and the PKI (E06xx). The CLI raises E0601, E0602 and,
+    /// through [`crate::Secrets::check_for_cluster`], E0611 and W0601; E0610 is the source
+    /// reader's (`hac_core::InputCode`).
+    pub enum PkiCode {
+        /// No secrets file.
+        NoSecretsFile = "E0601",
+        /// The secrets file is readable by group or others.
+        SecretsReadableByOthers = "E0602",
+        /// The secrets file is not in the expected syntax (a line that is not `key: value`, a
+        /// duplicate key, a file still encrypted by sops or age).
+        Syntax = "E0603",
+        /// The secrets file has no `version`, or one this `hac` does not read.
+        Version = "E0604",
+        /// A required value is missing or malformed (root secret, VRRP password, bootstrap
+        /// token).
+        Value = "E0605",
+        /// A key this version of the format does not have.
+        UnknownKey = "E0606",
+        /// The adopted CA is unusable: not PEM, not a CA, or its key does not match its
+        /// certificate.
+        Ca = "E0607",
+        /// The operating system's secure random source failed (`hac secrets init`).
+        Random = "E0608",
+        /// A certificate could not be issued (a validity beyond what X.509 can express, a
+        /// name that is not ASCII, an internal signing failure).
+        Issue = "E0609",
+        /// The secrets file was made for another cluster.
+        OtherCluster = "E0611",
+        /// The secrets file is a public test-only file.
+        TestOnly = "W0601",
+    }
+}
 
 /// An error of this crate before it becomes a [`Diagnostic`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct PkiError {
-    pub code: &'static str,
+    pub code: PkiCode,
     pub message: String,
     pub hint: Option<String>,
 }
 
 impl PkiError {
-    pub(crate) fn new(code: &'static str, message: impl Into<String>) -> PkiError {
+    pub(crate) fn new(code: PkiCode, message: impl Into<String>) -> PkiError {
         PkiError {
             code,
             message: message.into(),
@@ -39,7 +56,7 @@ impl PkiError {
         }
     }
     pub(crate) fn internal(message: impl Into<String>) -> PkiError {
-        PkiError::new(CODE_ISSUE, message)
+        PkiError::new(PkiCode::Issue, message)
     }
     pub(crate) fn with_hint(mut self, hint: impl Into<String>) -> PkiError {
         self.hint = Some(hint.into());

@@ -15,7 +15,6 @@ mod keys;
 mod kubeconfig;
 mod secrets;
 
+pub use error::PkiCode;
 pub use issue::{issue, MODE_CERT, MODE_SECRET};
-pub use secrets::{
-    Secrets, CODE_OTHER_CLUSTER, CODE_TEST_ONLY, SECRETS_VERSION, VRRP_PASSWORD_LEN,
-};
+pub use secrets::{Secrets, SECRETS_VERSION, VRRP_PASSWORD_LEN};

@@ -46,11 +46,6 @@ pub struct Secrets {
     test_only: bool,
 }
 
-/// Code of "the secrets file was made for another cluster".
-pub const CODE_OTHER_CLUSTER: &str = "E0611";
-/// Code of "the secrets file is a public test-only file".
-pub const CODE_TEST_ONLY: &str = "W0601";
-
 impl fmt::Debug for Secrets {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Secrets")
@@ -157,7 +152,7 @@ impl Secrets {
                 Diagnostic::error(format!(
                     "the secrets file was made for the cluster `{recorded}`, not `{name}`"
                 ))
-                .with_code(CODE_OTHER_CLUSTER)
+                .with_code(PkiCode::OtherCluster)
                 .with_hint("pass this cluster's own secrets file with --secrets FILE; sharing a root secret between clusters shares their identity"),
             );
         }
@@ -166,7 +161,7 @@ impl Secrets {
                 Diagnostic::warning(
                     "the secrets file is a public TEST ONLY file: anyone can derive every key of this build",
                 )
-                .with_code(CODE_TEST_ONLY)
+                .with_code(PkiCode::TestOnly)
                 .with_hint("create this cluster's own file with `hac secrets init` and keep it secret"),
             );
         }
@@ -211,14 +206,14 @@ impl Secrets {
         check_keys_and_version(&fields)?;
         let required = |key: &str| {
             fields.get(key).ok_or_else(|| {
-                PkiError::new(CODE_VALUE, format!("the secrets file has no `{key}`"))
+                PkiError::new(PkiCode::Value, format!("the secrets file has no `{key}`"))
                     .with_hint("the file may be truncated; restore it from where you keep it (sops, age, a vault)")
             })
         };
         let root = required(KEY_ROOT)?;
         let root_secret = parse_root_secret(&root.value).ok_or_else(|| {
             PkiError::new(
-                CODE_VALUE,
+                PkiCode::Value,
                 format!(
                     "`{KEY_ROOT}` (line {}) is not 64 hexadecimal digits (256 bits)",
                     root.line
@@ -228,7 +223,7 @@ impl Secrets {
         })?;
         if root_secret.iter().all(|b| *b == 0) {
             return Err(PkiError::new(
-                CODE_VALUE,
+                PkiCode::Value,
                 format!("`{KEY_ROOT}` (line {}) is all zeros: not a secret", root.line),
             )
             .with_hint("create a real secrets file with `hac secrets init` (a new root secret is a new cluster identity)"));
@@ -236,7 +231,7 @@ impl Secrets {
         let vrrp = required(KEY_VRRP)?;
         let Some(vrrp_password) = VrrpPassword::parse(&vrrp.value) else {
             return Err(PkiError::new(
-                CODE_VALUE,
+                PkiCode::Value,
                 format!(
                     "`{KEY_VRRP}` (line {}) must be 1 to {VRRP_PASSWORD_LEN} printable characters without blanks, quotes, `\\`, `!` or `#` (keepalived uses at most {VRRP_PASSWORD_LEN})",
                     vrrp.line
@@ -246,7 +241,7 @@ impl Secrets {
         let token = required(KEY_TOKEN)?;
         let Some(bootstrap_token) = BootstrapToken::parse(&token.value) else {
             return Err(PkiError::new(
-                CODE_VALUE,
+                PkiCode::Value,
                 format!(
                     "`{KEY_TOKEN}` (line {}) is not a kubeadm bootstrap token `[a-z0-9]{{6}}.[a-z0-9]{{16}}`",
                     token.line
@@ -258,14 +253,14 @@ impl Secrets {
             (Some(c), Some(k)) => Some(ImportedCa::new(&c.value, &k.value)?),
             (Some(_), None) => {
                 return Err(PkiError::new(
-                    CODE_CA,
+                    PkiCode::Ca,
                     format!("`{KEY_CA_CERT}` is present but `{KEY_CA_KEY}` is missing"),
                 )
                 .with_hint("the file may be truncated; re-run `hac secrets import-ca`"))
             }
             (None, Some(_)) => {
                 return Err(PkiError::new(
-                    CODE_CA,
+                    PkiCode::Ca,
                     format!("`{KEY_CA_KEY}` is present but `{KEY_CA_CERT}` is missing"),
                 )
                 .with_hint("re-run `hac secrets import-ca`"))
@@ -296,7 +291,7 @@ fn check_keys_and_version(fields: &BTreeMap<String, Field>) -> Result<(), PkiErr
     for key in fields.keys() {
         if !KNOWN_KEYS.contains(&key.as_str()) {
             let mut e = PkiError::new(
-                CODE_UNKNOWN_KEY,
+                PkiCode::UnknownKey,
                 format!("the secrets file has an unknown key `{key}`"),
             );
             e = match hac_core::suggest::did_you_mean(key, KNOWN_KEYS.iter().copied()) {
@@ -310,12 +305,12 @@ fn check_keys_and_version(fields: &BTreeMap<String, Field>) -> Result<(), PkiErr
         }
     }
     let version = fields.get(KEY_VERSION).ok_or_else(|| {
-        PkiError::new(CODE_VERSION, "the secrets file has no `version` line")
+        PkiError::new(PkiCode::Version, "the secrets file has no `version` line")
             .with_hint("the file is truncated or not a hac secrets file; `version: 1` comes first")
     })?;
     if version.value.as_str() != SECRETS_VERSION.to_string() {
         return Err(PkiError::new(
-            CODE_VERSION,
+            PkiCode::Version,
             format!(
                 "the secrets file has an unsupported version (line {})",
                 version.line
@@ -333,14 +328,14 @@ fn reject_encrypted(text: &str) -> Result<(), PkiError> {
         || start.starts_with("-----BEGIN AGE ENCRYPTED FILE-----")
     {
         return Err(
-            PkiError::new(CODE_SYNTAX, "the secrets file is encrypted with age").with_hint(
+            PkiError::new(PkiCode::Syntax, "the secrets file is encrypted with age").with_hint(
                 "decrypt it first, e.g. `age -d -i KEY cluster.secrets.age > cluster.secrets`",
             ),
         );
     }
     let sops = text.lines().any(|l| l.starts_with("sops:")) || text.contains("ENC[AES256_GCM,");
     if sops {
-        return Err(PkiError::new(CODE_SYNTAX, "the secrets file is still encrypted by sops")
+        return Err(PkiError::new(PkiCode::Syntax, "the secrets file is still encrypted by sops")
             .with_hint("decrypt it first: `sops -d cluster.secrets.enc > cluster.secrets` (or `sops exec-file`)"));
     }
     Ok(())
@@ -357,7 +352,7 @@ fn parse_fields(text: &str) -> Result<BTreeMap<String, Field>, PkiError> {
     let mut fields: BTreeMap<String, Field> = BTreeMap::new();
     let syntax = |line: usize, what: &str| {
         PkiError::new(
-            CODE_SYNTAX,
+            PkiCode::Syntax,
             format!("line {line} of the secrets file {what}"),
         )
         .with_hint("the file is corrupt or truncated; docs/secrets.md describes the format")
@@ -513,7 +508,7 @@ fn os_random(buf: &mut [u8]) -> Result<(), Diagnostic> {
         Diagnostic::error(format!(
             "the operating system's secure random source failed: {e}"
         ))
-        .with_code(CODE_RANDOM)
+        .with_code(PkiCode::Random)
     })
 }
 

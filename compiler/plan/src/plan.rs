@@ -1061,7 +1061,7 @@ pub fn check_failed(prev: &State, failed: &BTreeSet<String>) -> Result<(), Vec<D
             let mut d = Diagnostic::error(format!(
                 "--failed {f}: the live cluster has no node named so"
             ))
-            .with_code(codes::FAILED_NODE_UNKNOWN);
+            .with_code(codes::PlanCode::FailedNodeUnknown);
             d = match hac_core::suggest::did_you_mean(f, names.iter().copied()) {
                 Some(close) => d.with_hint(format!("did you mean `--failed {close}`?")),
                 None => d.with_hint(format!(
@@ -1088,7 +1088,7 @@ pub fn check_failed(prev: &State, failed: &BTreeSet<String>) -> Result<(), Vec<D
                 down.join(", "),
                 n / 2 + 1
             ))
-            .with_code(codes::ETCD_QUORUM_LOST)
+            .with_code(codes::PlanCode::EtcdQuorumLost)
             .with_hint("no plan changes a cluster that cannot commit: restore etcd from a snapshot (`etcdutl snapshot restore` on every member of a new cluster, docs/plan.md), or bring a failed member back with its data"),
         );
     }
@@ -1108,7 +1108,7 @@ fn refuse_unsafe(
     failed: &BTreeSet<String>,
 ) -> Result<(), Vec<Diagnostic>> {
     let mut errors = Vec::new();
-    let mut refuse = |code: &str, msg: String, hint: &str| {
+    let mut refuse = |code: codes::PlanCode, msg: String, hint: &str| {
         errors.push(
             Diagnostic::error(msg)
                 .with_code(code)
@@ -1117,7 +1117,7 @@ fn refuse_unsafe(
     };
     if prev.cluster != next.cluster {
         refuse(
-            codes::OTHER_CLUSTER,
+            codes::PlanCode::OtherCluster,
             format!(
                 "the previous bundle is of cluster \"{}\", this build is \"{}\"",
                 prev.cluster, next.cluster
@@ -1128,7 +1128,7 @@ fn refuse_unsafe(
     }
     if prev.etcd.mode != next.etcd.mode {
         refuse(
-            codes::ETCD_TOPOLOGY_CHANGE,
+            codes::PlanCode::EtcdTopologyChange,
             format!(
                 "etcd changes from {} to {}: no plan moves the data between topologies",
                 prev.etcd.mode, next.etcd.mode
@@ -1140,7 +1140,7 @@ fn refuse_unsafe(
     let tol = |n: usize| n.saturating_sub(1) / 2;
     if n1 < 3 && n0 >= 3 || (n1 < n0 && tol(n1) == 0 && tol(n0) > 0) {
         refuse(
-            codes::ETCD_FAULT_TOLERANCE_LOST,
+            codes::PlanCode::EtcdFaultToleranceLost,
             format!(
                 "etcd would shrink from {n0} to {n1} members and tolerate no failure (it tolerates {} now)",
                 tol(n0)
@@ -1152,7 +1152,7 @@ fn refuse_unsafe(
         if let Some(p) = prev.etcd.members.iter().find(|p| p.name == m.name) {
             if p.peer_url != m.peer_url {
                 refuse(
-                    codes::ETCD_MEMBER_MOVED,
+                    codes::PlanCode::EtcdMemberMoved,
                     format!(
                         "etcd member {} moves from {} to {}: a member's peer URL cannot change in place",
                         m.name, p.peer_url, m.peer_url
@@ -1167,7 +1167,7 @@ fn refuse_unsafe(
         minor(&next.kubernetes_version),
     ) {
         (Some(a), Some(b)) if b < a => refuse(
-            codes::KUBERNETES_DOWNGRADE,
+            codes::PlanCode::KubernetesDowngrade,
             format!(
                 "Kubernetes would go back from {} to {}: kubeadm does not downgrade",
                 prev.kubernetes_version, next.kubernetes_version
@@ -1175,7 +1175,7 @@ fn refuse_unsafe(
             "keep the running version (or a newer one); restoring an older version means restoring an etcd snapshot taken before the upgrade",
         ),
         (Some(a), Some(b)) if b.0 != a.0 || b.1 > a.1 + 1 => refuse(
-            codes::KUBERNETES_MINOR_SKIPPED,
+            codes::PlanCode::KubernetesMinorSkipped,
             format!(
                 "Kubernetes would jump from {} to {}: kubeadm upgrades one minor release at a time",
                 prev.kubernetes_version, next.kubernetes_version
@@ -1197,7 +1197,7 @@ fn refuse_unsafe(
         .any(|c| prev_cps.contains(c))
     {
         refuse(
-            codes::NO_CONTROL_PLANE_KEPT,
+            codes::PlanCode::NoControlPlaneKept,
             "no running control plane of the cluster is kept: new ones can only join a running one".to_string(),
             "keep at least one running control plane in this build; remove the old ones in a later build, once the new ones have joined",
         );
@@ -1206,7 +1206,7 @@ fn refuse_unsafe(
     let (old, new) = (host_port(&cp.0.endpoint), host_port(&cp.1.endpoint));
     if cp.0.load_balancer != cp.1.load_balancer || cp.0.vip != cp.1.vip || old.1 != new.1 {
         refuse(
-            codes::ENDPOINT_CHANGE,
+            codes::PlanCode::EndpointChange,
             format!(
                 "the load balancer, its VIP or the endpoint's port changes ({} {} → {} {}): the address every kubeconfig, kubelet and the cluster-info ConfigMap reach would move at once",
                 cp.0.load_balancer, cp.0.endpoint, cp.1.load_balancer, cp.1.endpoint
@@ -1216,7 +1216,7 @@ fn refuse_unsafe(
     } else if old.0 != new.0 {
         if !served(prev, new.0) {
             refuse(
-                codes::ENDPOINT_CHANGE,
+                codes::PlanCode::EndpointChange,
                 format!(
                     "the new endpoint {} is not a name the running apiservers' certificates carry: clients moved to it would be refused",
                     new.0
@@ -1226,7 +1226,7 @@ fn refuse_unsafe(
         }
         if !served(next, old.0) {
             refuse(
-                codes::ENDPOINT_CHANGE,
+                codes::PlanCode::EndpointChange,
                 format!(
                     "the old endpoint {} would stop being a name of the apiserver certificates while kubeconfigs still use it",
                     old.0
@@ -1244,7 +1244,7 @@ fn refuse_unsafe(
     };
     if cas(prev) != cas(next) {
         refuse(
-            codes::CA_ROTATION,
+            codes::PlanCode::CaRotation,
             "a CA changes (a new epoch, CA validity, algorithm or secrets file): every certificate and kubeconfig of the cluster would be re-issued at once".to_string(),
             "renew leaves with `pki.rotation` under the same CAs; a CA rotation is the multi-step trust-bundle procedure of docs/plan.md",
         );

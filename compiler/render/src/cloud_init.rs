@@ -125,7 +125,7 @@ pub fn fitted_user_data(
             .map(|body| (data, format!("#cloud-config\n{body}")))
             .map_err(|e| {
                 Diagnostic::error(format!("cloud-init user-data of `{node}`: {e}"))
-                    .with_code(crate::codes::RENDER_BUG)
+                    .with_code(crate::codes::RenderCode::RenderBug)
             })
     };
     let mut fitted = form(&[])?;
@@ -183,7 +183,7 @@ pub fn keys_warning<'a>(
         Diagnostic::warning(format!(
             "the cloud-init user-data of {shown} carries private keys, kubeconfigs or tokens, readable through the cloud's metadata service"
         ))
-        .with_code(crate::codes::KEYS_IN_USER_DATA)
+        .with_code(crate::codes::RenderCode::KeysInUserData)
         .with_hint(format!(
             "set `outputs.cloudInitKeys = \"separate\";` and copy each cloud-init/<node>-keys.tar.gz to {KEYS_ARCHIVE} on its host (e.g. cloud-init/{first}-keys.tar.gz)"
         ))
@@ -217,7 +217,7 @@ pub fn render(
             .map(|body| format!("#cloud-config\n{body}"))
             .map_err(|e| {
                 Diagnostic::error(format!("cloud-init user-data of `{node}`: {e}"))
-                    .with_code(crate::codes::RENDER_BUG)
+                    .with_code(crate::codes::RenderCode::RenderBug)
             })?;
         let gzipped = gzip(readable.as_bytes());
         if gzipped.len() <= USER_DATA_LIMIT {
@@ -235,7 +235,7 @@ pub fn render(
             "the cloud-init user-data of `{node}` is {} bytes, over the 16 KiB many clouds accept (EC2's limit)",
             text.len()
         ))
-        .with_code(crate::codes::USER_DATA_TOO_LARGE);
+        .with_code(crate::codes::RenderCode::UserDataTooLarge);
         if gzipped <= USER_DATA_LIMIT {
             warning
                 .with_hint(format!("gzip brings it to about {gzipped} bytes, which fits: pass `gzip -9n < cloud-init/{node}.yaml` as the user-data (base64-encoded where the API wants it: `| base64 -w0`); cloud-init unpacks gzip"))
@@ -260,6 +260,6 @@ pub fn keys_archive(node: &str, private: &[Artifact], epoch: i64) -> Result<Vec<
     private.sort_by(|a, b| a.path.cmp(&b.path));
     hac_bundle::host_archive(node, &private, epoch).map_err(|e| {
         Diagnostic::error(format!("key archive of `{node}`: {e}"))
-            .with_code(crate::codes::RENDER_BUG)
+            .with_code(crate::codes::RenderCode::RenderBug)
     })
 }

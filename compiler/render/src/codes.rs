@@ -1,19 +1,25 @@
 //! The diagnostic codes the render stage raises (E07xx / W07xx) and their long explanations,
 //! for `hac explain` (the CLI can list [`EXPLANATIONS`] beside hac-check's).
 
-/// A node's cloud-init user-data is over 16 KiB.
-pub const USER_DATA_TOO_LARGE: &str = "W0701";
-/// A value cannot be written into the file that needs it (it would break that file's syntax).
-pub const VALUE_NOT_RENDERABLE: &str = "E0702";
-/// A template or serializer failed: a bug in hac, not in the input.
-pub const RENDER_BUG: &str = "E0703";
-/// A node's user-data carries private keys (`outputs.cloudInitKeys = "inline"`).
-pub const KEYS_IN_USER_DATA: &str = "W0706";
+hac_core::diagnostic_kinds! {
+    /// The render stage's codes (E07xx / W07xx).
+    pub enum RenderCode {
+        /// A node's cloud-init user-data is over 16 KiB.
+        UserDataTooLarge = "W0701",
+        /// A value cannot be written into the file that needs it (it would break that file's
+        /// syntax).
+        ValueNotRenderable = "E0702",
+        /// A template or serializer failed: a bug in hac, not in the input.
+        RenderBug = "E0703",
+        /// A node's user-data carries private keys (`outputs.cloudInitKeys = "inline"`).
+        KeysInUserData = "W0706",
+    }
+}
 
 /// (code, explanation) of every render-stage code.
 pub const EXPLANATIONS: &[(&str, &str)] = &[
     (
-        USER_DATA_TOO_LARGE,
+        RenderCode::UserDataTooLarge.code(),
         "W0701 cloud-init user-data over 16 KiB\n\n\
          EC2 (and several other clouds) refuse user-data larger than 16 KiB. A node's\n\
          user-data carries every file of its archive (readable text as is, private and binary\n\
@@ -26,7 +32,7 @@ pub const EXPLANATIONS: &[(&str, &str)] = &[
          user-data fetch the bundle's files.",
     ),
     (
-        VALUE_NOT_RENDERABLE,
+        RenderCode::ValueNotRenderable.code(),
         "E0702 a value cannot be written into the file that needs it\n\n\
          A node's interface name is spliced into keepalived.conf and kube-vip's manifest. A\n\
          value that would change the meaning of that file (spaces, quotes, comment marks,\n\
@@ -36,7 +42,7 @@ pub const EXPLANATIONS: &[(&str, &str)] = &[
          Fix: use a plain interface name such as `eth0`.",
     ),
     (
-        KEYS_IN_USER_DATA,
+        RenderCode::KeysInUserData.code(),
         "W0706 cloud-init user-data carries private keys\n\n\
          With `outputs.cloudInitKeys = \"inline\"` a node's user-data holds its private\n\
          files: keys, kubeconfigs, the bootstrap token, keepalived's VRRP password (on a\n\
@@ -52,7 +58,7 @@ pub const EXPLANATIONS: &[(&str, &str)] = &[
          default), unpacks it without touching existing folders, deletes it and goes on.",
     ),
     (
-        RENDER_BUG,
+        RenderCode::RenderBug.code(),
         "E0703 hac failed to render one of its own files\n\n\
          An embedded template or serializer failed, or the issued PKI lacks a file the\n\
          renderer needs. This is a bug in hac, not in your cluster description: please\n\

@@ -104,7 +104,7 @@ pub fn validate(cluster: &Cluster, ca_cert_hash: &str) -> Vec<Diagnostic> {
     let mut err = |path: &str, message: String, hint: &str| {
         errors.push(
             Diagnostic::error(message)
-                .with_code(crate::codes::VALUE_NOT_RENDERABLE)
+                .with_code(crate::codes::RenderCode::ValueNotRenderable)
                 .with_span_opt(at(path))
                 .with_hint(hint.to_string()),
         );

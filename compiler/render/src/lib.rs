@@ -172,7 +172,7 @@ fn add_cloud_init(cluster: &Cluster, bundle: &mut Bundle) -> Result<(), Vec<Diag
 
 fn internal(message: String) -> Diagnostic {
     Diagnostic::error(message)
-        .with_code(codes::RENDER_BUG)
+        .with_code(codes::RenderCode::RenderBug)
         .with_note("this is a bug in hac's renderer".to_string())
 }
 

@@ -102,7 +102,7 @@ impl Templates {
 
 fn template_error(name: &str, error: &minijinja::Error) -> Diagnostic {
     Diagnostic::error(format!("template `{name}` failed to render: {error}"))
-        .with_code(crate::codes::RENDER_BUG)
+        .with_code(crate::codes::RenderCode::RenderBug)
         .with_note("this is a bug in hac's embedded templates".to_string())
 }
 

@@ -58,7 +58,7 @@ pub fn parse(file: FileId, text: &str) -> Result<Expr, Vec<Diagnostic>> {
 
 fn internal_error(file: FileId, message: &str) -> Diagnostic {
     Diagnostic::error(format!("internal parser error: {message}"))
-        .with_code("E0001")
+        .with_code(hac_core::LanguageCode::Syntax)
         .with_span(Span::new(file, 0, 0))
         .with_note("this is a bug in hac; please report it with the input that caused it")
 }
@@ -71,7 +71,7 @@ fn parse_here(file: FileId, text: &str) -> Result<Expr, Vec<Diagnostic>> {
         return Err(vec![Diagnostic::error(format!(
             "expression nested too deeply (limit {MAX_DEPTH})"
         ))
-        .with_code("E0001")
+        .with_code(hac_core::LanguageCode::Syntax)
         .with_span(Span::new(file, at, at + 1))
         .with_span_label("too many operators in one expression")
         .with_hint(

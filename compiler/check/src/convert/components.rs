@@ -5,7 +5,7 @@
 //! controls it (E0108), never overridden silently.
 
 use super::{join, present, Attrs, Converter};
-use crate::codes;
+use crate::codes::CheckCode;
 use hac_core::{Data, DataNode};
 use hac_model::schema::{self, Section};
 use hac_model::{
@@ -164,7 +164,7 @@ impl Converter {
         if let Some(p) = problem {
             let span = present(root, "imageRepository").and_then(DataNode::best_span);
             self.error(
-                codes::INVALID_VALUE,
+                CheckCode::InvalidValue,
                 format!("`imageRepository` {repo:?} is not a registry path: {p}"),
                 span,
             )
@@ -223,7 +223,7 @@ impl Converter {
             if !well_formed {
                 ok = false;
                 self.error(
-                    codes::INVALID_VALUE,
+                    CheckCode::InvalidValue,
                     format!("feature gate {name:?} is not a feature name"),
                     v.key_span.or(v.span),
                 )
@@ -279,7 +279,7 @@ impl Converter {
             if let Some(problem) = flag_name_problem(flag) {
                 ok = false;
                 self.error(
-                    codes::INVALID_VALUE,
+                    CheckCode::InvalidValue,
                     format!("`{flag}` in `{path}` is not a flag name"),
                     v.key_span.or(v.span),
                 )
@@ -295,7 +295,7 @@ impl Converter {
             if let Some(by) = by {
                 ok = false;
                 let d = self.error(
-                    codes::RESERVED_FLAG,
+                    CheckCode::ReservedFlag,
                     format!("`{path}` sets `--{flag}`, which hac sets itself: it follows {by}"),
                     v.key_span.or(v.span),
                 );
@@ -320,7 +320,7 @@ impl Converter {
             if let Some(p) = value_problem(&value, c) {
                 ok = false;
                 self.error(
-                    codes::INVALID_VALUE,
+                    CheckCode::InvalidValue,
                     format!("the value of `--{flag}` in `{path}` holds {p}"),
                     v.best_span(),
                 );
@@ -376,7 +376,7 @@ impl Converter {
             if !hac_model::is_dns1123_label(&name) {
                 ok = false;
                 self.error(
-                    codes::INVALID_VALUE,
+                    CheckCode::InvalidValue,
                     format!("volume name {name:?} in `{p}` is not a DNS label"),
                     present(v, "name").and_then(DataNode::best_span),
                 )
@@ -389,7 +389,7 @@ impl Converter {
                 if !hac_model::is_plain_absolute_path(value) {
                     paths_ok = false;
                     self.error(
-                        codes::INVALID_VALUE,
+                        CheckCode::InvalidValue,
                         format!("`{p}.{key}` must be an absolute path, found {value:?}"),
                         present(v, key).and_then(DataNode::best_span),
                     )
@@ -404,7 +404,7 @@ impl Converter {
             if audit && (name == AUDIT_POLICY_VOLUME || name == AUDIT_LOG_VOLUME) {
                 ok = false;
                 self.error(
-                    codes::INVALID_VALUE,
+                    CheckCode::InvalidValue,
                     format!("volume name {name:?} in `{p}` is the one hac gives the audit volumes"),
                     present(v, "name").and_then(DataNode::best_span),
                 )
@@ -415,7 +415,7 @@ impl Converter {
             if out.iter().any(|m: &HostPathMount| m.name == name) {
                 ok = false;
                 self.error(
-                    codes::INVALID_VALUE,
+                    CheckCode::InvalidValue,
                     format!("two volumes in `{path}` are named {name:?}"),
                     present(v, "name").and_then(DataNode::best_span),
                 );
@@ -499,7 +499,7 @@ impl Converter {
             if !well_formed || !name_ok {
                 ok = false;
                 self.error(
-                    codes::INVALID_VALUE,
+                    CheckCode::InvalidValue,
                     format!("`{sub}` = {q:?} is not a resource quantity"),
                     v.best_span(),
                 )
@@ -572,7 +572,7 @@ impl Converter {
                 match list {
                     Some(list) if list.is_empty() => {
                         self.error(
-                            codes::INVALID_VALUE,
+                            CheckCode::InvalidValue,
                             format!("`{sub}` is empty: nothing would be encrypted"),
                             r.best_span(),
                         )
@@ -591,7 +591,7 @@ impl Converter {
                                     "is not a resource name"
                                 };
                                 self.error(
-                                    codes::INVALID_VALUE,
+                                    CheckCode::InvalidValue,
                                     format!("{name:?} in `{sub}` {why}"),
                                     r.best_span(),
                                 )
@@ -650,7 +650,7 @@ impl Converter {
                     let span = present(audit, "policy").and_then(DataNode::best_span);
                     let shown: String = text.chars().take(40).collect();
                     self.error(
-                        codes::INVALID_VALUE,
+                        CheckCode::InvalidValue,
                         format!("`{path}.policy` {shown:?} is neither a level nor an audit policy"),
                         span,
                     )
@@ -670,7 +670,7 @@ impl Converter {
                 } else {
                     let span = present(audit, "logPath").and_then(DataNode::best_span);
                     self.error(
-                        codes::INVALID_VALUE,
+                        CheckCode::InvalidValue,
                         format!("`{path}.logPath` must be a file's absolute path in a folder other than `/`, found {p:?}"),
                         span,
                     )
@@ -716,7 +716,7 @@ impl Converter {
             };
             if let Some(p) = flag_text_problem(&value) {
                 this.error(
-                    codes::INVALID_VALUE,
+                    CheckCode::InvalidValue,
                     format!("`{path}.{key}` is not usable: {p}"),
                     node.and_then(DataNode::best_span),
                 );
@@ -784,7 +784,7 @@ impl Converter {
                 Some(pem) if pem.contains("-----BEGIN CERTIFICATE-----") => Some(Some(pem)),
                 Some(_) => {
                     self.error(
-                        codes::INVALID_VALUE,
+                        CheckCode::InvalidValue,
                         format!("`{path}.ca` is not a PEM certificate"),
                         v.best_span(),
                     )
@@ -812,7 +812,7 @@ impl Converter {
         if let Some(p) = problem {
             let span = present(oidc, "issuerURL").and_then(DataNode::best_span);
             let d = self.error(
-                codes::INVALID_VALUE,
+                CheckCode::InvalidValue,
                 format!("`{path}.issuerURL` {url:?} is not an OIDC issuer: {p}"),
                 span,
             );
@@ -843,7 +843,7 @@ impl Converter {
             if bad {
                 ok = false;
                 self.error(
-                    codes::INVALID_VALUE,
+                    CheckCode::InvalidValue,
                     format!("`{path}.image` {i:?} is not an image repository"),
                     present(vip, "image").and_then(DataNode::best_span),
                 )
@@ -860,7 +860,7 @@ impl Converter {
             if !good {
                 ok = false;
                 self.error(
-                    codes::INVALID_VALUE,
+                    CheckCode::InvalidValue,
                     format!("`{path}.version` {v:?} is not an image tag"),
                     present(vip, "version").and_then(DataNode::best_span),
                 )

@@ -3,7 +3,7 @@
 //! whole (a mirror URL where packages come from a mirror, …).
 
 use super::{join, present, Attrs, Converter};
-use crate::codes;
+use crate::codes::CheckCode;
 use hac_core::{Data, DataNode};
 use hac_model::schema::Section;
 use hac_model::{HostOs, Hosts, PackageSource, Version, UPSTREAM_PACKAGES_MIN};
@@ -65,7 +65,7 @@ impl Converter {
         if let Some(n) = present(h, "os") {
             if matches!(&n.value, Data::String(s) if s == "rhel") {
                 self.error(
-                    codes::INVALID_ENUM,
+                    CheckCode::InvalidEnum,
                     format!("`{at}.os` is \"rhel\": RHEL-family hosts (dnf) are not supported yet"),
                     n.best_span(),
                 )
@@ -100,7 +100,7 @@ impl Converter {
                 if let Some(problem) = mirror_problem(&url) {
                     let span = present(h, "mirror").and_then(DataNode::best_span);
                     self.error(
-                        codes::INVALID_VALUE,
+                        CheckCode::InvalidValue,
                         format!("`{at}.mirror` {url:?} is not a repository URL: {problem}"),
                         span,
                     )
@@ -124,7 +124,7 @@ impl Converter {
                 if let Some(problem) = key_problem(&key) {
                     let span = present(h, "repositoryKey").and_then(DataNode::best_span);
                     self.error(
-                        codes::INVALID_VALUE,
+                        CheckCode::InvalidValue,
                         format!("`{at}.repositoryKey` is not a public key: {problem}"),
                         span,
                     )
@@ -173,7 +173,7 @@ impl Converter {
         match out.packages {
             PackageSource::Mirror if out.mirror.is_none() => {
                 self.error(
-                    codes::INVALID_VALUE,
+                    CheckCode::InvalidValue,
                     format!("`{at}.packages` is \"mirror\" but no `mirror` URL is set"),
                     present(h, "packages").and_then(DataNode::best_span).or(span),
                 )
@@ -185,7 +185,7 @@ impl Converter {
                 if present(h, "mirror").is_some() =>
             {
                 self.error(
-                    codes::INVALID_VALUE,
+                    CheckCode::InvalidValue,
                     format!(
                         "`{at}.mirror` is set but `packages` is \"{}\", so it would be ignored",
                         out.packages.as_str()
@@ -198,7 +198,7 @@ impl Converter {
             }
             PackageSource::Preinstalled if present(h, "repositoryKey").is_some() => {
                 self.error(
-                    codes::INVALID_VALUE,
+                    CheckCode::InvalidValue,
                     format!("`{at}.repositoryKey` is set but `packages` is \"preinstalled\", so nothing would use it"),
                     present(h, "repositoryKey").and_then(DataNode::best_span),
                 )
@@ -209,7 +209,7 @@ impl Converter {
             PackageSource::Upstream if present(h, "packages").is_some() => {
                 if let Some(v) = too_old_version {
                     self.error(
-                        codes::INVALID_VALUE,
+                        CheckCode::InvalidValue,
                         format!(
                             "`{at}.packages` is \"upstream\" but pkgs.k8s.io publishes no packages of Kubernetes {v} (only 1.{} and later)",
                             UPSTREAM_PACKAGES_MIN.1

@@ -72,7 +72,7 @@ impl Drop for DepthGuard<'_> {
 fn syntax_error(message: impl Into<String>, span: Span) -> Box<Diagnostic> {
     Box::new(
         Diagnostic::error(message)
-            .with_code("E0001")
+            .with_code(hac_core::LanguageCode::Syntax)
             .with_span(span),
     )
 }
@@ -80,7 +80,7 @@ fn syntax_error(message: impl Into<String>, span: Span) -> Box<Diagnostic> {
 fn unsupported(message: impl Into<String>, span: Span) -> Box<Diagnostic> {
     Box::new(
         Diagnostic::error(message)
-            .with_code("E0002")
+            .with_code(hac_core::LanguageCode::NotSupported)
             .with_span(span),
     )
 }
@@ -108,7 +108,7 @@ impl Converter {
         if depth > MAX_DEPTH {
             return Err(Box::new(
                 Diagnostic::error(format!("expression nested too deeply (limit {MAX_DEPTH})"))
-                    .with_code("E0001")
+                    .with_code(hac_core::LanguageCode::Syntax)
                     .with_span(span)
                     .with_span_label("nesting limit reached here")
                     .with_hint("split the expression with `let` bindings or into several files"),
@@ -133,7 +133,7 @@ impl Converter {
     fn internal(&self, what: &str) -> Box<Diagnostic> {
         Box::new(
             Diagnostic::error(format!("internal parser error: {what}"))
-                .with_code("E0001")
+                .with_code(hac_core::LanguageCode::Syntax)
                 .with_span(Span::new(self.file, 0, 0)),
         )
     }
@@ -144,7 +144,7 @@ impl Converter {
                 "internal parser error: unexpected {:?}",
                 pair.as_rule()
             ))
-            .with_code("E0001")
+            .with_code(hac_core::LanguageCode::Syntax)
             .with_span(self.span(pair)),
         )
     }
@@ -173,7 +173,7 @@ impl Converter {
             return match heads.first() {
                 Some(legacy) if legacy.as_rule() == Rule::legacy_let => Err(Box::new(
                     Diagnostic::error("legacy `let { … }` is not supported in .ha")
-                        .with_code("E0002")
+                        .with_code(hac_core::LanguageCode::NotSupported)
                         .with_span(self.span(legacy))
                         .with_hint("write `let name = value; in expression` instead"),
                 )),
@@ -254,7 +254,7 @@ impl Converter {
                 if dynamic {
                     return Err(Box::new(
                         Diagnostic::error("dynamic attributes are not allowed in `let`")
-                            .with_code("E0001")
+                            .with_code(hac_core::LanguageCode::Syntax)
                             .with_span(first.span)
                             .with_hint("use a static name, or build an attribute set instead"),
                     ));
@@ -327,7 +327,7 @@ impl Converter {
                         "duplicate formal function argument `{}`",
                         formal.name.name
                     ))
-                    .with_code("E0001")
+                    .with_code(hac_core::LanguageCode::Syntax)
                     .with_span(formal.name.span)
                     .with_label(first.span, "first defined here"),
                 ));
@@ -361,7 +361,7 @@ impl Converter {
                             "the pipe operator `{}` is not supported in .ha",
                             item.as_str()
                         ))
-                        .with_code("E0002")
+                        .with_code(hac_core::LanguageCode::NotSupported)
                         .with_span(self.span(item))
                         .with_hint("apply the function directly: `f x` instead of `x |> f`"),
                     ));
@@ -458,7 +458,7 @@ impl Converter {
                     "syntax error: {what} cannot be chained (found `{}` after another one)",
                     op.as_str()
                 ))
-                .with_code("E0001")
+                .with_code(hac_core::LanguageCode::Syntax)
                 .with_span(self.span(op))
                 .with_hint("add parentheses, or combine the comparisons with `&&`"),
             ));
@@ -560,7 +560,7 @@ impl Converter {
                 None => {
                     return Err(Box::new(
                         Diagnostic::error("syntax error: unexpected `or`")
-                            .with_code("E0001")
+                            .with_code(hac_core::LanguageCode::Syntax)
                             .with_span(Span::new(
                                 self.file,
                                 link_span.end as usize,
@@ -659,7 +659,7 @@ impl Converter {
                                     Diagnostic::error(
                                         "dynamic attributes are not allowed in `inherit`",
                                     )
-                                    .with_code("E0001")
+                                    .with_code(hac_core::LanguageCode::Syntax)
                                     .with_span(key.span)
                                     .with_hint("write `name = expression;` instead"),
                                 ));
@@ -696,7 +696,7 @@ impl Converter {
                             "integer literal `{}` is too large",
                             abbreviate(text)
                         ))
-                        .with_code("E0001")
+                        .with_code(hac_core::LanguageCode::Syntax)
                         .with_span(span)
                         .with_span_label("does not fit in a 64-bit signed integer")
                         .with_note(format!("the largest integer is {}", i64::MAX)),
@@ -716,7 +716,7 @@ impl Converter {
                         text.split(['e', 'E']).next().unwrap_or(text),
                         &text[text.find(['e', 'E']).unwrap_or(0)..]
                     ))
-                    .with_code("E0001")
+                    .with_code(hac_core::LanguageCode::Syntax)
                     .with_span(span)
                     .with_hint("a float with an exponent needs a dot: write e.g. `1.0e3`"),
                 ));
@@ -736,7 +736,7 @@ impl Converter {
                 if text.ends_with('/') {
                     return Err(Box::new(
                         Diagnostic::error(format!("path `{text}` has a trailing slash"))
-                            .with_code("E0001")
+                            .with_code(hac_core::LanguageCode::Syntax)
                             .with_span(span)
                             .with_hint("remove the `/` at the end"),
                     ));
@@ -774,7 +774,7 @@ impl Converter {
                     "URI literals are not supported in .ha (`{}`)",
                     abbreviate(text)
                 ))
-                .with_code("E0002")
+                .with_code(hac_core::LanguageCode::NotSupported)
                 .with_span(span);
                 if text.contains("://") {
                     diagnostic = diagnostic.with_hint(format!("quote it: `\"{text}\"`"));

@@ -146,12 +146,12 @@ pub(super) fn from_pest(file: FileId, text: &str, error: &pest::error::Error<Rul
                 return Diagnostic::error(format!(
                     "expression nested too deeply (limit {MAX_DEPTH})"
                 ))
-                .with_code("E0001")
+                .with_code(hac_core::LanguageCode::Syntax)
                 .with_span(Span::new(file, offset, offset))
                 .with_hint("split the expression with `let` bindings or into several files");
             }
             return Diagnostic::error(format!("syntax error: {message}"))
-                .with_code("E0001")
+                .with_code(hac_core::LanguageCode::Syntax)
                 .with_span(Span::new(file, offset, offset));
         }
     };
@@ -169,7 +169,7 @@ pub(super) fn from_pest(file: FileId, text: &str, error: &pest::error::Error<Rul
             Opener::String | Opener::IndentedString | Opener::Comment
         ) {
             return Diagnostic::error(format!("unterminated {}", opener.describe()))
-                .with_code("E0001")
+                .with_code(hac_core::LanguageCode::Syntax)
                 .with_span(Span::new(file, opened_at, opened_at + 1))
                 .with_span_label("opened here")
                 .with_label(Span::new(file, text.len(), text.len()), "file ends here")
@@ -182,7 +182,7 @@ pub(super) fn from_pest(file: FileId, text: &str, error: &pest::error::Error<Rul
         join_alternatives(&expected)
     );
     let mut diagnostic = Diagnostic::error(message)
-        .with_code("E0001")
+        .with_code(hac_core::LanguageCode::Syntax)
         .with_span(span)
         .with_span_label(format!("expected {}", join_alternatives(&expected)));
 
