@@ -1044,6 +1044,23 @@ impl Live {
                 self.roles[host].iter().any(|r| r == "control-plane"),
                 "{host}: only control planes join in this test"
             );
+            // A host that joins again: the kubelet replaces the mirror pods its dead
+            // predecessor left.
+            for pod in [format!("etcd-{host}"), format!("kube-apiserver-{host}")] {
+                let m0 = self.masters()[0].clone();
+                self.kubectl(
+                    &m0,
+                    &self.admin_conf(),
+                    &[
+                        "-n",
+                        "kube-system",
+                        "delete",
+                        "pod",
+                        &pod,
+                        "--ignore-not-found",
+                    ],
+                );
+            }
             self.join_control_plane(host, false);
             self.create_node(host);
             self.annotate_cri_socket(host);
@@ -1105,6 +1122,11 @@ impl Live {
                 self.lab.stop(&format!("{host}-{c}"));
             }
             self.start_control_plane(host);
+        } else if bare == "rm -rf /var/lib/etcd" {
+            let data = self.root(host).join("var/lib/etcd");
+            if data.exists() {
+                std::fs::remove_dir_all(data).unwrap();
+            }
         } else if bare == "systemctl restart kubelet" {
             // No kubelet runs here (see the file's header).
         } else if bare == "kubeadm reset -f" {
@@ -1468,8 +1490,8 @@ fn external_etcd_control_plane_runs_and_fails_over_the_vip() {
 /// balancers' backends rolled, the VIP's MASTER last) and shrink back to three (the two leave
 /// the load balancers, then one at a time each is drained, `kubeadm reset` removes its etcd
 /// member, its Node is deleted), then give the endpoint a new name (published, every
-/// kubelet moved, the apiserver certificates rolled out), while kubectl through the endpoint
-/// runs every 500 ms.
+/// kubelet moved, the apiserver certificates rolled out), then replace a control plane that
+/// died with its disk (`--failed`), while kubectl through the endpoint runs every 500 ms.
 #[test]
 fn stacked_control_plane_grows_to_5_back_to_3_and_renames_its_endpoint_by_the_plan_while_kubectl_works(
 ) {
@@ -1693,5 +1715,102 @@ fn stacked_control_plane_grows_to_5_back_to_3_and_renames_its_endpoint_by_the_pl
             text(&o.stderr)
         );
     }
+    assert!(c.api_works_from("lb-1"));
+
+    // master-2 dies with its disk: its processes stop, its files are gone. With --failed,
+    // the plan removes its etcd member through master-0's and deletes its Node, then the
+    // re-provisioned host joins again empty.
+    let ids = |c: &Live| -> BTreeMap<String, String> {
+        c.etcd_members()
+            .iter()
+            .filter_map(|m| {
+                let f: Vec<&str> = m.split(", ").collect();
+                Some((f.get(2)?.to_string(), f.first()?.to_string()))
+            })
+            .collect()
+    };
+    let old_id = ids(&c)["master-2"].clone();
+    c.start_load("master-0", "load-failed");
+    c.stop_host("master-2");
+    let root2 = c.root("master-2").to_path_buf();
+    let hosts_file = std::fs::read_to_string(root2.join("etc/hosts")).unwrap();
+    std::fs::remove_dir_all(&root2).unwrap();
+    std::fs::create_dir_all(root2.join("etc")).unwrap();
+    std::fs::write(root2.join("etc/hosts"), hosts_file).unwrap();
+    // The operator plans once the failure is noticed: by then the load balancers' health
+    // checks have taken master-2 out.
+    wait_until(
+        &c.lab,
+        Duration::from_secs(60),
+        "haproxy marks master-2 down",
+        || {
+            ["lb-0", "lb-1"].iter().all(|lb| {
+                c.lab
+                    .log(&format!("{lb}-haproxy"))
+                    .lines()
+                    .rev()
+                    .find(|l| l.contains("kube_apiservers/master-2 is"))
+                    .is_some_and(|l| l.contains("is DOWN"))
+            })
+        },
+    );
+    let o = run(hac()
+        .arg("plan")
+        .arg(&renamed)
+        .arg("--secrets")
+        .arg(c.secrets())
+        .arg("--from")
+        .arg(&out_renamed)
+        .args(["--failed", "master-2"]));
+    assert!(o.status.success(), "hac plan --failed: {}", text(&o.stderr));
+    let replace = text(&o.stdout);
+    eprintln!("{replace}");
+    assert!(
+        replace
+            .contains("now: etcd 3 members (1 down), quorum 2, tolerates 0 failures; 2 apiservers"),
+        "{replace}"
+    );
+    let out_failed = c.file.with_file_name("out-failed");
+    let o = run(hac()
+        .arg("build")
+        .arg(&renamed)
+        .arg("--secrets")
+        .arg(c.secrets())
+        .arg("--from")
+        .arg(&out_renamed)
+        .args(["--failed", "master-2"])
+        .arg("-o")
+        .arg(&out_failed)
+        .arg("-q"));
+    assert!(
+        o.status.success(),
+        "hac build --failed: {}",
+        text(&o.stderr)
+    );
+    let hosts: Vec<String> = plan_steps(&replace).into_iter().map(|(h, _)| h).collect();
+    assert_eq!(
+        hosts,
+        ["master-0", "master-0", "master-2"],
+        "forget the dead node, the token, then the join:\n{replace}"
+    );
+    c.run_plan(&out_failed, &replace);
+    let (attempts, failed, longest) = c.finish_load("load-failed");
+    eprintln!(
+        "master-2 failed and replaced: {failed} of {attempts} kubectl calls through the endpoint failed, longest run {longest:?}"
+    );
+    assert!(
+        longest <= FAILOVER_BOUND,
+        "kubectl through the endpoint failed for {longest:?}"
+    );
+    let after = ids(&c);
+    assert_eq!(after.len(), 3, "{after:?}");
+    assert_ne!(after["master-2"], old_id, "master-2 is a new member");
+    assert!(
+        c.etcd_members()
+            .iter()
+            .all(|m| m.contains(", started, ") && m.ends_with("false")),
+        "three started voting members"
+    );
+    assert!(c.readyz("master-2"), "master-2 serves again");
     assert!(c.api_works_from("lb-1"));
 }
