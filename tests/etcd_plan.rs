@@ -245,18 +245,7 @@ impl Runner<'_> {
         self.tmp.join(format!("root-{host}"))
     }
     fn unpack(&self, bundle: &Path, host: &str) {
-        let root = self.root(host);
-        std::fs::create_dir_all(&root).unwrap();
-        sh(&[
-            "tar",
-            "-xzpf",
-            &bundle
-                .join(format!("hosts/{host}.tar.gz"))
-                .display()
-                .to_string(),
-            "-C",
-            &root.display().to_string(),
-        ]);
+        unpack_host(bundle, host, &self.root(host));
     }
     fn start(&mut self, host: &str) {
         self.spawn(host, None);
@@ -887,16 +876,21 @@ fn build_failed(file: &Path, out: &Path, from: &Path, failed: &str) {
 /// The etcd unit of `host` in the bundle `bundle` (unpacked under `tmp`).
 fn unit_of(bundle: &Path, host: &str, tmp: &Path) -> String {
     let dir = tmp.join(format!("unit-{host}"));
-    std::fs::create_dir_all(&dir).unwrap();
+    unpack_host(bundle, host, &dir);
+    std::fs::read_to_string(dir.join("etc/systemd/system/etcd.service")).unwrap()
+}
+
+/// `hosts/<host>.tar.gz` of `bundle` unpacked into `root` (modes kept).
+fn unpack_host(bundle: &Path, host: &str, root: &Path) {
+    std::fs::create_dir_all(root).unwrap();
     sh(&[
         "tar",
-        "-xzf",
+        "-xzpf",
         &bundle
             .join(format!("hosts/{host}.tar.gz"))
             .display()
             .to_string(),
         "-C",
-        &dir.display().to_string(),
+        &root.display().to_string(),
     ]);
-    std::fs::read_to_string(dir.join("etc/systemd/system/etcd.service")).unwrap()
 }

@@ -951,10 +951,14 @@ impl Live {
 
     /// `hac build file --from previous` into a new folder (archives).
     fn build_from(&self, file: &Path, previous: &Path) -> PathBuf {
-        let out = self.file.with_file_name(format!(
-            "out-{}",
-            file.file_stem().unwrap().to_string_lossy()
-        ));
+        self.build_with(file, previous, "", &[])
+    }
+
+    /// `hac build file --from previous` with `extra` arguments, into a new folder whose
+    /// name ends with `tag`.
+    fn build_with(&self, file: &Path, previous: &Path, tag: &str, extra: &[&str]) -> PathBuf {
+        let stem = file.file_stem().unwrap().to_string_lossy().into_owned();
+        let out = self.file.with_file_name(format!("out-{stem}{tag}"));
         let o = run(hac()
             .arg("build")
             .arg(file)
@@ -962,6 +966,7 @@ impl Live {
             .arg(self.secrets())
             .arg("--from")
             .arg(previous)
+            .args(extra)
             .arg("-o")
             .arg(&out)
             .arg("-q"));
@@ -971,13 +976,19 @@ impl Live {
 
     /// `hac plan file --from previous`: its text.
     fn plan(&self, file: &Path, previous: &Path) -> String {
+        self.plan_with(file, previous, &[])
+    }
+
+    /// `hac plan file --from previous` with `extra` arguments: its text.
+    fn plan_with(&self, file: &Path, previous: &Path, extra: &[&str]) -> String {
         let o = run(hac()
             .arg("plan")
             .arg(file)
             .arg("--secrets")
             .arg(self.secrets())
             .arg("--from")
-            .arg(previous));
+            .arg(previous)
+            .args(extra));
         assert!(o.status.success(), "hac plan: {}", text(&o.stderr));
         text(&o.stdout)
     }
@@ -1754,39 +1765,14 @@ fn stacked_control_plane_grows_to_5_back_to_3_and_renames_its_endpoint_by_the_pl
             })
         },
     );
-    let o = run(hac()
-        .arg("plan")
-        .arg(&renamed)
-        .arg("--secrets")
-        .arg(c.secrets())
-        .arg("--from")
-        .arg(&out_renamed)
-        .args(["--failed", "master-2"]));
-    assert!(o.status.success(), "hac plan --failed: {}", text(&o.stderr));
-    let replace = text(&o.stdout);
+    let replace = c.plan_with(&renamed, &out_renamed, &["--failed", "master-2"]);
     eprintln!("{replace}");
     assert!(
         replace
             .contains("now: etcd 3 members (1 down), quorum 2, tolerates 0 failures; 2 apiservers"),
         "{replace}"
     );
-    let out_failed = c.file.with_file_name("out-failed");
-    let o = run(hac()
-        .arg("build")
-        .arg(&renamed)
-        .arg("--secrets")
-        .arg(c.secrets())
-        .arg("--from")
-        .arg(&out_renamed)
-        .args(["--failed", "master-2"])
-        .arg("-o")
-        .arg(&out_failed)
-        .arg("-q"));
-    assert!(
-        o.status.success(),
-        "hac build --failed: {}",
-        text(&o.stderr)
-    );
+    let out_failed = c.build_with(&renamed, &out_renamed, "-failed", &["--failed", "master-2"]);
     let hosts: Vec<String> = plan_steps(&replace).into_iter().map(|(h, _)| h).collect();
     assert_eq!(
         hosts,
