@@ -103,8 +103,9 @@ pub enum Command {
     #[command(
         long_about = "Plan the change of a live cluster from the bundle it runs (--from, an output \
 folder of `hac build`) to this build: ordered steps, per host, one membership change at a time \
-(workers, external etcd members as learners, control planes, load-balancer backends, the \
-Kubernetes upgrade, renewed certificates), each with the availability after it (etcd members, \
+(failed nodes forgotten first with --failed, a new endpoint name published, workers, external \
+etcd members as learners, control planes, load-balancer backends, the Kubernetes upgrade, \
+renewed certificates), each with the availability after it (etcd members and those down, \
 quorum, failures tolerated, apiservers behind the load balancer). Changes that cannot be made \
 safely are refused with an E09xx diagnostic (`hac explain E0903`). Writes nothing.\n\nExit \
 status: 0 a plan (or nothing to do) was printed, 1 the change is refused or the input is wrong, \
