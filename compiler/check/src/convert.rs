@@ -83,6 +83,21 @@ fn present<'d>(attrs: &'d Attrs, key: &str) -> Option<&'d DataNode> {
 }
 
 impl Converter {
+    /// `nodes.<name>.interface` is not a Linux interface name.
+    fn invalid_interface(&mut self, attrs: &Attrs, path: &str, interface: &str) {
+        let span = present(attrs, "interface").and_then(DataNode::best_span);
+        self.error(
+            CheckCode::InvalidValue,
+            format!("`{path}.interface` is {interface:?}, not a network interface name"),
+            span,
+        )
+        .hints
+        .push(
+            "Linux interface names are 1 to 15 letters, digits, `_`, `.` or `-` (not `.` or `..`), e.g. \"eth0\""
+                .to_string(),
+        );
+    }
+
     fn error(&mut self, code: CheckCode, message: String, span: Option<Span>) -> &mut Diagnostic {
         self.diags.push(
             Diagnostic::error(message)
@@ -820,24 +835,16 @@ impl Converter {
             None => Some(cluster_hosts.clone()),
             Some(_) => self.hosts(attrs, &path, cluster_hosts, version),
         };
-        let interface = interface?;
-        if let Some(interface) = interface
-            .as_deref()
-            .filter(|i| !hac_model::is_interface_name(i))
-        {
-            let span = present(attrs, "interface").and_then(DataNode::best_span);
-            self.error(
-                CheckCode::InvalidValue,
-                format!("`{path}.interface` is {interface:?}, not a network interface name"),
-                span,
-            )
-            .hints
-            .push(
-                "Linux interface names are 1 to 15 letters, digits, `_`, `.` or `-` (not `.` or `..`), e.g. \"eth0\""
-                    .to_string(),
-            );
-            return None;
-        }
+        let interface = match interface? {
+            None => None,
+            Some(i) => match hac_model::InterfaceName::parse(&i) {
+                Some(name) => Some(name),
+                None => {
+                    self.invalid_interface(attrs, &path, &i);
+                    return None;
+                }
+            },
+        };
         let zone = zone?;
         if let Some(z) = zone.as_deref().filter(|z| !hac_model::is_label_value(z)) {
             // The zone becomes the node label topology.kubernetes.io/zone.

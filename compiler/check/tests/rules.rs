@@ -16,7 +16,7 @@ fn node(name: &str, roles: &[Role], last_octet: u8) -> Node {
         roles: roles.to_vec(),
         address: Ipv4Addr::new(10, 0, 2, last_octet),
         prefix_len: Some(24),
-        interface: Some("eth0".to_string()),
+        interface: hac_model::InterfaceName::parse("eth0"),
         zone: None,
         priority: None,
         labels: Default::default(),

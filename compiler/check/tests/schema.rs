@@ -45,7 +45,10 @@ fn model_value(c: &Cluster, path: &str) -> Option<String> {
             format!("{:?}", hac_check::convert::format_rfc3339(e.unix))
         }),
         "pki.bootstrapTokenTtlHours" => c.pki.bootstrap_token_ttl_hours.to_string(),
-        "nodes.<name>.interface" => opt(&node.interface),
+        "nodes.<name>.interface" => opt(&node
+            .interface
+            .as_ref()
+            .map(std::string::ToString::to_string)),
         "nodes.<name>.zone" => opt(&node.zone),
         "nodes.<name>.labels" if node.labels.is_empty() => "{ }".to_string(),
         "nodes.<name>.taints" if node.taints.is_none() => "null".to_string(),

@@ -269,7 +269,7 @@ pub struct Node {
     pub prefix_len: Option<u8>,
     /// The interface keepalived (or kube-vip) binds; `None`: found at boot, the interface
     /// that holds `address` (bootstrap.sh, see `keepalived.conf.j2`).
-    pub interface: Option<String>,
+    pub interface: Option<crate::InterfaceName>,
     pub zone: Option<String>,
     /// keepalived priority; `None`: the default (see [`crate::keepalived_priority`]).
     pub priority: Option<i64>,

@@ -105,14 +105,39 @@ pub fn is_dns1123_label(s: &str) -> bool {
 }
 
 /// A Linux network interface name the kernel accepts and every config file can hold:
-/// 1..15 of letters, digits, `_`, `.`, `-`, and not `.` or `..`.
-pub fn is_interface_name(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 15
-        && s != "."
-        && s != ".."
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+/// 1..15 of letters, digits, `_`, `.`, `-`, and not `.` or `..`. Only
+/// [`InterfaceName::parse`] makes one (hac-check, when it reads `nodes.<name>.interface`), so
+/// the renderer splices it into keepalived.conf and kube-vip's manifest without looking.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct InterfaceName(String);
+
+impl InterfaceName {
+    /// The name, if `s` follows the rule.
+    pub fn parse(s: &str) -> Option<InterfaceName> {
+        let ok = !s.is_empty()
+            && s.len() <= 15
+            && s != "."
+            && s != ".."
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+        ok.then(|| InterfaceName(s.to_string()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for InterfaceName {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for InterfaceName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 /// A non-empty Kubernetes label value (a zone becomes `topology.kubernetes.io/zone`): 1..63

@@ -15,7 +15,7 @@ fn node(name: &str, roles: &[Role], addr: [u8; 4], zone: Option<&str>) -> Node {
         roles,
         address: Ipv4Addr::from(addr),
         prefix_len: Some(24),
-        interface: Some("eth0".to_string()),
+        interface: crate::InterfaceName::parse("eth0"),
         zone: zone.map(str::to_string),
         priority: None,
         labels: BTreeMap::new(),

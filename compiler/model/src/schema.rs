@@ -810,7 +810,7 @@ pub const ATTRIBUTES: &[Attribute] = &[
         ty: "string",
         default: DefaultValue::Unset("detected at boot: the interface that holds the node's address"),
         allowed: Allowed::Text("a Linux interface name: 1 to 15 of letters, digits, `_ . -`"),
-        codes: &["E0101", "E0107", "E0702"],
+        codes: &["E0101", "E0107"],
         doc: "The interface keepalived binds (and kube-vip announces the VIP on). Unset, `bootstrap.sh` finds at boot, before it starts keepalived, the interface that holds the node's address (`ip -o -4 addr show to ADDRESS`), writes it to `/etc/keepalived/hac-interface.conf` (which `keepalived.conf` includes) and logs it; it stops with exit code 1 when no interface holds the address. kube-vip without an interface picks the interface of the default route itself: name it on hosts with several interfaces.",
         example: "nodes.master-0.interface = \"ens3\";",
     },

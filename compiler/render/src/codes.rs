@@ -6,9 +6,6 @@ hac_core::diagnostic_kinds! {
     pub enum RenderCode {
         /// A node's cloud-init user-data is over 16 KiB.
         UserDataTooLarge = "W0701",
-        /// A value cannot be written into the file that needs it (it would break that file's
-        /// syntax).
-        ValueNotRenderable = "E0702",
         /// A template or serializer failed: a bug in hac, not in the input.
         RenderBug = "E0703",
         /// A node's user-data carries private keys (`outputs.cloudInitKeys = "inline"`).
@@ -30,16 +27,6 @@ pub const EXPLANATIONS: &[(&str, &str)] = &[
          warning means even that gzip is over 16 KiB.\n\n\
          Fix: provision that node with the Ansible play (outputs.ansible), or have its\n\
          user-data fetch the bundle's files.",
-    ),
-    (
-        RenderCode::ValueNotRenderable.code(),
-        "E0702 a value cannot be written into the file that needs it\n\n\
-         A node's interface name is spliced into keepalived.conf and kube-vip's manifest. A\n\
-         value that would change the meaning of that file (spaces, quotes, comment marks,\n\
-         newlines) is refused rather than written. The message names the attribute. (Names,\n\
-         labels, zones and etcd.binary are checked by `hac check` itself, the VRRP password\n\
-         and the bootstrap token when the secrets file is read: E0605.)\n\n\
-         Fix: use a plain interface name such as `eth0`.",
     ),
     (
         RenderCode::KeysInUserData.code(),

@@ -91,47 +91,17 @@ pub fn checked_port(cluster: &Cluster) -> u16 {
     }
 }
 
-use hac_model::is_interface_name;
-
-/// The values the templates splice into config syntax that the checker does not already
-/// guarantee, checked; errors name the attribute. Names, labels, zones, etcd.binary, the VIP,
-/// the endpoint and a control plane are hac-check's rules (E0303, E0107, E0410, E0206, …),
-/// and the secrets are typed ([`hac_model::VrrpPassword`], [`hac_model::BootstrapToken`]),
-/// so the renderer trusts them.
-pub fn validate(cluster: &Cluster, ca_cert_hash: &str) -> Vec<Diagnostic> {
-    let mut errors = Vec::new();
-    let at = |path: &str| cluster.origins.get(path);
-    let mut err = |path: &str, message: String, hint: &str| {
-        errors.push(
-            Diagnostic::error(message)
-                .with_code(crate::codes::RenderCode::ValueNotRenderable)
-                .with_span_opt(at(path))
-                .with_hint(hint.to_string()),
-        );
-    };
-    for node in &cluster.nodes {
-        let needs_interface = cluster.holds_vip(node) || runs_kube_vip(cluster, node);
-        let bad_interface = node
-            .interface
-            .as_deref()
-            .filter(|i| needs_interface && !is_interface_name(i));
-        if let Some(interface) = bad_interface {
-            err(
-                &format!("nodes.{}.interface", node.name),
-                format!(
-                    "node `{}`: `{interface}` is not a network interface name",
-                    node.name
-                ),
-                "an interface name has 1..15 letters, digits, `_`, `.` or `-`",
-            );
-        }
+/// The one fact the renderer checks itself: the PKI stage handed over the CA certificate's
+/// hash kubeadm's join discovery pins. Everything the templates splice into config syntax is
+/// validated by hac-check or typed ([`hac_model::InterfaceName`], [`hac_model::VrrpPassword`],
+/// [`hac_model::BootstrapToken`]), so the renderer trusts it.
+pub fn validate(ca_cert_hash: &str) -> Vec<Diagnostic> {
+    if ca_cert_hash.starts_with("sha256:") {
+        return Vec::new();
     }
-    if !ca_cert_hash.starts_with("sha256:") {
-        err(
-            "pki",
-            "the issued PKI carries no `sha256:` CA certificate hash".to_string(),
-            "this is a bug in the PKI stage",
-        );
-    }
-    errors
+    vec![
+        Diagnostic::error("the issued PKI carries no `sha256:` CA certificate hash")
+            .with_code(crate::codes::RenderCode::RenderBug)
+            .with_hint("this is a bug in the PKI stage"),
+    ]
 }

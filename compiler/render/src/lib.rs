@@ -48,7 +48,7 @@ pub fn render(
     report: &str,
     topology_svg: &str,
 ) -> Result<Bundle, Vec<Diagnostic>> {
-    let errors = validate(cluster, &pki.ca_cert_hash);
+    let errors = validate(&pki.ca_cert_hash);
     if !errors.is_empty() {
         return Err(errors);
     }

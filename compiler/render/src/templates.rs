@@ -221,7 +221,7 @@ pub fn keepalived_context(
         node: node.name.clone(),
         instance: "VI_K8S_API".to_string(),
         state: if is_master { "MASTER" } else { "BACKUP" },
-        interface: node.interface.clone(),
+        interface: node.interface.as_ref().map(|i| i.as_str().to_string()),
         interface_conf: format!("/{}", facts::KEEPALIVED_INTERFACE_CONF),
         router_id: cluster.control_plane.keepalived.router_id,
         priority,

@@ -269,14 +269,21 @@ fn bad_secrets_cannot_reach_the_renderer_and_are_never_shown() {
 }
 
 #[test]
-fn values_that_would_break_a_file_are_errors() {
-    let mut cluster = samples::stacked_3();
-    cluster.nodes[0].interface = Some("eth0\n    auth_type AH".to_string());
-    let errors = hac_render::render(&cluster, &fake_pki(&cluster, "CA"), &secrets(), "r", "svg")
-        .expect_err("must fail");
-    assert!(
-        errors.iter().any(|e| e.message.contains("interface")),
-        "{errors:#?}"
+fn values_that_would_break_a_file_cannot_reach_render_and_missing_files_are_errors() {
+    // An interface name is spliced into keepalived.conf: a value that would change that
+    // file cannot even be made (hac-check reports it, E0107).
+    for bad in [
+        "eth0\n    auth_type AH",
+        "eth 0",
+        "",
+        "..",
+        "a-very-long-interface",
+    ] {
+        assert_eq!(hac_model::InterfaceName::parse(bad), None, "{bad:?}");
+    }
+    assert_eq!(
+        hac_model::InterfaceName::parse("ens3.100").as_deref(),
+        Some("ens3.100")
     );
 
     // etcd.binary, a missing control plane, labels and the VIP are hac-check's rules

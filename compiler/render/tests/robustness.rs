@@ -24,7 +24,7 @@ fn mutate(
         0 => c.nodes.iter_mut().for_each(|n| n.priority = Some(prio)),
         1 => c.control_plane.keepalived.router_id = router,
         2 => c.nodes.iter_mut().for_each(|n| n.prefix_len = Some(prefix)),
-        3 => c.nodes[0].interface = Some(text.to_string()),
+        3 => c.nodes[0].interface = hac_model::InterfaceName::parse(text),
         4 => {
             c.nodes[1].labels.insert(text.to_string(), text.to_string());
             c.nodes[1].zone = Some(text.to_string());
