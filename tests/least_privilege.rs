@@ -1,250 +1,99 @@
 //! bundle.md's least-privilege table, checked on every buildable example: each node's
-//! archive holds exactly the files its roles call for — in particular no worker, load
-//! balancer or etcd node holds a key of the cluster CA, and no node holds `etcd/ca.key` or
-//! `front-proxy-ca.key`. The expected sets are computed here from the `.ha` value itself
-//! (via `hac eval`), independently of the compiler's own placement code.
+//! archive on disk holds exactly the archive table's files (hac_model::archive) with their
+//! modes — and, stated outright, no worker, load balancer or etcd node holds a key of the
+//! cluster CA, no node holds `etcd/ca.key` or `front-proxy-ca.key`.
 // Tests read as one scenario, from the setup to the last assertion; cut into
 // pieces they would only scatter it, so long test functions are allowed here.
 #![allow(clippy::too_many_lines)]
 
 mod e2e_support;
 use e2e_support::*;
+use hac_model::Role;
 use std::collections::BTreeSet;
 use std::os::unix::fs::PermissionsExt;
 
-struct Layout {
-    stacked: bool,
-    lb_kind: String,
-    dedicated: bool,
-    super_admin: bool,
-    first_cp: String,
-    /// `controlPlane.apiServer.encryption` / `audit` / `oidc.ca` are set.
-    encryption: bool,
-    audit: bool,
-    oidc_ca: bool,
-    /// The cluster's `hosts.packages` and `hosts.firewall` (nodes may override them).
-    packages: String,
-    firewall: bool,
+/// The checked model of a cluster file, as `hac build` makes it.
+fn model(file: &std::path::Path) -> hac_model::Cluster {
+    let ev = hac_eval::evaluate(file, &hac_eval::EvalOptions::default());
+    let data = ev
+        .result
+        .unwrap_or_else(|d| panic!("{}: {d:#?}", file.display()));
+    let cluster =
+        hac_check::build_model(&data).unwrap_or_else(|d| panic!("{}: {d:#?}", file.display()));
+    let errors: Vec<_> = hac_check::check(&cluster)
+        .into_iter()
+        .filter(hac_core::Diagnostic::is_error)
+        .collect();
+    assert!(errors.is_empty(), "{}: {errors:#?}", file.display());
+    cluster
 }
 
-fn expected(
-    layout: &Layout,
-    name: &str,
-    roles: &[String],
-    hosts: &serde_json::Value,
-) -> BTreeSet<String> {
-    let has = |r: &str| roles.iter().any(|x| x == r);
-    let mut f = BTreeSet::new();
-    let mut add = |p: &str| {
-        f.insert(p.to_string());
-    };
-    let cp = has("control-plane");
-    let etcd_member = if layout.stacked { cp } else { has("etcd") };
-    let holds_vip = match layout.lb_kind.as_str() {
-        "keepalived" => cp,
-        "haproxy" | "nginx" => {
-            if layout.dedicated {
-                has("load-balancer")
-            } else {
-                cp
-            }
-        }
-        _ => false,
-    };
-    let pki = "etc/kubernetes/pki/";
-    if cp {
-        for p in [
-            "ca.crt",
-            "ca.key",
-            "apiserver.crt",
-            "apiserver.key",
-            "apiserver-kubelet-client.crt",
-            "apiserver-kubelet-client.key",
-            "front-proxy-ca.crt",
-            "front-proxy-client.crt",
-            "front-proxy-client.key",
-            "sa.key",
-            "sa.pub",
-            "apiserver-etcd-client.crt",
-            "apiserver-etcd-client.key",
-            "etcd/ca.crt",
-        ] {
-            add(&format!("{pki}{p}"));
-        }
-        for k in ["admin", "controller-manager", "scheduler"] {
-            add(&format!("etc/kubernetes/{k}.conf"));
-        }
-        if layout.super_admin && name == layout.first_cp {
-            add("etc/kubernetes/super-admin.conf");
-        }
-        if layout.lb_kind == "kube-vip" {
-            // Staged on joining control planes: kubeadm join wants the manifests folder empty.
-            add(if name == layout.first_cp {
-                "etc/kubernetes/manifests/kube-vip.yaml"
-            } else {
-                "etc/hac/kube-vip.yaml"
-            });
-        }
-        if layout.encryption {
-            add(&format!("{pki}encryption-config.yaml"));
-        }
-        if layout.audit {
-            add("etc/kubernetes/audit-policy.yaml");
-        }
-        if layout.oidc_ca {
-            add(&format!("{pki}oidc-ca.crt"));
-        }
-    }
-    if etcd_member {
-        add(&format!("{pki}etcd/ca.crt"));
-        for p in ["server", "peer", "healthcheck-client"] {
-            add(&format!("{pki}etcd/{p}.crt"));
-            add(&format!("{pki}etcd/{p}.key"));
-        }
-        if !layout.stacked {
-            add("etc/systemd/system/etcd.service");
-        }
-    }
-    if cp || has("worker") {
-        add("etc/kubernetes/kubeadm-config.yaml");
-        add("etc/sysctl.d/99-kubernetes.conf");
-        add("etc/modules-load.d/kubernetes.conf");
-        add("etc/containerd/config.toml");
-        add("etc/crictl.yaml");
-        let packages = hosts["packages"].as_str().unwrap_or(&layout.packages);
-        if packages != "preinstalled" {
-            add("etc/apt/sources.list.d/hac-kubernetes.list");
-            add("etc/apt/keyrings/hac-kubernetes.asc");
-        }
-    }
-    if hosts["firewall"].as_bool().unwrap_or(layout.firewall) {
-        add("etc/hac/firewall.nft");
-        add("etc/systemd/system/hac-firewall.service");
-    }
-    if holds_vip {
-        add("etc/keepalived/keepalived.conf");
-        add("etc/keepalived/check_apiserver.sh");
-        match layout.lb_kind.as_str() {
-            "haproxy" => add("etc/haproxy/haproxy.cfg"),
-            "nginx" => add("etc/nginx/nginx.conf"),
-            _ => {}
-        }
-    }
-    if has("load-balancer") && !cp {
-        // A load balancer that also joins as a worker keeps the CA out of kubeadm's path.
-        if has("worker") {
-            add("etc/hac/kubernetes-ca.crt");
-        } else {
-            add(&format!("{pki}ca.crt"));
-        }
-    }
-    add("etc/hac/bootstrap.sh");
-    add("etc/hac/manifest.json");
-    add("etc/hac/prepare.sh");
-    f
-}
-
+/// Every example's archives on disk, as `hac build` wrote them, hold exactly the rows of the
+/// archive table (hac_model::archive, which the PKI stage and the renderer read), with the
+/// table's modes; and the rules of least privilege hold, stated here outright: the cluster
+/// CA key only on control planes, no node with `etcd/ca.key` or `front-proxy-ca.key`, no
+/// private key on a worker, every key and kubeconfig 0600.
 #[test]
 fn every_node_holds_exactly_what_its_roles_need() {
     for example in BUILDABLE {
-        let o = run(hac().arg("eval").arg("--json").arg(example_file(example)));
-        assert!(o.status.success(), "{example}: {}", text(&o.stderr));
-        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-        let minor: u32 = v["kubernetesVersion"]
-            .as_str()
-            .unwrap()
-            .trim_start_matches('v')
-            .split('.')
-            .nth(1)
-            .unwrap()
-            .parse()
-            .unwrap();
-        let nodes = v["nodes"].as_object().unwrap();
-        let mut cps: Vec<&String> = nodes
-            .iter()
-            .filter(|(_, n)| {
-                n["roles"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .any(|r| r == "control-plane")
-            })
-            .map(|(k, _)| k)
-            .collect();
-        cps.sort();
-        let lb = &v["controlPlane"]["loadBalancer"];
-        let layout = Layout {
-            stacked: v["etcd"]["topology"].as_str().unwrap_or("stacked") == "stacked",
-            lb_kind: lb["kind"].as_str().unwrap_or("haproxy").to_string(),
-            dedicated: lb["placement"].as_str().unwrap_or("control-plane") == "dedicated",
-            super_admin: minor >= 29,
-            first_cp: cps[0].clone(),
-            encryption: !v["controlPlane"]["apiServer"]["encryption"].is_null(),
-            audit: !v["controlPlane"]["apiServer"]["audit"].is_null(),
-            oidc_ca: !v["controlPlane"]["apiServer"]["oidc"]["ca"].is_null(),
-            packages: v["hosts"]["packages"]
-                .as_str()
-                .unwrap_or(if minor >= 24 {
-                    "upstream"
-                } else {
-                    "preinstalled"
-                })
-                .to_string(),
-            firewall: v["hosts"]["firewall"].as_bool().unwrap_or(false),
-        };
+        let cluster = model(&example_file(example));
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("b");
         build_example(example, &out, "tree");
-        for (name, node) in nodes {
-            let roles: Vec<String> = node["roles"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|r| r.as_str().unwrap().to_string())
-                .collect();
+        for node in &cluster.nodes {
+            let name = &node.name;
+            let roles = &node.roles;
             let host = out.join("hosts").join(name);
-            let got: BTreeSet<String> = files_under(&host)
+            let mode = |f: &str| {
+                std::fs::metadata(host.join(f))
+                    .unwrap()
+                    .permissions()
+                    .mode()
+                    & 0o777
+            };
+            let got: Vec<(String, u32)> = files_under(&host)
                 .iter()
-                .map(|p| p.display().to_string())
+                .map(|p| {
+                    let p = p.display().to_string();
+                    let m = mode(&p);
+                    (p, m)
+                })
                 .collect();
-            let want = expected(&layout, name, &roles, &node["hosts"]);
-            let extra: Vec<_> = got.difference(&want).collect();
-            let missing: Vec<_> = want.difference(&got).collect();
+            let want: Vec<(String, u32)> = hac_model::archive::archive_files(&cluster, node)
+                .iter()
+                .map(|row| (row.path.to_string(), row.mode))
+                .collect();
+            let got_set: BTreeSet<&(String, u32)> = got.iter().collect();
+            let want_set: BTreeSet<&(String, u32)> = want.iter().collect();
+            let extra: Vec<_> = got_set.difference(&want_set).collect();
+            let missing: Vec<_> = want_set.difference(&got_set).collect();
             assert!(
                 extra.is_empty() && missing.is_empty(),
                 "{example}/{name} ({roles:?}):\n  must not hold: {extra:?}\n  lacks: {missing:?}"
             );
-            for f in &got {
-                let is_key = f.ends_with(".key")
-                    || f.ends_with(".conf")
-                        && f.starts_with("etc/kubernetes/")
-                        && !f.contains("sysctl")
-                        && !f.contains("modules");
+            for (f, m) in &got {
                 assert!(
                     !f.ends_with("etcd/ca.key") && !f.ends_with("front-proxy-ca.key"),
                     "{example}/{name} holds {f}"
                 );
-                if f.ends_with(".key") || f.ends_with("sa.pub") || is_key {
-                    let mode = std::fs::metadata(host.join(f))
-                        .unwrap()
-                        .permissions()
-                        .mode()
-                        & 0o777;
-                    assert_eq!(
-                        mode, 0o600,
-                        "{example}/{name}/{f} must be 0600, is {mode:o}"
-                    );
+                let kubeconfig = f.ends_with(".conf")
+                    && f.starts_with("etc/kubernetes/")
+                    && !f.contains("sysctl")
+                    && !f.contains("modules");
+                if f.ends_with(".key") || f.ends_with("sa.pub") || kubeconfig {
+                    assert_eq!(*m, 0o600, "{example}/{name}/{f} must be 0600, is {m:o}");
                 }
             }
-            if !roles.iter().any(|r| r == "control-plane") {
+            let holds = |p: &str| got.iter().any(|(f, _)| f == p);
+            if !node.has(Role::ControlPlane) {
                 assert!(
-                    !got.contains("etc/kubernetes/pki/ca.key"),
+                    !holds("etc/kubernetes/pki/ca.key"),
                     "{example}/{name} holds the cluster CA key"
                 );
             }
-            if roles == ["worker"] {
+            if roles.as_slice() == [Role::Worker] {
                 assert!(
-                    got.iter().all(|f| !f.ends_with(".key")),
+                    got.iter().all(|(f, _)| !f.ends_with(".key")),
                     "{example}/{name}: a worker holds a private key"
                 );
             }

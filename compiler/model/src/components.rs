@@ -3,6 +3,7 @@
 //! kube-proxy mode and a typed subset of the kubelet's configuration. Empty by default: then
 //! hac renders exactly what kubeadm would choose.
 
+use crate::archive::{AUDIT_POLICY_PATH, ENCRYPTION_CONFIG_PATH, OIDC_CA_PATH};
 use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -73,12 +74,6 @@ pub struct ApiServerSettings {
     pub oidc: Option<Oidc>,
 }
 
-/// Where hac places the files the security settings need on every control plane (relative to
-/// `/`). The encryption configuration and the OIDC CA live under `etc/kubernetes/pki`, which
-/// kubeadm already mounts read-only into kube-apiserver, so they need no extra volume.
-pub const ENCRYPTION_CONFIG_PATH: &str = "etc/kubernetes/pki/encryption-config.yaml";
-pub const OIDC_CA_PATH: &str = "etc/kubernetes/pki/oidc-ca.crt";
-pub const AUDIT_POLICY_PATH: &str = "etc/kubernetes/audit-policy.yaml";
 /// The apiserver volumes hac adds for the audit policy and the audit log folder.
 pub const AUDIT_POLICY_VOLUME: &str = "audit-policy";
 pub const AUDIT_LOG_VOLUME: &str = "audit-log";

@@ -333,19 +333,6 @@ impl Cluster {
             },
         }
     }
-    /// Where a load-balancer node keeps the cluster CA its health check verifies the
-    /// apiservers' `/healthz` with. A control plane has kubeadm's `etc/kubernetes/pki/ca.crt`
-    /// anyway, and so does a dedicated load balancer (bundle.md). A load balancer that also
-    /// joins as a worker must not: `kubeadm join` refuses a node whose
-    /// `/etc/kubernetes/pki/ca.crt` exists (preflight `FileAvailable--etc-kubernetes-pki-ca.crt`)
-    /// and writes that file itself from discovery, so there the CA lives beside hac's files.
-    pub fn load_balancer_ca_path(&self, node: &Node) -> &'static str {
-        if node.has(Role::Worker) && !node.has(Role::ControlPlane) {
-            "etc/hac/kubernetes-ca.crt"
-        } else {
-            "etc/kubernetes/pki/ca.crt"
-        }
-    }
     /// Whether `node` runs haproxy or nginx.
     pub fn runs_tcp_proxy(&self, node: &Node) -> bool {
         self.control_plane.load_balancer.kind.is_tcp_proxy() && self.holds_vip(node)

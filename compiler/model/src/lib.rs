@@ -3,6 +3,9 @@
 //! holders and priorities, the control-plane endpoint, the kubeadm API version), and the
 //! plain types that flow between the later stages (issued PKI, rendered bundle).
 //!
+//! `archive` says which files each node's archive holds (the least-privilege table): pki
+//! issues and render writes exactly its rows.
+//!
 //! `schema` lists every attribute of a cluster file (type, default, allowed values, codes,
 //! example): the converter reads its attribute names and defaults from it, `hac reference`
 //! prints it.
@@ -10,6 +13,7 @@
 //! The model is built by `hac_check::convert` and then checked by `hac_check::rules`; code
 //! that receives a `Cluster` after checking may rely on the rules having passed.
 
+pub mod archive;
 mod artifact;
 mod cluster;
 mod components;
@@ -18,6 +22,7 @@ mod hosts;
 pub mod samples;
 pub mod schema;
 
+pub use archive::{AUDIT_POLICY_PATH, ENCRYPTION_CONFIG_PATH, OIDC_CA_PATH};
 pub use artifact::{
     Artifact, BootstrapToken, Bundle, IssuedPki, RenderSecrets, VrrpPassword, VRRP_PASSWORD_MAX,
 };

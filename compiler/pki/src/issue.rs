@@ -10,7 +10,11 @@ use crate::keys::{hkdf_expand, KeyPair};
 use crate::kubeconfig::Kubeconfig;
 use crate::secrets::Secrets;
 use hac_core::Diagnostic;
-use hac_model::{has_super_admin, Artifact, Cluster, IssuedPki, Node, Role};
+use hac_model::archive::{
+    archive_files, CaName, FileKind, Kubeconfig as KubeconfigFile, Leaf, PkiFile, MODE_PUBLIC,
+    MODE_SECRET as SECRET,
+};
+use hac_model::{has_super_admin, Artifact, Cluster, IssuedPki, Node};
 use hmac::{Hmac, Mac};
 use rcgen::string::Ia5String;
 use rcgen::{
@@ -25,12 +29,9 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 /// Mode of certificates.
-pub const MODE_CERT: u32 = 0o644;
+pub const MODE_CERT: u32 = MODE_PUBLIC;
 /// Mode of private keys, `sa.pub` and kubeconfigs.
-pub const MODE_SECRET: u32 = 0o600;
-
-const PKI: &str = "etc/kubernetes/pki";
-const KUBE: &str = "etc/kubernetes";
+pub const MODE_SECRET: u32 = SECRET;
 
 /// Issues every certificate, key and kubeconfig, placed per node (every node of the cluster
 /// has an entry; a worker's is empty).
@@ -57,21 +58,21 @@ struct LeafSpec {
     ips: Vec<IpAddr>,
 }
 
-/// Which CA signs a job: indexes into `[cluster CA, front-proxy CA, etcd CA]`.
-const CA_CLUSTER: usize = 0;
-const CA_FRONT_PROXY: usize = 1;
-const CA_ETCD: usize = 2;
-
-/// One leaf to issue for one node: a certificate and key pair (`path`.crt/.key), or a
-/// kubeconfig (`path` itself) embedding them.
+/// One leaf to issue for one node: a certificate and key pair, or a kubeconfig embedding
+/// them.
 #[must_use]
 struct Job {
     node_index: usize,
-    path: String,
     spec: LeafSpec,
-    ca_index: usize,
-    /// `(user, server)` when the leaf goes into a kubeconfig.
-    kubeconfig: Option<(&'static str, String)>,
+    ca: CaName,
+    output: Output,
+}
+
+/// What a job writes.
+enum Output {
+    Leaf(Leaf),
+    /// The kubeconfig, its user and the server it names.
+    Kubeconfig(KubeconfigFile, &'static str, String),
 }
 
 /// A leaf as PEM text.
@@ -100,96 +101,34 @@ fn issue_inner(cluster: &Cluster, secrets: &Secrets) -> Result<IssuedPki, PkiErr
 
     let encryption_config = crate::encryption::encryption_config(cluster, iss.root_secret)?;
 
-    let first_cp = cluster.first_control_plane().map(|n| n.name.clone());
-    // Plan every file of every node: shared material now, leaves as jobs. The jobs then run
-    // on all cores with one leaf per job, so that slow (RSA) keys spread evenly.
+    let shared = Shared {
+        cas: [&cluster_ca, &front_proxy_ca, &etcd_ca],
+        sa_key_pem: &sa_key_pem,
+        sa_pub_pem: &sa_pub_pem,
+        encryption_config: encryption_config.as_deref().map(String::as_str),
+    };
+    // Plan every file of every node (archive.rs's table): shared material now, leaves as
+    // jobs. The jobs then run on all cores with one leaf per job, so that slow (RSA) keys
+    // spread evenly.
     let mut placed: Vec<BTreeMap<String, Artifact>> = Vec::with_capacity(cluster.nodes.len());
     let mut jobs: Vec<Job> = Vec::new();
     for (node_index, node) in cluster.nodes.iter().enumerate() {
         let mut out: BTreeMap<String, Artifact> = BTreeMap::new();
-        let mut put = |path: String, mode: u32, contents: &[u8]| {
-            out.insert(path.clone(), Artifact::new(path, mode, contents.to_vec()));
-        };
-        let leaf = |name: &str, spec: LeafSpec, ca_index: usize| Job {
-            node_index,
-            path: format!("{PKI}/{name}"),
-            spec,
-            ca_index,
-            kubeconfig: None,
-        };
-        if node.has(Role::ControlPlane) {
-            put(
-                format!("{PKI}/ca.crt"),
-                MODE_CERT,
-                cluster_ca.cert_pem.as_bytes(),
-            );
-            put(
-                format!("{PKI}/ca.key"),
-                MODE_SECRET,
-                cluster_ca.key_pem.as_bytes(),
-            );
-            put(
-                format!("{PKI}/front-proxy-ca.crt"),
-                MODE_CERT,
-                front_proxy_ca.cert_pem.as_bytes(),
-            );
-            put(
-                format!("{PKI}/etcd/ca.crt"),
-                MODE_CERT,
-                etcd_ca.cert_pem.as_bytes(),
-            );
-            put(format!("{PKI}/sa.key"), MODE_SECRET, sa_key_pem.as_bytes());
-            put(format!("{PKI}/sa.pub"), MODE_SECRET, sa_pub_pem.as_bytes());
-            // Encryption at rest: the keys of every Secret, on control planes only.
-            if let Some(config) = &encryption_config {
-                put(
-                    hac_model::ENCRYPTION_CONFIG_PATH.to_string(),
-                    MODE_SECRET,
-                    config.as_bytes(),
-                );
+        for row in archive_files(cluster, node) {
+            let FileKind::Pki(file) = row.kind else {
+                continue;
+            };
+            match shared.contents(file)? {
+                Some(contents) => {
+                    let artifact = Artifact::new(row.path, row.mode, contents.as_bytes().to_vec());
+                    out.insert(row.path.to_string(), artifact);
+                }
+                None => jobs.extend(leaf_job(&iss, node, node_index, file)),
             }
-            jobs.extend(control_plane_jobs(
-                &iss,
-                node,
-                node_index,
-                first_cp.as_deref(),
-            ));
-        }
-        if cluster.runs_etcd(node) {
-            put(
-                format!("{PKI}/etcd/ca.crt"),
-                MODE_CERT,
-                etcd_ca.cert_pem.as_bytes(),
-            );
-            jobs.push(leaf(
-                "etcd/server",
-                iss.etcd_member_spec(node, "etcd-server"),
-                CA_ETCD,
-            ));
-            jobs.push(leaf(
-                "etcd/peer",
-                iss.etcd_member_spec(node, "etcd-peer"),
-                CA_ETCD,
-            ));
-            let healthcheck = iss.client_spec(
-                node,
-                "etcd-healthcheck-client",
-                "kube-etcd-healthcheck-client",
-                None,
-            );
-            jobs.push(leaf("etcd/healthcheck-client", healthcheck, CA_ETCD));
-        }
-        if node.has(Role::LoadBalancer) {
-            put(
-                cluster.load_balancer_ca_path(node).to_string(),
-                MODE_CERT,
-                cluster_ca.cert_pem.as_bytes(),
-            );
         }
         placed.push(out);
     }
-    let cas = [&cluster_ca, &front_proxy_ca, &etcd_ca];
-    let results = parallel_map(&jobs, |job| job_files(&iss, &cas, job))?;
+    let results = parallel_map(&jobs, |job| job_files(&iss, &shared.cas, job))?;
     Ok(IssuedPki {
         files: node_files(cluster, placed, &jobs, results)?,
         ca_cert_hash: cluster_ca.cert_hash(),
@@ -214,6 +153,18 @@ fn node_files(
     }
     let mut files = BTreeMap::new();
     for (node, out) in cluster.nodes.iter().zip(placed) {
+        let issued: Vec<(&str, u32)> = out.values().map(|a| (a.path.as_str(), a.mode)).collect();
+        let table: Vec<(&str, u32)> = archive_files(cluster, node)
+            .into_iter()
+            .filter(|row| matches!(row.kind, FileKind::Pki(_)))
+            .map(|row| (row.path, row.mode))
+            .collect();
+        if issued != table {
+            return Err(PkiError::internal(format!(
+                "the files issued for `{}` differ from the archive table",
+                node.name
+            )));
+        }
         files.insert(node.name.clone(), out.into_values().collect());
     }
     Ok(files)
@@ -264,78 +215,67 @@ fn derive_roots(
     Ok((cluster_ca, front_proxy_ca, etcd_ca, sa))
 }
 
-/// The leaves of a control plane: kube-apiserver's serving and client certificates, and the
-/// kubeconfigs (super-admin on the first control plane of releases that have it).
-fn control_plane_jobs(
-    iss: &Issuer<'_>,
-    node: &Node,
-    node_index: usize,
-    first_cp: Option<&str>,
-) -> Vec<Job> {
-    let cluster = iss.cluster;
-    let mut jobs = Vec::new();
-    let leaf = |name: &str, spec: LeafSpec, ca_index: usize| Job {
-        node_index,
-        path: format!("{PKI}/{name}"),
-        spec,
-        ca_index,
-        kubeconfig: None,
+/// The material every node that holds it gets the same copy of: the CAs' certificates, the
+/// cluster CA's key, the service-account key pair and the encryption configuration.
+struct Shared<'a> {
+    /// `[cluster CA, front-proxy CA, etcd CA]`.
+    cas: [&'a CaMaterial; 3],
+    sa_key_pem: &'a str,
+    sa_pub_pem: &'a str,
+    encryption_config: Option<&'a str>,
+}
+
+impl Shared<'_> {
+    /// The contents of a shared file; `None` for a leaf or kubeconfig (issued per node).
+    fn contents(&self, file: PkiFile) -> Result<Option<&str>, PkiError> {
+        Ok(Some(match file {
+            PkiFile::CaCert(ca) => &self.ca(ca).cert_pem,
+            PkiFile::ClusterCaKey => self.ca(CaName::Cluster).key_pem.as_str(),
+            PkiFile::ServiceAccountKey => self.sa_key_pem,
+            PkiFile::ServiceAccountPub => self.sa_pub_pem,
+            PkiFile::EncryptionConfig => self.encryption_config.ok_or_else(|| {
+                PkiError::internal("the table places an encryption configuration none was made for")
+            })?,
+            PkiFile::LeafCert(_) | PkiFile::LeafKey(_) | PkiFile::Kubeconfig(_) => return Ok(None),
+        }))
+    }
+
+    fn ca(&self, ca: CaName) -> &CaMaterial {
+        self.cas[ca_index(ca)]
+    }
+}
+
+fn ca_index(ca: CaName) -> usize {
+    match ca {
+        CaName::Cluster => 0,
+        CaName::FrontProxy => 1,
+        CaName::Etcd => 2,
+    }
+}
+
+/// The job that issues a leaf (its certificate row; the key row comes with it) or a
+/// kubeconfig for `node`.
+fn leaf_job(iss: &Issuer<'_>, node: &Node, node_index: usize, file: PkiFile) -> Option<Job> {
+    let (spec, ca, output) = match file {
+        PkiFile::LeafCert(leaf) => (iss.leaf_spec(node, leaf), leaf.ca(), Output::Leaf(leaf)),
+        PkiFile::Kubeconfig(k) => {
+            let (user, group, server) = iss.kubeconfig_identity(node, k);
+            let spec = iss.client_spec(node, &format!("kubeconfig-{}", k.name()), user, group);
+            (spec, CaName::Cluster, Output::Kubeconfig(k, user, server))
+        }
+        PkiFile::LeafKey(_)
+        | PkiFile::CaCert(_)
+        | PkiFile::ClusterCaKey
+        | PkiFile::ServiceAccountKey
+        | PkiFile::ServiceAccountPub
+        | PkiFile::EncryptionConfig => return None,
     };
-    jobs.push(leaf("apiserver", iss.apiserver_spec(node), CA_CLUSTER));
-    let kubelet_client = iss.client_spec(
-        node,
-        "apiserver-kubelet-client",
-        "kube-apiserver-kubelet-client",
-        Some(iss.admin_group()),
-    );
-    jobs.push(leaf("apiserver-kubelet-client", kubelet_client, CA_CLUSTER));
-    let front_proxy = iss.client_spec(node, "front-proxy-client", "front-proxy-client", None);
-    jobs.push(leaf("front-proxy-client", front_proxy, CA_FRONT_PROXY));
-    let etcd_client = iss.client_spec(
-        node,
-        "apiserver-etcd-client",
-        "kube-apiserver-etcd-client",
-        None,
-    );
-    jobs.push(leaf("apiserver-etcd-client", etcd_client, CA_ETCD));
-    let endpoint = format!("https://{}", cluster.control_plane_endpoint());
-    let local = format!(
-        "https://{}:{}",
-        node.address, cluster.control_plane.api_server_port
-    );
-    let mut kubeconfigs = vec![
-        (
-            "admin",
-            "kubernetes-admin",
-            Some(iss.admin_group()),
-            endpoint.clone(),
-        ),
-        (
-            "controller-manager",
-            "system:kube-controller-manager",
-            None,
-            local.clone(),
-        ),
-        ("scheduler", "system:kube-scheduler", None, local),
-    ];
-    if has_super_admin(cluster.kubernetes_version) && first_cp == Some(node.name.as_str()) {
-        kubeconfigs.push((
-            "super-admin",
-            "kubernetes-super-admin",
-            Some("system:masters"),
-            endpoint,
-        ));
-    }
-    for (file, user, group, server) in kubeconfigs {
-        jobs.push(Job {
-            node_index,
-            path: format!("{KUBE}/{file}.conf"),
-            spec: iss.client_spec(node, &format!("kubeconfig-{file}"), user, group),
-            ca_index: CA_CLUSTER,
-            kubeconfig: Some((user, server)),
-        });
-    }
-    jobs
+    Some(Job {
+        node_index,
+        spec,
+        ca,
+        output,
+    })
 }
 
 /// The files of one job: a leaf's certificate and key, or a kubeconfig embedding them.
@@ -345,24 +285,18 @@ fn job_files(
     job: &Job,
 ) -> Result<Vec<Artifact>, PkiError> {
     let cluster = iss.cluster;
-    let ca = cas
-        .get(job.ca_index)
-        .ok_or_else(|| PkiError::internal("a job names no CA"))?;
+    let ca = cas[ca_index(job.ca)];
     let leaf = iss.leaf(&job.spec, ca)?;
-    Ok(match &job.kubeconfig {
-        None => vec![
+    Ok(match &job.output {
+        Output::Leaf(name) => vec![
+            Artifact::new(name.cert_path(), MODE_CERT, leaf.cert_pem.into_bytes()),
             Artifact::new(
-                format!("{}.crt", job.path),
-                MODE_CERT,
-                leaf.cert_pem.into_bytes(),
-            ),
-            Artifact::new(
-                format!("{}.key", job.path),
+                name.key_path(),
                 MODE_SECRET,
                 leaf.key_pem.as_bytes().to_vec(),
             ),
         ],
-        Some((user, server)) => {
+        Output::Kubeconfig(k, user, server) => {
             let text = Kubeconfig {
                 cluster_name: &cluster.name,
                 server,
@@ -373,7 +307,7 @@ fn job_files(
             }
             .to_yaml();
             vec![Artifact::new(
-                job.path.clone(),
+                k.path(),
                 MODE_SECRET,
                 text.as_bytes().to_vec(),
             )]
@@ -442,6 +376,60 @@ impl<'a> Issuer<'a> {
             usage: Usage::Client,
             dns_names: Vec::new(),
             ips: Vec::new(),
+        }
+    }
+
+    /// The certificate `leaf` of `node`: its identity (which names its key), subject, usage
+    /// and names (pki.md).
+    fn leaf_spec(&self, node: &Node, leaf: Leaf) -> LeafSpec {
+        match leaf {
+            Leaf::ApiServer => self.apiserver_spec(node),
+            Leaf::ApiServerKubeletClient => self.client_spec(
+                node,
+                "apiserver-kubelet-client",
+                "kube-apiserver-kubelet-client",
+                Some(self.admin_group()),
+            ),
+            Leaf::FrontProxyClient => {
+                self.client_spec(node, "front-proxy-client", "front-proxy-client", None)
+            }
+            Leaf::ApiServerEtcdClient => self.client_spec(
+                node,
+                "apiserver-etcd-client",
+                "kube-apiserver-etcd-client",
+                None,
+            ),
+            Leaf::EtcdServer => self.etcd_member_spec(node, "etcd-server"),
+            Leaf::EtcdPeer => self.etcd_member_spec(node, "etcd-peer"),
+            Leaf::EtcdHealthcheckClient => self.client_spec(
+                node,
+                "etcd-healthcheck-client",
+                "kube-etcd-healthcheck-client",
+                None,
+            ),
+        }
+    }
+
+    /// A kubeconfig's user, group and server: the admins' name the endpoint, the
+    /// controller-manager's and scheduler's their own node's kube-apiserver.
+    fn kubeconfig_identity(
+        &self,
+        node: &Node,
+        kubeconfig: KubeconfigFile,
+    ) -> (&'static str, Option<&'static str>, String) {
+        let cluster = self.cluster;
+        let endpoint = format!("https://{}", cluster.control_plane_endpoint());
+        let local = format!(
+            "https://{}:{}",
+            node.address, cluster.control_plane.api_server_port
+        );
+        match kubeconfig {
+            KubeconfigFile::Admin => ("kubernetes-admin", Some(self.admin_group()), endpoint),
+            KubeconfigFile::ControllerManager => ("system:kube-controller-manager", None, local),
+            KubeconfigFile::Scheduler => ("system:kube-scheduler", None, local),
+            KubeconfigFile::SuperAdmin => {
+                ("kubernetes-super-admin", Some("system:masters"), endpoint)
+            }
         }
     }
 

@@ -6,6 +6,7 @@
 
 mod support;
 
+use hac_model::archive::{archive_files, FileKind};
 use hac_model::{samples, Cluster, Role, Version};
 use support::*;
 
@@ -51,6 +52,27 @@ fn placement_matches_the_fixture_of_each_sample() {
             "{name}: placement differs from {}",
             path.display()
         );
+    }
+}
+
+/// The PKI stage issues exactly the archive table's PKI rows (hac_model::archive), which the
+/// renderer and the bundle tests read too.
+#[test]
+fn issued_files_are_the_archive_tables_pki_rows() {
+    for (name, c) in cases() {
+        let pki = issue(&c);
+        for node in &c.nodes {
+            let issued: Vec<(&str, u32)> = pki.files[&node.name]
+                .iter()
+                .map(|a| (a.path.as_str(), a.mode))
+                .collect();
+            let table: Vec<(&str, u32)> = archive_files(&c, node)
+                .into_iter()
+                .filter(|row| matches!(row.kind, FileKind::Pki(_)))
+                .map(|row| (row.path, row.mode))
+                .collect();
+            assert_eq!(issued, table, "{name}: {}", node.name);
+        }
     }
 }
 

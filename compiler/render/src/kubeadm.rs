@@ -185,7 +185,7 @@ pub struct Patches {
 
 /// Where a node's kubelet overrides go: kubeadm reads `<target>[+<patchtype>].yaml` files
 /// from [`Patches::directory`], target `kubeletconfiguration`, a JSON merge patch.
-pub const KUBELET_PATCH: &str = "etc/kubernetes/patches/kubeletconfiguration+merge.yaml";
+pub use hac_model::archive::KUBELET_PATCH;
 const PATCHES_DIR: &str = "/etc/kubernetes/patches";
 
 /// The `patches` of `node`'s Init/Join configuration: only where it overrides the kubelet.

@@ -26,18 +26,10 @@ pub mod yaml;
 
 use facts::*;
 use hac_core::Diagnostic;
-use hac_model::{
-    Artifact, Bundle, CloudInitKeys, Cluster, IssuedPki, LoadBalancerKind, Node, RenderSecrets,
-    Role, AUDIT_POLICY_PATH, OIDC_CA_PATH,
-};
+use hac_model::archive::{archive_files, ArchiveFile, ConfigFile, FileKind, Leaf};
+use hac_model::{Artifact, Bundle, CloudInitKeys, Cluster, IssuedPki, Node, RenderSecrets};
 use std::collections::BTreeMap;
 use templates::Templates;
-
-/// The etcd keys the etcd user must own (it reads them after dropping root).
-const ETCD_MEMBER_KEYS: &[&str] = &[
-    "etc/kubernetes/pki/etcd/peer.key",
-    "etc/kubernetes/pki/etcd/server.key",
-];
 
 /// The whole bundle of `cluster`. `report` and `topology_svg` (both made by hac-check from
 /// the same model) are written as they are, as `report.txt` and `topology.svg` (0644).
@@ -119,7 +111,11 @@ fn add_manifests(
         let mut json = serde_json::to_string_pretty(&manifest)
             .map_err(|e| vec![internal(format!("manifest.json of `{}`: {e}", node.name))])?;
         json.push('\n');
-        files.push(Artifact::new(MANIFEST, 0o644, json));
+        files.push(Artifact::new(
+            MANIFEST,
+            hac_model::archive::MODE_PUBLIC,
+            json,
+        ));
         files.sort_by(|a, b| a.path.cmp(&b.path));
     }
     Ok(())
@@ -199,7 +195,8 @@ pub fn kubeadm_config(
 }
 
 /// Every file of `node`'s archive except manifest.json, sorted by path: its PKI files
-/// untouched, then what its roles call for.
+/// untouched, then the configuration files of the archive table (hac_model::archive), each
+/// rendered by its concern; bootstrap.sh last, as it lists the others.
 fn node_files(
     cluster: &Cluster,
     node: &Node,
@@ -208,196 +205,169 @@ fn node_files(
     templates: &Templates,
 ) -> Result<Vec<Artifact>, Vec<Diagnostic>> {
     let mut files: Vec<Artifact> = pki.files.get(&node.name).cloned().unwrap_or_default();
-    if let Some(config) = kubeadm_config(cluster, node, pki, secrets).map_err(|e| vec![e])? {
-        add(&mut files, KUBEADM_CONFIG, 0o600, Ok(config))?;
+    pki_matches_the_table(cluster, node, &files)?;
+    let mut bootstrap = None;
+    for row in archive_files(cluster, node) {
+        let FileKind::Config(file) = row.kind else {
+            continue;
+        };
+        let text = match file {
+            // Written once every other file is known.
+            ConfigFile::Bootstrap => {
+                bootstrap = Some(row);
+                continue;
+            }
+            ConfigFile::Manifest => continue,
+            _ => config_file(cluster, node, file, pki, secrets, templates),
+        };
+        files.retain(|f| f.path != row.path);
+        files.push(Artifact::new(
+            row.path,
+            row.mode,
+            text.map_err(|e| vec![e])?,
+        ));
     }
-    if let Some(patch) = kubeadm::kubelet_patch(node) {
-        let text = yaml::to_yaml(&patch)
-            .map_err(|e| vec![internal(format!("kubelet patch of `{}`: {e}", node.name))])?;
-        add(&mut files, kubeadm::KUBELET_PATCH, 0o644, Ok(text))?;
-    }
-    if runs_kubelet(node) {
-        add(
-            &mut files,
-            SYSCTL_CONF,
-            0o644,
-            templates.render(
-                "99-kubernetes.conf",
-                &templates::cluster_only_context(cluster),
-            ),
-        )?;
-        add(
-            &mut files,
-            MODULES_CONF,
-            0o644,
-            templates.render("kubernetes.conf", &templates::cluster_only_context(cluster)),
-        )?;
-    }
-    if cluster.holds_vip(node) {
-        add_vip_files(&mut files, cluster, node, secrets, templates)?;
-    }
-    if cluster.runs_tcp_proxy(node) {
-        add_proxy_files(&mut files, cluster, node, pki, templates)?;
-    }
-    if node.has(Role::ControlPlane) {
-        add_api_server_files(&mut files, cluster)?;
-    }
-    if runs_kube_vip(cluster, node) {
-        let pod = yaml::to_yaml(&kube_vip::pod(cluster, node))
-            .map_err(|e| internal(format!("kube-vip manifest of `{}`: {e}", node.name)));
-        add(
-            &mut files,
-            kube_vip_manifest_path(cluster, node),
-            0o600,
-            pod,
-        )?;
-    }
+    let bootstrap = bootstrap.ok_or_else(|| {
+        vec![internal(format!(
+            "the table gives `{}` no bootstrap.sh",
+            node.name
+        ))]
+    })?;
     let etcd_keys = if runs_etcd_unit(cluster, node) {
-        add_etcd_unit(&mut files, cluster, node, templates)?
+        etcd_member_keys(&files, node)?
     } else {
         Vec::new()
     };
-    for f in prepare::files(cluster, node, templates).map_err(|e| vec![e])? {
-        files.retain(|g| g.path != f.path);
-        files.push(f);
-    }
-    if is_first_control_plane(cluster, node) {
-        if let Some(cni) = &cluster.network.cni {
-            if cni.contents.is_empty() {
-                return Err(vec![internal(format!(
-                    "network.cni.manifest `{}` was not read before rendering",
-                    cni.manifest
-                ))]);
-            }
-            add(&mut files, CNI_MANIFEST, 0o644, Ok(cni.contents.clone()))?;
-        }
-    }
-    add_bootstrap(&mut files, cluster, node, templates, etcd_keys)?;
+    add_bootstrap(&mut files, cluster, node, templates, etcd_keys, bootstrap)?;
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
 }
 
-fn has(files: &[Artifact], path: &str) -> bool {
-    files.iter().any(|f| f.path == path)
-}
-
-/// Puts `contents` at `path`, replacing a file of the same path.
-fn add(
-    files: &mut Vec<Artifact>,
-    path: &str,
-    mode: u32,
-    contents: Result<String, Diagnostic>,
+/// The PKI stage places files by the same table (hac_model::archive); a PKI that strays
+/// from it is a bug in hac, refused rather than shipped.
+fn pki_matches_the_table(
+    cluster: &Cluster,
+    node: &Node,
+    files: &[Artifact],
 ) -> Result<(), Vec<Diagnostic>> {
-    let text = contents.map_err(|e| vec![e])?;
-    files.retain(|f| f.path != path);
-    files.push(Artifact::new(path, mode, text));
+    let table = archive_files(cluster, node);
+    let wanted = table
+        .iter()
+        .filter(|row| matches!(row.kind, FileKind::Pki(_)));
+    for row in wanted.clone() {
+        if !files
+            .iter()
+            .any(|f| f.path == row.path && f.mode == row.mode)
+        {
+            return Err(vec![internal(format!(
+                "the issued PKI lacks {} (mode {:04o}) of node `{}`",
+                row.path, row.mode, node.name
+            ))]);
+        }
+    }
+    if let Some(extra) = files
+        .iter()
+        .find(|f| !wanted.clone().any(|row| row.path == f.path))
+    {
+        return Err(vec![internal(format!(
+            "the issued PKI gives node `{}` {}, which its roles do not call for",
+            node.name, extra.path
+        ))]);
+    }
     Ok(())
 }
 
-/// keepalived.conf and its health check, on a node that holds the VIP.
-fn add_vip_files(
-    files: &mut Vec<Artifact>,
+/// The text of one configuration file of `node`'s archive.
+fn config_file(
     cluster: &Cluster,
     node: &Node,
+    file: ConfigFile,
+    pki: &IssuedPki,
     secrets: &RenderSecrets,
     templates: &Templates,
-) -> Result<(), Vec<Diagnostic>> {
-    add(
-        files,
-        KEEPALIVED_CONF,
-        0o600,
-        templates.render(
+) -> Result<String, Diagnostic> {
+    let cluster_only = || templates::cluster_only_context(cluster);
+    match file {
+        ConfigFile::KubeadmConfig => kubeadm_config(cluster, node, pki, secrets)?
+            .ok_or_else(|| internal(format!("`{}` has no kubeadm configuration", node.name))),
+        ConfigFile::KubeletPatch => {
+            let patch = kubeadm::kubelet_patch(node)
+                .ok_or_else(|| internal(format!("`{}` has no kubelet patch", node.name)))?;
+            yaml::to_yaml(&patch)
+                .map_err(|e| internal(format!("kubelet patch of `{}`: {e}", node.name)))
+        }
+        ConfigFile::Sysctl => templates.render("99-kubernetes.conf", &cluster_only()),
+        ConfigFile::KernelModules => templates.render("kubernetes.conf", &cluster_only()),
+        ConfigFile::Keepalived => templates.render(
             "keepalived.conf",
             &templates::keepalived_context(cluster, node, secrets),
         ),
-    )?;
-    add(
-        files,
-        CHECK_APISERVER,
-        0o755,
-        templates.render(
+        ConfigFile::KeepalivedCheck => templates.render(
             "check_apiserver.sh",
             &templates::check_apiserver_context(cluster, node),
         ),
-    )?;
-    Ok(())
-}
-
-/// The TCP proxy's configuration (haproxy with the CA it verifies against, or nginx).
-fn add_proxy_files(
-    files: &mut Vec<Artifact>,
-    cluster: &Cluster,
-    node: &Node,
-    pki: &IssuedPki,
-    templates: &Templates,
-) -> Result<(), Vec<Diagnostic>> {
-    match cluster.control_plane.load_balancer.kind {
-        LoadBalancerKind::Haproxy => {
-            add(
-                files,
-                HAPROXY_CFG,
-                0o644,
-                templates.render("haproxy.cfg", &templates::haproxy_context(cluster, node)),
-            )?;
-            // haproxy verifies each kube-apiserver against the cluster CA.
-            if !has(files, CA_CERT) {
-                if pki.ca_cert_pem.is_empty() {
-                    return Err(vec![internal(format!(
-                        "node `{}` runs haproxy but the issued PKI has no CA certificate",
-                        node.name
-                    ))]);
-                }
-                files.push(Artifact::new(CA_CERT, 0o644, pki.ca_cert_pem.clone()));
+        ConfigFile::Haproxy => {
+            templates.render("haproxy.cfg", &templates::haproxy_context(cluster, node))
+        }
+        ConfigFile::Nginx => {
+            templates.render("nginx.conf", &templates::nginx_context(cluster, node))
+        }
+        ConfigFile::AuditPolicy => {
+            let audit = cluster.components.api_server.audit.as_ref();
+            let audit = audit.ok_or_else(|| internal("no audit policy is configured".into()))?;
+            Ok(audit_policy::policy_text(&audit.policy))
+        }
+        ConfigFile::OidcCa => {
+            let oidc = cluster.components.api_server.oidc.as_ref();
+            let ca = oidc.and_then(|o| o.ca.as_ref());
+            let mut pem = ca
+                .ok_or_else(|| internal("no OIDC CA is configured".into()))?
+                .clone();
+            if !pem.ends_with('\n') {
+                pem.push('\n');
             }
+            Ok(pem)
         }
-        LoadBalancerKind::Nginx => {
-            add(
-                files,
-                NGINX_CONF,
-                0o644,
-                templates.render("nginx.conf", &templates::nginx_context(cluster, node)),
-            )?;
+        ConfigFile::KubeVip => yaml::to_yaml(&kube_vip::pod(cluster, node))
+            .map_err(|e| internal(format!("kube-vip manifest of `{}`: {e}", node.name))),
+        ConfigFile::EtcdUnit => {
+            templates.render("etcd.service", &templates::etcd_unit_context(cluster, node))
         }
-        // keepalived alone, kube-vip and an external load balancer run no proxy here.
-        LoadBalancerKind::Keepalived | LoadBalancerKind::KubeVip | LoadBalancerKind::External => {}
+        ConfigFile::CniManifest => cni_manifest(cluster),
+        ConfigFile::Prepare
+        | ConfigFile::Containerd
+        | ConfigFile::Crictl
+        | ConfigFile::AptSource
+        | ConfigFile::AptKey
+        | ConfigFile::FirewallRuleset
+        | ConfigFile::FirewallUnit => prepare::contents(cluster, node, file, templates)?
+            .ok_or_else(|| internal(format!("{file:?} is not a host-preparation file"))),
+        ConfigFile::Bootstrap | ConfigFile::Manifest => Err(internal(format!(
+            "{file:?} is written after the other files"
+        ))),
     }
-    Ok(())
 }
 
-/// The kube-apiserver's audit policy and OIDC CA, when configured.
-fn add_api_server_files(
-    files: &mut Vec<Artifact>,
-    cluster: &Cluster,
-) -> Result<(), Vec<Diagnostic>> {
-    let api = &cluster.components.api_server;
-    if let Some(audit) = &api.audit {
-        add(
-            files,
-            AUDIT_POLICY_PATH,
-            0o644,
-            Ok(audit_policy::policy_text(&audit.policy)),
-        )?;
+/// The CNI manifest's text (read from `network.cni.manifest` before rendering).
+fn cni_manifest(cluster: &Cluster) -> Result<String, Diagnostic> {
+    let cni = cluster.network.cni.as_ref();
+    let cni = cni.ok_or_else(|| internal("no CNI manifest is configured".into()))?;
+    if cni.contents.is_empty() {
+        return Err(internal(format!(
+            "network.cni.manifest `{}` was not read before rendering",
+            cni.manifest
+        )));
     }
-    if let Some(ca) = api.oidc.as_ref().and_then(|o| o.ca.as_ref()) {
-        let mut pem = ca.clone();
-        if !pem.ends_with('\n') {
-            pem.push('\n');
-        }
-        add(files, OIDC_CA_PATH, 0o644, Ok(pem))?;
-    }
-    Ok(())
+    Ok(cni.contents.clone())
 }
 
-/// etcd.service; the member's key files (which the PKI must have issued) as absolute paths.
-fn add_etcd_unit(
-    files: &mut Vec<Artifact>,
-    cluster: &Cluster,
-    node: &Node,
-    templates: &Templates,
-) -> Result<Vec<String>, Vec<Diagnostic>> {
+/// The member's key files etcd.service reads (which the PKI must have issued), as absolute
+/// paths: bootstrap.sh gives them to the etcd user.
+fn etcd_member_keys(files: &[Artifact], node: &Node) -> Result<Vec<String>, Vec<Diagnostic>> {
     let mut etcd_keys = Vec::new();
-    for key in ETCD_MEMBER_KEYS {
-        if !has(files, key) {
+    for leaf in [Leaf::EtcdPeer, Leaf::EtcdServer] {
+        let key = leaf.key_path();
+        if !files.iter().any(|f| f.path == key) {
             return Err(vec![internal(format!(
                 "node `{}` runs etcd but the issued PKI has no {key}",
                 node.name
@@ -405,12 +375,6 @@ fn add_etcd_unit(
         }
         etcd_keys.push(format!("/{key}"));
     }
-    add(
-        files,
-        ETCD_UNIT,
-        0o644,
-        templates.render("etcd.service", &templates::etcd_unit_context(cluster, node)),
-    )?;
     Ok(etcd_keys)
 }
 
@@ -421,6 +385,7 @@ fn add_bootstrap(
     node: &Node,
     templates: &Templates,
     etcd_keys: Vec<String>,
+    row: ArchiveFile,
 ) -> Result<(), Vec<Diagnostic>> {
     let mut private_files: Vec<String> = files
         .iter()
@@ -441,11 +406,9 @@ fn add_bootstrap(
             .map_err(|e| vec![e])?;
         context.keys_sha256 = encoding::sha256_hex(&archive);
     }
-    add(
-        files,
-        BOOTSTRAP,
-        0o755,
-        templates.render("bootstrap.sh", &context),
-    )?;
+    let text = templates
+        .render("bootstrap.sh", &context)
+        .map_err(|e| vec![e])?;
+    files.push(Artifact::new(row.path, row.mode, text));
     Ok(())
 }

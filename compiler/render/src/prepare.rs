@@ -5,21 +5,16 @@
 //! node's roles and its effective `hosts` settings.
 
 use crate::facts::{runs_etcd_unit, runs_kubelet};
+pub use crate::facts::{
+    APT_KEY, APT_SOURCE, CONTAINERD_CONFIG, CRICTL_CONFIG, FIREWALL_RULESET, FIREWALL_UNIT, PREPARE,
+};
 use crate::templates::Templates;
 use hac_core::Diagnostic;
 use hac_model::{
-    default_image_repository, pause_version, Artifact, Cluster, LoadBalancerKind, Node,
+    archive::ConfigFile, default_image_repository, pause_version, Cluster, LoadBalancerKind, Node,
     PackageSource, Role,
 };
 use serde::Serialize;
-
-pub const PREPARE: &str = "etc/hac/prepare.sh";
-pub const CONTAINERD_CONFIG: &str = "etc/containerd/config.toml";
-pub const CRICTL_CONFIG: &str = "etc/crictl.yaml";
-pub const APT_SOURCE: &str = "etc/apt/sources.list.d/hac-kubernetes.list";
-pub const APT_KEY: &str = "etc/apt/keyrings/hac-kubernetes.asc";
-pub const FIREWALL_RULESET: &str = "etc/hac/firewall.nft";
-pub const FIREWALL_UNIT: &str = "etc/systemd/system/hac-firewall.service";
 
 /// Where the distribution's etcd-server package puts etcd: the one `etcd.binary` for which
 /// prepare.sh installs etcd itself.
@@ -333,41 +328,42 @@ pub fn apt_source(cluster: &Cluster, node: &Node) -> Option<String> {
     ))
 }
 
-/// Every host-preparation file of `node`.
-pub fn files(
+/// The text of one host-preparation file of `node`; `None` for a file of another concern.
+pub fn contents(
     cluster: &Cluster,
     node: &Node,
+    file: ConfigFile,
     templates: &Templates,
-) -> Result<Vec<Artifact>, Diagnostic> {
-    let mut out = vec![Artifact::new(
-        PREPARE,
-        0o755,
-        templates.render("prepare.sh", &prepare_context(cluster, node))?,
-    )];
-    if runs_kubelet(node) {
-        out.push(Artifact::new(
-            CONTAINERD_CONFIG,
-            0o644,
-            templates.render("containerd.toml", &containerd_context(cluster, node))?,
-        ));
-        out.push(Artifact::new(CRICTL_CONFIG, 0o644, CRICTL_YAML));
-        if let (Some(source), Some(key)) = (apt_source(cluster, node), node.hosts.signing_key()) {
-            out.push(Artifact::new(APT_SOURCE, 0o644, source));
-            out.push(Artifact::new(APT_KEY, 0o644, key.to_string()));
+) -> Result<Option<String>, Diagnostic> {
+    let missing = || Diagnostic::error(format!("node `{}` has no package repository", node.name));
+    Ok(Some(match file {
+        ConfigFile::Prepare => templates.render("prepare.sh", &prepare_context(cluster, node))?,
+        ConfigFile::Containerd => {
+            templates.render("containerd.toml", &containerd_context(cluster, node))?
         }
-    }
-    if node.hosts.firewall {
-        let ctx = firewall_context(cluster, node);
-        out.push(Artifact::new(
-            FIREWALL_RULESET,
-            0o644,
-            templates.render("firewall.nft", &ctx)?,
-        ));
-        out.push(Artifact::new(
-            FIREWALL_UNIT,
-            0o644,
-            templates.render("hac-firewall.service", &ctx)?,
-        ));
-    }
-    Ok(out)
+        ConfigFile::Crictl => CRICTL_YAML.to_string(),
+        ConfigFile::AptSource => apt_source(cluster, node).ok_or_else(missing)?,
+        ConfigFile::AptKey => node.hosts.signing_key().ok_or_else(missing)?.to_string(),
+        ConfigFile::FirewallRuleset => {
+            templates.render("firewall.nft", &firewall_context(cluster, node))?
+        }
+        ConfigFile::FirewallUnit => {
+            templates.render("hac-firewall.service", &firewall_context(cluster, node))?
+        }
+        ConfigFile::KubeadmConfig
+        | ConfigFile::KubeletPatch
+        | ConfigFile::Sysctl
+        | ConfigFile::KernelModules
+        | ConfigFile::Keepalived
+        | ConfigFile::KeepalivedCheck
+        | ConfigFile::Haproxy
+        | ConfigFile::Nginx
+        | ConfigFile::AuditPolicy
+        | ConfigFile::OidcCa
+        | ConfigFile::KubeVip
+        | ConfigFile::EtcdUnit
+        | ConfigFile::CniManifest
+        | ConfigFile::Bootstrap
+        | ConfigFile::Manifest => return Ok(None),
+    }))
 }

@@ -141,7 +141,7 @@ pub fn haproxy_context(cluster: &Cluster, node: &Node) -> HaproxyContext {
         node: node.name.clone(),
         port: cluster.control_plane.port,
         servers: backends(cluster),
-        ca_file: format!("/{}", cluster.load_balancer_ca_path(node)),
+        ca_file: format!("/{}", facts::load_balancer_ca_path(node)),
         check_interval_seconds: 3,
         check_fall: 3,
     }

@@ -1,90 +1,46 @@
-//! Least privilege (bundle.md's table): for every sample and variant, each node's archive
-//! holds exactly the files its roles call for, with the table's modes, its PKI files passed
-//! through untouched, and no private key where no running component uses it.
+//! Least privilege (bundle.md's table, hac_model::archive): for every sample and variant,
+//! each node's archive holds exactly the table's files with the table's modes (reviewed as
+//! data in tests/fixtures/archives/), its PKI files passed through untouched, and no private
+//! key or secret where no running component uses it.
 
 mod common;
 
 use common::*;
+use hac_model::archive::{archive_files, LOAD_BALANCER_WORKER_CA};
 use hac_render::facts::*;
-use hac_render::prepare::*;
 
-/// What a node of each kind gets besides its PKI files, per variant: kind → [(path, mode)].
-fn expected_rendered(variant: &str, node: &str) -> Vec<(&'static str, u32)> {
-    let mut kubelet = vec![
-        (KUBEADM_CONFIG, 0o600),
-        (SYSCTL_CONF, 0o644),
-        (MODULES_CONF, 0o644),
-        (CONTAINERD_CONFIG, 0o644),
-        (CRICTL_CONFIG, 0o644),
-    ];
-    // The Kubernetes apt source, except where the image carries the packages.
-    if !(variant == "firewall_mirror" && node == "master-2") {
-        kubelet.extend([(APT_SOURCE, 0o644), (APT_KEY, 0o644)]);
+/// Every file of every archive of `bundle`, one line each: `node: mode path`.
+fn listing(bundle: &hac_model::Bundle) -> String {
+    let mut out = String::new();
+    for (node, files) in &bundle.hosts {
+        for f in files {
+            out.push_str(&format!("{node}: {:04o} {}\n", f.mode, f.path));
+        }
     }
-    let keepalived = [(KEEPALIVED_CONF, 0o600), (CHECK_APISERVER, 0o755)];
-    let always = [(BOOTSTRAP, 0o755), (MANIFEST, 0o644), (PREPARE, 0o755)];
-    let mut files: Vec<(&'static str, u32)> = always.to_vec();
-    if variant == "firewall_mirror" {
-        files.extend([(FIREWALL_RULESET, 0o644), (FIREWALL_UNIT, 0o644)]);
+    out
+}
+
+/// Each variant's archives, as reviewed data: tests/fixtures/archives/<variant>.txt
+/// (regenerate with `UPDATE_FIXTURES=1` and review the diff).
+#[test]
+fn the_archives_of_each_variant_match_their_reviewed_listing() {
+    for (variant, cluster) in variants() {
+        let got = listing(&render_with_real_ca(&cluster));
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("tests/fixtures/archives/{variant}.txt"));
+        if std::env::var_os("UPDATE_FIXTURES").is_some() {
+            std::fs::create_dir_all(path.parent().expect("a folder")).expect("mkdir");
+            std::fs::write(&path, &got).expect("write the fixture");
+        }
+        let want =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(
+            got,
+            want,
+            "{variant}: archives differ from {}",
+            path.display()
+        );
     }
-    let kind = node.split('-').next().unwrap_or_default();
-    match (variant, kind) {
-        (_, "worker") => files.extend(kubelet.iter().copied()),
-        (
-            "stacked_3"
-            | "external_etcd"
-            | "inline_keys"
-            | "unicast"
-            | "v1beta4_stacked"
-            | "v1beta4_external_etcd_3_6"
-            | "firewall_mirror",
-            "master",
-        ) => {
-            files.extend(kubelet.iter().copied());
-            files.extend(keepalived);
-            files.push((HAPROXY_CFG, 0o644));
-        }
-        ("nginx", "master") => {
-            files.extend(kubelet.iter().copied());
-            files.extend(keepalived);
-            files.push((NGINX_CONF, 0o644));
-        }
-        (
-            "stacked_3_dedicated_lb" | "nginx_dedicated" | "external_lb" | "detected_interface",
-            "master",
-        ) => files.extend(kubelet.iter().copied()),
-        ("kube_vip" | "kube_vip_1_28" | "kube_vip_detected_interface", "master") => {
-            files.extend(kubelet.iter().copied());
-            // Staged on joining control planes (placed after kubeadm join).
-            let manifest = if node == "master-0" {
-                KUBE_VIP_MANIFEST
-            } else {
-                KUBE_VIP_STAGED
-            };
-            files.push((manifest, 0o600));
-        }
-        ("keepalived_only", "master") => {
-            files.extend(kubelet.iter().copied());
-            files.extend(keepalived);
-        }
-        ("masters_run_etcd", "master") => {
-            files.extend(kubelet.iter().copied());
-            files.extend(keepalived);
-            files.push((ETCD_UNIT, 0o644));
-        }
-        ("stacked_3_dedicated_lb" | "detected_interface", "lb") => {
-            files.extend(keepalived);
-            files.push((HAPROXY_CFG, 0o644));
-        }
-        ("nginx_dedicated", "lb") => {
-            files.extend(keepalived);
-            files.push((NGINX_CONF, 0o644));
-        }
-        (_, "etcd") => files.push((ETCD_UNIT, 0o644)),
-        other => panic!("no expectation for {other:?}"),
-    }
-    files.sort();
-    files
 }
 
 #[test]
@@ -120,43 +76,63 @@ fn every_node_gets_exactly_what_its_roles_call_for() {
                     p.path
                 );
             }
-            let mut rendered: Vec<(&str, u32)> = files
+            // Exactly the archive table's rows, with their modes: nothing rendered beside it.
+            let got: Vec<(&str, u32)> = files.iter().map(|f| (f.path.as_str(), f.mode)).collect();
+            let table: Vec<(&str, u32)> = archive_files(&cluster, node)
                 .iter()
-                .filter(|f| !pki_files.iter().any(|p| p.path == f.path))
-                .map(|f| (f.path.as_str(), f.mode))
+                .map(|row| (row.path, row.mode))
                 .collect();
-            rendered.sort();
-            assert_eq!(
-                rendered,
-                expected_rendered(variant, &node.name),
-                "{variant}/{}",
-                node.name
-            );
+            assert_eq!(got, table, "{variant}/{}", node.name);
             nodes_checked += 1;
         }
     }
     assert!(nodes_checked > 60);
 }
 
+/// The PKI stage and the renderer read the same table; a PKI that strays from it (a bug in
+/// hac) is refused rather than shipped: here a load balancer's CA certificate left out.
 #[test]
-fn a_dedicated_haproxy_node_gets_the_ca_certificate_even_if_the_pki_left_it_out() {
+fn a_pki_that_differs_from_the_archive_table_is_refused() {
     let cluster = hac_model::samples::stacked_3_dedicated_lb();
     let mut pki = fake_pki(&cluster, &real_ca_pem());
     if let Some(lb) = pki.files.get_mut("lb-0") {
         lb.clear();
     }
-    let bundle = hac_render::render(&cluster, &pki, &secrets(), "r", "svg").expect("render");
-    let ca = file(&bundle, "lb-0", CA_CERT).expect("lb-0 has ca.crt for haproxy's ca-file");
-    assert_eq!(ca.mode, 0o644);
-    assert_eq!(text(ca), real_ca_pem());
-    let keys: Vec<&str> = bundle.hosts["lb-0"]
+    let errors = hac_render::render(&cluster, &pki, &secrets(), "r", "svg")
+        .expect_err("a PKI without lb-0's ca.crt is refused");
+    assert_eq!(
+        errors[0].code.as_deref(),
+        Some(hac_render::codes::RenderCode::RenderBug.code()),
+        "{errors:#?}"
+    );
+    assert!(
+        errors[0].message.contains("lb-0") && errors[0].message.contains(CA_CERT),
+        "{errors:#?}"
+    );
+}
+
+/// A load balancer that also joins as a worker keeps the cluster CA beside hac's files:
+/// `kubeadm join` refuses a node whose /etc/kubernetes/pki/ca.crt exists. (The renderer
+/// once added a second copy at kubeadm's path for haproxy.)
+#[test]
+fn a_load_balancer_that_is_also_a_worker_has_no_ca_at_kubeadms_path() {
+    let mut cluster = hac_model::samples::stacked_3_dedicated_lb();
+    for n in &mut cluster.nodes {
+        if n.has(hac_model::Role::LoadBalancer) {
+            n.roles.push(hac_model::Role::Worker);
+        }
+    }
+    let bundle = render_with_real_ca(&cluster);
+    let paths: Vec<&str> = bundle.hosts["lb-0"]
         .iter()
         .map(|f| f.path.as_str())
-        .filter(|p| p.ends_with(".key"))
         .collect();
+    assert!(!paths.contains(&CA_CERT), "{paths:?}");
+    let ca = file(&bundle, "lb-0", LOAD_BALANCER_WORKER_CA).expect("the CA beside hac's files");
+    assert_eq!(text(ca), real_ca_pem());
     assert!(
-        keys.is_empty(),
-        "a load balancer holds no private key: {keys:?}"
+        paths.contains(&HAPROXY_CFG) && paths.contains(&KUBEADM_CONFIG),
+        "{paths:?}"
     );
 }
 

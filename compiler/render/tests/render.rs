@@ -8,7 +8,7 @@
 mod common;
 
 use common::*;
-use hac_model::{samples, Artifact, BootstrapToken, LoadBalancerKind, Version, VrrpPassword};
+use hac_model::{samples, BootstrapToken, LoadBalancerKind, Version, VrrpPassword};
 use hac_render::facts::*;
 
 fn render(cluster: &hac_model::Cluster) -> hac_model::Bundle {
@@ -150,18 +150,22 @@ fn bundle_files_follow_outputs() {
     assert_eq!(paths, ["report.txt", "topology.svg"]);
 }
 
+const ETCD_SERVER_CRT: &str = "etc/kubernetes/pki/etcd/server.crt";
+
+/// Replaces the contents of `node`'s PKI file `path`.
+fn grow(pki: &mut hac_model::IssuedPki, node: &str, path: &str, contents: Vec<u8>) {
+    let files = pki.files.get_mut(node).expect("the node's PKI files");
+    let file = files.iter_mut().find(|f| f.path == path).expect("the file");
+    file.contents = contents;
+}
+
 #[test]
 fn user_data_over_16_kib_packs_its_largest_readable_files_until_it_fits() {
-    let cluster = samples::stacked_3();
+    // A big certificate (the archive table decides which files exist, so an existing one
+    // grows): an etcd member's serving certificate.
+    let cluster = samples::external_etcd();
     let mut pki = fake_pki(&cluster, "CA PEM\n");
-    if let Some(files) = pki.files.get_mut("worker-1") {
-        files.push(Artifact::new(
-            "etc/kubernetes/pki/big.crt",
-            0o644,
-            vec![b'x'; 14_000],
-        ));
-        files.sort_by(|a, b| a.path.cmp(&b.path));
-    }
+    grow(&mut pki, "etcd-1", ETCD_SERVER_CRT, vec![b'x'; 14_000]);
     let bundle = hac_render::render(&cluster, &pki, &secrets(), "r", "svg").expect("render");
     assert!(
         !bundle
@@ -174,7 +178,7 @@ fn user_data_over_16_kib_packs_its_largest_readable_files_until_it_fits() {
     let user_data = bundle
         .files
         .iter()
-        .find(|f| f.path == "cloud-init/worker-1.yaml")
+        .find(|f| f.path == "cloud-init/etcd-1.yaml")
         .expect("user-data");
     assert!(user_data.contents.len() <= 16 * 1024);
     let text = String::from_utf8_lossy(&user_data.contents);
@@ -185,13 +189,13 @@ fn user_data_over_16_kib_packs_its_largest_readable_files_until_it_fits() {
             .unwrap_or_else(|| panic!("no {path}"))
             .to_string()
     };
-    assert!(entry("/etc/kubernetes/pki/big.crt").contains("encoding: gz+b64"));
+    assert!(entry(&format!("/{ETCD_SERVER_CRT}")).contains("encoding: gz+b64"));
     assert!(!entry("/etc/hac/bootstrap.sh").contains("encoding:"));
 }
 
 #[test]
 fn user_data_that_even_gzip_cannot_shrink_points_to_ansible() {
-    let cluster = samples::stacked_3();
+    let cluster = samples::external_etcd();
     let mut pki = fake_pki(&cluster, "CA PEM\n");
     // Incompressible bytes (a simple LCG), as keys and certificates nearly are.
     let mut state: u32 = 12345;
@@ -201,15 +205,13 @@ fn user_data_that_even_gzip_cannot_shrink_points_to_ansible() {
             (state >> 16) as u8
         })
         .collect();
-    if let Some(files) = pki.files.get_mut("worker-0") {
-        files.push(Artifact::new("etc/kubernetes/pki/noise.bin", 0o644, noise));
-    }
+    grow(&mut pki, "etcd-0", ETCD_SERVER_CRT, noise);
     let bundle = hac_render::render(&cluster, &pki, &secrets(), "r", "svg").expect("render");
     let w = bundle
         .warnings
         .iter()
-        .find(|w| w.message.contains("`worker-0`"))
-        .expect("a warning for worker-0");
+        .find(|w| w.message.contains("`etcd-0`"))
+        .expect("a warning for etcd-0");
     assert_eq!(w.code.as_deref(), Some("W0701"));
     assert!(!w.is_error());
     // Exactly the nodes whose user-data still exceeds 16 KiB are warned about.

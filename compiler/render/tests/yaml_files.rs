@@ -488,15 +488,15 @@ fn cloud_init_write_files_unpack_to_exactly_the_node_files() {
     let (mut plain, mut packed) = (0, 0);
     for (variant, cluster) in variants() {
         let mut pki = fake_pki(&cluster, &real_ca_pem());
-        // A world-readable binary file must be packed too.
-        let first = cluster.nodes[0].name.clone();
-        let files = pki.files.get_mut(&first).expect("first node's PKI");
-        files.push(hac_model::Artifact::new(
-            "etc/hac/binary.bin",
-            0o644,
-            vec![0, 1, 2, 255, b'\n'],
-        ));
-        files.sort_by(|a, b| a.path.cmp(&b.path));
+        // A world-readable binary file must be packed too: the first readable PKI file
+        // (the archive table decides which files exist) made binary.
+        let readable = pki
+            .files
+            .values_mut()
+            .flat_map(|files| files.iter_mut())
+            .find(|f| f.mode == 0o644)
+            .expect("a readable PKI file");
+        readable.contents = vec![0, 1, 2, 255, b'\n'];
         let bundle = hac_render::render(&cluster, &pki, &secrets(), "r", "svg").expect("render");
         let inputs: BTreeMap<String, Vec<u8>> = bundle
             .files

@@ -1,5 +1,5 @@
 //! Shared test support: the sample clusters and their variants, a fake IssuedPki laid out
-//! per bundle.md's least-privilege table, and helpers to run the real tools.
+//! by the archive table (hac_model::archive), and helpers to run the real tools.
 #![allow(dead_code)]
 
 use hac_model::samples;
@@ -140,60 +140,20 @@ pub fn real_ca_pem() -> String {
 /// The PKI files `node` receives (bundle.md's table), with placeholder contents except
 /// `ca.crt`, which is `ca_pem`.
 pub fn fake_pki_files(cluster: &Cluster, node: &Node, ca_pem: &str) -> Vec<Artifact> {
-    let mut files = Vec::new();
-    let mut add = |path: &str, mode: u32| {
-        let contents = if path == "etc/kubernetes/pki/ca.crt" {
-            ca_pem.to_string()
-        } else {
-            format!("placeholder for {path} of {}\n", node.name)
-        };
-        files.push(Artifact::new(path, mode, contents));
-    };
-    let stacked = cluster.etcd.topology == EtcdTopology::Stacked;
-    if node.has(Role::ControlPlane) {
-        for (p, m) in [
-            ("ca.crt", 0o644),
-            ("ca.key", 0o600),
-            ("apiserver.crt", 0o644),
-            ("apiserver.key", 0o600),
-            ("apiserver-kubelet-client.crt", 0o644),
-            ("apiserver-kubelet-client.key", 0o600),
-            ("front-proxy-ca.crt", 0o644),
-            ("front-proxy-client.crt", 0o644),
-            ("front-proxy-client.key", 0o600),
-            ("sa.key", 0o600),
-            ("sa.pub", 0o600),
-            ("apiserver-etcd-client.crt", 0o644),
-            ("apiserver-etcd-client.key", 0o600),
-            ("etcd/ca.crt", 0o644),
-        ] {
-            add(&format!("etc/kubernetes/pki/{p}"), m);
-        }
-        for p in ["admin.conf", "controller-manager.conf", "scheduler.conf"] {
-            add(&format!("etc/kubernetes/{p}"), 0o600);
-        }
-        if has_super_admin(cluster.kubernetes_version)
-            && cluster
-                .first_control_plane()
-                .is_some_and(|f| f.name == node.name)
-        {
-            add("etc/kubernetes/super-admin.conf", 0o600);
-        }
-    }
-    if (stacked && node.has(Role::ControlPlane)) || (!stacked && node.has(Role::Etcd)) {
-        if !node.has(Role::ControlPlane) {
-            add("etc/kubernetes/pki/etcd/ca.crt", 0o644);
-        }
-        for p in ["server", "peer", "healthcheck-client"] {
-            add(&format!("etc/kubernetes/pki/etcd/{p}.crt"), 0o644);
-            add(&format!("etc/kubernetes/pki/etcd/{p}.key"), 0o600);
-        }
-    }
-    if node.has(Role::LoadBalancer) && !node.has(Role::ControlPlane) {
-        add("etc/kubernetes/pki/ca.crt", 0o644);
-    }
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    files
+    archive::archive_files(cluster, node)
+        .into_iter()
+        .filter_map(|row| match row.kind {
+            archive::FileKind::Pki(archive::PkiFile::CaCert(archive::CaName::Cluster)) => {
+                Some(Artifact::new(row.path, row.mode, ca_pem))
+            }
+            archive::FileKind::Pki(_) => Some(Artifact::new(
+                row.path,
+                row.mode,
+                format!("placeholder for {} of {}\n", row.path, node.name),
+            )),
+            archive::FileKind::Config(_) => None,
+        })
+        .collect()
 }
 
 pub fn fake_pki(cluster: &Cluster, ca_pem: &str) -> IssuedPki {
