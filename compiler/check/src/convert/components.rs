@@ -4,7 +4,8 @@
 //! the kube-vip image). A flag hac sets itself is refused with the attribute that
 //! controls it (E0108), never overridden silently.
 
-use super::{join, present, Attrs, Converter};
+use super::walk::{join, present};
+use super::{Attrs, Converter};
 use crate::codes::CheckCode;
 use hac_core::{Data, DataNode};
 use hac_model::schema::{self, Section};

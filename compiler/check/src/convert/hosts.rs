@@ -2,7 +2,8 @@
 //! node's set overrides the cluster's attribute by attribute; the result is checked as a
 //! whole (a mirror URL where packages come from a mirror, …).
 
-use super::{join, present, Attrs, Converter};
+use super::walk::{join, present};
+use super::{Attrs, Converter};
 use crate::codes::CheckCode;
 use hac_core::{Data, DataNode};
 use hac_model::schema::Section;
