@@ -47,8 +47,8 @@ pub const EXPLANATIONS: &[(&str, &str)] = &[
     (
         RenderCode::RenderBug.code(),
         "E0703 hac failed to render one of its own files\n\n\
-         An embedded template or serializer failed, or the issued PKI lacks a file the\n\
-         renderer needs. This is a bug in hac, not in your cluster description: please\n\
+         An embedded template or serializer failed, or the issued PKI does not hold\n\
+         exactly the files the archive table gives the node. This is a bug in hac, not in your cluster description: please\n\
          report it with the .ha file (never the secrets file).",
     ),
 ];
