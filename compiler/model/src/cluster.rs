@@ -120,6 +120,10 @@ impl LoadBalancerKind {
         ("kube-vip", LoadBalancerKind::KubeVip),
         ("external", LoadBalancerKind::External),
     ];
+    /// The value of `controlPlane.loadBalancer.kind` when unset.
+    pub const DEFAULT: Self = LoadBalancerKind::Haproxy;
+    /// [`Self::DEFAULT`] as a cluster file spells it (`ALL` lists the variants in order).
+    pub const DEFAULT_NAME: &'static str = Self::ALL[Self::DEFAULT as usize].0;
     pub fn as_str(self) -> &'static str {
         name_in(&Self::ALL, self)
     }
@@ -140,6 +144,10 @@ impl Placement {
         ("control-plane", Placement::ControlPlane),
         ("dedicated", Placement::Dedicated),
     ];
+    /// The value of `controlPlane.loadBalancer.placement` when unset.
+    pub const DEFAULT: Self = Placement::ControlPlane;
+    /// [`Self::DEFAULT`] as a cluster file spells it (`ALL` lists the variants in order).
+    pub const DEFAULT_NAME: &'static str = Self::ALL[Self::DEFAULT as usize].0;
     pub fn as_str(self) -> &'static str {
         name_in(&Self::ALL, self)
     }
@@ -193,6 +201,10 @@ impl EtcdTopology {
         ("stacked", EtcdTopology::Stacked),
         ("external", EtcdTopology::External),
     ];
+    /// The value of `etcd.topology` when unset.
+    pub const DEFAULT: Self = EtcdTopology::Stacked;
+    /// [`Self::DEFAULT`] as a cluster file spells it (`ALL` lists the variants in order).
+    pub const DEFAULT_NAME: &'static str = Self::ALL[Self::DEFAULT as usize].0;
     pub fn as_str(self) -> &'static str {
         name_in(&Self::ALL, self)
     }
@@ -253,6 +265,10 @@ impl KeyAlgorithm {
         ("rsa-3072", KeyAlgorithm::Rsa3072),
         ("rsa-4096", KeyAlgorithm::Rsa4096),
     ];
+    /// The value of `pki.algorithm` when unset.
+    pub const DEFAULT: Self = KeyAlgorithm::EcdsaP256;
+    /// [`Self::DEFAULT`] as a cluster file spells it (`ALL` lists the variants in order).
+    pub const DEFAULT_NAME: &'static str = Self::ALL[Self::DEFAULT as usize].0;
     pub fn as_str(self) -> &'static str {
         name_in(&Self::ALL, self)
     }
@@ -346,6 +362,10 @@ impl CloudInitKeys {
         ("inline", CloudInitKeys::Inline),
         ("separate", CloudInitKeys::Separate),
     ];
+    /// The value of `outputs.cloudInitKeys` when unset.
+    pub const DEFAULT: Self = CloudInitKeys::Separate;
+    /// [`Self::DEFAULT`] as a cluster file spells it (`ALL` lists the variants in order).
+    pub const DEFAULT_NAME: &'static str = Self::ALL[Self::DEFAULT as usize].0;
     pub fn as_str(self) -> &'static str {
         name_in(&Self::ALL, self)
     }

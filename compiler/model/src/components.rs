@@ -105,6 +105,10 @@ impl EncryptionProvider {
         ("aesgcm", EncryptionProvider::Aesgcm),
         ("secretbox", EncryptionProvider::Secretbox),
     ];
+    /// The value of `controlPlane.apiServer.encryption.provider` when unset.
+    pub const DEFAULT: Self = EncryptionProvider::Aescbc;
+    /// [`Self::DEFAULT`] as a cluster file spells it (`ALL` lists the variants in order).
+    pub const DEFAULT_NAME: &'static str = Self::ALL[Self::DEFAULT as usize].0;
     pub fn as_str(self) -> &'static str {
         match self {
             EncryptionProvider::Aescbc => "aescbc",
@@ -156,6 +160,10 @@ impl AuditLevel {
         ("request", AuditLevel::Request),
         ("requestResponse", AuditLevel::RequestResponse),
     ];
+    /// The value of `controlPlane.apiServer.audit.policy` when unset.
+    pub const DEFAULT: Self = AuditLevel::Metadata;
+    /// [`Self::DEFAULT`] as a cluster file spells it (`ALL` lists the variants in order).
+    pub const DEFAULT_NAME: &'static str = Self::ALL[Self::DEFAULT as usize].0;
     /// The level as the audit API spells it.
     pub fn api_name(self) -> &'static str {
         match self {
@@ -165,6 +173,9 @@ impl AuditLevel {
         }
     }
 }
+
+/// `controlPlane.apiServer.oidc.usernameClaim` when unset (kube-apiserver's own default).
+pub const DEFAULT_OIDC_USERNAME_CLAIM: &str = "sub";
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Oidc {

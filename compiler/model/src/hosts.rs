@@ -25,6 +25,10 @@ pub enum HostOs {
 
 impl HostOs {
     pub const ALL: [(&'static str, HostOs); 1] = [("debian", HostOs::Debian)];
+    /// The value of `hosts.os` when unset.
+    pub const DEFAULT: Self = HostOs::Debian;
+    /// [`Self::DEFAULT`] as a cluster file spells it (`ALL` lists the variants in order).
+    pub const DEFAULT_NAME: &'static str = Self::ALL[Self::DEFAULT as usize].0;
     pub fn as_str(self) -> &'static str {
         match self {
             HostOs::Debian => "debian",
@@ -78,7 +82,7 @@ pub struct Hosts {
 impl Default for Hosts {
     fn default() -> Hosts {
         Hosts {
-            os: HostOs::Debian,
+            os: HostOs::DEFAULT,
             packages: PackageSource::Upstream,
             mirror: None,
             repository_key: None,

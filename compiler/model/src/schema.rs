@@ -8,8 +8,9 @@ use crate::cluster::{
     CloudInitKeys, EtcdTopology, KeyAlgorithm, LoadBalancerKind, Placement, Role,
 };
 use crate::components::{
-    EncryptionProvider, ProxyMode, DEFAULT_AUDIT_LOG_PATH, DEFAULT_AUDIT_MAX_AGE,
-    DEFAULT_AUDIT_MAX_BACKUP, DEFAULT_AUDIT_MAX_SIZE, DEFAULT_KUBE_VIP_VERSION, HOST_PATH_TYPES,
+    AuditLevel, EncryptionProvider, ProxyMode, DEFAULT_AUDIT_LOG_PATH, DEFAULT_AUDIT_MAX_AGE,
+    DEFAULT_AUDIT_MAX_BACKUP, DEFAULT_AUDIT_MAX_SIZE, DEFAULT_KUBE_VIP_VERSION,
+    DEFAULT_OIDC_USERNAME_CLAIM, HOST_PATH_TYPES,
 };
 use crate::derived::{KUBERNETES_MAX, KUBERNETES_MIN};
 use crate::hosts::{HostOs, PackageSource, DEFAULT_SSH_PORT};
@@ -562,7 +563,7 @@ pub const ATTRIBUTES: &[Attribute] = &[
         section: Section::LoadBalancer,
         key: "kind",
         ty: "string",
-        default: DefaultValue::Str("haproxy"),
+        default: DefaultValue::Str(LoadBalancerKind::DEFAULT_NAME),
         allowed: Allowed::OneOf(&LOAD_BALANCER_KINDS),
         codes: &["E0101", "E0104", "E0409", "E0410", "E0411", "E0412", "E0413"],
         doc: "\"haproxy\" or \"nginx\": a TCP load balancer beside keepalived, which holds the VIP; \"keepalived\": the VIP alone, moving to a healthy master; \"kube-vip\": a kube-vip static pod on every master holds the VIP; \"external\": an existing load balancer at `address`, no VIP managed.",
@@ -572,7 +573,7 @@ pub const ATTRIBUTES: &[Attribute] = &[
         section: Section::LoadBalancer,
         key: "placement",
         ty: "string",
-        default: DefaultValue::Str("control-plane"),
+        default: DefaultValue::Str(Placement::DEFAULT_NAME),
         allowed: Allowed::OneOf(&PLACEMENTS),
         codes: &["E0101", "E0104", "E0209", "E0401", "E0412", "W0401"],
         doc: "\"control-plane\": the load balancer runs on the masters; \"dedicated\": on the nodes with role \"load-balancer\" (kinds \"haproxy\" and \"nginx\" only; one such node is a single point of failure, W0401).",
@@ -614,7 +615,7 @@ pub const ATTRIBUTES: &[Attribute] = &[
         section: Section::Etcd,
         key: "topology",
         ty: "string",
-        default: DefaultValue::Str("stacked"),
+        default: DefaultValue::Str(EtcdTopology::DEFAULT_NAME),
         allowed: Allowed::OneOf(&TOPOLOGIES),
         codes: &["E0101", "E0104", "E0204", "E0205", "E0206", "E0207"],
         doc: "\"stacked\": kubeadm runs etcd as static pods on the control-plane nodes (at least 3); \"external\": etcd runs as a systemd unit on every node with role \"etcd\" (at least 3, with at least 2 control planes).",
@@ -717,7 +718,7 @@ pub const ATTRIBUTES: &[Attribute] = &[
         section: Section::Pki,
         key: "algorithm",
         ty: "string",
-        default: DefaultValue::Str("ecdsa-p256"),
+        default: DefaultValue::Str(KeyAlgorithm::DEFAULT_NAME),
         allowed: Allowed::OneOf(&ALGORITHMS),
         codes: &["E0101", "E0104"],
         doc: "The key type of every CA and leaf certificate.",
@@ -930,7 +931,7 @@ pub const ATTRIBUTES: &[Attribute] = &[
         section: Section::Outputs,
         key: "cloudInitKeys",
         ty: "string",
-        default: DefaultValue::Str("separate"),
+        default: DefaultValue::Str(CloudInitKeys::DEFAULT_NAME),
         allowed: Allowed::OneOf(&CLOUD_INIT_KEYS),
         codes: &["E0101", "E0104", "W0706"],
         doc: "Where the user-data's private files (keys, kubeconfigs, the bootstrap token, `keepalived.conf`) go. Most clouds serve user-data to anything on the instance that reaches the metadata service. \"separate\" leaves them out: `cloud-init/<node>-keys.tar.gz` (0600) holds them, and the node's `bootstrap.sh` waits (bounded, logged) for it at `/root/hac-keys.tar.gz` (copy it with scp or a secrets manager), unpacks it and deletes it. \"inline\" writes them into the user-data (gz+b64) and warns (W0706).",
@@ -1145,7 +1146,7 @@ pub const ATTRIBUTES: &[Attribute] = &[
         section: Section::Encryption,
         key: "provider",
         ty: "string",
-        default: DefaultValue::Str("aescbc"),
+        default: DefaultValue::Str(EncryptionProvider::DEFAULT_NAME),
         allowed: Allowed::OneOf(&ENCRYPTION_PROVIDERS),
         codes: &["E0101", "E0104"],
         doc: "The cipher: AES-CBC with PKCS#7 padding, AES-GCM (rotate the key before 200,000 writes), or XSalsa20-Poly1305. Data is stored as `k8s:enc:<provider>:v1:key-<rotation>:…`. Changing it makes data written with the previous provider unreadable: rewrite every object under the old provider first.",
@@ -1166,7 +1167,7 @@ pub const ATTRIBUTES: &[Attribute] = &[
         section: Section::Audit,
         key: "policy",
         ty: "string",
-        default: DefaultValue::Str("metadata"),
+        default: DefaultValue::Str(AuditLevel::DEFAULT_NAME),
         allowed: Allowed::Text("\"metadata\", \"request\", \"requestResponse\", or the YAML text of an `audit.k8s.io/v1` `Policy` (an indented string `'' … ''`; `.ha` reads no files)"),
         codes: &["E0101", "E0107"],
         doc: "What is logged. A level gives hac's policy: every request at that level, except health checks, kube-proxy's watches and the nodes' and system components' reads; secrets, configmaps and token reviews never above `Metadata`, so no secret reaches the log.",
@@ -1237,7 +1238,7 @@ pub const ATTRIBUTES: &[Attribute] = &[
         section: Section::Oidc,
         key: "usernameClaim",
         ty: "string",
-        default: DefaultValue::Str("sub"),
+        default: DefaultValue::Str(DEFAULT_OIDC_USERNAME_CLAIM),
         allowed: Allowed::Text("a claim name"),
         codes: &["E0101", "E0107"],
         doc: "The claim that names the user (`--oidc-username-claim`).",
@@ -1309,7 +1310,7 @@ pub const ATTRIBUTES: &[Attribute] = &[
         section: Section::Hosts,
         key: "os",
         ty: "string",
-        default: DefaultValue::Str("debian"),
+        default: DefaultValue::Str(HostOs::DEFAULT_NAME),
         allowed: Allowed::OneOf(&HOST_OS),
         codes: &["E0101", "E0104"],
         doc: "The operating-system family: \"debian\" is Debian and Ubuntu (apt, dpkg, systemd). RHEL-family hosts (dnf) are not supported yet.",
@@ -1427,5 +1428,31 @@ mod tests {
                 a.example
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod default_tests {
+    use super::*;
+
+    /// `DEFAULT_NAME` indexes `ALL` by discriminant: each `ALL` must list its variants in
+    /// declaration order.
+    #[test]
+    fn every_all_table_lists_its_variants_in_order() {
+        fn in_order<T: Copy>(all: &[(&str, T)], index: impl Fn(T) -> usize) {
+            for (i, (name, v)) in all.iter().enumerate() {
+                assert_eq!(index(*v), i, "{name}");
+            }
+        }
+        in_order(&LoadBalancerKind::ALL, |v| v as usize);
+        in_order(&Placement::ALL, |v| v as usize);
+        in_order(&EtcdTopology::ALL, |v| v as usize);
+        in_order(&KeyAlgorithm::ALL, |v| v as usize);
+        in_order(&CloudInitKeys::ALL, |v| v as usize);
+        in_order(&EncryptionProvider::ALL, |v| v as usize);
+        in_order(&AuditLevel::ALL, |v| v as usize);
+        in_order(&HostOs::ALL, |v| v as usize);
+        assert_eq!(LoadBalancerKind::DEFAULT_NAME, "haproxy");
+        assert_eq!(CloudInitKeys::DEFAULT_NAME, "separate");
     }
 }

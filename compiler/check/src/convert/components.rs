@@ -608,7 +608,7 @@ impl Converter {
             }
         };
         let provider = match present(enc, "provider") {
-            None => Some(EncryptionProvider::Aescbc),
+            None => Some(EncryptionProvider::DEFAULT),
             Some(p) => self.enum_value(
                 p,
                 &join(path, "provider"),
@@ -641,7 +641,7 @@ impl Converter {
             "a level (\"metadata\", \"request\", \"requestResponse\") or a policy's YAML text",
         ) {
             None => None,
-            Some(None) => Some(AuditPolicy::Level(AuditLevel::Metadata)),
+            Some(None) => Some(AuditPolicy::Level(AuditLevel::DEFAULT)),
             Some(Some(text)) => {
                 if let Some((_, level)) = AuditLevel::ALL.iter().find(|(name, _)| *name == text) {
                     Some(AuditPolicy::Level(*level))
@@ -731,7 +731,7 @@ impl Converter {
             self,
             present(oidc, "usernameClaim"),
             "usernameClaim",
-            Some("sub"),
+            Some(hac_model::DEFAULT_OIDC_USERNAME_CLAIM),
         );
         let groups_claim = text(self, present(oidc, "groupsClaim"), "groupsClaim", None);
         let username_prefix = text(

@@ -47,7 +47,7 @@ impl Converter {
                 "etcd",
                 "etcd topology",
                 &EtcdTopology::ALL,
-                EtcdTopology::Stacked,
+                EtcdTopology::DEFAULT,
             );
             let version = match present(e, "version") {
                 Some(n) => self.version(n, "etcd.version")?,
@@ -132,7 +132,7 @@ impl Converter {
                 path,
                 "load balancer kind",
                 &LoadBalancerKind::ALL,
-                LoadBalancerKind::Haproxy,
+                LoadBalancerKind::DEFAULT,
             );
             let placement = self.opt_enum(
                 lb,
@@ -140,7 +140,7 @@ impl Converter {
                 path,
                 "load balancer placement",
                 &Placement::ALL,
-                Placement::ControlPlane,
+                Placement::DEFAULT,
             );
             let address =
                 self.opt_string(lb, "address", path, "a DNS name or address (a string)")?;
@@ -246,7 +246,7 @@ impl Converter {
             "pki",
             "key algorithm",
             &KeyAlgorithm::ALL,
-            KeyAlgorithm::EcdsaP256,
+            KeyAlgorithm::DEFAULT,
         );
         let days = schema::VALIDITY_DAYS_RANGE;
         let ca = self.int_in(pki, "caValidityDays", "pki", days);
@@ -298,7 +298,7 @@ impl Converter {
                 "outputs",
                 "cloud-init key placement",
                 &CloudInitKeys::ALL,
-                CloudInitKeys::Separate,
+                CloudInitKeys::DEFAULT,
             ),
         })
     }
