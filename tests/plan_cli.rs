@@ -324,3 +324,104 @@ fn expiry_warns_ahead_refuses_expired_and_never_changes_the_output() {
     let o = run(hac().env("HAC_NOW", "tomorrow").arg("check").arg(&file));
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
 }
+
+/// The external-etcd example with its `controlPlane.vip` line replaced by `with`.
+fn vip_variant(dir: &Path, name: &str, with: &str) -> PathBuf {
+    let file = variant(dir, name, 3);
+    let src = std::fs::read_to_string(&file).unwrap();
+    let line = "vip = lib.cidr.host subnet 10;";
+    assert!(src.contains(line), "the example changed: update this test");
+    std::fs::write(&file, src.replace(line, with)).unwrap();
+    file
+}
+
+/// A new VIP from the command line: `hac build --from` makes the build between (keepalived
+/// holds both VIPs, each under its own router id), `hac plan` rolls it holder by holder, the
+/// next build releases the old VIP; the same router id is refused by both.
+#[test]
+fn a_new_vip_is_built_between_and_planned_from_the_command_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sans = r#"certSANs = [ "192.168.1.50" ];"#;
+    let a = vip_variant(
+        tmp.path(),
+        "a",
+        &format!("vip = lib.cidr.host subnet 10; {sans}"),
+    );
+    let b = vip_variant(
+        tmp.path(),
+        "b",
+        &format!("vip = lib.cidr.host subnet 50; keepalived.routerId = 52; {sans}"),
+    );
+    let live = tmp.path().join("live");
+    let o = build(&a, &live, &[]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+
+    let o = run(hac().arg("plan").arg(&b).arg("--from").arg(&live));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let plan = text(&o.stdout);
+    let held: Vec<&str> = plan
+        .lines()
+        .filter(|l| l.contains("hold the new VIP 192.168.1.50 beside 192.168.1.10"))
+        .collect();
+    assert_eq!(held.len(), 2, "{plan}");
+    assert!(
+        held[0].contains("[lb-1]") && held[1].contains("[lb-0]"),
+        "the MASTER last: {plan}"
+    );
+    assert!(
+        plan.contains("serve and publish the new endpoint 192.168.1.50:6443"),
+        "{plan}"
+    );
+
+    let mid = tmp.path().join("mid");
+    let o = build(&b, &mid, &["--from", live.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let conf = |out: &Path| {
+        std::fs::read_to_string(out.join("hosts/lb-0/etc/keepalived/keepalived.conf")).unwrap()
+    };
+    let between = conf(&mid);
+    assert!(between.contains("virtual_router_id 52") && between.contains("192.168.1.50/24"));
+    assert!(
+        between.contains("vrrp_instance VI_K8S_API_PREVIOUS")
+            && between.contains("virtual_router_id 51")
+            && between.contains("192.168.1.10/24"),
+        "{between}"
+    );
+    let state = std::fs::read_to_string(mid.join("state.json")).unwrap();
+    assert!(state.contains(r#""previousVip""#), "{state}");
+
+    // The next build with the same VIP releases the old one.
+    let o = run(hac().arg("plan").arg(&b).arg("--from").arg(&mid));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("release the previous VIP 192.168.1.10"),
+        "{}",
+        text(&o.stdout)
+    );
+    let after = tmp.path().join("after");
+    let o = build(&b, &after, &["--from", mid.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let final_conf = conf(&after);
+    assert!(!final_conf.contains("PREVIOUS") && !final_conf.contains("192.168.1.10/"));
+
+    // The same router id for the new VIP: refused by the build between and by the plan.
+    let same = vip_variant(
+        tmp.path(),
+        "same",
+        &format!("vip = lib.cidr.host subnet 50; {sans}"),
+    );
+    let o = build(
+        &same,
+        &tmp.path().join("same-out"),
+        &["--from", live.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o.stderr).contains("E0908") && text(&o.stderr).contains("routerId"),
+        "{}",
+        text(&o.stderr)
+    );
+    let o = run(hac().arg("plan").arg(&same).arg("--from").arg(&live));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("E0908"), "{}", text(&o.stderr));
+}

@@ -100,6 +100,26 @@ pub fn compile(
         let mut members = live.state.etcd_members();
         members.retain(|m| !live.failed.contains(&m.name));
         checked.cluster.etcd.existing_members = Some(members);
+        // A VIP that moves: keepalived holds the old one beside it until a later build.
+        let previous_vip = live.state.previous_vip_for(&checked.cluster);
+        let cp = &mut checked.cluster.control_plane;
+        cp.previous_vip = previous_vip;
+        if let Some(prev) = cp
+            .previous_vip
+            .filter(|p| p.router_id == cp.keepalived.router_id)
+        {
+            p.error(
+                Some(hac_plan::codes::PlanCode::EndpointChange.code()),
+                &format!(
+                    "the VIP moves from {} to {} under the same keepalived router id {}: while the configurations roll, peers would disagree on that router's address",
+                    prev.address,
+                    cp.vip.map(|v| v.to_string()).unwrap_or_default(),
+                    prev.router_id
+                ),
+                Some("give the new VIP a new controlPlane.keepalived.routerId (unused on this network) in the same build"),
+            );
+            return Err(Outcome::InputError);
+        }
     }
     let cluster = &checked.cluster;
     let secrets_path = secrets.unwrap_or_else(|| super::secrets::secrets_path_for(file));

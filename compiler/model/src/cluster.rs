@@ -93,6 +93,18 @@ pub struct ControlPlane {
     pub cert_sans: Vec<String>,
     pub load_balancer: LoadBalancer,
     pub keepalived: Keepalived,
+    /// The running cluster's VIP while it moves to `vip`: set from the previous build's state
+    /// by `hac build --from` and `hac plan` (never by the cluster file). keepalived holds it
+    /// beside the new one, in a VRRP instance of its own, and the apiserver certificates keep
+    /// it as a name, until a later build drops it.
+    pub previous_vip: Option<PreviousVip>,
+}
+
+/// The VIP being moved away from and the VRRP router id that holds it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PreviousVip {
+    pub address: Ipv4Addr,
+    pub router_id: i64,
 }
 
 #[derive(Clone, Debug)]

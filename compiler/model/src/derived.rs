@@ -413,6 +413,7 @@ impl Cluster {
         cp.vip
             .map(|v| v.to_string())
             .into_iter()
+            .chain(cp.previous_vip.map(|p| p.address.to_string()))
             .chain([self.endpoint_host()])
             .chain(external_address)
             .chain(cp.cert_sans.iter().cloned())

@@ -49,6 +49,7 @@ pub fn stacked_3() -> Cluster {
                 router_id: 51,
                 unicast: false,
             },
+            previous_vip: None,
         },
         etcd: Etcd {
             topology: EtcdTopology::Stacked,

@@ -308,7 +308,9 @@ pub fn plan_with_failed(
 
     // 0. Failed nodes forgotten, so etcd tolerates failures again before anything else.
     forget_failed_nodes(&ctx, &mut sim, &mut steps);
-    // 0b. A new endpoint name published, every kubelet moved.
+    // 0b. A new VIP held beside the old one (or the old one released), holder by holder.
+    move_vip(&ctx, &sim, &mut steps, &mut notes);
+    // 0c. A new endpoint (name or VIP) published, every kubelet moved.
     move_endpoint(&ctx, &sim, &mut steps, &mut notes);
     // 1–2. The bootstrap token made valid, then the workers added.
     join_workers(&ctx, &added_workers, &added_cps, &sim, &mut steps);
@@ -502,6 +504,71 @@ fn forget_failed_nodes(ctx: &Ctx<'_>, sim: &mut Sim, steps: &mut Vec<Step>) {
     }
 }
 
+/// A VIP that moves (the refusals made sure it can): the build between holds the new VIP
+/// beside the old one, the next one releases the old. keepalived.conf reaches the holders one
+/// at a time, the VIP's MASTER last, each reload gated on the VIP clients use still serving.
+fn move_vip(ctx: &Ctx<'_>, sim: &Sim, steps: &mut Vec<Step>, notes: &mut Vec<String>) {
+    let (prev, next) = (&ctx.prev.control_plane, &ctx.next.control_plane);
+    let port = host_port(&next.endpoint).1;
+    let (Some(vip), Some(old_vip)) = (next.vip.as_deref(), prev.vip.as_deref()) else {
+        return;
+    };
+    let (action, served, last_gate) = if vip != old_vip {
+        (
+            format!("hold the new VIP {vip} beside {old_vip}"),
+            old_vip,
+            Some(vip),
+        )
+    } else if let (Some(released), None) = (&prev.previous_vip, &next.previous_vip) {
+        notes.push(format!(
+            "{} is released: a client or DNS name still using it stops working",
+            released.address
+        ));
+        (
+            format!("release the previous VIP {}", released.address),
+            vip,
+            None,
+        )
+    } else {
+        return;
+    };
+    let mut hosts: Vec<&String> = next
+        .vip_holders
+        .iter()
+        .filter(|h| prev.vip_holders.contains(h) && !ctx.failed.contains(*h))
+        .collect();
+    // The MASTER (the first holder) last.
+    if !hosts.is_empty() {
+        hosts.rotate_left(1);
+    }
+    let gate = |address: &str| {
+        format!("( n=0; until curl -fks --max-time 5 https://{address}:{port}/readyz; do n=$((n+1)); [ $n -lt 12 ] || exit 1; sleep 5; done )")
+    };
+    let last = hosts.last().copied();
+    for h in &hosts {
+        let mut commands = vec![
+            install(h),
+            "systemctl reload keepalived".to_string(),
+            gate(served),
+        ];
+        if Some(*h) == last {
+            commands.extend(last_gate.map(gate));
+        }
+        steps.push(Step {
+            host: (*h).clone(),
+            action: action.clone(),
+            commands,
+            after: sim.availability(),
+        });
+    }
+    if vip != old_vip && host_port(&prev.endpoint).0 != old_vip {
+        notes.push(format!(
+            "the endpoint {} is a name: point it at {vip} once this plan has run; a later build (same VIP) releases {old_vip}",
+            next.endpoint
+        ));
+    }
+}
+
 /// A new name for the endpoint (same load balancer, VIP and port; the refusals made sure the
 /// running apiservers serve it and the new ones still serve the old one): the cluster's
 /// configuration, cluster-info and kube-proxy first, then each kubelet, before any join of
@@ -520,7 +587,7 @@ fn move_endpoint(ctx: &Ctx<'_>, sim: &Sim, steps: &mut Vec<Step>, notes: &mut Ve
                 "serve and publish the new endpoint {new_ep} (clients of {old_ep} keep working)"
             ),
             commands: vec![
-                format!("curl -fks --max-time 5 https://{new_ep}/readyz   # the new name resolves to the load balancer and is served"),
+                format!("curl -fks --max-time 5 https://{new_ep}/readyz   # the new endpoint reaches the load balancer and is served"),
                 install(anchor),
                 "kubeadm init phase upload-config kubeadm --config /etc/kubernetes/kubeadm-config.yaml".to_string(),
                 format!("{KUBECTL} -n kube-public get configmap cluster-info -o yaml | sed '{swap}' | {KUBECTL} replace -f -"),
@@ -555,8 +622,13 @@ fn move_endpoint(ctx: &Ctx<'_>, sim: &Sim, steps: &mut Vec<Step>, notes: &mut Ve
                 after: sim.availability(),
             });
         }
+        let later = if next.control_plane.previous_vip.is_some() {
+            "once none does, build again with the same VIP (with `--from`): that build releases the old VIP and drops it from the apiserver certificates"
+        } else {
+            "once none does, drop the old name from controlPlane.certSANs in a later build (the plan then rolls out the renewed apiserver certificates)"
+        };
         notes.push(format!(
-            "kubeconfigs handed out to people and tools still name {old_ep}: move them to {new_ep}; once none does, drop the old name from controlPlane.certSANs in a later build (the plan then rolls out the renewed apiserver certificates)"
+            "kubeconfigs handed out to people and tools still name {old_ep}: move them to {new_ep}; {later}"
         ));
     }
 }
@@ -1029,6 +1101,58 @@ fn host_port(endpoint: &str) -> (&str, &str) {
     endpoint.rsplit_once(':').unwrap_or((endpoint, ""))
 }
 
+/// Why a change of the VIP cannot be planned, if it cannot (docs/plan.md, "A new VIP"): the
+/// build between holds both VIPs, each under its own VRRP router id, so that the peers agree
+/// on each instance's addresses while the configurations roll.
+fn vip_move_problem(prev: &State, next: &State) -> Option<(String, &'static str)> {
+    let (a, b) = (&prev.control_plane, &next.control_plane);
+    if a.vip == b.vip {
+        return None;
+    }
+    let (old, new) = (
+        a.vip.as_deref().unwrap_or("none"),
+        b.vip.as_deref().unwrap_or("none"),
+    );
+    let held_by_keepalived = |c: &crate::state::ControlPlaneState| {
+        matches!(c.load_balancer.as_str(), "haproxy" | "nginx" | "keepalived")
+    };
+    if !held_by_keepalived(a) || a.vip.is_none() || b.vip.is_none() {
+        return Some((
+            format!("the VIP changes ({old} → {new}) with load balancer {}: only a VIP keepalived holds is moved by a plan", b.load_balancer),
+            "keep the VIP; to move it, follow the manual procedure of docs/plan.md",
+        ));
+    }
+    if let Some(p) = &a.previous_vip {
+        return Some((
+            format!("the VIP changes ({old} → {new}) while the move from {} is not finished", p.address),
+            "finish the move first: build and plan once more with the same VIP (that build drops the previous one), then move again",
+        ));
+    }
+    let Some(router_id) = a.vrrp_router_id else {
+        return Some((
+            format!("the VIP changes ({old} → {new}), and the previous build does not record keepalived's router id"),
+            "rebuild the running version with this hac, then plan from that output",
+        ));
+    };
+    if b.vrrp_router_id == Some(router_id) {
+        return Some((
+            format!("the VIP changes ({old} → {new}) under the same keepalived router id {router_id}: while the configurations roll, peers would disagree on that router's address"),
+            "give the new VIP a new controlPlane.keepalived.routerId (unused on this network) in the same build",
+        ));
+    }
+    if b.previous_vip
+        .as_ref()
+        .map(|p| (p.address.as_str(), p.vrrp_router_id))
+        != Some((old, router_id))
+    {
+        return Some((
+            format!("the VIP changes ({old} → {new}) but this build does not hold the previous one"),
+            "build with `hac build --from <the running bundle>` (and plan with `--from`): the build between keeps the old VIP beside the new one",
+        ));
+    }
+    None
+}
+
 /// Whether every kube-apiserver certificate of `s` carries `host` as a SAN.
 fn served(s: &State, host: &str) -> bool {
     let san = if host.parse::<std::net::IpAddr>().is_ok() {
@@ -1204,16 +1328,19 @@ fn refuse_unsafe(
     }
     let cp = (&prev.control_plane, &next.control_plane);
     let (old, new) = (host_port(&cp.0.endpoint), host_port(&cp.1.endpoint));
-    if cp.0.load_balancer != cp.1.load_balancer || cp.0.vip != cp.1.vip || old.1 != new.1 {
+    if cp.0.load_balancer != cp.1.load_balancer || old.1 != new.1 {
         refuse(
             codes::PlanCode::EndpointChange,
             format!(
-                "the load balancer, its VIP or the endpoint's port changes ({} {} → {} {}): the address every kubeconfig, kubelet and the cluster-info ConfigMap reach would move at once",
+                "the load-balancer kind or the endpoint's port changes ({} {} → {} {}): the address every kubeconfig, kubelet and the cluster-info ConfigMap reach would move at once",
                 cp.0.load_balancer, cp.0.endpoint, cp.1.load_balancer, cp.1.endpoint
             ),
-            "keep the load balancer, VIP and port; to move them, follow the manual procedure of docs/plan.md (a new name for the same address is planned: change controlPlane.endpoint only)",
+            "keep the load-balancer kind and port; to move them, follow the manual procedure of docs/plan.md (a new name or a new VIP for the same kind and port is planned)",
         );
-    } else if old.0 != new.0 {
+    } else if let Some((msg, hint)) = vip_move_problem(prev, next) {
+        refuse(codes::PlanCode::EndpointChange, msg, hint);
+    }
+    if cp.0.load_balancer == cp.1.load_balancer && old.1 == new.1 && old.0 != new.0 {
         if !served(prev, new.0) {
             refuse(
                 codes::PlanCode::EndpointChange,

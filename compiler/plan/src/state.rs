@@ -50,6 +50,20 @@ pub struct ControlPlaneState {
     pub vip_holders: Vec<String>,
     /// Nodes running haproxy or nginx.
     pub load_balancers: Vec<String>,
+    /// keepalived's VRRP `virtual_router_id` for the VIP, where keepalived holds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vrrp_router_id: Option<i64>,
+    /// The VIP being moved away from, still held beside `vip` (a build between two VIPs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_vip: Option<PreviousVipState>,
+}
+
+/// The previous VIP of a build between two VIPs and the VRRP router id that holds it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PreviousVipState {
+    pub address: String,
+    pub vrrp_router_id: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,15 +147,6 @@ impl State {
         bundle: &Bundle,
         secrets: &RenderSecrets,
     ) -> Result<State, String> {
-        let cp = &cluster.control_plane;
-        let names = |pick: &dyn Fn(&hac_model::Node) -> bool| -> Vec<String> {
-            cluster
-                .nodes
-                .iter()
-                .filter(|n| pick(n))
-                .map(|n| n.name.clone())
-                .collect()
-        };
         let token_id = secrets
             .bootstrap_token
             .split('.')
@@ -163,20 +168,7 @@ impl State {
             kubernetes_version: cluster.kubernetes_version.to_string(),
             kubeadm_api: cluster.kubeadm_api().api_version().to_string(),
             epoch: hac_check::convert::format_rfc3339(cluster.epoch.unix),
-            control_plane: ControlPlaneState {
-                endpoint: cluster.control_plane_endpoint(),
-                vip: cp.vip.map(|v| v.to_string()),
-                load_balancer: cp.load_balancer.kind.as_str().to_string(),
-                placement: cp.load_balancer.placement.as_str().to_string(),
-                api_server_port: cp.api_server_port,
-                apiservers: names(&|n| n.has(hac_model::Role::ControlPlane)),
-                vip_holders: names(&|n| {
-                    cluster.holds_vip(n)
-                        || (cp.load_balancer.kind == hac_model::LoadBalancerKind::KubeVip
-                            && n.has(hac_model::Role::ControlPlane))
-                }),
-                load_balancers: names(&|n| cluster.runs_tcp_proxy(n)),
-            },
+            control_plane: control_plane_state(cluster),
             nodes: cluster
                 .nodes
                 .iter()
@@ -238,6 +230,17 @@ impl State {
     /// The bundle-level artifact (0644: nothing in it is secret).
     pub fn artifact(&self) -> Artifact {
         Artifact::new(STATE_FILE, 0o644, self.to_json())
+    }
+
+    /// The VIP the next build (`next`, with these as the running cluster's state) holds beside
+    /// its own while it moves: this state's VIP, when `next` moves it and keepalived holds it.
+    pub fn previous_vip_for(&self, next: &hac_model::Cluster) -> Option<hac_model::PreviousVip> {
+        let address: std::net::Ipv4Addr = self.control_plane.vip.as_deref()?.parse().ok()?;
+        let held = next.nodes.iter().any(|n| next.holds_vip(n));
+        (next.control_plane.vip? != address && held).then_some(hac_model::PreviousVip {
+            address,
+            router_id: self.control_plane.vrrp_router_id?,
+        })
     }
 
     /// Reads a `state.json`; refuses another format.
@@ -376,4 +379,40 @@ fn describe(der: &[u8]) -> Result<CertificateState, String> {
         sans,
         files: Vec::new(),
     })
+}
+
+/// The control plane's part of the state: endpoint, VIP and who serves them.
+fn control_plane_state(cluster: &Cluster) -> ControlPlaneState {
+    let cp = &cluster.control_plane;
+    let names = |pick: &dyn Fn(&hac_model::Node) -> bool| -> Vec<String> {
+        cluster
+            .nodes
+            .iter()
+            .filter(|n| pick(n))
+            .map(|n| n.name.clone())
+            .collect()
+    };
+    ControlPlaneState {
+        endpoint: cluster.control_plane_endpoint(),
+        vip: cp.vip.map(|v| v.to_string()),
+        load_balancer: cp.load_balancer.kind.as_str().to_string(),
+        placement: cp.load_balancer.placement.as_str().to_string(),
+        api_server_port: cp.api_server_port,
+        apiservers: names(&|n| n.has(hac_model::Role::ControlPlane)),
+        vip_holders: names(&|n| {
+            cluster.holds_vip(n)
+                || (cp.load_balancer.kind == hac_model::LoadBalancerKind::KubeVip
+                    && n.has(hac_model::Role::ControlPlane))
+        }),
+        load_balancers: names(&|n| cluster.runs_tcp_proxy(n)),
+        vrrp_router_id: cluster
+            .nodes
+            .iter()
+            .any(|n| cluster.holds_vip(n))
+            .then_some(cp.keepalived.router_id),
+        previous_vip: cp.previous_vip.map(|p| PreviousVipState {
+            address: p.address.to_string(),
+            vrrp_router_id: p.router_id,
+        }),
+    }
 }

@@ -189,12 +189,20 @@ pub struct KeepalivedContext {
     pub peers: Vec<String>,
     pub vip: String,
     pub vip_prefix: u8,
+    /// The running cluster's VIP while it moves to [`Self::vip`] (a second VRRP instance).
+    pub previous: Option<PreviousVipContext>,
     pub check_script: String,
     pub script_user: &'static str,
     pub interval: u32,
     pub fall: u32,
     pub rise: u32,
     pub weight: i64,
+}
+
+#[derive(Serialize)]
+pub struct PreviousVipContext {
+    pub vip: String,
+    pub router_id: i64,
 }
 
 pub fn keepalived_context(
@@ -240,6 +248,13 @@ pub fn keepalived_context(
             .map(|v| v.to_string())
             .unwrap_or_default(),
         vip_prefix: node.prefix_len.unwrap_or(32),
+        previous: cluster
+            .control_plane
+            .previous_vip
+            .map(|p| PreviousVipContext {
+                vip: p.address.to_string(),
+                router_id: p.router_id,
+            }),
         check_script: format!("/{}", facts::CHECK_APISERVER),
         script_user: "root",
         interval: CHECK_INTERVAL_SECONDS,

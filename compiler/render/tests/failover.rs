@@ -93,25 +93,18 @@ fn wait_for_holder(lab: &Lab, want: usize, vip: &str, what: &str) {
     }
 }
 
-fn failover(variant: &str, cluster: &hac_model::Cluster, tag: &str) {
-    let keepalived = tool("keepalived");
+/// Three VIP holders of `cluster`, each in a network namespace on one bridge (of its own),
+/// running keepalived with its rendered keepalived.conf.
+fn start_lab(cluster: &hac_model::Cluster, tag: &str) -> (Lab, tempfile::TempDir) {
     tool("ip");
-    let bundle = render_with_real_ca(cluster);
     let holders: Vec<&hac_model::Node> = cluster.vip_holders();
-    assert_eq!(holders.len(), 3, "{variant}: three VIP holders");
-    let vip = cluster
-        .control_plane
-        .vip
-        .map(|v| v.to_string())
-        .unwrap_or_default();
+    assert_eq!(holders.len(), 3, "three VIP holders");
     let tmp = scratch_dir(&format!("failover-{tag}"));
-    let dir = tmp.path();
     let mut lab = Lab {
         prefix: format!("hacr{}{tag}", std::process::id()),
         members: holders.len(),
         children: Vec::new(),
     };
-
     let br = lab.bridge();
     sh(&["ip", "netns", "add", &br]);
     sh(&["ip", "-n", &br, "link", "add", "br0", "type", "bridge"]);
@@ -131,24 +124,14 @@ fn failover(variant: &str, cluster: &hac_model::Cluster, tag: &str) {
         sh(&["ip", "-n", &ns, "link", "set", "eth0", "up"]);
         sh(&["ip", "-n", &ns, "link", "set", "lo", "up"]);
     }
+    let bundle = render_with_real_ca(cluster);
     for (i, node) in holders.iter().enumerate() {
-        let conf = text(file(&bundle, &node.name, KEEPALIVED_CONF).expect("keepalived.conf"));
-        let script = dir.join(format!("check-{}.sh", node.name));
-        let flag = dir.join(format!("fail-{}", node.name));
-        std::fs::write(&script, format!("#!/bin/sh\n[ ! -e {} ]\n", flag.display()))
-            .expect("write check");
-        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))
-            .expect("chmod check");
-        let conf = conf.replace(
-            &format!("/{CHECK_APISERVER}"),
-            &script.display().to_string(),
-        );
-        let conf_path = dir.join(format!("{}.conf", node.name));
-        std::fs::write(&conf_path, conf).expect("write conf");
-        let log = std::fs::File::create(dir.join(format!("{}.log", node.name))).expect("log");
+        let conf_path = write_conf(tmp.path(), &bundle, &node.name);
+        let log =
+            std::fs::File::create(tmp.path().join(format!("{}.log", node.name))).expect("log");
         let child = Command::new("ip")
             .args(["netns", "exec", &lab.ns(i)])
-            .arg(&keepalived)
+            .arg(tool("keepalived"))
             .args([
                 "--dont-fork",
                 "--log-console",
@@ -160,11 +143,11 @@ fn failover(variant: &str, cluster: &hac_model::Cluster, tag: &str) {
             .arg(&conf_path)
             .arg(format!(
                 "--pid={}",
-                dir.join(format!("{}.pid", node.name)).display()
+                tmp.path().join(format!("{}.pid", node.name)).display()
             ))
             .arg(format!(
                 "--vrrp_pid={}",
-                dir.join(format!("{}.vrrp.pid", node.name)).display()
+                tmp.path().join(format!("{}.vrrp.pid", node.name)).display()
             ))
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log"))
@@ -173,6 +156,36 @@ fn failover(variant: &str, cluster: &hac_model::Cluster, tag: &str) {
             .expect("start keepalived");
         lab.children.push(child);
     }
+    (lab, tmp)
+}
+
+/// Writes `node`'s keepalived.conf of `bundle` into `dir` (its health check replaced by one
+/// that fails while `dir/fail-<node>` exists) and returns its path.
+fn write_conf(dir: &Path, bundle: &hac_model::Bundle, node: &str) -> std::path::PathBuf {
+    let conf = text(file(bundle, node, KEEPALIVED_CONF).expect("keepalived.conf"));
+    let script = dir.join(format!("check-{node}.sh"));
+    let flag = dir.join(format!("fail-{node}"));
+    std::fs::write(&script, format!("#!/bin/sh\n[ ! -e {} ]\n", flag.display()))
+        .expect("write check");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod check");
+    let conf = conf.replace(
+        &format!("/{CHECK_APISERVER}"),
+        &script.display().to_string(),
+    );
+    let conf_path = dir.join(format!("{node}.conf"));
+    std::fs::write(&conf_path, conf).expect("write conf");
+    conf_path
+}
+
+fn failover(variant: &str, cluster: &hac_model::Cluster, tag: &str) {
+    let holders: Vec<&hac_model::Node> = cluster.vip_holders();
+    let vip = cluster
+        .control_plane
+        .vip
+        .map(|v| v.to_string())
+        .unwrap_or_default();
+    let (lab, tmp) = start_lab(cluster, tag);
+    let dir = tmp.path();
     let logs = |dir: &Path| -> String {
         holders
             .iter()
@@ -241,4 +254,151 @@ fn the_vip_fails_over_and_back_multicast_and_unicast() {
         ra.is_ok() && rb.is_ok(),
         "failover failed (see the panic messages above)"
     );
+}
+
+/// Holders of `vip` sampled every 100 ms until `stop`: (milliseconds since start, holders).
+fn sample(
+    lab: &Lab,
+    vips: &[&str],
+    stop: &std::sync::atomic::AtomicBool,
+) -> Vec<(u128, Vec<usize>)> {
+    let start = Instant::now();
+    let mut out = Vec::new();
+    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+        for (k, vip) in vips.iter().enumerate() {
+            let holders: Vec<usize> = (0..lab.members).filter(|i| holds(lab, *i, vip)).collect();
+            out.push((start.elapsed().as_millis() * 10 + k as u128, holders));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    out
+}
+
+/// Over the samples of one VIP: the most holders at once and the longest time (ms) it had none.
+fn split_and_gap(samples: &[(u128, Vec<usize>)], k: u128) -> (usize, u128) {
+    let (mut most, mut gap, mut since) = (0, 0, None);
+    for (t, holders) in samples.iter().filter(|(t, _)| t % 10 == k) {
+        let t = t / 10;
+        most = most.max(holders.len());
+        match (holders.is_empty(), since) {
+            (true, None) => since = Some(t),
+            (false, Some(s)) => {
+                gap = gap.max(t - s);
+                since = None;
+            }
+            _ => {}
+        }
+    }
+    if let (Some(s), Some((t, _))) = (since, samples.last()) {
+        gap = gap.max(t / 10 - s);
+    }
+    (most, gap)
+}
+
+/// Sends SIGHUP (`systemctl reload keepalived`) to holder `i`'s keepalived.
+fn reload(lab: &Lab, i: usize) {
+    sh(&["kill", "-HUP", &lab.children[i].id().to_string()]);
+}
+
+/// The VIP moves to a new address as `hac plan` rolls it (docs/plan.md): the build between
+/// holds the new VIP under a new router id and the old one in a VRRP instance of its own;
+/// its keepalived.conf reaches the holders one at a time, the MASTER last (`systemctl reload
+/// keepalived`), then the next build's, which drops the old VIP. Sampled every 100 ms with
+/// real keepalived: the old VIP keeps exactly one holder while the first roll runs, the new
+/// one while the second runs; never two holders of one VIP.
+#[test]
+fn the_vip_moves_to_a_new_address_one_holder_at_a_time() {
+    let before = hac_model::samples::stacked_3();
+    let (_, between) = variants()
+        .into_iter()
+        .find(|(name, _)| *name == "vip_move")
+        .expect("the vip_move variant");
+    let mut after = between.clone();
+    after.control_plane.previous_vip = None;
+    let (old, new) = ("10.0.2.100", "10.0.2.200");
+    assert_eq!(
+        before.control_plane.vip.map(|v| v.to_string()).as_deref(),
+        Some(old)
+    );
+    assert_eq!(
+        after.control_plane.vip.map(|v| v.to_string()).as_deref(),
+        Some(new)
+    );
+    let (lab, tmp) = start_lab(&before, "mv");
+    let dir = tmp.path();
+    let names: Vec<String> = before
+        .vip_holders()
+        .iter()
+        .map(|n| n.name.clone())
+        .collect();
+    let master = names
+        .iter()
+        .position(|n| n == "master-0")
+        .expect("master-0");
+    let mut order: Vec<usize> = (0..names.len()).filter(|i| *i != master).rev().collect();
+    order.push(master);
+    let logs = || -> String {
+        names
+            .iter()
+            .map(|n| {
+                format!(
+                    "--- {n}\n{}",
+                    std::fs::read_to_string(dir.join(format!("{n}.log"))).unwrap_or_default()
+                )
+            })
+            .collect()
+    };
+    let roll = |cluster: &hac_model::Cluster| {
+        let bundle = render_with_real_ca(cluster);
+        for i in &order {
+            write_conf(dir, &bundle, &names[*i]);
+            reload(&lab, *i);
+            std::thread::sleep(Duration::from_secs(6));
+        }
+    };
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        wait_for_holder(&lab, master, old, "at start");
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        let first = std::thread::scope(|s| {
+            let sampler = s.spawn(|| sample(&lab, &[old, new], &stop));
+            roll(&between);
+            stop.store(true, std::sync::atomic::Ordering::SeqCst);
+            sampler.join().expect("sampler")
+        });
+        wait_for_holder(&lab, master, old, "after the first roll");
+        wait_for_holder(&lab, master, new, "after the first roll");
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        let second = std::thread::scope(|s| {
+            let sampler = s.spawn(|| sample(&lab, &[old, new], &stop));
+            roll(&after);
+            stop.store(true, std::sync::atomic::Ordering::SeqCst);
+            sampler.join().expect("sampler")
+        });
+        wait_for_holder(&lab, master, new, "after the second roll");
+        let old_holders: Vec<usize> = (0..names.len()).filter(|i| holds(&lab, *i, old)).collect();
+        assert!(
+            old_holders.is_empty(),
+            "the old VIP is released: {old_holders:?}"
+        );
+        let (most_old, gap_old) = split_and_gap(&first, 0);
+        let (most_new_1, _) = split_and_gap(&first, 1);
+        let (most_new, gap_new) = split_and_gap(&second, 1);
+        eprintln!(
+            "first roll: {old} at most {most_old} holders, longest without one {gap_old} ms; {new} at most {most_new_1}; second roll: {new} at most {most_new} holders, longest without one {gap_new} ms"
+        );
+        assert!(
+            most_old <= 1 && most_new_1 <= 1 && most_new <= 1,
+            "a VIP had two holders"
+        );
+        assert_eq!(gap_old, 0, "{old} went unheld during the first roll");
+        assert_eq!(gap_new, 0, "{new} went unheld during the second roll");
+    }));
+    if let Err(e) = result {
+        let msg = e
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| e.downcast_ref::<&str>().map(|s| (*s).to_string()))
+            .unwrap_or_default();
+        panic!("{msg}\nkeepalived logs:\n{}", logs());
+    }
 }

@@ -43,3 +43,18 @@ fn stacked_3_files() {
 fn external_etcd_files() {
     snapshot_sample("external_etcd", &hac_model::samples::external_etcd());
 }
+
+/// The build between two VIPs (`hac build --from` when `controlPlane.vip` changes): each
+/// holder's keepalived.conf, with the previous VIP in a VRRP instance of its own.
+#[test]
+fn keepalived_holding_a_previous_vip() {
+    let (_, cluster) = variants()
+        .into_iter()
+        .find(|(name, _)| *name == "vip_move")
+        .expect("the vip_move variant");
+    let bundle = render_with_real_ca(&cluster);
+    for node in ["master-0", "master-1"] {
+        let conf = file(&bundle, node, hac_render::facts::KEEPALIVED_CONF).expect("keepalived");
+        insta::assert_snapshot!(format!("vip_move__{node}__keepalived"), text(conf));
+    }
+}

@@ -182,6 +182,8 @@ impl Converter {
             cert_sans: cert_sans?,
             load_balancer: load_balancer?,
             keepalived: keepalived?,
+            // Only `hac build --from` sets it, from the previous build's state.
+            previous_vip: None,
         })
     }
 

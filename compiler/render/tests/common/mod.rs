@@ -98,6 +98,16 @@ pub fn variants() -> Vec<(&'static str, Cluster)> {
     let mut c = samples::external_etcd();
     c.outputs.cloud_init_keys = hac_model::CloudInitKeys::Inline;
     out.push(("inline_keys", c));
+    // The VIP moving (the build between, `hac build --from`): keepalived holds the new VIP
+    // under a new router id and the previous one in an instance of its own.
+    let mut c = samples::stacked_3();
+    c.control_plane.vip = Some("10.0.2.200".parse().expect("an address"));
+    c.control_plane.keepalived.router_id = 52;
+    c.control_plane.previous_vip = Some(hac_model::PreviousVip {
+        address: "10.0.2.100".parse().expect("an address"),
+        router_id: 51,
+    });
+    out.push(("vip_move", c));
     out
 }
 
