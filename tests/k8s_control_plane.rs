@@ -417,10 +417,14 @@ impl Live {
     }
 
     fn holds_vip(&self, host: &str) -> bool {
+        self.holds_address(host, &self.vip)
+    }
+
+    fn holds_address(&self, host: &str, address: &str) -> bool {
         let o = self
             .lab
             .exec(host, &s(&["ip", "-4", "-o", "addr", "show", "dev", "eth0"]));
-        text(&o.stdout).contains(&format!(" {}/", self.vip))
+        text(&o.stdout).contains(&format!(" {address}/"))
     }
 
     /// The host holding a leader-election lease (its identity is `<hostname>_<uuid>`).
@@ -1034,7 +1038,8 @@ impl Live {
     /// `kubectl exec etcd-<host> -- etcdctl` is the host's etcdctl with the same certificates;
     /// `systemctl reload haproxy` stops haproxy and starts it with the new config (no
     /// seamless reload: the endpoint may miss a request on that host); `systemctl reload
-    /// keepalived` must find keepalived's config unchanged (the VIP holders stay);
+    /// keepalived` writes the new config where the lab's keepalived reads it and sends
+    /// SIGHUP, as systemd's reload does;
     /// after the real `kubeadm reset -f` the host's processes stop, as the kubelet stops
     /// static pods whose manifests are gone. Everything else (kubectl, kubeadm token, curl)
     /// runs verbatim in the host's namespace, kubeadm chrooted into the host's root and
@@ -1110,16 +1115,19 @@ impl Live {
                 },
             );
         } else if bare == "systemctl reload keepalived" {
-            let running =
-                std::fs::read_to_string(self.lab.dir.join(format!("{host}-keepalived.conf")))
-                    .unwrap();
+            // What systemd's reload does: the new configuration, then SIGHUP.
+            let conf = self.lab.dir.join(format!("{host}-keepalived.conf"));
+            let running = std::fs::read_to_string(&conf).unwrap();
             let root = self.root(host).display().to_string();
             let new =
                 std::fs::read_to_string(self.root(host).join("etc/keepalived/keepalived.conf"))
                     .unwrap()
                     .replace("/etc/kubernetes/pki", &format!("{root}/etc/kubernetes/pki"))
                     .replace("/etc/keepalived/", &format!("{root}/etc/keepalived/"));
-            assert_eq!(running, new, "{host}: keepalived's config changed");
+            if running != new {
+                std::fs::write(&conf, new).unwrap();
+                self.lab.signal(&format!("{host}-keepalived"), "HUP");
+            }
         } else if bare
             .starts_with("for m in kube-apiserver kube-controller-manager kube-scheduler; do mv ")
         {
@@ -1502,7 +1510,9 @@ fn external_etcd_control_plane_runs_and_fails_over_the_vip() {
 /// the load balancers, then one at a time each is drained, `kubeadm reset` removes its etcd
 /// member, its Node is deleted), then give the endpoint a new name (published, every
 /// kubelet moved, the apiserver certificates rolled out), then replace a control plane that
-/// died with its disk (`--failed`), while kubectl through the endpoint runs every 500 ms.
+/// died with its disk (`--failed`), then move the VIP (held beside the old one, keepalived
+/// reloaded holder by holder, the old one released by the next build), while kubectl through
+/// the endpoint runs every 500 ms.
 #[test]
 fn stacked_control_plane_grows_to_5_back_to_3_and_renames_its_endpoint_by_the_plan_while_kubectl_works(
 ) {
@@ -1798,5 +1808,75 @@ fn stacked_control_plane_grows_to_5_back_to_3_and_renames_its_endpoint_by_the_pl
         "three started voting members"
     );
     assert!(c.readyz("master-2"), "master-2 serves again");
+    assert!(c.api_works_from("lb-1"));
+
+    // A new VIP (docs/plan.md): this build changes the VIP and keepalived's router id and,
+    // built with --from, holds the old VIP beside the new one; the plan reloads keepalived
+    // on each load balancer, the MASTER last (real keepalived, SIGHUP as systemd's reload),
+    // and rolls out the apiserver certificates that now carry both. The endpoint is a name:
+    // DNS (here every host's hosts file) moves to the new VIP after the plan, then a last
+    // build releases the old VIP. kubectl through the endpoint runs throughout.
+    let (old_vip, new_vip) = ("172.30.3.100", "172.30.3.101");
+    let moved = c.file.with_file_name("grow-moved.ha");
+    let source = std::fs::read_to_string(&renamed)
+        .unwrap()
+        .replace(
+            &format!(r#"vip = "{old_vip}";"#),
+            &format!(r#"vip = "{new_vip}";"#),
+        )
+        .replace("keepalived.routerId = 63;", "keepalived.routerId = 64;");
+    assert!(
+        source.contains(new_vip) && source.contains("routerId = 64"),
+        "the fixture changed"
+    );
+    std::fs::write(&moved, source).unwrap();
+    let out_between = c.build_from(&moved, &out_failed);
+    let hold = c.plan(&moved, &out_failed);
+    eprintln!("{hold}");
+    let hosts: Vec<String> = plan_steps(&hold).into_iter().map(|(h, _)| h).collect();
+    assert_eq!(
+        hosts[..2],
+        ["lb-1", "lb-0"],
+        "keepalived first, the VIP's MASTER last:\n{hold}"
+    );
+    c.start_load("master-0", "load-vip");
+    let started = Instant::now();
+    c.run_plan(&out_between, &hold);
+    assert!(
+        c.holds_address("lb-0", old_vip) && c.holds_address("lb-0", new_vip),
+        "the MASTER holds both VIPs"
+    );
+    let hosts_file = std::fs::read_to_string(c.root("master-0").join("etc/hosts"))
+        .unwrap()
+        .replace(&format!("{old_vip} "), &format!("{new_vip} "));
+    c.lab.set_hosts_file(&hosts_file);
+    for host in c.roots.keys().cloned().collect::<Vec<_>>() {
+        std::fs::write(c.root(&host).join("etc/hosts"), &hosts_file).unwrap();
+    }
+    let out_after = c.build_with(&moved, &out_between, "-after", &[]);
+    let release = c.plan(&moved, &out_between);
+    eprintln!("{release}");
+    assert!(
+        release.contains(&format!("release the previous VIP {old_vip}")),
+        "{release}"
+    );
+    c.run_plan(&out_after, &release);
+    let (attempts, failed, longest) = c.finish_load("load-vip");
+    eprintln!(
+        "VIP moved in {:?}: {failed} of {attempts} kubectl calls through the endpoint failed, longest run {longest:?}",
+        started.elapsed()
+    );
+    assert!(attempts > 10, "the load ran: {attempts}");
+    assert!(
+        longest <= FAILOVER_BOUND,
+        "kubectl through the endpoint failed for {longest:?}"
+    );
+    for lb in ["lb-0", "lb-1"] {
+        assert!(!c.holds_address(lb, old_vip), "{lb} released {old_vip}");
+    }
+    assert!(
+        c.holds_address("lb-0", new_vip),
+        "the MASTER holds {new_vip}"
+    );
     assert!(c.api_works_from("lb-1"));
 }

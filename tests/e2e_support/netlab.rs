@@ -155,6 +155,26 @@ impl Lab {
         std::fs::read_to_string(self.dir.join(format!("{label}.log"))).unwrap_or_default()
     }
 
+    /// Sends `signal` (`HUP`, …) to the running process `label`.
+    pub fn signal(&self, label: &str, signal: &str) {
+        let p = self
+            .procs
+            .iter()
+            .rev()
+            .find(|p| p.label == label && p.running)
+            .unwrap_or_else(|| panic!("no running process {label}"));
+        sh(&["kill", &format!("-{signal}"), &p.child.id().to_string()]);
+    }
+
+    /// Replaces every namespace's hosts file (what a DNS change does); processes already
+    /// running see it at their next lookup.
+    pub fn set_hosts_file(&self, hosts_file: &str) {
+        for h in &self.hosts {
+            let etc = PathBuf::from("/etc/netns").join(self.ns(h));
+            std::fs::write(etc.join("hosts"), hosts_file).unwrap();
+        }
+    }
+
     /// Stops every process whose label starts with `prefix` (SIGTERM, SIGKILL after 10 s).
     pub fn stop(&mut self, prefix: &str) {
         let mut stopping: Vec<&mut Proc> = self
