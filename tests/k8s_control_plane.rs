@@ -416,6 +416,36 @@ impl Live {
         );
     }
 
+    /// nginx with the archive's config in the foreground, its pid file and error log in the
+    /// lab's folder (run as root: no www-data user is needed).
+    fn start_nginx(&mut self, host: &str) {
+        let dir = self.lab.dir.clone();
+        let text = std::fs::read_to_string(self.root(host).join("etc/nginx/nginx.conf"))
+            .unwrap()
+            .replace(
+                "pid /run/nginx.pid;",
+                &format!("pid {}/{host}-nginx.pid;", dir.display()),
+            )
+            .replace(
+                "error_log /var/log/nginx/error.log warn;",
+                &format!("error_log {}/{host}-nginx.error.log;", dir.display()),
+            )
+            .replace("user www-data;", "");
+        let cfg = dir.join(format!("{host}-nginx.conf"));
+        std::fs::write(&cfg, text).unwrap();
+        self.lab.spawn(
+            host,
+            &format!("{host}-nginx"),
+            &s(&[
+                "nginx",
+                "-c",
+                &cfg.display().to_string(),
+                "-g",
+                "daemon off;",
+            ]),
+        );
+    }
+
     fn holds_vip(&self, host: &str) -> bool {
         self.holds_address(host, &self.vip)
     }
@@ -1039,7 +1069,9 @@ impl Live {
     /// `systemctl reload haproxy` stops haproxy and starts it with the new config (no
     /// seamless reload: the endpoint may miss a request on that host); `systemctl reload
     /// keepalived` writes the new config where the lab's keepalived reads it and sends
-    /// SIGHUP, as systemd's reload does;
+    /// SIGHUP, as systemd's reload does; `/etc/hac/bootstrap.sh prepare` installs nothing (no
+    /// downloads here: the machine has the packages' programs); `systemctl disable --now A &&
+    /// systemctl enable --now B` stops the lab's A and starts B with the archive's config;
     /// after the real `kubeadm reset -f` the host's processes stop, as the kubelet stops
     /// static pods whose manifests are gone. Everything else (kubectl, kubeadm token, curl)
     /// runs verbatim in the host's namespace, kubeadm chrooted into the host's root and
@@ -1083,6 +1115,19 @@ impl Live {
             self.create_etcd_mirror_pod(host);
             self.create_mirror_pod(host, "kube-apiserver");
             self.mark_node_ready(host);
+        } else if bare == "/etc/hac/bootstrap.sh prepare" {
+            // Packages cannot be downloaded here: the lab's hosts already have what the
+            // prepare phase would install (nginx, haproxy, keepalived).
+        } else if let Some((from, to)) = bare
+            .strip_prefix("systemctl disable --now ")
+            .and_then(|r| r.split_once(" && systemctl enable --now "))
+        {
+            self.lab.stop(&format!("{host}-{from}"));
+            match to {
+                "nginx" => self.start_nginx(host),
+                "haproxy" => self.start_haproxy(host),
+                other => panic!("{host}: no stand-in starts {other}"),
+            }
         } else if bare == "systemctl reload haproxy" {
             self.lab.stop(&format!("{host}-haproxy"));
             self.start_haproxy(host);
@@ -1878,5 +1923,42 @@ fn stacked_control_plane_grows_to_5_back_to_3_and_renames_its_endpoint_by_the_pl
         c.holds_address("lb-0", new_vip),
         "the MASTER holds {new_vip}"
     );
+    assert!(c.api_works_from("lb-1"));
+
+    // haproxy replaced by nginx on both load balancers, one at a time (the MASTER last): the
+    // package step is a stand-in (no downloads here), the proxies are the real programs.
+    let nginx = c.file.with_file_name("grow-nginx.ha");
+    let source = std::fs::read_to_string(&moved)
+        .unwrap()
+        .replace(r#"kind = "haproxy";"#, r#"kind = "nginx";"#);
+    assert!(source.contains(r#"kind = "nginx";"#), "the fixture changed");
+    std::fs::write(&nginx, source).unwrap();
+    let out_nginx = c.build_from(&nginx, &out_after);
+    let switch = c.plan(&nginx, &out_after);
+    eprintln!("{switch}");
+    let hosts: Vec<String> = plan_steps(&switch).into_iter().map(|(h, _)| h).collect();
+    assert_eq!(hosts, ["lb-1", "lb-0"], "the VIP's MASTER last:\n{switch}");
+    c.start_load("master-0", "load-nginx");
+    let started = Instant::now();
+    c.run_plan(&out_nginx, &switch);
+    // The load goes on a while through nginx alone.
+    std::thread::sleep(Duration::from_secs(8));
+    let (attempts, failed, longest) = c.finish_load("load-nginx");
+    assert!(attempts > 10, "the load ran: {attempts}");
+    eprintln!(
+        "haproxy → nginx in {:?}: {failed} of {attempts} kubectl calls through the endpoint failed, longest run {longest:?}",
+        started.elapsed()
+    );
+    assert!(
+        longest <= FAILOVER_BOUND,
+        "kubectl through the endpoint failed for {longest:?}"
+    );
+    for lb in ["lb-0", "lb-1"] {
+        assert!(
+            !c.lab.alive(&format!("{lb}-haproxy")),
+            "{lb}: haproxy stopped"
+        );
+        assert!(c.lab.alive(&format!("{lb}-nginx")), "{lb}: nginx runs");
+    }
     assert!(c.api_works_from("lb-1"));
 }

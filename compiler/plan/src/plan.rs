@@ -308,8 +308,10 @@ pub fn plan_with_failed(
 
     // 0. Failed nodes forgotten, so etcd tolerates failures again before anything else.
     forget_failed_nodes(&ctx, &mut sim, &mut steps);
-    // 0b. A new VIP held beside the old one (or the old one released), holder by holder.
+    // 0b. A new VIP held beside the old one (or the old one released), holder by holder;
+    // or haproxy swapped for nginx (or back), proxy by proxy.
     move_vip(&ctx, &sim, &mut steps, &mut notes);
+    switch_proxy(&ctx, &sim, &mut steps);
     // 0c. A new endpoint (name or VIP) published, every kubelet moved.
     move_endpoint(&ctx, &sim, &mut steps, &mut notes);
     // 1–2. The bootstrap token made valid, then the workers added.
@@ -566,6 +568,49 @@ fn move_vip(ctx: &Ctx<'_>, sim: &Sim, steps: &mut Vec<Step>, notes: &mut Vec<Str
             "the endpoint {} is a name: point it at {vip} once this plan has run; a later build (same VIP) releases {old_vip}",
             next.endpoint
         ));
+    }
+}
+
+/// haproxy swapped for nginx or back (same nodes, port and VIP): on each proxy, the VIP's
+/// MASTER last, the new one's package installed (the prepare phase), the old one stopped and
+/// the new one started on the same port, keepalived reloaded (its check probes that port),
+/// gated on the endpoint serving.
+fn switch_proxy(ctx: &Ctx<'_>, sim: &Sim, steps: &mut Vec<Step>) {
+    if !proxy_switch(ctx.prev, ctx.next) {
+        return;
+    }
+    let (prev, next) = (&ctx.prev.control_plane, &ctx.next.control_plane);
+    let (from, to) = (prev.load_balancer.as_str(), next.load_balancer.as_str());
+    let mut hosts: Vec<&String> = next
+        .load_balancers
+        .iter()
+        .filter(|h| prev.load_balancers.contains(h) && !ctx.failed.contains(*h))
+        .collect();
+    // The MASTER (the first VIP holder) last.
+    if let Some(i) = next
+        .vip_holders
+        .first()
+        .and_then(|m| hosts.iter().position(|h| *h == m))
+    {
+        let m = hosts.remove(i);
+        hosts.push(m);
+    }
+    for h in hosts {
+        steps.push(Step {
+            host: h.clone(),
+            action: format!("replace {from} with {to} on the same port"),
+            commands: vec![
+                install(h),
+                format!("/etc/hac/bootstrap.sh prepare   # installs {to}"),
+                format!("systemctl disable --now {from} && systemctl enable --now {to}"),
+                "systemctl reload keepalived".to_string(),
+                format!(
+                    "( n=0; until curl -fks --max-time 5 https://{}/readyz; do n=$((n+1)); [ $n -lt 12 ] || exit 1; sleep 5; done )",
+                    next.endpoint
+                ),
+            ],
+            after: sim.availability(),
+        });
     }
 }
 
@@ -1101,6 +1146,17 @@ fn host_port(endpoint: &str) -> (&str, &str) {
     endpoint.rsplit_once(':').unwrap_or((endpoint, ""))
 }
 
+/// Whether the TCP proxy changes between haproxy and nginx on the same nodes (same
+/// placement): planned host by host, the VIP's MASTER last.
+fn proxy_switch(prev: &State, next: &State) -> bool {
+    let (a, b) = (&prev.control_plane, &next.control_plane);
+    let proxy = |k: &str| matches!(k, "haproxy" | "nginx");
+    a.load_balancer != b.load_balancer
+        && proxy(&a.load_balancer)
+        && proxy(&b.load_balancer)
+        && a.placement == b.placement
+}
+
 /// Why a change of the VIP cannot be planned, if it cannot (docs/plan.md, "A new VIP"): the
 /// build between holds both VIPs, each under its own VRRP router id, so that the peers agree
 /// on each instance's addresses while the configurations roll.
@@ -1328,19 +1384,29 @@ fn refuse_unsafe(
     }
     let cp = (&prev.control_plane, &next.control_plane);
     let (old, new) = (host_port(&cp.0.endpoint), host_port(&cp.1.endpoint));
-    if cp.0.load_balancer != cp.1.load_balancer || old.1 != new.1 {
+    let switch = proxy_switch(prev, next);
+    if (cp.0.load_balancer != cp.1.load_balancer && !switch) || old.1 != new.1 {
         refuse(
             codes::PlanCode::EndpointChange,
             format!(
                 "the load-balancer kind or the endpoint's port changes ({} {} → {} {}): the address every kubeconfig, kubelet and the cluster-info ConfigMap reach would move at once",
                 cp.0.load_balancer, cp.0.endpoint, cp.1.load_balancer, cp.1.endpoint
             ),
-            "keep the load-balancer kind and port; to move them, follow the manual procedure of docs/plan.md (a new name or a new VIP for the same kind and port is planned)",
+            "keep the port, and the kind unless it is haproxy ↔ nginx at the same placement; to move them, follow the manual procedure of docs/plan.md (a new name or a new VIP for the same kind and port is planned)",
+        );
+    } else if switch && (cp.0.vip != cp.1.vip || old.0 != new.0) {
+        refuse(
+            codes::PlanCode::EndpointChange,
+            format!(
+                "the load balancer changes from {} to {} in the same build as the endpoint ({} → {})",
+                cp.0.load_balancer, cp.1.load_balancer, cp.0.endpoint, cp.1.endpoint
+            ),
+            "one change per build: switch the load balancer first, move the endpoint in the next build",
         );
     } else if let Some((msg, hint)) = vip_move_problem(prev, next) {
         refuse(codes::PlanCode::EndpointChange, msg, hint);
     }
-    if cp.0.load_balancer == cp.1.load_balancer && old.1 == new.1 && old.0 != new.0 {
+    if (cp.0.load_balancer == cp.1.load_balancer || switch) && old.1 == new.1 && old.0 != new.0 {
         if !served(prev, new.0) {
             refuse(
                 codes::PlanCode::EndpointChange,

@@ -680,3 +680,44 @@ fn a_new_vip_is_held_beside_the_old_then_the_old_is_released() {
         "{codes:?}"
     );
 }
+
+#[test]
+fn haproxy_is_replaced_by_nginx_one_load_balancer_at_a_time() {
+    let a = stacked_3_dedicated_lb();
+    let mut b = stacked_3_dedicated_lb();
+    b.control_plane.load_balancer.kind = LoadBalancerKind::Nginx;
+    let p = planned(&a, &b);
+    assert_tolerance_kept(&p, 1);
+    let hosts: Vec<&str> = p.steps.iter().map(|s| s.host.as_str()).collect();
+    assert_eq!(
+        hosts,
+        ["lb-1", "lb-0"],
+        "the VIP's MASTER last\n{}",
+        p.to_text()
+    );
+    assert!(p.steps[0]
+        .commands
+        .iter()
+        .any(|c| c == "systemctl disable --now haproxy && systemctl enable --now nginx"));
+    insta::assert_snapshot!("plan_haproxy_to_nginx", p.to_text());
+    // And back.
+    assert_eq!(planned(&b, &a).steps.len(), 2);
+    // Refused: another kind (keepalived alone moves the port's owner), or the switch together
+    // with a new VIP.
+    let mut ka = stacked_3_dedicated_lb();
+    ka.control_plane.load_balancer.kind = LoadBalancerKind::Keepalived;
+    let codes = refused(&a, &ka);
+    assert!(
+        codes.iter().all(|c| c == "E0908") && !codes.is_empty(),
+        "{codes:?}"
+    );
+    let mut both = b.clone();
+    both.control_plane.vip = Some(std::net::Ipv4Addr::new(10, 0, 2, 200));
+    both.control_plane.keepalived.router_id = 52;
+    both.control_plane.cert_sans = vec!["10.0.2.200".into()];
+    let codes = refused(&a, &between(&a, &both));
+    assert!(
+        codes.iter().all(|c| c == "E0908") && !codes.is_empty(),
+        "{codes:?}"
+    );
+}
