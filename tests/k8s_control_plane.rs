@@ -1110,6 +1110,13 @@ impl Live {
                 );
             }
             self.join_control_plane(host, false);
+            // The kubelet's TLS bootstrap writes kubelet.conf, a kubeconfig naming the
+            // endpoint (a later plan moves it).
+            std::fs::copy(
+                self.admin_conf(),
+                self.root(host).join("etc/kubernetes/kubelet.conf"),
+            )
+            .unwrap();
             self.create_node(host);
             self.annotate_cri_socket(host);
             self.create_etcd_mirror_pod(host);
@@ -1128,6 +1135,9 @@ impl Live {
                 "haproxy" => self.start_haproxy(host),
                 other => panic!("{host}: no stand-in starts {other}"),
             }
+        } else if bare == "systemctl reload nginx" {
+            self.lab.stop(&format!("{host}-nginx"));
+            self.start_nginx(host);
         } else if bare == "systemctl reload haproxy" {
             self.lab.stop(&format!("{host}-haproxy"));
             self.start_haproxy(host);
@@ -1236,6 +1246,11 @@ impl Live {
                 text(&o.stderr),
                 self.lab.logs(15)
             );
+            // A restarted kubelet reports its Node Ready again (no kubelet runs here, and
+            // without heartbeats the node controller has long marked it unknown).
+            if bare.ends_with("systemctl restart kubelet") {
+                self.mark_node_ready(&at);
+            }
         }
     }
 
@@ -1556,8 +1571,8 @@ fn external_etcd_control_plane_runs_and_fails_over_the_vip() {
 /// member, its Node is deleted), then give the endpoint a new name (published, every
 /// kubelet moved, the apiserver certificates rolled out), then replace a control plane that
 /// died with its disk (`--failed`), then move the VIP (held beside the old one, keepalived
-/// reloaded holder by holder, the old one released by the next build), while kubectl through
-/// the endpoint runs every 500 ms.
+/// reloaded holder by holder, the old one released by the next build), replace haproxy with
+/// nginx, and move the endpoint's port, while kubectl through the endpoint runs every 500 ms.
 #[test]
 fn stacked_control_plane_grows_to_5_back_to_3_and_renames_its_endpoint_by_the_plan_while_kubectl_works(
 ) {
@@ -1960,5 +1975,76 @@ fn stacked_control_plane_grows_to_5_back_to_3_and_renames_its_endpoint_by_the_pl
         );
         assert!(c.lab.alive(&format!("{lb}-nginx")), "{lb}: nginx runs");
     }
+    assert!(c.api_works_from("lb-1"));
+
+    // A new endpoint port (6443 → 7443): the build between has nginx listen on both, the
+    // plan reloads each proxy (the MASTER last) and moves every client; the next build
+    // closes the old port.
+    let ported = c.file.with_file_name("grow-port.ha");
+    let source = std::fs::read_to_string(&nginx).unwrap().replace(
+        "keepalived.routerId = 64;",
+        "keepalived.routerId = 64; port = 7443;",
+    );
+    assert!(source.contains("port = 7443;"), "the fixture changed");
+    std::fs::write(&ported, source).unwrap();
+    let out_ports = c.build_from(&ported, &out_nginx);
+    let serve = c.plan(&ported, &out_nginx);
+    eprintln!("{serve}");
+    let hosts: Vec<String> = plan_steps(&serve).into_iter().map(|(h, _)| h).collect();
+    assert_eq!(
+        hosts[..3],
+        ["lb-1", "lb-0", "master-0"],
+        "each proxy, the MASTER last, then the endpoint published:\n{serve}"
+    );
+    c.start_load("master-0", "load-port");
+    let started = Instant::now();
+    c.run_plan(&out_ports, &serve);
+    let out_closed = c.build_with(&ported, &out_ports, "-closed", &[]);
+    let close = c.plan(&ported, &out_ports);
+    eprintln!("{close}");
+    assert!(
+        close.contains("stop serving the previous port 6443"),
+        "{close}"
+    );
+    c.run_plan(&out_closed, &close);
+    std::thread::sleep(Duration::from_secs(5));
+    let (attempts, failed, longest) = c.finish_load("load-port");
+    eprintln!(
+        "endpoint port moved in {:?}: {failed} of {attempts} kubectl calls through the endpoint failed, longest run {longest:?}",
+        started.elapsed()
+    );
+    assert!(attempts > 10, "the load ran: {attempts}");
+    assert!(
+        longest <= FAILOVER_BOUND,
+        "kubectl through the endpoint failed for {longest:?}"
+    );
+    let info = c.kubectl(
+        "master-0",
+        &c.admin_conf(),
+        &[
+            "-n",
+            "kube-public",
+            "get",
+            "configmap",
+            "cluster-info",
+            "-o",
+            "yaml",
+        ],
+    );
+    assert!(
+        info.contains("server: https://api2.live-grow.test:7443"),
+        "cluster-info:\n{info}"
+    );
+    let closed = c.lab.exec(
+        "lb-1",
+        &s(&[
+            "curl",
+            "-fks",
+            "--max-time",
+            "3",
+            "https://api2.live-grow.test:6443/readyz",
+        ]),
+    );
+    assert!(!closed.status.success(), "port 6443 is closed");
     assert!(c.api_works_from("lb-1"));
 }

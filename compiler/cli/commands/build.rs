@@ -102,8 +102,11 @@ pub fn compile(
         checked.cluster.etcd.existing_members = Some(members);
         // A VIP that moves: keepalived holds the old one beside it until a later build.
         let previous_vip = live.state.previous_vip_for(&checked.cluster);
+        let previous_port = live.state.previous_port_for(&checked.cluster);
         let cp = &mut checked.cluster.control_plane;
         cp.previous_vip = previous_vip;
+        // A port that moves: the proxies serve the old one beside it until a later build.
+        cp.previous_port = previous_port;
         if let Some(prev) = cp
             .previous_vip
             .filter(|p| p.router_id == cp.keepalived.router_id)

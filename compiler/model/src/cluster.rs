@@ -98,6 +98,10 @@ pub struct ControlPlane {
     /// beside the new one, in a VRRP instance of its own, and the apiserver certificates keep
     /// it as a name, until a later build drops it.
     pub previous_vip: Option<PreviousVip>,
+    /// The running cluster's endpoint port while it moves to `port` (haproxy or nginx): set
+    /// from the previous build's state by `hac build --from` and `hac plan`, never by the
+    /// cluster file. The proxy listens on both until a later build drops it.
+    pub previous_port: Option<u16>,
 }
 
 /// The VIP being moved away from and the VRRP router id that holds it.

@@ -50,6 +50,7 @@ pub fn stacked_3() -> Cluster {
                 unicast: false,
             },
             previous_vip: None,
+            previous_port: None,
         },
         etcd: Etcd {
             topology: EtcdTopology::Stacked,

@@ -311,6 +311,7 @@ pub fn plan_with_failed(
     // 0b. A new VIP held beside the old one (or the old one released), holder by holder;
     // or haproxy swapped for nginx (or back), proxy by proxy.
     move_vip(&ctx, &sim, &mut steps, &mut notes);
+    move_port(&ctx, &sim, &mut steps, &mut notes);
     switch_proxy(&ctx, &sim, &mut steps);
     // 0c. A new endpoint (name or VIP) published, every kubelet moved.
     move_endpoint(&ctx, &sim, &mut steps, &mut notes);
@@ -571,6 +572,74 @@ fn move_vip(ctx: &Ctx<'_>, sim: &Sim, steps: &mut Vec<Step>, notes: &mut Vec<Str
     }
 }
 
+/// A new endpoint port (haproxy or nginx, the refusals made sure it can be planned): the
+/// build between has each proxy listen on both ports, the next one drops the old port. Each
+/// proxy is reloaded in turn, the VIP's MASTER last, gated on the port clients use serving;
+/// then the endpoint moves as for a new name.
+fn move_port(ctx: &Ctx<'_>, sim: &Sim, steps: &mut Vec<Step>, notes: &mut Vec<String>) {
+    let (prev, next) = (&ctx.prev.control_plane, &ctx.next.control_plane);
+    let (old_ep, new_ep) = (&prev.endpoint, &next.endpoint);
+    let (action, served, last_gate) = if old_ep != new_ep
+        && next.previous_port.is_some()
+        && host_port(old_ep).0 == host_port(new_ep).0
+    {
+        (
+            format!(
+                "serve port {} beside {}",
+                host_port(new_ep).1,
+                host_port(old_ep).1
+            ),
+            old_ep,
+            Some(new_ep),
+        )
+    } else if let (Some(released), None) = (prev.previous_port, next.previous_port) {
+        notes.push(format!(
+            "port {released} is closed: a client still using it stops working"
+        ));
+        (
+            format!("stop serving the previous port {released}"),
+            new_ep,
+            None,
+        )
+    } else {
+        return;
+    };
+    let mut hosts: Vec<&String> = next
+        .load_balancers
+        .iter()
+        .filter(|h| prev.load_balancers.contains(h) && !ctx.failed.contains(*h))
+        .collect();
+    if let Some(i) = next
+        .vip_holders
+        .first()
+        .and_then(|m| hosts.iter().position(|h| *h == m))
+    {
+        let m = hosts.remove(i);
+        hosts.push(m);
+    }
+    let gate = |endpoint: &str| {
+        format!("( n=0; until curl -fks --max-time 5 https://{endpoint}/readyz; do n=$((n+1)); [ $n -lt 12 ] || exit 1; sleep 5; done )")
+    };
+    let last = hosts.last().copied();
+    for h in &hosts {
+        let mut commands = vec![
+            install(h),
+            "if systemctl is-enabled --quiet hac-firewall 2>/dev/null; then systemctl restart hac-firewall; fi   # the firewall opens the new port".to_string(),
+            format!("systemctl reload {}", next.load_balancer),
+            gate(served),
+        ];
+        if Some(*h) == last {
+            commands.extend(last_gate.map(|e| gate(e)));
+        }
+        steps.push(Step {
+            host: (*h).clone(),
+            action: action.clone(),
+            commands,
+            after: sim.availability(),
+        });
+    }
+}
+
 /// haproxy swapped for nginx or back (same nodes, port and VIP): on each proxy, the VIP's
 /// MASTER last, the new one's package installed (the prepare phase), the old one stopped and
 /// the new one started on the same port, keepalived reloaded (its check probes that port),
@@ -669,6 +738,8 @@ fn move_endpoint(ctx: &Ctx<'_>, sim: &Sim, steps: &mut Vec<Step>, notes: &mut Ve
         }
         let later = if next.control_plane.previous_vip.is_some() {
             "once none does, build again with the same VIP (with `--from`): that build releases the old VIP and drops it from the apiserver certificates"
+        } else if next.control_plane.previous_port.is_some() {
+            "once none does, build again with the same port (with `--from`): that build stops serving the old port"
         } else {
             "once none does, drop the old name from controlPlane.certSANs in a later build (the plan then rolls out the renewed apiserver certificates)"
         };
@@ -1146,6 +1217,43 @@ fn host_port(endpoint: &str) -> (&str, &str) {
     endpoint.rsplit_once(':').unwrap_or((endpoint, ""))
 }
 
+/// Why a new endpoint port cannot be planned, if it cannot (docs/plan.md, "A new port"): the
+/// build between has the proxies listen on both ports.
+fn port_move_problem(prev: &State, next: &State) -> Option<(String, &'static str)> {
+    let (a, b) = (&prev.control_plane, &next.control_plane);
+    let (old, new) = (host_port(&a.endpoint), host_port(&b.endpoint));
+    let what = format!(
+        "the endpoint's port changes ({} → {})",
+        a.endpoint, b.endpoint
+    );
+    let proxy = |k: &str| matches!(k, "haproxy" | "nginx");
+    if a.load_balancer != b.load_balancer || !proxy(&b.load_balancer) {
+        return Some((
+            format!("{what} with load balancer {} → {}: only the port of a haproxy or nginx that stays is moved by a plan", a.load_balancer, b.load_balancer),
+            "keep the port; to move it with another load balancer, follow the manual procedure of docs/plan.md",
+        ));
+    }
+    if old.0 != new.0 || a.vip != b.vip {
+        return Some((
+            format!("{what} together with its address"),
+            "one change per build: move the port first, the name or VIP in the next build",
+        ));
+    }
+    if let Some(p) = a.previous_port {
+        return Some((
+            format!("{what} while the move from port {p} is not finished"),
+            "finish the move first: build and plan once more with the same port (that build drops the previous one), then move again",
+        ));
+    }
+    if b.previous_port.map(|p| p.to_string()).as_deref() != Some(old.1) {
+        return Some((
+            format!("{what} but this build does not serve the previous port"),
+            "build with `hac build --from <the running bundle>` (and plan with `--from`): the build between keeps the old port beside the new one",
+        ));
+    }
+    None
+}
+
 /// Whether the TCP proxy changes between haproxy and nginx on the same nodes (same
 /// placement): planned host by host, the VIP's MASTER last.
 fn proxy_switch(prev: &State, next: &State) -> bool {
@@ -1385,7 +1493,11 @@ fn refuse_unsafe(
     let cp = (&prev.control_plane, &next.control_plane);
     let (old, new) = (host_port(&cp.0.endpoint), host_port(&cp.1.endpoint));
     let switch = proxy_switch(prev, next);
-    if (cp.0.load_balancer != cp.1.load_balancer && !switch) || old.1 != new.1 {
+    if old.1 != new.1 {
+        if let Some((msg, hint)) = port_move_problem(prev, next) {
+            refuse(codes::PlanCode::EndpointChange, msg, hint);
+        }
+    } else if cp.0.load_balancer != cp.1.load_balancer && !switch {
         refuse(
             codes::PlanCode::EndpointChange,
             format!(

@@ -56,6 +56,10 @@ pub struct ControlPlaneState {
     /// The VIP being moved away from, still held beside `vip` (a build between two VIPs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_vip: Option<PreviousVipState>,
+    /// The endpoint's port being moved away from, still served by the proxies (a build
+    /// between two ports).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_port: Option<u16>,
 }
 
 /// The previous VIP of a build between two VIPs and the VRRP router id that holds it.
@@ -243,6 +247,22 @@ impl State {
         })
     }
 
+    /// The endpoint port the next build (`next`) serves beside its own while it moves: this
+    /// state's port, when `next` moves it and runs the same TCP proxy (haproxy or nginx).
+    pub fn previous_port_for(&self, next: &hac_model::Cluster) -> Option<u16> {
+        let port: u16 = self
+            .control_plane
+            .endpoint
+            .rsplit_once(':')?
+            .1
+            .parse()
+            .ok()?;
+        let cp = &next.control_plane;
+        let same_proxy = cp.load_balancer.kind.is_tcp_proxy()
+            && self.control_plane.load_balancer == cp.load_balancer.kind.as_str();
+        (cp.port != port && same_proxy).then_some(port)
+    }
+
     /// Reads a `state.json`; refuses another format.
     pub fn parse(text: &[u8]) -> Result<State, String> {
         let value: serde_json::Value =
@@ -410,6 +430,7 @@ fn control_plane_state(cluster: &Cluster) -> ControlPlaneState {
             .iter()
             .any(|n| cluster.holds_vip(n))
             .then_some(cp.keepalived.router_id),
+        previous_port: cp.previous_port,
         previous_vip: cp.previous_vip.map(|p| PreviousVipState {
             address: p.address.to_string(),
             vrrp_router_id: p.router_id,

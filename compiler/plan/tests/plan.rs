@@ -721,3 +721,70 @@ fn haproxy_is_replaced_by_nginx_one_load_balancer_at_a_time() {
         "{codes:?}"
     );
 }
+
+/// The build between two endpoint ports, as `hac build --from` makes it.
+fn between_ports(a: &Cluster, b: &Cluster) -> Cluster {
+    let mut c = b.clone();
+    c.control_plane.previous_port = state(a).previous_port_for(b);
+    c
+}
+
+#[test]
+fn a_new_port_is_served_beside_the_old_then_the_old_is_closed() {
+    let a = stacked_3_dedicated_lb();
+    let mut b = stacked_3_dedicated_lb();
+    b.control_plane.port = 7443;
+    let mid = between_ports(&a, &b);
+    assert_eq!(mid.control_plane.previous_port, Some(6443));
+    let p = planned(&a, &mid);
+    assert_tolerance_kept(&p, 1);
+    let served: Vec<&str> = p
+        .steps
+        .iter()
+        .filter(|s| s.action == "serve port 7443 beside 6443")
+        .map(|s| s.host.as_str())
+        .collect();
+    assert_eq!(
+        served,
+        ["lb-1", "lb-0"],
+        "the VIP's MASTER last\n{}",
+        p.to_text()
+    );
+    assert!(p.steps.iter().any(|s| s
+        .action
+        .starts_with("serve and publish the new endpoint 10.0.2.100:7443")));
+    insta::assert_snapshot!("plan_port_moved", p.to_text());
+    let p = planned(&mid, &b);
+    let closed: Vec<&str> = p
+        .steps
+        .iter()
+        .filter(|s| s.action == "stop serving the previous port 6443")
+        .map(|s| s.host.as_str())
+        .collect();
+    assert_eq!(closed, ["lb-1", "lb-0"]);
+    // Refused: without the build between, another kind, together with a new VIP.
+    let codes = refused(&a, &b);
+    assert!(
+        codes.iter().all(|c| c == "E0908") && !codes.is_empty(),
+        "{codes:?}"
+    );
+    let mut ka = stacked_3();
+    ka.control_plane.load_balancer.kind = LoadBalancerKind::Keepalived;
+    ka.control_plane.port = 6443;
+    let mut ka2 = ka.clone();
+    ka2.control_plane.port = 7443;
+    ka2.control_plane.api_server_port = 7443;
+    let codes = refused(&ka, &between_ports(&ka, &ka2));
+    assert!(
+        codes.iter().all(|c| c == "E0908") && !codes.is_empty(),
+        "{codes:?}"
+    );
+    let mut both = b.clone();
+    both.control_plane.vip = Some(std::net::Ipv4Addr::new(10, 0, 2, 200));
+    both.control_plane.keepalived.router_id = 52;
+    let codes = refused(&a, &between(&a, &between_ports(&a, &both)));
+    assert!(
+        codes.iter().all(|c| c == "E0908") && !codes.is_empty(),
+        "{codes:?}"
+    );
+}

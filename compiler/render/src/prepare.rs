@@ -232,6 +232,15 @@ pub fn firewall_rules(cluster: &Cluster, node: &Node) -> Vec<Rule> {
             ),
             format!("tcp dport {} accept", cp.port),
         );
+        if let Some(previous) = cp.previous_port {
+            add(
+                format!(
+                    "the control-plane endpoint's previous port, while clients move to {}",
+                    cp.port
+                ),
+                format!("tcp dport {previous} accept"),
+            );
+        }
     }
     if cluster.holds_vip(node) {
         add(

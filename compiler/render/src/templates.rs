@@ -129,6 +129,8 @@ pub struct HaproxyContext {
     pub cluster: String,
     pub node: String,
     pub port: u16,
+    /// The running cluster's port while the endpoint moves to [`Self::port`].
+    pub previous_port: Option<u16>,
     pub servers: Vec<Backend>,
     pub ca_file: String,
     pub check_interval_seconds: u32,
@@ -140,6 +142,7 @@ pub fn haproxy_context(cluster: &Cluster, node: &Node) -> HaproxyContext {
         cluster: cluster.name.clone(),
         node: node.name.clone(),
         port: cluster.control_plane.port,
+        previous_port: cluster.control_plane.previous_port,
         servers: backends(cluster),
         ca_file: format!("/{}", facts::load_balancer_ca_path(node)),
         check_interval_seconds: 3,
@@ -152,6 +155,8 @@ pub struct NginxContext {
     pub cluster: String,
     pub node: String,
     pub port: u16,
+    /// The running cluster's port while the endpoint moves to [`Self::port`].
+    pub previous_port: Option<u16>,
     pub servers: Vec<Backend>,
     pub max_fails: u32,
     pub fail_timeout: String,
@@ -163,6 +168,7 @@ pub fn nginx_context(cluster: &Cluster, node: &Node) -> NginxContext {
         cluster: cluster.name.clone(),
         node: node.name.clone(),
         port: cluster.control_plane.port,
+        previous_port: cluster.control_plane.previous_port,
         servers: backends(cluster),
         max_fails: 3,
         fail_timeout: "10s".to_string(),

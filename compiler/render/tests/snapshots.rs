@@ -58,3 +58,26 @@ fn keepalived_holding_a_previous_vip() {
         insta::assert_snapshot!(format!("vip_move__{node}__keepalived"), text(conf));
     }
 }
+
+/// The build between two endpoint ports: haproxy (with its firewall) and nginx listen on both.
+#[test]
+fn proxies_serving_a_previous_port() {
+    for (variant, node, path) in [
+        ("port_move", "master-0", hac_render::facts::HAPROXY_CFG),
+        (
+            "port_move",
+            "master-0",
+            hac_render::prepare::FIREWALL_RULESET,
+        ),
+        ("port_move_nginx", "lb-0", hac_render::facts::NGINX_CONF),
+    ] {
+        let (_, cluster) = variants()
+            .into_iter()
+            .find(|(name, _)| *name == variant)
+            .expect("the variant");
+        let bundle = render_with_real_ca(&cluster);
+        let f = file(&bundle, node, path).expect("the file");
+        let name = path.rsplit('/').next().unwrap_or(path);
+        insta::assert_snapshot!(format!("{variant}__{node}__{name}"), text(f));
+    }
+}

@@ -184,6 +184,7 @@ impl Converter {
             keepalived: keepalived?,
             // Only `hac build --from` sets it, from the previous build's state.
             previous_vip: None,
+            previous_port: None,
         })
     }
 

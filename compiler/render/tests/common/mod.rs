@@ -108,6 +108,17 @@ pub fn variants() -> Vec<(&'static str, Cluster)> {
         router_id: 51,
     });
     out.push(("vip_move", c));
+    // The endpoint's port moving (the build between): the proxies listen on both ports.
+    let mut c = samples::stacked_3();
+    c.control_plane.port = 9443;
+    c.control_plane.previous_port = Some(8443);
+    c.nodes.iter_mut().for_each(|n| n.hosts.firewall = true);
+    out.push(("port_move", c));
+    let mut c = samples::stacked_3_dedicated_lb();
+    c.control_plane.load_balancer.kind = LoadBalancerKind::Nginx;
+    c.control_plane.port = 7443;
+    c.control_plane.previous_port = Some(6443);
+    out.push(("port_move_nginx", c));
     out
 }
 
