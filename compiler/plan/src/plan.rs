@@ -17,7 +17,7 @@
 //! has is then joined again like a new one (a failed etcd member rejoins empty).
 
 use crate::codes;
-use crate::state::{CertificateState, NodeState, State};
+use crate::state::{CertificateState, ControlPlaneState, NodeState, State};
 use hac_core::Diagnostic;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -540,13 +540,8 @@ fn move_vip(ctx: &Ctx<'_>, sim: &Sim, steps: &mut Vec<Step>, notes: &mut Vec<Str
         .iter()
         .filter(|h| prev.vip_holders.contains(h) && !ctx.failed.contains(*h))
         .collect();
-    // The MASTER (the first holder) last.
-    if !hosts.is_empty() {
-        hosts.rotate_left(1);
-    }
-    let gate = |address: &str| {
-        format!("( n=0; until curl -fks --max-time 5 https://{address}:{port}/readyz; do n=$((n+1)); [ $n -lt 12 ] || exit 1; sleep 5; done )")
-    };
+    master_last(&mut hosts, next);
+    let gate = |address: &str| readyz_gate(&format!("{address}:{port}"), 12);
     let last = hosts.last().copied();
     for h in &hosts {
         let mut commands = vec![
@@ -609,17 +604,8 @@ fn move_port(ctx: &Ctx<'_>, sim: &Sim, steps: &mut Vec<Step>, notes: &mut Vec<St
         .iter()
         .filter(|h| prev.load_balancers.contains(h) && !ctx.failed.contains(*h))
         .collect();
-    if let Some(i) = next
-        .vip_holders
-        .first()
-        .and_then(|m| hosts.iter().position(|h| *h == m))
-    {
-        let m = hosts.remove(i);
-        hosts.push(m);
-    }
-    let gate = |endpoint: &str| {
-        format!("( n=0; until curl -fks --max-time 5 https://{endpoint}/readyz; do n=$((n+1)); [ $n -lt 12 ] || exit 1; sleep 5; done )")
-    };
+    master_last(&mut hosts, next);
+    let gate = |endpoint: &str| readyz_gate(endpoint, 12);
     let last = hosts.last().copied();
     for h in &hosts {
         let mut commands = vec![
@@ -655,15 +641,7 @@ fn switch_proxy(ctx: &Ctx<'_>, sim: &Sim, steps: &mut Vec<Step>) {
         .iter()
         .filter(|h| prev.load_balancers.contains(h) && !ctx.failed.contains(*h))
         .collect();
-    // The MASTER (the first VIP holder) last.
-    if let Some(i) = next
-        .vip_holders
-        .first()
-        .and_then(|m| hosts.iter().position(|h| *h == m))
-    {
-        let m = hosts.remove(i);
-        hosts.push(m);
-    }
+    master_last(&mut hosts, next);
     for h in hosts {
         steps.push(Step {
             host: h.clone(),
@@ -673,10 +651,7 @@ fn switch_proxy(ctx: &Ctx<'_>, sim: &Sim, steps: &mut Vec<Step>) {
                 format!("/etc/hac/bootstrap.sh prepare   # installs {to}"),
                 format!("systemctl disable --now {from} && systemctl enable --now {to}"),
                 "systemctl reload keepalived".to_string(),
-                format!(
-                    "( n=0; until curl -fks --max-time 5 https://{}/readyz; do n=$((n+1)); [ $n -lt 12 ] || exit 1; sleep 5; done )",
-                    next.endpoint
-                ),
+                readyz_gate(&next.endpoint, 12),
             ],
             after: sim.availability(),
         });
@@ -952,12 +927,7 @@ fn update_load_balancers(ctx: &Ctx<'_>, sim: &mut Sim, steps: &mut Vec<Step>) {
             .filter(|h| !failed.contains(*h))
             .cloned()
             .collect();
-        if let Some(master) = next.control_plane.vip_holders.first() {
-            if let Some(i) = hosts.iter().position(|h| h == master) {
-                let m = hosts.remove(i);
-                hosts.push(m);
-            }
-        }
+        master_last(&mut hosts, &next.control_plane);
         let last = hosts.last().cloned();
         for h in hosts {
             let mut commands = vec![install(&h)];
@@ -974,10 +944,7 @@ fn update_load_balancers(ctx: &Ctx<'_>, sim: &mut Sim, steps: &mut Vec<Step>) {
             }
             // The endpoint serves again (the VIP may move while its holder reloads): retried
             // for a minute.
-            commands.push(format!(
-                "( n=0; until curl -fks --max-time 5 https://{}/readyz; do n=$((n+1)); [ $n -lt 12 ] || exit 1; sleep 5; done )",
-                next.control_plane.endpoint
-            ));
+            commands.push(readyz_gate(&next.control_plane.endpoint, 12));
             steps.push(Step {
                 host: h.clone(),
                 action: "update the load balancer's backends and keepalived's peers".to_string(),
@@ -1144,10 +1111,13 @@ fn roll_out_renewals(ctx: &Ctx<'_>, added_cps: &[&String], sim: &Sim, steps: &mu
             commands.push("systemctl restart kubelet".to_string());
             // Its kube-apiserver serves again (with the renewed certificate) before the next
             // host restarts: retried for five minutes.
-            commands.push(format!(
-                "( n=0; until curl -fks --max-time 5 https://{}:{}/readyz; do n=$((n+1)); [ $n -lt 60 ] || exit 1; sleep 5; done )",
-                addr(next, &host),
-                next.control_plane.api_server_port
+            commands.push(readyz_gate(
+                &format!(
+                    "{}:{}",
+                    addr(next, &host),
+                    next.control_plane.api_server_port
+                ),
+                60,
             ));
         } else if runs_etcd {
             commands.push("systemctl restart etcd".to_string());
@@ -1213,6 +1183,25 @@ fn renewed_hosts(prev: &State, next: &State) -> BTreeMap<String, Vec<String>> {
 }
 
 /// `host` and `port` of an endpoint `host:port`.
+/// A step's gate: `GET https://<address>/readyz` (address `host:port`), tried `tries` times
+/// 5 s apart.
+fn readyz_gate(address: &str, tries: u32) -> String {
+    format!("( n=0; until curl -fks --max-time 5 https://{address}/readyz; do n=$((n+1)); [ $n -lt {tries} ] || exit 1; sleep 5; done )")
+}
+
+/// Moves the VIP's MASTER (the first VIP holder) to the end of `hosts`: it is updated last,
+/// so the VIP moves at most once.
+fn master_last<T: AsRef<str>>(hosts: &mut Vec<T>, cp: &ControlPlaneState) {
+    let master = cp.vip_holders.first();
+    if let Some(i) = hosts
+        .iter()
+        .position(|h| Some(h.as_ref()) == master.map(String::as_str))
+    {
+        let m = hosts.remove(i);
+        hosts.push(m);
+    }
+}
+
 fn host_port(endpoint: &str) -> (&str, &str) {
     endpoint.rsplit_once(':').unwrap_or((endpoint, ""))
 }
