@@ -57,6 +57,15 @@ fn refused(a: &Cluster, b: &Cluster) -> Vec<String> {
     }
 }
 
+/// Refused, each diagnostic E0908 (a change of the endpoint may be refused for more than one
+/// reason).
+fn assert_only_e0908(codes: &[String]) {
+    assert!(
+        !codes.is_empty() && codes.iter().all(|c| c == "E0908"),
+        "{codes:?}"
+    );
+}
+
 /// Never below the start's tolerance, except where the end itself tolerates less.
 fn assert_tolerance_kept(p: &hac_plan::Plan, end_tolerates: usize) {
     let floor = p.before.failures_tolerated.min(end_tolerates);
@@ -368,11 +377,7 @@ fn unsafe_changes_are_refused_with_a_code() {
     // The endpoint moves.
     let mut vip = stacked_3();
     vip.control_plane.vip = Some(std::net::Ipv4Addr::new(10, 0, 2, 200));
-    let codes = refused(&stacked_3(), &vip);
-    assert!(
-        !codes.is_empty() && codes.iter().all(|c| c == "E0908"),
-        "{codes:?}"
-    );
+    assert_only_e0908(&refused(&stacked_3(), &vip));
     // The topology changes.
     let ext = external_etcd();
     assert!(refused(&stacked_3(), &ext).contains(&"E0902".to_string()));
@@ -663,22 +668,14 @@ fn a_new_vip_is_held_beside_the_old_then_the_old_is_released() {
     again.control_plane.keepalived.router_id = 53;
     again.control_plane.cert_sans = vec!["10.0.2.201".into()];
     assert!(refused(&mid, &between(&mid, &again)).contains(&"E0908".to_string()));
-    let codes = refused(&a, &b);
-    assert!(
-        !codes.is_empty() && codes.iter().all(|c| c == "E0908"),
-        "{codes:?}"
-    );
+    assert_only_e0908(&refused(&a, &b));
     let mut kv = stacked_3();
     kv.control_plane.load_balancer.kind = LoadBalancerKind::KubeVip;
     kv.control_plane.port = 6443;
     kv.control_plane.cert_sans = vec!["10.0.2.200".into()];
     let mut kv2 = kv.clone();
     kv2.control_plane.vip = Some(std::net::Ipv4Addr::new(10, 0, 2, 200));
-    let codes = refused(&kv, &between(&kv, &kv2));
-    assert!(
-        !codes.is_empty() && codes.iter().all(|c| c == "E0908"),
-        "{codes:?}"
-    );
+    assert_only_e0908(&refused(&kv, &between(&kv, &kv2)));
 }
 
 #[test]
@@ -706,20 +703,12 @@ fn haproxy_is_replaced_by_nginx_one_load_balancer_at_a_time() {
     // with a new VIP.
     let mut ka = stacked_3_dedicated_lb();
     ka.control_plane.load_balancer.kind = LoadBalancerKind::Keepalived;
-    let codes = refused(&a, &ka);
-    assert!(
-        codes.iter().all(|c| c == "E0908") && !codes.is_empty(),
-        "{codes:?}"
-    );
+    assert_only_e0908(&refused(&a, &ka));
     let mut both = b.clone();
     both.control_plane.vip = Some(std::net::Ipv4Addr::new(10, 0, 2, 200));
     both.control_plane.keepalived.router_id = 52;
     both.control_plane.cert_sans = vec!["10.0.2.200".into()];
-    let codes = refused(&a, &between(&a, &both));
-    assert!(
-        codes.iter().all(|c| c == "E0908") && !codes.is_empty(),
-        "{codes:?}"
-    );
+    assert_only_e0908(&refused(&a, &between(&a, &both)));
 }
 
 /// The build between two endpoint ports, as `hac build --from` makes it.
@@ -763,28 +752,16 @@ fn a_new_port_is_served_beside_the_old_then_the_old_is_closed() {
         .collect();
     assert_eq!(closed, ["lb-1", "lb-0"]);
     // Refused: without the build between, another kind, together with a new VIP.
-    let codes = refused(&a, &b);
-    assert!(
-        codes.iter().all(|c| c == "E0908") && !codes.is_empty(),
-        "{codes:?}"
-    );
+    assert_only_e0908(&refused(&a, &b));
     let mut ka = stacked_3();
     ka.control_plane.load_balancer.kind = LoadBalancerKind::Keepalived;
     ka.control_plane.port = 6443;
     let mut ka2 = ka.clone();
     ka2.control_plane.port = 7443;
     ka2.control_plane.api_server_port = 7443;
-    let codes = refused(&ka, &between_ports(&ka, &ka2));
-    assert!(
-        codes.iter().all(|c| c == "E0908") && !codes.is_empty(),
-        "{codes:?}"
-    );
+    assert_only_e0908(&refused(&ka, &between_ports(&ka, &ka2)));
     let mut both = b.clone();
     both.control_plane.vip = Some(std::net::Ipv4Addr::new(10, 0, 2, 200));
     both.control_plane.keepalived.router_id = 52;
-    let codes = refused(&a, &between(&a, &between_ports(&a, &both)));
-    assert!(
-        codes.iter().all(|c| c == "E0908") && !codes.is_empty(),
-        "{codes:?}"
-    );
+    assert_only_e0908(&refused(&a, &between(&a, &between_ports(&a, &both))));
 }
