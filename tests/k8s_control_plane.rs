@@ -62,6 +62,8 @@ struct Live {
     /// host:port of the endpoint, as the kubeconfigs name it.
     endpoint: String,
     vip: String,
+    /// When each running kubectl load (by label) started.
+    load_started: BTreeMap<String, Instant>,
 }
 
 fn s(v: &[&str]) -> Vec<String> {
@@ -190,6 +192,7 @@ impl Live {
             report,
             endpoint,
             vip,
+            load_started: BTreeMap::new(),
         }
     }
 
@@ -1263,6 +1266,26 @@ impl Live {
             self.admin_conf().display()
         );
         self.lab.spawn(host, label, &s(&["sh", "-c", &script]));
+        self.load_started.insert(label.to_string(), Instant::now());
+    }
+
+    /// Stops the load `label`, prints what it saw (`what` took so long: failed calls, the
+    /// longest run of failures) and asserts kubectl through the endpoint never failed for
+    /// longer than [`FAILOVER_BOUND`]; returns the attempts.
+    fn finish_load_within_bound(&mut self, label: &str, what: &str) -> usize {
+        let took = self
+            .load_started
+            .get(label)
+            .map_or(Duration::ZERO, Instant::elapsed);
+        let (attempts, failed, longest) = self.finish_load(label);
+        eprintln!(
+            "{what} in {took:?}: {failed} of {attempts} kubectl calls through the endpoint failed, longest run {longest:?}"
+        );
+        assert!(
+            longest <= FAILOVER_BOUND,
+            "{what}: kubectl through the endpoint failed for {longest:?}"
+        );
+        attempts
     }
 
     /// Stops the load: (attempts, failed, longest run of failures).
@@ -1619,18 +1642,9 @@ fn stacked_control_plane_grows_to_5_back_to_3_and_renames_its_endpoint_by_the_pl
         "{grow}"
     );
     c.start_load("master-0", "load-grow");
-    let started = Instant::now();
     assert_eq!(c.run_plan(&out5, &grow), 5);
-    let (attempts, failed, longest) = c.finish_load("load-grow");
-    eprintln!(
-        "3 → 5 control planes in {:?}: {failed} of {attempts} kubectl calls through the endpoint failed, longest run {longest:?}",
-        started.elapsed()
-    );
+    let attempts = c.finish_load_within_bound("load-grow", "3 → 5 control planes");
     assert!(attempts > 20, "the load ran: {attempts}");
-    assert!(
-        longest <= FAILOVER_BOUND,
-        "kubectl through the endpoint failed for {longest:?}"
-    );
     let members = c.etcd_members();
     assert_eq!(members.len(), 5, "{members:?}");
     assert!(
@@ -1660,18 +1674,9 @@ fn stacked_control_plane_grows_to_5_back_to_3_and_renames_its_endpoint_by_the_pl
         "the load balancers first, then one removal at a time:\n{shrink}"
     );
     c.start_load("master-0", "load-shrink");
-    let started = Instant::now();
     assert_eq!(c.run_plan(&back, &shrink), 4);
-    let (attempts, failed, longest) = c.finish_load("load-shrink");
-    eprintln!(
-        "5 → 3 control planes in {:?}: {failed} of {attempts} kubectl calls through the endpoint failed, longest run {longest:?}",
-        started.elapsed()
-    );
+    let attempts = c.finish_load_within_bound("load-shrink", "5 → 3 control planes");
     assert!(attempts > 5, "the load ran: {attempts}");
-    assert!(
-        longest <= FAILOVER_BOUND,
-        "kubectl through the endpoint failed for {longest:?}"
-    );
     let members = c.etcd_members();
     assert_eq!(members.len(), 3, "{members:?}");
     assert!(
@@ -1730,17 +1735,8 @@ fn stacked_control_plane_grows_to_5_back_to_3_and_renames_its_endpoint_by_the_pl
         "published on master-0, then each kubelet:\n{rename}"
     );
     c.start_load("master-0", "load-rename");
-    let started = Instant::now();
     c.run_plan(&out_renamed, &rename);
-    let (attempts, failed, longest) = c.finish_load("load-rename");
-    eprintln!(
-        "endpoint renamed in {:?}: {failed} of {attempts} kubectl calls through the endpoint failed, longest run {longest:?}",
-        started.elapsed()
-    );
-    assert!(
-        longest <= FAILOVER_BOUND,
-        "kubectl through the endpoint failed for {longest:?}"
-    );
+    c.finish_load_within_bound("load-rename", "endpoint renamed");
     let admin = c.admin_conf();
     let info = c.kubectl(
         "master-0",
@@ -1850,14 +1846,7 @@ fn stacked_control_plane_grows_to_5_back_to_3_and_renames_its_endpoint_by_the_pl
         "forget the dead node, the token, then the join:\n{replace}"
     );
     c.run_plan(&out_failed, &replace);
-    let (attempts, failed, longest) = c.finish_load("load-failed");
-    eprintln!(
-        "master-2 failed and replaced: {failed} of {attempts} kubectl calls through the endpoint failed, longest run {longest:?}"
-    );
-    assert!(
-        longest <= FAILOVER_BOUND,
-        "kubectl through the endpoint failed for {longest:?}"
-    );
+    c.finish_load_within_bound("load-failed", "master-2 failed and replaced");
     let after = ids(&c);
     assert_eq!(after.len(), 3, "{after:?}");
     assert_ne!(after["master-2"], old_id, "master-2 is a new member");
@@ -1900,7 +1889,6 @@ fn stacked_control_plane_grows_to_5_back_to_3_and_renames_its_endpoint_by_the_pl
         "keepalived first, the VIP's MASTER last:\n{hold}"
     );
     c.start_load("master-0", "load-vip");
-    let started = Instant::now();
     c.run_plan(&out_between, &hold);
     assert!(
         c.holds_address("lb-0", old_vip) && c.holds_address("lb-0", new_vip),
@@ -1921,16 +1909,8 @@ fn stacked_control_plane_grows_to_5_back_to_3_and_renames_its_endpoint_by_the_pl
         "{release}"
     );
     c.run_plan(&out_after, &release);
-    let (attempts, failed, longest) = c.finish_load("load-vip");
-    eprintln!(
-        "VIP moved in {:?}: {failed} of {attempts} kubectl calls through the endpoint failed, longest run {longest:?}",
-        started.elapsed()
-    );
+    let attempts = c.finish_load_within_bound("load-vip", "VIP moved");
     assert!(attempts > 10, "the load ran: {attempts}");
-    assert!(
-        longest <= FAILOVER_BOUND,
-        "kubectl through the endpoint failed for {longest:?}"
-    );
     for lb in ["lb-0", "lb-1"] {
         assert!(!c.holds_address(lb, old_vip), "{lb} released {old_vip}");
     }
@@ -1954,20 +1934,11 @@ fn stacked_control_plane_grows_to_5_back_to_3_and_renames_its_endpoint_by_the_pl
     let hosts: Vec<String> = plan_steps(&switch).into_iter().map(|(h, _)| h).collect();
     assert_eq!(hosts, ["lb-1", "lb-0"], "the VIP's MASTER last:\n{switch}");
     c.start_load("master-0", "load-nginx");
-    let started = Instant::now();
     c.run_plan(&out_nginx, &switch);
     // The load goes on a while through nginx alone.
     std::thread::sleep(Duration::from_secs(8));
-    let (attempts, failed, longest) = c.finish_load("load-nginx");
+    let attempts = c.finish_load_within_bound("load-nginx", "haproxy → nginx");
     assert!(attempts > 10, "the load ran: {attempts}");
-    eprintln!(
-        "haproxy → nginx in {:?}: {failed} of {attempts} kubectl calls through the endpoint failed, longest run {longest:?}",
-        started.elapsed()
-    );
-    assert!(
-        longest <= FAILOVER_BOUND,
-        "kubectl through the endpoint failed for {longest:?}"
-    );
     for lb in ["lb-0", "lb-1"] {
         assert!(
             !c.lab.alive(&format!("{lb}-haproxy")),
@@ -1997,7 +1968,6 @@ fn stacked_control_plane_grows_to_5_back_to_3_and_renames_its_endpoint_by_the_pl
         "each proxy, the MASTER last, then the endpoint published:\n{serve}"
     );
     c.start_load("master-0", "load-port");
-    let started = Instant::now();
     c.run_plan(&out_ports, &serve);
     let out_closed = c.build_with(&ported, &out_ports, "-closed", &[]);
     let close = c.plan(&ported, &out_ports);
@@ -2008,16 +1978,8 @@ fn stacked_control_plane_grows_to_5_back_to_3_and_renames_its_endpoint_by_the_pl
     );
     c.run_plan(&out_closed, &close);
     std::thread::sleep(Duration::from_secs(5));
-    let (attempts, failed, longest) = c.finish_load("load-port");
-    eprintln!(
-        "endpoint port moved in {:?}: {failed} of {attempts} kubectl calls through the endpoint failed, longest run {longest:?}",
-        started.elapsed()
-    );
+    let attempts = c.finish_load_within_bound("load-port", "endpoint port moved");
     assert!(attempts > 10, "the load ran: {attempts}");
-    assert!(
-        longest <= FAILOVER_BOUND,
-        "kubectl through the endpoint failed for {longest:?}"
-    );
     let info = c.kubectl(
         "master-0",
         &c.admin_conf(),
