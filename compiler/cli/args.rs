@@ -84,7 +84,8 @@ pub enum Command {
         format: OutputFormat,
         /// The bundle running today (an output folder of `hac build`, archives or tree, or
         /// the `.ha` file it was built from): its state says which etcd members exist, so
-        /// new ones start as `existing`.
+        /// new ones start as `existing`, and a VIP or endpoint port that moves is served
+        /// beside the running one until a later build.
         #[arg(long, value_name = "BUNDLE|FILE.ha")]
         from: Option<PathBuf>,
         /// A node of the live cluster that is down for good (host gone or data lost), as
@@ -103,9 +104,10 @@ pub enum Command {
     #[command(
         long_about = "Plan the change of a live cluster from the bundle it runs (--from, an output \
 folder of `hac build`) to this build: ordered steps, per host, one membership change at a time \
-(failed nodes forgotten first with --failed, a new endpoint name published, workers, external \
-etcd members as learners, control planes, load-balancer backends, the Kubernetes upgrade, \
-renewed certificates), each with the availability after it (etcd members and those down, \
+(failed nodes forgotten first with --failed, a new VIP or endpoint port served beside the old \
+one, haproxy and nginx swapped, a new endpoint published, workers, external etcd members as \
+learners, control planes, load-balancer backends, the Kubernetes upgrade, renewed \
+certificates), each with the availability after it (etcd members and those down, \
 quorum, failures tolerated, apiservers behind the load balancer). Changes that cannot be made \
 safely are refused with an E09xx diagnostic (`hac explain E0903`). Writes nothing.\n\nExit \
 status: 0 a plan (or nothing to do) was printed, 1 the change is refused or the input is wrong, \
