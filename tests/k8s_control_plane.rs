@@ -1207,8 +1207,7 @@ impl Live {
         } else if bare == "systemctl restart kubelet" {
             // No kubelet runs here (see the file's header).
         } else if bare == "kubeadm reset -f" {
-            let out = self.kubeadm(host, &["reset", "-f"]);
-            eprintln!("{host}: kubeadm reset -f:\n{out}");
+            self.kubeadm(host, &["reset", "-f"]);
             self.stop_host(host);
         } else {
             let root = self.root(&at).display().to_string();
@@ -1367,6 +1366,21 @@ fn plan_steps(plan: &str) -> Vec<(String, Vec<String>)> {
         }
     }
     out
+}
+
+/// A plan's first line and its steps' titles: the log names each phase's steps and stays
+/// short, so that a failure's message is not cut from CI's excerpt (the plans' whole text
+/// is reviewed as snapshots in compiler/plan/tests).
+fn outline(plan: &str) -> String {
+    plan.lines()
+        .filter(|l| {
+            let t = l.trim_start();
+            l.starts_with("Plan for")
+                || t.split_once(". [")
+                    .is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn report_says(report: &str, needle: &str) {
@@ -1628,7 +1642,7 @@ fn stacked_control_plane_grows_to_5_back_to_3_and_renames_its_endpoint_by_the_pl
     let five = c.variant(5);
     let out5 = c.build_from(&five, &out3);
     let grow = c.plan(&five, &out3);
-    eprintln!("{grow}");
+    eprintln!("{}", outline(&grow));
     let hosts: Vec<String> = plan_steps(&grow).into_iter().map(|(h, _)| h).collect();
     assert_eq!(
         hosts,
@@ -1666,7 +1680,7 @@ fn stacked_control_plane_grows_to_5_back_to_3_and_renames_its_endpoint_by_the_pl
     let three = c.variant(3);
     let back = c.build_from(&three, &out5);
     let shrink = c.plan(&three, &out5);
-    eprintln!("{shrink}");
+    eprintln!("{}", outline(&shrink));
     let hosts: Vec<String> = plan_steps(&shrink).into_iter().map(|(h, _)| h).collect();
     assert_eq!(
         hosts,
@@ -1727,7 +1741,7 @@ fn stacked_control_plane_grows_to_5_back_to_3_and_renames_its_endpoint_by_the_pl
     std::fs::write(&renamed, source).unwrap();
     let out_renamed = c.build_from(&renamed, &back);
     let rename = c.plan(&renamed, &back);
-    eprintln!("{rename}");
+    eprintln!("{}", outline(&rename));
     let hosts: Vec<String> = plan_steps(&rename).into_iter().map(|(h, _)| h).collect();
     assert_eq!(
         hosts[..3],
@@ -1832,7 +1846,7 @@ fn stacked_control_plane_grows_to_5_back_to_3_and_renames_its_endpoint_by_the_pl
         },
     );
     let replace = c.plan_with(&renamed, &out_renamed, &["--failed", "master-2"]);
-    eprintln!("{replace}");
+    eprintln!("{}", outline(&replace));
     assert!(
         replace
             .contains("now: etcd 3 members (1 down), quorum 2, tolerates 0 failures; 2 apiservers"),
@@ -1881,7 +1895,7 @@ fn stacked_control_plane_grows_to_5_back_to_3_and_renames_its_endpoint_by_the_pl
     std::fs::write(&moved, source).unwrap();
     let out_between = c.build_from(&moved, &out_failed);
     let hold = c.plan(&moved, &out_failed);
-    eprintln!("{hold}");
+    eprintln!("{}", outline(&hold));
     let hosts: Vec<String> = plan_steps(&hold).into_iter().map(|(h, _)| h).collect();
     assert_eq!(
         hosts[..2],
@@ -1903,7 +1917,7 @@ fn stacked_control_plane_grows_to_5_back_to_3_and_renames_its_endpoint_by_the_pl
     }
     let out_after = c.build_with(&moved, &out_between, "-after", &[]);
     let release = c.plan(&moved, &out_between);
-    eprintln!("{release}");
+    eprintln!("{}", outline(&release));
     assert!(
         release.contains(&format!("release the previous VIP {old_vip}")),
         "{release}"
@@ -1930,7 +1944,7 @@ fn stacked_control_plane_grows_to_5_back_to_3_and_renames_its_endpoint_by_the_pl
     std::fs::write(&nginx, source).unwrap();
     let out_nginx = c.build_from(&nginx, &out_after);
     let switch = c.plan(&nginx, &out_after);
-    eprintln!("{switch}");
+    eprintln!("{}", outline(&switch));
     let hosts: Vec<String> = plan_steps(&switch).into_iter().map(|(h, _)| h).collect();
     assert_eq!(hosts, ["lb-1", "lb-0"], "the VIP's MASTER last:\n{switch}");
     c.start_load("master-0", "load-nginx");
@@ -1960,7 +1974,7 @@ fn stacked_control_plane_grows_to_5_back_to_3_and_renames_its_endpoint_by_the_pl
     std::fs::write(&ported, source).unwrap();
     let out_ports = c.build_from(&ported, &out_nginx);
     let serve = c.plan(&ported, &out_nginx);
-    eprintln!("{serve}");
+    eprintln!("{}", outline(&serve));
     let hosts: Vec<String> = plan_steps(&serve).into_iter().map(|(h, _)| h).collect();
     assert_eq!(
         hosts[..3],
@@ -1971,7 +1985,7 @@ fn stacked_control_plane_grows_to_5_back_to_3_and_renames_its_endpoint_by_the_pl
     c.run_plan(&out_ports, &serve);
     let out_closed = c.build_with(&ported, &out_ports, "-closed", &[]);
     let close = c.plan(&ported, &out_ports);
-    eprintln!("{close}");
+    eprintln!("{}", outline(&close));
     assert!(
         close.contains("stop serving the previous port 6443"),
         "{close}"

@@ -461,7 +461,7 @@ fn forget_failed_nodes(ctx: &Ctx<'_>, sim: &mut Sim, steps: &mut Vec<Step>) {
             commands.push(format!(
                 "{ctl} member remove \"$({ctl} member list | awk -F', ' '$3==\"{f}\"{{print $1}}')\""
             ));
-            commands.push(format!("{ctl} endpoint health --cluster"));
+            commands.push(etcd_health_gate(&ctl));
             via_member.clone()
         } else {
             anchor.clone()
@@ -471,7 +471,7 @@ fn forget_failed_nodes(ctx: &Ctx<'_>, sim: &mut Sim, steps: &mut Vec<Step>) {
             commands.push(format!(
                 "id=$({ctl} member list | awk -F', ' '$3==\"{f}\"{{print $1}}') && {ctl} member remove \"$id\""
             ));
-            commands.push(format!("{ctl} endpoint health --cluster"));
+            commands.push(etcd_health_gate(&ctl));
         }
         if kubelet {
             let on = if host == *anchor {
@@ -792,7 +792,7 @@ fn replace_etcd_members(ctx: &Ctx<'_>, sim: &mut Sim, steps: &mut Vec<Step>) {
                 format!(
                     "( n=0; until {ctl} member promote \"$({ctl} member list | awk -F', ' '$3==\"{name}\"{{print $1}}')\"; do n=$((n+1)); [ $n -lt 60 ] || exit 1; sleep 5; done )"
                 ),
-                format!("{ctl} endpoint health --cluster"),
+                etcd_health_gate(&ctl),
         ]);
         steps.push(Step {
             host: name.to_string(),
@@ -838,7 +838,7 @@ fn replace_etcd_members(ctx: &Ctx<'_>, sim: &mut Sim, steps: &mut Vec<Step>) {
                 ),
                 "systemctl disable --now etcd".to_string(),
                 "rm -rf /var/lib/etcd".to_string(),
-                format!("{ctl} endpoint health --cluster"),
+                etcd_health_gate(&ctl),
             ],
             after: {
                 sim.voting.remove(name);
@@ -974,25 +974,24 @@ fn remove_nodes(
     let stacked = ctx.stacked;
     let anchor = &ctx.anchor;
     for cp in removed_cps {
-        let mut commands = vec![
-            format!(
-                "{KUBECTL} drain {cp} --ignore-daemonsets --delete-emptydir-data   # on {anchor}"
-            ),
-            "kubeadm reset -f".to_string(),
-        ];
+        let mut commands = vec![format!(
+            "{KUBECTL} drain {cp} --ignore-daemonsets --delete-emptydir-data   # on {anchor}"
+        )];
         if stacked {
-            // kubeadm reset removes the member only when it can read the node's
-            // configuration from the cluster, and only warns when it cannot: make sure.
+            // The member leaves etcd before its host stops it, through a member that stays
+            // (`kubeadm reset` would remove it too, but only when it can read the node's
+            // configuration from the cluster, and only warns when it cannot).
             let ctl = stacked_etcdctl(anchor);
             commands.push(format!(
                 "id=$({ctl} member list | awk -F', ' '$3==\"{cp}\"{{print $1}}'); [ -z \"$id\" ] || {ctl} member remove \"$id\"   # on {anchor}"
             ));
         }
+        commands.push("kubeadm reset -f".to_string());
         commands.push(format!("{KUBECTL} delete node {cp}   # on {anchor}"));
         if stacked {
             commands.push(format!(
-                "{} endpoint health --cluster   # on {anchor}",
-                stacked_etcdctl(anchor)
+                "{}   # on {anchor}",
+                etcd_health_gate(&stacked_etcdctl(anchor))
             ));
         }
         steps.push(Step {
@@ -1129,7 +1128,7 @@ fn roll_out_renewals(ctx: &Ctx<'_>, added_cps: &[&String], sim: &Sim, steps: &mu
             } else {
                 etcdctl(&addr(next, &host))
             };
-            commands.push(format!("{ctl} endpoint health --cluster"));
+            commands.push(etcd_health_gate(&ctl));
         }
 
         // `after` is the state once the step's health gate passed; during the restart the
@@ -1187,6 +1186,13 @@ fn renewed_hosts(prev: &State, next: &State) -> BTreeMap<String, Vec<String>> {
 /// 5 s apart.
 fn readyz_gate(address: &str, tries: u32) -> String {
     format!("( n=0; until curl -fks --max-time 5 https://{address}/readyz; do n=$((n+1)); [ $n -lt {tries} ] || exit 1; sleep 5; done )")
+}
+
+/// A step's etcd gate: every member answers (`endpoint health --cluster`), tried 12 times
+/// 5 s apart, as a membership change or a member's restart may be followed by a leader
+/// election.
+fn etcd_health_gate(ctl: &str) -> String {
+    format!("( n=0; until {ctl} endpoint health --cluster; do n=$((n+1)); [ $n -lt 12 ] || exit 1; sleep 5; done )")
 }
 
 /// Moves the VIP's MASTER (the first VIP holder) to the end of `hosts`: it is updated last,
