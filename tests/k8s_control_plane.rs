@@ -259,6 +259,24 @@ impl Live {
         text(&o.stdout)
     }
 
+    /// The `cluster-info` ConfigMap (what joining nodes discover), as YAML.
+    fn cluster_info(&self) -> String {
+        let m0 = self.masters()[0].clone();
+        self.kubectl(
+            &m0,
+            &self.admin_conf(),
+            &[
+                "-n",
+                "kube-public",
+                "get",
+                "configmap",
+                "cluster-info",
+                "-o",
+                "yaml",
+            ],
+        )
+    }
+
     fn admin_conf(&self) -> PathBuf {
         self.root(&self.masters()[0])
             .join("etc/kubernetes/admin.conf")
@@ -756,6 +774,8 @@ impl Live {
     /// ends at the TLS bootstrap, which needs a kubelet.
     fn worker_discovery(&mut self, worker: &str, ca: &[u8]) {
         let label = format!("{worker}-kubeadm-join");
+        // A discovery again (after a CA renewal) reads only its own log.
+        let _ = std::fs::remove_file(self.lab.dir.join(format!("{label}.log")));
         let mut argv = vec![self.bin("kubeadm")];
         argv.extend(s(&[
             "join",
@@ -1204,6 +1224,9 @@ impl Live {
             if data.exists() {
                 std::fs::remove_dir_all(data).unwrap();
             }
+        } else if bare == "systemctl restart etcd" {
+            self.lab.stop(&format!("{host}-etcd"));
+            self.start_etcd_unit(host);
         } else if bare == "systemctl restart kubelet" {
             // No kubelet runs here (see the file's header).
         } else if bare == "kubeadm reset -f" {
@@ -1236,6 +1259,8 @@ impl Live {
                     " /etc/kubernetes/kubelet.conf",
                     &format!(" {root}/etc/kubernetes/kubelet.conf")
                 )
+                .replace(" /etc/kubernetes/pki/", &format!(" {root}/etc/kubernetes/pki/"))
+                .replace(" /etc/hac/", &format!(" {root}/etc/hac/"))
             );
             let o = run(self
                 .lab
@@ -1557,6 +1582,93 @@ fn external_etcd_control_plane_runs_and_fails_over_the_vip() {
     c.worker_discovery(&worker, &ca);
     assert!(c.api_works_from(&worker));
 
+    // The CAs renewed under the same keys (ten more days of validity, the leaves untouched):
+    // the plan rolls every host (each control plane's static pods, etcd member and kubelet
+    // CA; the worker's kubelet CA), then publishes the renewed CA in cluster-info, under
+    // kubectl through the endpoint. A kubeconfig holding the old CA certificate keeps
+    // working (same key), and a worker's discovery afterwards trusts the renewed CA.
+    let renewed = c.file.with_file_name("external-ca-renewed.ha");
+    let source = std::fs::read_to_string(&c.file)
+        .unwrap()
+        .replace("caValidityDays = 3650;", "caValidityDays = 3660;");
+    assert!(
+        source.contains("caValidityDays = 3660;"),
+        "the fixture changed"
+    );
+    std::fs::write(&renewed, source).unwrap();
+    let out0 = c.out.clone();
+    let out1 = c.build_from(&renewed, &out0);
+    let renewal = c.plan(&renewed, &out0);
+    eprintln!("{}", outline(&renewal));
+    let hosts: Vec<String> = plan_steps(&renewal).into_iter().map(|(h, _)| h).collect();
+    assert_eq!(
+        hosts,
+        ["master-0", "master-1", "master-2", &worker, "master-0"],
+        "every host one at a time, then cluster-info:\n{renewal}"
+    );
+    // Stand-ins for the kubelets (none runs here): their TLS bootstrap wrote kubelet.conf
+    // with the CA of the kubeconfig they started from, and the worker's registered its Node.
+    for m in &masters {
+        let conf = c.root(m).join("etc/kubernetes/kubelet.conf");
+        if !conf.exists() {
+            std::fs::copy(c.admin_conf(), conf).unwrap();
+        }
+    }
+    std::fs::copy(
+        c.root(&worker)
+            .join("etc/kubernetes/bootstrap-kubelet.conf"),
+        c.root(&worker).join("etc/kubernetes/kubelet.conf"),
+    )
+    .unwrap();
+    c.create_node(&worker);
+    c.mark_node_ready(&worker);
+    let old_ca = std::fs::read(c.root(&m0).join("etc/kubernetes/pki/ca.crt")).unwrap();
+    let old_admin = c.lab.dir.join("admin-old-ca.conf");
+    std::fs::copy(c.admin_conf(), &old_admin).unwrap();
+    c.start_load(&worker, "load-ca");
+    assert_eq!(c.run_plan(&out1, &renewal), 5);
+    let attempts = c.finish_load_within_bound("load-ca", "CAs renewed");
+    assert!(attempts > 10, "the load ran: {attempts}");
+    let new_ca = std::fs::read(c.root(&m0).join("etc/kubernetes/pki/ca.crt")).unwrap();
+    assert_ne!(new_ca, old_ca, "master-0 holds the renewed CA");
+    let b64 = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(&new_ca)
+    };
+    for h in masters.iter().chain([&worker]) {
+        let ca = std::fs::read(c.root(h).join("etc/kubernetes/pki/ca.crt")).unwrap();
+        assert_eq!(ca, new_ca, "{h}: kubeadm's ca.crt is the renewed CA");
+        let kubelet =
+            std::fs::read_to_string(c.root(h).join("etc/kubernetes/kubelet.conf")).unwrap();
+        assert!(
+            kubelet.contains(&format!("certificate-authority-data: {b64}")),
+            "{h}: kubelet.conf trusts the renewed CA:\n{kubelet}"
+        );
+    }
+    let o = c.kubectl_output(&worker, &old_admin, &["get", "--raw=/readyz"]);
+    assert!(
+        o.status.success(),
+        "a kubeconfig with the old CA certificate still verifies the apiservers: {}",
+        text(&o.stderr)
+    );
+    let info = c.cluster_info();
+    assert!(
+        info.contains(&format!("certificate-authority-data: {b64}")),
+        "cluster-info carries the renewed CA:\n{info}"
+    );
+    // A node joining now: discovery validates the rewritten cluster-info with the token
+    // (the controller-manager's bootstrap signer signed it again) and writes the renewed CA.
+    c.kubectl(&m0, &c.admin_conf(), &["delete", "node", &worker]);
+    for f in [
+        "etc/kubernetes/pki/ca.crt",
+        "etc/kubernetes/bootstrap-kubelet.conf",
+        "etc/kubernetes/kubelet.conf",
+    ] {
+        std::fs::remove_file(c.root(&worker).join(f)).unwrap();
+    }
+    c.worker_discovery(&worker, &new_ca);
+    assert!(c.api_works_from(&worker));
+
     // The control plane holding the VIP (and, started first, the leases) fails as a whole,
     // as report.txt allows: etcd keeps quorum (2 of 3), the VIP moves to master-1.
     wait_until(
@@ -1752,19 +1864,7 @@ fn stacked_control_plane_grows_to_5_back_to_3_and_renames_its_endpoint_by_the_pl
     c.run_plan(&out_renamed, &rename);
     c.finish_load_within_bound("load-rename", "endpoint renamed");
     let admin = c.admin_conf();
-    let info = c.kubectl(
-        "master-0",
-        &admin,
-        &[
-            "-n",
-            "kube-public",
-            "get",
-            "configmap",
-            "cluster-info",
-            "-o",
-            "yaml",
-        ],
-    );
+    let info = c.cluster_info();
     assert!(
         info.contains("server: https://api2.live-grow.test:6443"),
         "cluster-info:\n{info}"
@@ -1994,19 +2094,7 @@ fn stacked_control_plane_grows_to_5_back_to_3_and_renames_its_endpoint_by_the_pl
     std::thread::sleep(Duration::from_secs(5));
     let attempts = c.finish_load_within_bound("load-port", "endpoint port moved");
     assert!(attempts > 10, "the load ran: {attempts}");
-    let info = c.kubectl(
-        "master-0",
-        &c.admin_conf(),
-        &[
-            "-n",
-            "kube-public",
-            "get",
-            "configmap",
-            "cluster-info",
-            "-o",
-            "yaml",
-        ],
-    );
+    let info = c.cluster_info();
     assert!(
         info.contains("server: https://api2.live-grow.test:7443"),
         "cluster-info:\n{info}"

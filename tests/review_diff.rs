@@ -71,7 +71,7 @@ fn json_format_says_the_same_facts() {
     assert_eq!(v["identical"], false);
     assert_eq!(
         v["hosts"],
-        serde_json::json!([{ "host": "worker-2", "change": "added", "files": 10 }])
+        serde_json::json!([{ "host": "worker-2", "change": "added", "files": 11 }])
     );
     let paths: Vec<&str> = v["files"]
         .as_array()

@@ -43,9 +43,11 @@ pub const ETCD_UNIT: &str = "etc/systemd/system/etcd.service";
 /// The CNI manifest (`network.cni.manifest`), on the first control plane only.
 pub const CNI_MANIFEST: &str = "etc/kubernetes/hac/cni.yaml";
 pub const CA_CERT: &str = "etc/kubernetes/pki/ca.crt";
-/// The cluster CA certificate of a load balancer that also joins as a worker: outside
-/// /etc/kubernetes/pki, where `kubeadm join` refuses to find one.
-pub const LOAD_BALANCER_WORKER_CA: &str = "etc/hac/kubernetes-ca.crt";
+/// The cluster CA certificate of a node that joins as a worker: outside /etc/kubernetes/pki,
+/// where `kubeadm join` refuses to find one (it writes kubeadm's copy from discovery). A load
+/// balancer's health check verifies the apiservers with it; a CA renewed under the same key
+/// reaches the worker's kubelet from it (`hac plan`).
+pub const WORKER_CA: &str = "etc/hac/kubernetes-ca.crt";
 /// The files the security settings need on every control plane. The encryption configuration
 /// and the OIDC CA live under `etc/kubernetes/pki`, which kubeadm already mounts read-only
 /// into kube-apiserver, so they need no extra volume.
@@ -243,7 +245,7 @@ pub fn kube_vip_manifest_path(cluster: &Cluster, node: &Node) -> &'static str {
 /// discovery, so there the CA lives beside hac's files.
 pub fn load_balancer_ca_path(node: &Node) -> &'static str {
     if node.has(Role::Worker) && !node.has(Role::ControlPlane) {
-        LOAD_BALANCER_WORKER_CA
+        WORKER_CA
     } else {
         CA_CERT
     }
@@ -341,6 +343,9 @@ fn pki_rows(rows: &mut Rows, cluster: &Cluster, node: &Node) {
         ] {
             rows.leaf(leaf);
         }
+    }
+    if node.has(Role::Worker) && !node.has(Role::ControlPlane) {
+        rows.pki(WORKER_CA, MODE_PUBLIC, PkiFile::CaCert(CaName::Cluster));
     }
     if node.has(Role::LoadBalancer) {
         rows.pki(

@@ -23,6 +23,7 @@ fn flatten(pki: &IssuedPki) -> BTreeMap<String, Vec<u8>> {
 fn is_ca_level(path: &str) -> bool {
     [
         "/ca.crt",
+        "/kubernetes-ca.crt",
         "/ca.key",
         "/front-proxy-ca.crt",
         "/sa.key",

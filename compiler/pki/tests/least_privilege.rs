@@ -116,9 +116,10 @@ fn invariants_of_the_least_privilege_table() {
                 "sorted by path"
             );
             if node.roles == [Role::Worker] {
-                assert!(
-                    files.is_empty(),
-                    "{name}: worker {} gets nothing",
+                assert_eq!(
+                    sorted,
+                    ["etc/hac/kubernetes-ca.crt"],
+                    "{name}: worker {} gets the cluster CA certificate only, beside hac's files",
                     node.name
                 );
             }

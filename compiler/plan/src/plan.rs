@@ -19,6 +19,7 @@
 use crate::codes;
 use crate::state::{CertificateState, ControlPlaneState, NodeState, State};
 use hac_core::Diagnostic;
+use hac_model::archive::{CA_CERT, WORKER_CA};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -199,6 +200,9 @@ impl Plan {
 
 const ETCD_PKI: &str = "/etc/kubernetes/pki/etcd";
 const KUBECTL: &str = "kubectl --kubeconfig /etc/kubernetes/admin.conf";
+/// The renewed cluster CA certificate into the kubelet's kubeconfig, where kubeadm embedded
+/// the CA it joined with.
+const KUBELET_CA: &str = "ca=$(base64 -w0 /etc/kubernetes/pki/ca.crt) && sed -i \"s#certificate-authority-data: .*#certificate-authority-data: $ca#\" /etc/kubernetes/kubelet.conf";
 
 /// `etcdctl` talking to the member at `address` with the member's own certificate.
 fn etcdctl(address: &str) -> String {
@@ -331,8 +335,8 @@ pub fn plan_with_failed(
     if prev.kubernetes_version != next.kubernetes_version {
         upgrade_kubernetes(&ctx, &sim, &mut steps, &mut notes);
     }
-    // 9. Renewed leaf certificates rolled out.
-    roll_out_renewals(&ctx, &added_cps, &sim, &mut steps);
+    // 9. Renewed certificates rolled out (leaves, and CAs renewed under the same key).
+    roll_out_renewals(&ctx, &added_cps, &sim, &mut steps, &mut notes);
 
     if !steps.is_empty() {
         notes.push("`hosts/<node>.tar.gz` is the new bundle's archive for that host, copied to it first (as the Ansible play does); `--format tree` bundles hold the same files under `hosts/<node>/`".to_string());
@@ -1087,12 +1091,24 @@ fn upgrade_kubernetes(ctx: &Ctx<'_>, sim: &Sim, steps: &mut Vec<Step>, notes: &m
     }
 }
 
-/// Renewed leaf certificates (same CAs), host by host: static pods and etcd restart.
-fn roll_out_renewals(ctx: &Ctx<'_>, added_cps: &[&String], sim: &Sim, steps: &mut Vec<Step>) {
+/// Renewed certificates, host by host: static pods and etcd restart. Leaves renewed under
+/// the same CAs, and CAs renewed under the same key (same subject and key, a new validity):
+/// a leaf verifies under the old and the renewed CA certificate alike, so hosts holding
+/// either work together while the roll goes on. A renewed cluster CA also reaches each
+/// kubelet's `kubelet.conf` (kubeadm embedded the CA there) and the `cluster-info`
+/// ConfigMap that joining nodes read.
+fn roll_out_renewals(
+    ctx: &Ctx<'_>,
+    added_cps: &[&String],
+    sim: &Sim,
+    steps: &mut Vec<Step>,
+    notes: &mut Vec<String>,
+) {
     let (prev, next, failed, stacked) = (ctx.prev, ctx.next, ctx.failed, ctx.stacked);
     let next_members = &ctx.next_members;
     let next_cps = &ctx.next_cps;
     let renewed = renewed_hosts(prev, next);
+    let renewed_cluster_ca = renewed.values().flatten().any(|p| p == CA_CERT);
     for (host, paths) in renewed {
         if failed.contains(&host) || added_cps.iter().any(|c| **c == host) {
             continue;
@@ -1102,10 +1118,19 @@ fn roll_out_renewals(ctx: &Ctx<'_>, added_cps: &[&String], sim: &Sim, steps: &mu
         // control plane's apiserver certificate alone restarts the apiserver).
         let runs_etcd = next_members.contains_key(host.as_str())
             && (!stacked || paths.iter().any(|p| p.contains("/pki/etcd/")));
+        let new_cluster_ca = paths.iter().any(|p| p == CA_CERT || p == WORKER_CA);
+        let runs_kubelet =
+            node(next, &host).is_some_and(|n| has(&n, "control-plane") || has(&n, "worker"));
         if next_cps.contains(&host) {
             commands.push("for m in kube-apiserver kube-controller-manager kube-scheduler; do mv /etc/kubernetes/manifests/$m.yaml /etc/kubernetes/$m.yaml.hac; done; sleep 20; for m in kube-apiserver kube-controller-manager kube-scheduler; do mv /etc/kubernetes/$m.yaml.hac /etc/kubernetes/manifests/$m.yaml; done   # restarts the static pods".to_string());
             if stacked && runs_etcd {
                 commands.push("mv /etc/kubernetes/manifests/etcd.yaml /etc/kubernetes/etcd.yaml.hac; sleep 20; mv /etc/kubernetes/etcd.yaml.hac /etc/kubernetes/manifests/etcd.yaml".to_string());
+            } else if runs_etcd {
+                // An external etcd member on a control plane: its unit, as on an etcd host.
+                commands.push("systemctl restart etcd".to_string());
+            }
+            if new_cluster_ca {
+                commands.push(KUBELET_CA.to_string());
             }
             commands.push("systemctl restart kubelet".to_string());
             // Its kube-apiserver serves again (with the renewed certificate) before the next
@@ -1120,6 +1145,16 @@ fn roll_out_renewals(ctx: &Ctx<'_>, added_cps: &[&String], sim: &Sim, steps: &mu
             ));
         } else if runs_etcd {
             commands.push("systemctl restart etcd".to_string());
+        }
+        if new_cluster_ca && !next_cps.contains(&host) && runs_kubelet {
+            // kubeadm's copy (the kubelet's client CA) from the one hac keeps beside its files.
+            commands.push(format!(
+                "install -m 0644 /{WORKER_CA} /{CA_CERT} && {KUBELET_CA} && systemctl restart kubelet"
+            ));
+            commands.push(format!(
+                "{KUBECTL} wait --for=condition=Ready node/{host} --timeout=300s   # on {}",
+                ctx.anchor
+            ));
         }
         if runs_etcd {
             // Stacked: the host has no etcdctl of its own; its etcd pod has.
@@ -1156,6 +1191,30 @@ fn roll_out_renewals(ctx: &Ctx<'_>, added_cps: &[&String], sim: &Sim, steps: &mu
             after: sim.availability(),
         });
     }
+    let renewed = renewed_cas(prev, next);
+    if renewed.is_empty() {
+        return;
+    }
+    if renewed_cluster_ca {
+        let anchor = &ctx.anchor;
+        steps.push(Step {
+            host: anchor.clone(),
+            action: "publish the renewed cluster CA certificate in cluster-info (what joining nodes trust)".to_string(),
+            // The token signatures (`jws-kubeconfig-<id>`) sign the old content: they are
+            // dropped with it, so that a joining node waits for the controller-manager's
+            // bootstrap signer to sign the new content instead of refusing the old
+            // signature; the gate waits for those signatures where a bootstrap token exists.
+            commands: vec![
+                format!("ca=$(base64 -w0 /{CA_CERT}) && {KUBECTL} -n kube-public get configmap cluster-info -o yaml | sed -e \"s#certificate-authority-data: .*#certificate-authority-data: $ca#\" -e '/^  jws-kubeconfig-/d' | {KUBECTL} replace -f -"),
+                format!("ca=$(base64 -w0 /{CA_CERT}) && {KUBECTL} -n kube-public get configmap cluster-info -o yaml | grep -qF \"certificate-authority-data: $ca\" && ( n=0; until [ -z \"$({KUBECTL} -n kube-system get secrets --field-selector type=bootstrap.kubernetes.io/token -o name)\" ] || {KUBECTL} -n kube-public get configmap cluster-info -o yaml | grep -q '^  jws-kubeconfig-'; do n=$((n+1)); [ $n -lt 60 ] || exit 1; sleep 5; done )"),
+            ],
+            after: sim.availability(),
+        });
+    }
+    notes.push(format!(
+        "renewed under the same key: {}; certificates the old CA certificates signed stay valid under the renewed ones, and kubeconfigs handed out to people and tools keep working until the old CA certificate expires: hand out the new admin.conf before then",
+        renewed.join(", ")
+    ));
 }
 
 /// Hosts whose leaf certificates (kept files, same path) changed serial, with the files'
@@ -1333,6 +1392,56 @@ fn served(s: &State, host: &str) -> bool {
 
 fn is_ca(c: &CertificateState) -> bool {
     c.subject == c.issuer
+}
+
+/// The CAs of a state: subject → (public key, serial).
+fn cas(s: &State) -> BTreeMap<&str, (&str, &str)> {
+    s.certificates
+        .iter()
+        .filter(|c| is_ca(c))
+        .map(|c| {
+            (
+                c.subject.as_str(),
+                (c.public_key.as_str(), c.serial.as_str()),
+            )
+        })
+        .collect()
+}
+
+/// Why the CAs cannot be renewed in place: a CA whose subject or key changes (the leaves it
+/// signed would no longer verify), or a previous state that does not record the keys.
+/// `None` when every CA keeps its subject and key (renewed or not).
+fn ca_key_change(prev: &State, next: &State) -> Option<String> {
+    let (a, b) = (cas(prev), cas(next));
+    if a == b {
+        return None;
+    }
+    if a.values().any(|(key, _)| key.is_empty()) {
+        return Some("a CA changes, and the previous build's state.json does not record the CAs' public keys (written by an older hac): hac cannot tell a renewal under the same key from a new key".to_string());
+    }
+    for (subject, (key, _)) in &a {
+        match b.get(subject) {
+            Some((k, _)) if k == key => {}
+            Some(_) => return Some(format!("the CA `{subject}` gets a new key (another algorithm, secrets file or adopted CA): every certificate would be re-issued under a CA the running components do not trust")),
+            None => return Some(format!("the CA `{subject}` would be replaced by another (another adopted CA): every certificate would be re-issued under a CA the running components do not trust")),
+        }
+    }
+    b.keys()
+        .find(|k| !a.contains_key(*k))
+        .map(|k| format!("a new CA `{k}` would appear (another adopted CA)"))
+}
+
+/// The CAs renewed under the same key (a new certificate, the same subject and key), by
+/// subject.
+fn renewed_cas(prev: &State, next: &State) -> Vec<String> {
+    let a = cas(prev);
+    cas(next)
+        .into_iter()
+        .filter(|(subject, (key, serial))| {
+            a.get(subject).is_some_and(|(k, s)| k == key && s != serial)
+        })
+        .map(|(subject, _)| subject.to_string())
+        .collect()
 }
 
 /// `--failed` names nodes of the live cluster, and etcd still has a quorum without them.
@@ -1535,18 +1644,11 @@ fn refuse_unsafe(
             );
         }
     }
-    let cas = |s: &State| -> BTreeSet<String> {
-        s.certificates
-            .iter()
-            .filter(|c| is_ca(c))
-            .map(|c| c.serial.clone())
-            .collect()
-    };
-    if cas(prev) != cas(next) {
+    if let Some(why) = ca_key_change(prev, next) {
         refuse(
             codes::PlanCode::CaRotation,
-            "a CA changes (a new epoch, CA validity, algorithm or secrets file): every certificate and kubeconfig of the cluster would be re-issued at once".to_string(),
-            "renew leaves with `pki.rotation` under the same CAs; a CA rotation is the multi-step trust-bundle procedure of docs/plan.md",
+            why,
+            "renew a CA under the same key (a later `epoch` or another `pki.caValidityDays`: planned); rotating to a new key is the multi-step trust-bundle procedure of docs/plan.md",
         );
     }
     if errors.is_empty() {

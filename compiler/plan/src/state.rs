@@ -129,6 +129,11 @@ pub struct CertificateState {
     pub sans: Vec<String>,
     /// `<host>:<path>` of every file holding it (a kubeconfig for its client certificate).
     pub files: Vec<String>,
+    /// A CA's public key: `sha256:<hex>` of its SubjectPublicKeyInfo (for the cluster CA,
+    /// kubeadm's `--discovery-token-ca-cert-hash`); empty for a leaf. A CA certificate
+    /// renewed with the same key keeps it, and the leaves it signed stay valid under it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub public_key: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -386,9 +391,20 @@ fn describe(der: &[u8]) -> Result<CertificateState, String> {
             }
         }
     }
+    let subject = cert.subject().to_string();
+    let issuer = cert.issuer().to_string();
+    let public_key = if subject == issuer {
+        use sha2::Digest as _;
+        let digest = sha2::Sha256::digest(cert.public_key().raw);
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        format!("sha256:{hex}")
+    } else {
+        String::new()
+    };
     Ok(CertificateState {
-        subject: cert.subject().to_string(),
-        issuer: cert.issuer().to_string(),
+        subject,
+        issuer,
+        public_key,
         serial: cert
             .raw_serial()
             .iter()

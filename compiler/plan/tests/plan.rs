@@ -104,8 +104,15 @@ fn the_state_is_deterministic_documented_and_reads_back() {
         .expect("cluster CA");
     assert_eq!(
         ca.files.len(),
-        3,
-        "one entry for the CA on the three masters"
+        5,
+        "one entry for the CA on the three masters and the two workers: {:?}",
+        ca.files
+    );
+    let secrets = hac_pki::Secrets::parse(SECRETS).expect("test secrets");
+    let pki = hac_pki::issue(&stacked_3(), &secrets).expect("pki");
+    assert_eq!(
+        ca.public_key, pki.ca_cert_hash,
+        "the CA's key as kubeadm pins it (caCertHashes)"
     );
     assert_eq!(s.bootstrap_token.ttl, "24h0m0s");
     // Every field is documented in docs/state.md.
@@ -311,6 +318,24 @@ fn renewed_leaves_roll_host_by_host() {
     );
     assert!(p.steps.iter().all(|s| s.after.failures_tolerated == 1));
     insta::assert_snapshot!("plan_leaf_renewal", p.to_text());
+
+    // Control planes that also run an external etcd member restart it too.
+    let mut next = masters_run_etcd();
+    next.pki.rotation = 1;
+    let p = planned(&masters_run_etcd(), &next);
+    let masters: Vec<_> = p
+        .steps
+        .iter()
+        .filter(|s| s.host.starts_with("master-"))
+        .collect();
+    assert_eq!(masters.len(), 3, "{}", p.to_text());
+    for s in masters {
+        assert!(
+            s.commands.iter().any(|c| c == "systemctl restart etcd"),
+            "{}",
+            p.to_text()
+        );
+    }
 }
 
 #[test]
@@ -348,6 +373,75 @@ fn a_moved_leaf_epoch_renews_the_leaves_under_the_same_cas() {
         .steps
         .iter()
         .all(|s| s.action.starts_with("roll out renewed certificates")));
+}
+
+#[test]
+fn a_ca_renewed_under_the_same_key_rolls_out_and_reaches_every_kubelet() {
+    let mut next = stacked_3_dedicated_lb();
+    next.epoch.unix += 86_400;
+    next.pki.ca_validity_days += 1;
+    let (a, b) = (state(&stacked_3_dedicated_lb()), state(&next));
+    let cas = |s: &State| -> Vec<(String, String, String)> {
+        s.certificates
+            .iter()
+            .filter(|c| c.subject == c.issuer)
+            .map(|c| (c.subject.clone(), c.public_key.clone(), c.serial.clone()))
+            .collect()
+    };
+    let (old, new) = (cas(&a), cas(&b));
+    assert_eq!(old.len(), 3, "{old:?}");
+    for ((s0, k0, n0), (s1, k1, n1)) in old.iter().zip(&new) {
+        assert_eq!((s0, k0), (s1, k1), "same subject and key");
+        assert!(k0.starts_with("sha256:") && k0.len() == 71, "{k0}");
+        assert_ne!(n0, n1, "{s0}: a new certificate");
+    }
+    let p = plan(&a, &b).unwrap_or_else(|d| panic!("{d:?}"));
+    let text = p.to_text();
+    let hosts: Vec<&str> = p.steps.iter().map(|s| s.host.as_str()).collect();
+    assert_eq!(
+        hosts,
+        ["lb-0", "lb-1", "master-0", "master-1", "master-2", "worker-0", "worker-1", "master-0"],
+        "every host, then cluster-info:\n{text}"
+    );
+    for s in &p.steps[2..5] {
+        assert!(
+            s.commands
+                .iter()
+                .any(|c| c.contains("/etc/kubernetes/kubelet.conf")),
+            "{text}"
+        );
+    }
+    for s in &p.steps[5..7] {
+        assert!(
+            s.commands[1].starts_with(
+                "install -m 0644 /etc/hac/kubernetes-ca.crt /etc/kubernetes/pki/ca.crt && "
+            ) && s.commands[2].contains("wait --for=condition=Ready"),
+            "{text}"
+        );
+    }
+    assert!(
+        p.steps[7].commands[0].contains("configmap cluster-info"),
+        "{text}"
+    );
+    assert!(
+        p.notes
+            .iter()
+            .any(|n| n.contains("renewed under the same key")),
+        "{text}"
+    );
+    assert!(p.steps.iter().all(|s| s.after.failures_tolerated == 1));
+    insta::assert_snapshot!("plan_ca_renewal", text);
+
+    // A previous state.json without the CAs' keys (an older hac) cannot tell.
+    let mut older = a.clone();
+    for c in &mut older.certificates {
+        c.public_key.clear();
+    }
+    let codes: Vec<String> = match plan(&older, &b) {
+        Ok(p) => panic!("not refused:\n{}", p.to_text()),
+        Err(d) => d.into_iter().filter_map(|d| d.code).collect(),
+    };
+    assert_eq!(codes, ["E0909"]);
 }
 
 #[test]
@@ -389,10 +483,10 @@ fn unsafe_changes_are_refused_with_a_code() {
         .expect("etcd-2")
         .address = std::net::Ipv4Addr::new(10, 0, 2, 99);
     assert!(refused(&external_etcd(), &addr).contains(&"E0904".to_string()));
-    // A new epoch re-issues the CAs.
-    let mut epoch = stacked_3();
-    epoch.epoch.unix += 86_400;
-    assert_eq!(refused(&stacked_3(), &epoch), ["E0909"]);
+    // Another key algorithm gives the CAs new keys.
+    let mut algorithm = stacked_3();
+    algorithm.pki.algorithm = KeyAlgorithm::EcdsaP384;
+    assert_eq!(refused(&stacked_3(), &algorithm), ["E0909"]);
     // Another cluster.
     let mut other = stacked_3();
     other.name = "other".into();

@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use hac_model::archive::{archive_files, LOAD_BALANCER_WORKER_CA};
+use hac_model::archive::{archive_files, WORKER_CA};
 use hac_render::facts::*;
 
 /// Every file of every archive of `bundle`, one line each: `node: mode path`.
@@ -128,7 +128,7 @@ fn a_load_balancer_that_is_also_a_worker_has_no_ca_at_kubeadms_path() {
         .map(|f| f.path.as_str())
         .collect();
     assert!(!paths.contains(&CA_CERT), "{paths:?}");
-    let ca = file(&bundle, "lb-0", LOAD_BALANCER_WORKER_CA).expect("the CA beside hac's files");
+    let ca = file(&bundle, "lb-0", WORKER_CA).expect("the CA beside hac's files");
     assert_eq!(text(ca), real_ca_pem());
     assert!(
         paths.contains(&HAPROXY_CFG) && paths.contains(&KUBEADM_CONFIG),
