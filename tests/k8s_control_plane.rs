@@ -359,6 +359,14 @@ impl Live {
 
     /// haproxy (if the host has one) and keepalived with the archive's configs, paths mapped.
     fn start_load_balancer(&mut self, host: &str) {
+        if self.root(host).join("etc/haproxy/haproxy.cfg").exists() {
+            self.start_haproxy(host);
+        }
+        self.start_keepalived(host);
+    }
+
+    /// keepalived with the archive's config, its paths mapped into the host's root.
+    fn start_keepalived(&mut self, host: &str) {
         let root = self.root(host).to_path_buf();
         let map = |t: &str| {
             t.replace(
@@ -370,9 +378,6 @@ impl Live {
                 &format!("{}/etc/keepalived/", root.display()),
             )
         };
-        if root.join("etc/haproxy/haproxy.cfg").exists() {
-            self.start_haproxy(host);
-        }
         let conf = self.lab.dir.join(format!("{host}-keepalived.conf"));
         let keepalived_conf =
             map(&std::fs::read_to_string(root.join("etc/keepalived/keepalived.conf")).unwrap());
@@ -1224,6 +1229,10 @@ impl Live {
             if data.exists() {
                 std::fs::remove_dir_all(data).unwrap();
             }
+        } else if bare == "systemctl stop keepalived" {
+            self.lab.stop(&format!("{host}-keepalived"));
+        } else if bare == "systemctl start keepalived" {
+            self.start_keepalived(host);
         } else if bare == "systemctl restart etcd" {
             self.lab.stop(&format!("{host}-etcd"));
             self.start_etcd_unit(host);
@@ -1553,6 +1562,10 @@ fn stacked_control_plane_runs_and_survives_what_the_report_predicts() {
     );
 }
 
+/// External etcd on the three control planes, keepalived alone holding the VIP on them, and
+/// a worker that joins by real discovery: the VIP holder fails as a whole and the endpoint
+/// comes back on a peer; once it is back, the CAs are renewed under the same keys by
+/// running the plan, under kubectl load through the VIP.
 #[test]
 fn external_etcd_control_plane_runs_and_fails_over_the_vip() {
     let mut c = Live::new("external", "e");
@@ -1581,6 +1594,60 @@ fn external_etcd_control_plane_runs_and_fails_over_the_vip() {
     let ca = std::fs::read(c.root(&m0).join("etc/kubernetes/pki/ca.crt")).unwrap();
     c.worker_discovery(&worker, &ca);
     assert!(c.api_works_from(&worker));
+
+    // The control plane holding the VIP (and, started first, the leases) fails as a whole,
+    // as report.txt allows: etcd keeps quorum (2 of 3), the VIP moves to master-1.
+    wait_until(
+        &c.lab,
+        Duration::from_secs(30),
+        "master-0 holds the VIP",
+        || c.holds_vip(&m0),
+    );
+    wait_until(
+        &c.lab,
+        Duration::from_secs(60),
+        "master-0 holds the leases",
+        || {
+            c.lease_holder(&worker, "kube-controller-manager")
+                .as_deref()
+                == Some(m0.as_str())
+        },
+    );
+    // As when the machine dies: its link goes down, no goodbye advert, its etcd member and
+    // its components cut off mid-flight.
+    let ns = c.lab.ns(&m0);
+    let o = run(std::process::Command::new("ip").args(["-n", &ns, "link", "set", "eth0", "down"]));
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let took = wait_until(
+        &c.lab,
+        FAILOVER_BOUND,
+        "the endpoint after master-0 failed",
+        || c.api_works_from(&worker),
+    );
+    eprintln!("VIP failover: endpoint back after {took:?}");
+    assert!(
+        c.holds_vip(&masters[1]),
+        "master-1 (priority 140) took the VIP"
+    );
+    wait_until(&c.lab, Duration::from_secs(90), "leases moved", || {
+        ["kube-controller-manager", "kube-scheduler"]
+            .iter()
+            .all(|l| {
+                c.lease_holder(&worker, l)
+                    .is_some_and(|h| h != m0 && masters.contains(&h))
+            })
+    });
+
+    // master-0 comes back (its link up again): its etcd member catches up, its apiserver
+    // serves, and keepalived (the highest priority) takes the VIP back.
+    let o = run(std::process::Command::new("ip").args(["-n", &ns, "link", "set", "eth0", "up"]));
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    wait_until(
+        &c.lab,
+        Duration::from_secs(120),
+        "master-0 serves again",
+        || c.readyz(&m0) && c.holds_vip(&m0) && c.api_works_from(&worker),
+    );
 
     // The CAs renewed under the same keys (ten more days of validity, the leaves untouched):
     // the plan rolls every host (each control plane's static pods, etcd member and kubelet
@@ -1668,49 +1735,6 @@ fn external_etcd_control_plane_runs_and_fails_over_the_vip() {
     }
     c.worker_discovery(&worker, &new_ca);
     assert!(c.api_works_from(&worker));
-
-    // The control plane holding the VIP (and, started first, the leases) fails as a whole,
-    // as report.txt allows: etcd keeps quorum (2 of 3), the VIP moves to master-1.
-    wait_until(
-        &c.lab,
-        Duration::from_secs(30),
-        "master-0 holds the VIP",
-        || c.holds_vip(&m0),
-    );
-    wait_until(
-        &c.lab,
-        Duration::from_secs(60),
-        "master-0 holds the leases",
-        || {
-            c.lease_holder(&worker, "kube-controller-manager")
-                .as_deref()
-                == Some(m0.as_str())
-        },
-    );
-    // As when the machine dies: its link goes down, no goodbye advert, its etcd member and
-    // its components cut off mid-flight.
-    let ns = c.lab.ns(&m0);
-    let o = run(std::process::Command::new("ip").args(["-n", &ns, "link", "set", "eth0", "down"]));
-    assert!(o.status.success(), "{}", text(&o.stderr));
-    let took = wait_until(
-        &c.lab,
-        FAILOVER_BOUND,
-        "the endpoint after master-0 failed",
-        || c.api_works_from(&worker),
-    );
-    eprintln!("VIP failover: endpoint back after {took:?}");
-    assert!(
-        c.holds_vip(&masters[1]),
-        "master-1 (priority 140) took the VIP"
-    );
-    wait_until(&c.lab, Duration::from_secs(90), "leases moved", || {
-        ["kube-controller-manager", "kube-scheduler"]
-            .iter()
-            .all(|l| {
-                c.lease_holder(&worker, l)
-                    .is_some_and(|h| h != m0 && masters.contains(&h))
-            })
-    });
 }
 
 /// Growing and shrinking the live control plane by running what `hac plan` prints: three

@@ -1121,6 +1121,18 @@ fn roll_out_renewals(
         let new_cluster_ca = paths.iter().any(|p| p == CA_CERT || p == WORKER_CA);
         let runs_kubelet =
             node(next, &host).is_some_and(|n| has(&n, "control-plane") || has(&n, "worker"));
+        // keepalived alone points the VIP at one apiserver: its holder hands the VIP to a
+        // peer before that apiserver restarts (a stopped keepalived says so to its peers at
+        // once) and takes part again once it serves.
+        let hands_off_vip = next_cps.contains(&host)
+            && next.control_plane.load_balancer == "keepalived"
+            && next.control_plane.vip_holders.contains(&host);
+        if hands_off_vip {
+            commands.push(
+                "systemctl stop keepalived   # a peer holds the VIP while this apiserver restarts"
+                    .to_string(),
+            );
+        }
         if next_cps.contains(&host) {
             commands.push("for m in kube-apiserver kube-controller-manager kube-scheduler; do mv /etc/kubernetes/manifests/$m.yaml /etc/kubernetes/$m.yaml.hac; done; sleep 20; for m in kube-apiserver kube-controller-manager kube-scheduler; do mv /etc/kubernetes/$m.yaml.hac /etc/kubernetes/manifests/$m.yaml; done   # restarts the static pods".to_string());
             if stacked && runs_etcd {
@@ -1143,6 +1155,10 @@ fn roll_out_renewals(
                 ),
                 60,
             ));
+            if hands_off_vip {
+                commands.push("systemctl start keepalived".to_string());
+                commands.push(readyz_gate(&next.control_plane.endpoint, 12));
+            }
         } else if runs_etcd {
             commands.push("systemctl restart etcd".to_string());
         }
@@ -1166,27 +1182,9 @@ fn roll_out_renewals(
             commands.push(etcd_health_gate(&ctl));
         }
 
-        // `after` is the state once the step's health gate passed; during the restart the
-        // member is down.
-        let during = if runs_etcd {
-            let t = sim.availability().failures_tolerated.saturating_sub(1);
-            format!(
-                "; while its etcd member restarts, etcd tolerates {t} failure{}",
-                if t == 1 { "" } else { "s" }
-            )
-        } else {
-            String::new()
-        };
         steps.push(Step {
             host: host.clone(),
-            action: format!(
-                "roll out renewed certificates ({}){during}",
-                paths
-                    .iter()
-                    .map(|p| p.rsplit('/').next().unwrap_or(p))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            action: renewal_action(&paths, runs_etcd, sim),
             commands,
             after: sim.availability(),
         });
@@ -1196,25 +1194,51 @@ fn roll_out_renewals(
         return;
     }
     if renewed_cluster_ca {
-        let anchor = &ctx.anchor;
-        steps.push(Step {
-            host: anchor.clone(),
-            action: "publish the renewed cluster CA certificate in cluster-info (what joining nodes trust)".to_string(),
-            // The token signatures (`jws-kubeconfig-<id>`) sign the old content: they are
-            // dropped with it, so that a joining node waits for the controller-manager's
-            // bootstrap signer to sign the new content instead of refusing the old
-            // signature; the gate waits for those signatures where a bootstrap token exists.
-            commands: vec![
-                format!("ca=$(base64 -w0 /{CA_CERT}) && {KUBECTL} -n kube-public get configmap cluster-info -o yaml | sed -e \"s#certificate-authority-data: .*#certificate-authority-data: $ca#\" -e '/^  jws-kubeconfig-/d' | {KUBECTL} replace -f -"),
-                format!("ca=$(base64 -w0 /{CA_CERT}) && {KUBECTL} -n kube-public get configmap cluster-info -o yaml | grep -qF \"certificate-authority-data: $ca\" && ( n=0; until [ -z \"$({KUBECTL} -n kube-system get secrets --field-selector type=bootstrap.kubernetes.io/token -o name)\" ] || {KUBECTL} -n kube-public get configmap cluster-info -o yaml | grep -q '^  jws-kubeconfig-'; do n=$((n+1)); [ $n -lt 60 ] || exit 1; sleep 5; done )"),
-            ],
-            after: sim.availability(),
-        });
+        steps.push(publish_renewed_ca(&ctx.anchor, sim));
     }
     notes.push(format!(
         "renewed under the same key: {}; certificates the old CA certificates signed stay valid under the renewed ones, and kubeconfigs handed out to people and tools keep working until the old CA certificate expires: hand out the new admin.conf before then",
         renewed.join(", ")
     ));
+}
+
+/// A renewal step's title: the renewed files, and what etcd tolerates while the host's
+/// member restarts (`after` is the state once the step's gate passed).
+fn renewal_action(paths: &[String], runs_etcd: bool, sim: &Sim) -> String {
+    let during = if runs_etcd {
+        let t = sim.availability().failures_tolerated.saturating_sub(1);
+        format!(
+            "; while its etcd member restarts, etcd tolerates {t} failure{}",
+            if t == 1 { "" } else { "s" }
+        )
+    } else {
+        String::new()
+    };
+    let files: Vec<&str> = paths
+        .iter()
+        .map(|p| p.rsplit('/').next().unwrap_or(p))
+        .collect();
+    format!(
+        "roll out renewed certificates ({}){during}",
+        files.join(", ")
+    )
+}
+
+/// The renewed cluster CA into `cluster-info`, on `anchor`. The token signatures
+/// (`jws-kubeconfig-<id>`) sign the old content: they are dropped with it, so that a joining
+/// node waits for the controller-manager's bootstrap signer to sign the new content instead
+/// of refusing the old signature; the gate waits for those signatures where a bootstrap
+/// token exists.
+fn publish_renewed_ca(anchor: &str, sim: &Sim) -> Step {
+    Step {
+        host: anchor.to_string(),
+        action: "publish the renewed cluster CA certificate in cluster-info (what joining nodes trust)".to_string(),
+        commands: vec![
+            format!("ca=$(base64 -w0 /{CA_CERT}) && {KUBECTL} -n kube-public get configmap cluster-info -o yaml | sed -e \"s#certificate-authority-data: .*#certificate-authority-data: $ca#\" -e '/^  jws-kubeconfig-/d' | {KUBECTL} replace -f -"),
+            format!("ca=$(base64 -w0 /{CA_CERT}) && {KUBECTL} -n kube-public get configmap cluster-info -o yaml | grep -qF \"certificate-authority-data: $ca\" && ( n=0; until [ -z \"$({KUBECTL} -n kube-system get secrets --field-selector type=bootstrap.kubernetes.io/token -o name)\" ] || {KUBECTL} -n kube-public get configmap cluster-info -o yaml | grep -q '^  jws-kubeconfig-'; do n=$((n+1)); [ $n -lt 60 ] || exit 1; sleep 5; done )"),
+        ],
+        after: sim.availability(),
+    }
 }
 
 /// Hosts whose leaf certificates (kept files, same path) changed serial, with the files'

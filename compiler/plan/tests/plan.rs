@@ -335,7 +335,17 @@ fn renewed_leaves_roll_host_by_host() {
             "{}",
             p.to_text()
         );
+        // keepalived alone: each holder hands the VIP to a peer while its apiserver
+        // restarts, and holds it again once that serves.
+        let at = |what: &str| s.commands.iter().position(|c| c.starts_with(what));
+        let (stop, restart, start) = (
+            at("systemctl stop keepalived").expect("keepalived stopped"),
+            at("for m in kube-apiserver").expect("static pods restarted"),
+            at("systemctl start keepalived").expect("keepalived started"),
+        );
+        assert!(stop < restart && restart < start, "{}", p.to_text());
     }
+    insta::assert_snapshot!("plan_leaf_renewal_keepalived", p.to_text());
 }
 
 #[test]
