@@ -667,7 +667,7 @@ fn external_etcd_rolls_renewed_leaf_certificates_member_by_member_while_writes_g
     for (i, (host, commands)) in etcd_steps.iter().enumerate() {
         assert!(
             renew.contains(&format!(
-                "[{host}] roll out renewed certificates (healthcheck-client.crt, peer.crt, server.crt)"
+                "[{host}] roll out renewed certificates (etcd/healthcheck-client.crt, etcd/peer.crt, etcd/server.crt)"
             )),
             "{renew}"
         );

@@ -1214,9 +1214,15 @@ fn renewal_action(paths: &[String], runs_etcd: bool, sim: &Sim) -> String {
     } else {
         String::new()
     };
-    let files: Vec<&str> = paths
+    // Under kubeadm's folders by their place there (`etcd/ca.crt` beside `ca.crt`),
+    // elsewhere by their whole path.
+    let files: Vec<String> = paths
         .iter()
-        .map(|p| p.rsplit('/').next().unwrap_or(p))
+        .map(|p| {
+            p.strip_prefix("etc/kubernetes/pki/")
+                .or_else(|| p.strip_prefix("etc/kubernetes/"))
+                .map_or_else(|| format!("/{p}"), str::to_string)
+        })
         .collect();
     format!(
         "roll out renewed certificates ({}){during}",
