@@ -39,9 +39,8 @@
 
 mod e2e_support;
 use e2e_support::*;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -53,96 +52,15 @@ fn addr(i: usize) -> String {
     format!("{SUBNET}.{}", 11 + i)
 }
 
-struct Lab {
-    prefix: String,
-    children: BTreeMap<String, Child>,
-    namespaces: Vec<String>,
-}
-
-impl Lab {
-    /// The network namespaces of one scenario (`tag` keeps scenarios that run at the same
-    /// time apart).
-    fn new(tag: &str) -> Lab {
-        let mut lab = Lab {
-            prefix: format!("hacp{}{tag}", std::process::id()),
-            children: BTreeMap::new(),
-            namespaces: Vec::new(),
-        };
-        setup_network(&mut lab);
-        lab
-    }
-    fn ns(&self, host: &str) -> String {
-        format!("{}-{host}", self.prefix)
-    }
-    fn stop(&mut self, host: &str) {
-        if let Some(mut c) = self.children.remove(host) {
-            let _ = Command::new("kill")
-                .arg("-TERM")
-                .arg(c.id().to_string())
-                .status();
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = c.try_wait() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        let hosts: Vec<String> = self.children.keys().cloned().collect();
-        for h in hosts {
-            self.stop(&h);
-        }
-        for ns in &self.namespaces {
-            let _ = Command::new("ip").args(["netns", "del", ns]).status();
-        }
-    }
-}
-
-fn sh(args: &[&str]) {
-    let o = run(Command::new(args[0]).args(&args[1..]));
-    assert!(o.status.success(), "{args:?} failed: {}", text(&o.stderr));
-}
-
-/// The bridge namespace, one namespace per etcd host (5) and one for the writer.
-fn setup_network(lab: &mut Lab) {
-    let br = format!("{}-br", lab.prefix);
-    sh(&["ip", "netns", "add", &br]);
-    lab.namespaces.push(br.clone());
-    sh(&["ip", "-n", &br, "link", "add", "br0", "type", "bridge"]);
-    sh(&["ip", "-n", &br, "link", "set", "br0", "up"]);
-    let mut hosts: Vec<(String, String)> = (0..5).map(|i| (format!("etcd-{i}"), addr(i))).collect();
-    hosts.push(("client".to_string(), CLIENT.to_string()));
-    for (i, (host, address)) in hosts.iter().enumerate() {
-        let ns = lab.ns(host);
-        sh(&["ip", "netns", "add", &ns]);
-        lab.namespaces.push(ns.clone());
-        let peer = format!("p{i}");
-        sh(&[
-            "ip", "-n", &ns, "link", "add", "eth0", "type", "veth", "peer", "name", &peer, "netns",
-            &br,
-        ]);
-        sh(&["ip", "-n", &br, "link", "set", &peer, "master", "br0"]);
-        sh(&["ip", "-n", &br, "link", "set", &peer, "up"]);
-        sh(&[
-            "ip",
-            "-n",
-            &ns,
-            "addr",
-            "add",
-            &format!("{address}/24"),
-            "dev",
-            "eth0",
-        ]);
-        sh(&["ip", "-n", &ns, "link", "set", "eth0", "up"]);
-        sh(&["ip", "-n", &ns, "link", "set", "lo", "up"]);
-    }
+/// The network namespaces of one scenario (`tag` keeps scenarios that run at the same time
+/// apart): one per etcd host (5) and one for the writer, on a bridge in a namespace of its
+/// own; each process's log is `<dir>/<host>.log`.
+fn lab(tag: &str, dir: &Path) -> netlab::Lab {
+    let mut hosts: Vec<(String, String)> = (0..5)
+        .map(|i| (format!("etcd-{i}"), format!("{}/24", addr(i))))
+        .collect();
+    hosts.push(("client".to_string(), format!("{CLIENT}/24")));
+    netlab::Lab::new(tag, dir, &hosts, "127.0.0.1 localhost\n")
 }
 
 fn cluster_file(dir: &Path, members: usize) -> PathBuf {
@@ -236,7 +154,7 @@ fn map_into(root: &Path, word: &str) -> String {
 }
 
 struct Runner<'a> {
-    lab: &'a mut Lab,
+    lab: &'a mut netlab::Lab,
     tmp: &'a Path,
 }
 
@@ -260,21 +178,8 @@ impl Runner<'_> {
             .iter()
             .map(|w| map_into(&root, w))
             .collect();
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.tmp.join(format!("{host}.log")))
-            .unwrap();
-        let mut c = Command::new("ip");
-        c.args(["netns", "exec", &self.lab.ns(host)])
-            .args(&words)
-            .stdout(Stdio::from(log.try_clone().unwrap()))
-            .stderr(Stdio::from(log));
-        if let Some(socket) = notify {
-            c.env("NOTIFY_SOCKET", socket);
-        }
-        let child = c.spawn().expect("start etcd");
-        self.lab.children.insert(host.to_string(), child);
+        let env: Vec<(&str, &Path)> = notify.map(|n| ("NOTIFY_SOCKET", n)).into_iter().collect();
+        self.lab.spawn_with_env(host, host, &words, &env);
     }
     /// `systemctl restart etcd` of a `Type=notify` unit: the process is stopped, started
     /// again from the unit's ExecStart, and the command returns once etcd has told
@@ -297,11 +202,7 @@ impl Runner<'_> {
                     break;
                 }
             }
-            let exited = self
-                .lab
-                .children
-                .get_mut(host)
-                .is_some_and(|c| matches!(c.try_wait(), Ok(Some(_))));
+            let exited = !self.lab.alive(host);
             assert!(
                 !exited && Instant::now() < deadline,
                 "etcd on {host} did not get ready after its restart:\n{}",
@@ -554,7 +455,7 @@ fn external_etcd_grows_3_to_5_and_back_by_the_plan_while_writes_go_on() {
     build(&f5, &b5, Some(&b3));
     let grow = plan(&f5, &b3);
 
-    let mut lab = Lab::new("g");
+    let mut lab = lab("g", tmp.path());
     let client_ns = lab.ns("client");
     let mut runner = Runner {
         lab: &mut lab,
@@ -688,7 +589,7 @@ fn external_etcd_rolls_renewed_leaf_certificates_member_by_member_while_writes_g
         assert_ne!(bundled(&b_old, host), bundled(&b_new, host));
     }
 
-    let mut lab = Lab::new("r");
+    let mut lab = lab("r", tmp.path());
     let client_ns = lab.ns("client");
     let mut runner = Runner {
         lab: &mut lab,
@@ -711,11 +612,8 @@ fn external_etcd_rolls_renewed_leaf_certificates_member_by_member_while_writes_g
     for f in ["ca.crt", "healthcheck-client.crt", "healthcheck-client.key"] {
         std::fs::copy(pki0.join(f), writer_pki.join(f)).unwrap();
     }
-    let pids = |r: &Runner| -> Vec<u32> {
-        (0..3)
-            .map(|i| r.lab.children[&format!("etcd-{i}")].id())
-            .collect()
-    };
+    let pids =
+        |r: &Runner| -> Vec<u32> { (0..3).map(|i| r.lab.pid(&format!("etcd-{i}"))).collect() };
     let before = pids(&runner);
     let started = Instant::now();
     let writer = Writer::start(&client_ns, &writer_pki);
@@ -780,7 +678,7 @@ fn a_failed_external_member_is_removed_then_joins_again_empty_while_writes_go_on
     let (b3, b3r) = (tmp.path().join("b3"), tmp.path().join("b3r"));
     build(&f3, &b3, None);
 
-    let mut lab = Lab::new("f");
+    let mut lab = lab("f", tmp.path());
     let client_ns = lab.ns("client");
     let mut runner = Runner {
         lab: &mut lab,
@@ -880,17 +778,7 @@ fn unit_of(bundle: &Path, host: &str, tmp: &Path) -> String {
     std::fs::read_to_string(dir.join("etc/systemd/system/etcd.service")).unwrap()
 }
 
-/// `hosts/<host>.tar.gz` of `bundle` unpacked into `root` (modes kept).
+/// `hosts/<host>.tar.gz` of `bundle` unpacked into `root` (modes kept: tar as root).
 fn unpack_host(bundle: &Path, host: &str, root: &Path) {
-    std::fs::create_dir_all(root).unwrap();
-    sh(&[
-        "tar",
-        "-xzpf",
-        &bundle
-            .join(format!("hosts/{host}.tar.gz"))
-            .display()
-            .to_string(),
-        "-C",
-        &root.display().to_string(),
-    ]);
+    k8s::unpack(&bundle.join(format!("hosts/{host}.tar.gz")), root);
 }

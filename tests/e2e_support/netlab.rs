@@ -102,14 +102,29 @@ impl Lab {
 
     /// Starts a long-running process in a host's namespace; its output goes to `<label>.log`.
     pub fn spawn(&mut self, host: &str, label: &str, argv: &[String]) {
+        self.spawn_with_env(host, label, argv, &[]);
+    }
+
+    /// [`Lab::spawn`] with environment variables set for the process (e.g. a systemd
+    /// unit's `NOTIFY_SOCKET`).
+    pub fn spawn_with_env(
+        &mut self,
+        host: &str,
+        label: &str,
+        argv: &[String],
+        env: &[(&str, &Path)],
+    ) {
         let log = self.dir.join(format!("{label}.log"));
         let f = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&log)
             .unwrap();
-        let child = self
-            .command(host, argv)
+        let mut command = self.command(host, argv);
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let child = command
             .stdin(Stdio::null())
             .stdout(f.try_clone().unwrap())
             .stderr(f)
@@ -129,6 +144,17 @@ impl Lab {
             .iter_mut()
             .filter(|p| p.label == label && p.running)
             .any(|p| matches!(p.child.try_wait(), Ok(None)))
+    }
+
+    /// The process id of the running process `label`.
+    pub fn pid(&self, label: &str) -> u32 {
+        self.procs
+            .iter()
+            .rev()
+            .find(|p| p.label == label && p.running)
+            .unwrap_or_else(|| panic!("no running process {label}"))
+            .child
+            .id()
     }
 
     /// Waits for a started process to end by itself; its exit status, or None on timeout.
