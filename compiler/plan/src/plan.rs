@@ -1041,14 +1041,29 @@ fn upgrade_kubernetes(ctx: &Ctx<'_>, sim: &Sim, steps: &mut Vec<Step>, notes: &m
                 .join(" ")
         )
     };
+    let anchor = &ctx.anchor;
     let cps: Vec<&String> = next.control_plane.apiservers.iter().collect();
     for (i, cp) in cps.iter().enumerate() {
-        let mut commands = vec![pin("kubeadm")];
+        let hand_off = hands_off_vip(next, cp);
+        let mut commands = Vec::new();
+        if hand_off {
+            commands.push(STOP_KEEPALIVED.to_string());
+        }
+        commands.push(pin("kubeadm"));
         if i == 0 {
             commands.push(format!("kubeadm upgrade plan v{v}"));
             commands.push(format!("kubeadm upgrade apply v{v} -y"));
         } else {
             commands.push("kubeadm upgrade node".to_string());
+        }
+        // Its kube-apiserver serves again (the new version) before the next one upgrades.
+        commands.push(readyz_gate(
+            &format!("{}:{}", addr(next, cp), next.control_plane.api_server_port),
+            60,
+        ));
+        if hand_off {
+            commands.push("systemctl start keepalived".to_string());
+            commands.push(readyz_gate(&next.control_plane.endpoint, 12));
         }
         steps.push(Step {
             host: (*cp).clone(),
@@ -1071,14 +1086,21 @@ fn upgrade_kubernetes(ctx: &Ctx<'_>, sim: &Sim, steps: &mut Vec<Step>, notes: &m
         .map(|n| n.name.clone())
         .collect();
     for k in kubelets {
+        let on = if k == *anchor {
+            String::new()
+        } else {
+            format!("   # on {anchor}")
+        };
         steps.push(Step {
             host: k.clone(),
             action: format!("upgrade kubelet and kubectl on {k} to {v}"),
+            // Only control planes have admin.conf: the cluster-wide commands run on one.
             commands: vec![
-                format!("{KUBECTL} drain {k} --ignore-daemonsets --delete-emptydir-data"),
+                format!("{KUBECTL} drain {k} --ignore-daemonsets --delete-emptydir-data{on}"),
                 pin("kubelet kubectl"),
                 "systemctl daemon-reload && systemctl restart kubelet".to_string(),
-                format!("{KUBECTL} uncordon {k}"),
+                format!("{KUBECTL} uncordon {k}{on}"),
+                format!("{KUBECTL} wait --for=condition=Ready node/{k} --timeout=300s{on}"),
             ],
             after: sim.availability(),
         });
@@ -1121,17 +1143,9 @@ fn roll_out_renewals(
         let new_cluster_ca = paths.iter().any(|p| p == CA_CERT || p == WORKER_CA);
         let runs_kubelet =
             node(next, &host).is_some_and(|n| has(&n, "control-plane") || has(&n, "worker"));
-        // keepalived alone points the VIP at one apiserver: its holder hands the VIP to a
-        // peer before that apiserver restarts (a stopped keepalived says so to its peers at
-        // once) and takes part again once it serves.
-        let hands_off_vip = next_cps.contains(&host)
-            && next.control_plane.load_balancer == "keepalived"
-            && next.control_plane.vip_holders.contains(&host);
-        if hands_off_vip {
-            commands.push(
-                "systemctl stop keepalived   # a peer holds the VIP while this apiserver restarts"
-                    .to_string(),
-            );
+        let hand_off = hands_off_vip(next, &host);
+        if hand_off {
+            commands.push(STOP_KEEPALIVED.to_string());
         }
         if next_cps.contains(&host) {
             commands.push("for m in kube-apiserver kube-controller-manager kube-scheduler; do mv /etc/kubernetes/manifests/$m.yaml /etc/kubernetes/$m.yaml.hac; done; sleep 20; for m in kube-apiserver kube-controller-manager kube-scheduler; do mv /etc/kubernetes/$m.yaml.hac /etc/kubernetes/manifests/$m.yaml; done   # restarts the static pods".to_string());
@@ -1155,7 +1169,7 @@ fn roll_out_renewals(
                 ),
                 60,
             ));
-            if hands_off_vip {
+            if hand_off {
                 commands.push("systemctl start keepalived".to_string());
                 commands.push(readyz_gate(&next.control_plane.endpoint, 12));
             }
@@ -1275,6 +1289,20 @@ fn renewed_hosts(prev: &State, next: &State) -> BTreeMap<String, Vec<String>> {
 /// 5 s apart.
 fn readyz_gate(address: &str, tries: u32) -> String {
     format!("( n=0; until curl -fks --max-time 5 https://{address}/readyz; do n=$((n+1)); [ $n -lt {tries} ] || exit 1; sleep 5; done )")
+}
+
+/// Hands the VIP to a peer while this host's apiserver restarts.
+const STOP_KEEPALIVED: &str =
+    "systemctl stop keepalived   # a peer holds the VIP while this apiserver restarts";
+
+/// Whether `host` hands the VIP to a peer before its apiserver restarts: keepalived alone
+/// points the VIP at one apiserver, on the control planes (a stopped keepalived tells its
+/// peers at once); it takes part again once its apiserver serves.
+fn hands_off_vip(next: &State, host: &str) -> bool {
+    let cp = &next.control_plane;
+    cp.load_balancer == "keepalived"
+        && cp.apiservers.iter().any(|a| a == host)
+        && cp.vip_holders.iter().any(|h| h == host)
 }
 
 /// A step's etcd gate: every member answers (`endpoint health --cluster`), tried 12 times

@@ -301,7 +301,46 @@ fn kubernetes_upgrades_one_minor_with_the_config_move() {
         .iter()
         .any(|c| c.contains("kubeadm upgrade apply v1.31.4")));
     assert!(p.notes.iter().any(|n| n.contains("v1beta4")));
+    // Only control planes have admin.conf: a worker's drain runs on the first one.
+    let w = p
+        .steps
+        .iter()
+        .find(|s| s.host == "worker-0")
+        .expect("worker-0");
+    assert!(
+        w.commands[0].ends_with("   # on master-0"),
+        "{:?}",
+        w.commands
+    );
+    assert!(w
+        .commands
+        .last()
+        .unwrap()
+        .contains("wait --for=condition=Ready"));
     insta::assert_snapshot!("plan_upgrade_1_30_to_1_31", p.to_text());
+
+    // keepalived alone: each control plane hands the VIP to a peer while kubeadm upgrades it.
+    let mut next = masters_run_etcd();
+    next.kubernetes_version = Version::new(1, 31, 4);
+    let p = planned(&masters_run_etcd(), &next);
+    let upgrades: Vec<_> = p
+        .steps
+        .iter()
+        .filter(|s| s.action.starts_with("upgrade the control plane"))
+        .collect();
+    assert_eq!(upgrades.len(), 3, "{}", p.to_text());
+    for s in upgrades {
+        assert!(
+            s.commands[0].starts_with("systemctl stop keepalived"),
+            "{}",
+            p.to_text()
+        );
+        assert!(
+            s.commands.iter().any(|c| c == "systemctl start keepalived"),
+            "{}",
+            p.to_text()
+        );
+    }
 }
 
 #[test]
