@@ -761,7 +761,13 @@ fn join_workers(
         steps.push(Step {
             host: (*w).clone(),
             action: format!("join worker {w}"),
-            commands: vec![install(w), "/etc/hac/bootstrap.sh".to_string()],
+            commands: vec![
+                install(w),
+                "/etc/hac/bootstrap.sh".to_string(),
+                format!(
+                    "{KUBECTL} wait --for=condition=Ready node/{w} --timeout=600s   # on {anchor}"
+                ),
+            ],
             after: sim.availability(),
         });
     }
