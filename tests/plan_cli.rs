@@ -425,3 +425,123 @@ fn a_new_vip_is_built_between_and_planned_from_the_command_line() {
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stderr).contains("E0908"), "{}", text(&o.stderr));
 }
+
+/// The plan points each kube-apiserver at a new external etcd member list with the real
+/// kubeadm: a joined control plane's kubeadm-config.yaml is a JoinConfiguration, which
+/// `kubeadm init phase` refuses, so the step composes this node's API endpoint with the
+/// cluster's ClusterConfiguration (read from the kubeadm-config ConfigMap, which the step
+/// before uploads). Here the ConfigMap's content is stood in for by the ClusterConfiguration
+/// document of the new bundle's first control plane (what `upload-config` publishes); the
+/// printed command itself and kubeadm run for real, chrooted into the host's unpacked files.
+#[test]
+fn a_joined_control_plane_regenerates_its_apiserver_for_the_new_etcd_members_with_kubeadm() {
+    let tmp = tempfile::tempdir().unwrap();
+    let three = variant(tmp.path(), "external-etcd", 3);
+    let live = tmp.path().join("live");
+    assert!(build(&three, &live, &[]).status.success());
+    let sub = tmp.path().join("five");
+    std::fs::create_dir(&sub).unwrap();
+    let five = variant(&sub, "external-etcd", 5);
+    let new = tmp.path().join("new");
+    let o = build(&five, &new, &["--from", &live.display().to_string()]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = run(hac().arg("plan").arg(&five).arg("--from").arg(&live));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let plan = text(&o.stdout);
+    let upload = plan
+        .find(
+            "kubeadm init phase upload-config kubeadm --config /etc/kubernetes/kubeadm-config.yaml",
+        )
+        .expect("the new ClusterConfiguration is uploaded");
+    let step = plan
+        .find("[master-1] point kube-apiserver at the new etcd member list")
+        .expect("master-1's apiserver step");
+    assert!(
+        upload < step,
+        "uploaded before any apiserver reads it:\n{plan}"
+    );
+    let commands: Vec<&str> = plan[step..]
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.trim_start().starts_with("after:"))
+        .filter_map(|l| l.trim_start().strip_prefix("$ "))
+        .collect();
+    let compose = commands
+        .iter()
+        .find(|c| c.starts_with("{ printf "))
+        .expect("the composed configuration");
+    assert!(
+        commands.iter().any(|c| c.starts_with(
+            "kubeadm init phase control-plane apiserver --config /etc/kubernetes/hac-control-plane.yaml"
+        )),
+        "{commands:?}"
+    );
+
+    let root = tmp.path().join("master-1");
+    std::fs::create_dir_all(root.join("etc/kubernetes")).unwrap();
+    let first =
+        std::fs::read_to_string(new.join("hosts/master-0/etc/kubernetes/kubeadm-config.yaml"))
+            .unwrap();
+    let cluster_configuration = first
+        .split("\n---\n")
+        .find(|d| d.contains("kind: ClusterConfiguration"))
+        .expect("a ClusterConfiguration");
+    let stand_in = tmp.path().join("cluster-configuration.yaml");
+    std::fs::write(&stand_in, cluster_configuration).unwrap();
+    let script = format!(
+        "kubectl() {{ cat '{}'; }}\n{}",
+        stand_in.display(),
+        compose.split("   # ").next().unwrap().replace(
+            "/etc/kubernetes/",
+            &format!("{}/etc/kubernetes/", root.display())
+        )
+    );
+    let o = run(std::process::Command::new("sh").args(["-c", &script]));
+    assert!(o.status.success(), "{}", text(&o.stderr));
+
+    let version = k8s::kubeadm_version_for("1.31.4");
+    let kubeadm = k8s::k8s_bin(version, "kubeadm");
+    let o = run(std::process::Command::new(&kubeadm)
+        .args(["init", "phase", "control-plane", "apiserver"])
+        .args(["--config", "/etc/kubernetes/hac-control-plane.yaml"])
+        .arg("--rootfs")
+        .arg(&root));
+    assert!(
+        o.status.success(),
+        "kubeadm: {}{}",
+        text(&o.stdout),
+        text(&o.stderr)
+    );
+    let manifest =
+        std::fs::read_to_string(root.join("etc/kubernetes/manifests/kube-apiserver.yaml")).unwrap();
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(new.join("state.json")).unwrap()).unwrap();
+    let address = state["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == "master-1")
+        .and_then(|n| n["address"].as_str())
+        .unwrap()
+        .to_string();
+    assert!(
+        manifest.contains(&format!("- --advertise-address={address}")),
+        "this node's own address:\n{manifest}"
+    );
+    let members: Vec<String> = state["etcd"]["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["clientUrl"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(members.len(), 5);
+    let servers = manifest
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("- --etcd-servers="))
+        .expect("--etcd-servers");
+    let mut got: Vec<&str> = servers.split(',').collect();
+    got.sort_unstable();
+    let mut want: Vec<&str> = members.iter().map(String::as_str).collect();
+    want.sort_unstable();
+    assert_eq!(got, want, "the five members");
+}

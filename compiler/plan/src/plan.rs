@@ -776,7 +776,7 @@ fn join_workers(
 /// External etcd: add the new members one at a time (learner, then promoted), point the
 /// apiservers at the new list, then remove the old members one at a time.
 fn replace_etcd_members(ctx: &Ctx<'_>, sim: &mut Sim, steps: &mut Vec<Step>) {
-    let (prev, failed) = (ctx.prev, ctx.failed);
+    let (prev, next, failed) = (ctx.prev, ctx.next, ctx.failed);
     let via_member = &ctx.via_member;
     let (prev_members, next_members) = (&ctx.prev_members, &ctx.next_members);
     let (prev_cps, next_cps) = (&ctx.prev_cps, &ctx.next_cps);
@@ -823,15 +823,36 @@ fn replace_etcd_members(ctx: &Ctx<'_>, sim: &mut Sim, steps: &mut Vec<Step>) {
         .copied()
         .collect();
     if prev_members.keys().ne(next_members.keys()) {
-        // kube-apiserver's --etcd-servers: the new list, before any member goes away.
+        // kube-apiserver's --etcd-servers: the new list, before any member goes away. The
+        // cluster's ClusterConfiguration (kubeadm-config ConfigMap) gets it first: later
+        // joins and upgrades read it there, and the other control planes, whose
+        // kubeadm-config.yaml is a JoinConfiguration, regenerate their apiserver from it.
+        let anchor = &ctx.anchor;
+        steps.push(Step {
+            host: anchor.clone(),
+            action: "publish the new etcd member list in the cluster's kubeadm configuration (the kubeadm-config ConfigMap)".to_string(),
+            commands: vec![
+                install(anchor),
+                "kubeadm init phase upload-config kubeadm --config /etc/kubernetes/kubeadm-config.yaml".to_string(),
+            ],
+            after: sim.availability(),
+        });
         for cp in prev_cps.intersection(next_cps) {
+            let local = format!(
+                "apiVersion: {api}\\nkind: InitConfiguration\\nlocalAPIEndpoint:\\n  advertiseAddress: {address}\\n  bindPort: {port}\\nnodeRegistration:\\n  name: {cp}\\n---\\n",
+                api = prev.kubeadm_api,
+                address = addr(next, cp),
+                port = next.control_plane.api_server_port
+            );
             steps.push(Step {
                 host: cp.clone(),
                 action: "point kube-apiserver at the new etcd member list (--etcd-servers)".to_string(),
                 commands: vec![
                     install(cp),
-                    "kubeadm init phase control-plane apiserver --config /etc/kubernetes/kubeadm-config.yaml".to_string(),
+                    format!("{{ printf '{local}'; {KUBECTL} -n kube-system get configmap kubeadm-config -o jsonpath='{{.data.ClusterConfiguration}}'; }} > /etc/kubernetes/hac-control-plane.yaml   # this node's API endpoint and the cluster's configuration"),
+                    "kubeadm init phase control-plane apiserver --config /etc/kubernetes/hac-control-plane.yaml".to_string(),
                     format!("{KUBECTL} wait --for=condition=Ready pod/kube-apiserver-{cp} -n kube-system --timeout=300s"),
+                    readyz_gate(&format!("{}:{}", addr(next, cp), next.control_plane.api_server_port), 60),
                 ],
                 after: sim.availability(),
             });
