@@ -213,6 +213,15 @@ fn every_node_boots_from_its_user_data_alone_in_the_order_the_cluster_needs() {
         }
         std::fs::copy(user_data(&bundle, n.name), instance.join("user-data.txt")).unwrap();
     }
+    // master-1's image has /etc/kubernetes from an earlier tool, 0700 (what a `kubeadm …
+    // --dry-run` leaves): its etcd member, which runs as its own user, must still reach its
+    // keys (bootstrap.sh gives the folders kubeadm's 0755).
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let etc_kubernetes = lab.nodes[1].path("etc/kubernetes");
+        std::fs::create_dir_all(&etc_kubernetes).unwrap();
+        std::fs::set_permissions(&etc_kubernetes, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
     let mut delivered: BTreeMap<&str, f64> = BTreeMap::new();
     delivered.insert("master-0", deliver_keys(&bundle, &lab.nodes[0]));
 
@@ -339,8 +348,27 @@ fn every_node_boots_from_its_user_data_alone_in_the_order_the_cluster_needs() {
         for (name, _) in NODES {
             s.push_str(&format!("--- cloud-init of {name}\n{}\n", log(&lab, name)));
         }
+        // The etcd members the stand-in systemctl started (their quorum gates master-0).
+        for n in &lab.nodes {
+            if let Ok(etcd) = std::fs::read_to_string(n.path("var/log/hac-test/etcd.log")) {
+                let lines: Vec<&str> = etcd.lines().collect();
+                let tail = lines[lines.len().saturating_sub(20)..].join("\n");
+                s.push_str(&format!("--- etcd of {} (last 20 lines)\n{tail}\n", n.name));
+            }
+        }
         s
     };
+
+    // Every etcd member started and kept running (a member that cannot read its keys
+    // exits at once, and the other two would still make a quorum).
+    for n in &lab.nodes[..3] {
+        let etcd = std::fs::read_to_string(n.path("var/log/hac-test/etcd.log")).unwrap_or_default();
+        assert!(
+            etcd.contains("etcdserver: published") && !etcd.contains(" C | "),
+            "{}: etcd did not join and keep running:\n{etcd}",
+            n.name
+        );
+    }
 
     // cloud-init's scripts_user: done everywhere but where the keys never came.
     for (name, _) in NODES {
