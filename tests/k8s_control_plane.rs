@@ -950,7 +950,14 @@ impl Live {
     /// Stand-in for the kubelet's status updates: the Node Ready, as a running kubelet posts
     /// it (`kubectl wait --for=condition=Ready node/…` in the plan waits for it).
     fn mark_node_ready(&self, host: &str) {
-        let patch = r#"{"status":{"conditions":[{"type":"Ready","status":"True","reason":"KubeletReady","message":"stand-in for the kubelet (tests/k8s_control_plane.rs)"}]}}"#;
+        // With a heartbeat of now: the node controller takes a Ready condition whose
+        // heartbeat did not move since it marked the node unknown as stale, and marks it
+        // unknown again at its next look (a race with `kubectl wait` the plan runs next).
+        let now = run(std::process::Command::new("date").args(["-u", "+%Y-%m-%dT%H:%M:%SZ"]));
+        let now = text(&now.stdout).trim().to_string();
+        let patch = format!(
+            r#"{{"status":{{"conditions":[{{"type":"Ready","status":"True","reason":"KubeletReady","message":"stand-in for the kubelet (tests/k8s_control_plane.rs)","lastHeartbeatTime":"{now}","lastTransitionTime":"{now}"}}]}}}}"#
+        );
         let m0 = self.masters()[0].clone();
         self.kubectl(
             &m0,
@@ -962,7 +969,7 @@ impl Live {
                 "--subresource=status",
                 "--type=merge",
                 "-p",
-                patch,
+                &patch,
             ],
         );
     }

@@ -223,7 +223,7 @@ fn bootstrap_on_an_etcd_member_hands_it_its_keys_and_starts_it_without_waiting()
             "chmod 0700 /var/lib/etcd",
             "chown etcd:etcd /etc/kubernetes/pki/etcd/peer.key",
             "chown etcd:etcd /etc/kubernetes/pki/etcd/server.key",
-            "chmod 0755 /etc/kubernetes /etc/kubernetes/pki /etc/kubernetes/pki/etcd",
+            "chmod o+x /etc/kubernetes /etc/kubernetes/pki /etc/kubernetes/pki/etcd",
             "systemctl daemon-reload",
             "systemctl enable --now --no-block etcd",
         ]

@@ -84,9 +84,10 @@ start_services() {
     chmod 0700 /var/lib/etcd
     chown etcd:etcd /etc/kubernetes/pki/etcd/peer.key
     chown etcd:etcd /etc/kubernetes/pki/etcd/server.key
-    # The folders to them as kubeadm makes them (0755), also where an earlier tool left
-    # one 0700 (a `kubeadm … --dry-run` does): the etcd user must reach its files.
-    chmod 0755 /etc/kubernetes /etc/kubernetes/pki /etc/kubernetes/pki/etcd
+    # The etcd user must reach its files through the folders, also where an earlier tool
+    # left one 0700 (a `kubeadm … --dry-run` does): search permission only, the rest of
+    # their mode kept.
+    chmod o+x /etc/kubernetes /etc/kubernetes/pki /etc/kubernetes/pki/etcd
     systemctl daemon-reload
     # --no-block: a member reports ready only once a quorum of members runs, so waiting
     # here would stall the first member until the others start.
