@@ -1498,7 +1498,13 @@ fn cas(s: &State) -> BTreeMap<&str, (&str, &str)> {
 /// `None` when every CA keeps its subject and key (renewed or not).
 fn ca_key_change(prev: &State, next: &State) -> Option<String> {
     let (a, b) = (cas(prev), cas(next));
-    if a == b {
+    let serials = |m: &BTreeMap<&str, (&str, &str)>| -> Vec<(String, String)> {
+        m.iter()
+            .map(|(s, (_, n))| ((*s).to_string(), (*n).to_string()))
+            .collect()
+    };
+    // The same CAs (a state.json of an older hac has no keys: that is no change).
+    if serials(&a) == serials(&b) {
         return None;
     }
     if a.values().any(|(key, _)| key.is_empty()) {

@@ -481,11 +481,16 @@ fn a_ca_renewed_under_the_same_key_rolls_out_and_reaches_every_kubelet() {
     assert!(p.steps.iter().all(|s| s.after.failures_tolerated == 1));
     insta::assert_snapshot!("plan_ca_renewal", text);
 
-    // A previous state.json without the CAs' keys (an older hac) cannot tell.
+    // A previous state.json without the CAs' keys (an older hac): no CA change plans as
+    // before; a CA change cannot be told from a new key.
     let mut older = a.clone();
     for c in &mut older.certificates {
         c.public_key.clear();
     }
+    let unchanged = state(&stacked_3_dedicated_lb());
+    assert!(plan(&older, &unchanged)
+        .unwrap_or_else(|d| panic!("{d:?}"))
+        .is_empty());
     let codes: Vec<String> = match plan(&older, &b) {
         Ok(p) => panic!("not refused:\n{}", p.to_text()),
         Err(d) => d.into_iter().filter_map(|d| d.code).collect(),
