@@ -359,10 +359,21 @@ fn every_node_boots_from_its_user_data_alone_in_the_order_the_cluster_needs() {
         s
     };
 
-    // Every etcd member started and kept running (a member that cannot read its keys
-    // exits at once, and the other two would still make a quorum).
+    // Every etcd member started, joined and kept running (a member that cannot read its
+    // keys exits at once, and the other two would still make a quorum). The last one may
+    // publish itself a moment after the boot ended.
+    let etcd_log =
+        |n: &Node| std::fs::read_to_string(n.path("var/log/hac-test/etcd.log")).unwrap_or_default();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline
+        && !lab.nodes[..3]
+            .iter()
+            .all(|n| etcd_log(n).contains("etcdserver: published"))
+    {
+        std::thread::sleep(Duration::from_millis(500));
+    }
     for n in &lab.nodes[..3] {
-        let etcd = std::fs::read_to_string(n.path("var/log/hac-test/etcd.log")).unwrap_or_default();
+        let etcd = etcd_log(n);
         assert!(
             etcd.contains("etcdserver: published") && !etcd.contains(" C | "),
             "{}: etcd did not join and keep running:\n{etcd}",
