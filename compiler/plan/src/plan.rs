@@ -1089,8 +1089,7 @@ fn upgrade_kubernetes(ctx: &Ctx<'_>, sim: &Sim, steps: &mut Vec<Step>, notes: &m
             60,
         ));
         if hand_off {
-            commands.push("systemctl start keepalived".to_string());
-            commands.push(readyz_gate(&next.control_plane.endpoint, 12));
+            commands.extend(take_vip_back(next));
         }
         steps.push(Step {
             host: (*cp).clone(),
@@ -1197,8 +1196,7 @@ fn roll_out_renewals(
                 60,
             ));
             if hand_off {
-                commands.push("systemctl start keepalived".to_string());
-                commands.push(readyz_gate(&next.control_plane.endpoint, 12));
+                commands.extend(take_vip_back(next));
             }
         } else if runs_etcd {
             commands.push("systemctl restart etcd".to_string());
@@ -1330,6 +1328,15 @@ fn hands_off_vip(next: &State, host: &str) -> bool {
     cp.load_balancer == "keepalived"
         && cp.apiservers.iter().any(|a| a == host)
         && cp.vip_holders.iter().any(|h| h == host)
+}
+
+/// After [`STOP_KEEPALIVED`], once the host's apiserver serves: keepalived again, gated on
+/// the endpoint.
+fn take_vip_back(next: &State) -> [String; 2] {
+    [
+        "systemctl start keepalived".to_string(),
+        readyz_gate(&next.control_plane.endpoint, 12),
+    ]
 }
 
 /// A step's etcd gate: every member answers (`endpoint health --cluster`), tried 12 times
