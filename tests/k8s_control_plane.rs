@@ -64,6 +64,8 @@ struct Live {
     vip: String,
     /// When each running kubectl load (by label) started.
     load_started: BTreeMap<String, Instant>,
+    /// CertificateSigningRequests the kubelet stand-in made (their names stay unique).
+    csr_count: usize,
 }
 
 fn s(v: &[&str]) -> Vec<String> {
@@ -193,6 +195,7 @@ impl Live {
             endpoint,
             vip,
             load_started: BTreeMap::new(),
+            csr_count: 0,
         }
     }
 
@@ -1260,6 +1263,10 @@ impl Live {
             self.start_etcd_unit(host);
         } else if bare == "systemctl restart kubelet" {
             // No kubelet runs here (see the file's header).
+        } else if bare
+            == "rm -f /var/lib/kubelet/pki/kubelet-client-current.pem && systemctl restart kubelet"
+        {
+            self.kubelet_tls_bootstrap(host);
         } else if bare == "kubeadm reset -f" {
             self.kubeadm(host, &["reset", "-f"]);
             self.stop_host(host);
@@ -1278,6 +1285,40 @@ impl Live {
                 bare
             };
             // No kubelet runs here: restarting it is nothing; any other systemctl is an error.
+            // Every other file under /etc/kubernetes is the host's, except for kubeadm,
+            // which runs chrooted into the host's root.
+            let bare = if bare.contains("kubeadm ") {
+                bare
+            } else {
+                bare.replace(
+                    " /etc/kubernetes/manifests/",
+                    &format!(" {root}/etc/kubernetes/manifests/"),
+                )
+                .replace(
+                    " /etc/kubernetes/bootstrap-kubelet.conf",
+                    &format!(" {root}/etc/kubernetes/bootstrap-kubelet.conf"),
+                )
+                .replace(
+                    " /etc/kubernetes/kubeadm-config.yaml",
+                    &format!(" {root}/etc/kubernetes/kubeadm-config.yaml"),
+                )
+                .replace(
+                    " /etc/kubernetes/admin.conf",
+                    &format!(" {root}/etc/kubernetes/admin.conf"),
+                )
+                .replace(
+                    " /etc/kubernetes/controller-manager.conf",
+                    &format!(" {root}/etc/kubernetes/controller-manager.conf"),
+                )
+                .replace(
+                    " /etc/kubernetes/scheduler.conf",
+                    &format!(" {root}/etc/kubernetes/scheduler.conf"),
+                )
+                .replace(
+                    " /etc/kubernetes/super-admin.conf",
+                    &format!(" {root}/etc/kubernetes/super-admin.conf"),
+                )
+            };
             let script = format!(
                 "kubeadm() {{ {} \"$@\" --rootfs {root}; }}\nkubectl() {{ {} \"$@\"; }}\nsystemctl() {{ [ \"$*\" = 'restart kubelet' ] || {{ echo \"unexpected: systemctl $*\" >&2; return 1; }}; }}\n{}",
                 self.bin("kubeadm"),
@@ -1292,7 +1333,13 @@ impl Live {
                 )
                 .replace(" /etc/kubernetes/pki/", &format!(" {root}/etc/kubernetes/pki/"))
                 .replace(" /etc/hac/", &format!(" {root}/etc/hac/"))
+                .replace(" /var/lib/kubelet/", &format!(" {root}/var/lib/kubelet/"))
+                .replace(
+                    "tar -xzf hosts/",
+                    &format!("tar -xzf {}/hosts/", bundle.display())
+                )
             );
+
             let o = run(self
                 .lab
                 .command(&at, &s(&["sh", "-c", &script]))
@@ -1310,6 +1357,107 @@ impl Live {
                 self.mark_node_ready(&at);
             }
         }
+    }
+
+    /// `cluster-info` carries `b64` (a CA file, base64) as its CA: what joining nodes trust.
+    fn assert_cluster_info_ca(&self, b64: &str, what: &str) {
+        let info = self.cluster_info();
+        assert!(
+            info.contains(&format!("certificate-authority-data: {b64}")),
+            "cluster-info carries {what}:\n{info}"
+        );
+    }
+
+    /// Stand-in for a kubelet that lost its client certificate and restarts: its TLS
+    /// bootstrap, as the kubelet does it, with the bootstrap kubeconfig the plan wrote (the
+    /// token of the host's kubeadm-config.yaml) — a new key, a CertificateSigningRequest for
+    /// `system:node:<host>` (signer `kubernetes.io/kube-apiserver-client-kubelet`) that the
+    /// real controller-manager approves (kubeadm's auto-approval for the bootstrap token's
+    /// group) and signs, the certificate and key written where the kubelet keeps them; then
+    /// its Node Ready again.
+    fn kubelet_tls_bootstrap(&mut self, host: &str) {
+        let root = self.root(host).to_path_buf();
+        let bootstrap = root.join("etc/kubernetes/bootstrap-kubelet.conf");
+        assert!(
+            bootstrap.exists(),
+            "{host}: the plan wrote no bootstrap kubeconfig"
+        );
+        let work = self.lab.dir.join(format!("tls-bootstrap-{host}"));
+        std::fs::create_dir_all(&work).unwrap();
+        let (key, csr) = (work.join("key.pem"), work.join("csr.pem"));
+        let o = run(std::process::Command::new("openssl").args([
+            "req",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-subj",
+            &format!("/O=system:nodes/CN=system:node:{host}"),
+            "-keyout",
+            key.to_str().unwrap(),
+            "-out",
+            csr.to_str().unwrap(),
+        ]));
+        assert!(o.status.success(), "openssl req: {}", text(&o.stderr));
+        let request = {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD.encode(std::fs::read(&csr).unwrap())
+        };
+        self.csr_count += 1;
+        let name = format!("node-csr-{host}-{}", self.csr_count);
+        let manifest = work.join("csr.yaml");
+        std::fs::write(
+            &manifest,
+            format!(
+                "apiVersion: certificates.k8s.io/v1\nkind: CertificateSigningRequest\nmetadata:\n  name: {name}\nspec:\n  request: {request}\n  signerName: kubernetes.io/kube-apiserver-client-kubelet\n  usages:\n  - digital signature\n  - client auth\n"
+            ),
+        )
+        .unwrap();
+        self.kubectl(
+            host,
+            &bootstrap,
+            &["create", "-f", manifest.to_str().unwrap()],
+        );
+        let mut cert = String::new();
+        wait_until(
+            &self.lab,
+            Duration::from_secs(60),
+            &format!("{host}: the controller-manager signs {name}"),
+            || {
+                let o = self.kubectl_output(
+                    host,
+                    &bootstrap,
+                    &["get", "csr", &name, "-o", "jsonpath={.status.certificate}"],
+                );
+                cert = text(&o.stdout).trim().to_string();
+                o.status.success() && !cert.is_empty()
+            },
+        );
+        let pem = {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD
+                .decode(&cert)
+                .unwrap()
+        };
+        let dir = root.join("var/lib/kubelet/pki");
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut both = pem;
+        both.extend(std::fs::read(&key).unwrap());
+        std::fs::write(dir.join("kubelet-client-current.pem"), both).unwrap();
+        // The kubelet registers its Node where none is (this file's joined control planes
+        // have none until then), and reports it Ready.
+        let m0 = self.masters()[0].clone();
+        let node = format!("node/{host}");
+        if !self
+            .kubectl_output(&m0, &self.admin_conf(), &["get", &node])
+            .status
+            .success()
+        {
+            self.create_node(host);
+        }
+        self.mark_node_ready(host);
     }
 
     /// kubectl through the endpoint from `host` every 500 ms, in the background, each
@@ -1740,23 +1888,215 @@ fn external_etcd_control_plane_runs_and_fails_over_the_vip() {
         "a kubeconfig with the old CA certificate still verifies the apiservers: {}",
         text(&o.stderr)
     );
-    let info = c.cluster_info();
-    assert!(
-        info.contains(&format!("certificate-authority-data: {b64}")),
-        "cluster-info carries the renewed CA:\n{info}"
-    );
+    c.assert_cluster_info_ca(&b64, "the renewed CA");
+    let final_ca = rotate_the_cas(&mut c, &renewed, &out1, &old_admin);
     // A node joining now: discovery validates the rewritten cluster-info with the token
-    // (the controller-manager's bootstrap signer signed it again) and writes the renewed CA.
+    // (the controller-manager's bootstrap signer signed it again) and writes the CA, the
+    // rotated one alone.
     c.kubectl(&m0, &c.admin_conf(), &["delete", "node", &worker]);
     for f in [
         "etc/kubernetes/pki/ca.crt",
         "etc/kubernetes/bootstrap-kubelet.conf",
         "etc/kubernetes/kubelet.conf",
     ] {
-        std::fs::remove_file(c.root(&worker).join(f)).unwrap();
+        let _ = std::fs::remove_file(c.root(&worker).join(f));
     }
-    c.worker_discovery(&worker, &new_ca);
+    c.worker_discovery(&worker, &final_ca);
+    assert_eq!(
+        std::fs::read(c.root(&worker).join("etc/kubernetes/pki/ca.crt")).unwrap(),
+        final_ca,
+        "the worker's discovery wrote the rotated CA"
+    );
     assert!(c.api_works_from(&worker));
+}
+
+/// The certificates of a PEM file.
+fn pem_certs(pem: &[u8]) -> usize {
+    text(pem).matches("-----BEGIN CERTIFICATE-----").count()
+}
+
+/// `openssl verify -CAfile ca cert` in the test's own process: whether it said OK.
+fn verifies(ca: &Path, cert: &Path) -> bool {
+    run(std::process::Command::new("openssl").args([
+        "verify",
+        "-CAfile",
+        ca.to_str().unwrap(),
+        cert.to_str().unwrap(),
+    ]))
+    .status
+    .success()
+}
+
+/// The CAs rotated to new keys (`pki.caRotation`) in two builds, each plan run command by
+/// command under kubectl load through the VIP. The first has every host trust the new CAs
+/// beside the old ones (its certificates kept), then rolls out the certificates of the new
+/// CAs: a kubeconfig of the old CA still works. The second, from its bundle with nothing
+/// else changed, has every kubelet ask for a new client certificate (the real
+/// controller-manager approves and signs it, with the new key: it signs with the first
+/// certificate of the bundle, `ca-signer.crt`), then drops the old CAs: every trust file
+/// holds the new CA alone, the old kubeconfig is refused, the kubelets' new certificates
+/// work. Returns the rotated cluster CA.
+fn rotate_the_cas(c: &mut Live, renewed: &Path, out1: &Path, old_admin: &Path) -> Vec<u8> {
+    let masters = c.masters();
+    let worker = c.with_role("worker")[0].clone();
+    let m0 = masters[0].clone();
+    let rotated = c.file.with_file_name("external-ca-rotated.ha");
+    let source = std::fs::read_to_string(renewed).unwrap().replace(
+        "caValidityDays = 3660;",
+        "caValidityDays = 3660; caRotation = 1;",
+    );
+    assert!(source.contains("caRotation = 1;"), "the fixture changed");
+    std::fs::write(&rotated, source).unwrap();
+    let out2 = c.build_from(&rotated, out1);
+    let rotation = c.plan(&rotated, out1);
+    eprintln!("{}", outline(&rotation));
+    let hosts: Vec<String> = plan_steps(&rotation).into_iter().map(|(h, _)| h).collect();
+    let mut every: Vec<String> = masters.clone();
+    every.push(worker.clone());
+    let expected: Vec<String> = every
+        .iter()
+        .chain(every.iter())
+        .cloned()
+        .chain([m0.clone()])
+        .collect();
+    assert_eq!(
+        hosts, expected,
+        "trust both everywhere, roll, cluster-info:\n{rotation}"
+    );
+    let before = std::fs::read(c.root(&m0).join("etc/kubernetes/pki/ca.crt")).unwrap();
+    c.start_load(&worker, "load-rotate");
+    assert_eq!(c.run_plan(&out2, &rotation), expected.len());
+    c.finish_load_within_bound(
+        "load-rotate",
+        "CAs rotated (both trusted, new certificates)",
+    );
+    for h in &every {
+        let ca = std::fs::read(c.root(h).join("etc/kubernetes/pki/ca.crt")).unwrap();
+        assert_eq!(
+            pem_certs(&ca),
+            2,
+            "{h}: ca.crt holds the new and the old CA"
+        );
+        assert!(
+            text(&ca).ends_with(text(&before).as_str()),
+            "{h}: the old CA last"
+        );
+    }
+    // A kubeconfig handed out before: its client certificate (of the old CA) is still
+    // accepted, but with the old CA alone it no longer verifies the apiservers, which serve
+    // certificates of the new one; with the bundle as its CA it works.
+    let o = c.kubectl_output(&worker, old_admin, &["get", "--raw=/readyz"]);
+    assert!(
+        !o.status.success() && text(&o.stderr).contains("x509"),
+        "the old CA alone does not verify the new serving certificates: {}",
+        text(&o.stderr)
+    );
+    let bundle = std::fs::read(c.root(&m0).join("etc/kubernetes/pki/ca.crt")).unwrap();
+    let old_client = c.lab.dir.join("admin-old-client.conf");
+    {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&bundle);
+        let conf = std::fs::read_to_string(old_admin).unwrap();
+        let conf: String = conf
+            .lines()
+            .map(|l| match l.split_once("certificate-authority-data:") {
+                Some((indent, _)) => format!("{indent}certificate-authority-data: {b64}\n"),
+                None => format!("{l}\n"),
+            })
+            .collect();
+        std::fs::write(&old_client, conf).unwrap();
+    }
+    let o = c.kubectl_output(&worker, &old_client, &["get", "--raw=/readyz"]);
+    assert!(
+        o.status.success(),
+        "a client certificate of the old CA is accepted while both are trusted: {}",
+        text(&o.stderr)
+    );
+
+    let out3 = c.build_with(&rotated, &out2, "-dropped", &[]);
+    let finish = c.plan(&rotated, &out2);
+    eprintln!("{}", outline(&finish));
+    let hosts: Vec<String> = plan_steps(&finish).into_iter().map(|(h, _)| h).collect();
+    let expected: Vec<String> = [m0.clone()]
+        .iter()
+        .chain(every.iter())
+        .chain(every.iter())
+        .cloned()
+        .chain([m0.clone()])
+        .collect();
+    assert_eq!(
+        hosts, expected,
+        "token, kubelets, trust files, cluster-info:\n{finish}"
+    );
+    c.start_load(&worker, "load-drop");
+    assert_eq!(c.run_plan(&out3, &finish), expected.len());
+    c.finish_load_within_bound("load-drop", "old CAs dropped");
+    let new_ca = std::fs::read(c.root(&m0).join("etc/kubernetes/pki/ca.crt")).unwrap();
+    assert_eq!(pem_certs(&new_ca), 1, "the new CA alone");
+    assert!(!text(&before).contains(text(&new_ca).trim()), "a new CA");
+    let b64 = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(&new_ca)
+    };
+    let ca_file = c.lab.dir.join("rotated-ca.crt");
+    std::fs::write(&ca_file, &new_ca).unwrap();
+    for h in &every {
+        let root = c.root(h).to_path_buf();
+        let ca = std::fs::read(root.join("etc/kubernetes/pki/ca.crt")).unwrap();
+        assert_eq!(ca, new_ca, "{h}: ca.crt is the rotated CA alone");
+        let kubelet = std::fs::read_to_string(root.join("etc/kubernetes/kubelet.conf")).unwrap();
+        assert!(
+            kubelet.contains(&format!("certificate-authority-data: {b64}")),
+            "{h}: kubelet.conf trusts the rotated CA"
+        );
+        assert!(
+            !root.join("etc/kubernetes/pki/ca-signer.crt").exists()
+                && !root.join("etc/kubernetes/bootstrap-kubelet.conf").exists(),
+            "{h}: nothing of the rotation is left"
+        );
+        // The kubelet's new client certificate: signed with the new key, and it works.
+        let pem = root.join("var/lib/kubelet/pki/kubelet-client-current.pem");
+        assert!(
+            verifies(&ca_file, &pem),
+            "{h}: the kubelet's certificate is of the new CA"
+        );
+        let mut argv = vec![c.bin("kubectl")];
+        argv.extend(s(&[
+            &format!("--server=https://{}", c.endpoint),
+            &format!("--certificate-authority={}", ca_file.display()),
+            &format!("--client-certificate={}", pem.display()),
+            &format!("--client-key={}", pem.display()),
+            "--request-timeout=4s",
+            "auth",
+            "whoami",
+        ]));
+        let o = c.lab.exec(h, &argv);
+        assert!(
+            o.status.success() && text(&o.stdout).contains(&format!("system:node:{h}")),
+            "{h}: the kubelet's new certificate authenticates: {}{}",
+            text(&o.stdout),
+            text(&o.stderr)
+        );
+    }
+    for m in &masters {
+        let cm = std::fs::read_to_string(
+            c.root(m)
+                .join("etc/kubernetes/manifests/kube-controller-manager.yaml"),
+        )
+        .unwrap();
+        assert!(
+            cm.contains("--cluster-signing-cert-file=/etc/kubernetes/pki/ca.crt"),
+            "{m}: the controller-manager signs with ca.crt again"
+        );
+    }
+    let o = c.kubectl_output(&worker, &old_client, &["get", "--raw=/readyz"]);
+    assert!(
+        !o.status.success(),
+        "a client certificate of the old CA is refused now: {}",
+        text(&o.stdout)
+    );
+    c.assert_cluster_info_ca(&b64, "the rotated CA alone");
+    new_ca
 }
 
 /// Growing and shrinking the live control plane by running what `hac plan` prints: three

@@ -67,6 +67,7 @@ fn growing_external_etcd_is_planned_and_built_with_existing_members() {
     let o = run(hac().arg("plan").arg(&five).arg("--from").arg(&live));
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let plan = text(&o.stdout);
+    shellcheck_commands(&plan, tmp.path());
     let add3 = plan
         .find("member add etcd-3 --learner")
         .expect("etcd-3 added");
@@ -359,6 +360,7 @@ fn a_new_vip_is_built_between_and_planned_from_the_command_line() {
     let o = run(hac().arg("plan").arg(&b).arg("--from").arg(&live));
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let plan = text(&o.stdout);
+    shellcheck_commands(&plan, tmp.path());
     let held: Vec<&str> = plan
         .lines()
         .filter(|l| l.contains("hold the new VIP 192.168.1.50 beside 192.168.1.10"))
@@ -448,6 +450,7 @@ fn a_joined_control_plane_regenerates_its_apiserver_for_the_new_etcd_members_wit
     let o = run(hac().arg("plan").arg(&five).arg("--from").arg(&live));
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let plan = text(&o.stdout);
+    shellcheck_commands(&plan, tmp.path());
     let upload = plan
         .find(
             "kubeadm init phase upload-config kubeadm --config /etc/kubernetes/kubeadm-config.yaml",
@@ -544,4 +547,157 @@ fn a_joined_control_plane_regenerates_its_apiserver_for_the_new_etcd_members_wit
     let mut want: Vec<&str> = members.iter().map(String::as_str).collect();
     want.sort_unstable();
     assert_eq!(got, want, "the five members");
+}
+
+/// Every command of a plan's text, each through the real shellcheck as the POSIX sh script
+/// the operator (or the Ansible play's shell task) runs.
+fn shellcheck_commands(plan: &str, dir: &Path) {
+    require_tool("shellcheck");
+    let commands: Vec<&str> = plan
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("$ "))
+        .collect();
+    assert!(!commands.is_empty(), "no command in:\n{plan}");
+    for (i, cmd) in commands.iter().enumerate() {
+        let script = dir.join(format!("command-{i}.sh"));
+        std::fs::write(&script, format!("#!/bin/sh\n{cmd}\n")).unwrap();
+        let o = run(std::process::Command::new("shellcheck")
+            .args(["-s", "sh", "-S", "warning"])
+            .arg(&script));
+        assert!(o.status.success(), "shellcheck: {cmd}\n{}", text(&o.stdout));
+    }
+}
+
+#[test]
+fn a_ca_rotation_is_two_builds_and_two_plans_from_the_command_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let running = variant(tmp.path(), "external-etcd", 3);
+    let live = tmp.path().join("live");
+    let o = build(&running, &live, &[]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let source = std::fs::read_to_string(&running).unwrap();
+    let rotated_text = source.replace(
+        r#"pki.algorithm = "ecdsa-p256";"#,
+        r#"pki.algorithm = "ecdsa-p256"; pki.caRotation = 1;"#,
+    );
+    assert_ne!(
+        rotated_text, source,
+        "the example changed: update this test"
+    );
+    let rotated = tmp.path().join("external-etcd-rotated.ha");
+    std::fs::write(&rotated, rotated_text).unwrap();
+    std::fs::copy(
+        tmp.path().join("external-etcd.secrets"),
+        tmp.path().join("external-etcd-rotated.secrets"),
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            tmp.path().join("external-etcd-rotated.secrets"),
+            std::fs::Permissions::from_mode(0o600),
+        )
+        .unwrap();
+    }
+    let count = |p: &Path| {
+        std::fs::read_to_string(p)
+            .unwrap()
+            .matches("BEGIN CERTIFICATE")
+            .count()
+    };
+    let ca = "hosts/master-0/etc/kubernetes/pki/ca.crt";
+
+    // 1. Built from the running bundle: trust files hold the new and the old CA.
+    let next = tmp.path().join("next");
+    let o = build(&rotated, &next, &["--from", &live.display().to_string()]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    for f in [
+        ca,
+        "hosts/etcd-0/etc/kubernetes/pki/etcd/ca.crt",
+        "hosts/worker-0/etc/hac/kubernetes-ca.crt",
+        "hosts/lb-0/etc/kubernetes/pki/ca.crt",
+    ] {
+        assert_eq!(count(&next.join(f)), 2, "{f}");
+    }
+    let state = std::fs::read_to_string(next.join("state.json")).unwrap();
+    assert_eq!(state.matches("\"alsoTrusted\"").count(), 3, "{state}");
+    // `hac plan --play`: the plan's text, the play written beside it.
+    let plan_and_play = |from: &Path, play: &Path| -> String {
+        let o = run(hac()
+            .arg("plan")
+            .arg(&rotated)
+            .arg("--from")
+            .arg(from)
+            .arg("--play")
+            .arg(play)
+            .arg("-q"));
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        text(&o.stdout)
+    };
+    let play = tmp.path().join("rotate.yml");
+    let rotation = plan_and_play(&live, &play);
+    assert!(
+        rotation.contains("trust the new CAs beside the old ones"),
+        "{rotation}"
+    );
+    assert!(
+        rotation.contains("roll out the certificates of the new CAs"),
+        "{rotation}"
+    );
+    shellcheck_commands(&rotation, tmp.path());
+    // The play copies the archive for the trust files set aside, and removes it.
+    let plays: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(&play).unwrap()).expect("YAML play");
+    let first = plays[0]["tasks"].as_sequence().unwrap();
+    assert!(first[0]["ansible.builtin.copy"]["src"]
+        .as_str()
+        .is_some_and(|s| s.ends_with("/hosts/etcd-0.tar.gz")));
+    assert!(first[1]["ansible.builtin.shell"]
+        .as_str()
+        .is_some_and(|s| s.contains("-C /etc/hac/ca-rotation")
+            && s.contains("tar -xzf /root/.hac-plan-etcd-0.tar.gz")
+            && s.ends_with("&& rm -f /root/.hac-plan-etcd-0.tar.gz")));
+    let syntax = |play: &Path, inventories: [&Path; 2]| {
+        let o = run(std::process::Command::new("ansible-playbook")
+            .arg("--syntax-check")
+            .arg("-i")
+            .arg(inventories[0].join("ansible/inventory.yml"))
+            .arg("-i")
+            .arg(inventories[1].join("ansible/inventory.yml"))
+            .arg(play)
+            .env("ANSIBLE_NOCOLOR", "1")
+            .env("ANSIBLE_LOCAL_TEMP", tmp.path().join("ansible-tmp"))
+            .env("HOME", tmp.path()));
+        assert!(o.status.success(), "{}{}", text(&o.stdout), text(&o.stderr));
+    };
+    require_tool("ansible-playbook");
+    syntax(&play, [&live, &next]);
+
+    // 2. Built again from that bundle, nothing changed: the old CA dropped.
+    let last = tmp.path().join("last");
+    let o = build(&rotated, &last, &["--from", &next.display().to_string()]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(count(&last.join(ca)), 1);
+    let play = tmp.path().join("drop.yml");
+    let finish = plan_and_play(&next, &play);
+    assert!(
+        finish.contains("client certificate of the new cluster CA"),
+        "{finish}"
+    );
+    assert!(finish.contains("stop trusting the old CAs"), "{finish}");
+    shellcheck_commands(&finish, tmp.path());
+    syntax(&play, [&next, &last]);
+    // 3. Then nothing is left to do.
+    let o = run(hac()
+        .arg("plan")
+        .arg(&rotated)
+        .arg("--from")
+        .arg(&last)
+        .arg("-q"));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("nothing to do"),
+        "{}",
+        text(&o.stdout)
+    );
 }

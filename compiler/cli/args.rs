@@ -107,7 +107,7 @@ folder of `hac build`) to this build: ordered steps, per host, one membership ch
 (failed nodes forgotten first with --failed, a new VIP or endpoint port served beside the old \
 one, haproxy and nginx swapped, a new endpoint published, workers, external etcd members as \
 learners, control planes, load-balancer backends, the Kubernetes upgrade, renewed \
-certificates and CAs renewed under the same key), each with the availability after it (etcd members and those down, \
+certificates, CAs renewed under the same key or rotated to new keys in two builds), each with the availability after it (etcd members and those down, \
 quorum, failures tolerated, apiservers behind the load balancer). Changes that cannot be made \
 safely are refused with an E09xx diagnostic (`hac explain E0903`). Writes nothing.\n\nExit \
 status: 0 a plan (or nothing to do) was printed, 1 the change is refused or the input is wrong, \

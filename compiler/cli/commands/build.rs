@@ -100,6 +100,8 @@ pub fn compile(
         let mut members = live.state.etcd_members();
         members.retain(|m| !live.failed.contains(&m.name));
         checked.cluster.etcd.existing_members = Some(members);
+        // A CA given a new key (`pki.caRotation`): its trust files keep the running one.
+        checked.cluster.pki.previous_cas = live.state.ca_certificates();
         // A VIP that moves: keepalived holds the old one beside it until a later build.
         let previous_vip = live.state.previous_vip_for(&checked.cluster);
         let previous_port = live.state.previous_port_for(&checked.cluster);

@@ -255,6 +255,13 @@ pub struct PkiOptions {
     pub cert_validity_days: u32,
     /// Bump to issue new leaf keys and certificates under the same CAs.
     pub rotation: u64,
+    /// Bump to give the three CAs new keys (`pki.caRotation`): a CA rotation, planned in two
+    /// builds (docs/plan.md). 0 keeps the keys of the first build.
+    pub ca_rotation: u64,
+    /// The running cluster's CA certificates (PEM) whose key this build changes: set by
+    /// `hac build --from` while a CA rotates, so that every trust file and kubeconfig holds
+    /// the old CA beside the new one. Empty otherwise.
+    pub previous_cas: std::collections::BTreeMap<crate::archive::CaName, String>,
     /// The leaves' notBefore when it differs from `epoch` (`pki.leafEpoch`): renews every
     /// leaf certificate with a new validity window under the same CAs.
     pub leaf_epoch: Option<Epoch>,

@@ -70,6 +70,8 @@ pub fn stacked_3() -> Cluster {
             ca_validity_days: 3650,
             cert_validity_days: 365,
             rotation: 0,
+            ca_rotation: 0,
+            previous_cas: std::collections::BTreeMap::new(),
             leaf_epoch: None,
             expiry_warning_days: crate::schema::DEFAULT_EXPIRY_WARNING_DAYS,
             bootstrap_token_ttl_hours: crate::schema::DEFAULT_BOOTSTRAP_TOKEN_TTL_HOURS,

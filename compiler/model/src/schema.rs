@@ -756,6 +756,16 @@ pub const ATTRIBUTES: &[Attribute] = &[
     },
     Attribute {
         section: Section::Pki,
+        key: "caRotation",
+        ty: "integer",
+        default: DefaultValue::Int(0),
+        allowed: Allowed::IntRange(ROTATION_RANGE.0, ROTATION_RANGE.1),
+        codes: &["E0101", "E0106", "E0909"],
+        doc: "Bump it to give the three CAs new keys (a CA rotation): build with `--from` the running bundle, whose trust files then hold the old CAs beside the new ones, and apply `hac plan`; then build again with `--from` the new bundle to drop the old CAs (docs/plan.md).",
+        example: "pki.caRotation = 1;",
+    },
+    Attribute {
+        section: Section::Pki,
         key: "leafEpoch",
         ty: "string",
         default: DefaultValue::Unset("`epoch`"),

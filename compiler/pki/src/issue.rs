@@ -101,8 +101,12 @@ fn issue_inner(cluster: &Cluster, secrets: &Secrets) -> Result<IssuedPki, PkiErr
 
     let encryption_config = crate::encryption::encryption_config(cluster, iss.root_secret)?;
 
+    let cas = [&cluster_ca, &front_proxy_ca, &etcd_ca];
+    let trust = [CaName::Cluster, CaName::FrontProxy, CaName::Etcd]
+        .map(|name| trust_bundle(cas[ca_index(name)], cluster.pki.previous_cas.get(&name)));
     let shared = Shared {
-        cas: [&cluster_ca, &front_proxy_ca, &etcd_ca],
+        cas,
+        trust: [&trust[0], &trust[1], &trust[2]],
         sa_key_pem: &sa_key_pem,
         sa_pub_pem: &sa_pub_pem,
         encryption_config: encryption_config.as_deref().map(String::as_str),
@@ -128,11 +132,11 @@ fn issue_inner(cluster: &Cluster, secrets: &Secrets) -> Result<IssuedPki, PkiErr
         }
         placed.push(out);
     }
-    let results = parallel_map(&jobs, |job| job_files(&iss, &shared.cas, job))?;
+    let results = parallel_map(&jobs, |job| job_files(&iss, &shared, job))?;
     Ok(IssuedPki {
         files: node_files(cluster, placed, &jobs, results)?,
         ca_cert_hash: cluster_ca.cert_hash(),
-        ca_cert_pem: cluster_ca.cert_pem.clone(),
+        ca_cert_pem: trust[0].clone(),
     })
 }
 
@@ -220,6 +224,9 @@ fn derive_roots(
 struct Shared<'a> {
     /// `[cluster CA, front-proxy CA, etcd CA]`.
     cas: [&'a CaMaterial; 3],
+    /// What trusts each CA holds, in the same order: its certificate, then, while it rotates
+    /// to a new key, the running cluster's (`pki.previous_cas`).
+    trust: [&'a str; 3],
     sa_key_pem: &'a str,
     sa_pub_pem: &'a str,
     encryption_config: Option<&'a str>,
@@ -229,7 +236,7 @@ impl Shared<'_> {
     /// The contents of a shared file; `None` for a leaf or kubeconfig (issued per node).
     fn contents(&self, file: PkiFile) -> Result<Option<&str>, PkiError> {
         Ok(Some(match file {
-            PkiFile::CaCert(ca) => &self.ca(ca).cert_pem,
+            PkiFile::CaCert(ca) => self.trust[ca_index(ca)],
             PkiFile::ClusterCaKey => self.ca(CaName::Cluster).key_pem.as_str(),
             PkiFile::ServiceAccountKey => self.sa_key_pem,
             PkiFile::ServiceAccountPub => self.sa_pub_pem,
@@ -278,14 +285,29 @@ fn leaf_job(iss: &Issuer<'_>, node: &Node, node_index: usize, file: PkiFile) -> 
     })
 }
 
+/// A CA's trust bundle: its certificate first (kube-controller-manager signs with the
+/// first certificate of `ca.crt` and `ca.key`), then the certificate it replaces while a CA
+/// rotates to a new key.
+/// The running cluster's certificate is added only when its key differs: a CA renewed under
+/// the same key, or unchanged, needs no bundle, and a build after the rotation drops it.
+fn trust_bundle(ca: &CaMaterial, previous: Option<&String>) -> String {
+    let previous_key = previous.and_then(|pem| {
+        let der = crate::keys::pem_body(pem)?;
+        let (_, cert) = x509_parser::parse_x509_certificate(&der).ok()?;
+        Some(cert.public_key().raw.to_vec())
+    });
+    match (previous, previous_key) {
+        (Some(old), Some(key)) if key != ca.spki_der => {
+            format!("{}\n{}\n", ca.cert_pem.trim_end(), old.trim())
+        }
+        _ => ca.cert_pem.clone(),
+    }
+}
+
 /// The files of one job: a leaf's certificate and key, or a kubeconfig embedding them.
-fn job_files(
-    iss: &Issuer<'_>,
-    cas: &[&CaMaterial; 3],
-    job: &Job,
-) -> Result<Vec<Artifact>, PkiError> {
+fn job_files(iss: &Issuer<'_>, shared: &Shared<'_>, job: &Job) -> Result<Vec<Artifact>, PkiError> {
     let cluster = iss.cluster;
-    let ca = cas[ca_index(job.ca)];
+    let ca = shared.ca(job.ca);
     let leaf = iss.leaf(&job.spec, ca)?;
     Ok(match &job.output {
         Output::Leaf(name) => vec![
@@ -301,7 +323,7 @@ fn job_files(
                 cluster_name: &cluster.name,
                 server,
                 user,
-                ca_cert_pem: &ca.cert_pem,
+                ca_cert_pem: shared.trust[ca_index(job.ca)],
                 client_cert_pem: &leaf.cert_pem,
                 client_key_pem: &leaf.key_pem,
             }
@@ -459,15 +481,16 @@ impl<'a> Issuer<'a> {
         }
     }
 
-    /// A CA derived from the root secret: same cluster name, algorithm and secret, same CA
-    /// (`pki.rotation` does not touch it).
+    /// A CA derived from the root secret: same cluster name, algorithm, secret and
+    /// `pki.caRotation`, same CA (`pki.rotation` does not touch it).
     fn derived_ca(&self, id: &str, cn: &str) -> Result<CaMaterial, PkiError> {
         let c = self.cluster;
-        let key = KeyPair::derive(
-            self.root_secret,
-            c.pki.algorithm,
-            &format!("cluster={} ca={id}", c.name),
-        )?;
+        // `pki.caRotation` names a new key (only when set, so that the first keys stay).
+        let identity = match c.pki.ca_rotation {
+            0 => format!("cluster={} ca={id}", c.name),
+            n => format!("cluster={} ca={id} ca-rotation={n}", c.name),
+        };
+        let key = KeyPair::derive(self.root_secret, c.pki.algorithm, &identity)?;
         let ski = subject_key_id(key.der_bytes());
         let mut params = CertificateParams::default();
         params.distinguished_name = dn(None, cn)?;

@@ -16,6 +16,8 @@
 //! etcd back its tolerance before any other membership change; a failed node the build still
 //! has is then joined again like a new one (a failed etcd member rejoins empty).
 
+mod rotation;
+
 use crate::codes;
 use crate::state::{CertificateState, ControlPlaneState, NodeState, State};
 use hac_core::Diagnostic;
@@ -145,8 +147,13 @@ impl Plan {
                 let mut tasks = Vec::new();
                 for cmd in &step.commands {
                     let (bare, comment) = split_comment(cmd);
-                    if let Some(rest) = bare.strip_prefix("tar --no-overwrite-dir -xzpf hosts/") {
-                        let archive = rest.split(' ').next().unwrap_or_default();
+                    // A command that reads the new bundle's archive for the host: the
+                    // archive copied there first, removed after.
+                    if let Some(archive) = bare
+                        .split(' ')
+                        .find_map(|w| w.strip_prefix("hosts/"))
+                        .filter(|a| a.ends_with(".tar.gz"))
+                    {
                         let dest = format!("/root/.hac-plan-{archive}");
                         tasks.push(json!({
                             "name": format!("copy hosts/{archive} from the new bundle"),
@@ -156,10 +163,16 @@ impl Plan {
                                 "mode": "0600",
                             },
                         }));
+                        let name = if bare.starts_with("tar --no-overwrite-dir -xzpf ") {
+                            format!("unpack {archive} and remove it")
+                        } else {
+                            format!("{bare} (and remove the archive)")
+                        };
                         tasks.push(json!({
-                            "name": format!("unpack {archive} and remove it"),
+                            "name": name,
                             "ansible.builtin.shell": format!(
-                                "tar --no-overwrite-dir -xzpf {dest} -C / && rm -f {dest}"
+                                "{} && rm -f {dest}",
+                                bare.replace(&format!("hosts/{archive}"), &dest)
                             ),
                         }));
                         continue;
@@ -335,8 +348,22 @@ pub fn plan_with_failed(
     if prev.kubernetes_version != next.kubernetes_version {
         upgrade_kubernetes(&ctx, &sim, &mut steps, &mut notes);
     }
-    // 9. Renewed certificates rolled out (leaves, and CAs renewed under the same key).
-    roll_out_renewals(&ctx, &added_cps, &sim, &mut steps, &mut notes);
+    // 9. Renewed certificates rolled out (leaves, and CAs renewed under the same key); a
+    // CA's new key trusted everywhere first, or the old key dropped after a rotation.
+    match rotation::ca_change(prev, next) {
+        Ok(rotation::CaChange::Rotated(cas)) => {
+            rotation::trust_new_cas(&ctx, &cas, &sim, &mut steps);
+            let first = steps.len();
+            roll_out_renewals(&ctx, &added_cps, &sim, &mut steps, &mut notes);
+            rotation::sign_with_new_ca(&ctx, &mut steps[first..]);
+            notes.push(rotation::rotation_note(&cas));
+        }
+        Ok(rotation::CaChange::Dropped(cas)) => {
+            rotation::drop_old_cas(&ctx, &cas, &sim, &mut steps, &mut notes);
+            roll_out_renewals(&ctx, &added_cps, &sim, &mut steps, &mut notes);
+        }
+        _ => roll_out_renewals(&ctx, &added_cps, &sim, &mut steps, &mut notes),
+    }
 
     if !steps.is_empty() {
         notes.push("`hosts/<node>.tar.gz` is the new bundle's archive for that host, copied to it first (as the Ansible play does); `--format tree` bundles hold the same files under `hosts/<node>/`".to_string());
@@ -737,23 +764,9 @@ fn join_workers(
     sim: &Sim,
     steps: &mut Vec<Step>,
 ) {
-    let (prev, next) = (ctx.prev, ctx.next);
     let anchor = &ctx.anchor;
     if !added_workers.is_empty() || !added_cps.is_empty() {
-        let t = &next.bootstrap_token;
-        steps.push(Step {
-            host: anchor.clone(),
-            action: format!(
-                "make sure the bootstrap token {} is valid before the joins (the one of `kubeadm init` expires {})",
-                t.id, prev.bootstrap_token.expires
-            ),
-            commands: vec![format!(
-                "kubeadm token list -o jsonpath='{{.token}}{{\"\\n\"}}' | grep -q '^{id}\\.' || kubeadm token create \"$HAC_BOOTSTRAP_TOKEN\" --ttl {ttl}   # HAC_BOOTSTRAP_TOKEN: the token of the secrets file",
-                id = t.id,
-                ttl = t.ttl
-            )],
-            after: sim.availability(),
-        });
+        steps.push(token_step(ctx, sim, "before the joins"));
     }
 
     // 2. Workers added.
@@ -770,6 +783,25 @@ fn join_workers(
             ],
             after: sim.availability(),
         });
+    }
+}
+
+/// On the anchor: the secrets file's bootstrap token created again where `kubeadm token
+/// list` lacks it (the one of `kubeadm init` expires).
+fn token_step(ctx: &Ctx<'_>, sim: &Sim, why: &str) -> Step {
+    let t = &ctx.next.bootstrap_token;
+    Step {
+        host: ctx.anchor.clone(),
+        action: format!(
+            "make sure the bootstrap token {} is valid {why} (the one of `kubeadm init` expires {})",
+            t.id, ctx.prev.bootstrap_token.expires
+        ),
+        commands: vec![format!(
+            "kubeadm token list -o jsonpath='{{.token}}{{\"\\n\"}}' | grep -q '^{id}\\.' || kubeadm token create \"$HAC_BOOTSTRAP_TOKEN\" --ttl {ttl}   # HAC_BOOTSTRAP_TOKEN: the token of the secrets file",
+            id = t.id,
+            ttl = t.ttl
+        )],
+        after: sim.availability(),
     }
 }
 
@@ -1152,9 +1184,7 @@ fn roll_out_renewals(
     steps: &mut Vec<Step>,
     notes: &mut Vec<String>,
 ) {
-    let (prev, next, failed, stacked) = (ctx.prev, ctx.next, ctx.failed, ctx.stacked);
-    let next_members = &ctx.next_members;
-    let next_cps = &ctx.next_cps;
+    let (prev, next, failed) = (ctx.prev, ctx.next, ctx.failed);
     let renewed = renewed_hosts(prev, next);
     let renewed_cluster_ca = renewed.values().flatten().any(|p| p == CA_CERT);
     for (host, paths) in renewed {
@@ -1162,65 +1192,8 @@ fn roll_out_renewals(
             continue;
         }
         let mut commands = vec![install(&host)];
-        // The etcd member restarts only when its own certificates changed (a stacked
-        // control plane's apiserver certificate alone restarts the apiserver).
-        let runs_etcd = next_members.contains_key(host.as_str())
-            && (!stacked || paths.iter().any(|p| p.contains("/pki/etcd/")));
-        let new_cluster_ca = paths.iter().any(|p| p == CA_CERT || p == WORKER_CA);
-        let runs_kubelet =
-            node(next, &host).is_some_and(|n| has(&n, "control-plane") || has(&n, "worker"));
-        let hand_off = hands_off_vip(next, &host);
-        if hand_off {
-            commands.push(STOP_KEEPALIVED.to_string());
-        }
-        if next_cps.contains(&host) {
-            commands.push("for m in kube-apiserver kube-controller-manager kube-scheduler; do mv /etc/kubernetes/manifests/$m.yaml /etc/kubernetes/$m.yaml.hac; done; sleep 20; for m in kube-apiserver kube-controller-manager kube-scheduler; do mv /etc/kubernetes/$m.yaml.hac /etc/kubernetes/manifests/$m.yaml; done   # restarts the static pods".to_string());
-            if stacked && runs_etcd {
-                commands.push("mv /etc/kubernetes/manifests/etcd.yaml /etc/kubernetes/etcd.yaml.hac; sleep 20; mv /etc/kubernetes/etcd.yaml.hac /etc/kubernetes/manifests/etcd.yaml".to_string());
-            } else if runs_etcd {
-                // An external etcd member on a control plane: its unit, as on an etcd host.
-                commands.push("systemctl restart etcd".to_string());
-            }
-            if new_cluster_ca {
-                commands.push(KUBELET_CA.to_string());
-            }
-            commands.push("systemctl restart kubelet".to_string());
-            // Its kube-apiserver serves again (with the renewed certificate) before the next
-            // host restarts: retried for five minutes.
-            commands.push(readyz_gate(
-                &format!(
-                    "{}:{}",
-                    addr(next, &host),
-                    next.control_plane.api_server_port
-                ),
-                60,
-            ));
-            if hand_off {
-                commands.extend(take_vip_back(next));
-            }
-        } else if runs_etcd {
-            commands.push("systemctl restart etcd".to_string());
-        }
-        if new_cluster_ca && !next_cps.contains(&host) && runs_kubelet {
-            // kubeadm's copy (the kubelet's client CA) from the one hac keeps beside its files.
-            commands.push(format!(
-                "install -m 0644 /{WORKER_CA} /{CA_CERT} && {KUBELET_CA} && systemctl restart kubelet"
-            ));
-            commands.push(format!(
-                "{KUBECTL} wait --for=condition=Ready node/{host} --timeout=300s   # on {}",
-                ctx.anchor
-            ));
-        }
-        if runs_etcd {
-            // Stacked: the host has no etcdctl of its own; its etcd pod has.
-            let ctl = if stacked {
-                stacked_etcdctl(&host)
-            } else {
-                etcdctl(&addr(next, &host))
-            };
-            commands.push(etcd_health_gate(&ctl));
-        }
-
+        let (restarts, runs_etcd) = restart_and_gate(ctx, &host, &paths);
+        commands.extend(restarts);
         steps.push(Step {
             host: host.clone(),
             action: renewal_action(&paths, runs_etcd, sim),
@@ -1228,17 +1201,93 @@ fn roll_out_renewals(
             after: sim.availability(),
         });
     }
-    let renewed = renewed_cas(prev, next);
-    if renewed.is_empty() {
-        return;
-    }
     if renewed_cluster_ca {
         steps.push(publish_renewed_ca(&ctx.anchor, sim));
     }
-    notes.push(format!(
-        "renewed under the same key: {}; certificates the old CA certificates signed stay valid under the renewed ones, and kubeconfigs handed out to people and tools keep working until the old CA certificate expires: hand out the new admin.conf before then",
-        renewed.join(", ")
-    ));
+    let renewed = renewed_cas(prev, next);
+    if !renewed.is_empty() {
+        notes.push(format!(
+            "renewed under the same key: {}; certificates the old CA certificates signed stay valid under the renewed ones, and kubeconfigs handed out to people and tools keep working until the old CA certificate expires: hand out the new admin.conf before then",
+            renewed.join(", ")
+        ));
+    }
+}
+
+/// The commands that follow new files (`paths`) on `host`: the components that read them
+/// restarted, each gated, a VIP holder handing the VIP off while its apiserver restarts; and
+/// whether its etcd member restarts.
+fn restart_and_gate(ctx: &Ctx<'_>, host: &str, paths: &[String]) -> (Vec<String>, bool) {
+    let (next, stacked) = (ctx.next, ctx.stacked);
+    let mut commands = Vec::new();
+    // The etcd member restarts only when its own certificates changed (a stacked control
+    // plane's apiserver certificate alone restarts the apiserver).
+    let runs_etcd = ctx.next_members.contains_key(host)
+        && (!stacked || paths.iter().any(|p| p.contains("/pki/etcd/")));
+    let new_cluster_ca = paths.iter().any(|p| p == CA_CERT || p == WORKER_CA);
+    let runs_kubelet =
+        node(next, host).is_some_and(|n| has(&n, "control-plane") || has(&n, "worker"));
+    let is_cp = ctx.next_cps.contains(host);
+    // haproxy checks the apiservers against the cluster CA (`ca-file`), read when it loads.
+    if new_cluster_ca
+        && next.control_plane.load_balancer == "haproxy"
+        && next.control_plane.load_balancers.iter().any(|l| l == host)
+    {
+        commands.push(
+            "systemctl reload haproxy   # its health checks trust the new CA file".to_string(),
+        );
+    }
+    let hand_off = hands_off_vip(next, host);
+    if hand_off {
+        commands.push(STOP_KEEPALIVED.to_string());
+    }
+    if is_cp {
+        commands.push("for m in kube-apiserver kube-controller-manager kube-scheduler; do mv /etc/kubernetes/manifests/$m.yaml /etc/kubernetes/$m.yaml.hac; done; sleep 20; for m in kube-apiserver kube-controller-manager kube-scheduler; do mv /etc/kubernetes/$m.yaml.hac /etc/kubernetes/manifests/$m.yaml; done   # restarts the static pods".to_string());
+        if stacked && runs_etcd {
+            commands.push("mv /etc/kubernetes/manifests/etcd.yaml /etc/kubernetes/etcd.yaml.hac; sleep 20; mv /etc/kubernetes/etcd.yaml.hac /etc/kubernetes/manifests/etcd.yaml".to_string());
+        } else if runs_etcd {
+            // An external etcd member on a control plane: its unit, as on an etcd host.
+            commands.push("systemctl restart etcd".to_string());
+        }
+        if new_cluster_ca {
+            commands.push(KUBELET_CA.to_string());
+        }
+        commands.push("systemctl restart kubelet".to_string());
+        // Its kube-apiserver serves again (with the renewed certificate) before the next
+        // host restarts: retried for five minutes.
+        commands.push(readyz_gate(
+            &format!(
+                "{}:{}",
+                addr(next, host),
+                next.control_plane.api_server_port
+            ),
+            60,
+        ));
+        if hand_off {
+            commands.extend(take_vip_back(next));
+        }
+    } else if runs_etcd {
+        commands.push("systemctl restart etcd".to_string());
+    }
+    if new_cluster_ca && !is_cp && runs_kubelet {
+        // kubeadm's copy (the kubelet's client CA) from the one hac keeps beside its files.
+        commands.push(format!(
+            "install -m 0644 /{WORKER_CA} /{CA_CERT} && {KUBELET_CA} && systemctl restart kubelet"
+        ));
+        commands.push(format!(
+            "{KUBECTL} wait --for=condition=Ready node/{host} --timeout=300s   # on {}",
+            ctx.anchor
+        ));
+    }
+    if runs_etcd {
+        // Stacked: the host has no etcdctl of its own; its etcd pod has.
+        let ctl = if stacked {
+            stacked_etcdctl(host)
+        } else {
+            etcdctl(&addr(next, host))
+        };
+        commands.push(etcd_health_gate(&ctl));
+    }
+    (commands, runs_etcd)
 }
 
 /// A renewal step's title: the renewed files, and what etcd tolerates while the host's
@@ -1500,35 +1549,6 @@ fn cas(s: &State) -> BTreeMap<&str, (&str, &str)> {
         .collect()
 }
 
-/// Why the CAs cannot be renewed in place: a CA whose subject or key changes (the leaves it
-/// signed would no longer verify), or a previous state that does not record the keys.
-/// `None` when every CA keeps its subject and key (renewed or not).
-fn ca_key_change(prev: &State, next: &State) -> Option<String> {
-    let (a, b) = (cas(prev), cas(next));
-    let serials = |m: &BTreeMap<&str, (&str, &str)>| -> Vec<(String, String)> {
-        m.iter()
-            .map(|(s, (_, n))| ((*s).to_string(), (*n).to_string()))
-            .collect()
-    };
-    // The same CAs (a state.json of an older hac has no keys: that is no change).
-    if serials(&a) == serials(&b) {
-        return None;
-    }
-    if a.values().any(|(key, _)| key.is_empty()) {
-        return Some("a CA changes, and the previous build's state.json does not record the CAs' public keys (written by an older hac): hac cannot tell a renewal under the same key from a new key".to_string());
-    }
-    for (subject, (key, _)) in &a {
-        match b.get(subject) {
-            Some((k, _)) if k == key => {}
-            Some(_) => return Some(format!("the CA `{subject}` gets a new key (another algorithm, secrets file or adopted CA): every certificate would be re-issued under a CA the running components do not trust")),
-            None => return Some(format!("the CA `{subject}` would be replaced by another (another adopted CA): every certificate would be re-issued under a CA the running components do not trust")),
-        }
-    }
-    b.keys()
-        .find(|k| !a.contains_key(*k))
-        .map(|k| format!("a new CA `{k}` would appear (another adopted CA)"))
-}
-
 /// The CAs renewed under the same key (a new certificate, the same subject and key), by
 /// subject.
 fn renewed_cas(prev: &State, next: &State) -> Vec<String> {
@@ -1742,12 +1762,22 @@ fn refuse_unsafe(
             );
         }
     }
-    if let Some(why) = ca_key_change(prev, next) {
-        refuse(
+    match rotation::ca_change(prev, next) {
+        Err(why) => refuse(
             codes::PlanCode::CaRotation,
             why,
-            "renew a CA under the same key (a later `epoch` or another `pki.caValidityDays`: planned); rotating to a new key is the multi-step trust-bundle procedure of docs/plan.md",
-        );
+            "renew a CA under the same key (a later `epoch` or another `pki.caValidityDays`); give the CAs new keys with `pki.caRotation`, building with `--from` the running bundle (docs/plan.md)",
+        ),
+        Ok(rotation::CaChange::Rotated(_) | rotation::CaChange::Dropped(_)) => {
+            if let Some(what) = rotation::other_change(prev, next) {
+                refuse(
+                    codes::PlanCode::CaRotation,
+                    format!("a CA rotation step changes {what} too: every host restarts its components twice while trust moves, and a join or membership change in between would meet a half-trusted cluster"),
+                    "rotate the CAs in builds of their own: the build that gives the CAs new keys, then the one (from its bundle, unchanged) that drops the old ones; make other changes before or after",
+                );
+            }
+        }
+        Ok(rotation::CaChange::Kept) => {}
     }
     if errors.is_empty() {
         Ok(())

@@ -113,6 +113,17 @@ pub struct PkiState {
     pub leaf_epoch: String,
     pub ca_validity_days: u32,
     pub cert_validity_days: u32,
+    /// `pki.caRotation` (left out when 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub ca_rotation: u64,
+    /// The service-account signing key: `sha256:<hex>` of its public key (`sa.pub`). Another
+    /// secrets file or key algorithm changes it, and with it every ServiceAccount token.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub service_account_key: String,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// One certificate, wherever it is placed (a CA is on every control plane: one entry).
@@ -134,6 +145,14 @@ pub struct CertificateState {
     /// renewed with the same key keeps it, and the leaves it signed stay valid under it.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub public_key: String,
+    /// A CA's certificate (PEM; public): a build `--from` this state keeps trusting it while
+    /// the CA rotates to a new key. Empty for a leaf.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub certificate: String,
+    /// While a CA rotates to a new key: the public keys (as `public_key`) of the other CA
+    /// certificates its trust files hold beside it, the CA being replaced.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also_trusted: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -219,6 +238,8 @@ impl State {
                 leaf_epoch: hac_check::convert::format_rfc3339(cluster.leaf_not_before()),
                 ca_validity_days: cluster.pki.ca_validity_days,
                 cert_validity_days: cluster.pki.cert_validity_days,
+                ca_rotation: cluster.pki.ca_rotation,
+                service_account_key: service_account_key(&bundle.hosts),
             },
             certificates: certificates(&bundle.hosts)?,
             bootstrap_token: TokenState {
@@ -268,6 +289,26 @@ impl State {
         (cp.port != port && same_proxy).then_some(port)
     }
 
+    /// This state's three CAs, each by the file that holds it (an adopted cluster CA has a
+    /// subject of its own).
+    pub fn cas(&self) -> BTreeMap<hac_model::archive::CaName, &CertificateState> {
+        self.certificates
+            .iter()
+            .filter(|c| c.subject == c.issuer)
+            .filter_map(|c| Some((c.files.iter().find_map(|f| ca_name(f))?, c)))
+            .collect()
+    }
+
+    /// This state's CA certificates, as the next build's `pki.previous_cas` takes them: a CA
+    /// the next build gives a new key is trusted beside it.
+    pub fn ca_certificates(&self) -> BTreeMap<hac_model::archive::CaName, String> {
+        self.cas()
+            .into_iter()
+            .filter(|(_, c)| !c.certificate.is_empty())
+            .map(|(name, c)| (name, c.certificate.clone()))
+            .collect()
+    }
+
     /// Reads a `state.json`; refuses another format.
     pub fn parse(text: &[u8]) -> Result<State, String> {
         let value: serde_json::Value =
@@ -314,6 +355,18 @@ impl State {
     }
 }
 
+/// The CA a trust file (`<host>:<path>`) holds; `None` for any other file.
+pub fn ca_name(file: &str) -> Option<hac_model::archive::CaName> {
+    use hac_model::archive::{CaName, CA_CERT, WORKER_CA};
+    let path = file.split_once(':').map_or(file, |(_, p)| p);
+    match path {
+        p if p == CA_CERT || p == WORKER_CA => Some(CaName::Cluster),
+        "etc/kubernetes/pki/front-proxy-ca.crt" => Some(CaName::FrontProxy),
+        "etc/kubernetes/pki/etcd/ca.crt" => Some(CaName::Etcd),
+        _ => None,
+    }
+}
+
 /// Every certificate of every host: `*.crt` files and the client certificates embedded in
 /// kubeconfigs (`etc/kubernetes/*.conf`). Private keys are never looked at.
 fn certificates(hosts: &BTreeMap<String, Vec<Artifact>>) -> Result<Vec<CertificateState>, String> {
@@ -321,22 +374,32 @@ fn certificates(hosts: &BTreeMap<String, Vec<Artifact>>) -> Result<Vec<Certifica
     let mut by_id: BTreeMap<(String, String), CertificateState> = BTreeMap::new();
     for (host, files) in hosts {
         for file in files {
-            let der = if file.path.ends_with(".crt") {
-                pem_der(&file.contents)
+            let ders = if file.path.ends_with(".crt") {
+                pem_ders(&file.contents)
             } else if file.path.starts_with("etc/kubernetes/") && file.path.ends_with(".conf") {
-                kubeconfig_cert(&file.contents)
+                kubeconfig_cert(&file.contents).into_iter().collect()
             } else {
                 continue;
             };
-            let Some(der) = der else {
+            let Some((der, others)) = ders.split_first() else {
                 continue;
             };
             // hac issues every certificate it parses here; one given in the cluster file
             // (e.g. an OIDC issuer's CA) that X.509 parsing refuses is the user's, not the
             // cluster's, and is left out.
-            let Ok(cert) = describe(&der) else {
+            let Ok(mut cert) = describe(der) else {
                 continue;
             };
+            if !cert.public_key.is_empty() {
+                // A CA: its certificate, and the CAs its trust file holds beside it.
+                cert.certificate = pem_text(der);
+                cert.also_trusted = others
+                    .iter()
+                    .filter_map(|d| describe(d).ok())
+                    .map(|c| c.public_key)
+                    .filter(|k| !k.is_empty())
+                    .collect();
+            }
             let entry = by_id
                 .entry((cert.issuer.clone(), cert.serial.clone()))
                 .or_insert(cert);
@@ -351,9 +414,48 @@ fn certificates(hosts: &BTreeMap<String, Vec<Artifact>>) -> Result<Vec<Certifica
     Ok(out)
 }
 
+/// `sha256:<hex>` of the service-account public key (the DER of `sa.pub`), where a control
+/// plane holds it.
+fn service_account_key(hosts: &BTreeMap<String, Vec<Artifact>>) -> String {
+    use sha2::Digest as _;
+    hosts
+        .values()
+        .flatten()
+        .find(|f| f.path == "etc/kubernetes/pki/sa.pub")
+        .and_then(|f| x509_parser::pem::parse_x509_pem(&f.contents).ok())
+        .map(|(_, pem)| {
+            let digest = sha2::Sha256::digest(&pem.contents);
+            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            format!("sha256:{hex}")
+        })
+        .unwrap_or_default()
+}
+
 fn pem_der(bytes: &[u8]) -> Option<Vec<u8>> {
     let (_, pem) = x509_parser::pem::parse_x509_pem(bytes).ok()?;
     (pem.label == "CERTIFICATE").then_some(pem.contents)
+}
+
+/// Every certificate of a PEM file, in order (a trust bundle holds more than one).
+fn pem_ders(bytes: &[u8]) -> Vec<Vec<u8>> {
+    x509_parser::pem::Pem::iter_from_buffer(bytes)
+        .map_while(Result::ok)
+        .filter(|p| p.label == "CERTIFICATE")
+        .map(|p| p.contents)
+        .collect()
+}
+
+/// A certificate as PEM text, 64 characters a line.
+fn pem_text(der: &[u8]) -> String {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = String::from("-----BEGIN CERTIFICATE-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(chunk));
+        out.push('\n');
+    }
+    out.push_str("-----END CERTIFICATE-----\n");
+    out
 }
 
 /// The `client-certificate-data` of a kubeconfig, decoded.
@@ -414,6 +516,8 @@ fn describe(der: &[u8]) -> Result<CertificateState, String> {
         not_after: fmt(cert.validity().not_after),
         sans,
         files: Vec::new(),
+        certificate: String::new(),
+        also_trusted: Vec::new(),
     })
 }
 

@@ -913,3 +913,169 @@ fn a_new_port_is_served_beside_the_old_then_the_old_is_closed() {
     both.control_plane.keepalived.router_id = 52;
     assert_only_e0908(&refused(&a, &between(&a, &between_ports(&a, &both))));
 }
+
+/// The next build of `c` from `prev` (`hac build --from`): the running CAs trusted where the
+/// build gives a CA a new key.
+fn from(mut c: Cluster, prev: &State) -> Cluster {
+    c.pki.previous_cas = prev.ca_certificates();
+    c
+}
+
+#[test]
+fn a_ca_rotated_to_a_new_key_is_trusted_everywhere_first_then_rolled_then_dropped() {
+    let running = stacked_3_dedicated_lb();
+    let a = state(&running);
+    let mut rotated = running.clone();
+    rotated.pki.ca_rotation = 1;
+    let b = state(&from(rotated.clone(), &a));
+    for (name, ca) in b.cas() {
+        assert_eq!(
+            ca.also_trusted.len(),
+            1,
+            "{name:?} trusts the old key beside it"
+        );
+        assert_eq!(ca.also_trusted[0], a.cas()[&name].public_key);
+    }
+    let p = plan(&a, &b).unwrap_or_else(|d| panic!("{d:?}"));
+    let text = p.to_text();
+    let hosts: Vec<&str> = p.steps.iter().map(|s| s.host.as_str()).collect();
+    let every = [
+        "lb-0", "lb-1", "master-0", "master-1", "master-2", "worker-0", "worker-1",
+    ];
+    let expected: Vec<&str> = every
+        .iter()
+        .chain(every.iter())
+        .copied()
+        .chain(["master-0"])
+        .collect();
+    assert_eq!(
+        hosts, expected,
+        "trust everywhere, then roll, then cluster-info:\n{text}"
+    );
+    // Phase one keeps every host's certificates: no archive unpacked, only trust files.
+    for s in &p.steps[..7] {
+        assert!(
+            s.action
+                .starts_with("trust the new CAs beside the old ones"),
+            "{text}"
+        );
+        assert!(
+            s.commands
+                .iter()
+                .all(|c| !c.starts_with("tar --no-overwrite-dir")),
+            "{text}"
+        );
+    }
+    for s in &p.steps[2..5] {
+        assert!(
+            s.commands.iter().any(
+                |c| c.contains("--cluster-signing-cert-file=/etc/kubernetes/pki/ca-signer.crt")
+            ),
+            "the controller-manager signs with one certificate:\n{text}"
+        );
+    }
+    for s in &p.steps[7..14] {
+        assert!(
+            s.commands[0].starts_with("tar --no-overwrite-dir"),
+            "{text}"
+        );
+    }
+    assert!(
+        p.notes
+            .iter()
+            .any(|n| n.contains("build again with `--from` this bundle")),
+        "{text}"
+    );
+    assert!(p.steps.iter().all(|s| s.after.failures_tolerated == 1));
+    insta::assert_snapshot!("plan_ca_rotation", text);
+    the_build_after_a_rotation_drops_the_old_cas(&rotated, &b);
+}
+
+/// The build after a rotation (from its bundle, nothing else changed) drops the old CAs: the
+/// kubelets' client certificates first, then the trust files.
+fn the_build_after_a_rotation_drops_the_old_cas(rotated: &Cluster, b: &State) {
+    let every = [
+        "lb-0", "lb-1", "master-0", "master-1", "master-2", "worker-0", "worker-1",
+    ];
+    let c = state(&from(rotated.clone(), b));
+    assert!(
+        c.cas().values().all(|ca| ca.also_trusted.is_empty()),
+        "the old CAs dropped"
+    );
+    let p = plan(b, &c).unwrap_or_else(|d| panic!("{d:?}"));
+    let text = p.to_text();
+    let hosts: Vec<&str> = p.steps.iter().map(|s| s.host.as_str()).collect();
+    let kubelets = ["master-0", "master-1", "master-2", "worker-0", "worker-1"];
+    let expected: Vec<&str> = ["master-0"]
+        .iter()
+        .chain(kubelets.iter())
+        .chain(every.iter())
+        .copied()
+        .chain(["master-0"])
+        .collect();
+    assert_eq!(
+        hosts, expected,
+        "token, kubelets, trust files, cluster-info:\n{text}"
+    );
+    assert!(
+        p.steps[0].commands[0].contains("kubeadm token create"),
+        "{text}"
+    );
+    // The token's secret half (of the secrets file) is read on the host, never printed.
+    let id = format!("{}.", c.bootstrap_token.id);
+    let at = SECRETS.find(&id).expect("the token in the secrets file") + id.len();
+    let secret_half = &SECRETS[at..at + 16];
+    assert!(
+        !text.contains(secret_half),
+        "no secret in the plan:\n{text}"
+    );
+    for s in &p.steps[1..6] {
+        assert!(
+            s.commands
+                .iter()
+                .any(|c| c.contains("bootstrap-kubelet.conf")),
+            "{text}"
+        );
+    }
+    insta::assert_snapshot!("plan_ca_rotation_drop", text);
+    // And then nothing is left to do.
+    let d = state(&from(rotated.clone(), &c));
+    assert!(plan(&c, &d).unwrap_or_else(|e| panic!("{e:?}")).is_empty());
+}
+
+#[test]
+fn a_ca_rotation_that_cannot_be_planned_is_refused() {
+    let running = stacked_3();
+    let a = state(&running);
+    let mut rotated = running.clone();
+    rotated.pki.ca_rotation = 1;
+    // Built without `--from`: the new bundle does not trust the running CAs.
+    assert_eq!(refused(&running, &rotated), ["E0909"]);
+    // With another change in the same build.
+    let grown = from(
+        with(rotated.clone(), &[node("worker-9", &[Role::Worker], 90)]),
+        &a,
+    );
+    let codes: Vec<String> = match plan(&a, &state(&grown)) {
+        Ok(p) => panic!("not refused:\n{}", p.to_text()),
+        Err(d) => d.into_iter().filter_map(|d| d.code).collect(),
+    };
+    assert_eq!(codes, ["E0909"]);
+    // Another rotation before the first is finished.
+    let b = state(&from(rotated.clone(), &a));
+    let mut again = rotated.clone();
+    again.pki.ca_rotation = 2;
+    let codes: Vec<String> = match plan(&b, &state(&from(again, &b))) {
+        Ok(p) => panic!("not refused:\n{}", p.to_text()),
+        Err(d) => d.into_iter().filter_map(|d| d.code).collect(),
+    };
+    assert_eq!(codes, ["E0909"]);
+    // A previous state without the service-account key (an older hac).
+    let mut older = a.clone();
+    older.pki.service_account_key.clear();
+    let codes: Vec<String> = match plan(&older, &b) {
+        Ok(p) => panic!("not refused:\n{}", p.to_text()),
+        Err(d) => d.into_iter().filter_map(|d| d.code).collect(),
+    };
+    assert_eq!(codes, ["E0909"]);
+}

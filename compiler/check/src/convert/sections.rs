@@ -255,6 +255,7 @@ impl Converter {
         let ca = self.int_in(pki, "caValidityDays", "pki", days);
         let leaf = self.int_in(pki, "certValidityDays", "pki", days);
         let rotation = self.int_in(pki, "rotation", "pki", schema::ROTATION_RANGE);
+        let ca_rotation = self.int_in(pki, "caRotation", "pki", schema::ROTATION_RANGE);
         let warn = self.int_in(
             pki,
             "expiryWarningDays",
@@ -277,6 +278,8 @@ impl Converter {
                 .ok()?
                 .map_or(schema::DEFAULT_CERT_VALIDITY_DAYS, |d| d as u32),
             rotation: rotation.ok()?.map_or(0, |r| r as u64),
+            ca_rotation: ca_rotation.ok()?.map_or(0, |r| r as u64),
+            previous_cas: std::collections::BTreeMap::new(),
             leaf_epoch: match leaf_epoch {
                 Some(e) => Some(e?),
                 None => None,
