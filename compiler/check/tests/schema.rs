@@ -40,6 +40,7 @@ fn model_value(c: &Cluster, path: &str) -> Option<String> {
         "pki.caValidityDays" => c.pki.ca_validity_days.to_string(),
         "pki.certValidityDays" => c.pki.cert_validity_days.to_string(),
         "pki.rotation" => c.pki.rotation.to_string(),
+        "pki.caRotation" => c.pki.ca_rotation.to_string(),
         "pki.expiryWarningDays" => c.pki.expiry_warning_days.to_string(),
         "pki.leafEpoch" => c.pki.leaf_epoch.map_or("null".to_string(), |e| {
             format!("{:?}", hac_check::convert::format_rfc3339(e.unix))
@@ -245,7 +246,7 @@ fn full() -> serde_json::Value {
                      "dnsDomain": "cluster.local", "nodeMaskSize": 24,
                      "cni": { "manifest": "calico.yaml" } },
         "pki": { "algorithm": "ecdsa-p256", "caValidityDays": 3650, "certValidityDays": 365,
-                 "rotation": 0, "leafEpoch": "2026-06-01T00:00:00Z", "expiryWarningDays": 60,
+                 "rotation": 0, "caRotation": 1, "leafEpoch": "2026-06-01T00:00:00Z", "expiryWarningDays": 60,
                  "bootstrapTokenTtlHours": 2 },
         "nodes": {
             "master-0": { "roles": ["control-plane"], "address": "10.0.2.10/24", "kubelet": { "maxPods": 250 },
