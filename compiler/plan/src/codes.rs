@@ -16,5 +16,6 @@ hac_core::diagnostic_kinds! {
         StateUnreadable = "E0910",
         FailedNodeUnknown = "E0911",
         EtcdQuorumLost = "E0912",
+        UpgradeWithMembershipChange = "E0913",
     }
 }

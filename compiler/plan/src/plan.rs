@@ -1609,6 +1609,37 @@ pub fn check_failed(prev: &State, failed: &BTreeSet<String>) -> Result<(), Vec<D
     }
 }
 
+/// What membership changes between two states (nodes with their roles, etcd members), or a
+/// failed node to replace; `None` when nothing does.
+fn membership_change(
+    prev: &State,
+    next: &State,
+    failed: &BTreeSet<String>,
+) -> Option<&'static str> {
+    let nodes = |s: &State| -> Vec<(String, Vec<String>)> {
+        s.nodes
+            .iter()
+            .map(|n| (n.name.clone(), n.roles.clone()))
+            .collect()
+    };
+    let members = |s: &State| -> Vec<(String, String)> {
+        s.etcd
+            .members
+            .iter()
+            .map(|m| (m.name.clone(), m.peer_url.clone()))
+            .collect()
+    };
+    if !failed.is_empty() {
+        Some("failed nodes to replace")
+    } else if nodes(prev) != nodes(next) {
+        Some("nodes joining, leaving or changing roles")
+    } else if members(prev) != members(next) {
+        Some("etcd members that change")
+    } else {
+        None
+    }
+}
+
 /// The changes no plan makes safely: each a coded error saying what to do instead.
 // A flat list of independent refusals, each a condition and its coded error.
 #[allow(clippy::too_many_lines)]
@@ -1694,6 +1725,18 @@ fn refuse_unsafe(
         ),
         _ => {}
     }
+    if prev.kubernetes_version != next.kubernetes_version {
+        if let Some(what) = membership_change(prev, next, failed) {
+            refuse(
+                codes::PlanCode::UpgradeWithMembershipChange,
+                format!(
+                    "Kubernetes moves from {} to {} in the same build as {what}: joining nodes would run the new kubelet and kubeadm against the old control plane, and the membership steps the new kubeadm",
+                    prev.kubernetes_version, next.kubernetes_version
+                ),
+                "one change per build: change the nodes or etcd members at the running version first, then upgrade (or upgrade first)",
+            );
+        }
+    }
     let prev_cps: BTreeSet<&String> = prev
         .control_plane
         .apiservers
@@ -1769,10 +1812,15 @@ fn refuse_unsafe(
             "renew a CA under the same key (a later `epoch` or another `pki.caValidityDays`); give the CAs new keys with `pki.caRotation`, building with `--from` the running bundle (docs/plan.md)",
         ),
         Ok(rotation::CaChange::Rotated(_) | rotation::CaChange::Dropped(_)) => {
-            if let Some(what) = rotation::other_change(prev, next) {
+            let what = if failed.is_empty() {
+                rotation::other_change(prev, next)
+            } else {
+                Some("failed nodes to replace")
+            };
+            if let Some(what) = what {
                 refuse(
                     codes::PlanCode::CaRotation,
-                    format!("a CA rotation step changes {what} too: every host restarts its components twice while trust moves, and a join or membership change in between would meet a half-trusted cluster"),
+                    format!("a CA rotation step comes with another change ({what}): every host restarts its components while trust moves, and a join or membership change in between would meet a half-trusted cluster"),
                     "rotate the CAs in builds of their own: the build that gives the CAs new keys, then the one (from its bundle, unchanged) that drops the old ones; make other changes before or after",
                 );
             }

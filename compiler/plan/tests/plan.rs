@@ -510,6 +510,14 @@ fn unsafe_changes_are_refused_with_a_code() {
     let mut down = stacked_3();
     down.kubernetes_version = Version::new(1, 29, 9);
     assert_eq!(refused(&stacked_3(), &down), ["E0906"]);
+    // An upgrade in the same build as a worker joining (its kubelet would be newer than
+    // the apiservers it joins) or an etcd member added.
+    let mut grown = with(stacked_3(), &[node("worker-9", &[Role::Worker], 90)]);
+    grown.kubernetes_version = Version::new(1, 31, 0);
+    assert_eq!(refused(&stacked_3(), &grown), ["E0913"]);
+    let mut five = external_5();
+    five.kubernetes_version = Version::new(1, 31, 0);
+    assert_eq!(refused(&external_etcd(), &five), ["E0913"]);
     // Every running control plane replaced at once.
     let mut moved = stacked_3();
     for (i, n) in moved
@@ -1063,6 +1071,13 @@ fn a_ca_rotation_that_cannot_be_planned_is_refused() {
     assert_eq!(codes, ["E0909"]);
     // Another rotation before the first is finished.
     let b = state(&from(rotated.clone(), &a));
+    // With a failed node to replace: it would join serving the new CA to hosts that trust
+    // only the old one.
+    let codes: Vec<String> = match plan_with_failed(&a, &b, &failed(&["master-2"])) {
+        Ok(p) => panic!("not refused:\n{}", p.to_text()),
+        Err(d) => d.into_iter().filter_map(|d| d.code).collect(),
+    };
+    assert_eq!(codes, ["E0909"]);
     let mut again = rotated.clone();
     again.pki.ca_rotation = 2;
     let codes: Vec<String> = match plan(&b, &state(&from(again, &b))) {
