@@ -17,5 +17,6 @@ hac_core::diagnostic_kinds! {
         FailedNodeUnknown = "E0911",
         EtcdQuorumLost = "E0912",
         UpgradeWithMembershipChange = "E0913",
+        NodeRoleChange = "E0914",
     }
 }

@@ -1725,6 +1725,24 @@ fn refuse_unsafe(
         ),
         _ => {}
     }
+    for n in &next.nodes {
+        let Some(p) = node(prev, &n.name).filter(|p| !failed.contains(&p.name)) else {
+            continue;
+        };
+        let kubelet_role = |x: &NodeState| (has(x, "control-plane"), has(x, "worker"));
+        if kubelet_role(&p) != kubelet_role(n) {
+            refuse(
+                codes::PlanCode::NodeRoleChange,
+                format!(
+                    "{} changes roles in place ({} → {}): it joined the cluster as one kind of node, and `kubeadm join` refuses a node that has joined",
+                    n.name,
+                    p.roles.join(","),
+                    n.roles.join(",")
+                ),
+                "remove it in one build (its Node drained and deleted, the host reset) and add it back with its new roles in the next; or give the new node another name",
+            );
+        }
+    }
     if prev.kubernetes_version != next.kubernetes_version {
         if let Some(what) = membership_change(prev, next, failed) {
             refuse(

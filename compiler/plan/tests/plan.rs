@@ -549,6 +549,15 @@ fn unsafe_changes_are_refused_with_a_code() {
     let mut algorithm = stacked_3();
     algorithm.pki.algorithm = KeyAlgorithm::EcdsaP384;
     assert_eq!(refused(&stacked_3(), &algorithm), ["E0909"]);
+    // A worker becomes a control plane under the same name.
+    let mut promoted = stacked_3_dedicated_lb();
+    promoted
+        .nodes
+        .iter_mut()
+        .find(|n| n.name == "worker-0")
+        .expect("worker-0")
+        .roles = vec![Role::ControlPlane];
+    assert!(refused(&stacked_3_dedicated_lb(), &promoted).contains(&"E0914".to_string()));
     // Another cluster.
     let mut other = stacked_3();
     other.name = "other".into();
