@@ -3,6 +3,10 @@
 //! attribute was written. Every problem found is collected (not just the first), each
 //! pointing at the attribute at fault.
 //!
+//! No default or range is written here: `walk` reads each attribute set as a `Set` that knows
+//! its schema section, and its readers take the attribute's range and default from the
+//! schema row (an enumeration's spellings and default from its `spelled_enum!`).
+//!
 //! The reading is split by concern: `walk` reads attribute sets against the schema,
 //! `values` the typed values (addresses, versions, labels, …), `time` the timestamps,
 //! `sections` the cluster's own sections, `components` and `hosts` theirs.
@@ -120,19 +124,22 @@ mod schema_tests {
         ]
     }
 
-    /// Every `(set, "key")` the converter reads: calls of the attribute readers whose first
-    /// argument is a set variable and whose second is a string literal.
-    fn keys_read() -> BTreeSet<(Section, String)> {
+    /// Every `(reader, set, "key")` the converter reads: calls of the attribute readers whose
+    /// first argument is a set variable and whose second is a string literal.
+    fn reads() -> BTreeSet<(&'static str, Section, String)> {
         let mut out = BTreeSet::new();
         for (file, src) in sources() {
             for reader in [
                 "present(",
                 "opt_string(",
-                "boolean(",
-                "int_in(",
-                "opt_enum(",
+                "text_or_default(",
+                "flag(",
+                "opt_flag(",
+                "number(",
+                "opt_number(",
+                "choice(",
+                "opt_choice(",
                 "optional_set(",
-                "port(",
                 "quantities(",
             ] {
                 for (i, _) in src.match_indices(reader) {
@@ -144,7 +151,10 @@ mod schema_tests {
                     let Some((var, after)) = rest.split_once(',') else {
                         continue;
                     };
-                    let var = var.trim();
+                    let var = var
+                        .trim()
+                        .trim_start_matches('&')
+                        .trim_end_matches(".attrs");
                     let Some(key) = after
                         .trim_start()
                         .strip_prefix('"')
@@ -155,11 +165,54 @@ mod schema_tests {
                     };
                     let section = section_of(var)
                         .unwrap_or_else(|| panic!("{file} reads {key:?} from unknown set `{var}`"));
-                    out.insert((section, key.to_string()));
+                    out.insert((reader, section, key.to_string()));
                 }
             }
         }
         out
+    }
+
+    fn keys_read() -> BTreeSet<(Section, String)> {
+        reads().into_iter().map(|(_, s, k)| (s, k)).collect()
+    }
+
+    #[test]
+    fn each_reader_finds_its_range_and_default_in_the_schema_row() {
+        use hac_model::schema::{Allowed, DefaultValue};
+        let mut checked = 0;
+        for (reader, section, key) in reads() {
+            let row = schema::attribute(section, &key)
+                .unwrap_or_else(|| panic!("no schema row for {section:?}.{key}"));
+            let fits = match reader {
+                // The range comes from the row, and the default too.
+                "number(" => {
+                    matches!(row.allowed, Allowed::IntRange(..))
+                        && matches!(row.default, DefaultValue::Int(_))
+                }
+                "opt_number(" => matches!(row.allowed, Allowed::IntRange(..)),
+                "flag(" => matches!(row.default, DefaultValue::Bool(_)),
+                "text_or_default(" => matches!(row.default, DefaultValue::Str(_)),
+                // The spellings and the default come from the enumeration, which the row lists.
+                "choice(" => {
+                    matches!(row.allowed, Allowed::OneOf(_))
+                        && matches!(row.default, DefaultValue::Str(_))
+                }
+                "opt_choice(" => matches!(row.allowed, Allowed::OneOf(_)),
+                _ => continue,
+            };
+            checked += 1;
+            assert!(
+                fits,
+                "`{reader}` reads `{}`, whose schema row has {:?} and {:?}",
+                row.path(),
+                row.allowed,
+                row.default
+            );
+        }
+        assert!(
+            checked > 25,
+            "the scan found too few typed reads: {checked}"
+        );
     }
 
     #[test]

@@ -119,53 +119,27 @@ pub struct LoadBalancer {
     pub address: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum LoadBalancerKind {
-    Haproxy,
-    Nginx,
-    Keepalived,
-    KubeVip,
-    External,
+crate::spelled_enum! {
+    pub enum LoadBalancerKind ("load balancer kind") default Haproxy {
+        Haproxy = "haproxy",
+        Nginx = "nginx",
+        Keepalived = "keepalived",
+        KubeVip = "kube-vip",
+        External = "external",
+    }
 }
 
 impl LoadBalancerKind {
-    pub const ALL: [(&'static str, LoadBalancerKind); 5] = [
-        ("haproxy", LoadBalancerKind::Haproxy),
-        ("nginx", LoadBalancerKind::Nginx),
-        ("keepalived", LoadBalancerKind::Keepalived),
-        ("kube-vip", LoadBalancerKind::KubeVip),
-        ("external", LoadBalancerKind::External),
-    ];
-    /// The value of `controlPlane.loadBalancer.kind` when unset.
-    pub const DEFAULT: Self = LoadBalancerKind::Haproxy;
-    /// [`Self::DEFAULT`] as a cluster file spells it (`ALL` lists the variants in order).
-    pub const DEFAULT_NAME: &'static str = Self::ALL[Self::DEFAULT as usize].0;
-    pub fn as_str(self) -> &'static str {
-        name_in(&Self::ALL, self)
-    }
     /// A TCP load balancer process (haproxy or nginx) runs beside keepalived.
     pub fn is_tcp_proxy(self) -> bool {
         matches!(self, LoadBalancerKind::Haproxy | LoadBalancerKind::Nginx)
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Placement {
-    ControlPlane,
-    Dedicated,
-}
-
-impl Placement {
-    pub const ALL: [(&'static str, Placement); 2] = [
-        ("control-plane", Placement::ControlPlane),
-        ("dedicated", Placement::Dedicated),
-    ];
-    /// The value of `controlPlane.loadBalancer.placement` when unset.
-    pub const DEFAULT: Self = Placement::ControlPlane;
-    /// [`Self::DEFAULT`] as a cluster file spells it (`ALL` lists the variants in order).
-    pub const DEFAULT_NAME: &'static str = Self::ALL[Self::DEFAULT as usize].0;
-    pub fn as_str(self) -> &'static str {
-        name_in(&Self::ALL, self)
+crate::spelled_enum! {
+    pub enum Placement ("load balancer placement") default ControlPlane {
+        ControlPlane = "control-plane",
+        Dedicated = "dedicated",
     }
 }
 
@@ -206,23 +180,10 @@ pub struct EtcdMember {
     pub initial_state: String,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum EtcdTopology {
-    Stacked,
-    External,
-}
-
-impl EtcdTopology {
-    pub const ALL: [(&'static str, EtcdTopology); 2] = [
-        ("stacked", EtcdTopology::Stacked),
-        ("external", EtcdTopology::External),
-    ];
-    /// The value of `etcd.topology` when unset.
-    pub const DEFAULT: Self = EtcdTopology::Stacked;
-    /// [`Self::DEFAULT`] as a cluster file spells it (`ALL` lists the variants in order).
-    pub const DEFAULT_NAME: &'static str = Self::ALL[Self::DEFAULT as usize].0;
-    pub fn as_str(self) -> &'static str {
-        name_in(&Self::ALL, self)
+crate::spelled_enum! {
+    pub enum EtcdTopology ("etcd topology") default Stacked {
+        Stacked = "stacked",
+        External = "external",
     }
 }
 
@@ -271,29 +232,13 @@ pub struct PkiOptions {
     pub bootstrap_token_ttl_hours: u32,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum KeyAlgorithm {
-    EcdsaP256,
-    EcdsaP384,
-    Rsa2048,
-    Rsa3072,
-    Rsa4096,
-}
-
-impl KeyAlgorithm {
-    pub const ALL: [(&'static str, KeyAlgorithm); 5] = [
-        ("ecdsa-p256", KeyAlgorithm::EcdsaP256),
-        ("ecdsa-p384", KeyAlgorithm::EcdsaP384),
-        ("rsa-2048", KeyAlgorithm::Rsa2048),
-        ("rsa-3072", KeyAlgorithm::Rsa3072),
-        ("rsa-4096", KeyAlgorithm::Rsa4096),
-    ];
-    /// The value of `pki.algorithm` when unset.
-    pub const DEFAULT: Self = KeyAlgorithm::EcdsaP256;
-    /// [`Self::DEFAULT`] as a cluster file spells it (`ALL` lists the variants in order).
-    pub const DEFAULT_NAME: &'static str = Self::ALL[Self::DEFAULT as usize].0;
-    pub fn as_str(self) -> &'static str {
-        name_in(&Self::ALL, self)
+crate::spelled_enum! {
+    pub enum KeyAlgorithm ("key algorithm") default EcdsaP256 {
+        EcdsaP256 = "ecdsa-p256",
+        EcdsaP384 = "ecdsa-p384",
+        Rsa2048 = "rsa-2048",
+        Rsa3072 = "rsa-3072",
+        Rsa4096 = "rsa-4096",
     }
 }
 
@@ -334,23 +279,12 @@ impl Node {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Role {
-    ControlPlane,
-    Etcd,
-    Worker,
-    LoadBalancer,
-}
-
-impl Role {
-    pub const ALL: [(&'static str, Role); 4] = [
-        ("control-plane", Role::ControlPlane),
-        ("etcd", Role::Etcd),
-        ("worker", Role::Worker),
-        ("load-balancer", Role::LoadBalancer),
-    ];
-    pub fn as_str(self) -> &'static str {
-        name_in(&Self::ALL, self)
+crate::spelled_enum! {
+    pub enum Role ("role") {
+        ControlPlane = "control-plane",
+        Etcd = "etcd",
+        Worker = "worker",
+        LoadBalancer = "load-balancer",
     }
 }
 
@@ -370,27 +304,14 @@ pub struct Outputs {
     pub cloud_init_keys: CloudInitKeys,
 }
 
-/// `outputs.cloudInitKeys`: whether the user-data carries the node's private files.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum CloudInitKeys {
-    /// In the user-data (gz+b64): readable through the cloud's metadata service.
-    Inline,
-    /// Left out of the user-data: `cloud-init/<node>-keys.tar.gz` beside it, which the
-    /// operator copies to the host, where bootstrap.sh waits for it.
-    Separate,
-}
-
-impl CloudInitKeys {
-    pub const ALL: [(&'static str, CloudInitKeys); 2] = [
-        ("inline", CloudInitKeys::Inline),
-        ("separate", CloudInitKeys::Separate),
-    ];
-    /// The value of `outputs.cloudInitKeys` when unset.
-    pub const DEFAULT: Self = CloudInitKeys::Separate;
-    /// [`Self::DEFAULT`] as a cluster file spells it (`ALL` lists the variants in order).
-    pub const DEFAULT_NAME: &'static str = Self::ALL[Self::DEFAULT as usize].0;
-    pub fn as_str(self) -> &'static str {
-        name_in(&Self::ALL, self)
+crate::spelled_enum! {
+    /// `outputs.cloudInitKeys`: whether the user-data carries the node's private files.
+    pub enum CloudInitKeys ("cloud-init key placement") default Separate {
+        /// In the user-data (gz+b64): readable through the cloud's metadata service.
+        Inline = "inline",
+        /// Left out of the user-data: `cloud-init/<node>-keys.tar.gz` beside it, which the
+        /// operator copies to the host, where bootstrap.sh waits for it.
+        Separate = "separate",
     }
 }
 
@@ -415,12 +336,4 @@ impl Origins {
             }
         }
     }
-}
-
-/// The attribute value that names `value` in an enum's `ALL` table, where each name is
-/// written once (`"?"` if the table lacks the variant).
-fn name_in<T: Copy + PartialEq>(all: &[(&'static str, T)], value: T) -> &'static str {
-    all.iter()
-        .find(|(_, v)| *v == value)
-        .map_or("?", |(name, _)| *name)
 }

@@ -92,29 +92,11 @@ pub struct Encryption {
     pub rotation: u64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EncryptionProvider {
-    Aescbc,
-    Aesgcm,
-    Secretbox,
-}
-
-impl EncryptionProvider {
-    pub const ALL: [(&'static str, EncryptionProvider); 3] = [
-        ("aescbc", EncryptionProvider::Aescbc),
-        ("aesgcm", EncryptionProvider::Aesgcm),
-        ("secretbox", EncryptionProvider::Secretbox),
-    ];
-    /// The value of `controlPlane.apiServer.encryption.provider` when unset.
-    pub const DEFAULT: Self = EncryptionProvider::Aescbc;
-    /// [`Self::DEFAULT`] as a cluster file spells it (`ALL` lists the variants in order).
-    pub const DEFAULT_NAME: &'static str = Self::ALL[Self::DEFAULT as usize].0;
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EncryptionProvider::Aescbc => "aescbc",
-            EncryptionProvider::Aesgcm => "aesgcm",
-            EncryptionProvider::Secretbox => "secretbox",
-        }
+crate::spelled_enum! {
+    pub enum EncryptionProvider ("encryption provider") default Aescbc {
+        Aescbc = "aescbc",
+        Aesgcm = "aesgcm",
+        Secretbox = "secretbox",
     }
 }
 
@@ -147,23 +129,15 @@ pub enum AuditPolicy {
     Text(String),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AuditLevel {
-    Metadata,
-    Request,
-    RequestResponse,
+crate::spelled_enum! {
+    pub enum AuditLevel ("audit level") default Metadata {
+        Metadata = "metadata",
+        Request = "request",
+        RequestResponse = "requestResponse",
+    }
 }
 
 impl AuditLevel {
-    pub const ALL: [(&'static str, AuditLevel); 3] = [
-        ("metadata", AuditLevel::Metadata),
-        ("request", AuditLevel::Request),
-        ("requestResponse", AuditLevel::RequestResponse),
-    ];
-    /// The value of `controlPlane.apiServer.audit.policy` when unset.
-    pub const DEFAULT: Self = AuditLevel::Metadata;
-    /// [`Self::DEFAULT`] as a cluster file spells it (`ALL` lists the variants in order).
-    pub const DEFAULT_NAME: &'static str = Self::ALL[Self::DEFAULT as usize].0;
     /// The level as the audit API spells it.
     pub fn api_name(self) -> &'static str {
         match self {
@@ -309,25 +283,11 @@ pub const HOST_PATH_TYPES: &[&str] = &[
     "BlockDevice",
 ];
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ProxyMode {
-    Iptables,
-    Ipvs,
-    Nftables,
-}
-
-impl ProxyMode {
-    pub const ALL: [(&'static str, ProxyMode); 3] = [
-        ("iptables", ProxyMode::Iptables),
-        ("ipvs", ProxyMode::Ipvs),
-        ("nftables", ProxyMode::Nftables),
-    ];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProxyMode::Iptables => "iptables",
-            ProxyMode::Ipvs => "ipvs",
-            ProxyMode::Nftables => "nftables",
-        }
+crate::spelled_enum! {
+    pub enum ProxyMode ("kube-proxy mode") {
+        Iptables = "iptables",
+        Ipvs = "ipvs",
+        Nftables = "nftables",
     }
 }
 

@@ -15,51 +15,23 @@ pub const UPSTREAM_PACKAGES_MIN: (u32, u32) = (1, 24);
 /// `hosts.sshPort`.
 pub const DEFAULT_SSH_PORT: u16 = 22;
 
-/// `hosts.os`: the operating-system family (its package manager).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub enum HostOs {
-    /// Debian and Ubuntu: apt, dpkg.
-    #[default]
-    Debian,
-}
-
-impl HostOs {
-    pub const ALL: [(&'static str, HostOs); 1] = [("debian", HostOs::Debian)];
-    /// The value of `hosts.os` when unset.
-    pub const DEFAULT: Self = HostOs::Debian;
-    /// [`Self::DEFAULT`] as a cluster file spells it (`ALL` lists the variants in order).
-    pub const DEFAULT_NAME: &'static str = Self::ALL[Self::DEFAULT as usize].0;
-    pub fn as_str(self) -> &'static str {
-        match self {
-            HostOs::Debian => "debian",
-        }
+crate::spelled_enum! {
+    /// `hosts.os`: the operating-system family (its package manager).
+    pub enum HostOs ("host OS family") default Debian {
+        /// Debian and Ubuntu: apt, dpkg.
+        Debian = "debian",
     }
 }
 
-/// `hosts.packages`: where kubelet, kubeadm and kubectl come from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub enum PackageSource {
-    /// pkgs.k8s.io, the repository of the cluster's minor release, its key pinned.
-    #[default]
-    Upstream,
-    /// An apt repository laid out as pkgs.k8s.io's (`hosts.mirror`).
-    Mirror,
-    /// Nothing is installed: the image carries every package; versions are verified.
-    Preinstalled,
-}
-
-impl PackageSource {
-    pub const ALL: [(&'static str, PackageSource); 3] = [
-        ("upstream", PackageSource::Upstream),
-        ("mirror", PackageSource::Mirror),
-        ("preinstalled", PackageSource::Preinstalled),
-    ];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PackageSource::Upstream => "upstream",
-            PackageSource::Mirror => "mirror",
-            PackageSource::Preinstalled => "preinstalled",
-        }
+crate::spelled_enum! {
+    /// `hosts.packages`: where kubelet, kubeadm and kubectl come from.
+    pub enum PackageSource ("package source") default Upstream {
+        /// pkgs.k8s.io, the repository of the cluster's minor release, its key pinned.
+        Upstream = "upstream",
+        /// An apt repository laid out as pkgs.k8s.io's (`hosts.mirror`).
+        Mirror = "mirror",
+        /// Nothing is installed: the image carries every package; versions are verified.
+        Preinstalled = "preinstalled",
     }
 }
 

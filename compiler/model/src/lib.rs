@@ -6,8 +6,11 @@
 //! `archive` says which files each node's archive holds (the least-privilege table): pki
 //! issues and render writes exactly its rows.
 //!
+//! `spelled` declares the enumerations a cluster file spells as strings (each once: variants,
+//! spellings, default, noun).
+//!
 //! `schema` lists every attribute of a cluster file (type, default, allowed values, codes,
-//! example): the converter reads its attribute names and defaults from it, `hac reference`
+//! example): the converter reads its attribute names, ranges and defaults from it, `hac reference`
 //! prints it.
 //!
 //! The model is built by `hac_check::convert` and then checked by `hac_check::rules`; code
@@ -21,6 +24,7 @@ mod derived;
 mod hosts;
 pub mod samples;
 pub mod schema;
+mod spelled;
 
 pub use archive::{AUDIT_POLICY_PATH, ENCRYPTION_CONFIG_PATH, OIDC_CA_PATH};
 pub use artifact::{
@@ -30,3 +34,4 @@ pub use cluster::*;
 pub use components::*;
 pub use derived::*;
 pub use hosts::*;
+pub use spelled::Spelled;

@@ -1,8 +1,9 @@
 //! The attribute schema of a cluster file: every attribute of cluster.md with its type,
 //! default, allowed values, the diagnostic codes that check it, a sentence of meaning and a
 //! `.ha` example. `hac_check::convert` takes its known and required attribute names, its
-//! number ranges and its defaults from here, and `hac reference` prints it (as
-//! docs/reference.md), so the converter and the documentation cannot drift apart.
+//! number ranges and its defaults from here (its readers look up the row), and
+//! `hac reference` prints it (as docs/reference.md), so the converter and the documentation
+//! cannot drift apart.
 
 use crate::cluster::{
     CloudInitKeys, EtcdTopology, KeyAlgorithm, LoadBalancerKind, Placement, Role,
@@ -24,27 +25,17 @@ pub const ETCD_MAX: (u32, u32) = (3, 6);
 pub const DEFAULT_PROXY_PORT: u16 = 8443;
 /// `controlPlane.port` otherwise.
 pub const DEFAULT_PORT: u16 = 6443;
-pub const DEFAULT_API_SERVER_PORT: u16 = 6443;
 pub const DEFAULT_ROUTER_ID: i64 = 51;
 pub const DEFAULT_SERVICES: &str = "10.96.0.0/12";
-pub const DEFAULT_DNS_DOMAIN: &str = "cluster.local";
-pub const DEFAULT_NODE_MASK_SIZE: u8 = 24;
-pub const DEFAULT_CA_VALIDITY_DAYS: u32 = 3650;
-pub const DEFAULT_CERT_VALIDITY_DAYS: u32 = 365;
 /// `pki.expiryWarningDays`: warn this many days before a certificate expires.
 pub const DEFAULT_EXPIRY_WARNING_DAYS: u32 = 30;
 /// `pki.bootstrapTokenTtlHours`: kubeadm's own default ttl (24h).
 pub const DEFAULT_BOOTSTRAP_TOKEN_TTL_HOURS: u32 = 24;
-pub const DEFAULT_ETCD_BINARY: &str = "/usr/local/bin/etcd";
 
 /// Integer ranges the converter enforces (E0106), inclusive.
 pub const PORT_RANGE: (i64, i64) = (1, 65535);
-pub const NODE_MASK_SIZE_RANGE: (i64, i64) = (1, 32);
 pub const VALIDITY_DAYS_RANGE: (i64, i64) = (1, 36500);
 pub const ROTATION_RANGE: (i64, i64) = (0, i64::MAX);
-pub const EXPIRY_WARNING_RANGE: (i64, i64) = (0, 36500);
-/// Up to a year; 0 means the token never expires (kubeadm's `ttl: 0s`).
-pub const BOOTSTRAP_TOKEN_TTL_RANGE: (i64, i64) = (0, 8784);
 /// Ranges the rules enforce (E0402, E0403).
 pub const ROUTER_ID_RANGE: (i64, i64) = (1, 255);
 pub const PRIORITY_RANGE: (i64, i64) = (1, 254);
@@ -55,8 +46,6 @@ pub const AUDIT_LIMIT_RANGE: (i64, i64) = (0, 100_000);
 /// `controlPlane.apiServer.encryption.provider`.
 pub const ENCRYPTION_PROVIDERS: [&str; 3] = names(EncryptionProvider::ALL);
 
-/// `kubelet.maxPods` (E0106).
-pub const MAX_PODS_RANGE: (i64, i64) = (1, 2500);
 /// `kubelet.cgroupDriver`.
 pub const CGROUP_DRIVERS: [&str; 2] = ["systemd", "cgroupfs"];
 
@@ -482,7 +471,7 @@ pub const ATTRIBUTES: &[Attribute] = &[
         section: Section::ControlPlane,
         key: "apiServerPort",
         ty: "integer",
-        default: DefaultValue::Int(DEFAULT_API_SERVER_PORT as i64),
+        default: DefaultValue::Int(6443),
         allowed: Allowed::IntRange(PORT_RANGE.0, PORT_RANGE.1),
         codes: &["E0101", "E0106", "E0408", "E0411"],
         doc: "The port each kube-apiserver binds.",
@@ -635,7 +624,7 @@ pub const ATTRIBUTES: &[Attribute] = &[
         section: Section::Etcd,
         key: "binary",
         ty: "string",
-        default: DefaultValue::Str(DEFAULT_ETCD_BINARY),
+        default: DefaultValue::Str("/usr/local/bin/etcd"),
         allowed: Allowed::Text("an absolute path of plain characters (letters, digits, `_ . / - +`)"),
         codes: &["E0101", "E0107"],
         doc: "Where the external etcd units find etcd.",
@@ -676,7 +665,7 @@ pub const ATTRIBUTES: &[Attribute] = &[
         section: Section::Network,
         key: "dnsDomain",
         ty: "string",
-        default: DefaultValue::Str(DEFAULT_DNS_DOMAIN),
+        default: DefaultValue::Str("cluster.local"),
         allowed: Allowed::Text("a DNS-1123 subdomain"),
         codes: &["E0101", "E0313"],
         doc: "The cluster's DNS domain (kubeadm's `dnsDomain`).",
@@ -686,8 +675,8 @@ pub const ATTRIBUTES: &[Attribute] = &[
         section: Section::Network,
         key: "nodeMaskSize",
         ty: "integer",
-        default: DefaultValue::Int(DEFAULT_NODE_MASK_SIZE as i64),
-        allowed: Allowed::IntRange(NODE_MASK_SIZE_RANGE.0, NODE_MASK_SIZE_RANGE.1),
+        default: DefaultValue::Int(24),
+        allowed: Allowed::IntRange(1, 32),
         codes: &["E0101", "E0106", "E0309"],
         doc: "The prefix length of each node's pod subnet: at least the pod CIDR's, at most 16 bits longer.",
         example: "network.nodeMaskSize = 24;",
@@ -728,7 +717,7 @@ pub const ATTRIBUTES: &[Attribute] = &[
         section: Section::Pki,
         key: "caValidityDays",
         ty: "integer",
-        default: DefaultValue::Int(DEFAULT_CA_VALIDITY_DAYS as i64),
+        default: DefaultValue::Int(3650),
         allowed: Allowed::IntRange(VALIDITY_DAYS_RANGE.0, VALIDITY_DAYS_RANGE.1),
         codes: &["E0101", "E0106", "E0502"],
         doc: "How long the CAs are valid, from `epoch`.",
@@ -738,7 +727,7 @@ pub const ATTRIBUTES: &[Attribute] = &[
         section: Section::Pki,
         key: "certValidityDays",
         ty: "integer",
-        default: DefaultValue::Int(DEFAULT_CERT_VALIDITY_DAYS as i64),
+        default: DefaultValue::Int(365),
         allowed: Allowed::IntRange(VALIDITY_DAYS_RANGE.0, VALIDITY_DAYS_RANGE.1),
         codes: &["E0101", "E0106", "E0502", "W0501"],
         doc: "How long the leaf certificates are valid, from `epoch`; no longer than `caValidityDays`.",
@@ -779,7 +768,7 @@ pub const ATTRIBUTES: &[Attribute] = &[
         key: "expiryWarningDays",
         ty: "integer",
         default: DefaultValue::Int(DEFAULT_EXPIRY_WARNING_DAYS as i64),
-        allowed: Allowed::IntRange(EXPIRY_WARNING_RANGE.0, EXPIRY_WARNING_RANGE.1),
+        allowed: Allowed::IntRange(0, 36500),
         codes: &["E0101", "E0106", "W0502", "E0504"],
         doc: "`hac check` and `hac build` warn (W0502) when a certificate expires within this many days; an already expired one is refused (E0504) unless `--allow-expired`. 0 turns the early warning off.",
         example: "pki.expiryWarningDays = 60;",
@@ -789,7 +778,7 @@ pub const ATTRIBUTES: &[Attribute] = &[
         key: "bootstrapTokenTtlHours",
         ty: "integer",
         default: DefaultValue::Int(DEFAULT_BOOTSTRAP_TOKEN_TTL_HOURS as i64),
-        allowed: Allowed::IntRange(BOOTSTRAP_TOKEN_TTL_RANGE.0, BOOTSTRAP_TOKEN_TTL_RANGE.1),
+        allowed: Allowed::IntRange(0, 8784), // up to a year (366 days)
         codes: &["E0101", "E0106"],
         doc: "The lifetime of the kubeadm bootstrap token (its `ttl` in the InitConfiguration), counted from `kubeadm init`; 0: it never expires. Joins after it expires need a fresh token (`kubeadm token create`, which `hac plan` orders). Recorded in `state.json`.",
         example: "pki.bootstrapTokenTtlHours = 2;",
@@ -1075,7 +1064,7 @@ pub const ATTRIBUTES: &[Attribute] = &[
         key: "maxPods",
         ty: "integer or null",
         default: DefaultValue::Unset("the kubelet's 110"),
-        allowed: Allowed::IntRange(MAX_PODS_RANGE.0, MAX_PODS_RANGE.1),
+        allowed: Allowed::IntRange(1, 2500),
         codes: &["E0101", "E0106"],
         doc: "The most pods one node runs.",
         example: "kubelet.maxPods = 150;",

@@ -4,16 +4,15 @@
 //! the kube-vip image). A flag hac sets itself is refused with the attribute that
 //! controls it (E0108), never overridden silently.
 
-use super::walk::{join, present};
+use super::walk::{join, present, Set};
 use super::{Attrs, Converter};
 use crate::codes::CheckCode;
 use hac_core::{Data, DataNode};
 use hac_model::schema::{self, Section};
 use hac_model::{
     ApiServerSettings, Audit, AuditLevel, AuditPolicy, Component, Components, Encryption,
-    EncryptionProvider, HostPathMount, KubeletSettings, Oidc, ProxyMode, AUDIT_LOG_VOLUME,
-    AUDIT_POLICY_VOLUME, DEFAULT_AUDIT_LOG_PATH, DEFAULT_AUDIT_MAX_AGE, DEFAULT_AUDIT_MAX_BACKUP,
-    DEFAULT_AUDIT_MAX_SIZE, DEFAULT_KUBE_VIP_REPOSITORY, DEFAULT_KUBE_VIP_VERSION, HOST_PATH_TYPES,
+    HostPathMount, KubeletSettings, Oidc, ProxyMode, AUDIT_LOG_VOLUME, AUDIT_POLICY_VOLUME,
+    DEFAULT_AUDIT_LOG_PATH, DEFAULT_KUBE_VIP_REPOSITORY, DEFAULT_KUBE_VIP_VERSION, HOST_PATH_TYPES,
 };
 use std::collections::BTreeMap;
 
@@ -58,7 +57,7 @@ fn value_problem(value: &str, component: Component) -> Option<&'static str> {
 
 impl Converter {
     /// Every component setting of the cluster file; `None` when any was wrong.
-    pub(super) fn components(&mut self, root: &Attrs) -> Option<Components> {
+    pub(super) fn components(&mut self, root: &Set) -> Option<Components> {
         let mut ok = true;
         let image_repository = self.image_repository(root).unwrap_or_else(|| {
             ok = false;
@@ -67,11 +66,12 @@ impl Converter {
         let feature_gates = self.feature_gates(root);
         let cp = match present(root, "controlPlane") {
             Some(DataNode {
-                value: Data::Attrs(a),
+                value: Data::Attrs(attrs),
                 ..
-            }) => Some(a),
+            }) => Some(Set::read(attrs, Section::ControlPlane, "controlPlane")),
             _ => None,
         };
+        let cp = cp.as_ref();
         let api_server = cp.and_then(|cp| self.api_server(cp));
         let kube_vip_image = match cp {
             None => Some(None),
@@ -80,22 +80,17 @@ impl Converter {
         let controller_manager_args = match cp {
             None => Some(BTreeMap::new()),
             Some(cp) => self
-                .optional_set(
-                    cp,
-                    "controllerManager",
-                    "controlPlane",
-                    Section::ControllerManager,
-                )
+                .optional_set(cp, "controllerManager", Section::ControllerManager)
                 .and_then(|cm| {
-                    self.extra_args(present(cm, "extraArgs"), Component::ControllerManager)
+                    self.extra_args(present(&cm, "extraArgs"), Component::ControllerManager)
                 }),
         };
         let scheduler_args = match cp {
             None => Some(BTreeMap::new()),
             Some(cp) => self
-                .optional_set(cp, "scheduler", "controlPlane", Section::Scheduler)
+                .optional_set(cp, "scheduler", Section::Scheduler)
                 .and_then(|sched| {
-                    self.extra_args(present(sched, "extraArgs"), Component::Scheduler)
+                    self.extra_args(present(&sched, "extraArgs"), Component::Scheduler)
                 }),
         };
         let etcd_args = match present(root, "etcd") {
@@ -105,20 +100,18 @@ impl Converter {
             }) => self.extra_args(present(e, "extraArgs"), Component::Etcd),
             _ => Some(BTreeMap::new()),
         };
-        let kube_proxy = self.optional_set(root, "kubeProxy", "", Section::KubeProxy);
-        let kube_proxy_mode = kube_proxy.and_then(|kp| {
-            present(kp, "mode")
-                .map(|n| self.enum_value(n, "kubeProxy.mode", "kube-proxy mode", &ProxyMode::ALL))
-        });
+        let kube_proxy = self.optional_set(root, "kubeProxy", Section::KubeProxy);
+        let kube_proxy_mode: Option<Option<Option<ProxyMode>>> =
+            kube_proxy.as_ref().map(|kp| self.opt_choice(kp, "mode"));
         let kube_proxy_mode = match kube_proxy_mode {
             Some(None) => {
                 ok = false;
                 None
             }
-            Some(Some(m)) => Some(m),
+            Some(Some(m)) => m,
             None => None,
         };
-        let kubelet = self.kubelet(root, "");
+        let kubelet = self.kubelet(root);
         (ok && kube_proxy.is_some()).then_some(())?;
         let kube_vip_image = kube_vip_image?;
         Some(Components {
@@ -138,11 +131,10 @@ impl Converter {
     }
 
     /// `imageRepository`: `Some(None)` when absent, `None` when it is not a registry path.
-    fn image_repository(&mut self, root: &Attrs) -> Option<Option<String>> {
+    fn image_repository(&mut self, root: &Set) -> Option<Option<String>> {
         let Some(repo) = self.opt_string(
             root,
             "imageRepository",
-            "",
             "a registry path (a string), e.g. \"registry.internal/k8s\"",
         )?
         else {
@@ -178,8 +170,8 @@ impl Converter {
     }
 
     /// `controlPlane.apiServer`: its extra arguments and volumes, encryption, audit and OIDC.
-    fn api_server(&mut self, cp: &Attrs) -> Option<ApiServerSettings> {
-        let api = self.optional_set(cp, "apiServer", "controlPlane", Section::ApiServer)?;
+    fn api_server(&mut self, cp: &Set) -> Option<ApiServerSettings> {
+        let api = &self.optional_set(cp, "apiServer", Section::ApiServer)?;
         let encryption = self.encryption(present(api, "encryption"));
         let audit = self.audit(present(api, "audit"));
         let oidc = self.oidc(present(api, "oidc"));
@@ -342,23 +334,18 @@ impl Converter {
         let mut ok = true;
         for (i, item) in items.iter().enumerate() {
             let p = format!("{path}[{i}]");
-            let Some(v) = self.set(
-                item,
-                &p,
-                "an attribute set (a volume)",
-                Section::Volume.keys(),
-                Section::Volume.required(),
-            ) else {
+            let Some(v) = self.set(item, &p, "an attribute set (a volume)", Section::Volume) else {
                 ok = false;
                 continue;
             };
+            let v = &v;
             let name =
                 present(v, "name").and_then(|n| self.string(n, &join(&p, "name"), "a string"));
             let host = present(v, "hostPath")
                 .and_then(|n| self.string(n, &join(&p, "hostPath"), "an absolute path"));
             let mount = present(v, "mountPath")
                 .and_then(|n| self.string(n, &join(&p, "mountPath"), "an absolute path"));
-            let read_only = self.boolean(v, "readOnly", &p, true);
+            let read_only = self.flag(v, "readOnly");
             let path_type = match present(v, "pathType") {
                 None => Some(String::new()),
                 Some(n) => {
@@ -435,29 +422,27 @@ impl Converter {
 
     /// The `kubelet` set of `root`, the cluster (`base` empty) or a node (`base` its path,
     /// `nodes.<name>`: the node's overrides).
-    pub(super) fn kubelet(&mut self, root: &Attrs, base: &str) -> Option<KubeletSettings> {
-        let at = join(base, "kubelet");
-        let k = self.optional_set(root, "kubelet", base, Section::Kubelet)?;
-        let max_pods = self.int_in(k, "maxPods", &at, schema::MAX_PODS_RANGE);
+    pub(super) fn kubelet(&mut self, root: &Set) -> Option<KubeletSettings> {
+        let k = &self.optional_set(root, "kubelet", Section::Kubelet)?;
+        let at = &k.path;
+        let max_pods = self.opt_number(k, "maxPods");
         let cgroup_driver = match present(k, "cgroupDriver") {
             None => Some(None),
             Some(n) => self
                 .enum_value(
                     n,
-                    &join(&at, "cgroupDriver"),
+                    &join(at, "cgroupDriver"),
                     "cgroup driver",
                     &CGROUP_DRIVERS,
                 )
                 .map(|d| Some(d.to_string())),
         };
-        let system_reserved = self.quantities(k, "systemReserved", &at);
-        let kube_reserved = self.quantities(k, "kubeReserved", &at);
-        let eviction_hard = self.quantities(k, "evictionHard", &at);
-        let server_tls_bootstrap = present(k, "serverTLSBootstrap")
-            .is_some()
-            .then(|| self.boolean(k, "serverTLSBootstrap", &at, false));
+        let system_reserved = self.quantities(k, "systemReserved", at);
+        let kube_reserved = self.quantities(k, "kubeReserved", at);
+        let eviction_hard = self.quantities(k, "evictionHard", at);
+        let server_tls_bootstrap = self.opt_flag(k, "serverTLSBootstrap");
         Some(KubeletSettings {
-            max_pods: max_pods.ok()?.map(|m| m as u32),
+            max_pods: max_pods?,
             cgroup_driver: cgroup_driver?,
             system_reserved: system_reserved?,
             kube_reserved: kube_reserved?,
@@ -544,18 +529,11 @@ impl Converter {
         node: Option<&'d DataNode>,
         path: &str,
         section: Section,
-    ) -> Option<Option<&'d Attrs>> {
+    ) -> Option<Option<Set<'d>>> {
         let Some(n) = node else {
             return Some(None);
         };
-        self.set(
-            n,
-            path,
-            "an attribute set",
-            section.keys(),
-            section.required(),
-        )
-        .map(Some)
+        self.set(n, path, "an attribute set", section).map(Some)
     }
 
     /// `controlPlane.apiServer.encryption`; `Some(None)` when absent.
@@ -564,6 +542,7 @@ impl Converter {
         let Some(enc) = self.optional_section(node, path, Section::Encryption)? else {
             return Some(None);
         };
+        let enc = &enc;
         let mut ok = true;
         let resources = match present(enc, "resources") {
             None => Some(vec!["secrets".to_string()]),
@@ -607,24 +586,18 @@ impl Converter {
                 }
             }
         };
-        let provider = match present(enc, "provider") {
-            None => Some(EncryptionProvider::DEFAULT),
-            Some(p) => self.enum_value(
-                p,
-                &join(path, "provider"),
-                "encryption provider",
-                &EncryptionProvider::ALL,
-            ),
-        };
-        let rotation = self.int_in(enc, "rotation", path, schema::ROTATION_RANGE);
-        let (Some(resources), Some(provider), Ok(rotation)) = (resources, provider, rotation)
+        let provider = self
+            .opt_choice(enc, "provider")
+            .map(Option::unwrap_or_default);
+        let rotation = self.number(enc, "rotation");
+        let (Some(resources), Some(provider), Some(rotation)) = (resources, provider, rotation)
         else {
             return None;
         };
         ok.then_some(Some(Encryption {
             resources,
             provider,
-            rotation: rotation.unwrap_or(0) as u64,
+            rotation,
         }))
     }
 
@@ -634,10 +607,10 @@ impl Converter {
         let Some(audit) = self.optional_section(node, path, Section::Audit)? else {
             return Some(None);
         };
+        let audit = &audit;
         let policy = match self.opt_string(
             audit,
             "policy",
-            path,
             "a level (\"metadata\", \"request\", \"requestResponse\") or a policy's YAML text",
         ) {
             None => None,
@@ -661,10 +634,9 @@ impl Converter {
                 }
             }
         };
-        let log_path = match self.opt_string(audit, "logPath", path, "an absolute path") {
+        let log_path = match self.text_or_default(audit, "logPath", "an absolute path") {
             None => None,
-            Some(None) => Some(DEFAULT_AUDIT_LOG_PATH.to_string()),
-            Some(Some(p)) => {
+            Some(p) => {
                 let folder_ok = p.rfind('/').is_some_and(|i| i > 0) && !p.ends_with('/');
                 if hac_model::is_plain_absolute_path(&p) && folder_ok {
                     Some(p)
@@ -681,11 +653,10 @@ impl Converter {
                 }
             }
         };
-        let range = schema::AUDIT_LIMIT_RANGE;
-        let max_age = self.int_in(audit, "maxAge", path, range);
-        let max_backup = self.int_in(audit, "maxBackup", path, range);
-        let max_size = self.int_in(audit, "maxSize", path, range);
-        let (Some(policy), Some(log_path), Ok(max_age), Ok(max_backup), Ok(max_size)) =
+        let max_age = self.number(audit, "maxAge");
+        let max_backup = self.number(audit, "maxBackup");
+        let max_size = self.number(audit, "maxSize");
+        let (Some(policy), Some(log_path), Some(max_age), Some(max_backup), Some(max_size)) =
             (policy, log_path, max_age, max_backup, max_size)
         else {
             return None;
@@ -693,9 +664,9 @@ impl Converter {
         Some(Some(Audit {
             policy,
             log_path,
-            max_age: max_age.map_or(DEFAULT_AUDIT_MAX_AGE, |d| d as u32),
-            max_backup: max_backup.map_or(DEFAULT_AUDIT_MAX_BACKUP, |d| d as u32),
-            max_size: max_size.map_or(DEFAULT_AUDIT_MAX_SIZE, |d| d as u32),
+            max_age,
+            max_backup,
+            max_size,
         }))
     }
 
@@ -705,6 +676,7 @@ impl Converter {
         let Some(oidc) = self.optional_section(node, path, Section::Oidc)? else {
             return Some(None);
         };
+        let oidc = &oidc;
         let mut ok = true;
         let text = |this: &mut Self,
                     node: Option<&DataNode>,
@@ -824,11 +796,11 @@ impl Converter {
     }
 
     /// `controlPlane.kubeVip`: the image reference, `Some(None)` when neither part is set.
-    fn kube_vip(&mut self, cp: &Attrs, image_repository: Option<&str>) -> Option<Option<String>> {
+    fn kube_vip(&mut self, cp: &Set, image_repository: Option<&str>) -> Option<Option<String>> {
         let path = "controlPlane.kubeVip";
-        let vip = self.optional_set(cp, "kubeVip", "controlPlane", Section::KubeVip)?;
-        let image = self.opt_string(vip, "image", path, "an image repository (a string)");
-        let version = self.opt_string(vip, "version", path, "an image tag (a string)");
+        let vip = &self.optional_set(cp, "kubeVip", Section::KubeVip)?;
+        let image = self.opt_string(vip, "image", "an image repository (a string)");
+        let version = self.opt_string(vip, "version", "an image tag (a string)");
         let (image, version) = (image?, version?);
         if image.is_none() && version.is_none() {
             return Some(None);

@@ -2,12 +2,12 @@
 //! node's set overrides the cluster's attribute by attribute; the result is checked as a
 //! whole (a mirror URL where packages come from a mirror, …).
 
-use super::walk::{join, present};
+use super::walk::{join, present, Set};
 use super::{Attrs, Converter};
 use crate::codes::CheckCode;
 use hac_core::{Data, DataNode};
 use hac_model::schema::Section;
-use hac_model::{HostOs, Hosts, PackageSource, Version, UPSTREAM_PACKAGES_MIN};
+use hac_model::{Hosts, PackageSource, Version, UPSTREAM_PACKAGES_MIN};
 
 /// A URL apt can read and a sources line can hold: `http`, `https` or `file`, no blanks,
 /// quotes, brackets or control characters.
@@ -54,13 +54,12 @@ impl Converter {
     /// applied on top of `inherited`; `version` is the cluster's Kubernetes release.
     pub(super) fn hosts(
         &mut self,
-        root: &Attrs,
-        base: &str,
+        root: &Set,
         inherited: &Hosts,
         version: Option<Version>,
     ) -> Option<Hosts> {
-        let at = join(base, "hosts");
-        let h = self.optional_set(root, "hosts", base, Section::Hosts)?;
+        let h = &self.optional_set(root, "hosts", Section::Hosts)?;
+        let at = &h.path;
         let mut out = inherited.clone();
         let mut ok = true;
         if let Some(n) = present(h, "os") {
@@ -74,29 +73,23 @@ impl Converter {
                 .push("hac prepares Debian and Ubuntu hosts (\"debian\"); on other systems install the packages yourself and set `packages = \"preinstalled\"` with `os = \"debian\"` only where apt exists".to_string());
                 ok = false;
             } else {
-                match self.enum_value(n, &join(&at, "os"), "host OS family", &HostOs::ALL) {
+                match self.spelled(n, &join(at, "os")) {
                     Some(os) => out.os = os,
                     None => ok = false,
                 }
             }
         }
         let too_old = version.is_some_and(|v| v.minor_release() < UPSTREAM_PACKAGES_MIN);
-        if base.is_empty() && too_old {
+        if root.path.is_empty() && too_old {
             // pkgs.k8s.io starts at 1.24: older clusters default to preinstalled packages.
             out.packages = PackageSource::Preinstalled;
         }
-        if let Some(n) = present(h, "packages") {
-            match self.enum_value(
-                n,
-                &join(&at, "packages"),
-                "package source",
-                &PackageSource::ALL,
-            ) {
-                Some(p) => out.packages = p,
-                None => ok = false,
-            }
+        match self.opt_choice(h, "packages") {
+            Some(Some(p)) => out.packages = p,
+            Some(None) => {}
+            None => ok = false,
         }
-        match self.opt_string(h, "mirror", &at, "a URL (a string)") {
+        match self.opt_string(h, "mirror", "a URL (a string)") {
             Some(Some(url)) => {
                 if let Some(problem) = mirror_problem(&url) {
                     let span = present(h, "mirror").and_then(DataNode::best_span);
@@ -115,12 +108,7 @@ impl Converter {
             Some(None) => {}
             None => ok = false,
         }
-        match self.opt_string(
-            h,
-            "repositoryKey",
-            &at,
-            "an ASCII-armored public key (a string)",
-        ) {
+        match self.opt_string(h, "repositoryKey", "an ASCII-armored public key (a string)") {
             Some(Some(key)) => {
                 if let Some(problem) = key_problem(&key) {
                     let span = present(h, "repositoryKey").and_then(DataNode::best_span);
@@ -143,18 +131,18 @@ impl Converter {
             Some(None) => {}
             None => ok = false,
         }
-        if present(h, "firewall").is_some() {
-            out.firewall = self.boolean(h, "firewall", &at, inherited.firewall);
+        if let Some(firewall) = self.opt_flag(h, "firewall") {
+            out.firewall = firewall;
         }
-        match self.port(h, "sshPort", &at) {
-            Some(p) => out.ssh_port = p,
-            None if present(h, "sshPort").is_some() => ok = false,
-            None => {}
+        match self.opt_number(h, "sshPort") {
+            Some(Some(p)) => out.ssh_port = p,
+            Some(None) => {}
+            None => ok = false,
         }
         if !ok {
             return None;
         }
-        self.check_package_combination(root, h, &at, &out, version.filter(|_| too_old))?;
+        self.check_package_combination(root, h, at, &out, version.filter(|_| too_old))?;
         Some(out)
     }
 

@@ -3,15 +3,14 @@
 //! the schema walk and filled with the defaults of cluster.md.
 
 use super::values::label_value_problem;
-use super::walk::{present, present_path};
-use super::{Attrs, Converter};
+use super::walk::{present, present_path, Set};
+use super::Converter;
 use crate::codes::CheckCode;
 use hac_core::{Data, DataNode};
 use hac_model::schema::{self, Section};
 use hac_model::{
-    default_etcd_version, CloudInitKeys, Cluster, Cni, ControlPlane, Etcd, EtcdTopology, Hosts,
-    Keepalived, KeyAlgorithm, KubeletSettings, LoadBalancer, LoadBalancerKind, Network, Node,
-    Origins, Outputs, PkiOptions, Placement, Version,
+    default_etcd_version, Cluster, Cni, ControlPlane, Etcd, Hosts, Keepalived, KubeletSettings,
+    LoadBalancer, Network, Node, Origins, Outputs, PkiOptions, Placement, Version,
 };
 use std::collections::BTreeMap;
 
@@ -21,40 +20,33 @@ impl Converter {
             data,
             "",
             "an attribute set describing the cluster",
-            Section::Root.keys(),
-            Section::Root.required(),
+            Section::Root,
         )?;
+        let root = &root;
         let name = present(root, "name")
             .and_then(|n| self.string(n, "name", "a string (the cluster name)"));
         let kubernetes_version =
             present(root, "kubernetesVersion").and_then(|n| self.version(n, "kubernetesVersion"));
         let epoch = present(root, "epoch").and_then(|n| self.epoch(n, "epoch"));
-        let hosts = self.hosts(root, "", &Hosts::default(), kubernetes_version);
+        let hosts = self.hosts(root, &Hosts::default(), kubernetes_version);
         let inherited = hosts.clone().unwrap_or_default();
         let nodes =
             present(root, "nodes").and_then(|n| self.nodes(n, &inherited, kubernetes_version));
         let network = self.network(root);
         let pki = self.pki(root);
         let outputs = self.outputs(root);
-        let etcd_fields = self.optional_set(root, "etcd", "", Section::Etcd);
+        let etcd_fields = self.optional_set(root, "etcd", Section::Etcd);
         let control_plane = self.control_plane(root);
         let components = self.components(root);
 
         let etcd = etcd_fields.and_then(|e| {
-            let topology = self.opt_enum(
-                e,
-                "topology",
-                "etcd",
-                "etcd topology",
-                &EtcdTopology::ALL,
-                EtcdTopology::DEFAULT,
-            );
+            let e = &e;
+            let topology = self.choice(e, "topology");
             let version = match present(e, "version") {
                 Some(n) => self.version(n, "etcd.version")?,
                 None => default_etcd_version(kubernetes_version.unwrap_or(Version::new(1, 30, 0))),
             };
-            let binary = self.opt_string(e, "binary", "etcd", "a string (an absolute path)")?;
-            let binary = binary.unwrap_or_else(|| schema::DEFAULT_ETCD_BINARY.to_string());
+            let binary = self.text_or_default(e, "binary", "a string (an absolute path)")?;
             if !hac_model::is_plain_absolute_path(&binary) {
                 let span = present(e, "binary").and_then(DataNode::best_span);
                 self.error(
@@ -102,19 +94,15 @@ impl Converter {
         Some(cluster)
     }
 
-    fn control_plane(&mut self, root: &Attrs) -> Option<ControlPlane> {
-        let cp = self.optional_set(root, "controlPlane", "", Section::ControlPlane)?;
-        let p = "controlPlane";
+    fn control_plane(&mut self, root: &Set) -> Option<ControlPlane> {
+        let cp = &self.optional_set(root, "controlPlane", Section::ControlPlane)?;
         let vip = present(cp, "vip").map(|n| self.ipv4(n, "controlPlane.vip"));
-        let endpoint = self.opt_string(cp, "endpoint", p, "a DNS name or address (a string)");
-        let port = match present(cp, "port") {
-            Some(_) => self.port(cp, "port", p),
-            None => Some(schema::DEFAULT_PORT), // replaced by the placement-dependent default in `cluster`
-        };
-        let api_server_port = match present(cp, "apiServerPort") {
-            Some(_) => self.port(cp, "apiServerPort", p),
-            None => Some(schema::DEFAULT_API_SERVER_PORT),
-        };
+        let endpoint = self.opt_string(cp, "endpoint", "a DNS name or address (a string)");
+        // Replaced by the placement-dependent default in `cluster` when absent.
+        let port = self
+            .opt_number(cp, "port")
+            .map(|p| p.unwrap_or(schema::DEFAULT_PORT));
+        let api_server_port = self.number(cp, "apiServerPort");
         let cert_sans = match present(cp, "certSANs") {
             None => Some(Vec::new()),
             Some(n) => self.string_list(
@@ -123,37 +111,21 @@ impl Converter {
                 "a list of names and addresses (strings)",
             ),
         };
-        let lb = self.optional_set(cp, "loadBalancer", p, Section::LoadBalancer);
+        let lb = self.optional_set(cp, "loadBalancer", Section::LoadBalancer);
         let load_balancer = lb.and_then(|lb| {
-            let path = "controlPlane.loadBalancer";
-            let kind = self.opt_enum(
-                lb,
-                "kind",
-                path,
-                "load balancer kind",
-                &LoadBalancerKind::ALL,
-                LoadBalancerKind::DEFAULT,
-            );
-            let placement = self.opt_enum(
-                lb,
-                "placement",
-                path,
-                "load balancer placement",
-                &Placement::ALL,
-                Placement::DEFAULT,
-            );
-            let address =
-                self.opt_string(lb, "address", path, "a DNS name or address (a string)")?;
+            let kind = self.choice(&lb, "kind");
+            let placement = self.choice(&lb, "placement");
+            let address = self.opt_string(&lb, "address", "a DNS name or address (a string)")?;
             Some(LoadBalancer {
                 kind,
                 placement,
                 address,
             })
         });
-        let ka = self.optional_set(cp, "keepalived", p, Section::Keepalived);
+        let ka = self.optional_set(cp, "keepalived", Section::Keepalived);
         let keepalived = ka.and_then(|ka| {
-            let path = "controlPlane.keepalived";
-            let router_id = match present(ka, "routerId") {
+            // Any integer: the rules say when it is outside 1..255 (E0402).
+            let router_id = match present(&ka, "routerId") {
                 None => schema::DEFAULT_ROUTER_ID,
                 Some(n) => match n.value {
                     Data::Int(i) => i,
@@ -167,7 +139,7 @@ impl Converter {
                     }
                 },
             };
-            let unicast = self.boolean(ka, "unicast", path, false);
+            let unicast = self.flag(&ka, "unicast");
             Some(Keepalived { router_id, unicast })
         });
         let vip = match vip {
@@ -188,23 +160,16 @@ impl Converter {
         })
     }
 
-    fn network(&mut self, root: &Attrs) -> Option<Network> {
+    fn network(&mut self, root: &Set) -> Option<Network> {
         let node = present(root, "network")?;
-        let net = self.set(
-            node,
-            "network",
-            "an attribute set",
-            Section::Network.keys(),
-            Section::Network.required(),
-        )?;
+        let net = &self.set(node, "network", "an attribute set", Section::Network)?;
         let pods = present(net, "pods").and_then(|n| self.cidr(n, "network.pods"));
         let services = match present(net, "services") {
             Some(n) => self.cidr(n, "network.services"),
             None => schema::DEFAULT_SERVICES.parse().ok(),
         };
-        let dns_domain = self.opt_string(net, "dnsDomain", "network", "a DNS domain (a string)");
-        let node_mask_size =
-            self.int_in(net, "nodeMaskSize", "network", schema::NODE_MASK_SIZE_RANGE);
+        let dns_domain = self.text_or_default(net, "dnsDomain", "a DNS domain (a string)");
+        let node_mask_size = self.number(net, "nodeMaskSize");
         let cni = match present(net, "cni") {
             None => Some(None),
             Some(n) => self
@@ -212,10 +177,9 @@ impl Converter {
                     n,
                     "network.cni",
                     "an attribute set such as { manifest = \"calico.yaml\"; }",
-                    Section::Cni.keys(),
-                    Section::Cni.required(),
+                    Section::Cni,
                 )
-                .and_then(|cni| present(cni, "manifest"))
+                .and_then(|cni| present(cni.attrs, "manifest"))
                 .and_then(|m| {
                     self.string(
                         m,
@@ -233,79 +197,43 @@ impl Converter {
         Some(Network {
             pods: pods?,
             services: services?,
-            dns_domain: dns_domain?.unwrap_or_else(|| schema::DEFAULT_DNS_DOMAIN.to_string()),
-            node_mask_size: node_mask_size
-                .ok()?
-                .map_or(schema::DEFAULT_NODE_MASK_SIZE, |m| m as u8),
+            dns_domain: dns_domain?,
+            node_mask_size: node_mask_size?,
             cni: cni?,
         })
     }
 
-    fn pki(&mut self, root: &Attrs) -> Option<PkiOptions> {
-        let pki = self.optional_set(root, "pki", "", Section::Pki)?;
-        let algorithm = self.opt_enum(
-            pki,
-            "algorithm",
-            "pki",
-            "key algorithm",
-            &KeyAlgorithm::ALL,
-            KeyAlgorithm::DEFAULT,
-        );
-        let days = schema::VALIDITY_DAYS_RANGE;
-        let ca = self.int_in(pki, "caValidityDays", "pki", days);
-        let leaf = self.int_in(pki, "certValidityDays", "pki", days);
-        let rotation = self.int_in(pki, "rotation", "pki", schema::ROTATION_RANGE);
-        let ca_rotation = self.int_in(pki, "caRotation", "pki", schema::ROTATION_RANGE);
-        let warn = self.int_in(
-            pki,
-            "expiryWarningDays",
-            "pki",
-            schema::EXPIRY_WARNING_RANGE,
-        );
+    fn pki(&mut self, root: &Set) -> Option<PkiOptions> {
+        let pki = &self.optional_set(root, "pki", Section::Pki)?;
+        let ca_validity_days = self.number(pki, "caValidityDays");
+        let cert_validity_days = self.number(pki, "certValidityDays");
+        let rotation = self.number(pki, "rotation");
+        let ca_rotation = self.number(pki, "caRotation");
+        let expiry_warning_days = self.number(pki, "expiryWarningDays");
         let leaf_epoch = present(pki, "leafEpoch").map(|n| self.epoch(n, "pki.leafEpoch"));
-        let ttl = self.int_in(
-            pki,
-            "bootstrapTokenTtlHours",
-            "pki",
-            schema::BOOTSTRAP_TOKEN_TTL_RANGE,
-        );
+        let bootstrap_token_ttl_hours = self.number(pki, "bootstrapTokenTtlHours");
         Some(PkiOptions {
-            algorithm,
-            ca_validity_days: ca
-                .ok()?
-                .map_or(schema::DEFAULT_CA_VALIDITY_DAYS, |d| d as u32),
-            cert_validity_days: leaf
-                .ok()?
-                .map_or(schema::DEFAULT_CERT_VALIDITY_DAYS, |d| d as u32),
-            rotation: rotation.ok()?.map_or(0, |r| r as u64),
-            ca_rotation: ca_rotation.ok()?.map_or(0, |r| r as u64),
+            algorithm: self.choice(pki, "algorithm"),
+            ca_validity_days: ca_validity_days?,
+            cert_validity_days: cert_validity_days?,
+            rotation: rotation?,
+            ca_rotation: ca_rotation?,
             previous_cas: std::collections::BTreeMap::new(),
             leaf_epoch: match leaf_epoch {
                 Some(e) => Some(e?),
                 None => None,
             },
-            expiry_warning_days: warn
-                .ok()?
-                .map_or(schema::DEFAULT_EXPIRY_WARNING_DAYS, |d| d as u32),
-            bootstrap_token_ttl_hours: ttl
-                .ok()?
-                .map_or(schema::DEFAULT_BOOTSTRAP_TOKEN_TTL_HOURS, |h| h as u32),
+            expiry_warning_days: expiry_warning_days?,
+            bootstrap_token_ttl_hours: bootstrap_token_ttl_hours?,
         })
     }
 
-    fn outputs(&mut self, root: &Attrs) -> Option<Outputs> {
-        let o = self.optional_set(root, "outputs", "", Section::Outputs)?;
+    fn outputs(&mut self, root: &Set) -> Option<Outputs> {
+        let o = &self.optional_set(root, "outputs", Section::Outputs)?;
         Some(Outputs {
-            cloud_init: self.boolean(o, "cloudInit", "outputs", true),
-            ansible: self.boolean(o, "ansible", "outputs", true),
-            cloud_init_keys: self.opt_enum(
-                o,
-                "cloudInitKeys",
-                "outputs",
-                "cloud-init key placement",
-                &CloudInitKeys::ALL,
-                CloudInitKeys::DEFAULT,
-            ),
+            cloud_init: self.flag(o, "cloudInit"),
+            ansible: self.flag(o, "ansible"),
+            cloud_init_keys: self.choice(o, "cloudInitKeys"),
         })
     }
 
@@ -348,18 +276,17 @@ impl Converter {
         if let Some(span) = node.key_span {
             self.origins.spans.insert(format!("{path}#name"), span);
         }
-        let attrs = self.set(
+        let attrs = &self.set(
             node,
             &path,
             "an attribute set describing the node",
-            Section::Node.keys(),
-            Section::Node.required(),
+            Section::Node,
         )?;
         let roles = present(attrs, "roles").and_then(|n| self.roles(n, &format!("{path}.roles")));
         let address = present(attrs, "address")
             .and_then(|n| self.node_address(n, &format!("{path}.address")));
-        let interface = self.opt_string(attrs, "interface", &path, "an interface name (a string)");
-        let zone = self.opt_string(attrs, "zone", &path, "a zone name (a string)");
+        let interface = self.opt_string(attrs, "interface", "an interface name (a string)");
+        let zone = self.opt_string(attrs, "zone", "a zone name (a string)");
         let priority = match present(attrs, "priority") {
             None => Some(None),
             Some(n) => match n.value {
@@ -384,11 +311,11 @@ impl Converter {
         };
         let kubelet = match present(attrs, "kubelet") {
             None => Some(KubeletSettings::default()),
-            Some(_) => self.kubelet(attrs, &path),
+            Some(_) => self.kubelet(attrs),
         };
         let hosts = match present(attrs, "hosts") {
             None => Some(cluster_hosts.clone()),
-            Some(_) => self.hosts(attrs, &path, cluster_hosts, version),
+            Some(_) => self.hosts(attrs, cluster_hosts, version),
         };
         let interface = match interface? {
             None => None,

@@ -119,7 +119,7 @@ impl Converter {
         let mut roles = Vec::new();
         let mut ok = true;
         for (i, item) in items.iter().enumerate() {
-            match self.enum_value(item, &format!("{path}.{i}"), "role", &Role::ALL) {
+            match self.spelled(item, &format!("{path}.{i}")) {
                 Some(r) => roles.push(r),
                 None => ok = false,
             }
@@ -223,15 +223,15 @@ impl Converter {
                 item,
                 &sub,
                 "a taint ({ key; value; effect; })",
-                Section::Taint.keys(),
-                Section::Taint.required(),
+                Section::Taint,
             ) else {
                 ok = false;
                 continue;
             };
+            let t = &t;
             let key =
                 present(t, "key").and_then(|n| self.string(n, &format!("{sub}.key"), "a string"));
-            let value = self.opt_string(t, "value", &sub, "a string");
+            let value = self.opt_string(t, "value", "a string");
             let effect = present(t, "effect").and_then(|n| {
                 let all: Vec<(&'static str, &'static str)> =
                     schema::TAINT_EFFECTS.iter().map(|e| (*e, *e)).collect();

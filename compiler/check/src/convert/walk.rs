@@ -6,8 +6,36 @@ use super::{Attrs, Converter};
 use crate::codes::CheckCode;
 use hac_core::suggest::did_you_mean;
 use hac_core::{Data, DataNode};
-use hac_model::schema::{self, Section};
+use hac_model::schema::{self, Allowed, DefaultValue, Section};
+use hac_model::Spelled;
 use std::collections::BTreeMap;
+use std::ops::Deref;
+
+/// One attribute set being read: its attributes, the schema section they follow (where the
+/// readers take each attribute's range and default from) and its path in diagnostics.
+pub(super) struct Set<'d> {
+    pub(super) attrs: &'d Attrs,
+    pub(super) section: Section,
+    pub(super) path: String,
+}
+
+impl<'d> Set<'d> {
+    /// A set already walked (its unknown and missing attributes reported) at `path`.
+    pub(super) fn read(attrs: &'d Attrs, section: Section, path: &str) -> Self {
+        Set {
+            attrs,
+            section,
+            path: path.to_string(),
+        }
+    }
+}
+
+impl Deref for Set<'_> {
+    type Target = Attrs;
+    fn deref(&self) -> &Attrs {
+        self.attrs
+    }
+}
 
 /// "the string \"x\"", "the integer 3", "a list", … for "found …" messages.
 pub(crate) fn describe(node: &DataNode) -> String {
@@ -59,15 +87,14 @@ impl Converter {
     }
 
     /// Checks that `node` is a set, records origins of its attributes, reports unknown and
-    /// missing required attributes. Returns the attributes when it is a set.
+    /// missing required attributes of `section`. Returns the set when it is one.
     pub(super) fn set<'d>(
         &mut self,
         node: &'d DataNode,
         path: &str,
         what: &str,
-        known: &[&str],
-        required: &[&str],
-    ) -> Option<&'d Attrs> {
+        section: Section,
+    ) -> Option<Set<'d>> {
         let Data::Attrs(attrs) = &node.value else {
             self.wrong_type(
                 if path.is_empty() { "the cluster" } else { path },
@@ -76,6 +103,7 @@ impl Converter {
             );
             return None;
         };
+        let known = section.keys();
         if let Some(span) = node.best_span() {
             self.origins.spans.insert(path.to_string(), span);
         }
@@ -106,7 +134,7 @@ impl Converter {
                 }
             }
         }
-        for key in required {
+        for key in section.required() {
             if present(attrs, key).is_none() {
                 let sub = join(path, key);
                 let (msg, span) = match attrs.get(*key) {
@@ -129,27 +157,33 @@ impl Converter {
                     .push(format!("add `{key} = …;` (see cluster.md for its meaning)"));
             }
         }
-        Some(attrs)
+        Some(Set {
+            attrs,
+            section,
+            path: path.to_string(),
+        })
     }
 
-    /// A sub-set that may be absent; absent → empty attributes.
+    /// The sub-set `key` of `parent`, holding `section`'s attributes; absent → empty.
     pub(super) fn optional_set<'d>(
         &mut self,
-        attrs: &'d Attrs,
+        parent: &Set<'d>,
         key: &str,
-        path: &str,
         section: Section,
-    ) -> Option<&'d Attrs> {
+    ) -> Option<Set<'d>> {
         static EMPTY: std::sync::OnceLock<Attrs> = std::sync::OnceLock::new();
-        match present(attrs, key) {
-            Some(n) => self.set(
-                n,
-                &join(path, key),
-                "an attribute set",
-                section.keys(),
-                section.required(),
-            ),
-            None => Some(EMPTY.get_or_init(BTreeMap::new)),
+        let path = join(&parent.path, key);
+        match parent
+            .attrs
+            .get(key)
+            .filter(|n| !matches!(n.value, Data::Null))
+        {
+            Some(n) => self.set(n, &path, "an attribute set", section),
+            None => Some(Set {
+                attrs: EMPTY.get_or_init(BTreeMap::new),
+                section,
+                path,
+            }),
         }
     }
 
@@ -163,67 +197,106 @@ impl Converter {
         }
     }
 
+    /// A string attribute: `Some(None)` when absent, `None` when not a string (reported).
     pub(super) fn opt_string(
         &mut self,
-        attrs: &Attrs,
+        set: &Set,
         key: &str,
-        path: &str,
         expected: &str,
     ) -> Option<Option<String>> {
-        match present(attrs, key) {
+        match present(set, key) {
             None => Some(None),
-            Some(n) => self.string(n, &join(path, key), expected).map(Some),
+            Some(n) => self.string(n, &join(&set.path, key), expected).map(Some),
         }
     }
 
-    pub(super) fn boolean(&mut self, attrs: &Attrs, key: &str, path: &str, default: bool) -> bool {
-        match present(attrs, key) {
-            None => default,
-            Some(n) => match n.value {
-                Data::Bool(b) => b,
-                _ => {
-                    self.wrong_type(&join(path, key), "a boolean", n);
-                    default
+    /// A boolean attribute: `None` when absent, or when not a boolean (reported).
+    pub(super) fn opt_flag(&mut self, set: &Set, key: &str) -> Option<bool> {
+        let n = present(set, key)?;
+        match n.value {
+            Data::Bool(b) => Some(b),
+            _ => {
+                self.wrong_type(&join(&set.path, key), "a boolean", n);
+                None
+            }
+        }
+    }
+
+    /// A boolean attribute, or its schema default when absent (also after a wrong type,
+    /// which is reported).
+    pub(super) fn flag(&mut self, set: &Set, key: &str) -> bool {
+        self.opt_flag(set, key).unwrap_or_else(|| {
+            matches!(
+                schema::attribute(set.section, key).map(|a| a.default),
+                Some(DefaultValue::Bool(true))
+            )
+        })
+    }
+
+    /// An integer attribute within its schema range: `Some(None)` when absent, `None` when
+    /// wrong (reported).
+    pub(super) fn opt_number<T: TryFrom<i64>>(
+        &mut self,
+        set: &Set,
+        key: &str,
+    ) -> Option<Option<T>> {
+        let Some(n) = present(set, key) else {
+            return Some(None);
+        };
+        let (lo, hi) = match schema::attribute(set.section, key).map(|a| a.allowed) {
+            Some(Allowed::IntRange(lo, hi)) => (lo, hi),
+            _ => (i64::MIN, i64::MAX),
+        };
+        let sub = join(&set.path, key);
+        match n.value {
+            Data::Int(i) if (lo..=hi).contains(&i) => {
+                if let Ok(v) = T::try_from(i) {
+                    return Some(Some(v));
                 }
+            }
+            Data::Int(_) => {}
+            _ => {
+                self.wrong_type(&sub, "an integer", n);
+                return None;
+            }
+        }
+        let Data::Int(i) = n.value else { return None };
+        self.error(
+            CheckCode::OutOfRange,
+            format!("`{sub}` is {i}, outside the valid range {lo}..{hi}"),
+            n.best_span(),
+        )
+        .span_label = Some(format!("must be in {lo}..{hi}"));
+        None
+    }
+
+    /// An integer attribute within its schema range, or its schema default when absent;
+    /// `None` when wrong (reported).
+    pub(super) fn number<T: TryFrom<i64>>(&mut self, set: &Set, key: &str) -> Option<T> {
+        match self.opt_number(set, key)? {
+            Some(v) => Some(v),
+            None => match schema::attribute(set.section, key).map(|a| a.default) {
+                Some(DefaultValue::Int(d)) => T::try_from(d).ok(),
+                _ => None,
             },
         }
     }
 
-    /// An integer in `lo..=hi`; `None` when absent; errors recorded.
-    pub(super) fn int_in(
+    /// A string attribute, or its schema default when absent; `None` when not a string
+    /// (reported).
+    pub(super) fn text_or_default(
         &mut self,
-        attrs: &Attrs,
+        set: &Set,
         key: &str,
-        path: &str,
-        (lo, hi): (i64, i64),
-    ) -> Result<Option<i64>, ()> {
-        let Some(n) = present(attrs, key) else {
-            return Ok(None);
-        };
-        let sub = join(path, key);
-        match n.value {
-            Data::Int(i) if (lo..=hi).contains(&i) => Ok(Some(i)),
-            Data::Int(i) => {
-                self.error(
-                    CheckCode::OutOfRange,
-                    format!("`{sub}` is {i}, outside the valid range {lo}..{hi}"),
-                    n.best_span(),
-                )
-                .span_label = Some(format!("must be in {lo}..{hi}"));
-                Err(())
-            }
-            _ => {
-                self.wrong_type(&sub, "an integer", n);
-                Err(())
-            }
-        }
-    }
-
-    pub(super) fn port(&mut self, attrs: &Attrs, key: &str, path: &str) -> Option<u16> {
-        self.int_in(attrs, key, path, schema::PORT_RANGE)
-            .ok()
-            .flatten()
-            .and_then(|p| u16::try_from(p).ok())
+        expected: &str,
+    ) -> Option<String> {
+        let value = self.opt_string(set, key, expected)?;
+        Some(value.unwrap_or_else(
+            || match schema::attribute(set.section, key).map(|a| a.default) {
+                Some(DefaultValue::Str(d)) => d.to_string(),
+                _ => String::new(),
+            },
+        ))
     }
 
     pub(super) fn enum_value<T: Copy>(
@@ -258,21 +331,24 @@ impl Converter {
         None
     }
 
-    pub(super) fn opt_enum<T: Copy>(
-        &mut self,
-        attrs: &Attrs,
-        key: &str,
-        path: &str,
-        what: &str,
-        all: &[(&'static str, T)],
-        default: T,
-    ) -> T {
-        match present(attrs, key) {
-            None => default,
-            Some(n) => self
-                .enum_value(n, &join(path, key), what, all)
-                .unwrap_or(default),
+    /// An enumeration attribute: `Some(None)` when absent, `None` when not one of its
+    /// spellings (reported).
+    pub(super) fn opt_choice<T: Spelled>(&mut self, set: &Set, key: &str) -> Option<Option<T>> {
+        match present(set, key) {
+            None => Some(None),
+            Some(n) => self.spelled(n, &join(&set.path, key)).map(Some),
         }
+    }
+
+    /// An enumeration attribute, or its default when absent (also after a wrong value,
+    /// which is reported).
+    pub(super) fn choice<T: Spelled + Default>(&mut self, set: &Set, key: &str) -> T {
+        self.opt_choice(set, key).flatten().unwrap_or_default()
+    }
+
+    /// One value of an enumeration, at `path`.
+    pub(super) fn spelled<T: Spelled>(&mut self, node: &DataNode, path: &str) -> Option<T> {
+        self.enum_value(node, path, T::NOUN, T::all())
     }
 
     pub(super) fn string_list(
