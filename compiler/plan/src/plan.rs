@@ -407,18 +407,8 @@ impl<'a> Ctx<'a> {
             .next()
             .cloned()
             .unwrap_or_default();
-        let prev_members: BTreeMap<&str, &str> = prev
-            .etcd
-            .members
-            .iter()
-            .map(|m| (m.name.as_str(), m.peer_url.as_str()))
-            .collect();
-        let next_members: BTreeMap<&str, &str> = next
-            .etcd
-            .members
-            .iter()
-            .map(|m| (m.name.as_str(), m.peer_url.as_str()))
-            .collect();
+        let prev_members: BTreeMap<&str, &str> = prev.etcd_membership().into_iter().collect();
+        let next_members: BTreeMap<&str, &str> = next.etcd_membership().into_iter().collect();
         let via_member = prev_members
             .keys()
             .filter(|m| !failed.contains(**m))
@@ -1622,18 +1612,11 @@ fn membership_change(
             .map(|n| (n.name.clone(), n.roles.clone()))
             .collect()
     };
-    let members = |s: &State| -> Vec<(String, String)> {
-        s.etcd
-            .members
-            .iter()
-            .map(|m| (m.name.clone(), m.peer_url.clone()))
-            .collect()
-    };
     if !failed.is_empty() {
         Some("failed nodes to replace")
     } else if nodes(prev) != nodes(next) {
         Some("nodes joining, leaving or changing roles")
-    } else if members(prev) != members(next) {
+    } else if prev.etcd_membership() != next.etcd_membership() {
         Some("etcd members that change")
     } else {
         None

@@ -289,6 +289,16 @@ impl State {
         (cp.port != port && same_proxy).then_some(port)
     }
 
+    /// The etcd membership: each member's name and peer URL, in the recorded order (a change
+    /// here is a member added, removed or moved).
+    pub fn etcd_membership(&self) -> Vec<(&str, &str)> {
+        self.etcd
+            .members
+            .iter()
+            .map(|m| (m.name.as_str(), m.peer_url.as_str()))
+            .collect()
+    }
+
     /// This state's three CAs, each by the file that holds it (an adopted cluster CA has a
     /// subject of its own).
     pub fn cas(&self) -> BTreeMap<hac_model::archive::CaName, &CertificateState> {

@@ -118,16 +118,9 @@ pub(super) fn ca_change(prev: &State, next: &State) -> Result<CaChange, String> 
 
 /// Why a CA rotation step cannot share its build with another change (`None`: it does not).
 pub(super) fn other_change(prev: &State, next: &State) -> Option<&'static str> {
-    let members = |s: &State| -> Vec<(String, String)> {
-        s.etcd
-            .members
-            .iter()
-            .map(|m| (m.name.clone(), m.peer_url.clone()))
-            .collect()
-    };
     if prev.nodes != next.nodes {
         Some("the nodes")
-    } else if members(prev) != members(next) {
+    } else if prev.etcd_membership() != next.etcd_membership() {
         Some("the etcd members")
     } else if prev.kubernetes_version != next.kubernetes_version {
         Some("the Kubernetes version")
