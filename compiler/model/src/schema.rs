@@ -43,9 +43,6 @@ pub const PRIORITY_RANGE: (i64, i64) = (1, 254);
 /// `controlPlane.apiServer.audit.maxAge`, `maxBackup`, `maxSize` (E0106).
 pub const AUDIT_LIMIT_RANGE: (i64, i64) = (0, 100_000);
 
-/// `controlPlane.apiServer.encryption.provider`.
-pub const ENCRYPTION_PROVIDERS: [&str; 3] = names(EncryptionProvider::ALL);
-
 /// `kubelet.cgroupDriver`.
 pub const CGROUP_DRIVERS: [&str; 2] = ["systemd", "cgroupfs"];
 
@@ -265,26 +262,6 @@ pub fn attributes_of(section: Section) -> impl Iterator<Item = &'static Attribut
 pub fn attribute(section: Section, key: &str) -> Option<&'static Attribute> {
     attributes_of(section).find(|a| a.key == key)
 }
-
-const fn names<T: Copy, const N: usize>(all: [(&'static str, T); N]) -> [&'static str; N] {
-    let mut out = [""; N];
-    let mut i = 0;
-    while i < N {
-        out[i] = all[i].0;
-        i += 1;
-    }
-    out
-}
-
-const LOAD_BALANCER_KINDS: [&str; 5] = names(LoadBalancerKind::ALL);
-const PLACEMENTS: [&str; 2] = names(Placement::ALL);
-const TOPOLOGIES: [&str; 2] = names(EtcdTopology::ALL);
-const ALGORITHMS: [&str; 5] = names(KeyAlgorithm::ALL);
-const ROLES: [&str; 4] = names(Role::ALL);
-const PROXY_MODES: [&str; 3] = names(ProxyMode::ALL);
-const HOST_OS: [&str; 1] = names(HostOs::ALL);
-const PACKAGE_SOURCES: [&str; 3] = names(PackageSource::ALL);
-const CLOUD_INIT_KEYS: [&str; 2] = names(CloudInitKeys::ALL);
 
 /// The largest CNI manifest read (`network.cni.manifest`): Calico's tigera-operator with its
 /// CRDs is about 1.5 MiB.
@@ -553,7 +530,7 @@ pub const ATTRIBUTES: &[Attribute] = &[
         key: "kind",
         ty: "string",
         default: DefaultValue::Str(LoadBalancerKind::DEFAULT_NAME),
-        allowed: Allowed::OneOf(&LOAD_BALANCER_KINDS),
+        allowed: Allowed::OneOf(&LoadBalancerKind::NAMES),
         codes: &["E0101", "E0104", "E0409", "E0410", "E0411", "E0412", "E0413"],
         doc: "\"haproxy\" or \"nginx\": a TCP load balancer beside keepalived, which holds the VIP; \"keepalived\": the VIP alone, moving to a healthy master; \"kube-vip\": a kube-vip static pod on every master holds the VIP; \"external\": an existing load balancer at `address`, no VIP managed.",
         example: "controlPlane.loadBalancer.kind = \"nginx\";",
@@ -563,7 +540,7 @@ pub const ATTRIBUTES: &[Attribute] = &[
         key: "placement",
         ty: "string",
         default: DefaultValue::Str(Placement::DEFAULT_NAME),
-        allowed: Allowed::OneOf(&PLACEMENTS),
+        allowed: Allowed::OneOf(&Placement::NAMES),
         codes: &["E0101", "E0104", "E0209", "E0401", "E0412", "W0401"],
         doc: "\"control-plane\": the load balancer runs on the masters; \"dedicated\": on the nodes with role \"load-balancer\" (kinds \"haproxy\" and \"nginx\" only; one such node is a single point of failure, W0401).",
         example: "controlPlane.loadBalancer.placement = \"control-plane\";",
@@ -605,7 +582,7 @@ pub const ATTRIBUTES: &[Attribute] = &[
         key: "topology",
         ty: "string",
         default: DefaultValue::Str(EtcdTopology::DEFAULT_NAME),
-        allowed: Allowed::OneOf(&TOPOLOGIES),
+        allowed: Allowed::OneOf(&EtcdTopology::NAMES),
         codes: &["E0101", "E0104", "E0204", "E0205", "E0206", "E0207"],
         doc: "\"stacked\": kubeadm runs etcd as static pods on the control-plane nodes (at least 3); \"external\": etcd runs as a systemd unit on every node with role \"etcd\" (at least 3, with at least 2 control planes).",
         example: "etcd.topology = \"stacked\";",
@@ -708,7 +685,7 @@ pub const ATTRIBUTES: &[Attribute] = &[
         key: "algorithm",
         ty: "string",
         default: DefaultValue::Str(KeyAlgorithm::DEFAULT_NAME),
-        allowed: Allowed::OneOf(&ALGORITHMS),
+        allowed: Allowed::OneOf(&KeyAlgorithm::NAMES),
         codes: &["E0101", "E0104"],
         doc: "The key type of every CA and leaf certificate.",
         example: "pki.algorithm = \"rsa-2048\";",
@@ -789,7 +766,7 @@ pub const ATTRIBUTES: &[Attribute] = &[
         key: "roles",
         ty: "list of strings",
         default: DefaultValue::Required,
-        allowed: Allowed::OneOf(&ROLES),
+        allowed: Allowed::OneOf(&Role::NAMES),
         codes: &["E0102", "E0101", "E0104", "E0208", "E0207", "E0209", "E0201", "E0202", "E0203", "W0201"],
         doc: "What the node runs; at least one role. \"etcd\" only with the external topology; \"load-balancer\" only with placement \"dedicated\"; a control plane that is also a \"worker\" is left untainted.",
         example: "nodes.master-0.roles = [ \"control-plane\" \"worker\" ];",
@@ -931,7 +908,7 @@ pub const ATTRIBUTES: &[Attribute] = &[
         key: "cloudInitKeys",
         ty: "string",
         default: DefaultValue::Str(CloudInitKeys::DEFAULT_NAME),
-        allowed: Allowed::OneOf(&CLOUD_INIT_KEYS),
+        allowed: Allowed::OneOf(&CloudInitKeys::NAMES),
         codes: &["E0101", "E0104", "W0706"],
         doc: "Where the user-data's private files (keys, kubeconfigs, the bootstrap token, `keepalived.conf`) go. Most clouds serve user-data to anything on the instance that reaches the metadata service. \"separate\" leaves them out: `cloud-init/<node>-keys.tar.gz` (0600) holds them, and the node's `bootstrap.sh` waits (bounded, logged) for it at `/root/hac-keys.tar.gz` (copy it with scp or a secrets manager), unpacks it and deletes it. \"inline\" writes them into the user-data (gz+b64) and warns (W0706).",
         example: "outputs.cloudInitKeys = \"inline\";",
@@ -1125,7 +1102,7 @@ pub const ATTRIBUTES: &[Attribute] = &[
         key: "mode",
         ty: "string or null",
         default: DefaultValue::Unset("kube-proxy's `iptables`"),
-        allowed: Allowed::OneOf(&PROXY_MODES),
+        allowed: Allowed::OneOf(&ProxyMode::NAMES),
         codes: &["E0101", "E0104"],
         doc: "How kube-proxy programs services.",
         example: "kubeProxy.mode = \"ipvs\";",
@@ -1146,7 +1123,7 @@ pub const ATTRIBUTES: &[Attribute] = &[
         key: "provider",
         ty: "string",
         default: DefaultValue::Str(EncryptionProvider::DEFAULT_NAME),
-        allowed: Allowed::OneOf(&ENCRYPTION_PROVIDERS),
+        allowed: Allowed::OneOf(&EncryptionProvider::NAMES),
         codes: &["E0101", "E0104"],
         doc: "The cipher: AES-CBC with PKCS#7 padding, AES-GCM (rotate the key before 200,000 writes), or XSalsa20-Poly1305. Data is stored as `k8s:enc:<provider>:v1:key-<rotation>:…`. Changing it makes data written with the previous provider unreadable: rewrite every object under the old provider first.",
         example: "controlPlane.apiServer.encryption = { provider = \"secretbox\"; };",
@@ -1310,7 +1287,7 @@ pub const ATTRIBUTES: &[Attribute] = &[
         key: "os",
         ty: "string",
         default: DefaultValue::Str(HostOs::DEFAULT_NAME),
-        allowed: Allowed::OneOf(&HOST_OS),
+        allowed: Allowed::OneOf(&HostOs::NAMES),
         codes: &["E0101", "E0104"],
         doc: "The operating-system family: \"debian\" is Debian and Ubuntu (apt, dpkg, systemd). RHEL-family hosts (dnf) are not supported yet.",
         example: "hosts.os = \"debian\";",
@@ -1320,7 +1297,7 @@ pub const ATTRIBUTES: &[Attribute] = &[
         key: "packages",
         ty: "string",
         default: DefaultValue::Computed("\"upstream\" (\"preinstalled\" before Kubernetes 1.24, which pkgs.k8s.io does not publish)"),
-        allowed: Allowed::OneOf(&PACKAGE_SOURCES),
+        allowed: Allowed::OneOf(&PackageSource::NAMES),
         codes: &["E0101", "E0104", "E0107"],
         doc: "Where kubelet, kubeadm and kubectl come from. \"upstream\" (the default, as in kubeadm's own install guide): the Kubernetes project's repository of the cluster's minor release, `https://pkgs.k8s.io/core:/stable:/v<MINOR>/deb/` (Kubernetes 1.24 and later), trusted through the signing key pinned in the bundle (fingerprint `DE15B14486CD377B9E876E1A234654DA9A296436`), never fetched. \"mirror\": the apt repository at `mirror`. \"preinstalled\" (air-gapped images): nothing is installed; the script verifies that kubeadm, kubelet and kubectl are at `kubernetesVersion` and that containerd is present, and stops naming any mismatch. containerd, haproxy, keepalived, nginx and nftables always come from the host's own apt sources.",
         example: "hosts.packages = \"preinstalled\";",
@@ -1427,31 +1404,5 @@ mod tests {
                 a.example
             );
         }
-    }
-}
-
-#[cfg(test)]
-mod default_tests {
-    use super::*;
-
-    /// `DEFAULT_NAME` indexes `ALL` by discriminant: each `ALL` must list its variants in
-    /// declaration order.
-    #[test]
-    fn every_all_table_lists_its_variants_in_order() {
-        fn in_order<T: Copy>(all: &[(&str, T)], index: impl Fn(T) -> usize) {
-            for (i, (name, v)) in all.iter().enumerate() {
-                assert_eq!(index(*v), i, "{name}");
-            }
-        }
-        in_order(&LoadBalancerKind::ALL, |v| v as usize);
-        in_order(&Placement::ALL, |v| v as usize);
-        in_order(&EtcdTopology::ALL, |v| v as usize);
-        in_order(&KeyAlgorithm::ALL, |v| v as usize);
-        in_order(&CloudInitKeys::ALL, |v| v as usize);
-        in_order(&EncryptionProvider::ALL, |v| v as usize);
-        in_order(&AuditLevel::ALL, |v| v as usize);
-        in_order(&HostOs::ALL, |v| v as usize);
-        assert_eq!(LoadBalancerKind::DEFAULT_NAME, "haproxy");
-        assert_eq!(CloudInitKeys::DEFAULT_NAME, "separate");
     }
 }

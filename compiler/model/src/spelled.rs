@@ -25,6 +25,7 @@ pub trait Spelled: Copy + PartialEq + 'static {
 /// }
 /// use hac_model::Spelled;
 /// assert_eq!(Latch::ALL, [("open", Latch::Open), ("closed", Latch::Closed)]);
+/// assert_eq!(Latch::NAMES, ["open", "closed"]);
 /// assert_eq!(Latch::Closed.as_str(), "closed");
 /// assert_eq!((Latch::DEFAULT, Latch::DEFAULT_NAME), (Latch::Closed, "closed"));
 /// assert_eq!((Latch::NOUN, Latch::all()), ("latch", &Latch::ALL[..]));
@@ -48,6 +49,9 @@ macro_rules! spelled_enum {
             /// Every variant with its spelling, in declaration order.
             pub const ALL: [(&'static str, $name); [$($spelling),*].len()] =
                 [ $( ($spelling, $name::$variant), )* ];
+
+            /// Every spelling, in declaration order.
+            pub const NAMES: [&'static str; [$($spelling),*].len()] = [ $( $spelling, )* ];
 
             /// The value as a cluster file spells it.
             pub const fn as_str(self) -> &'static str {
