@@ -278,6 +278,49 @@ fn wrong_type_names_expected_and_found() {
 }
 
 #[test]
+fn a_wrong_value_is_answered_with_the_schema_example_and_default() {
+    // Out of range: the example from the row, and the default it falls back to.
+    let mut v = base();
+    set(&mut v, "pki.caValidityDays", json!(0));
+    let (d, _) = errors(&v);
+    let d = only(&d, CheckCode::OutOfRange.code());
+    assert_eq!(
+        d.hints,
+        ["e.g. `pki.caValidityDays = 3650;` (leave it out for the default, 3650)"]
+    );
+    // A wrong type, in a node's set: the same row.
+    let mut v = base();
+    set(&mut v, "nodes.master-0.hosts", json!({ "firewall": "yes" }));
+    let (d, _) = errors(&v);
+    let d = only(&d, CheckCode::WrongType.code());
+    assert!(
+        d.message.contains("`nodes.master-0.hosts.firewall`"),
+        "{}",
+        d.message
+    );
+    assert_eq!(
+        d.hints,
+        ["e.g. `hosts.firewall = true;` (leave it out for the default, false)"]
+    );
+    // An attribute without a default gets the example alone.
+    let mut v = base();
+    set(&mut v, "kubelet.maxPods", json!(0));
+    let (d, _) = errors(&v);
+    assert_eq!(
+        only(&d, CheckCode::OutOfRange.code()).hints,
+        ["e.g. `kubelet.maxPods = 150;`"]
+    );
+    // A hint the reader already gives ("did you mean") is not buried under the example.
+    let mut v = base();
+    set(&mut v, "controlPlane.loadBalancer.kind", json!("haprox"));
+    let (d, _) = errors(&v);
+    assert_eq!(
+        only(&d, CheckCode::InvalidEnum.code()).hints,
+        ["did you mean \"haproxy\"?"]
+    );
+}
+
+#[test]
 fn missing_required_attribute_points_at_the_enclosing_set() {
     let mut v = base();
     remove(&mut v, "name");

@@ -204,10 +204,13 @@ impl Converter {
         key: &str,
         expected: &str,
     ) -> Option<Option<String>> {
-        match present(set, key) {
+        let from = self.diags.len();
+        let read = match present(set, key) {
             None => Some(None),
             Some(n) => self.string(n, &join(&set.path, key), expected).map(Some),
-        }
+        };
+        self.show_example(set, key, from);
+        read
     }
 
     /// A boolean attribute: `None` when absent, or when not a boolean (reported).
@@ -216,7 +219,9 @@ impl Converter {
         match n.value {
             Data::Bool(b) => Some(b),
             _ => {
+                let from = self.diags.len();
                 self.wrong_type(&join(&set.path, key), "a boolean", n);
+                self.show_example(set, key, from);
                 None
             }
         }
@@ -240,6 +245,13 @@ impl Converter {
         set: &Set,
         key: &str,
     ) -> Option<Option<T>> {
+        let from = self.diags.len();
+        let read = self.integer(set, key);
+        self.show_example(set, key, from);
+        read
+    }
+
+    fn integer<T: TryFrom<i64>>(&mut self, set: &Set, key: &str) -> Option<Option<T>> {
         let Some(n) = present(set, key) else {
             return Some(None);
         };
@@ -334,9 +346,34 @@ impl Converter {
     /// An enumeration attribute: `Some(None)` when absent, `None` when not one of its
     /// spellings (reported).
     pub(super) fn opt_choice<T: Spelled>(&mut self, set: &Set, key: &str) -> Option<Option<T>> {
-        match present(set, key) {
+        let from = self.diags.len();
+        let read = match present(set, key) {
             None => Some(None),
             Some(n) => self.spelled(n, &join(&set.path, key)).map(Some),
+        };
+        self.show_example(set, key, from);
+        read
+    }
+
+    /// Gives the diagnostics a reader of `set`.`key` just reported (from index `from` on)
+    /// that carry no hint yet the schema row's example, and its default where it has one:
+    /// a wrong value is answered with a right one.
+    fn show_example(&mut self, set: &Set, key: &str, from: usize) {
+        let Some(row) = schema::attribute(set.section, key) else {
+            return;
+        };
+        let default = match row.default {
+            DefaultValue::Int(d) => format!(" (leave it out for the default, {d})"),
+            DefaultValue::Bool(b) => format!(" (leave it out for the default, {b})"),
+            DefaultValue::Str(d) if !d.is_empty() => {
+                format!(" (leave it out for the default, \"{d}\")")
+            }
+            _ => String::new(),
+        };
+        for d in self.diags.iter_mut().skip(from) {
+            if d.hints.is_empty() {
+                d.hints.push(format!("e.g. `{}`{default}", row.example));
+            }
         }
     }
 
