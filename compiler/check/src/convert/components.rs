@@ -57,21 +57,14 @@ fn value_problem(value: &str, component: Component) -> Option<&'static str> {
 
 impl Converter {
     /// Every component setting of the cluster file; `None` when any was wrong.
-    pub(super) fn components(&mut self, root: &Set) -> Option<Components> {
+    /// `cp` is the walked `controlPlane` set (`None` when it is not a set: reported there).
+    pub(super) fn components(&mut self, root: &Set, cp: Option<&Set>) -> Option<Components> {
         let mut ok = true;
         let image_repository = self.image_repository(root).unwrap_or_else(|| {
             ok = false;
             None
         });
         let feature_gates = self.feature_gates(root);
-        let cp = match present(root, "controlPlane") {
-            Some(DataNode {
-                value: Data::Attrs(attrs),
-                ..
-            }) => Some(Set::read(attrs, Section::ControlPlane, "controlPlane")),
-            _ => None,
-        };
-        let cp = cp.as_ref();
         let api_server = cp.and_then(|cp| self.api_server(cp));
         let kube_vip_image = match cp {
             None => Some(None),

@@ -36,8 +36,9 @@ impl Converter {
         let pki = self.pki(root);
         let outputs = self.outputs(root);
         let etcd_fields = self.optional_set(root, "etcd", Section::Etcd);
-        let control_plane = self.control_plane(root);
-        let components = self.components(root);
+        let cp = self.optional_set(root, "controlPlane", Section::ControlPlane);
+        let control_plane = cp.as_ref().and_then(|cp| self.control_plane(cp));
+        let components = self.components(root, cp.as_ref());
 
         let etcd = etcd_fields.and_then(|e| {
             let e = &e;
@@ -94,8 +95,7 @@ impl Converter {
         Some(cluster)
     }
 
-    fn control_plane(&mut self, root: &Set) -> Option<ControlPlane> {
-        let cp = &self.optional_set(root, "controlPlane", Section::ControlPlane)?;
+    fn control_plane(&mut self, cp: &Set) -> Option<ControlPlane> {
         let vip = present(cp, "vip").map(|n| self.ipv4(n, "controlPlane.vip"));
         let endpoint = self.opt_string(cp, "endpoint", "a DNS name or address (a string)");
         // Replaced by the placement-dependent default in `cluster` when absent.

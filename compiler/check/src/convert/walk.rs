@@ -19,17 +19,6 @@ pub(super) struct Set<'d> {
     pub(super) path: String,
 }
 
-impl<'d> Set<'d> {
-    /// A set already walked (its unknown and missing attributes reported) at `path`.
-    pub(super) fn read(attrs: &'d Attrs, section: Section, path: &str) -> Self {
-        Set {
-            attrs,
-            section,
-            path: path.to_string(),
-        }
-    }
-}
-
 impl Deref for Set<'_> {
     type Target = Attrs;
     fn deref(&self) -> &Attrs {
