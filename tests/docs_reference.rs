@@ -236,20 +236,10 @@ fn rs_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     }
 }
 
-/// Every code hac can raise, stage by stage: the union of the stages' kinds (what the
-/// CLI's registry joins for `hac explain`).
+/// Every code hac can raise: the registry `hac explain` answers from, each code once.
 fn registry() -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    let codes = hac_core::LanguageCode::ALL
-        .iter()
-        .map(|k| k.code())
-        .chain(hac_core::InputCode::ALL.iter().map(|k| k.code()))
-        .chain(hac_check::codes::CheckCode::ALL.iter().map(|k| k.code()))
-        .chain(hac_pki::PkiCode::ALL.iter().map(|k| k.code()))
-        .chain(hac_render::codes::RenderCode::ALL.iter().map(|k| k.code()))
-        .chain(hac_bundle::BundleCode::ALL.iter().map(|k| k.code()))
-        .chain(hac_plan::codes::PlanCode::ALL.iter().map(|k| k.code()));
-    for c in codes {
+    for c in hac::codes::registry() {
         assert!(out.insert(c.to_string()), "{c} is declared twice");
     }
     out

@@ -2,7 +2,7 @@
 
 mod build;
 mod cni;
-mod codes;
+use hac::codes;
 mod eval;
 mod fmt;
 mod graph;
