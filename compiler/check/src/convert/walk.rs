@@ -19,6 +19,13 @@ pub(super) struct Set<'d> {
     pub(super) path: String,
 }
 
+impl Set<'_> {
+    /// The schema row of the attribute `key` of this set.
+    fn row(&self, key: &str) -> Option<&'static schema::Attribute> {
+        schema::attribute(self.section, key)
+    }
+}
+
 impl Deref for Set<'_> {
     type Target = Attrs;
     fn deref(&self) -> &Attrs {
@@ -221,7 +228,7 @@ impl Converter {
     pub(super) fn flag(&mut self, set: &Set, key: &str) -> bool {
         self.opt_flag(set, key).unwrap_or_else(|| {
             matches!(
-                schema::attribute(set.section, key).map(|a| a.default),
+                set.row(key).map(|a| a.default),
                 Some(DefaultValue::Bool(true))
             )
         })
@@ -240,28 +247,26 @@ impl Converter {
         read
     }
 
+    /// [`Self::opt_number`] without the example.
     fn integer<T: TryFrom<i64>>(&mut self, set: &Set, key: &str) -> Option<Option<T>> {
         let Some(n) = present(set, key) else {
             return Some(None);
         };
-        let (lo, hi) = match schema::attribute(set.section, key).map(|a| a.allowed) {
+        let sub = join(&set.path, key);
+        let Data::Int(i) = n.value else {
+            self.wrong_type(&sub, "an integer", n);
+            return None;
+        };
+        let (lo, hi) = match set.row(key).map(|a| a.allowed) {
             Some(Allowed::IntRange(lo, hi)) => (lo, hi),
             _ => (i64::MIN, i64::MAX),
         };
-        let sub = join(&set.path, key);
-        match n.value {
-            Data::Int(i) if (lo..=hi).contains(&i) => {
-                if let Ok(v) = T::try_from(i) {
-                    return Some(Some(v));
-                }
-            }
-            Data::Int(_) => {}
-            _ => {
-                self.wrong_type(&sub, "an integer", n);
-                return None;
-            }
+        if let Some(v) = Some(i)
+            .filter(|i| (lo..=hi).contains(i))
+            .and_then(|i| T::try_from(i).ok())
+        {
+            return Some(Some(v));
         }
-        let Data::Int(i) = n.value else { return None };
         self.error(
             CheckCode::OutOfRange,
             format!("`{sub}` is {i}, outside the valid range {lo}..{hi}"),
@@ -276,7 +281,7 @@ impl Converter {
     pub(super) fn number<T: TryFrom<i64>>(&mut self, set: &Set, key: &str) -> Option<T> {
         match self.opt_number(set, key)? {
             Some(v) => Some(v),
-            None => match schema::attribute(set.section, key).map(|a| a.default) {
+            None => match set.row(key).map(|a| a.default) {
                 Some(DefaultValue::Int(d)) => T::try_from(d).ok(),
                 _ => None,
             },
@@ -292,12 +297,12 @@ impl Converter {
         expected: &str,
     ) -> Option<String> {
         let value = self.opt_string(set, key, expected)?;
-        Some(value.unwrap_or_else(
-            || match schema::attribute(set.section, key).map(|a| a.default) {
+        Some(
+            value.unwrap_or_else(|| match set.row(key).map(|a| a.default) {
                 Some(DefaultValue::Str(d)) => d.to_string(),
                 _ => String::new(),
-            },
-        ))
+            }),
+        )
     }
 
     pub(super) fn enum_value<T: Copy>(
@@ -348,7 +353,7 @@ impl Converter {
     /// that carry no hint yet the schema row's example, and its default where it has one:
     /// a wrong value is answered with a right one.
     fn show_example(&mut self, set: &Set, key: &str, from: usize) {
-        let Some(row) = schema::attribute(set.section, key) else {
+        let Some(row) = set.row(key) else {
             return;
         };
         let default = match row.default {
